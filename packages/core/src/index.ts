@@ -1,7 +1,12 @@
 /**
- * Config, topology, connections, errors, redaction, state dir and audit log for pgcluster.
- *
- * Nothing is exported yet: the issues that fill this package add its public API here.
+ * @pgcluster/core — configuration, connections, errors, redaction and the state dir,
+ * shared by every other pgcluster package.
  * @packageDocumentation
  */
-export {};
+export * from './config/cluster-config';
+export * from './config/load-config';
+export * from './connection/connect';
+export * from './errors/pgcluster-error';
+export * from './errors/query-error';
+export * from './redaction/redact';
+export * from './state/state-dir';

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** A PostgreSQL connection URL (`postgresql://` or `postgres://`). */
+export const PostgresUrl = z
+  .string()
+  .refine((s) => /^postgres(ql)?:\/\//.test(s) && URL.canParse(s), {
+    message: 'must be a postgresql:// URL, e.g. postgresql://user:password@127.0.0.1:5432/db',
+  })
+  .describe('A postgresql:// connection URL.');
+
+/** One PostgreSQL server of the cluster. Its role is discovered, never configured. */
+export const NodeConfig = z.object({
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lower-case letters, digits, - or _ (at most 63)')
+    .describe('A short, unique node name, e.g. node1.'),
+  url: PostgresUrl,
+});
+
+/** One PostgreSQL server of the cluster. */
+export type NodeConfig = z.infer<typeof NodeConfig>;
+
+/**
+ * The cluster configuration, as read from `pgcluster.config.json` or `PGCLUSTER_*` variables.
+ * Either `nodes` (static topology; roles come from `pg_is_in_recovery()`) or `patroni`
+ * (members and roles from Patroni's REST API) must be given.
+ */
+export const ClusterConfig = z
+  .object({
+    name: z.string().min(1).max(63).default('pgcluster').describe('A name for the cluster, used in output and metrics.'),
+    nodes: z
+      .array(NodeConfig)
+      .min(1, 'must list at least one node')
+      .optional()
+      .describe('Static topology: every node of the cluster.'),
+    patroni: z
+      .object({ url: z.string().url().describe("Patroni's REST API, e.g. http://127.0.0.1:8008.") })
+      .optional()
+      .describe('Discover members and roles from Patroni.'),
+    pgbouncer: z
+      .object({ adminUrl: PostgresUrl.describe("PgBouncer's admin console, database 'pgbouncer'.") })
+      .optional()
+      .describe('PgBouncer in front of the cluster.'),
+    databases: z
+      .record(
+        z.string().regex(IDENTIFIER, 'names must be lower-case identifiers'),
+        z.string().regex(IDENTIFIER, 'must be a lower-case identifier of at most 63 characters'),
+      )
+      .default({})
+      .describe('Named databases, e.g. { "project": "app", "shared": "shared" }; the node URL\'s database is the default.'),
+    stateDir: z.string().min(1).default('.pgcluster').describe('Where audit logs and backups catalogues are kept, relative to the config file.'),
+  })
+  .superRefine((c, ctx) => {
+    if (!c.nodes && !c.patroni) {
+      ctx.addIssue({ code: 'custom', path: ['nodes'], message: 'give either "nodes" (a list of { name, url }) or "patroni" ({ url })' });
+    }
+    const seen = new Set<string>();
+    for (const [i, n] of (c.nodes ?? []).entries()) {
+      if (seen.has(n.name)) ctx.addIssue({ code: 'custom', path: ['nodes', i, 'name'], message: `duplicate node name "${n.name}"` });
+      seen.add(n.name);
+    }
+  });
+
+/** The parsed cluster configuration, with defaults applied. */
+export type ClusterConfig = z.infer<typeof ClusterConfig>;
+
+/** The cluster configuration as written in a file, before defaults. */
+export type ClusterConfigInput = z.input<typeof ClusterConfig>;

@@ -1,0 +1,101 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { QueryError } from '../errors/query-error';
+
+/** How to open connections to one node. */
+export interface ConnectionConfig {
+  /** The node's postgresql:// URL. */
+  url: string;
+  /** Use this database instead of the URL's. */
+  database?: string;
+  /** Pool size; default 10. */
+  max?: number;
+  /** Shown in `pg_stat_activity.application_name`; default `pgcluster`. */
+  applicationName?: string;
+  /** Give up connecting after this long; default 5,000 ms. */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * Opens a `pg` pool for one node. The caller owns it and must `end()` it.
+ *
+ * @example
+ * ```ts
+ * const pool = createPgPool({ url: config.nodes[0].url, max: 4 })
+ * try { await pool.query('select 1') } finally { await pool.end() }
+ * ```
+ */
+export function createPgPool(config: ConnectionConfig): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    ...(config.database ? { database: config.database } : {}),
+    max: config.max ?? 10,
+    application_name: config.applicationName ?? 'pgcluster',
+    connectionTimeoutMillis: config.connectTimeoutMs ?? 5_000,
+    idleTimeoutMillis: 10_000,
+    allowExitOnIdle: true,
+  });
+  // An idle client whose server went away emits 'error' on the pool; without a listener
+  // that would crash the process. The next checkout reconnects, so nothing is lost.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/**
+ * Opens a Kysely instance over a `pg` pool for one node. The caller must `destroy()` it.
+ *
+ * @example
+ * ```ts
+ * const db = createKysely<MyDatabase>({ url })
+ * const rows = await db.selectFrom('items').select(['id']).execute()
+ * await db.destroy()
+ * ```
+ */
+export function createKysely<DB = unknown>(config: ConnectionConfig): Kysely<DB> {
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool: createPgPool(config) }) });
+}
+
+/**
+ * Runs `fn` with one short-lived client and always closes it; errors become
+ * {@link QueryError}s that name `context` and never carry secrets or bound values.
+ *
+ * @example
+ * ```ts
+ * const inRecovery = await withClient({ url }, 'checking the role of node2',
+ *   async (c) => (await c.query('select pg_is_in_recovery() as r')).rows[0].r)
+ * ```
+ */
+export async function withClient<T>(
+  config: ConnectionConfig,
+  context: string,
+  fn: (client: pg.Client) => Promise<T>,
+): Promise<T> {
+  const client = new pg.Client({
+    connectionString: config.url,
+    ...(config.database ? { database: config.database } : {}),
+    application_name: config.applicationName ?? 'pgcluster',
+    connectionTimeoutMillis: config.connectTimeoutMs ?? 5_000,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return await fn(client);
+  } catch (error) {
+    throw QueryError.from(error, context);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * A label for a node that is safe to print: `host:port/database`, no user or password.
+ * @example nodeAddress('postgresql://u:p@127.0.0.1:5433/app') // '127.0.0.1:5433/app'
+ */
+export function nodeAddress(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || '5432'}${u.pathname.length > 1 ? u.pathname : ''}`;
+  } catch {
+    return '(invalid url)';
+  }
+}

@@ -1,0 +1,161 @@
+import type { LoadedConfig } from '@pgcluster/core';
+import type { z } from 'zod';
+
+/** Skill categories; the first part of every skill name. */
+export const CATEGORIES = ['operations', 'vector', 'maintenance', 'monitoring', 'security'] as const;
+/** One of {@link CATEGORIES}. */
+export type Category = (typeof CATEGORIES)[number];
+
+/**
+ * The name prefix of each category's skills (the seed ADR names operations skills `cluster-*`).
+ * A skill's name is `{prefix}-{action}`, e.g. `cluster-status`, `vector-search`.
+ */
+export const CATEGORY_PREFIXES: Readonly<Record<Category, string>> = {
+  operations: 'cluster',
+  vector: 'vector',
+  maintenance: 'maintenance',
+  monitoring: 'monitoring',
+  security: 'security',
+};
+
+/** How much a skill can change: read (nothing), write (reversible change), destructive. */
+export const RISKS = ['read', 'write', 'destructive'] as const;
+/** One of {@link RISKS}. */
+export type Risk = (typeof RISKS)[number];
+
+/** Who ran a skill; recorded in the audit log. */
+export const ACTORS = ['cli', 'mcp', 'agent', 'library'] as const;
+/** One of {@link ACTORS}. */
+export type Actor = (typeof ACTORS)[number];
+
+/** The status a skill reports; decides the exit code (see `exitCodeFor`). */
+export const STATUSES = ['ok', 'healthy', 'degraded', 'critical', 'planned', 'refused', 'error'] as const;
+/** One of {@link STATUSES}. */
+export type Status = (typeof STATUSES)[number];
+
+/** Output formats of the CLI. */
+export const FORMATS = ['json', 'human', 'prometheus'] as const;
+/** One of {@link FORMATS}. */
+export type Format = (typeof FORMATS)[number];
+
+/** One branch of a skill's decision tree: when `when` holds, run `run` (a skill name). */
+export interface DecisionRule {
+  when: string;
+  run: string;
+  /** Suggested arguments, as CLI flags, e.g. `--direction up --increment 10`. */
+  args?: string;
+}
+
+/** A worked example shown in SKILL.md and `--help`. */
+export interface SkillExample {
+  /** What the example does. */
+  title: string;
+  /** The full command line, starting with `pgcluster`. */
+  command: string;
+}
+
+/**
+ * Everything a skill declares about itself. Every field must be a literal in the source:
+ * skillgen reads it statically with ts-morph and never runs a skill to document it.
+ */
+export interface SkillMeta<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+  /** `{prefix}-{action}`, kebab-case, the prefix from {@link CATEGORY_PREFIXES}: `cluster-status`, `vector-search`. */
+  name: string;
+  category: Category;
+  /** Third person, what it does and when to use it; at most 1,024 characters. */
+  description: string;
+  /** Semantic version of the skill's contract. */
+  version: string;
+  risk: Risk;
+  /** The autonomous agent may run it unattended. */
+  autonomous: boolean;
+  /** Refuses (exit 3) unless `--yes` or an approving policy. */
+  requiresConfirmation: boolean;
+  /** Running it twice with the same input has the effect of running it once. */
+  idempotent: boolean;
+  whenToUse: readonly string[];
+  /** How to read the result. */
+  interpret: string;
+  decisionTree: readonly DecisionRule[];
+  examples: readonly SkillExample[];
+  /** Zod schema of the input; an exported constant of the package. */
+  input: I;
+  /** Zod schema of `data` in the envelope; an exported constant of the package. */
+  output: O;
+}
+
+/** One thing a skill would do: a statement, a command or an HTTP call, on a target. */
+export interface PlanStep {
+  kind: 'sql' | 'command' | 'http' | 'file' | 'note';
+  /** Where it runs: a node name, a file, a URL (never with a password). */
+  target: string;
+  /** The statement, command line or description. Never contains secrets. */
+  text: string;
+}
+
+/** How to undo what a run did: another skill run (through the executor, so audited too). */
+export interface RollbackSpec {
+  skill: string;
+  input: Record<string, unknown>;
+  description: string;
+}
+
+/** A recommendation: a next step, usually another skill. */
+export interface Recommendation {
+  message: string;
+  /** A skill name, when a skill does the job. */
+  skill?: string;
+  args?: string;
+}
+
+/** What a skill's `run` returns; the executor wraps it into an {@link Envelope}. */
+export interface SkillResult<O> {
+  data: O;
+  /** Default `ok`. */
+  status?: Status;
+  alerts?: string[];
+  recommendations?: Recommendation[];
+  rollback?: RollbackSpec;
+}
+
+/** Writes progress and diagnostics to stderr (never stdout); lines are redacted. */
+export interface SkillLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  debug(message: string): void;
+}
+
+/** What a skill receives when it runs. */
+export interface SkillContext {
+  /** The loaded cluster configuration. */
+  loaded: LoadedConfig;
+  /** Aborts on timeout or when the caller cancels. */
+  signal: AbortSignal;
+  actor: Actor;
+  log: SkillLogger;
+}
+
+/** The envelope every skill run returns, from every entry point. */
+export interface Envelope<O = unknown> {
+  ok: boolean;
+  skill: string;
+  status: Status;
+  data: O | null;
+  alerts: string[];
+  recommendations: Recommendation[];
+  plan?: PlanStep[];
+  rollback?: RollbackSpec;
+  error?: { code: string; message: string; hint?: string };
+  /** The audit record's id, when one was written. */
+  auditId?: string;
+  durationMs: number;
+}
+
+/**
+ * A class holding one decorated skill: the static `run` (decorated with `@Skill`), an
+ * optional static `plan` (what a run would do; returned by `--dry-run`).
+ */
+export interface SkillClass<I = unknown, O = unknown> {
+  run(ctx: SkillContext, input: I): Promise<SkillResult<O>>;
+  plan?(ctx: SkillContext, input: I): Promise<PlanStep[]> | PlanStep[];
+}
