@@ -11,7 +11,7 @@ module.exports = function preset(projectDir) {
     roots: ['<rootDir>/src', '<rootDir>/test'].filter((r) => require('node:fs').existsSync(r.replace('<rootDir>', projectDir))),
     testMatch: ['**/*.spec.ts', '**/*.test.ts'],
     transform: {
-      '^.+\\.ts$': ['ts-jest', { tsconfig: path.join(projectDir, 'tsconfig.spec.json'), isolatedModules: true, diagnostics: false }],
+      '^.+\\.ts$': ['ts-jest', { tsconfig: path.join(projectDir, 'tsconfig.spec.json'), diagnostics: false }],
     },
     moduleFileExtensions: ['ts', 'js', 'json'],
     moduleNameMapper: {

@@ -1,0 +1,91 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '../errors/pgcluster-error';
+import { loadConfig } from './load-config';
+
+describe('loadConfig', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pgcluster-config-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const write = (path: string, value: unknown) => writeFileSync(path, JSON.stringify(value));
+  const url = 'postgresql://app:s3cret@127.0.0.1:6000/app';
+
+  it('finds pgcluster.config.json by walking up from the working directory', () => {
+    write(join(dir, 'pgcluster.config.json'), { nodes: [{ name: 'node1', url }] });
+    const deep = join(dir, 'a', 'b');
+    mkdirSync(deep, { recursive: true });
+    const loaded = loadConfig({ cwd: deep, env: {} });
+    expect(loaded.source).toBe(join(dir, 'pgcluster.config.json'));
+    expect(loaded.config.nodes).toEqual([{ name: 'node1', url }]);
+    expect(loaded.config.name).toBe('pgcluster');
+    expect(loaded.stateDir).toBe(join(dir, '.pgcluster'));
+  });
+
+  it('prefers PGCLUSTER_CONFIG over the upward search', () => {
+    write(join(dir, 'pgcluster.config.json'), { nodes: [{ name: 'node1', url }] });
+    write(join(dir, 'other.json'), { name: 'other', nodes: [{ name: 'x', url }] });
+    expect(loadConfig({ cwd: dir, env: { PGCLUSTER_CONFIG: 'other.json' } }).config.name).toBe('other');
+  });
+
+  it('reads PGCLUSTER_* variables', () => {
+    const loaded = loadConfig({
+      cwd: dir,
+      env: {
+        PGCLUSTER_NODES: `${url},replica=postgresql://app:s3cret@127.0.0.1:6001/app`,
+        PGCLUSTER_DATABASES: 'project=app,shared=shared',
+        PGCLUSTER_STATE_DIR: 'state',
+      },
+    });
+    expect(loaded.source).toBe('environment');
+    expect(loaded.config.nodes?.map((n) => n.name)).toEqual(['node1', 'replica']);
+    expect(loaded.config.databases).toEqual({ project: 'app', shared: 'shared' });
+    expect(loaded.stateDir).toBe(join(dir, 'state'));
+  });
+
+  it('names every invalid field and never echoes a password', () => {
+    write(join(dir, 'pgcluster.config.json'), {
+      nodes: [{ name: 'Node 1', url: 'mysql://root:hunter2@h/db' }],
+      databases: { project: 'Bad-Name' },
+    });
+    let error: unknown;
+    try {
+      loadConfig({ cwd: dir, env: {} });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message).toContain('nodes.0.name');
+    expect(message).toContain('nodes.0.url');
+    expect(message).toContain('databases.project');
+    expect(message).not.toContain('hunter2');
+    expect((error as ConfigError).code).toBe('INVALID_CONFIG');
+  });
+
+  it('requires nodes or patroni', () => {
+    write(join(dir, 'pgcluster.config.json'), { name: 'empty' });
+    expect(() => loadConfig({ cwd: dir, env: {} })).toThrow(/nodes: give either "nodes"/);
+  });
+
+  it('says how to get a config when there is none', () => {
+    const isolated = mkdtempSync(join(tmpdir(), 'pgcluster-none-'));
+    try {
+      expect(() => loadConfig({ cwd: isolated, env: {} })).toThrow(
+        expect.objectContaining({ code: 'CONFIG_NOT_FOUND', hint: expect.stringContaining('pgcluster dev up') }),
+      );
+    } finally {
+      rmSync(isolated, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a file that is not JSON', () => {
+    const path = join(dir, 'pgcluster.config.json');
+    writeFileSync(path, '{ nodes: ');
+    chmodSync(path, 0o600);
+    expect(() => loadConfig({ cwd: dir, env: {} })).toThrow(/is not valid JSON/);
+  });
+});

@@ -1,0 +1,27 @@
+import { redactSecrets, redactUrl } from './redact';
+
+describe('redaction', () => {
+  it('removes passwords from URLs and keyword strings', () => {
+    expect(redactUrl('postgresql://app:s3cret@db:5432/app')).toBe('postgresql://app:***@db:5432/app');
+    expect(redactUrl('host=db password=s3cret user=app')).toBe('host=db password=*** user=app');
+    expect(redactUrl('postgresql://app@db/app')).toBe('postgresql://app@db/app');
+  });
+
+  it('redacts secret keys at any depth and leaves the rest', () => {
+    const input = {
+      user: 'app',
+      password: 'p1',
+      nested: { apiKey: 'k', list: [{ token: 't', n: 3 }] },
+      url: 'postgres://u:p2@h/d',
+    };
+    const out = redactSecrets(input);
+    expect(out).toEqual({
+      user: 'app',
+      password: '***',
+      nested: { apiKey: '***', list: [{ token: '***', n: 3 }] },
+      url: 'postgres://u:***@h/d',
+    });
+    expect(JSON.stringify(out)).not.toMatch(/p1|p2|"k"|"t"/);
+    expect(input.password).toBe('p1');
+  });
+});

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# One-step, idempotent setup of pgcluster on a fresh Debian machine (or a ready one, in seconds):
+#   1. system packages and pgvector 0.8.0 (scripts/setup-system.sh, only what is missing)
+#   2. pnpm, at the version pinned in package.json's packageManager
+#   3. node_modules (pnpm install --frozen-lockfile), skipped when the lockfile is unchanged
+#   4. the build (nx, cached), so that node_modules/.bin/pgcluster works
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export NX_DAEMON=false NX_NO_CLOUD=true NX_SKIP_NX_CACHE=${NX_SKIP_NX_CACHE:-false}
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
+
+bash scripts/setup-system.sh
+
+command -v node >/dev/null || die "Node.js 20 or newer is needed: install it (e.g. apt-get install nodejs) and run this again."
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || die "Node.js $(node -v) is too old: pgcluster needs Node.js 20 or newer."
+
+pnpm_version=$(node -p 'require("./package.json").packageManager.split("@")[1]')
+if [ "$(pnpm --version 2>/dev/null || true)" != "$pnpm_version" ]; then
+  log "installing pnpm ${pnpm_version}"
+  npm install -g --silent "pnpm@${pnpm_version}" >/dev/null 2>&1 \
+    || die "could not install pnpm ${pnpm_version} with npm (not root?). Run: npm install -g pnpm@${pnpm_version}  (or: corepack enable)"
+fi
+
+# pnpm records what it installed in node_modules/.modules.yaml; compare the lockfile against
+# a stamp so a ready machine skips even pnpm's own (quick, but not free) check.
+stamp=node_modules/.pgcluster-lock.sha
+lock_sum=$(sha256sum pnpm-lock.yaml | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ] || [ ! -e node_modules/.bin/nx ]; then
+  log "installing node modules"
+  pnpm install --frozen-lockfile --reporter=silent
+  echo "$lock_sum" > "$stamp"
+fi
+
+log "building (cached by nx)"
+build_log=$(mktemp)
+if ! pnpm exec nx run-many -t build --output-style=static >"$build_log" 2>&1; then
+  cat "$build_log" >&2; rm -f "$build_log"
+  die "the build failed (output above)"
+fi
+rm -f "$build_log"
+[ -e node_modules/.bin/pgcluster ] || die "node_modules/.bin/pgcluster is missing after install"
+log "ready: pnpm exec pgcluster --help"
