@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.cjs', '**/*.js', '.pgcluster/**', 'skills/**'] },
+  { ignores: ['**/dist/**', '**/out-tsc/**', '**/node_modules/**', '**/*.cjs', '**/*.js', '.pgcluster/**', 'skills/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,0 +1,71 @@
+/**
+ * `pnpm bench:cli`: cold start of `pgcluster cluster-status --format json` against a bare Node
+ * script that connects with `pg` and runs `select 1` on each node (bench/cli/bare-status.js).
+ * Both run as fresh processes against the same 3-node cluster, interleaved, in one run.
+ * Metric `cold_start_cluster_status`: ratio = bare median ÷ ours median (goal ≥ 0.5).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startCluster } from '@pgcluster/testing';
+import { median, metric, writeReport } from '../lib/report';
+
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 15);
+const CLI = resolve(__dirname, '../../apps/cli/bin/pgcluster.js');
+const BARE = resolve(__dirname, 'bare-status.js');
+
+function timeRun(args: string[], cwd: string, expectStdout: (out: string) => boolean): number {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(process.execPath, args, { cwd, encoding: 'utf8', env: { ...process.env, NODE_PATH: resolve(__dirname, 'node_modules') } });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (result.status !== 0 || !expectStdout(result.stdout)) {
+    throw new Error(`${args.join(' ')} failed (exit ${result.status}): ${result.stderr.slice(0, 500)}`);
+  }
+  return ms;
+}
+
+async function main(): Promise<void> {
+  const cluster = await startCluster({ replicas: 2, log: (line) => process.stderr.write(`${line}\n`) });
+  const dir = mkdtempSync(join(tmpdir(), 'pgcluster-bench-cli-'));
+  try {
+    writeFileSync(
+      join(dir, 'pgcluster.config.json'),
+      JSON.stringify({ name: 'bench', nodes: cluster.nodes.map((n) => ({ name: n.name, url: n.url() })) }),
+      { mode: 0o600 },
+    );
+    const isStatus = (out: string) => JSON.parse(out).skill === 'cluster-status';
+    const isBare = (out: string) => JSON.parse(out).length === cluster.nodes.length;
+    // Warm the OS file cache once for both, so the first measured run is not an outlier.
+    timeRun([CLI, 'cluster-status', '--format', 'json'], dir, isStatus);
+    timeRun([BARE], dir, isBare);
+    const ours: number[] = [];
+    const bare: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      ours.push(timeRun([CLI, 'cluster-status', '--format', 'json'], dir, isStatus));
+      bare.push(timeRun([BARE], dir, isBare));
+    }
+    writeReport('cli', (await versionOf(cluster.nodes[0]!.url())) ?? 'unknown', [
+      metric('cold_start_cluster_status', 'ms', 'lower-is-better', median(ours), { name: 'bare node + pg select 1 per node', value: median(bare) }, 'ratio >= 0.5 (at most 2x the bare script)'),
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await cluster.stop({ purge: true });
+  }
+}
+
+async function versionOf(url: string): Promise<string | undefined> {
+  const { Client } = await import('pg');
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<{ v: string }>('show server_version')).rows[0]?.v;
+  } finally {
+    await client.end();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 2;
+});
