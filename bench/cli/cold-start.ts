@@ -17,7 +17,7 @@ const BARE = resolve(__dirname, 'bare-status.js');
 
 function timeRun(args: string[], cwd: string, expectStdout: (out: string) => boolean): number {
   const started = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, args, { cwd, encoding: 'utf8', env: { ...process.env, NODE_PATH: resolve(__dirname, 'node_modules') } });
+  const result = spawnSync(process.execPath, args, { cwd, encoding: 'utf8' });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (result.status !== 0 || !expectStdout(result.stdout)) {
     throw new Error(`${args.join(' ')} failed (exit ${result.status}): ${result.stderr.slice(0, 500)}`);
