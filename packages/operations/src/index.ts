@@ -1,7 +1,19 @@
 /**
- * Cluster status, scale, backup/restore and failover.
+ * @pgcluster/operations — cluster status, scale, backup/restore and failover.
  *
- * Nothing is exported yet: the issues that fill this package add its public API here.
+ * @example
+ * ```ts
+ * import { loadConfig } from '@pgcluster/core'
+ * import { checkClusterStatus } from '@pgcluster/operations'
+ *
+ * const report = await checkClusterStatus(loadConfig().config)
+ * console.log(report.status, report.alerts)
+ * ```
  * @packageDocumentation
  */
-export {};
+export * from './status/check-cluster-status';
+export * from './status/assess-cluster-status';
+export * from './status/collect-node-facts';
+export * from './status/cluster-status-schema';
+export * from './status/node-facts';
+export * from './status/status-queries';
