@@ -17,3 +17,4 @@ export * from './status/collect-node-facts';
 export * from './status/cluster-status-schema';
 export * from './status/node-facts';
 export * from './status/status-queries';
+export * from './skills/cluster-status.skill';
