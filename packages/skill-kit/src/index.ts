@@ -1,7 +1,21 @@
 /**
- * The @Skill decorator, registry, executor, result envelope, renderers and exit codes.
- *
- * Nothing is exported yet: the issues that fill this package add its public API here.
+ * @pgcluster/skill-kit — the `@Skill` decorator, the registry, the executor (validate → plan
+ * → confirm → run → audit), the result envelope, its renderers, exit codes and the audit log.
  * @packageDocumentation
  */
-export {};
+export * from './skill/skill-meta';
+export * from './skill/skill';
+export * from './skill/skill-registry';
+export * from './executor/execute-skill';
+export * from './executor/exit-code-for';
+export * from './executor/describe-input-issues';
+export { toEnvelopeError, type EnvelopeError } from './executor/to-envelope-error';
+export * from './log/stderr-logger';
+export * from './render/render-envelope';
+export * from './render/render-json';
+export * from './render/render-human';
+export * from './render/render-prometheus';
+export * from './audit/audit-log';
+export { AUDIT_TABLE, AUDIT_TABLE_DDL } from './audit/audit-table';
+export * from './audit/new-audit-id';
+export * from './audit/undo-audit';

@@ -1,0 +1,173 @@
+import { appendFileSync, chmodSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureStateSubdir, InputError, redactSecrets, type LoadedConfig } from '@pgcluster/core';
+import type { Actor, RollbackSpec, SkillLogger, Status } from '../skill/skill-meta';
+import { writeAuditRow } from './audit-table';
+import { newAuditId } from './new-audit-id';
+
+/** One audited run, as stored in `audit.jsonl` and `pgcluster.audit_log`. */
+export interface AuditRecord {
+  /** Sortable by time, see {@link newAuditId}. */
+  id: string;
+  /** ISO 8601, when the run started. */
+  time: string;
+  skill: string;
+  actor: Actor;
+  /** The input, secrets redacted (keys like `password`, passwords inside URLs). */
+  input: unknown;
+  dryRun: boolean;
+  outcome: { status: Status; errorCode?: string };
+  durationMs: number;
+  /** How to undo the run, when the skill said (secrets redacted too). */
+  rollback?: RollbackSpec;
+  /** The id of the record this run undid (`pgcluster audit undo`). */
+  undoOf?: string;
+}
+
+/** What {@link AuditLog.append} takes: a record without id and time (they are made). */
+export type AuditEntry = Omit<AuditRecord, 'id' | 'time'> & { id?: string; time?: string };
+
+/** Where an {@link AuditLog} writes. */
+export interface AuditLogConfig {
+  /** The absolute state dir; records go to `<stateDir>/audit/audit.jsonl`. */
+  stateDir: string;
+  /** The cluster's nodes; the primary among them also gets a row in `pgcluster.audit_log`. */
+  nodes?: readonly { name: string; url: string }[];
+  /** The table write gives up after this long; default 2,000 ms. */
+  databaseTimeoutMs?: number;
+  /** Diagnostics (table failures are debug lines); default: silent. */
+  log?: SkillLogger;
+}
+
+/** Options of {@link AuditLog.list}. */
+export interface AuditListOptions {
+  /** At most this many, newest first; default 20. */
+  limit?: number;
+  /** Only this skill's records. */
+  skill?: string;
+}
+
+const SILENT: SkillLogger = { info: () => undefined, warn: () => undefined, debug: () => undefined };
+
+/**
+ * The append-only audit log: one JSON line per run in `<stateDir>/audit/audit.jsonl`
+ * (folder mode 700, file 600), and best-effort a row in `pgcluster.audit_log` on the
+ * primary when the cluster is writable. Inputs are redacted before anything is written.
+ *
+ * @example
+ * ```ts
+ * const audit = AuditLog.fromConfig(loadConfig())
+ * for (const r of audit.list({ limit: 5 })) console.error(r.id, r.skill, r.outcome.status)
+ * const record = audit.get('01jz3q5t') // a unique prefix is enough
+ * ```
+ */
+export class AuditLog {
+  /** The JSON lines file. */
+  readonly file: string;
+  readonly #config: AuditLogConfig;
+
+  constructor(config: AuditLogConfig) {
+    this.#config = config;
+    this.file = join(config.stateDir, 'audit', 'audit.jsonl');
+  }
+
+  /**
+   * The audit log of a loaded configuration (its state dir and static nodes).
+   * @example AuditLog.fromConfig(loadConfig(), log)
+   */
+  static fromConfig(loaded: LoadedConfig, log?: SkillLogger): AuditLog {
+    return new AuditLog({ stateDir: loaded.stateDir, nodes: loaded.config.nodes ?? [], ...(log ? { log } : {}) });
+  }
+
+  /**
+   * Appends one record: redacts it, writes its line (throws when the file cannot be
+   * written), then tries the table (never throws; a dry run never creates the table).
+   * @returns the record as stored.
+   */
+  async append(entry: AuditEntry): Promise<AuditRecord> {
+    // Security: secrets in the input (or the rollback's input) never reach the file or the table.
+    const record: AuditRecord = {
+      id: entry.id ?? newAuditId(),
+      time: entry.time ?? new Date().toISOString(),
+      skill: entry.skill,
+      actor: entry.actor,
+      input: redactSecrets(entry.input ?? {}),
+      dryRun: entry.dryRun,
+      outcome: entry.outcome,
+      durationMs: entry.durationMs,
+      ...(entry.rollback ? { rollback: redactSecrets(entry.rollback) } : {}),
+      ...(entry.undoOf ? { undoOf: entry.undoOf } : {}),
+    };
+    // Security: the folder (700) and the file (600) are private: records name hosts, tables, users.
+    const dir = ensureStateSubdir(this.#config.stateDir, 'audit');
+    tightenMode(dir, 0o700);
+    appendFileSync(this.file, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+    tightenMode(this.file, 0o600);
+    const log = this.#config.log ?? SILENT;
+    if (this.#config.nodes?.length) {
+      const node = await writeAuditRow(record, {
+        nodes: this.#config.nodes,
+        timeoutMs: this.#config.databaseTimeoutMs ?? 2_000,
+        createTable: !record.dryRun,
+        log,
+      });
+      if (node) log.debug(`audit record ${record.id} also written to ${node}`);
+    }
+    return record;
+  }
+
+  /**
+   * The newest records first.
+   * @example audit.list({ skill: 'cluster-scale', limit: 10 })
+   */
+  list(options: AuditListOptions = {}): AuditRecord[] {
+    const limit = options.limit ?? 20;
+    return this.#readAll()
+      .filter((r) => options.skill === undefined || r.skill === options.skill)
+      .reverse()
+      .slice(0, Math.max(0, limit));
+  }
+
+  /**
+   * The record with this id, or the only one whose id starts with it.
+   * @returns undefined when none matches.
+   * @throws InputError when the prefix matches several records.
+   */
+  get(id: string): AuditRecord | undefined {
+    const wanted = id.trim().toLowerCase();
+    if (!wanted) return undefined;
+    const all = this.#readAll();
+    const exact = all.find((r) => r.id === wanted);
+    if (exact) return exact;
+    const matches = all.filter((r) => r.id.startsWith(wanted));
+    if (matches.length > 1) {
+      throw new InputError('id', `"${id}" matches ${matches.length} audit records; give more of the id`);
+    }
+    return matches[0];
+  }
+
+  /** Every record in file order; a torn or foreign line is skipped, never fatal. */
+  #readAll(): AuditRecord[] {
+    if (!existsSync(this.file)) return [];
+    const records: AuditRecord[] = [];
+    for (const line of readFileSync(this.file, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        const value = JSON.parse(line) as AuditRecord;
+        if (typeof value?.id === 'string' && typeof value.skill === 'string') records.push(value);
+      } catch {
+        this.#config.log?.debug(`skipping an unreadable line in ${this.file}`);
+      }
+    }
+    return records;
+  }
+}
+
+/** Sets the mode of a file we own; one created earlier, or by someone else, is left alone. */
+function tightenMode(path: string, mode: number): void {
+  try {
+    chmodSync(path, mode);
+  } catch {
+    // Not ours to change: the records are still written.
+  }
+}

@@ -1,0 +1,133 @@
+import pg from 'pg';
+import type { SkillLogger } from '../skill/skill-meta';
+import type { AuditRecord } from './audit-log';
+
+/** The audit table on the primary. */
+export const AUDIT_TABLE = 'pgcluster.audit_log';
+
+/** Creates the audit table; run only when it is missing and the run was not a dry run. */
+export const AUDIT_TABLE_DDL = `create schema if not exists pgcluster;
+create table if not exists pgcluster.audit_log (
+  id text primary key,
+  time timestamptz not null,
+  skill text not null,
+  actor text not null,
+  input jsonb not null,
+  dry_run boolean not null,
+  status text not null,
+  error_code text,
+  duration_ms integer not null,
+  rollback jsonb,
+  undo_of text
+)`;
+
+const INSERT = `insert into pgcluster.audit_log
+  (id, time, skill, actor, input, dry_run, status, error_code, duration_ms, rollback, undo_of)
+  values ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10::jsonb, $11)
+  on conflict (id) do nothing`;
+
+/** Where and how {@link writeAuditRow} writes. */
+export interface AuditTableConfig {
+  nodes: readonly { name: string; url: string }[];
+  /** The whole attempt, connecting included, gives up after this long. */
+  timeoutMs: number;
+  /** Create the schema and table when missing (false for dry runs, which change nothing). */
+  createTable: boolean;
+  log: SkillLogger;
+}
+
+interface Primary {
+  name: string;
+  client: pg.Client;
+  hasTable: boolean;
+}
+
+/**
+ * Inserts one audit record into `pgcluster.audit_log` on the primary: the first node that
+ * answers `pg_is_in_recovery() = false` (all are probed at once). Best-effort: never throws,
+ * never takes longer than `timeoutMs`; failures are logged at debug level.
+ *
+ * @returns the name of the node written to, or undefined when nothing was written.
+ * @example
+ * ```ts
+ * await writeAuditRow(record, { nodes: config.nodes, timeoutMs: 2_000, createTable: true, log })
+ * ```
+ */
+export async function writeAuditRow(record: AuditRecord, config: AuditTableConfig): Promise<string | undefined> {
+  const clients = new Set<pg.Client>();
+  const closeAll = () => Promise.all([...clients].map((c) => (clients.delete(c), c.end().catch(() => undefined))));
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => {
+      config.log.debug(`audit table: gave up after ${config.timeoutMs} ms`);
+      void closeAll();
+      resolve(undefined);
+    }, config.timeoutMs);
+  });
+  const write = async (): Promise<string | undefined> => {
+    const primary = await firstPrimary(config, clients);
+    if (!primary) {
+      config.log.debug('audit table: no writable primary answered; the record is only in the audit file');
+      return undefined;
+    }
+    if (!primary.hasTable) {
+      if (!config.createTable) return undefined;
+      await primary.client.query(AUDIT_TABLE_DDL);
+    }
+    // Security: every value is a bound parameter; the input was redacted before it got here.
+    await primary.client.query(INSERT, [
+      record.id,
+      record.time,
+      record.skill,
+      record.actor,
+      JSON.stringify(record.input ?? null),
+      record.dryRun,
+      record.outcome.status,
+      record.outcome.errorCode ?? null,
+      Math.round(record.durationMs),
+      record.rollback ? JSON.stringify(record.rollback) : null,
+      record.undoOf ?? null,
+    ]);
+    return primary.name;
+  };
+  try {
+    return await Promise.race([write(), expired]);
+  } catch (error) {
+    config.log.debug(`audit table: ${(error as Error).message}`);
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+    await closeAll();
+  }
+}
+
+function firstPrimary(config: AuditTableConfig, clients: Set<pg.Client>): Promise<Primary | undefined> {
+  return new Promise((resolve) => {
+    let pending = config.nodes.length;
+    if (pending === 0) resolve(undefined);
+    for (const node of config.nodes) {
+      probe(node, config, clients)
+        .then((primary) => primary && resolve(primary))
+        .catch((error: Error) => config.log.debug(`audit table: ${node.name}: ${error.message}`))
+        .finally(() => --pending === 0 && resolve(undefined));
+    }
+  });
+}
+
+async function probe(node: { name: string; url: string }, config: AuditTableConfig, clients: Set<pg.Client>): Promise<Primary | undefined> {
+  const client = new pg.Client({
+    connectionString: node.url,
+    application_name: 'pgcluster-audit',
+    connectionTimeoutMillis: config.timeoutMs,
+    statement_timeout: config.timeoutMs,
+    lock_timeout: Math.max(100, Math.floor(config.timeoutMs / 2)),
+  });
+  client.on('error', () => undefined);
+  clients.add(client);
+  await client.connect();
+  const { rows } = await client.query<{ in_recovery: boolean; has_table: boolean }>(
+    `select pg_is_in_recovery() as in_recovery, to_regclass('pgcluster.audit_log') is not null as has_table`,
+  );
+  const row = rows[0];
+  return row && !row.in_recovery ? { name: node.name, client, hasTable: row.has_table } : undefined;
+}

@@ -1,0 +1,257 @@
+import { loadConfig, redactSecrets, redactUrl, type LoadConfigOptions, type LoadedConfig } from '@pgcluster/core';
+import { AuditLog } from '../audit/audit-log';
+import { createStderrLogger } from '../log/stderr-logger';
+import { getSkillMeta } from '../skill/skill';
+import type {
+  Actor,
+  Envelope,
+  PlanStep,
+  Recommendation,
+  RollbackSpec,
+  SkillClass,
+  SkillContext,
+  SkillLogger,
+  SkillMeta,
+  Status,
+} from '../skill/skill-meta';
+import { createDeadline } from './deadline';
+import { describeInputIssues } from './describe-input-issues';
+import { toEnvelopeError, type EnvelopeError } from './to-envelope-error';
+
+/** Decides whether a skill that requires confirmation may run without `--yes`. */
+export type ConfirmationPolicy = (meta: SkillMeta, input: unknown) => boolean | Promise<boolean>;
+
+/** How long a run may take before it is aborted with `TIMEOUT`, unless told otherwise. */
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+/** How {@link executeSkill} runs a skill. Every field is optional. */
+export interface ExecuteOptions {
+  /** Who runs it (recorded in the audit log); default `library`. */
+  actor?: Actor;
+  /** Build and return the plan; change nothing. */
+  dryRun?: boolean;
+  /** The user confirmed (`--yes`): a skill that requires confirmation may run. */
+  yes?: boolean;
+  /** An approving policy (e.g. the agent's): returning true counts as confirmation. */
+  policy?: ConfirmationPolicy;
+  /** Abort the plan and the run after this long; default {@link DEFAULT_TIMEOUT_MS}. */
+  timeoutMs?: number;
+  /** The caller's cancellation; aborting it aborts the run with `ABORTED`. */
+  signal?: AbortSignal;
+  /** The configuration; when absent it is loaded (once, after input validation). */
+  config?: LoadedConfig;
+  /** Where to load the configuration from when `config` is absent. */
+  loadConfig?: LoadConfigOptions;
+  /** Diagnostics; default stderr, redacted, warnings only unless `PGCLUSTER_LOG=info|debug`. */
+  log?: SkillLogger;
+  /** Where the run is audited; default the config's {@link AuditLog}; `false` audits nothing. */
+  audit?: AuditLog | false;
+  /** Finds a skill by name; `undoAudit` needs it to run a recorded rollback. */
+  resolveSkill?: (name: string) => SkillClass | undefined;
+  /**
+   * Check the returned data against the output schema (a mismatch is an `INTERNAL` error).
+   * Default: on unless `NODE_ENV=production`.
+   */
+  validateOutput?: boolean;
+  /** The audit id this run undoes; set by `undoAudit`. */
+  undoOf?: string;
+}
+
+/** What a run came to, before it is wrapped into an envelope and audited. */
+interface Outcome {
+  status: Status;
+  input: unknown;
+  data?: unknown;
+  alerts?: string[];
+  recommendations?: Recommendation[];
+  plan?: PlanStep[];
+  rollback?: RollbackSpec;
+  error?: EnvelopeError;
+}
+
+const RUN_STATUSES: readonly Status[] = ['ok', 'healthy', 'degraded', 'critical'];
+
+/**
+ * Runs a skill — the only way one runs, from the CLI, the MCP server, the agent or a
+ * library: validate the input → load the config → build the plan → `dryRun` returns it →
+ * confirmation gate → run with a timeout and an AbortSignal → check the data → audit →
+ * envelope. Never throws for a failing skill: failures are the envelope's `error`
+ * (`{ code, message, hint }`, never a stack or a secret); see `exitCodeFor`.
+ *
+ * @example
+ * ```ts
+ * const envelope = await executeSkill(DropTableSkill, { table: 'old_items' }, { actor: 'cli', yes: argv.yes })
+ * process.stdout.write(await renderEnvelope(envelope, 'json'))
+ * process.exitCode = exitCodeFor(envelope)
+ * ```
+ */
+export async function executeSkill<I, O>(skillClass: SkillClass<I, O>, rawInput: unknown, options: ExecuteOptions = {}): Promise<Envelope<O>> {
+  const started = performance.now();
+  const time = new Date().toISOString();
+  let meta: SkillMeta;
+  try {
+    meta = getSkillMeta(skillClass);
+  } catch (error) {
+    const name = (skillClass as { name?: unknown } | null)?.name;
+    const label = typeof name === 'string' && name ? name : '(unknown)';
+    return envelopeOf<O>(label, { status: 'error', input: rawInput, error: toEnvelopeError(error, label) }, 0, undefined);
+  }
+  const log = options.log ?? createStderrLogger({ prefix: meta.name });
+  let loaded = options.config;
+  const getConfig = (): LoadedConfig => (loaded ??= loadConfig(options.loadConfig));
+
+  const outcome = await attempt(skillClass as SkillClass, meta, rawInput, options, log, getConfig);
+  const durationMs = Math.round(performance.now() - started);
+  const auditId = await audit(meta, outcome, { time, durationMs, options, log, getConfig });
+  return envelopeOf<O>(meta.name, outcome, durationMs, auditId);
+}
+
+async function attempt(
+  skillClass: SkillClass,
+  meta: SkillMeta,
+  rawInput: unknown,
+  options: ExecuteOptions,
+  log: SkillLogger,
+  getConfig: () => LoadedConfig,
+): Promise<Outcome> {
+  // Security: input is validated before anything else happens; bad input runs nothing.
+  const parsed = meta.input.safeParse(rawInput ?? {});
+  if (!parsed.success) {
+    return {
+      status: 'error',
+      input: rawInput,
+      error: {
+        code: 'INVALID_INPUT',
+        message: describeInputIssues(parsed.error).join('; '),
+        hint: `Nothing was run. \`pgcluster ${meta.name} --help\` lists every parameter and what it allows.`,
+      },
+    };
+  }
+  const input: unknown = parsed.data;
+  const deadline = createDeadline(meta.name, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.signal);
+  try {
+    const ctx: SkillContext = { loaded: getConfig(), signal: deadline.signal, actor: options.actor ?? 'library', log };
+    const plan = await deadline.race(Promise.resolve().then(() => buildPlan(skillClass, meta, ctx, input)));
+    if (options.dryRun) return { status: 'planned', input, plan };
+    // Security: the confirmation gate. A skill that requires it runs only with --yes or an approving policy.
+    if (meta.requiresConfirmation && !options.yes && !(await approves(options.policy, meta, input, log))) {
+      return {
+        status: 'refused',
+        input,
+        plan,
+        error: {
+          code: 'REFUSED',
+          message: `${meta.name} is a ${meta.risk} skill and requires confirmation; nothing was run`,
+          hint: 'Review the plan (shown here, or with --dry-run), then pass --yes to confirm.',
+        },
+      };
+    }
+    for (const step of plan) log.info(`plan: [${step.kind}] ${step.target}: ${step.text}`);
+    const result = await deadline.race(Promise.resolve().then(() => skillClass.run(ctx, input)));
+    return checkResult(result, meta, input, options.validateOutput ?? process.env['NODE_ENV'] !== 'production');
+  } catch (error) {
+    log.debug(`${meta.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return { status: 'error', input, error: toEnvelopeError(error, meta.name) };
+  } finally {
+    deadline.dispose();
+  }
+}
+
+async function buildPlan(skillClass: SkillClass, meta: SkillMeta, ctx: SkillContext, input: unknown): Promise<PlanStep[]> {
+  const target = ctx.loaded.config.name;
+  if (!skillClass.plan) {
+    const text = meta.risk === 'read' ? `${meta.name} only reads; it changes nothing` : `${meta.name} declares no plan of its steps`;
+    return [{ kind: 'note', target, text }];
+  }
+  const steps = await skillClass.plan(ctx, input);
+  // Security: plan steps are printed and audited; a URL's password never gets through.
+  return steps.map((s) => ({ kind: s.kind, target: redactUrl(s.target), text: redactUrl(s.text) }));
+}
+
+async function approves(policy: ConfirmationPolicy | undefined, meta: SkillMeta, input: unknown, log: SkillLogger): Promise<boolean> {
+  if (!policy) return false;
+  try {
+    return (await policy(meta, input)) === true;
+  } catch (error) {
+    log.warn(`the confirmation policy failed, so ${meta.name} is not approved: ${(error as Error).message}`);
+    return false;
+  }
+}
+
+function checkResult(result: unknown, meta: SkillMeta, input: unknown, validateOutput: boolean): Outcome {
+  const r = result as { data?: unknown; status?: Status; alerts?: string[]; recommendations?: Recommendation[]; rollback?: RollbackSpec } | null;
+  const internal = (message: string): Outcome => ({
+    status: 'error',
+    input,
+    ...(r?.rollback ? { rollback: r.rollback } : {}),
+    error: { code: 'INTERNAL', message, hint: 'This is a bug in the skill, not in your input; the action may have happened (see rollback).' },
+  });
+  if (r === null || typeof r !== 'object' || !('data' in r)) return internal(`${meta.name} returned no { data }: run must return a SkillResult`);
+  const status = r.status ?? 'ok';
+  if (!RUN_STATUSES.includes(status)) return internal(`${meta.name} returned status "${String(status)}"; a run reports ${RUN_STATUSES.join(', ')}`);
+  if (validateOutput) {
+    const checked = meta.output.safeParse(r.data);
+    if (!checked.success) {
+      return internal(`${meta.name} returned data that breaks its output schema: ${describeInputIssues(checked.error, 'data').join('; ')}`);
+    }
+  }
+  return {
+    status,
+    input,
+    data: r.data,
+    alerts: r.alerts ?? [],
+    recommendations: r.recommendations ?? [],
+    ...(r.rollback ? { rollback: r.rollback } : {}),
+  };
+}
+
+async function audit(
+  meta: SkillMeta,
+  outcome: Outcome,
+  run: { time: string; durationMs: number; options: ExecuteOptions; log: SkillLogger; getConfig: () => LoadedConfig },
+): Promise<string | undefined> {
+  const { options, log } = run;
+  if (options.audit === false) return undefined;
+  let auditLog = options.audit;
+  if (!auditLog) {
+    try {
+      auditLog = AuditLog.fromConfig(run.getConfig(), log);
+    } catch {
+      log.debug('no configuration, so no state dir: this run is not audited');
+      return undefined;
+    }
+  }
+  try {
+    const record = await auditLog.append({
+      time: run.time,
+      skill: meta.name,
+      actor: options.actor ?? 'library',
+      input: outcome.input,
+      dryRun: options.dryRun === true,
+      outcome: { status: outcome.status, ...(outcome.error ? { errorCode: outcome.error.code } : {}) },
+      durationMs: run.durationMs,
+      ...(outcome.rollback ? { rollback: outcome.rollback } : {}),
+      ...(options.undoOf ? { undoOf: options.undoOf } : {}),
+    });
+    return record.id;
+  } catch (error) {
+    log.warn(`could not write the audit record: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+function envelopeOf<O>(skill: string, outcome: Outcome, durationMs: number, auditId: string | undefined): Envelope<O> {
+  return {
+    ok: outcome.status !== 'error' && outcome.status !== 'refused',
+    skill,
+    status: outcome.status,
+    data: (outcome.data ?? null) as O | null,
+    alerts: outcome.alerts ?? [],
+    recommendations: outcome.recommendations ?? [],
+    ...(outcome.plan ? { plan: outcome.plan } : {}),
+    ...(outcome.rollback ? { rollback: redactSecrets(outcome.rollback) } : {}),
+    ...(outcome.error ? { error: outcome.error } : {}),
+    ...(auditId ? { auditId } : {}),
+    durationMs,
+  };
+}
