@@ -1,0 +1,72 @@
+// The fixture has the shape of Patroni's `GET /cluster` (patroni/utils.py cluster_as_json in
+// Patroni 3.0.2, the Debian bookworm package): recorded-shape, not captured from a live Patroni.
+// The provider is exercised against a real Patroni once the HA test cluster exists.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createPatroniTopology, memberUrlFromTemplate, parsePatroniCluster } from './patroni-topology';
+
+const fixture: unknown = JSON.parse(readFileSync(join(__dirname, '__fixtures__', 'patroni-cluster.json'), 'utf8'));
+const template = memberUrlFromTemplate('postgresql://app:s3cret@placeholder:1/app');
+
+describe('parsePatroniCluster', () => {
+  it('maps leader, replicas, lag and unhealthy members', () => {
+    const t = parsePatroniCluster(fixture, template);
+    expect(t.primary?.name).toBe('node2');
+    expect(t.primary?.url).toBe('postgresql://app:s3cret@127.0.0.1:5432/app');
+    expect(t.members.map((m) => [m.name, m.role, m.lagBytes])).toEqual([
+      ['node1', 'replica', 0],
+      ['node2', 'primary', 0],
+      ['node3', 'replica', 52428800],
+      ['node4', 'unreachable', undefined],
+    ]);
+    expect(t.members[0]!.timeline).toBe(3);
+    expect(t.problems).toEqual(['node4 is stopped (replica)']);
+  });
+
+  it('has no primary while the leader is not running, and prefers replay_lag', () => {
+    const doc = {
+      members: [
+        { name: 'a', role: 'leader', state: 'stopping', host: 'h', port: 1 },
+        { name: 'b', role: 'replica', state: 'streaming', host: 'h', port: 2, lag: 10, replay_lag: 99 },
+        { name: 'c', role: 'standby_leader', state: 'running', host: 'h', port: 3, lag: 0 },
+      ],
+      pause: true,
+    };
+    const t = parsePatroniCluster(doc, template);
+    expect(t.primary).toBeUndefined();
+    expect(t.members.find((m) => m.name === 'b')!.lagBytes).toBe(99);
+    expect(t.problems.join('\n')).toMatch(/paused/);
+    expect(t.problems.join('\n')).toMatch(/no running leader/);
+  });
+
+  it('rejects a document without members', () => {
+    expect(() => parsePatroniCluster({ foo: 1 }, template)).toThrow(/no members/);
+  });
+
+  it('reports an unreachable REST API as a topology without a primary', async () => {
+    const provider = createPatroniTopology({
+      url: 'http://127.0.0.1:1',
+      memberUrl: template,
+      fetch: (async () => {
+        throw new Error('connect ECONNREFUSED');
+      }) as typeof fetch,
+    });
+    const t = await provider.resolve();
+    expect(t.primary).toBeUndefined();
+    expect(t.problems[0]).toMatch(/did not answer/);
+  });
+
+  it('calls GET /cluster', async () => {
+    const seen: string[] = [];
+    const provider = createPatroniTopology({
+      url: 'http://127.0.0.1:8008',
+      memberUrl: template,
+      fetch: (async (u: URL) => {
+        seen.push(String(u));
+        return new Response(JSON.stringify(fixture), { status: 200 });
+      }) as unknown as typeof fetch,
+    });
+    expect((await provider.resolve()).primary?.name).toBe('node2');
+    expect(seen).toEqual(['http://127.0.0.1:8008/cluster']);
+  });
+});
