@@ -1,0 +1,251 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PgClusterError } from '@pgcluster/core';
+import { z } from 'zod';
+import { BrokenFixture, DropTableFixture, ReadFixture, SlowFixture } from '../../test/fixtures/fixture-skills';
+import { memoryLogger, tempConfig } from '../../test/fixtures/temp-config';
+import { AuditLog } from '../audit/audit-log';
+import { Skill } from '../skill/skill';
+import type { SkillContext } from '../skill/skill-meta';
+import { executeSkill } from './execute-skill';
+import { exitCodeFor } from './exit-code-for';
+
+let env: ReturnType<typeof tempConfig>;
+beforeEach(() => {
+  env = tempConfig();
+});
+afterEach(() => {
+  jest.restoreAllMocks();
+  env.cleanup();
+});
+const opts = () => ({ config: env.loaded, log: memoryLogger() });
+const auditLines = () => readFileSync(join(env.loaded.stateDir, 'audit', 'audit.jsonl'), 'utf8');
+
+describe('executeSkill', () => {
+  it('runs a skill and wraps its result into the envelope', async () => {
+    const envelope = await executeSkill(ReadFixture, { limit: 2 }, opts());
+    expect(envelope).toMatchObject({
+      ok: true,
+      skill: 'monitoring-fixture-read',
+      status: 'ok',
+      data: { nodes: [{ name: 'node1' }, { name: 'node2' }], pools: { total: 10, waiting: 2 }, cluster: 'test' },
+      alerts: [],
+      recommendations: [{ message: 'Scale the pools up', skill: 'cluster-scale' }],
+    });
+    expect(envelope.plan).toBeUndefined();
+    expect(envelope.error).toBeUndefined();
+    expect(envelope.auditId).toMatch(/^[0-9a-z]{18}$/);
+    expect(typeof envelope.durationMs).toBe('number');
+    expect(exitCodeFor(envelope)).toBe(0);
+  });
+
+  it.each([
+    ['ok', 0],
+    ['healthy', 0],
+    ['degraded', 1],
+    ['critical', 1],
+  ] as const)('status %s gives exit code %i', async (report, code) => {
+    const envelope = await executeSkill(ReadFixture, { report }, opts());
+    expect(envelope.status).toBe(report);
+    expect(envelope.ok).toBe(true);
+    expect(exitCodeFor(envelope)).toBe(code);
+  });
+
+  it('rejects bad input naming each field and what it allows, and runs nothing', async () => {
+    const run = jest.spyOn(ReadFixture, 'run');
+    const envelope = await executeSkill(ReadFixture, { limit: 'ten', report: 'fine' }, opts());
+    expect(envelope).toMatchObject({ ok: false, status: 'error', data: null, error: { code: 'INVALID_INPUT' } });
+    expect(envelope.error?.message).toBe(
+      'input.limit: expected number, received string; input.report: expected one of "ok"|"healthy"|"degraded"|"critical"',
+    );
+    expect(envelope.error?.hint).toContain('Nothing was run');
+    expect(run).not.toHaveBeenCalled();
+    expect(exitCodeFor(envelope)).toBe(2);
+    const out = await executeSkill(ReadFixture, { limit: 500 }, opts());
+    expect(out.error?.message).toBe('input.limit: expected number to be <=100');
+  });
+
+  describe('confirmation gate', () => {
+    it('refuses a skill that requires confirmation without --yes (exit 3), runs nothing, shows the plan', async () => {
+      const run = jest.spyOn(DropTableFixture, 'run');
+      const envelope = await executeSkill(DropTableFixture, { table: 'items' }, opts());
+      expect(envelope).toMatchObject({ ok: false, status: 'refused', error: { code: 'REFUSED' } });
+      expect(envelope.error?.hint).toContain('--yes');
+      expect(envelope.plan).toEqual([{ kind: 'sql', target: 'postgresql://app:***@127.0.0.1:1/app', text: 'drop table if exists public."items"' }]);
+      expect(run).not.toHaveBeenCalled();
+      expect(exitCodeFor(envelope)).toBe(3);
+    });
+
+    it('runs it with yes, or with an approving policy', async () => {
+      const run = jest.spyOn(DropTableFixture, 'run').mockResolvedValue({ data: { table: 'items', changed: true } });
+      expect((await executeSkill(DropTableFixture, { table: 'items' }, { ...opts(), yes: true })).status).toBe('ok');
+      const policy = jest.fn(() => true);
+      expect((await executeSkill(DropTableFixture, { table: 'items' }, { ...opts(), policy })).status).toBe('ok');
+      expect(policy).toHaveBeenCalledWith(expect.objectContaining({ name: 'maintenance-fixture-drop-table' }), { table: 'items' });
+      expect(run).toHaveBeenCalledTimes(2);
+    });
+
+    it('refuses when the policy says no or fails', async () => {
+      const run = jest.spyOn(DropTableFixture, 'run');
+      expect((await executeSkill(DropTableFixture, { table: 'items' }, { ...opts(), policy: () => false })).status).toBe('refused');
+      const failing = () => {
+        throw new Error('policy store down');
+      };
+      expect((await executeSkill(DropTableFixture, { table: 'items' }, { ...opts(), policy: failing })).status).toBe('refused');
+      expect(run).not.toHaveBeenCalled();
+    });
+  });
+
+  it('dry-run returns the plan, needs no confirmation, never calls run, and is audited as a dry run', async () => {
+    const run = jest.spyOn(DropTableFixture, 'run');
+    const envelope = await executeSkill(DropTableFixture, { table: 'items' }, { ...opts(), dryRun: true });
+    expect(envelope).toMatchObject({ ok: true, status: 'planned', data: null });
+    expect(envelope.plan?.[0]?.text).toBe('drop table if exists public."items"');
+    expect(run).not.toHaveBeenCalled();
+    expect(exitCodeFor(envelope)).toBe(0);
+    const record = new AuditLog({ stateDir: env.loaded.stateDir }).get(envelope.auditId!);
+    expect(record).toMatchObject({ dryRun: true, outcome: { status: 'planned' }, skill: 'maintenance-fixture-drop-table' });
+  });
+
+  it('a skill without plan() gets a note for its dry run', async () => {
+    const envelope = await executeSkill(ReadFixture, {}, { ...opts(), dryRun: true });
+    expect(envelope.plan).toEqual([{ kind: 'note', target: 'test', text: 'monitoring-fixture-read only reads; it changes nothing' }]);
+  });
+
+  it('aborts a run that outlives its timeout with TIMEOUT and aborts its signal', async () => {
+    let signal: AbortSignal | undefined;
+    const original = SlowFixture.run;
+    jest.spyOn(SlowFixture, 'run').mockImplementation((ctx: SkillContext, input) => {
+      signal = ctx.signal;
+      return original.call(SlowFixture, ctx, input);
+    });
+    const envelope = await executeSkill(SlowFixture, { ms: 5_000 }, { ...opts(), timeoutMs: 50 });
+    expect(envelope).toMatchObject({ status: 'error', error: { code: 'TIMEOUT', message: 'monitoring-fixture-slow did not finish within 50 ms' } });
+    expect(signal?.aborted).toBe(true);
+    expect(exitCodeFor(envelope)).toBe(2);
+    expect((await executeSkill(SlowFixture, { ms: 1 }, { ...opts(), timeoutMs: 1_000 })).data).toEqual({ waited: 1 });
+  });
+
+  it("aborts with ABORTED when the caller's signal fires", async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 20);
+    const envelope = await executeSkill(SlowFixture, { ms: 5_000 }, { ...opts(), signal: controller.signal });
+    expect(envelope.error?.code).toBe('ABORTED');
+  });
+
+  it('treats data that breaks the output schema as an INTERNAL error', async () => {
+    const envelope = await executeSkill(BrokenFixture, {}, opts());
+    expect(envelope).toMatchObject({ status: 'error', data: null, error: { code: 'INTERNAL' } });
+    expect(envelope.error?.message).toBe(
+      'monitoring-fixture-broken returned data that breaks its output schema: data.count: expected number, received string',
+    );
+    expect((await executeSkill(BrokenFixture, {}, { ...opts(), validateOutput: false })).status).toBe('ok');
+  });
+
+  it('turns thrown errors into { code, message, hint } without a stack or a secret', async () => {
+    const spy = jest.spyOn(ReadFixture, 'run');
+    spy.mockRejectedValueOnce(new PgClusterError('UNREACHABLE', 'node1 refused', { hint: 'Start it.' }));
+    expect((await executeSkill(ReadFixture, {}, opts())).error).toEqual({ code: 'UNREACHABLE', message: 'node1 refused', hint: 'Start it.' });
+
+    spy.mockRejectedValueOnce(Object.assign(new Error('relation "x" does not exist'), { code: '42P01' }));
+    expect((await executeSkill(ReadFixture, {}, opts())).error).toMatchObject({ code: 'QUERY_FAILED', message: 'monitoring-fixture-read: relation "x" does not exist' });
+
+    spy.mockRejectedValueOnce(new TypeError('cannot reach postgresql://app:hunter2@db/app'));
+    const envelope = await executeSkill(ReadFixture, {}, opts());
+    expect(envelope.error).toMatchObject({ code: 'INTERNAL', message: 'monitoring-fixture-read failed: cannot reach postgresql://app:***@db/app' });
+    expect(JSON.stringify(envelope)).not.toMatch(/hunter2|at .*\.ts:\d+/);
+
+    spy.mockResolvedValueOnce({ nodes: [] } as never); // plain data instead of a SkillResult
+    expect((await executeSkill(ReadFixture, {}, opts())).error?.message).toBe('monitoring-fixture-read returned no { data }: run must return a SkillResult');
+  });
+
+  it('reports a missing config as an error with the loader hint (exit 2)', async () => {
+    const envelope = await executeSkill(ReadFixture, {}, { loadConfig: { cwd: env.dir, env: {} }, log: memoryLogger() });
+    expect(envelope).toMatchObject({ status: 'error', error: { code: 'CONFIG_NOT_FOUND' } });
+    expect(envelope.error?.hint).toContain('pgcluster dev up');
+    expect(envelope.auditId).toBeUndefined();
+    expect(exitCodeFor(envelope)).toBe(2);
+  });
+
+  it('loads the config only after validating the input', async () => {
+    const envelope = await executeSkill(ReadFixture, { limit: 'x' }, { loadConfig: { cwd: env.dir, env: {} }, log: memoryLogger() });
+    expect(envelope.error?.code).toBe('INVALID_INPUT');
+  });
+
+  it('returns an INTERNAL error envelope for a class that is not a skill', async () => {
+    class NotASkill {
+      static async run() {
+        return { data: 1 };
+      }
+    }
+    const envelope = await executeSkill(NotASkill, {}, opts());
+    expect(envelope).toMatchObject({ skill: 'NotASkill', status: 'error', error: { code: 'INTERNAL' } });
+  });
+
+  it('audits every run with the input redacted: no password, no URL password', async () => {
+    const input = { password: 'pa55-word-secret', url: 'postgresql://admin:url-s3cret@db.internal:5432/app' };
+    const envelope = await executeSkill(ReadFixture, input, { ...opts(), actor: 'agent' });
+    await executeSkill(ReadFixture, { ...input, limit: 'bad' }, opts()); // bad input is audited too
+    const text = auditLines();
+    expect(text).not.toContain('pa55-word-secret');
+    expect(text).not.toContain('url-s3cret');
+    expect(text).not.toContain('n0de-s3cret');
+    const [first, second] = text.trim().split('\n').map((l) => JSON.parse(l));
+    expect(first).toMatchObject({
+      id: envelope.auditId,
+      skill: 'monitoring-fixture-read',
+      actor: 'agent',
+      dryRun: false,
+      input: { limit: 2, report: 'ok', password: '***', url: 'postgresql://admin:***@db.internal:5432/app' },
+      outcome: { status: 'ok' },
+    });
+    expect(second).toMatchObject({ actor: 'library', outcome: { status: 'error', errorCode: 'INVALID_INPUT' } });
+  });
+
+  it('records the rollback in the envelope and the audit record', async () => {
+    const rollback = { skill: 'maintenance-fixture-drop-table', input: { table: 't' }, description: 'drop t' };
+    jest.spyOn(ReadFixture, 'run').mockResolvedValueOnce({ data: { nodes: [], pools: { total: 0, waiting: 0 }, cluster: 'x' }, rollback });
+    const envelope = await executeSkill(ReadFixture, {}, opts());
+    expect(envelope.rollback).toEqual(rollback);
+    expect(JSON.parse(auditLines().trim()).rollback).toEqual(rollback);
+  });
+
+  it('audits nowhere with audit: false, and to the given AuditLog otherwise', async () => {
+    expect((await executeSkill(ReadFixture, {}, { ...opts(), audit: false })).auditId).toBeUndefined();
+    const audit = new AuditLog({ stateDir: join(env.dir, 'elsewhere') });
+    const envelope = await executeSkill(ReadFixture, {}, { ...opts(), audit });
+    expect(audit.get(envelope.auditId!)?.skill).toBe('monitoring-fixture-read');
+  });
+
+  it('passes actor, signal, config and log to the skill', async () => {
+    const seen: SkillContext[] = [];
+    class Probe {
+      @Skill({
+        name: 'monitoring-probe',
+        category: 'monitoring',
+        description: 'Probes.',
+        version: '1.0.0',
+        risk: 'read',
+        autonomous: true,
+        requiresConfirmation: false,
+        idempotent: true,
+        whenToUse: [],
+        interpret: '',
+        decisionTree: [],
+        examples: [],
+        input: z.object({}),
+        output: z.null(),
+      })
+      static async run(ctx: SkillContext) {
+        seen.push(ctx);
+        ctx.log.info('hello');
+        return { data: null };
+      }
+    }
+    const log = memoryLogger();
+    await executeSkill(Probe, undefined, { config: env.loaded, log, actor: 'mcp' });
+    expect(seen[0]).toMatchObject({ actor: 'mcp', loaded: env.loaded, log });
+    expect(seen[0]?.signal).toBeInstanceOf(AbortSignal);
+    expect(log.lines).toContain('info: hello');
+  });
+});

@@ -1,0 +1,172 @@
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { ReadFixture } from '../../test/fixtures/fixture-skills';
+import { getSkillMeta } from '../skill/skill';
+import type { Envelope } from '../skill/skill-meta';
+import { renderEnvelope } from './render-envelope';
+import { renderHuman } from './render-human';
+import { renderJson } from './render-json';
+import { renderPrometheus } from './render-prometheus';
+
+const healthy: Envelope = {
+  ok: true,
+  skill: 'monitoring-fixture-read',
+  status: 'degraded',
+  data: {
+    nodes: [
+      { name: 'node1', role: 'primary', lagBytes: 0, up: true },
+      { name: 'node2', role: 'replica', lagBytes: 1024, up: false },
+    ],
+    pools: { total: 10, waiting: 2 },
+    cluster: 'main',
+  },
+  alerts: ['node2 is down'],
+  recommendations: [{ message: 'Start node2', skill: 'cluster-start', args: '--node node2' }],
+  rollback: { skill: 'cluster-scale', input: { replicas: 1 }, description: 'scale back to 1 replica' },
+  auditId: '01jz3q5t7w4k2m9xyz',
+  durationMs: 42,
+};
+
+const refused: Envelope = {
+  ok: false,
+  skill: 'maintenance-fixture-drop-table',
+  status: 'refused',
+  data: null,
+  alerts: [],
+  recommendations: [],
+  plan: [{ kind: 'sql', target: 'node1', text: 'drop table if exists public."items"' }],
+  error: { code: 'REFUSED', message: 'requires confirmation', hint: 'Pass --yes to confirm.' },
+  durationMs: 3,
+};
+
+describe('renderJson', () => {
+  it('is exactly one JSON document, the envelope', () => {
+    const text = renderJson(healthy);
+    expect(JSON.parse(text)).toEqual(healthy);
+    expect(text.endsWith('}\n')).toBe(true);
+    expect(text.trim().split('\n\n')).toHaveLength(1);
+  });
+
+  it('writes BigInts as numbers when safe, else as strings', () => {
+    const text = renderJson({ ...healthy, data: { small: 5n, big: 2n ** 70n } });
+    expect(JSON.parse(text).data).toEqual({ small: 5, big: '1180591620717411303424' });
+  });
+});
+
+describe('renderHuman', () => {
+  it('shows the status, a table for a list of flat objects, key: value, alerts, recommendations, undo', () => {
+    expect(renderHuman(healthy)).toBe(
+      [
+        'monitoring-fixture-read: degraded (42 ms)',
+        '',
+        'nodes:',
+        '  name   role     lagBytes  up',
+        '  -----  -------  --------  -----',
+        '  node1  primary  0         true',
+        '  node2  replica  1024      false',
+        'pools:',
+        '  total: 10',
+        '  waiting: 2',
+        'cluster: main',
+        '',
+        'Alerts:',
+        '  ! node2 is down',
+        '',
+        'Recommendations:',
+        '  - Start node2 (pgcluster cluster-start --node node2)',
+        '',
+        'Undo: scale back to 1 replica (pgcluster audit undo 01jz3q5t7w4k2m9xyz)',
+        '',
+        'Audit: 01jz3q5t7w4k2m9xyz',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('shows the error with its hint and the plan that was not run', () => {
+    const text = renderHuman(refused);
+    expect(text).toContain('Error REFUSED: requires confirmation\nHint: Pass --yes to confirm.');
+    expect(text).toContain('Plan (not run):\n  1. [sql] node1: drop table if exists public."items"');
+    expect(renderHuman({ ...refused, status: 'planned', error: undefined } as Envelope)).toContain('Plan (dry run: nothing was changed):');
+  });
+
+  it('shows a top-level list as a table and empty lists as (none)', () => {
+    const text = renderHuman({ ...healthy, data: [{ a: 1, b: 'x' }, { a: 2 }], alerts: [], recommendations: [] } as Envelope);
+    expect(text).toContain('a  b\n-  -\n1  x\n2');
+    expect(renderHuman({ ...healthy, data: { items: [] } } as Envelope)).toContain('items: (none)');
+  });
+});
+
+describe('renderPrometheus', () => {
+  const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+  it('is valid exposition text that a real parser reads', async () => {
+    const text = await renderPrometheus(healthy, getSkillMeta(ReadFixture));
+    const families = parsePrometheusTextFormat(text);
+    for (const f of families) {
+      expect(f.name).toMatch(METRIC_NAME);
+      expect(f.type).toBe('GAUGE');
+    }
+    const byName = new Map(families.map((f) => [f.name, f]));
+    const status = byName.get('pgcluster_skill_status')!.metrics;
+    expect(status).toHaveLength(7);
+    expect(status.filter((m) => m.value === '1')).toEqual([{ value: '1', labels: { skill: 'monitoring-fixture-read', status: 'degraded' } }]);
+    expect(byName.get('pgcluster_skill_duration_seconds')!.metrics).toEqual([{ value: '0.042', labels: { skill: 'monitoring-fixture-read' } }]);
+    expect(byName.get('pgcluster_skill_alerts')!.metrics[0]?.value).toBe('1');
+
+    const lag = byName.get('pgcluster_monitoring_fixture_read_nodes_lag_bytes')!;
+    expect(lag.help).toBe('WAL bytes the node is behind the primary.'); // from the output schema's describe()
+    expect(lag.metrics).toEqual([
+      { value: '0', labels: { name: 'node1', role: 'primary' } },
+      { value: '1024', labels: { name: 'node2', role: 'replica' } },
+    ]);
+    expect(byName.get('pgcluster_monitoring_fixture_read_nodes_up')!.metrics.map((m) => m.value)).toEqual(['1', '0']);
+    expect(byName.get('pgcluster_monitoring_fixture_read_pools_waiting')!.metrics).toEqual([{ value: '2' }]);
+    expect(byName.get('pgcluster_monitoring_fixture_read_pools_total')!.help).toBe('monitoring-fixture-read: data.pools.total');
+    expect(byName.has('pgcluster_monitoring_fixture_read_cluster')).toBe(false); // strings are no samples
+  });
+
+  it('labels elements by position when they have no unique identifying field, and renames clashing labels', async () => {
+    const text = await renderPrometheus({
+      ...healthy,
+      data: {
+        sizes: [3, 4],
+        nodes: [{ name: 'n1', checks: [{ name: 'disk', ok: true }, { name: 'wal', ok: false }] }],
+        twins: [{ name: 'x', v: 1 }, { name: 'x', v: 2 }],
+      },
+    });
+    const byName = new Map(parsePrometheusTextFormat(text).map((f) => [f.name, f.metrics]));
+    expect(byName.get('pgcluster_monitoring_fixture_read_sizes')).toEqual([
+      { value: '3', labels: { position: '0' } },
+      { value: '4', labels: { position: '1' } },
+    ]);
+    expect(byName.get('pgcluster_monitoring_fixture_read_nodes_checks_ok')).toEqual([
+      { value: '1', labels: { name: 'n1', checks_name: 'disk' } },
+      { value: '0', labels: { name: 'n1', checks_name: 'wal' } },
+    ]);
+    expect(byName.get('pgcluster_monitoring_fixture_read_twins_v')?.map((m) => m.labels)).toEqual([
+      { name: 'x', position: '0' },
+      { name: 'x', position: '1' },
+    ]);
+  });
+
+  it('renders an error envelope as status gauges only, escaping label values, with a fresh registry each time', async () => {
+    const first = await renderPrometheus(refused);
+    const second = await renderPrometheus({ ...refused, skill: 'maintenance-"odd"\\name' });
+    expect(parsePrometheusTextFormat(first).map((f) => f.name)).toEqual([
+      'pgcluster_skill_status',
+      'pgcluster_skill_duration_seconds',
+      'pgcluster_skill_alerts',
+    ]);
+    const odd = parsePrometheusTextFormat(second)[0]!.metrics[0]!.labels!['skill'];
+    expect(odd).toBe('maintenance-"odd"\\name');
+  });
+});
+
+describe('renderEnvelope', () => {
+  it('dispatches on the format', async () => {
+    expect(JSON.parse(await renderEnvelope(healthy, 'json'))).toEqual(healthy);
+    expect(await renderEnvelope(healthy, 'human')).toContain('monitoring-fixture-read: degraded');
+    expect(await renderEnvelope(healthy, 'prometheus')).toContain('# TYPE pgcluster_skill_status gauge');
+    await expect(renderEnvelope(healthy, 'xml' as never)).rejects.toThrow('unknown format "xml"');
+  });
+});
