@@ -1,0 +1,159 @@
+import { InputError, QueryError } from '@pgcluster/core';
+import { CATALOG_TABLE } from '../collection/catalog';
+import { getCollection } from '../collection/get-collection';
+import { qualifiedName } from '../collection/identifier';
+import type { VectorDb } from '../connection/vector-db';
+import { recallAtK } from '../bench/recall-at-k';
+import { approximateNeighbours, exactNeighbours } from '../search/exact-neighbours';
+import { MAX_EF_SEARCH } from '../search/search-query';
+import { indexStatus } from './index-status';
+
+/** The ef_search values `tune` tries, in order, by default. */
+export const DEFAULT_EF_CANDIDATES: readonly number[] = [10, 20, 40, 60, 80, 100, 120, 160, 200, 250, 300, 400, 500, 600, 800, 1000];
+
+/** What {@link tuneEfSearch} is asked for. */
+export interface TuneInput {
+  collection: string;
+  /** The recall@k to reach, 0–1 (e.g. 0.95). */
+  targetRecall: number;
+  /** Default 10. */
+  k?: number;
+  /** Sample queries drawn from the collection when `queries` is not given; default 50. */
+  sampleSize?: number;
+  /** Your own query vectors (best: real queries, not stored rows). */
+  queries?: ArrayLike<number>[];
+  /** Seed of the sample; default 1 (the same sample every run). */
+  seed?: number;
+  /** Store the result as the collection's default ef_search (default true). */
+  store?: boolean;
+  /** ef_search values to try, ascending; default {@link DEFAULT_EF_CANDIDATES}. */
+  candidates?: number[];
+}
+
+/** One measured point of the recall curve. */
+export interface TunePoint {
+  efSearch: number;
+  recall: number;
+  meanLatencyMs: number;
+}
+
+/** What {@link tuneEfSearch} found. */
+export interface TuneResult {
+  collection: string;
+  k: number;
+  targetRecall: number;
+  /** The smallest ef_search that reached the target (or the largest tried, when none did). */
+  efSearch: number;
+  recall: number;
+  reached: boolean;
+  stored: boolean;
+  sampleSize: number;
+  /** Whether the sample came from stored rows (each query's own row is then left out of both answers). */
+  sampledFromCollection: boolean;
+  curve: TunePoint[];
+}
+
+/**
+ * Finds the smallest `hnsw.ef_search` whose recall@k on sample queries reaches a target,
+ * against exact answers (a scan with index scans disabled), and stores it as the
+ * collection's default. Queries sampled from the collection leave their own row out of both
+ * the exact and the approximate answer, so the measure is not flattered.
+ *
+ * @throws InputError on a bad target or when the collection has no HNSW index.
+ * @example
+ * ```ts
+ * const t = await tuneEfSearch(db, { collection: 'docs', targetRecall: 0.95 })
+ * console.log(`ef_search ${t.efSearch} gives recall@10 ${t.recall}`)
+ * ```
+ */
+export async function tuneEfSearch(db: VectorDb, input: TuneInput): Promise<TuneResult> {
+  const info = await getCollection(db, input.collection, { fresh: true });
+  const k = input.k ?? 10;
+  if (typeof input.targetRecall !== 'number' || !(input.targetRecall > 0 && input.targetRecall <= 1)) {
+    throw new InputError('targetRecall', 'must be a number above 0 and at most 1, e.g. 0.95');
+  }
+  if (!Number.isInteger(k) || k < 1 || k > 1000) throw new InputError('k', 'must be an integer from 1 to 1000');
+  const sampleSize = input.sampleSize ?? 50;
+  if (!Number.isInteger(sampleSize) || sampleSize < 1 || sampleSize > 10_000) throw new InputError('sampleSize', 'must be an integer from 1 to 10000');
+  const candidates = (input.candidates ?? [...DEFAULT_EF_CANDIDATES]).filter((c) => c >= k && c <= MAX_EF_SEARCH).sort((a, b) => a - b);
+  if (candidates.length === 0 || candidates.some((c) => !Number.isInteger(c))) throw new InputError('candidates', `must hold integers from k to ${MAX_EF_SEARCH}`);
+  const { indexes } = await indexStatus(db, { collection: info.name });
+  if (!indexes.some((i) => i.method === 'hnsw' && i.valid)) {
+    throw new InputError('collection', `${info.name} has no valid HNSW index; create one first (vector-index create)`);
+  }
+  const sampled = input.queries === undefined;
+  const queries: { vector: ArrayLike<number>; self?: string }[] = sampled ? await sampleRows(db, info.schema, info.name, sampleSize, input.seed ?? 1) : input.queries!.map((v) => ({ vector: v }));
+  if (queries.length === 0) throw new InputError('collection', `${info.name} is empty; load data before tuning`);
+  const extra = sampled ? 1 : 0;
+  const truth: string[][] = [];
+  for (const q of queries) truth.push(dropSelf(await exactNeighbours(db, info, { vector: q.vector, k: k + extra }), q.self, k));
+  const curve: TunePoint[] = [];
+  let chosen: TunePoint | undefined;
+  for (const ef of candidates) {
+    let sum = 0;
+    const t = performance.now();
+    for (const [i, q] of queries.entries()) {
+      const approx = dropSelf(await approximateNeighbours(db, info, { vector: q.vector, k: k + extra, efSearch: Math.max(ef, k + extra) }), q.self, k);
+      sum += recallAtK(truth[i]!, approx, k);
+    }
+    const point = { efSearch: ef, recall: round(sum / queries.length), meanLatencyMs: round((performance.now() - t) / queries.length) };
+    curve.push(point);
+    if (point.recall >= input.targetRecall) {
+      chosen = point;
+      break;
+    }
+  }
+  const reached = chosen !== undefined;
+  const best = chosen ?? curve[curve.length - 1]!;
+  const store = (input.store ?? true) && reached;
+  if (store) {
+    try {
+      await db.primary.query(
+        `UPDATE ${CATALOG_TABLE} SET default_ef_search = $3, tuned_recall = $4, tuned_k = $5, tuned_at = now() WHERE schema_name = $1 AND name = $2`,
+        [info.schema, info.name, best.efSearch, best.recall, k],
+      );
+    } catch (error) {
+      throw QueryError.from(error, `storing the tuned ef_search of ${info.name}`);
+    }
+    db.cache.delete(info.name);
+  }
+  return {
+    collection: info.name,
+    k,
+    targetRecall: input.targetRecall,
+    efSearch: best.efSearch,
+    recall: best.recall,
+    reached,
+    stored: store,
+    sampleSize: queries.length,
+    sampledFromCollection: sampled,
+    curve,
+  };
+}
+
+async function sampleRows(db: VectorDb, schema: string, name: string, n: number, seed: number): Promise<{ vector: number[]; self: string }[]> {
+  const client = await db.primary.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT setseed($1)', [((seed % 1000) / 1000) * 2 - 1]);
+    const r = await client.query<{ key: string; namespace: string; e: string }>(
+      `SELECT key, namespace, embedding::text AS e FROM ${qualifiedName(schema, name)} ORDER BY random() LIMIT $1`,
+      [n],
+    );
+    await client.query('COMMIT');
+    return r.rows.map((row) => ({ vector: JSON.parse(row.e) as number[], self: `${row.namespace}\u0000${row.key}` }));
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw QueryError.from(error, `sampling queries from ${name}`);
+  } finally {
+    client.release();
+  }
+}
+
+function dropSelf(keys: string[], self: string | undefined, k: number): string[] {
+  return (self === undefined ? keys : keys.filter((x) => x !== self)).slice(0, k);
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

@@ -1,0 +1,40 @@
+import { InputError } from '@pgcluster/core';
+import { validateRow, VectorRowError } from './validate-row';
+
+describe('validateRow', () => {
+  it('accepts a good row and defaults namespace and metadata', () => {
+    expect(validateRow({ key: 5, embedding: [1, 2, 3] }, 1, 3, 'vector')).toEqual({
+      key: '5',
+      namespace: '',
+      embedding: [1, 2, 3],
+      metadataJson: '{}',
+    });
+  });
+
+  it.each([
+    [{ key: 'a', embedding: [1, 2] }, /rows\[41\]\.embedding: row 42: has 2 dimensions, the collection has 3/],
+    [{ key: 'a', embedding: [1, Number.NaN, 3] }, /row 42: element 1 is NaN/],
+    [{ key: 'a', embedding: [1, 2, Number.POSITIVE_INFINITY] }, /row 42: element 2 is Infinity/],
+    [{ key: 'a', embedding: [1, 2, Number.NEGATIVE_INFINITY] }, /row 42: element 2 is -Infinity/],
+    [{ key: '', embedding: [1, 2, 3] }, /rows\[41\]\.key: row 42/],
+    [{ key: 'a\u0000b', embedding: [1, 2, 3] }, /NUL/],
+    [{ key: 'a', embedding: [1, 2, 3], metadata: [1] as unknown as Record<string, unknown> }, /metadata.*JSON object/],
+    [{ key: 'a', embedding: 'xyz' as unknown as number[] }, /has 3 dimensions|must be an array/],
+  ])('refuses %p naming the row', (row, message) => {
+    let caught: unknown;
+    try {
+      validateRow(row, 42, 3, 'vector');
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(VectorRowError);
+    expect(caught).toBeInstanceOf(InputError);
+    expect((caught as VectorRowError).row).toBe(42);
+    expect((caught as Error).message).toMatch(message);
+  });
+
+  it('enforces the halfvec range', () => {
+    expect(() => validateRow({ key: 'a', embedding: [70000] }, 1, 1, 'halfvec')).toThrow(/±65504/);
+    expect(validateRow({ key: 'a', embedding: [65504] }, 1, 1, 'halfvec').key).toBe('a');
+  });
+});

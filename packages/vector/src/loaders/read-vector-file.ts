@@ -1,0 +1,44 @@
+import { extname } from 'node:path';
+import { InputError } from '@pgcluster/core';
+import type { VectorRow } from '../insert/vector-row';
+import { readCsv } from './read-csv';
+import { readFvecs } from './read-fvecs';
+import { readNdjson } from './read-ndjson';
+import { readNpy } from './read-npy';
+
+/** File formats the loaders read; one tuple yields type and CLI choices. */
+export const FILE_FORMATS = ['ndjson', 'csv', 'fvecs', 'npy'] as const;
+/** One of {@link FILE_FORMATS}. */
+export type FileFormat = (typeof FILE_FORMATS)[number];
+
+/**
+ * The format of a file from its extension (`.ndjson`/`.jsonl`, `.csv`, `.fvecs`, `.npy`).
+ * @throws InputError (`file`) for any other extension.
+ * @example formatOfFile('x.jsonl') // 'ndjson'
+ */
+export function formatOfFile(path: string): FileFormat {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.ndjson' || ext === '.jsonl') return 'ndjson';
+  if (ext === '.csv') return 'csv';
+  if (ext === '.fvecs') return 'fvecs';
+  if (ext === '.npy') return 'npy';
+  throw new InputError('file', `has an unknown extension ${ext || '(none)'}: use .ndjson, .jsonl, .csv, .fvecs or .npy, or give format`);
+}
+
+/**
+ * Streams rows from a file in any supported format (from its extension unless `format` is
+ * given). Memory does not grow with the file.
+ *
+ * @example
+ * ```ts
+ * await insertVectors(db, 'docs', readVectorFile('/data/docs.npy'))
+ * ```
+ */
+export function readVectorFile(path: string, format?: FileFormat): AsyncGenerator<VectorRow> {
+  const f = format ?? formatOfFile(path);
+  if (f === 'ndjson') return readNdjson(path);
+  if (f === 'csv') return readCsv(path);
+  if (f === 'fvecs') return readFvecs(path);
+  if (f === 'npy') return readNpy(path);
+  throw new InputError('format', `must be one of ${FILE_FORMATS.join(', ')}`);
+}
