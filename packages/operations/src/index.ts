@@ -11,10 +11,9 @@
  * ```
  * @packageDocumentation
  */
-export * from './status/check-cluster-status';
-export * from './status/assess-cluster-status';
-export * from './status/collect-node-facts';
+export { checkClusterStatus, type CheckClusterStatusOptions } from './status/check-cluster-status';
+export { assessClusterStatus, UNINDEXED_VECTOR_MIN_ROWS } from './status/assess-cluster-status';
+export { collectNodeFacts, describeNodeError, STATUS_APPLICATION_NAME, type CollectNodeOptions } from './status/collect-node-facts';
 export * from './status/cluster-status-schema';
-export * from './status/node-facts';
-export * from './status/status-queries';
-export * from './skills/cluster-status.skill';
+export type * from './status/node-facts';
+export { ClusterStatusSkill } from './skills/cluster-status.skill';

@@ -10,7 +10,10 @@ import type {
 } from './cluster-status-schema';
 import type { ClusterFacts, NodeFacts, SenderFacts, StatusThresholds } from './node-facts';
 
-/** Tables with at least this many (estimated) rows and an unindexed vector column get a recommendation. */
+/**
+ * Tables with at least this many (estimated) rows and an unindexed vector column get a vector-index recommendation.
+ * @example col.rows >= UNINDEXED_VECTOR_MIN_ROWS
+ */
 export const UNINDEXED_VECTOR_MIN_ROWS = 10_000;
 
 /**

@@ -3,7 +3,13 @@ import { assessClusterStatus } from './assess-cluster-status';
 import { CLUSTER_STATUS_DEFAULTS, type ClusterStatusReport } from './cluster-status-schema';
 import { collectNodeFacts } from './collect-node-facts';
 
-/** Options of {@link checkClusterStatus}; every field has a default (see `CLUSTER_STATUS_DEFAULTS`). */
+/**
+ * Options of {@link checkClusterStatus}; every field has a default (see `CLUSTER_STATUS_DEFAULTS`).
+ * @example
+ * ```ts
+ * const options: CheckClusterStatusOptions = { sampleMs: 500, lagSecondsThreshold: 5, signal: AbortSignal.timeout(10_000) }
+ * ```
+ */
 export interface CheckClusterStatusOptions {
   /** Performance sampling window on the primary, ms (default 300; 0: averages since reset). */
   sampleMs?: number;

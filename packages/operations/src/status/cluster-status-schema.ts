@@ -1,16 +1,25 @@
 import { z } from 'zod';
 
-/** Overall states a status report can have; one tuple yields the type and the schema. */
+/**
+ * Overall states a status report can have; one tuple yields the type and the schema.
+ * @example CLUSTER_STATES.includes(report.status) // true
+ */
 export const CLUSTER_STATES = ['healthy', 'degraded', 'critical'] as const;
 /** One of {@link CLUSTER_STATES}. */
 export type ClusterState = (typeof CLUSTER_STATES)[number];
 
-/** What a node turned out to be: `unknown` when it could not be reached. */
+/**
+ * What a node turned out to be: `unknown` when it could not be reached.
+ * @example report.components.database.filter((n) => n.role === 'replica')
+ */
 export const NODE_ROLES = ['primary', 'replica', 'unknown'] as const;
 /** One of {@link NODE_ROLES}. */
 export type NodeRole = (typeof NODE_ROLES)[number];
 
-/** Where `components.performance` got its figures from. */
+/**
+ * Where `components.performance` got its figures from.
+ * @example if (report.components.performance.source !== 'window') console.warn('no traffic in the window')
+ */
 export const PERFORMANCE_SOURCES = ['window', 'since_reset', 'pg_stat_database', 'none'] as const;
 /** One of {@link PERFORMANCE_SOURCES}. */
 export type PerformanceSource = (typeof PERFORMANCE_SOURCES)[number];
@@ -89,7 +98,10 @@ export type ClusterStatusInput = z.infer<typeof ClusterStatusInput>;
 /** Input of `cluster-status` as a caller writes it (every field optional). */
 export type ClusterStatusInputArgs = z.input<typeof ClusterStatusInput>;
 
-/** Replication detail of one replica. */
+/**
+ * Replication detail of one replica.
+ * @example report.components.database[1].replication?.state // 'streaming'
+ */
 export const ReplicationStatus = z.object({
   source: z
     .enum(['primary', 'replica'])
@@ -106,7 +118,10 @@ export const ReplicationStatus = z.object({
 /** Replication detail of one replica. */
 export type ReplicationStatus = z.infer<typeof ReplicationStatus>;
 
-/** One node's state: `components.database[i]`. */
+/**
+ * One node's state: `components.database[i]`.
+ * @example report.components.database.filter((n) => n.status === 'down').map((n) => n.name)
+ */
 export const NodeStatus = z.object({
   name: z.string().describe('The node name from the configuration.'),
   address: z.string().describe('host:port/database, never with credentials.'),
@@ -124,7 +139,10 @@ export const NodeStatus = z.object({
 /** One node's state. */
 export type NodeStatus = z.infer<typeof NodeStatus>;
 
-/** Server connections on one node. */
+/**
+ * Server connections on one node.
+ * @example report.components.pools.nodes.find((p) => p.utilization > 80)?.node
+ */
 export const NodePoolStatus = z.object({
   node: z.string().describe('The node name.'),
   active: z.number().describe('Client connections open on the server (pg_stat_activity client backends, this check excluded).'),
@@ -136,7 +154,10 @@ export const NodePoolStatus = z.object({
 /** Server connections on one node. */
 export type NodePoolStatus = z.infer<typeof NodePoolStatus>;
 
-/** `components.pools`: the primary's server connections, and every node's. */
+/**
+ * `components.pools`: the primary's server connections, and every node's.
+ * @example const { active, max, utilization } = report.components.pools // 15, 100, 15
+ */
 export const PoolsStatus = z.object({
   node: z.string().nullable().describe("The node the top-level figures describe: the primary, else the busiest node up."),
   active: z.number().nullable().describe('Client connections open on that node.'),
@@ -147,7 +168,10 @@ export const PoolsStatus = z.object({
 /** `components.pools`. */
 export type PoolsStatus = z.infer<typeof PoolsStatus>;
 
-/** An HNSW index. */
+/**
+ * An HNSW index.
+ * @example report.components.hnsw.invalid_indexes.map((ix) => `${ix.schema}.${ix.name}`)
+ */
 export const HnswIndex = z.object({
   schema: z.string(),
   name: z.string().describe('The index name.'),
@@ -158,7 +182,10 @@ export const HnswIndex = z.object({
 /** An HNSW index. */
 export type HnswIndex = z.infer<typeof HnswIndex>;
 
-/** `components.hnsw`: pgvector and HNSW indexes in the inspected database. */
+/**
+ * `components.hnsw`: pgvector and HNSW indexes in the inspected database.
+ * @example report.components.hnsw.loaded && report.components.hnsw.index_count // 11
+ */
 export const HnswStatus = z.object({
   database: z.string().nullable().describe('The database inspected.'),
   node: z.string().nullable().describe('The node it was read on (the primary when up, else a replica), null when none was up.'),
@@ -173,7 +200,10 @@ export const HnswStatus = z.object({
 /** `components.hnsw`. */
 export type HnswStatus = z.infer<typeof HnswStatus>;
 
-/** `components.performance`: statement rate and time on the primary. */
+/**
+ * `components.performance`: statement rate and time on the primary.
+ * @example const { avg_query_ms, qps } = report.components.performance // 5.3, 1200
+ */
 export const PerformanceStatus = z.object({
   node: z.string().nullable().describe('The node sampled (the primary), null when there was none.'),
   avg_query_ms: z.number().nullable().describe('Mean statement execution time in ms; null without pg_stat_statements.'),
@@ -189,7 +219,10 @@ export const PerformanceStatus = z.object({
 /** `components.performance`. */
 export type PerformanceStatus = z.infer<typeof PerformanceStatus>;
 
-/** A next step; mirrors skill-kit's Recommendation. */
+/**
+ * A next step; mirrors skill-kit's Recommendation.
+ * @example report.recommendations.filter((r) => r.skill === 'cluster-scale')
+ */
 export const StatusRecommendation = z.object({
   message: z.string().describe('What to do and why.'),
   skill: z.string().optional().describe('The skill that does it.'),

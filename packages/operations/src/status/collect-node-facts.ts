@@ -14,7 +14,10 @@ import {
   performanceSampleSql,
 } from './status-queries';
 
-/** How {@link collectNodeFacts} reaches one node. */
+/**
+ * How {@link collectNodeFacts} reaches one node.
+ * @example const options: CollectNodeOptions = { connectTimeoutMs: 2000, sampleMs: 0 }
+ */
 export interface CollectNodeOptions {
   /** Connect to this database instead of the URL's. */
   database?: string;
@@ -25,7 +28,10 @@ export interface CollectNodeOptions {
   signal?: AbortSignal;
 }
 
-/** `application_name` of the status check's connections. */
+/**
+ * `application_name` of the status check's connections (so they can be told apart in pg_stat_activity).
+ * @example `select count(*) from pg_stat_activity where application_name = '${STATUS_APPLICATION_NAME}'`
+ */
 export const STATUS_APPLICATION_NAME = 'pgcluster-status';
 
 /**

@@ -1,6 +1,9 @@
 import type { HnswIndex } from './cluster-status-schema';
 
-/** One WAL sender on a primary (a row of `pg_stat_replication`). */
+/**
+ * One WAL sender on a primary (a row of `pg_stat_replication`).
+ * @example primaryFacts.senders?.find((s) => s.applicationName === 'node2')?.lagBytes
+ */
 export interface SenderFacts {
   pid: number;
   applicationName: string;
@@ -15,7 +18,10 @@ export interface SenderFacts {
   replayLagS: number | null;
 }
 
-/** A replica's own view of its replication. */
+/**
+ * A replica's own view of its replication.
+ * @example replicaFacts.replica?.receiverStatus === 'streaming'
+ */
 export interface ReplicaFacts {
   receiveLsn: string | null;
   replayLsn: string | null;
@@ -28,7 +34,10 @@ export interface ReplicaFacts {
   slotName: string | null;
 }
 
-/** pgvector and HNSW indexes, as seen in one database of one node. */
+/**
+ * pgvector and HNSW indexes, as seen in one database of one node.
+ * @example facts.hnsw?.indexes.filter((ix) => !ix.valid)
+ */
 export interface HnswFacts {
   database: string;
   /** null when the vector extension is not installed there. */
@@ -37,7 +46,10 @@ export interface HnswFacts {
   unindexedVectorColumns: { schema: string; table: string; column: string; rows: number }[];
 }
 
-/** One performance sample on a primary. */
+/**
+ * One performance sample on a primary.
+ * @example const sample: PerformanceSample = { atMs: performance.now(), xacts: 500, calls: 1000, execMs: 2000 }
+ */
 export interface PerformanceSample {
   /** A monotonic clock reading, ms. */
   atMs: number;
@@ -49,7 +61,10 @@ export interface PerformanceSample {
   execMs: number | null;
 }
 
-/** Two samples `sampleMs` apart (one when the window is 0). */
+/**
+ * Two samples `sampleMs` apart (one when the window is 0).
+ * @example facts.performance?.statementsAvailable // false without pg_stat_statements
+ */
 export interface PerformanceFacts {
   first: PerformanceSample;
   second: PerformanceSample | null;
@@ -59,7 +74,10 @@ export interface PerformanceFacts {
   statementsProblem: string | null;
 }
 
-/** Server connections on one node. */
+/**
+ * Server connections on one node.
+ * @example const pool: PoolFacts = { active: 17, max: 20, executing: 2, idleInTransaction: 0 }
+ */
 export interface PoolFacts {
   active: number;
   max: number;
@@ -70,6 +88,7 @@ export interface PoolFacts {
 /**
  * Everything collected from one node. A node that could not be reached has `up: false`
  * and an `error`; the rest is absent. Pure data: {@link assessClusterStatus} turns it into a report.
+ * @example const down: NodeFacts = { name: 'node2', address: '127.0.0.1:5433/app', up: false, error: 'connection refused' }
  */
 export interface NodeFacts {
   name: string;
@@ -95,7 +114,10 @@ export interface NodeFacts {
   performance?: PerformanceFacts;
 }
 
-/** Facts about the whole cluster: the input of {@link assessClusterStatus}. */
+/**
+ * Facts about the whole cluster: the input of {@link assessClusterStatus}.
+ * @example assessClusterStatus({ name: 'demo', nodes: await Promise.all(nodes.map((n) => collectNodeFacts(n, options))) }, thresholds)
+ */
 export interface ClusterFacts {
   /** The configured cluster name. */
   name: string;
@@ -103,7 +125,10 @@ export interface ClusterFacts {
   nodes: NodeFacts[];
 }
 
-/** The thresholds status is judged by (the numeric fields of `ClusterStatusInput`). */
+/**
+ * The thresholds status is judged by (the numeric fields of `ClusterStatusInput`).
+ * @example const t: StatusThresholds = { lagBytesThreshold: 64 * 2 ** 20, lagSecondsThreshold: 30, slowQueryMs: 100, poolUtilizationPct: 80 }
+ */
 export interface StatusThresholds {
   lagBytesThreshold: number;
   lagSecondsThreshold: number;
