@@ -1,16 +1,18 @@
 import type { ClusterConfig } from '@pgcluster/core';
 import pg from 'pg';
 import { createClusterPools, type ClusterPools } from '../src';
-import { startLocalCluster, type LocalCluster } from './support/local-cluster';
+import { useCluster } from '@pgcluster/testing';
 
 // Real cluster: node1 primary, node2 and node3 streaming replicas.
+const handle = useCluster({ replicas: 2, fast: true });
+
 describe('ClusterPools on a real cluster', () => {
-  let cluster: LocalCluster;
   let config: ClusterConfig;
+  let password: string;
   let pools: ClusterPools;
 
   const direct = async <T>(node: string, database: string, fn: (c: pg.Client) => Promise<T>): Promise<T> => {
-    const c = new pg.Client(cluster.url(node, database));
+    const c = new pg.Client(handle().url(node, database));
     await c.connect();
     try {
       return await fn(c);
@@ -30,10 +32,10 @@ describe('ClusterPools on a real cluster', () => {
       const lsn = await direct('node1', 'postgres', async (c) => (await c.query('select pg_current_wal_lsn()::text as l')).rows[0].l);
       return direct(node, 'postgres', async (c) => (await c.query('select pg_last_wal_replay_lsn() >= $1::pg_lsn as ok', [lsn])).rows[0].ok);
     });
-  const port = (name: string) => cluster.nodes.find((n) => n.name === name)!.port;
+  const port = (name: string) => handle().nodes.find((n) => n.name === name)!.port;
 
   beforeAll(async () => {
-    cluster = await startLocalCluster({ replicas: 2, name: 'pools' });
+    password = decodeURIComponent(new URL(handle().url()).password);
     await direct('node1', 'postgres', async (c) => {
       await c.query('create database project');
       await c.query('create database shared');
@@ -41,9 +43,9 @@ describe('ClusterPools on a real cluster', () => {
     await direct('node1', 'project', (c) => c.query('create table items (id int primary key, note text)'));
     config = {
       name: 'pools-test',
-      nodes: cluster.nodes.map((n) => ({ name: n.name, url: cluster.url(n.name) })),
+      nodes: handle().nodes.map((n) => ({ name: n.name, url: handle().url(n.name, 'postgres') })),
       databases: { project: 'project', shared: 'shared' },
-      stateDir: cluster.root,
+      stateDir: '/nonexistent',
     };
     await caughtUp('node2');
     await caughtUp('node3');
@@ -52,7 +54,6 @@ describe('ClusterPools on a real cluster', () => {
 
   afterAll(async () => {
     await pools?.close();
-    cluster?.stop();
   });
 
   it('sends writes to the primary and reads to a replica, per named database', async () => {
@@ -69,7 +70,7 @@ describe('ClusterPools on a real cluster', () => {
     const write = stats.find((s) => s.purpose === 'write' && s.database === 'project')!;
     expect(write).toMatchObject({ node: 'node1', role: 'primary', max: 10, waiting: 0 });
     expect(write.address).toBe(`127.0.0.1:${port('node1')}/project`);
-    expect(JSON.stringify(stats)).not.toContain(cluster.password);
+    expect(JSON.stringify(stats)).not.toContain(password);
     expect(stats.filter((s) => s.purpose === 'read').every((s) => s.role === 'replica')).toBe(true);
   });
 
@@ -146,7 +147,7 @@ describe('ClusterPools on a real cluster', () => {
   });
 
   it('skips a killed replica (the read is retried elsewhere)', async () => {
-    cluster.kill('node3');
+    await handle().kill('node3');
     for (let i = 0; i < 6; i++) {
       const r = await pools.read((c) => c.query("select current_setting('port')::int as p"), { database: 'project' });
       expect(r.rows[0].p).toBe(port('node2'));
@@ -183,7 +184,7 @@ describe('ClusterPools on a real cluster', () => {
         .then(() => 'ok', (e: unknown) => e),
     ];
     await allStarted;
-    cluster.kill('node1');
+    await handle().kill('node1');
     await direct('node2', 'postgres', (c) => c.query('select pg_promote(true, 30)'));
     release();
     const [plain, retried] = await Promise.all(runs);
@@ -191,7 +192,7 @@ describe('ClusterPools on a real cluster', () => {
     expect(retried).toBe('ok');
     expect(pools.lastRoute).toMatchObject({ node: 'node2' });
     expect(plain).toMatchObject({ code: 'UNREACHABLE', reason: 'connection', message: expect.stringContaining('not retried') });
-    expect(String((plain as Error).message)).not.toContain(cluster.password);
+    expect(String((plain as Error).message)).not.toContain(password);
 
     const rows = await direct('node2', 'project', async (c) => (await c.query('select id from ledger order by id')).rows.map((r) => r.id));
     expect(rows).toEqual(['retry-1', 'retry-2']);
