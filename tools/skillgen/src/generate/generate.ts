@@ -1,0 +1,108 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SkillRuleError, type SkillProblem } from '../errors/skillgen-error';
+import { renderCapabilities } from '../render/render-capabilities';
+import { COMMANDS_DIR, renderCommandIndex, renderCommandModule } from '../render/render-command-module';
+import { renderManifest } from '../render/render-manifest';
+import { renderSkillMd } from '../render/render-skill-md';
+import { skillMdPath, type SkillModel } from '../render/skill-model';
+import { scanOperations, type ExportedOperation } from '../scan/scan-operations';
+import { scanSkills } from '../scan/scan-skills';
+import { createSourceProject, listPackages, type WorkspacePackage } from '../scan/workspace';
+import { deriveFlags } from '../schema/derive-flags';
+import { requireBuiltPackage, skillSchemas, type PackageLoader } from '../schema/load-schemas';
+
+/** Options of {@link generate}. */
+export interface GenerateConfig {
+  /** The workspace root (holds `packages/`); outputs are paths relative to it. */
+  root: string;
+  /** How a package's exports are loaded for its schemas; default: its built `dist/index.js`. */
+  loadPackage?: PackageLoader;
+}
+
+/** What {@link generate} produced: file contents by root-relative path, and what they describe. */
+export interface GenerateResult {
+  /** Every generated file, sorted by path. */
+  files: Map<string, string>;
+  skills: SkillModel[];
+  operations: ExportedOperation[];
+  /** Things worth knowing that do not fail the run (e.g. a decision tree naming an unknown skill). */
+  warnings: string[];
+}
+
+/** The files and folders skillgen owns: anything else in them is stale and removed. */
+export const OWNED_OUTPUTS = {
+  /** `skills/<category>/<name>/SKILL.md` and `skills/manifest.json`. */
+  skillsDir: 'skills',
+  commandsDir: COMMANDS_DIR,
+  capabilities: 'CAPABILITIES.md',
+} as const;
+
+/**
+ * Generates everything from the `@Skill` declarations, in memory: SKILL.md files, the
+ * manifest, the CLI command modules and CAPABILITIES.md. Reads the metadata statically
+ * (ts-morph); loads each skill package only to turn its zod schemas into JSON Schema.
+ * Deterministic: the same sources give byte-identical files.
+ *
+ * @throws SkillRuleError listing every broken rule as `file:line: [rule] message`.
+ * @example
+ * ```ts
+ * const { files } = generate({ root: '/work/main' })
+ * files.get('skills/manifest.json')
+ * ```
+ */
+export function generate(config: GenerateConfig): GenerateResult {
+  const { root } = config;
+  const loadPackage = config.loadPackage ?? requireBuiltPackage;
+  const packages = listPackages(root);
+  const project = createSourceProject(packages);
+  const { skills: scanned, problems } = scanSkills(root, project, packages);
+  const models: SkillModel[] = [];
+  const loaded = new Map<WorkspacePackage, Readonly<Record<string, unknown>>>();
+  const schemaProblems: SkillProblem[] = [];
+  if (problems.length === 0) {
+    for (const skill of scanned) {
+      let exported = loaded.get(skill.package);
+      if (!exported) {
+        exported = loadPackage(skill.package);
+        loaded.set(skill.package, exported);
+      }
+      const result = skillSchemas(skill, exported);
+      if ('problems' in result) {
+        schemaProblems.push(...result.problems);
+        continue;
+      }
+      const { flags, problems: flagProblems } = deriveFlags(skill, result.schemas.input);
+      schemaProblems.push(...flagProblems);
+      models.push({ ...skill, schemas: result.schemas, flags });
+    }
+  }
+  if (problems.length || schemaProblems.length) throw new SkillRuleError([...problems, ...schemaProblems]);
+
+  const skillNames = new Set(models.map((m) => m.name));
+  const warnings = models.flatMap((m) =>
+    m.decisionTree
+      .filter((rule) => !skillNames.has(rule.run))
+      .map((rule) => `${m.file}:${m.fieldLines['decisionTree'] ?? m.line}: decision tree of ${m.name} runs "${rule.run}", which is not a skill yet`),
+  );
+  const license = workspaceLicense(root);
+  const files = new Map<string, string>();
+  for (const model of models) {
+    const skillMd = renderSkillMd(model, { skillNames, ...(license ? { license } : {}) });
+    files.set(skillMdPath(model), skillMd);
+    files.set(`${COMMANDS_DIR}/commands/${model.name}.ts`, renderCommandModule(model, skillMd));
+  }
+  files.set(`${OWNED_OUTPUTS.skillsDir}/manifest.json`, renderManifest(models));
+  files.set(`${COMMANDS_DIR}/index.ts`, renderCommandIndex(models));
+  const operations = scanOperations(root, project, packages, models);
+  files.set(OWNED_OUTPUTS.capabilities, renderCapabilities(models, operations));
+  const sorted = new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return { files: sorted, skills: models, operations, warnings };
+}
+
+function workspaceLicense(root: string): string | undefined {
+  const path = join(root, 'package.json');
+  if (!existsSync(path)) return undefined;
+  const license = (JSON.parse(readFileSync(path, 'utf8')) as { license?: unknown }).license;
+  return typeof license === 'string' && license ? license : undefined;
+}

@@ -1,0 +1,174 @@
+import { typeLabel, shapeLines, oneLine } from './schema-text';
+import { commandOf, flagPlaceholder, usageLine, type SkillModel } from './skill-model';
+import type { JsonSchema } from '../schema/load-schemas';
+
+/** Frontmatter `compatibility` (at most 500 characters by the Agent Skills spec). */
+export const COMPATIBILITY =
+  'Needs the pgcluster CLI (Node.js 20 or later) on PATH and a reachable PostgreSQL 15+ cluster with pgvector, ' +
+  'configured by pgcluster.config.json (pgcluster dev up writes one), --config or PGCLUSTER_NODES.';
+
+/** What the renderers need besides the skill: the license of the workspace, if it declares one. */
+export interface RenderContext {
+  license?: string;
+  /** Every skill name, to tell whether a decision tree's target exists. */
+  skillNames: ReadonlySet<string>;
+}
+
+const RISK_TEXT = {
+  read: 'read: it only reads; nothing in the cluster changes.',
+  write: 'write: it changes the cluster in a way that can be undone.',
+  destructive: 'destructive: it can remove data or availability that cannot simply be restored.',
+} as const;
+
+/**
+ * Renders a skill's SKILL.md in the Agent Skills format: frontmatter with only the spec's
+ * fields (`name` = folder name, `description`, `license`, `compatibility`, `metadata` of
+ * strings, `allowed-tools`), then what it does, usage, parameters, output shape, when to use
+ * it, how to read the result, the decision tree, examples and safety.
+ *
+ * @example
+ * ```ts
+ * writeFileSync(`skills/${skill.category}/${skill.name}/SKILL.md`, renderSkillMd(skill, { skillNames }))
+ * ```
+ */
+export function renderSkillMd(skill: SkillModel, context: RenderContext): string {
+  const lines: string[] = [...frontmatter(skill, context), '', `# ${skill.name}`, '', oneLine(skill.description), ''];
+  lines.push('## Usage', '', '```bash', usageLine(skill), `${commandOf(skill)} --input '<json>' --format json`, '```', '');
+  lines.push(
+    'Run it with `--format json` to read the result: standard output then carries exactly one JSON document,',
+    'and logs go to standard error. The exit code is 0 when all is well (`ok`/`healthy`), 1 when the result',
+    'needs attention (`degraded`/`critical`), 2 on an error (bad input, unreachable cluster, failed action) and',
+    '3 when the run was refused (confirmation required).',
+    '',
+  );
+  lines.push(...parameters(skill));
+  lines.push(...output(skill));
+  lines.push('## When to use', '', ...skill.whenToUse.map((w) => `- ${oneLine(w)}`), '');
+  lines.push('## How to interpret the result', '', oneLine(skill.interpret), '');
+  lines.push(...decisionTree(skill, context));
+  lines.push(...examples(skill));
+  lines.push(...safety(skill));
+  return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+}
+
+function frontmatter(skill: SkillModel, context: RenderContext): string[] {
+  const metadata: Record<string, string> = {
+    category: skill.category,
+    version: skill.version,
+    risk: skill.risk,
+    autonomous: String(skill.autonomous),
+    'requires-confirmation': String(skill.requiresConfirmation),
+    idempotent: String(skill.idempotent),
+    command: commandOf(skill),
+    package: skill.package.name,
+    generator: 'pgcluster skillgen; edit the @Skill metadata, not this file',
+  };
+  const lines = ['---', `name: ${skill.name}`, `description: ${yamlString(oneLine(skill.description))}`];
+  if (context.license) lines.push(`license: ${yamlString(context.license)}`);
+  lines.push(`compatibility: ${yamlString(COMPATIBILITY)}`, 'metadata:');
+  for (const [key, value] of Object.entries(metadata)) lines.push(`  ${key}: ${yamlString(value)}`);
+  // Only read skills are pre-approved: anything that changes the cluster asks the user first.
+  if (skill.risk === 'read') lines.push(`allowed-tools: ${yamlString(`Bash(${commandOf(skill)}:*)`)}`);
+  lines.push('---');
+  return lines;
+}
+
+function parameters(skill: SkillModel): string[] {
+  const lines = ['## Parameters', ''];
+  if (skill.flags.length === 0) {
+    lines.push('This skill takes no parameters (`--input \'{}\'` is accepted).', '');
+    return lines;
+  }
+  const properties = (skill.schemas.input['properties'] ?? {}) as Record<string, JsonSchema>;
+  lines.push('| Flag | JSON field | Type | Required | Default | Description |', '| --- | --- | --- | --- | --- | --- |');
+  for (const flag of skill.flags) {
+    const type = typeLabel(properties[flag.property] ?? {});
+    const fallback = flag.default === undefined ? '' : `\`${JSON.stringify(flag.default)}\``;
+    lines.push(
+      `| \`--${flag.name}\` | \`${flag.property}\` | ${cell(type)} | ${flag.required ? 'yes' : 'no'} | ${cell(fallback)} | ${cell(flag.description)} |`,
+    );
+  }
+  lines.push(
+    '',
+    'Every field can also be given as JSON: `--input \'{"field": value}\'`, or `--input -` to read the JSON from',
+    'standard input. It must match the input JSON Schema of this skill in `skills/manifest.json`; flags given',
+    'next to `--input` override its fields.',
+    '',
+  );
+  return lines;
+}
+
+function output(skill: SkillModel): string[] {
+  return [
+    '## Output',
+    '',
+    'With `--format json` the document is the result envelope:',
+    '`{ ok, skill, status, data, alerts, recommendations, plan?, rollback?, error?, auditId?, durationMs }`.',
+    '`status` is one of ok, healthy, degraded, critical, planned, refused, error; `error` is `{ code, message, hint }`.',
+    '`data` has this shape (its JSON Schema is the `output` of this skill in `skills/manifest.json`):',
+    '',
+    '```ts',
+    ...shapeLines(skill.schemas.output),
+    '```',
+    '',
+  ];
+}
+
+function decisionTree(skill: SkillModel, context: RenderContext): string[] {
+  if (skill.decisionTree.length === 0) return [];
+  const lines = ['## Decision tree', ''];
+  for (const rule of skill.decisionTree) {
+    const command = `pgcluster ${rule.run}${rule.args ? ` ${rule.args}` : ''}`;
+    const known = context.skillNames.has(rule.run) ? '' : ' (not available yet in this version)';
+    lines.push(`- If ${oneLine(rule.when)}: run \`${command}\`${known}.`);
+  }
+  lines.push('');
+  return lines;
+}
+
+function examples(skill: SkillModel): string[] {
+  const lines = ['## Examples', ''];
+  const required = skill.flags.filter((f) => f.required).map((f) => `--${f.name}${flagPlaceholder(f)}`);
+  const fallback = { title: 'Run it and read the result as JSON', command: [commandOf(skill), ...required, '--format json'].join(' ') };
+  const all = skill.examples.length > 0 ? skill.examples : [fallback];
+  for (const example of all) {
+    lines.push(`${oneLine(example.title)}:`, '', '```bash', example.command, '```', '');
+  }
+  return lines;
+}
+
+function safety(skill: SkillModel): string[] {
+  const lines = ['## Safety', '', `- Risk: ${RISK_TEXT[skill.risk]}`];
+  lines.push(
+    skill.hasPlan
+      ? '- Dry run: `--dry-run` validates the input and returns the plan (the SQL statements and commands it would run) in `plan`, with status `planned`, and runs nothing.'
+      : '- Dry run: `--dry-run` validates the input and returns status `planned` without running anything.',
+  );
+  lines.push(
+    skill.requiresConfirmation
+      ? '- Confirmation: required. Without `--yes` (or an approving policy) it refuses with status `refused` and exit code 3 and changes nothing. Ask the user before adding `--yes`; show them the `--dry-run` plan first.'
+      : '- Confirmation: not required.',
+  );
+  lines.push(
+    skill.risk === 'read'
+      ? '- Undo: nothing to undo.'
+      : '- Undo: a run that changed something records how to undo it in `rollback`; `pgcluster audit undo <auditId>` applies it where it can.',
+  );
+  lines.push('- Audit: every run is recorded (`pgcluster audit list`, `pgcluster audit show <id>`); secrets never appear in output or the audit log.');
+  lines.push(`- Autonomous: the DBA agent ${skill.autonomous ? 'may run it unattended' : 'never runs it unattended; a human decides'}.`);
+  lines.push(`- Idempotent: ${skill.idempotent ? 'yes; running it twice has the effect of running it once' : 'no; check the result before running it again'}.`);
+  lines.push('- Bad input exits with code 2 and a message naming the field and what is allowed; it changes nothing.');
+  return lines;
+}
+
+function cell(text: string): string {
+  return oneLine(text).replace(/\|/g, '\\|');
+}
+
+/**
+ * A YAML double-quoted scalar: JSON's string syntax is valid YAML; `---` is escaped so no
+ * frontmatter value can look like its end.
+ */
+export function yamlString(value: string): string {
+  return JSON.stringify(value).replace(/---/g, '-\\x2d-');
+}

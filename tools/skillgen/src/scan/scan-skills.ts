@@ -1,0 +1,344 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { CATEGORIES, CATEGORY_PREFIXES, RISKS, type Category, type DecisionRule, type Risk, type SkillExample } from '@pgcluster/skill-kit';
+import { Node, type Decorator, type MethodDeclaration, type Project, type SourceFile } from 'ts-morph';
+import type { SkillProblem, SkillRule } from '../errors/skillgen-error';
+import { describeNode, NotLiteralError, objectLiteralEntries, readLiteral, type Literal, type LiteralEntry } from './read-literal';
+import { relativePath, type WorkspacePackage } from './workspace';
+
+/** A skill's metadata as read from its `@Skill({...})` literal, plus where it lives. */
+export interface ScannedSkill {
+  name: string;
+  category: Category;
+  description: string;
+  version: string;
+  risk: Risk;
+  autonomous: boolean;
+  requiresConfirmation: boolean;
+  idempotent: boolean;
+  whenToUse: string[];
+  interpret: string;
+  decisionTree: DecisionRule[];
+  examples: SkillExample[];
+  /** The exported name of the input zod schema in the package's public face. */
+  input: string;
+  /** The exported name of the output zod schema (the envelope's `data`). */
+  output: string;
+  /** The class holding the decorated `static run`. */
+  className: string;
+  /** The class also declares a static `plan` (what `--dry-run` shows). */
+  hasPlan: boolean;
+  /** The package the skill belongs to. */
+  package: WorkspacePackage;
+  /** The skill's file, relative to the workspace root. */
+  file: string;
+  /** The line of the `@Skill` decorator. */
+  line: number;
+  /** The line of each metadata field. */
+  fieldLines: Readonly<Record<string, number>>;
+  /** The functions the `run` body calls (for the coverage report). */
+  calls: CallSite[];
+}
+
+/** A function called from a skill's `run` body (found syntactically, through the file's imports). */
+export interface CallSite {
+  /** Its name where it is declared (an import's original name). */
+  name: string;
+  /** The root-relative file it comes from, or `packages/<dir>/` when imported from a workspace package. */
+  declaredIn: string;
+}
+
+/** What {@link scanSkills} found: the skills that were read, and every rule they break. */
+export interface ScanResult {
+  skills: ScannedSkill[];
+  problems: SkillProblem[];
+}
+
+/** `{prefix}-{action}`: lower-case words of letters and digits joined by single hyphens. */
+export const SKILL_NAME_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/;
+const MAX_NAME_LENGTH = 64;
+const MAX_DESCRIPTION_LENGTH = 1024;
+const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+
+type FieldKind = 'string' | 'boolean' | 'strings' | 'decisionTree' | 'examples' | 'schema';
+const FIELDS: Readonly<Record<string, FieldKind>> = {
+  name: 'string',
+  category: 'string',
+  description: 'string',
+  version: 'string',
+  risk: 'string',
+  autonomous: 'boolean',
+  requiresConfirmation: 'boolean',
+  idempotent: 'boolean',
+  whenToUse: 'strings',
+  interpret: 'string',
+  decisionTree: 'decisionTree',
+  examples: 'examples',
+  input: 'schema',
+  output: 'schema',
+};
+
+/**
+ * Reads every `@Skill({...})` under `packages/<pkg>/src/skills/` statically and checks the
+ * rules: literal metadata, the name pattern and category prefix, description length, a
+ * non-empty `whenToUse`, unique names, confirmation for destructive skills. It runs no skill.
+ *
+ * @example
+ * ```ts
+ * const { skills, problems } = scanSkills(root, project, listPackages(root))
+ * ```
+ */
+export function scanSkills(root: string, project: Project, packages: readonly WorkspacePackage[]): ScanResult {
+  const skills: ScannedSkill[] = [];
+  const problems: SkillProblem[] = [];
+  for (const pkg of packages) {
+    const skillsDir = join(pkg.path, 'src', 'skills');
+    const files = project
+      .getSourceFiles()
+      .filter((f) => f.getFilePath().startsWith(`${skillsDir.split('\\').join('/')}/`))
+      .sort((a, b) => (a.getFilePath() < b.getFilePath() ? -1 : 1));
+    for (const file of files) scanFile(root, packages, pkg, file, skills, problems);
+  }
+  checkDuplicates(skills, problems);
+  skills.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { skills, problems };
+}
+
+function scanFile(root: string, packages: readonly WorkspacePackage[], pkg: WorkspacePackage, file: SourceFile, skills: ScannedSkill[], problems: SkillProblem[]): void {
+  const rel = relativePath(root, file.getFilePath());
+  for (const cls of file.getClasses()) {
+    const members = [...cls.getMethods(), ...cls.getProperties()];
+    for (const member of members) {
+      for (const decorator of member.getDecorators()) {
+        if (decorator.getName() !== 'Skill') continue;
+        const report = (node: Node, rule: SkillRule, message: string) =>
+          problems.push({ file: rel, line: node.getStartLineNumber(), rule, message });
+        if (!Node.isMethodDeclaration(member) || !member.isStatic() || member.getName() !== 'run') {
+          report(decorator, 'decorated-member', `@Skill must decorate \`static run(ctx, input)\`, not \`${member.getName()}\``);
+          continue;
+        }
+        const className = cls.getName();
+        if (!className || !cls.hasExportKeyword()) {
+          report(cls, 'skill-export', `the class holding @Skill must be a named, exported class (the CLI loads it by name from ${pkg.name})`);
+          continue;
+        }
+        const skill = readSkill(decorator, report);
+        if (!skill) continue;
+        skills.push({
+          ...skill,
+          className,
+          hasPlan: cls.getStaticMethod('plan') !== undefined,
+          package: pkg,
+          file: rel,
+          line: decorator.getStartLineNumber(),
+          calls: collectCalls(root, packages, member),
+        });
+      }
+    }
+  }
+}
+
+type SkillFields = Omit<ScannedSkill, 'className' | 'hasPlan' | 'package' | 'file' | 'line' | 'calls'>;
+
+function readSkill(decorator: Decorator, report: (node: Node, rule: SkillRule, message: string) => void): SkillFields | undefined {
+  const args = decorator.getArguments();
+  const arg = args[0];
+  if (!decorator.isDecoratorFactory() || args.length !== 1 || !arg) {
+    report(decorator, 'literal', '@Skill takes exactly one argument: an object literal with the metadata');
+    return undefined;
+  }
+  let entries: Map<string, LiteralEntry>;
+  try {
+    entries = objectLiteralEntries(arg);
+  } catch (error) {
+    const node = error instanceof NotLiteralError ? error.node : arg;
+    report(node, 'literal', `@Skill metadata must be an object literal of \`key: literal\` properties; ${describeNode(node)} is not (skillgen reads it statically and never runs a skill)`);
+    return undefined;
+  }
+  const values: Record<string, unknown> = {};
+  const fieldLines: Record<string, number> = {};
+  let ok = true;
+  for (const [key, entry] of entries) {
+    const kind = FIELDS[key];
+    fieldLines[key] = entry.property.getStartLineNumber();
+    if (!kind) {
+      report(entry.property, 'unknown-field', `unknown metadata field \`${key}\`; the fields are ${Object.keys(FIELDS).join(', ')}`);
+      ok = false;
+      continue;
+    }
+    const value = readField(key, kind, entry, report);
+    if (value === undefined) ok = false;
+    else values[key] = value;
+  }
+  for (const key of Object.keys(FIELDS)) {
+    if (!entries.has(key)) {
+      report(decorator, key === 'whenToUse' ? 'when-to-use' : 'missing-field', `metadata field \`${key}\` is missing`);
+      ok = false;
+    }
+  }
+  if (!ok) return undefined;
+  const skill = { ...(values as Omit<SkillFields, 'fieldLines'>), fieldLines };
+  const at = (field: string): Node => entries.get(field)?.property ?? decorator;
+  return checkRules(skill, at, report) ? skill : undefined;
+}
+
+function readField(
+  key: string,
+  kind: FieldKind,
+  entry: LiteralEntry,
+  report: (node: Node, rule: SkillRule, message: string) => void,
+): unknown {
+  if (kind === 'schema') {
+    const node = entry.value;
+    if (!Node.isIdentifier(node)) {
+      report(node, 'field-type', `\`${key}\` must name an exported zod schema constant (e.g. \`${key}: ClusterStatus${key === 'input' ? 'Input' : 'Output'}\`), not ${describeNode(node)}`);
+      return undefined;
+    }
+    // The name the package exports it under: an import's original name, else the local one.
+    const local = node.getText();
+    const imported = node
+      .getSourceFile()
+      .getImportDeclarations()
+      .flatMap((d) => d.getNamedImports())
+      .find((n) => (n.getAliasNode()?.getText() ?? n.getName()) === local);
+    return imported?.getName() ?? local;
+  }
+  let value: Literal;
+  try {
+    value = readLiteral(entry.value);
+  } catch (error) {
+    const node = error instanceof NotLiteralError ? error.node : entry.value;
+    report(node, 'literal', `\`${key}\` must be a literal; ${describeNode(node)} is not (skillgen reads metadata statically and never runs a skill)`);
+    return undefined;
+  }
+  const bad = (expected: string) => {
+    report(entry.property, 'field-type', `\`${key}\` must be ${expected}`);
+    return undefined;
+  };
+  switch (kind) {
+    case 'string':
+      return typeof value === 'string' ? value : bad('a string literal');
+    case 'boolean':
+      return typeof value === 'boolean' ? value : bad('true or false');
+    case 'strings':
+      return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : bad('an array of string literals');
+    case 'decisionTree':
+      return isObjects(value, ['when', 'run'], ['args']) ? value : bad('an array of { when: string, run: string, args?: string }');
+    case 'examples':
+      return isObjects(value, ['title', 'command'], []) ? value : bad('an array of { title: string, command: string }');
+  }
+}
+
+function isObjects(value: Literal, required: string[], optional: string[]): boolean {
+  if (!Array.isArray(value)) return false;
+  return value.every((item: Literal) => {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) return false;
+    const record = item as Record<string, Literal>;
+    return (
+      required.every((k) => typeof record[k] === 'string') &&
+      Object.keys(record).every((k) => (required.includes(k) || optional.includes(k)) && typeof record[k] === 'string')
+    );
+  });
+}
+
+function checkRules(
+  skill: SkillFields,
+  at: (field: string) => Node,
+  report: (node: Node, rule: SkillRule, message: string) => void,
+): boolean {
+  let failures = 0;
+  const fail = (field: string, rule: SkillRule, message: string) => {
+    failures++;
+    report(at(field), rule, message);
+  };
+  if (!(CATEGORIES as readonly string[]).includes(skill.category)) {
+    fail('category', 'category', `category "${skill.category}" is not one of ${CATEGORIES.join(', ')}`);
+  }
+  if (!(RISKS as readonly string[]).includes(skill.risk)) {
+    fail('risk', 'risk', `risk "${skill.risk}" is not one of ${RISKS.join(', ')}`);
+  }
+  if (!SKILL_NAME_PATTERN.test(skill.name) || skill.name.length > MAX_NAME_LENGTH) {
+    fail('name', 'name-pattern', `name "${skill.name}" must be \`{prefix}-{action}\`: lower-case letters and digits in words joined by single hyphens, at most ${MAX_NAME_LENGTH} characters (e.g. cluster-status)`);
+  } else if ((CATEGORIES as readonly string[]).includes(skill.category)) {
+    const prefix = CATEGORY_PREFIXES[skill.category];
+    if (!skill.name.startsWith(`${prefix}-`)) {
+      fail('name', 'name-prefix', `name "${skill.name}" must start with "${prefix}-", the prefix of category ${skill.category} (e.g. ${prefix}-${skill.name.split('-').slice(1).join('-') || 'status'})`);
+    }
+  }
+  if (!SEMVER.test(skill.version)) fail('version', 'version', `version "${skill.version}" must be a semantic version such as 1.0.0`);
+  if (!skill.description.trim() || skill.description.length > MAX_DESCRIPTION_LENGTH) {
+    fail('description', 'description-length', `description must have 1 to ${MAX_DESCRIPTION_LENGTH} characters (third person: what it does and when to use it); it has ${skill.description.length}`);
+  }
+  if (skill.whenToUse.length === 0 || skill.whenToUse.some((w) => !w.trim())) {
+    fail('whenToUse', 'when-to-use', '`whenToUse` must list at least one non-empty situation in which to use the skill');
+  }
+  if (skill.risk === 'destructive' && !skill.requiresConfirmation) {
+    fail('requiresConfirmation', 'destructive-needs-confirmation', 'a destructive skill must set `requiresConfirmation: true`');
+  }
+  for (const example of skill.examples) {
+    if (!example.command.startsWith('pgcluster ')) {
+      fail('examples', 'example-command', `example "${example.title}" must be a full command line starting with \`pgcluster \`; got "${example.command}"`);
+    }
+  }
+  return failures === 0;
+}
+
+function checkDuplicates(skills: readonly ScannedSkill[], problems: SkillProblem[]): void {
+  const seen = new Map<string, ScannedSkill>();
+  for (const skill of skills) {
+    const first = seen.get(skill.name);
+    if (first) {
+      problems.push({
+        file: skill.file,
+        line: skill.fieldLines['name'] ?? skill.line,
+        rule: 'duplicate-name',
+        message: `skill name "${skill.name}" is already declared at ${first.file}:${first.fieldLines['name'] ?? first.line}`,
+      });
+    } else seen.set(skill.name, skill);
+  }
+}
+
+function collectCalls(root: string, packages: readonly WorkspacePackage[], run: MethodDeclaration): CallSite[] {
+  const file = run.getSourceFile();
+  const imports = importsOf(root, packages, file);
+  const here = relativePath(root, file.getFilePath());
+  const calls = new Map<string, CallSite>();
+  run.forEachDescendant((node) => {
+    if (!Node.isCallExpression(node)) return;
+    const callee = node.getExpression();
+    let site: CallSite | undefined;
+    if (Node.isIdentifier(callee)) {
+      const imported = imports.get(callee.getText());
+      site = imported ? { name: imported.name ?? callee.getText(), declaredIn: imported.from } : { name: callee.getText(), declaredIn: here };
+    } else if (Node.isPropertyAccessExpression(callee) && Node.isIdentifier(callee.getExpression())) {
+      // `ns.fn()` where `import * as ns from '…'`; other method calls are not operations.
+      const namespace = imports.get(callee.getExpression().getText());
+      if (namespace && namespace.name === undefined) site = { name: callee.getName(), declaredIn: namespace.from };
+    }
+    if (site) calls.set(`${site.name}@${site.declaredIn ?? ''}`, site);
+  });
+  return [...calls.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** Local name → imported name (undefined for `* as ns`) and the root-relative file or package folder it comes from. */
+function importsOf(root: string, packages: readonly WorkspacePackage[], file: SourceFile): Map<string, { name?: string; from: string }> {
+  const map = new Map<string, { name?: string; from: string }>();
+  for (const declaration of file.getImportDeclarations()) {
+    const specifier = declaration.getModuleSpecifierValue();
+    let from: string;
+    if (specifier.startsWith('.')) {
+      const base = join(file.getDirectoryPath(), specifier);
+      const candidate = [`${base}.ts`, join(base, 'index.ts')].find((p) => existsSync(p)) ?? `${base}.ts`;
+      from = relativePath(root, candidate);
+    } else {
+      const pkg = packages.find((p) => p.name === specifier);
+      from = pkg ? `packages/${pkg.dir}/` : specifier;
+    }
+    const namespace = declaration.getNamespaceImport();
+    if (namespace) map.set(namespace.getText(), { from });
+    for (const named of declaration.getNamedImports()) {
+      map.set(named.getAliasNode()?.getText() ?? named.getName(), { name: named.getName(), from });
+    }
+  }
+  return map;
+}

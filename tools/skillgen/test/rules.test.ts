@@ -1,0 +1,170 @@
+import { generate, SkillRuleError, formatProblem, type SkillProblem } from '../src';
+import { loadFixturePackage, makeWorkspace } from './helpers/workspace';
+
+const FILE = 'packages/vector/src/skills/vector-echo.skill.ts';
+const DECORATOR_LINE = 5;
+
+/** The base metadata, one field per line (line 6 onwards). */
+const BASE: Record<string, string> = {
+  name: "'vector-echo'",
+  category: "'vector'",
+  description: "'Echoes a query. Use when testing.'",
+  version: "'1.0.0'",
+  risk: "'read'",
+  autonomous: 'true',
+  requiresConfirmation: 'false',
+  idempotent: 'true',
+  whenToUse: "['testing']",
+  interpret: "'ok is good'",
+  decisionTree: '[]',
+  examples: "[{ title: 'Echo', command: 'pgcluster vector-echo' }]",
+  input: 'EchoInput',
+  output: 'EchoOutput',
+};
+const lineOf = (field: string) => 6 + Object.keys(BASE).indexOf(field);
+
+function skillSource(overrides: Record<string, string | null> = {}, member = 'static async run()'): string {
+  const fields = Object.entries({ ...BASE, ...overrides })
+    .filter(([, v]) => v !== null)
+    .map(([k, v]) => (k.startsWith('...') ? `    ${k},` : `    ${k}: ${v},`));
+  return [
+    "import { Skill } from '@pgcluster/skill-kit';",
+    "import { EchoInput, EchoOutput } from '../echo';",
+    '',
+    'export class EchoSkill {',
+    '  @Skill({',
+    ...fields,
+    '  })',
+    `  ${member} { return { data: {} }; }`,
+    '}',
+    '',
+  ].join('\n');
+}
+
+const LIB = (input = "z.object({ text: z.string().describe('What to echo.') })", output = 'z.object({ text: z.string() })') => `'use strict';
+const { z } = require('zod');
+const EchoInput = ${input};
+const EchoOutput = ${output};
+class EchoSkill { static async run() { return { data: {} }; } }
+module.exports = { EchoInput, EchoOutput, EchoSkill };
+`;
+
+function problemsOf(files: Record<string, string>): SkillProblem[] {
+  const { root, cleanup } = makeWorkspace({
+    'packages/vector/package.json': '{ "name": "@fixture/vector" }',
+    'packages/vector/lib/index.js': LIB(),
+    ...files,
+  });
+  try {
+    generate({ root, loadPackage: loadFixturePackage });
+    return [];
+  } catch (error) {
+    if (!(error instanceof SkillRuleError)) throw error;
+    expect(error.message).toContain(formatProblem(error.problems[0]!));
+    return [...error.problems];
+  } finally {
+    cleanup();
+  }
+}
+
+const only = (overrides: Record<string, string | null>, member?: string) => problemsOf({ [FILE]: skillSource(overrides, member) });
+
+describe('skill rules: each failure names file:line and the rule', () => {
+  it('accepts the base declaration', () => {
+    expect(only({})).toEqual([]);
+  });
+
+  it.each([
+    ['an identifier', { description: 'DESCRIPTION' }, 'description', /`description` must be a literal; the identifier `DESCRIPTION` is not/],
+    ['a template with substitutions', { interpret: '`status ${1}`' }, 'interpret', /template with substitutions is not/],
+    ['a call', { whenToUse: "['a'].concat(['b'])" }, 'whenToUse', /a call/],
+    ['a non-literal array element', { whenToUse: "['a', WHEN]" }, 'whenToUse', /the identifier `WHEN`/],
+  ])('literal: rejects %s', (_what, overrides, field, message) => {
+    const problems = only(overrides);
+    expect(problems).toEqual([{ file: FILE, line: lineOf(field), rule: 'literal', message: expect.stringMatching(message) }]);
+  });
+
+  it('literal: rejects a spread in the metadata object', () => {
+    expect(only({ '...BASE_META': '' })).toEqual([
+      { file: FILE, line: 6 + Object.keys(BASE).length, rule: 'literal', message: expect.stringMatching(/a spread is not/) },
+    ]);
+  });
+
+  it('literal: rejects metadata that is not an object literal', () => {
+    const source = skillSource().replace(/@Skill\(\{[\s\S]*?\}\)\n/, '@Skill(META)\n');
+    expect(problemsOf({ [FILE]: source })).toEqual([{ file: FILE, line: DECORATOR_LINE, rule: 'literal', message: expect.stringContaining('object literal') }]);
+  });
+
+  it.each([
+    ['name-pattern', { name: "'Vector_Echo'" }, 'name', /must be `\{prefix\}-\{action\}`/],
+    ['name-pattern', { name: "'vector'" }, 'name', /must be `\{prefix\}-\{action\}`/],
+    ['name-prefix', { name: "'cluster-echo'" }, 'name', /must start with "vector-", the prefix of category vector/],
+    ['category', { category: "'storage'" }, 'category', /not one of operations, vector, maintenance, monitoring, security/],
+    ['risk', { risk: "'dangerous'" }, 'risk', /not one of read, write, destructive/],
+    ['version', { version: "'v1'" }, 'version', /semantic version/],
+    ['description-length', { description: `'${'x'.repeat(1025)}'` }, 'description', /1 to 1024 characters.*it has 1025/],
+    ['description-length', { description: "''" }, 'description', /it has 0/],
+    ['when-to-use', { whenToUse: '[]' }, 'whenToUse', /at least one/],
+    ['field-type', { autonomous: "'yes'" }, 'autonomous', /true or false/],
+    ['field-type', { decisionTree: "[{ when: 'x' }]" }, 'decisionTree', /\{ when: string, run: string, args\?: string \}/],
+    ['field-type', { input: 'z.object({})' }, 'input', /must name an exported zod schema constant/],
+    ['unknown-field', { owner: "'me'" }, 'owner', /unknown metadata field `owner`/],
+    ['destructive-needs-confirmation', { risk: "'destructive'" }, 'requiresConfirmation', /must set `requiresConfirmation: true`/],
+    ['example-command', { examples: "[{ title: 'Echo', command: 'vector-echo' }]" }, 'examples', /starting with `pgcluster `/],
+  ])('%s: %j', (rule, overrides, field, message) => {
+    const line = field in BASE ? lineOf(field) : 6 + Object.keys(BASE).length;
+    expect(only(overrides as Record<string, string>)).toEqual([{ file: FILE, line, rule, message: expect.stringMatching(message) }]);
+  });
+
+  it('when-to-use / missing-field: a missing field is reported at the decorator', () => {
+    expect(only({ whenToUse: null, version: null })).toEqual([
+      { file: FILE, line: DECORATOR_LINE, rule: 'missing-field', message: 'metadata field `version` is missing' },
+      { file: FILE, line: DECORATOR_LINE, rule: 'when-to-use', message: 'metadata field `whenToUse` is missing' },
+    ]);
+  });
+
+  it('decorated-member: @Skill must decorate static run', () => {
+    expect(only({}, 'static async other()')).toEqual([{ file: FILE, line: DECORATOR_LINE, rule: 'decorated-member', message: expect.stringContaining('`static run(ctx, input)`, not `other`') }]);
+  });
+
+  it('duplicate-name: two skills with one name, reported at the second with the first location', () => {
+    const second = 'packages/vector/src/skills/zz-echo.skill.ts';
+    expect(problemsOf({ [FILE]: skillSource(), [second]: skillSource().replace('class EchoSkill', 'class OtherEchoSkill') })).toEqual([
+      { file: second, line: lineOf('name'), rule: 'duplicate-name', message: `skill name "vector-echo" is already declared at ${FILE}:${lineOf('name')}` },
+    ]);
+  });
+
+  it('skill-export: the class must be exported, statically and from the package', () => {
+    expect(problemsOf({ [FILE]: skillSource().replace('export class', 'class') })).toEqual([
+      { file: FILE, line: 4, rule: 'skill-export', message: expect.stringContaining('named, exported class') },
+    ]);
+    expect(problemsOf({ [FILE]: skillSource(), 'packages/vector/lib/index.js': LIB().replace(', EchoSkill }', ' }') })).toEqual([
+      { file: FILE, line: DECORATOR_LINE, rule: 'skill-export', message: expect.stringContaining('class EchoSkill is not exported from @fixture/vector') },
+    ]);
+  });
+
+  it('schema-export: input and output must be exported zod schemas', () => {
+    const lib = LIB().replace('module.exports = { EchoInput, EchoOutput, EchoSkill }', 'module.exports = { EchoInput: {}, EchoSkill }');
+    expect(problemsOf({ [FILE]: skillSource(), 'packages/vector/lib/index.js': lib })).toEqual([
+      { file: FILE, line: lineOf('input'), rule: 'schema-export', message: expect.stringContaining('the export is not a zod schema') },
+      { file: FILE, line: lineOf('output'), rule: 'schema-export', message: expect.stringContaining('it is not exported') },
+    ]);
+  });
+
+  it('schema-json: schemas must be representable as JSON Schema, and input an object', () => {
+    expect(problemsOf({ [FILE]: skillSource(), 'packages/vector/lib/index.js': LIB(undefined, 'z.object({ at: z.date() })') })).toEqual([
+      { file: FILE, line: lineOf('output'), rule: 'schema-json', message: expect.stringContaining('cannot be represented as JSON Schema') },
+    ]);
+    expect(problemsOf({ [FILE]: skillSource(), 'packages/vector/lib/index.js': LIB('z.string()') })).toEqual([
+      { file: FILE, line: lineOf('input'), rule: 'schema-json', message: expect.stringContaining('must be a z.object') },
+    ]);
+  });
+
+  it('reserved-flag and flag-collision: input fields become flags', () => {
+    const lib = LIB('z.object({ format: z.string(), efSearch: z.number(), ef_search: z.number() })');
+    expect(problemsOf({ [FILE]: skillSource(), 'packages/vector/lib/index.js': lib })).toEqual([
+      { file: FILE, line: lineOf('input'), rule: 'flag-collision', message: 'input fields `efSearch` and `ef_search` both become --ef-search; rename one' },
+      { file: FILE, line: lineOf('input'), rule: 'reserved-flag', message: expect.stringContaining('input field `format` would become --format, a global flag') },
+    ]);
+  });
+});
