@@ -5,7 +5,15 @@ import type { Actor, RollbackSpec, SkillLogger, Status } from '../skill/skill-me
 import { writeAuditRow } from './audit-table';
 import { newAuditId } from './new-audit-id';
 
-/** One audited run, as stored in `audit.jsonl` and `pgcluster.audit_log`. */
+/**
+ * One audited run, as stored in `audit.jsonl` and `pgcluster.audit_log`.
+ * @example
+ * ```json
+ * { "id": "01jz3q5t7w4k2m9xyz", "time": "2026-05-20T10:00:00.000Z", "skill": "cluster-scale", "actor": "agent",
+ *   "input": { "direction": "up" }, "dryRun": false, "outcome": { "status": "ok" }, "durationMs": 812,
+ *   "rollback": { "skill": "cluster-scale", "input": { "direction": "down" }, "description": "scale back down" } }
+ * ```
+ */
 export interface AuditRecord {
   /** Sortable by time, see {@link newAuditId}. */
   id: string;

@@ -2,7 +2,13 @@ import pg from 'pg';
 import type { SkillLogger } from '../skill/skill-meta';
 import type { AuditRecord } from './audit-log';
 
-/** The audit table on the primary. */
+/**
+ * The audit table on the primary; its columns mirror {@link AuditRecord} in snake_case.
+ * @example
+ * ```sql
+ * select time, skill, actor, status, error_code from pgcluster.audit_log order by id desc limit 20
+ * ```
+ */
 export const AUDIT_TABLE = 'pgcluster.audit_log';
 
 /** Creates the audit table; run only when it is missing and the run was not a dry run. */

@@ -18,13 +18,25 @@ import { createDeadline } from './deadline';
 import { describeInputIssues } from './describe-input-issues';
 import { toEnvelopeError, type EnvelopeError } from './to-envelope-error';
 
-/** Decides whether a skill that requires confirmation may run without `--yes`. */
+/**
+ * Decides whether a skill that requires confirmation may run without `--yes`.
+ * @example
+ * ```ts
+ * const agentPolicy: ConfirmationPolicy = (meta) => meta.autonomous && meta.risk !== 'destructive'
+ * ```
+ */
 export type ConfirmationPolicy = (meta: SkillMeta, input: unknown) => boolean | Promise<boolean>;
 
 /** How long a run may take before it is aborted with `TIMEOUT`, unless told otherwise. */
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
-/** How {@link executeSkill} runs a skill. Every field is optional. */
+/**
+ * How {@link executeSkill} runs a skill. Every field is optional.
+ * @example
+ * ```ts
+ * const options: ExecuteOptions = { actor: 'cli', dryRun: argv.dryRun, yes: argv.yes, timeoutMs: argv.timeout * 1000 }
+ * ```
+ */
 export interface ExecuteOptions {
   /** Who runs it (recorded in the audit log); default `library`. */
   actor?: Actor;

@@ -8,7 +8,13 @@ export interface RegisteredSkill {
   skillClass: SkillClass;
 }
 
-/** A fixed set of skills, looked up by name (the CLI, the MCP server and undo use one). */
+/**
+ * A fixed set of skills, looked up by name (the CLI, the MCP server and undo use one).
+ * @example
+ * ```ts
+ * for (const { meta } of registry.skills) console.error(meta.name, meta.risk)
+ * ```
+ */
 export interface SkillRegistry {
   /** Every skill, sorted by name. */
   readonly skills: readonly RegisteredSkill[];
