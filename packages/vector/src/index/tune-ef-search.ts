@@ -1,7 +1,7 @@
 import { InputError, QueryError } from '@pgcluster/core';
+import { sampleQueries } from '../search/sample-queries';
 import { CATALOG_TABLE } from '../collection/catalog';
 import { getCollection } from '../collection/get-collection';
-import { qualifiedName } from '../collection/identifier';
 import type { VectorDb } from '../connection/vector-db';
 import { recallAtK } from '../bench/recall-at-k';
 import { approximateNeighbours, exactNeighbours } from '../search/exact-neighbours';
@@ -82,7 +82,7 @@ export async function tuneEfSearch(db: VectorDb, input: TuneInput): Promise<Tune
     throw new InputError('collection', `${info.name} has no valid HNSW index; create one first (vector-index create)`);
   }
   const sampled = input.queries === undefined;
-  const queries: { vector: ArrayLike<number>; self?: string }[] = sampled ? await sampleRows(db, info.schema, info.name, sampleSize, input.seed ?? 1) : input.queries!.map((v) => ({ vector: v }));
+  const queries: { vector: ArrayLike<number>; self?: string }[] = sampled ? await sampleQueries(db, info.schema, info.name, sampleSize, input.seed ?? 1) : input.queries!.map((v) => ({ vector: v }));
   if (queries.length === 0) throw new InputError('collection', `${info.name} is empty; load data before tuning`);
   const extra = sampled ? 1 : 0;
   const truth: string[][] = [];
@@ -131,26 +131,8 @@ export async function tuneEfSearch(db: VectorDb, input: TuneInput): Promise<Tune
   };
 }
 
-async function sampleRows(db: VectorDb, schema: string, name: string, n: number, seed: number): Promise<{ vector: number[]; self: string }[]> {
-  const client = await db.primary.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT setseed($1)', [((seed % 1000) / 1000) * 2 - 1]);
-    const r = await client.query<{ key: string; namespace: string; e: string }>(
-      `SELECT key, namespace, embedding::text AS e FROM ${qualifiedName(schema, name)} ORDER BY random() LIMIT $1`,
-      [n],
-    );
-    await client.query('COMMIT');
-    return r.rows.map((row) => ({ vector: JSON.parse(row.e) as number[], self: `${row.namespace}\u0000${row.key}` }));
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw QueryError.from(error, `sampling queries from ${name}`);
-  } finally {
-    client.release();
-  }
-}
-
-function dropSelf(keys: string[], self: string | undefined, k: number): string[] {
+/** Drops a query's own row from an answer and keeps k. */
+export function dropSelf(keys: string[], self: string | undefined, k: number): string[] {
   return (self === undefined ? keys : keys.filter((x) => x !== self)).slice(0, k);
 }
 

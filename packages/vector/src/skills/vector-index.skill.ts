@@ -1,0 +1,284 @@
+import { InputError } from '@pgcluster/core';
+import { Skill, type PlanStep, type RollbackSpec, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
+import { z } from 'zod';
+import { checkCollectionSpec, createCollection, createCollectionStatements } from '../collection/create-collection';
+import { describeCollection, listCollections } from '../collection/describe-collection';
+import { getCollection } from '../collection/get-collection';
+import { METRICS, VECTOR_TYPES } from '../collection/metric';
+import { toPlanSteps } from '../collection/sql-statement';
+import { createIndex, indexBuildFacts, planIndexBuild } from '../index/create-index';
+import { resolveIndex } from '../index/drop-index';
+import { INDEX_METHODS, INDEX_PROFILE_NAMES } from '../index/index-profiles';
+import { indexStatus } from '../index/index-status';
+import { rebuildIndex, rebuildIndexStatements } from '../index/rebuild-index';
+import { tuneEfSearch } from '../index/tune-ef-search';
+import { withSkillDb } from './open-skill-db';
+
+/** Actions of `vector-index`; one tuple yields the schema and the CLI choices. */
+export const VECTOR_INDEX_ACTIONS = ['create', 'rebuild', 'status', 'tune', 'create-collection', 'list', 'describe'] as const;
+
+/** Input of `vector-index`. */
+export const VectorIndexInput = z.object({
+  action: z.enum(VECTOR_INDEX_ACTIONS).describe('create | rebuild | status | tune an index; create-collection | list | describe collections.'),
+  collection: z.string().optional().describe('The collection (required by every action but list).'),
+  method: z.enum(INDEX_METHODS).default('hnsw').describe('create: hnsw (default) or ivfflat.'),
+  profile: z.enum(INDEX_PROFILE_NAMES).optional().describe('create (hnsw): accuracy (m 32, ef_construction 400, ef_search 400), balanced (24/200/200, default) or speed (16/100/50).'),
+  m: z.number().int().min(2).max(100).optional().describe('create (hnsw): links per node, overrides the profile; applies only at build time.'),
+  efConstruction: z.number().int().min(4).max(1000).optional().describe('create (hnsw): build candidate list, overrides the profile; applies only at build time.'),
+  lists: z.number().int().min(1).max(32768).optional().describe('create (ivfflat): number of lists; default rows/1000 (sqrt(rows) above 1M).'),
+  index: z.string().optional().describe('create: the index name (default <collection>_embedding_<method>); rebuild: which index when there are several.'),
+  maintenanceWorkMem: z.string().regex(/^[1-9][0-9]{0,6}(kB|MB|GB)$/).optional().describe('create/rebuild: maintenance_work_mem for the build, e.g. 1GB; default sized from the table.'),
+  parallelWorkers: z.number().int().min(0).max(64).optional().describe('create/rebuild: max_parallel_maintenance_workers for the build; default 2 at most.'),
+  targetRecall: z.number().gt(0).max(1).optional().describe('tune: the recall@k to reach, e.g. 0.95 (required for tune).'),
+  k: z.number().int().min(1).max(1000).default(10).describe('tune: k of recall@k.'),
+  sampleSize: z.number().int().min(1).max(10000).default(50).describe('tune: number of sample queries drawn from the collection.'),
+  dimension: z.number().int().min(1).max(4000).optional().describe('create-collection: dimensions of every embedding (≤ 2000 for vector, ≤ 4000 for halfvec).'),
+  type: z.enum(VECTOR_TYPES).default('vector').describe('create-collection: vector (float4) or halfvec (float2).'),
+  metric: z.enum(METRICS).default('cosine').describe('create-collection: cosine, l2 or inner_product; fixed at creation.'),
+  database: z.string().optional().describe('A database name or a name from the config\'s databases; default the node URL\'s.'),
+});
+/** Input of `vector-index`. */
+export type VectorIndexInput = z.infer<typeof VectorIndexInput>;
+
+const IndexItem = z.object({
+  name: z.string().describe('Index name.'),
+  method: z.string().describe('hnsw or ivfflat.'),
+  valid: z.boolean().describe('False while a concurrent build runs or after one failed.'),
+  sizeBytes: z.number().describe('Size on disk.'),
+  definition: z.string().describe('CREATE INDEX statement that recreates it.'),
+  params: z.record(z.string(), z.number()).describe('Build parameters (m, ef_construction, lists).'),
+});
+const CollectionItem = z.object({
+  name: z.string().describe('Collection name.'),
+  dimension: z.number().describe('Dimensions.'),
+  type: z.enum(VECTOR_TYPES).describe('vector or halfvec.'),
+  metric: z.enum(METRICS).describe('Distance metric.'),
+  defaultEfSearch: z.number().nullable().describe('ef_search searches use by default (profile or tune).'),
+  tunedRecall: z.number().nullable().describe('recall@k measured by tune for the default.'),
+  rows: z.number().describe('Planner row estimate.'),
+  sizeBytes: z.number().describe('Table size with indexes.'),
+});
+
+/** Output of `vector-index`. */
+export const VectorIndexOutput = z.object({
+  action: z.enum(VECTOR_INDEX_ACTIONS).describe('The action run.'),
+  collection: z.string().nullable().describe('The collection acted on.'),
+  build: z
+    .object({
+      index: z.string().describe('Index name.'),
+      method: z.string().describe('hnsw or ivfflat.'),
+      profile: z.string().nullable().describe('The profile used, if any.'),
+      params: z.record(z.string(), z.number()).describe('Build parameters.'),
+      created: z.boolean().describe('False when it already existed.'),
+      durationMs: z.number().describe('Build time.'),
+      sizeBytes: z.number().describe('Index size.'),
+      maintenanceWorkMem: z.string().describe('maintenance_work_mem used for the build.'),
+      parallelWorkers: z.number().describe('max_parallel_maintenance_workers used for the build.'),
+      defaultEfSearch: z.number().nullable().describe('ef_search stored as the collection default.'),
+      notes: z.array(z.string()).describe('Why the settings were chosen; the build-time rule.'),
+    })
+    .optional()
+    .describe('create and rebuild: what was built.'),
+  indexes: z.array(IndexItem).optional().describe('status/describe: the vector indexes.'),
+  builds: z
+    .array(z.object({ pid: z.number(), index: z.string().nullable(), phase: z.string(), fraction: z.number().nullable() }).describe('A running build.'))
+    .optional()
+    .describe('status: running builds from pg_stat_progress_create_index.'),
+  tune: z
+    .object({
+      efSearch: z.number().describe('Smallest ef_search that reached the target.'),
+      recall: z.number().describe('recall@k reached.'),
+      reached: z.boolean().describe('Whether the target was reached.'),
+      stored: z.boolean().describe('Stored as the collection default.'),
+      previousEfSearch: z.number().nullable().describe('The default before tuning.'),
+      sampleSize: z.number().describe('Sample queries used.'),
+      curve: z.array(z.object({ efSearch: z.number(), recall: z.number(), meanLatencyMs: z.number() })).describe('Measured points.'),
+    })
+    .optional()
+    .describe('tune: the result.'),
+  collections: z.array(CollectionItem).optional().describe('list/create-collection/describe: collections.'),
+});
+/** Output of `vector-index`. */
+export type VectorIndexOutput = z.infer<typeof VectorIndexOutput>;
+
+function need(input: VectorIndexInput): string {
+  if (!input.collection) throw new InputError('collection', `is required for action ${input.action}`);
+  return input.collection;
+}
+
+/**
+ * `vector-index`: HNSW/IVFFlat index create, rebuild, status and tune, plus collection create,
+ * list and describe. Drops live in the separate `vector-drop` skill, which requires confirmation.
+ *
+ * @example
+ * ```ts
+ * await executeSkill(VectorIndexSkill, { action: 'tune', collection: 'docs', targetRecall: 0.95 })
+ * ```
+ */
+export class VectorIndexSkill {
+  @Skill({
+    name: 'vector-index',
+    category: 'vector',
+    description:
+      'Manages pgvector collections and their indexes. Index actions: create an HNSW (profiles accuracy 32/400/400, balanced 24/200/200, ' +
+      'speed 16/100/50 for m/ef_construction/ef_search) or IVFFlat index CONCURRENTLY with maintenance_work_mem and parallel workers set ' +
+      'and reported; rebuild it with REINDEX CONCURRENTLY; status (size, validity, parameters, build progress); tune: the smallest ' +
+      'ef_search reaching a target recall against exact answers, stored as the default. m and ef_construction apply only when an index ' +
+      'is built. Collection actions: create-collection (dimension, vector or halfvec, metric), list, describe. Nothing here destroys ' +
+      'data: dropping an index or a collection is the separate vector-drop skill, which requires confirmation (kept apart so that these ' +
+      'actions need none). Use when searches are slow or inaccurate, after a bulk load, or to set up a new collection.',
+    version: '1.0.0',
+    risk: 'write',
+    autonomous: true,
+    requiresConfirmation: false,
+    idempotent: true,
+    whenToUse: [
+      'a new collection is needed before inserting vectors',
+      'searches are slow: the collection has no vector index',
+      'recall is too low or queries too slow: tune ef_search to a target recall',
+      'an index is invalid after a failed build, or bloated after many updates: rebuild',
+      'to see collections, their sizes, indexes and tuned defaults',
+    ],
+    interpret:
+      'build.notes say which maintenance_work_mem and parallel workers were used and why; build.defaultEfSearch is stored for searches. ' +
+      'status: valid false means a build is running (see builds[].fraction) or failed (rebuild it). tune: reached false means even the ' +
+      'largest ef_search tried missed the target (build with a stronger profile: vector-drop the index, then create with accuracy).',
+    decisionTree: [
+      { when: 'an index is invalid and no build is running', run: 'vector-index', args: '--action rebuild --collection <name>' },
+      { when: 'tune did not reach the target', run: 'vector-drop', args: '--target index --collection <name>, then vector-index --action create --profile accuracy' },
+      { when: 'after create or a large load, to pick ef_search', run: 'vector-index', args: '--action tune --collection <name> --target-recall 0.95' },
+      { when: 'to measure QPS and latency at the tuned setting', run: 'vector-benchmark', args: '--collection <name>' },
+    ],
+    examples: [
+      { title: 'Create a collection', command: 'pgcluster vector-index --action create-collection --collection docs --dimension 384 --metric cosine' },
+      { title: 'Build an HNSW index with the balanced profile', command: 'pgcluster vector-index --action create --collection docs --profile balanced' },
+      { title: 'Show the statements without running them', command: 'pgcluster vector-index --action create --collection docs --profile accuracy --dry-run' },
+      { title: 'Tune ef_search for recall@10 of 0.95', command: 'pgcluster vector-index --action tune --collection docs --target-recall 0.95' },
+      { title: 'Index status with build progress', command: 'pgcluster vector-index --action status --collection docs --format json' },
+    ],
+    input: VectorIndexInput,
+    output: VectorIndexOutput,
+  })
+  static async run(ctx: SkillContext, input: VectorIndexInput): Promise<SkillResult<VectorIndexOutput>> {
+    return withSkillDb(ctx, input.database, async (db) => {
+      const action = input.action;
+      if (action === 'list') {
+        return { data: { action, collection: null, collections: await listCollections(db) } };
+      }
+      const collection = need(input);
+      if (action === 'create-collection') {
+        if (input.dimension === undefined) throw new InputError('dimension', 'is required for create-collection');
+        const r = await createCollection(db, { name: collection, dimension: input.dimension, type: input.type, metric: input.metric, ifNotExists: true });
+        const d = await describeCollection(db, collection);
+        const rollback: RollbackSpec | undefined = r.created
+          ? { skill: 'vector-drop', input: { target: 'collection', collection }, description: `drop the new collection ${collection}` }
+          : undefined;
+        return { data: { action, collection, collections: [d] }, ...(rollback ? { rollback } : {}), alerts: r.created ? [] : [`${collection} already existed with that shape`] };
+      }
+      if (action === 'describe') {
+        const d = await describeCollection(db, collection);
+        return { data: { action, collection, collections: [d], indexes: d.indexes } };
+      }
+      if (action === 'status') {
+        const s = await indexStatus(db, { collection });
+        const alerts = s.indexes.filter((i) => !i.valid && s.builds.length === 0).map((i) => `index ${i.name} is invalid and no build is running: rebuild it`);
+        return {
+          data: { action, collection, indexes: s.indexes, builds: s.builds.map((b) => ({ pid: b.pid, index: b.index, phase: b.phase, fraction: b.fraction })) },
+          status: alerts.length ? 'degraded' : 'ok',
+          alerts,
+          ...(s.indexes.length === 0 ? { recommendations: [{ message: `${collection} has no vector index`, skill: 'vector-index', args: `--action create --collection ${collection}` }] } : {}),
+        };
+      }
+      if (action === 'create') {
+        const r = await createIndex(db, {
+          collection,
+          method: input.method,
+          ...(input.profile ? { profile: input.profile } : {}),
+          ...(input.m !== undefined ? { m: input.m } : {}),
+          ...(input.efConstruction !== undefined ? { efConstruction: input.efConstruction } : {}),
+          ...(input.lists !== undefined ? { lists: input.lists } : {}),
+          ...(input.index ? { name: input.index } : {}),
+          ...(input.maintenanceWorkMem ? { maintenanceWorkMem: input.maintenanceWorkMem } : {}),
+          ...(input.parallelWorkers !== undefined ? { parallelWorkers: input.parallelWorkers } : {}),
+        });
+        return {
+          data: { action, collection, build: r },
+          ...(r.created ? { rollback: { skill: 'vector-drop', input: { target: 'index', collection, index: r.index }, description: `drop the new index ${r.index}` } } : {}),
+          recommendations: [{ message: 'pick ef_search for a target recall', skill: 'vector-index', args: `--action tune --collection ${collection} --target-recall 0.95` }],
+        };
+      }
+      if (action === 'rebuild') {
+        const r = await rebuildIndex(db, {
+          collection,
+          ...(input.index ? { index: input.index } : {}),
+          ...(input.maintenanceWorkMem ? { maintenanceWorkMem: input.maintenanceWorkMem } : {}),
+          ...(input.parallelWorkers !== undefined ? { parallelWorkers: input.parallelWorkers } : {}),
+        });
+        const s = await indexStatus(db, { collection });
+        const i = s.indexes.find((x) => x.name === r.index)!;
+        return {
+          data: {
+            action,
+            collection,
+            build: { index: r.index, method: i.method, profile: null, params: i.params, created: false, durationMs: r.durationMs, sizeBytes: r.sizeBytesAfter, maintenanceWorkMem: r.maintenanceWorkMem, parallelWorkers: r.parallelWorkers, defaultEfSearch: null, notes: [r.note] },
+            indexes: s.indexes,
+          },
+        };
+      }
+      // tune
+      if (input.targetRecall === undefined) throw new InputError('targetRecall', 'is required for tune, e.g. 0.95');
+      const before = await getCollection(db, collection, { fresh: true });
+      const t = await tuneEfSearch(db, { collection, targetRecall: input.targetRecall, k: input.k, sampleSize: input.sampleSize });
+      return {
+        data: { action, collection, tune: { efSearch: t.efSearch, recall: t.recall, reached: t.reached, stored: t.stored, previousEfSearch: before.defaultEfSearch, sampleSize: t.sampleSize, curve: t.curve } },
+        status: t.reached ? 'ok' : 'degraded',
+        alerts: t.reached ? [] : [`no ef_search up to ${t.efSearch} reached recall ${input.targetRecall} (best ${t.recall})`],
+      };
+    });
+  }
+
+  /** What an action would run; reads the catalogue only, changes nothing. */
+  static async plan(ctx: SkillContext, input: VectorIndexInput): Promise<PlanStep[]> {
+    return withSkillDb(ctx, input.database, async (db) => {
+      const target = db.primaryLabel;
+      if (input.action === 'list' || input.action === 'describe' || input.action === 'status') {
+        return [{ kind: 'note', target, text: `${input.action} reads pg_class, pg_index, pg_stat_progress_create_index and pgcluster.vector_collections; it changes nothing` }];
+      }
+      const collection = need(input);
+      if (input.action === 'create-collection') {
+        if (input.dimension === undefined) throw new InputError('dimension', 'is required for create-collection');
+        const spec = checkCollectionSpec({ name: collection, dimension: input.dimension, type: input.type, metric: input.metric });
+        return toPlanSteps(target, [{ text: 'BEGIN' }, ...createCollectionStatements(db.schema, spec), { text: 'COMMIT' }]);
+      }
+      const info = await getCollection(db, collection);
+      if (input.action === 'create') {
+        const p = planIndexBuild(
+          info,
+          {
+            collection,
+            method: input.method,
+            ...(input.profile ? { profile: input.profile } : {}),
+            ...(input.m !== undefined ? { m: input.m } : {}),
+            ...(input.efConstruction !== undefined ? { efConstruction: input.efConstruction } : {}),
+            ...(input.lists !== undefined ? { lists: input.lists } : {}),
+            ...(input.index ? { name: input.index } : {}),
+            ...(input.maintenanceWorkMem ? { maintenanceWorkMem: input.maintenanceWorkMem } : {}),
+            ...(input.parallelWorkers !== undefined ? { parallelWorkers: input.parallelWorkers } : {}),
+          },
+          await indexBuildFacts(db, info),
+        );
+        return [...toPlanSteps(target, p.statements), ...p.notes.map((text) => ({ kind: 'note' as const, target, text }))];
+      }
+      if (input.action === 'rebuild') {
+        const s = await indexStatus(db, { collection });
+        const i = resolveIndex(s.indexes, input.index, collection);
+        if (!i) throw new InputError('index', `${collection} has no vector index to rebuild`);
+        return toPlanSteps(target, rebuildIndexStatements(db.schema, i.name, input.maintenanceWorkMem ?? '512MB', input.parallelWorkers ?? 2));
+      }
+      return [
+        { kind: 'note', target, text: `sample ${input.sampleSize} stored vectors; exact top-${input.k} with SET LOCAL enable_indexscan = off; then the same searches at increasing hnsw.ef_search until recall@${input.k} ≥ ${input.targetRecall ?? '?'}` },
+        { kind: 'sql', target, text: `UPDATE pgcluster.vector_collections SET default_ef_search = <found>, tuned_recall = <recall>, tuned_k = ${input.k}, tuned_at = now() WHERE schema_name = '${db.schema}' AND name = '${info.name}'` },
+      ];
+    });
+  }
+}

@@ -1,0 +1,121 @@
+import { InputError } from '@pgcluster/core';
+import { Skill, type PlanStep, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
+import { z } from 'zod';
+import { getCollection } from '../collection/get-collection';
+import { toPlanSteps } from '../collection/sql-statement';
+import { insertStatements, insertVectors, ON_CONFLICT, type InsertProgress } from '../insert/insert-vectors';
+import { FILE_FORMATS, readVectorFile } from '../loaders/read-vector-file';
+import { withSkillDb } from './open-skill-db';
+
+/** Input of `vector-insert`. */
+export const VectorInsertInput = z
+  .object({
+    collection: z.string().describe('The collection to insert into (it must exist: vector-index --action create-collection).'),
+    file: z.string().optional().describe('A file to stream: .ndjson/.jsonl, .csv, .fvecs or .npy (memory stays flat whatever its size).'),
+    format: z.enum(FILE_FORMATS).optional().describe('The file\'s format when its extension does not say.'),
+    rows: z
+      .array(
+        z.object({
+          key: z.union([z.string(), z.number()]).describe('Unique per namespace.'),
+          embedding: z.array(z.number()).describe('The vector; its length must be the collection\'s dimension.'),
+          namespace: z.string().optional().describe('Default "" (the default namespace).'),
+          metadata: z.record(z.string(), z.unknown()).optional().describe('A JSON object, searchable with filters.'),
+        }),
+      )
+      .optional()
+      .describe('Rows given inline (small loads); use file for large ones.'),
+    onConflict: z.enum(ON_CONFLICT).default('update').describe('update (upsert by namespace+key; default), skip existing keys, or error on a duplicate (fastest: COPY straight into the table).'),
+    rebuildIndexes: z.boolean().default(false).describe('Drop the vector indexes before a large load and build them again after it, in the same transaction (blocks writes meanwhile).'),
+    database: z.string().optional().describe('A database name or a name from the config\'s databases; default the node URL\'s.'),
+  })
+  .refine((i) => (i.file === undefined) !== (i.rows === undefined), { message: 'give exactly one of file or rows', path: ['file'] });
+/** Input of `vector-insert`. */
+export type VectorInsertInput = z.infer<typeof VectorInsertInput>;
+
+/** Output of `vector-insert`. */
+export const VectorInsertOutput = z.object({
+  collection: z.string().describe('The collection written.'),
+  onConflict: z.enum(ON_CONFLICT).describe('How duplicates were handled.'),
+  rows: z.number().describe('Rows read from the input.'),
+  inserted: z.number().describe('New rows.'),
+  updated: z.number().describe('Existing rows replaced (upsert).'),
+  skipped: z.number().describe('Rows not written: duplicates within the input, or existing keys with skip.'),
+  durationMs: z.number().describe('Wall time of the whole load.'),
+  rowsPerSecond: z.number().describe('Throughput of the load.'),
+  indexesRebuilt: z.array(z.string()).describe('Indexes dropped and built again around the load.'),
+});
+/** Output of `vector-insert`. */
+export type VectorInsertOutput = z.infer<typeof VectorInsertOutput>;
+
+/**
+ * `vector-insert`: streams vectors into a collection with binary COPY, all-or-nothing.
+ *
+ * @example
+ * ```ts
+ * await executeSkill(VectorInsertSkill, { collection: 'docs', file: 'docs.ndjson' })
+ * ```
+ */
+export class VectorInsertSkill {
+  @Skill({
+    name: 'vector-insert',
+    category: 'vector',
+    description:
+      'Loads embeddings into a pgvector collection with a streaming binary COPY (as fast as raw COPY), from inline rows or a file ' +
+      '(.ndjson/.jsonl, .csv, .fvecs, .npy) whose size does not matter: memory stays flat. Upserts by namespace and key through a ' +
+      'staging table by default (or skips existing keys, or fails on duplicates). Every row is checked while it streams (dimension, ' +
+      'NaN, infinity); a bad row is reported with its row number and the whole call is rolled back, so the collection is either fully ' +
+      'loaded or unchanged. Can drop and rebuild the HNSW index around a large load. Reports rows per second and progress on stderr. ' +
+      'Not undoable automatically (upserts overwrite). Use when the user wants to add, update or bulk-load vectors.',
+    version: '1.0.0',
+    risk: 'write',
+    autonomous: false,
+    requiresConfirmation: false,
+    idempotent: true,
+    whenToUse: [
+      'the user wants to add or update embeddings in a collection',
+      'bulk-loading an embeddings file (NDJSON, CSV, fvecs, npy)',
+      're-loading a corrected file: upsert replaces rows by key',
+    ],
+    interpret:
+      'inserted + updated + skipped = rows. rowsPerSecond is the load\'s throughput. An INVALID_INPUT error naming rows[i] means row i+1 ' +
+      'was bad and nothing was written; fix it and run again. indexesRebuilt lists indexes rebuilt when rebuildIndexes was set.',
+    decisionTree: [
+      { when: 'the collection does not exist', run: 'vector-index', args: '--action create-collection --collection <name> --dimension <n>' },
+      { when: 'a large load finished and the collection has no index', run: 'vector-index', args: '--action create --collection <name> --profile balanced' },
+      { when: 'many rows were updated', run: 'vector-index', args: '--action tune --collection <name> --target-recall 0.95' },
+    ],
+    examples: [
+      { title: 'Load an NDJSON file (upsert)', command: 'pgcluster vector-insert --collection docs --file embeddings.ndjson' },
+      { title: 'Bulk-load a big .npy, rebuilding the index once at the end', command: 'pgcluster vector-insert --collection docs --file vectors.npy --rebuild-indexes' },
+      { title: 'Show what it would run', command: 'pgcluster vector-insert --collection docs --file embeddings.ndjson --dry-run' },
+    ],
+    input: VectorInsertInput,
+    output: VectorInsertOutput,
+  })
+  static async run(ctx: SkillContext, input: VectorInsertInput): Promise<SkillResult<VectorInsertOutput>> {
+    const source = input.file !== undefined ? readVectorFile(input.file, input.format) : input.rows ?? [];
+    const onProgress = (p: InsertProgress) => ctx.log.info(`vector-insert: ${p.rows} rows, ${Math.round(p.rowsPerSecond)} rows/s`);
+    const r = await withSkillDb(ctx, input.database, (db) =>
+      insertVectors(db, input.collection, source, { onConflict: input.onConflict, rebuildIndexes: input.rebuildIndexes, onProgress, signal: ctx.signal }),
+    );
+    return { data: r, alerts: r.skipped > 0 ? [`${r.skipped} rows were not written (duplicates in the input or existing keys)`] : [] };
+  }
+
+  /** The statements of the load (the rows go through COPY in binary). */
+  static async plan(ctx: SkillContext, input: VectorInsertInput): Promise<PlanStep[]> {
+    if (input.file === undefined && input.rows === undefined) throw new InputError('file', 'give exactly one of file or rows');
+    return withSkillDb(ctx, input.database, async (db) => {
+      const info = await getCollection(db, input.collection);
+      const what = input.file !== undefined ? `the rows of ${input.file}` : `${input.rows!.length} inline rows`;
+      return [
+        { kind: 'note', target: db.primaryLabel, text: `one transaction; ${what} validated and streamed in PostgreSQL binary COPY format` },
+        ...toPlanSteps(db.primaryLabel, [
+          { text: 'BEGIN' },
+          ...(input.rebuildIndexes ? [{ text: '-- DROP INDEX each vector index of the collection (re-created before COMMIT)' }] : []),
+          ...insertStatements(info, { onConflict: input.onConflict }),
+          { text: 'COMMIT' },
+        ]),
+      ];
+    });
+  }
+}
