@@ -17,3 +17,11 @@ export { collectNodeFacts, describeNodeError, STATUS_APPLICATION_NAME, type Coll
 export * from './status/cluster-status-schema';
 export type * from './status/node-facts';
 export { ClusterStatusSkill } from './skills/cluster-status.skill';
+export * from './backup/backup-catalogue';
+export * from './backup/backup-context';
+export * from './backup/pg-tools';
+export * from './backup/create-backup';
+export * from './backup/verify-backup';
+export * from './backup/restore-backup';
+export * from './backup/list-backups';
+export * from './backup/prune-backups';

@@ -137,7 +137,7 @@ export class ClusterPools {
 
   constructor(config: ClusterConfig, options: ClusterPoolsOptions = {}) {
     this.#config = config;
-    this.#provider = options.provider ?? defaultProvider(config, options.memberUrlTemplate);
+    this.#provider = options.provider ?? createTopologyProvider(config, options.memberUrlTemplate);
     this.#options = {
       writeMax: checkSize('writeMax', options.writeMax ?? 10),
       readMax: checkSize('readMax', options.readMax ?? 10),
@@ -426,7 +426,18 @@ export function createClusterPools(config: ClusterConfig, options: ClusterPoolsO
   return new ClusterPools(config, options);
 }
 
-function defaultProvider(config: ClusterConfig, template: string | undefined): TopologyProvider {
+/**
+ * The topology provider a configuration implies: `patroni` when `config.patroni` is set
+ * (member credentials from the node of the same name, else `memberUrlTemplate`, else the first
+ * node's URL), otherwise `static` over `config.nodes`.
+ *
+ * @example
+ * ```ts
+ * const { primary } = await createTopologyProvider(config).resolve()
+ * ```
+ */
+export function createTopologyProvider(config: ClusterConfig, memberUrlTemplate?: string): TopologyProvider {
+  const template = memberUrlTemplate;
   if (config.patroni) {
     const byName = new Map((config.nodes ?? []).map((n) => [n.name, n.url]));
     const fallback = template ?? config.nodes?.[0]?.url;

@@ -1,0 +1,271 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, isAbsolute, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { ensureStateSubdir, InputError, PgClusterError, RefusedError, withClient } from '@pgcluster/core';
+import type { TopologyMember } from '@pgcluster/pools';
+import { backupsDir, findBackup, type BackupRecord } from './backup-catalogue';
+import { maintenanceUrl, quoteDatabase, resolvePrimary, type BackupContext } from './backup-context';
+import { libpqEnv, pgBinDir, runTool, sizeOf } from './pg-tools';
+import { verifyBackup } from './verify-backup';
+
+/** What to restore and where. */
+export interface RestoreBackupOptions {
+  /** The backup's id (see `listBackups`). */
+  id: string;
+  /** Logical: which database of the backup; needed only when it holds more than one. */
+  database?: string;
+  /**
+   * Logical: the database to restore into. A new one is created (default `<database>_restored_<time>`);
+   * an existing one is replaced only with `confirm`, and its previous contents are kept as
+   * `<name>_pre_<suffix>` unless `keepPrevious` is false.
+   */
+  target?: string;
+  /** Needed to replace an existing database. */
+  confirm?: boolean;
+  /** Logical, replacing: keep the replaced database under another name (default true), so the restore can be undone. */
+  keepPrevious?: boolean;
+  /** Physical: an absolute, absent or empty folder for the new data directory; default `<stateDir>/restores/<id>-<suffix>`. */
+  dataDir?: string;
+  /** Physical: start the restored copy as a new, independent node. */
+  start?: boolean;
+  /** Physical, with start: the port; default a free one. */
+  port?: number;
+}
+
+/** The result of {@link restoreBackup}. */
+export interface RestoreResult {
+  id: string;
+  kind: 'logical' | 'physical';
+  /** Logical: the database restored from, and the one restored into. */
+  database?: string;
+  target?: string;
+  /** Logical: true when the target was created by this restore. */
+  created?: boolean;
+  /** Logical, replacing: the name the replaced database now has (when kept). */
+  previousDatabase?: string;
+  /** Physical: the new data directory, and the new node when started. */
+  dataDir?: string;
+  started?: boolean;
+  port?: number;
+  /** How to undo it, in words; the skill turns it into a rollback record. */
+  undo: string;
+  bytes: number;
+  durationMs: number;
+}
+
+/**
+ * Restores a catalogued backup after verifying it (checksums and tool checks; a corrupted
+ * backup is refused before anything changes).
+ * - **logical**: into a new database (created from `template0`; dropped again if `pg_restore`
+ *   fails), or, with `confirm`, into an existing one: the dump is restored into a fresh
+ *   database first and swapped in by renaming only when it succeeded, so a failed restore
+ *   leaves the existing database untouched.
+ * - **physical**: into a new data directory (owned by `postgres` when we run as root),
+ *   optionally started as a new, independent node on a free loopback port.
+ * @throws RefusedError when the target exists and `confirm` is not set (nothing changed).
+ * @example
+ * ```ts
+ * const r = await restoreBackup({ config, stateDir }, { id, database: 'app', target: 'app_check' })
+ * // r.undo: 'drop database "app_check"'
+ * ```
+ */
+export async function restoreBackup(ctx: BackupContext, options: RestoreBackupOptions): Promise<RestoreResult> {
+  const record = findBackup(ctx.stateDir, options.id);
+  return record.kind === 'logical' ? restoreLogical(ctx, record, options) : restorePhysical(ctx, record, options);
+}
+
+async function restoreLogical(ctx: BackupContext, record: BackupRecord, options: RestoreBackupOptions): Promise<RestoreResult> {
+  const started = Date.now();
+  if (options.dataDir !== undefined || options.start !== undefined || options.port !== undefined) {
+    throw new InputError('dataDir', 'dataDir, start and port apply to physical backups only');
+  }
+  const database = options.database ?? (record.databases.length === 1 ? record.databases[0]! : undefined);
+  if (!database) throw new InputError('database', `the backup holds ${record.databases.join(', ')}; say which one to restore`);
+  const file = record.files.find((f) => f.database === database);
+  if (!file) throw new InputError('database', `the backup holds ${record.databases.join(', ')}, not ${database}`);
+  const target = options.target ?? `${database.slice(0, 40)}_restored_${stamp()}`;
+  const quotedTarget = quoteDatabase(target, 'target');
+  const primary = await resolvePrimary(ctx);
+  const exists = await databaseExists(primary, target);
+  if (exists && !options.confirm) {
+    throw new RefusedError(`database ${target} exists; restoring into it replaces its contents`, {
+      hint: 'Confirm (--yes) to replace it (its current contents are kept under another name), or restore into a new database with --target.',
+    });
+  }
+  await ensureVerified(ctx, record.id);
+  const dump = join(backupsDir(ctx.stateDir), record.path, file.name);
+  const scratch = exists ? `${target.slice(0, 50)}_rs_${suffix()}` : target;
+  await createDatabase(primary, scratch);
+  try {
+    await runTool({
+      program: join(pgBinDir(), 'pg_restore'),
+      args: ['--no-password', '--exit-on-error', '--dbname', scratch, dump],
+      env: libpqEnv(primary.url, scratch),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+      onTick: () => ctx.onProgress?.({ phase: 'restore', database: target, bytes: 0 }),
+    });
+  } catch (error) {
+    await dropDatabase(primary, scratch).catch(() => undefined);
+    throw error;
+  }
+  const bytes = await databaseSize(primary, scratch);
+  ctx.onProgress?.({ phase: 'restore', database: target, bytes });
+  if (!exists) {
+    return { id: record.id, kind: 'logical', database, target, created: true, undo: `drop database ${quotedTarget}`, bytes, durationMs: Date.now() - started };
+  }
+  const previous = `${target.slice(0, 50)}_pre_${suffix()}`;
+  await swapDatabases(primary, target, scratch, previous);
+  if (options.keepPrevious === false) await dropDatabase(primary, previous);
+  return {
+    id: record.id,
+    kind: 'logical',
+    database,
+    target,
+    created: false,
+    ...(options.keepPrevious === false ? {} : { previousDatabase: previous }),
+    undo:
+      options.keepPrevious === false
+        ? 'not possible: the replaced database was dropped (keepPrevious false)'
+        : `drop database ${quotedTarget}; alter database "${previous}" rename to ${quotedTarget}`,
+    bytes,
+    durationMs: Date.now() - started,
+  };
+}
+
+async function restorePhysical(ctx: BackupContext, record: BackupRecord, options: RestoreBackupOptions): Promise<RestoreResult> {
+  const started = Date.now();
+  if (options.target !== undefined || options.database !== undefined) {
+    throw new InputError('target', 'a physical backup is restored into a new data directory (dataDir), not into a database');
+  }
+  if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 1024 || options.port > 65535)) {
+    throw new InputError('port', 'must be an integer from 1024 to 65535');
+  }
+  const dataDir = options.dataDir ?? join(ensureStateSubdir(ctx.stateDir, 'restores'), `${record.id}-${suffix()}`);
+  // Security: only an absolute, absent or empty folder is written to, so a restore can never
+  // overwrite a live data directory or anything else.
+  if (!isAbsolute(dataDir)) throw new InputError('dataDir', 'must be an absolute path');
+  if (existsSync(dataDir) && readdirSync(dataDir).length > 0) throw new InputError('dataDir', `${dataDir} is not empty; give an absent or empty folder`);
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot && options.start && !postgresCanReach(dirname(dataDir))) {
+    throw new InputError(
+      'dataDir',
+      `the postgres OS user (which runs the server; we are root) cannot reach ${dirname(dataDir)}; give a dataDir under a folder it can traverse, e.g. /var/lib/postgresql/restores/<name>`,
+    );
+  }
+  await ensureVerified(ctx, record.id);
+  const source = join(backupsDir(ctx.stateDir), record.path, 'base');
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  cpSync(source, dataDir, { recursive: true });
+  const port = options.start ? (options.port ?? (await freePort())) : undefined;
+  if (port !== undefined) {
+    // An independent copy: its own port, no archiving, never waiting for the source's sync standbys.
+    appendFileSync(
+      join(dataDir, 'postgresql.auto.conf'),
+      `\n# pgcluster restore of ${record.id}\nport = ${port}\nlisten_addresses = '127.0.0.1'\narchive_mode = off\nsynchronous_standby_names = ''\n`,
+    );
+  }
+  if (asRoot) execFileSync('chown', ['-R', 'postgres:postgres', dataDir]);
+  execFileSync('chmod', ['700', dataDir]);
+  ctx.onProgress?.({ phase: 'restore', bytes: sizeOf(dataDir) });
+  if (port !== undefined) {
+    await runTool({
+      program: join(pgBinDir(), 'pg_ctl'),
+      args: ['--pgdata', dataDir, '--log', join(dataDir, 'restore-start.log'), '--wait', '--timeout', '120', 'start'],
+      ...(asRoot ? { asUser: 'postgres' } : {}),
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+  }
+  return {
+    id: record.id,
+    kind: 'physical',
+    dataDir,
+    started: port !== undefined,
+    ...(port !== undefined ? { port } : {}),
+    undo: port !== undefined ? `pg_ctl --pgdata ${dataDir} stop, then delete ${dataDir}` : `delete ${dataDir}`,
+    bytes: sizeOf(dataDir),
+    durationMs: Date.now() - started,
+  };
+}
+
+async function ensureVerified(ctx: BackupContext, id: string): Promise<void> {
+  const report = await verifyBackup(ctx, id);
+  if (!report.ok) {
+    const failed = report.checks.filter((c) => !c.ok).map((c) => `${c.check}: ${c.detail}`);
+    throw new PgClusterError('ACTION_FAILED', `backup ${id} failed verification, nothing was restored: ${failed.join('; ')}`, {
+      hint: 'Restore another backup (see the list action); this one is damaged.',
+    });
+  }
+}
+
+function admin<T>(primary: TopologyMember, context: string, fn: (c: import('pg').Client) => Promise<T>): Promise<T> {
+  return withClient({ url: maintenanceUrl(primary.url) }, context, fn);
+}
+
+async function databaseExists(primary: TopologyMember, name: string): Promise<boolean> {
+  return admin(primary, 'checking the target database', async (c) => (await c.query('select 1 from pg_database where datname = $1', [name])).rowCount === 1);
+}
+
+async function databaseSize(primary: TopologyMember, name: string): Promise<number> {
+  return admin(primary, 'measuring the restored database', async (c) => Number((await c.query<{ s: string }>('select pg_database_size($1)::text as s', [name])).rows[0]!.s));
+}
+
+async function createDatabase(primary: TopologyMember, name: string): Promise<void> {
+  await admin(primary, `creating database ${name}`, (c) => c.query(`create database ${quoteDatabase(name, 'target')} template template0`));
+}
+
+/**
+ * Drops a database, ending its sessions.
+ * @example
+ * ```ts
+ * await dropDatabase(primary, 'app_restored_20261124t0715')
+ * ```
+ */
+export async function dropDatabase(primary: TopologyMember, name: string): Promise<void> {
+  await admin(primary, `dropping database ${name}`, (c) => c.query(`drop database if exists ${quoteDatabase(name, 'target')} with (force)`));
+}
+
+async function swapDatabases(primary: TopologyMember, target: string, fresh: string, previous: string): Promise<void> {
+  await admin(primary, `swapping ${fresh} in for ${target}`, async (c) => {
+    // Sessions on the target are ended so it can be renamed; the caller confirmed the replacement.
+    for (let attempt = 1; ; attempt++) {
+      await c.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [target]);
+      try {
+        await c.query(`alter database ${quoteDatabase(target, 'target')} rename to ${quoteDatabase(previous, 'target')}`);
+        break;
+      } catch (error) {
+        if (attempt >= 10) throw error;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    await c.query(`alter database ${quoteDatabase(fresh, 'target')} rename to ${quoteDatabase(target, 'target')}`);
+  });
+}
+
+/** Whether the postgres OS user can traverse every folder down to `dir` (the nearest existing one). */
+function postgresCanReach(dir: string): boolean {
+  let probe = dir;
+  while (!existsSync(probe) && dirname(probe) !== probe) probe = dirname(probe);
+  return spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', probe], { cwd: '/tmp' }).status === 0;
+}
+
+function stamp(): string {
+  return new Date().toISOString().replace(/[-:T]/g, '').slice(0, 12);
+}
+
+function suffix(): string {
+  return Array.from(randomBytes(4), (b) => 'abcdefghijklmnopqrstuvwxyz0123456789'[b % 36]).join('');
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
