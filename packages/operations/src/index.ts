@@ -25,3 +25,8 @@ export * from './backup/verify-backup';
 export * from './backup/restore-backup';
 export * from './backup/list-backups';
 export * from './backup/prune-backups';
+export * from './backup/restore-journal';
+export * from './backup/backup-skill-schema';
+export * from './backup/plan-backup-action';
+export { ClusterBackupSkill, backupContext } from './skills/cluster-backup.skill';
+export { ClusterRestoreSkill } from './skills/cluster-restore.skill';

@@ -88,30 +88,40 @@ export function readCatalogue(stateDir: string): BackupRecord[] {
  */
 export async function updateCatalogue(stateDir: string, change: (backups: BackupRecord[]) => BackupRecord[]): Promise<BackupRecord[]> {
   const dir = backupsDir(stateDir);
-  const lock = join(dir, 'catalogue.lock');
+  return withFileLock(join(dir, 'catalogue.lock'), () => {
+    const next = change(readCatalogue(stateDir));
+    writeJsonAtomic(join(dir, CATALOGUE_FILE), { version: 1, backups: next } satisfies Catalogue);
+    return next;
+  });
+}
+
+/**
+ * Runs `fn` holding a lock file (created exclusively; one older than 10 minutes is taken as
+ * left by a crashed run).
+ * @throws PgClusterError `TIMEOUT` when the lock stays taken for 30 s.
+ * @example
+ * ```ts
+ * await withFileLock('/state/backups/catalogue.lock', () => write())
+ * ```
+ */
+export async function withFileLock<T>(lock: string, fn: () => T | Promise<T>): Promise<T> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
       closeSync(openSync(lock, 'wx', 0o600));
       break;
     } catch {
-      // A lock older than 10 minutes belongs to a crashed run.
       try {
         if (Date.now() - statSync(lock).mtimeMs > 600_000) unlinkSync(lock);
       } catch {
         /* gone meanwhile */
       }
-      if (Date.now() > deadline) throw new PgClusterError('TIMEOUT', `the backup catalogue is locked (${lock})`, { hint: 'Another backup run holds it; retry when it ends.' });
+      if (Date.now() > deadline) throw new PgClusterError('TIMEOUT', `${lock} stays locked`, { hint: 'Another backup or restore run holds it; retry when it ends.' });
       await new Promise((r) => setTimeout(r, 100));
     }
   }
   try {
-    const next = change(readCatalogue(stateDir));
-    const doc: Catalogue = { version: 1, backups: next };
-    const tmp = join(dir, `${CATALOGUE_FILE}.${process.pid}.tmp`);
-    writeFileSync(tmp, JSON.stringify(doc, null, 2) + '\n', { mode: 0o600 });
-    renameSync(tmp, join(dir, CATALOGUE_FILE));
-    return next;
+    return await fn();
   } finally {
     try {
       unlinkSync(lock);
@@ -119,6 +129,19 @@ export async function updateCatalogue(stateDir: string, change: (backups: Backup
       /* already gone */
     }
   }
+}
+
+/**
+ * Writes JSON atomically (a temp file renamed over the target), mode 600.
+ * @example
+ * ```ts
+ * writeJsonAtomic('/state/backups/catalogue.json', { version: 1, backups: [] })
+ * ```
+ */
+export function writeJsonAtomic(file: string, value: unknown): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n', { mode: 0o600 });
+  renameSync(tmp, file);
 }
 
 /**

@@ -8,6 +8,7 @@ import type { TopologyMember } from '@pgcluster/pools';
 import { backupsDir, findBackup, type BackupRecord } from './backup-catalogue';
 import { maintenanceUrl, quoteDatabase, resolvePrimary, type BackupContext } from './backup-context';
 import { libpqEnv, pgBinDir, runTool, sizeOf } from './pg-tools';
+import { recordRestore } from './restore-journal';
 import { verifyBackup } from './verify-backup';
 
 /** What to restore and where. */
@@ -113,11 +114,20 @@ async function restoreLogical(ctx: BackupContext, record: BackupRecord, options:
   const bytes = await databaseSize(primary, scratch);
   ctx.onProgress?.({ phase: 'restore', database: target, bytes });
   if (!exists) {
+    await recordRestore(ctx.stateDir, { target, backupId: record.id, restoredAt: new Date().toISOString(), created: true, undone: false });
     return { id: record.id, kind: 'logical', database, target, created: true, undo: `drop database ${quotedTarget}`, bytes, durationMs: Date.now() - started };
   }
   const previous = `${target.slice(0, 50)}_pre_${suffix()}`;
   await swapDatabases(primary, target, scratch, previous);
   if (options.keepPrevious === false) await dropDatabase(primary, previous);
+  await recordRestore(ctx.stateDir, {
+    target,
+    backupId: record.id,
+    restoredAt: new Date().toISOString(),
+    created: false,
+    ...(options.keepPrevious === false ? {} : { previousDatabase: previous }),
+    undone: false,
+  });
   return {
     id: record.id,
     kind: 'logical',

@@ -1,0 +1,91 @@
+import { join } from 'node:path';
+import type { ClusterConfig } from '@pgcluster/core';
+import type { PlanStep } from '@pgcluster/skill-kit';
+import { backupsDir, findBackup } from './backup-catalogue';
+import type { ClusterBackupInput, ClusterRestoreInput } from './backup-skill-schema';
+import { pruneBackups } from './prune-backups';
+
+const ON_PRIMARY = 'the primary (resolved when it runs)';
+const CREDENTIALS = 'PGHOST/PGPORT/PGUSER of the primary, PGPASSWORD=*** (environment, never argv)';
+
+/**
+ * What a `cluster-backup` run would do, without connecting anywhere: statements and command
+ * lines (credentials by name only). Reads the local catalogue for verify and prune.
+ * @example
+ * ```ts
+ * planBackupAction(config, stateDir, { action: 'backup', databases: ['project'] })
+ * ```
+ */
+export async function planBackupAction(config: ClusterConfig, stateDir: string, input: ClusterBackupInput): Promise<PlanStep[]> {
+  const dir = join(backupsDir(stateDir), '<new id>');
+  switch (input.action) {
+    case 'backup': {
+      const steps: PlanStep[] = [{ kind: 'sql', target: ON_PRIMARY, text: "select pg_current_wal_lsn(), current_setting('server_version')" }];
+      if (input.kind === 'physical') {
+        steps.push({ kind: 'command', target: ON_PRIMARY, text: `${CREDENTIALS}: pg_basebackup --pgdata ${join(dir, 'base')} --wal-method=stream --checkpoint=fast --manifest-checksums=SHA256 --no-password` });
+        steps.push({ kind: 'command', target: 'local', text: `pg_verifybackup --quiet ${join(dir, 'base')}` });
+      } else {
+        const dbs = input.databases?.map((d) => config.databases[d] ?? d) ?? (Object.values(config.databases).length ? Object.values(config.databases) : ['<the node URL\'s database>']);
+        for (const db of dbs) {
+          steps.push({ kind: 'command', target: ON_PRIMARY, text: `${CREDENTIALS}, PGDATABASE=${db}: pg_dump --format=custom --no-password --file ${join(dir, `${db}.dump`)}` });
+          steps.push({ kind: 'command', target: 'local', text: `pg_restore --list ${join(dir, `${db}.dump`)}` });
+        }
+      }
+      steps.push({ kind: 'file', target: join(backupsDir(stateDir), 'catalogue.json'), text: 'append the entry: id, kind, databases, size, sha256, LSN, duration, path' });
+      return steps;
+    }
+    case 'list':
+      return [{ kind: 'file', target: join(backupsDir(stateDir), 'catalogue.json'), text: 'read the catalogue; changes nothing' }];
+    case 'verify': {
+      const record = findBackup(stateDir, input.id!);
+      const folder = join(backupsDir(stateDir), record.path);
+      const steps: PlanStep[] = record.files.map((f) => ({ kind: 'file', target: join(folder, f.name), text: `compare size and sha256 with the catalogue (${f.sha256.slice(0, 12)}…)` }));
+      if (record.kind === 'logical') for (const f of record.files) steps.push({ kind: 'command', target: 'local', text: `pg_restore --list ${join(folder, f.name)}` });
+      else steps.push({ kind: 'command', target: 'local', text: `pg_verifybackup --quiet ${join(folder, 'base')}` });
+      return steps;
+    }
+    case 'prune': {
+      const dry = await pruneBackups({ stateDir }, { keep: input.keep!, ...(input.kind ? { kind: input.kind } : {}), dryRun: true });
+      const steps: PlanStep[] = dry.removed.map((r) => ({ kind: 'file', target: join(backupsDir(stateDir), r.id), text: `delete backup ${r.id} (${r.size} bytes) and its catalogue entry` }));
+      steps.push({ kind: 'note', target: 'catalogue', text: `keep ${dry.kept.length}: ${dry.kept.join(', ') || 'none'}` });
+      return steps;
+    }
+  }
+}
+
+/**
+ * What a `cluster-restore` run would do, without connecting anywhere.
+ * @example
+ * ```ts
+ * planRestore(config, stateDir, { action: 'restore', id, target: 'app_check', keepPrevious: true, start: false })
+ * ```
+ */
+export function planRestore(_config: ClusterConfig, stateDir: string, input: ClusterRestoreInput): PlanStep[] {
+  if (input.action === 'undo') {
+    return [
+      { kind: 'file', target: join(backupsDir(stateDir), 'restores.json'), text: `find the latest restore into ${input.target}` },
+      { kind: 'sql', target: ON_PRIMARY, text: `drop database if exists "${input.target}" with (force) -- then, if the restore replaced it: alter database "<previous>" rename to "${input.target}"` },
+    ];
+  }
+  const record = findBackup(stateDir, input.id!);
+  const folder = join(backupsDir(stateDir), record.path);
+  const steps: PlanStep[] = [{ kind: 'note', target: folder, text: 'verify the backup first (sizes, sha256, pg_restore --list / pg_verifybackup); a damaged backup is not restored' }];
+  if (record.kind === 'logical') {
+    const db = input.database ?? record.databases[0] ?? '<database>';
+    const target = input.target ?? `${db}_restored_<time>`;
+    steps.push(
+      { kind: 'sql', target: ON_PRIMARY, text: `create database "${target}" template template0 -- or "${target}_rs_<suffix>" when ${target} exists` },
+      { kind: 'command', target: ON_PRIMARY, text: `${CREDENTIALS}: pg_restore --no-password --exit-on-error --dbname <that database> ${join(folder, `${db}.dump`)}` },
+      {
+        kind: 'sql',
+        target: ON_PRIMARY,
+        text: `-- only when ${target} exists: end its sessions, then\nalter database "${target}" rename to "${target}_pre_<suffix>";\nalter database "${target}_rs_<suffix>" rename to "${target}"${input.keepPrevious ? '' : `;\ndrop database "${target}_pre_<suffix>" with (force)`}`,
+      },
+    );
+  } else {
+    const dataDir = input.dataDir ?? join(stateDir, 'restores', `${record.id}-<suffix>`);
+    steps.push({ kind: 'file', target: dataDir, text: `copy ${join(folder, 'base')} here (owner postgres, mode 700)` });
+    if (input.start) steps.push({ kind: 'command', target: 'local', text: `pg_ctl --pgdata ${dataDir} --wait start (port ${input.port ?? '<a free one>'}, as the postgres OS user when we are root)` });
+  }
+  return steps;
+}

@@ -1,0 +1,94 @@
+import { Skill, type PlanStep, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
+import { ClusterRestoreInput, ClusterRestoreOutput } from '../backup/backup-skill-schema';
+import { planRestore } from '../backup/plan-backup-action';
+import { restoreBackup } from '../backup/restore-backup';
+import { undoRestore } from '../backup/restore-journal';
+import { backupContext } from './cluster-backup.skill';
+
+/**
+ * `cluster-restore`: restores a `cluster-backup` backup — logical into a new or an existing
+ * database, physical into a new data directory (optionally started as a new node) — and
+ * undoes a logical restore. Split from `cluster-backup` because it requires confirmation.
+ *
+ * @example
+ * ```ts
+ * const envelope = await executeSkill(ClusterRestoreSkill, { id, target: 'app_check' }, { actor: 'cli', yes: true })
+ * // envelope.rollback: { skill: 'cluster-restore', input: { action: 'undo', target: 'app_check' } }
+ * ```
+ */
+export class ClusterRestoreSkill {
+  @Skill({
+    name: 'cluster-restore',
+    category: 'operations',
+    description:
+      'Restores a backup taken by cluster-backup, after verifying its checksums: a logical backup into a new database (the ' +
+      'default, named <database>_restored_<time>) or into an existing one, which is replaced only after the restore succeeded ' +
+      'in a scratch database and whose old contents are kept under another name so the restore can be undone; a physical ' +
+      'backup into a new data directory, optionally started as a new, independent node on a free loopback port. Also undoes ' +
+      'the latest logical restore into a database. Requires confirmation. Use when data was lost or damaged, to inspect an ' +
+      'old state side by side, or to rehearse disaster recovery.',
+    version: '1.0.0',
+    risk: 'destructive',
+    autonomous: false,
+    requiresConfirmation: true,
+    idempotent: false,
+    whenToUse: [
+      'data was deleted or damaged and must be brought back',
+      'the user wants to look at an earlier state next to the current one',
+      'rehearsing disaster recovery: restore the latest backup as a new node and check it',
+    ],
+    interpret:
+      'data.restore says where the backup went: target (and created true for a new database, or previousDatabase where the ' +
+      'replaced contents are kept), or dataDir and port for a physical restore; undo says how to reverse it, and the envelope\'s ' +
+      'rollback runs it (pgcluster audit undo <audit id>). Exit 3 means it was not confirmed and nothing changed; exit 2 with a ' +
+      'failed verification means the backup is damaged and nothing was restored.',
+    decisionTree: [
+      { when: 'the restore failed verification', run: 'cluster-backup', args: '--action list' },
+      { when: 'the restored data looks right and the kept previous database is no longer needed', run: 'cluster-status' },
+      { when: 'the restore was a mistake', run: 'cluster-restore', args: '--action undo --target <database>' },
+    ],
+    examples: [
+      { title: 'Restore into a new database to inspect it', command: 'pgcluster cluster-restore --id 20261124T071502Z-logical-k3x9 --target app_check --yes' },
+      { title: 'Replace an existing database (its old contents are kept)', command: 'pgcluster cluster-restore --id 20261124T071502Z-logical-k3x9 --target app --yes' },
+      { title: 'Show what a restore would do', command: 'pgcluster cluster-restore --id 20261124T071502Z-logical-k3x9 --target app --dry-run' },
+      { title: 'Start a physical backup as a new node', command: 'pgcluster cluster-restore --id 20261124T071502Z-physical-a1b2 --data-dir /var/lib/postgresql/restore1 --start --yes' },
+      { title: 'Undo the restore into app_check', command: 'pgcluster cluster-restore --action undo --target app_check --yes' },
+    ],
+    input: ClusterRestoreInput,
+    output: ClusterRestoreOutput,
+  })
+  static async run(ctx: SkillContext, input: ClusterRestoreInput): Promise<SkillResult<ClusterRestoreOutput>> {
+    const bctx = backupContext(ctx);
+    if (input.action === 'undo') {
+      const undo = await undoRestore(bctx, input.target!);
+      return { data: { action: 'undo', undo } };
+    }
+    // The executor's confirmation gate already passed (requiresConfirmation), so replacing is confirmed.
+    const restore = await restoreBackup(bctx, {
+      id: input.id!,
+      confirm: true,
+      keepPrevious: input.keepPrevious,
+      ...(input.database ? { database: input.database } : {}),
+      ...(input.target ? { target: input.target } : {}),
+      ...(input.dataDir ? { dataDir: input.dataDir } : {}),
+      ...(input.start ? { start: true } : {}),
+      ...(input.port !== undefined ? { port: input.port } : {}),
+    });
+    const reversible = restore.kind === 'logical' && (restore.created || restore.previousDatabase);
+    return {
+      data: { action: 'restore', restore },
+      ...(reversible
+        ? { rollback: { skill: 'cluster-restore', input: { action: 'undo', target: restore.target! }, description: restore.undo } }
+        : {}),
+      ...(restore.previousDatabase
+        ? { recommendations: [{ message: `the replaced contents are kept in ${restore.previousDatabase}; drop it when the restore is confirmed good` }] }
+        : {}),
+      ...(restore.started ? { alerts: [`a new node runs from ${restore.dataDir} on port ${restore.port}; stop it with: ${restore.undo}`] } : {}),
+    };
+  }
+
+  /** The statements and command lines a run would use (credentials by name only). */
+  static plan(ctx: SkillContext, input: ClusterRestoreInput): PlanStep[] {
+    return planRestore(ctx.loaded.config, ctx.loaded.stateDir, input);
+  }
+}
