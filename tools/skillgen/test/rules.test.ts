@@ -160,11 +160,27 @@ describe('skill rules: each failure names file:line and the rule', () => {
     ]);
   });
 
-  it('reserved-flag and flag-collision: input fields become flags', () => {
-    const lib = LIB('z.object({ format: z.string(), efSearch: z.number(), ef_search: z.number() })');
+  it('flag-collision: two input fields that become one flag', () => {
+    const lib = LIB('z.object({ efSearch: z.number(), ef_search: z.number() })');
     expect(problemsOf({ [FILE]: skillSource(), 'packages/vector/lib/index.js': lib })).toEqual([
       { file: FILE, line: lineOf('input'), rule: 'flag-collision', message: 'input fields `efSearch` and `ef_search` both become --ef-search; rename one' },
-      { file: FILE, line: lineOf('input'), rule: 'reserved-flag', message: expect.stringContaining('input field `format` would become --format, a global flag') },
     ]);
+  });
+
+  it('reserved-flag: a field named like a global flag gets no flag, only --input, and a warning', () => {
+    const { root, cleanup } = makeWorkspace({
+      'packages/vector/package.json': '{ "name": "@fixture/vector" }',
+      'packages/vector/lib/index.js': LIB("z.object({ format: z.enum(['csv', 'json']).describe('File format.'), text: z.string() })"),
+      [FILE]: skillSource(),
+    });
+    try {
+      const result = generate({ root, loadPackage: loadFixturePackage });
+      expect(result.skills[0]!.flags.map((f) => f.name)).toEqual(['text']);
+      expect(result.skills[0]!.inputOnly).toEqual(['format']);
+      expect(result.warnings).toEqual([`${FILE}:${lineOf('input')}: [reserved-flag] input field \`format\` of vector-echo would become --format, a global flag of the CLI; it is settable only through --input until it is renamed`]);
+      expect(result.files.get('skills/vector/vector-echo/SKILL.md')).toContain('| only in `--input` | `format` | "csv" \\| "json" | yes |  | File format. |');
+    } finally {
+      cleanup();
+    }
   });
 });

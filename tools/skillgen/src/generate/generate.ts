@@ -60,6 +60,7 @@ export function generate(config: GenerateConfig): GenerateResult {
   const models: SkillModel[] = [];
   const loaded = new Map<WorkspacePackage, Readonly<Record<string, unknown>>>();
   const schemaProblems: SkillProblem[] = [];
+  const warnings: string[] = [];
   if (problems.length === 0) {
     for (const skill of scanned) {
       let exported = loaded.get(skill.package);
@@ -72,19 +73,20 @@ export function generate(config: GenerateConfig): GenerateResult {
         schemaProblems.push(...result.problems);
         continue;
       }
-      const { flags, problems: flagProblems } = deriveFlags(skill, result.schemas.input);
+      const { flags, inputOnly, warnings: flagWarnings, problems: flagProblems } = deriveFlags(skill, result.schemas.input);
       schemaProblems.push(...flagProblems);
-      models.push({ ...skill, schemas: result.schemas, flags });
+      warnings.push(...flagWarnings);
+      models.push({ ...skill, schemas: result.schemas, flags, inputOnly });
     }
   }
   if (problems.length || schemaProblems.length) throw new SkillRuleError([...problems, ...schemaProblems]);
 
   const skillNames = new Set(models.map((m) => m.name));
-  const warnings = models.flatMap((m) =>
+  warnings.push(...models.flatMap((m) =>
     m.decisionTree
       .filter((rule) => !skillNames.has(rule.run))
       .map((rule) => `${m.file}:${m.fieldLines['decisionTree'] ?? m.line}: decision tree of ${m.name} runs "${rule.run}", which is not a skill yet`),
-  );
+  ));
   const license = workspaceLicense(root);
   const files = new Map<string, string>();
   for (const model of models) {

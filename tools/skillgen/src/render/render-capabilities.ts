@@ -1,6 +1,6 @@
 import type { ExportedOperation } from '../scan/scan-operations';
 import { DOMAIN_PACKAGES } from '../scan/scan-operations';
-import { firstSentence } from './schema-text';
+import { summary } from './schema-text';
 import { skillMdPath, type SkillModel } from './skill-model';
 
 /**
@@ -32,7 +32,7 @@ export function renderCapabilities(skills: readonly SkillModel[], operations: re
     lines.push('| Skill | Category | Risk | Needs confirmation | Autonomous | What it does |', '| --- | --- | --- | --- | --- | --- |');
     for (const s of skills) {
       lines.push(
-        `| [\`${s.name}\`](${skillMdPath(s)}) | ${s.category} | ${s.risk} | ${s.requiresConfirmation ? 'yes' : 'no'} | ${s.autonomous ? 'yes' : 'no'} | ${firstSentence(s.description).replace(/\|/g, '\\|')} |`,
+        `| [\`${s.name}\`](${skillMdPath(s)}) | ${s.category} | ${s.risk} | ${s.requiresConfirmation ? 'yes' : 'no'} | ${s.autonomous ? 'yes' : 'no'} | ${summary(s.description).replace(/\|/g, '\\|')} |`,
       );
     }
     lines.push('');

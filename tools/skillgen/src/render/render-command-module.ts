@@ -1,4 +1,4 @@
-import { firstSentence } from './schema-text';
+import { summary } from './schema-text';
 import type { SkillModel } from './skill-model';
 
 /** Where the generated command modules go, relative to the workspace root. */
@@ -28,7 +28,7 @@ export function renderCommandModule(skill: SkillModel, skillMd: string): string 
     name: skill.name,
     category: skill.category,
     package: skill.package.name,
-    describe: firstSentence(skill.description),
+    describe: summary(skill.description),
     description: skill.description,
     risk: skill.risk,
     autonomous: skill.autonomous,
@@ -43,7 +43,7 @@ export function renderCommandModule(skill: SkillModel, skillMd: string): string 
   return `${HEADER(skill.file)}import type { SkillClass } from '@pgcluster/skill-kit';
 import type { GeneratedCommand } from '../../skill-command/generated-command';
 
-/** \`pgcluster ${skill.name}\`: ${firstSentence(skill.description).replace(/\*\//g, '* /')} */
+/** \`pgcluster ${skill.name}\`: ${summary(skill.description).replace(/\*\//g, '* /')} */
 export const ${commandExportName(skill.name)}: GeneratedCommand = {
 ${body}
   skillMd: ${JSON.stringify(skillMd)},

@@ -75,18 +75,19 @@ function frontmatter(skill: SkillModel, context: RenderContext): string[] {
 
 function parameters(skill: SkillModel): string[] {
   const lines = ['## Parameters', ''];
-  if (skill.flags.length === 0) {
+  const properties = (skill.schemas.input['properties'] ?? {}) as Record<string, JsonSchema>;
+  const required = new Set((skill.schemas.input['required'] ?? []) as string[]);
+  if (Object.keys(properties).length === 0) {
     lines.push('This skill takes no parameters (`--input \'{}\'` is accepted).', '');
     return lines;
   }
-  const properties = (skill.schemas.input['properties'] ?? {}) as Record<string, JsonSchema>;
   lines.push('| Flag | JSON field | Type | Required | Default | Description |', '| --- | --- | --- | --- | --- | --- |');
-  for (const flag of skill.flags) {
-    const type = typeLabel(properties[flag.property] ?? {});
-    const fallback = flag.default === undefined ? '' : `\`${JSON.stringify(flag.default)}\``;
-    lines.push(
-      `| \`--${flag.name}\` | \`${flag.property}\` | ${cell(type)} | ${flag.required ? 'yes' : 'no'} | ${cell(fallback)} | ${cell(flag.description)} |`,
-    );
+  for (const [property, schema] of Object.entries(properties)) {
+    const flag = skill.flags.find((f) => f.property === property);
+    const fallback = schema['default'] === undefined ? '' : `\`${JSON.stringify(schema['default'])}\``;
+    const description = flag?.description ?? (typeof schema['description'] === 'string' ? schema['description'] : '');
+    const name = flag ? `\`--${flag.name}\`` : 'only in `--input`';
+    lines.push(`| ${name} | \`${property}\` | ${cell(typeLabel(schema))} | ${required.has(property) ? 'yes' : 'no'} | ${cell(fallback)} | ${cell(description)} |`);
   }
   lines.push(
     '',

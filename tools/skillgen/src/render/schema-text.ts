@@ -1,6 +1,6 @@
 import type { JsonSchema } from '../schema/load-schemas';
 
-const MAX_DEPTH = 6;
+const MAX_DEPTH = 12;
 
 /**
  * A short type label for a parameter table: `integer (1 to 1000)`, `"a" | "b"`, `string[]`.
@@ -108,7 +108,13 @@ function shape(schema: JsonSchema, depth: number): string[] {
   }
   const union = (schema['anyOf'] ?? schema['oneOf']) as JsonSchema[] | undefined;
   if (Array.isArray(union) && depth < MAX_DEPTH) {
-    const parts = union.map((s) => shape(s, depth + 1));
+    const parts = union.map((s) => shape(s, depth));
+    const nonNull = union.filter((s) => s['type'] !== 'null');
+    if (nonNull.length === 1 && union.length === 2) {
+      // `X | null`: X's shape with `| null` after its last line.
+      const inner = shape(nonNull[0]!, depth);
+      return [...inner.slice(0, -1), `${inner[inner.length - 1]} | null`];
+    }
     if (parts.every((p) => p.length === 1)) return [parts.map((p) => p[0]).join(' | ')];
     const lines: string[] = [];
     for (const [i, part] of parts.entries()) {
@@ -136,4 +142,22 @@ export function firstSentence(text: string): string {
   const flat = oneLine(text);
   const match = /^(.+?[.!?])(\s+[A-Z(`"]|$)/.exec(flat);
   return match ? match[1]! : flat;
+}
+
+/**
+ * A one-line summary for command lists and tables: the first sentence, cut at its first
+ * colon or semicolon, or at a word, when it is longer than `max` characters.
+ *
+ * @example
+ * ```ts
+ * summary('Checks every node: role, lag, … Use when unsure.', 20) // 'Checks every node.'
+ * ```
+ */
+export function summary(text: string, max = 110): string {
+  const sentence = firstSentence(text);
+  if (sentence.length <= max) return sentence;
+  const clause = sentence.search(/[:;] /);
+  if (clause > 0 && clause < max) return `${sentence.slice(0, clause)}.`;
+  const space = sentence.lastIndexOf(' ', max - 3);
+  return `${sentence.slice(0, space > 0 ? space : max - 3).replace(/[,;:(]$/, '')}...`;
 }

@@ -6,6 +6,8 @@ import type { SkillSchemas } from '../schema/load-schemas';
 export interface SkillModel extends ScannedSkill {
   schemas: SkillSchemas;
   flags: SkillFlag[];
+  /** Input fields without a flag (named like a global flag): settable through `--input` only. */
+  inputOnly: string[];
 }
 
 /** The global flags every skill command takes, as shown in usage lines and tables. */

@@ -47,7 +47,8 @@ export function kebabCase(name: string): string {
 /**
  * Derives the flags of a skill command from its input JSON Schema's top-level properties:
  * kebab-case names, types, choices from enums, descriptions, defaults and required fields.
- * Names that collide with a global flag or with each other are problems.
+ * Two fields that would become one flag are a problem; a field named like a global flag
+ * (`format`, `timeout`, …) gets no flag, stays settable through `--input`, and is warned about.
  *
  * @example
  * ```ts
@@ -55,17 +56,21 @@ export function kebabCase(name: string): string {
  * // [{ name: 'ef-search', property: 'efSearch', type: 'integer', description: '', required: false }]
  * ```
  */
-export function deriveFlags(skill: ScannedSkill, input: JsonSchema): { flags: SkillFlag[]; problems: SkillProblem[] } {
+export function deriveFlags(skill: ScannedSkill, input: JsonSchema): { flags: SkillFlag[]; inputOnly: string[]; warnings: string[]; problems: SkillProblem[] } {
   const properties = (input['properties'] ?? {}) as Record<string, JsonSchema>;
   const required = new Set((input['required'] ?? []) as string[]);
   const flags: SkillFlag[] = [];
   const problems: SkillProblem[] = [];
+  const inputOnly: string[] = [];
+  const warnings: string[] = [];
   const line = skill.fieldLines['input'] ?? skill.line;
   const seen = new Map<string, string>();
   for (const [property, raw] of Object.entries(properties)) {
     const name = kebabCase(property);
     if ((RESERVED_FLAGS as readonly string[]).includes(name)) {
-      problems.push({ file: skill.file, line, rule: 'reserved-flag', message: `input field \`${property}\` would become --${name}, a global flag of the CLI (${RESERVED_FLAGS.map((f) => `--${f}`).join(', ')}); rename it` });
+      // Not fatal: the field stays settable through --input; the warning asks for a rename.
+      inputOnly.push(property);
+      warnings.push(`${skill.file}:${line}: [reserved-flag] input field \`${property}\` of ${skill.name} would become --${name}, a global flag of the CLI; it is settable only through --input until it is renamed`);
       continue;
     }
     const other = seen.get(name);
@@ -80,7 +85,7 @@ export function deriveFlags(skill: ScannedSkill, input: JsonSchema): { flags: Sk
     if (fallback !== undefined) flag.default = fallback;
     flags.push(flag);
   }
-  return { flags, problems };
+  return { flags, inputOnly, warnings, problems };
 }
 
 function typeOf(schema: JsonSchema): Pick<SkillFlag, 'type' | 'items' | 'choices'> {

@@ -1,0 +1,37 @@
+/**
+ * Where the CLI reads and writes: results go to `stdout`, logs and human errors to `stderr`.
+ * Injected so tests can run `main` in-process.
+ */
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** All of standard input (for `--input -`). */
+  readStdin(): Promise<string>;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * The process's own streams, working directory and environment.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await main(process.argv.slice(2), processIo())
+ * ```
+ */
+export function processIo(): CliIo {
+  return {
+    stdout: (text) => void process.stdout.write(text),
+    stderr: (text) => void process.stderr.write(text),
+    readStdin: () => readStream(process.stdin),
+    cwd: process.cwd(),
+    env: process.env,
+  };
+}
+
+/** Reads a stream to its end as UTF-8 text. */
+export async function readStream(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,72 @@
+import { InputError } from '@pgcluster/core';
+import { FORMATS, type Format } from '@pgcluster/skill-kit';
+import type { Options } from 'yargs';
+
+/** The flags every command takes, already checked. */
+export interface GlobalArgs {
+  format: Format;
+  dryRun: boolean;
+  yes: boolean;
+  config?: string;
+  timeout?: number;
+}
+
+/**
+ * Checks `--format`: one of {@link FORMATS}, naming the flag and the allowed values otherwise.
+ *
+ * @example
+ * ```ts
+ * checkFormat('xml') // throws InputError '--format: must be one of json, human, prometheus (got "xml")'
+ * ```
+ */
+export function checkFormat(value: unknown): Format {
+  const last = Array.isArray(value) ? value[value.length - 1] : value;
+  if (typeof last === 'string' && (FORMATS as readonly string[]).includes(last)) return last as Format;
+  throw new InputError('--format', `must be one of ${FORMATS.join(', ')} (got ${JSON.stringify(last)})`, {
+    hint: `Use --format ${FORMATS.join(' | --format ')}.`,
+  });
+}
+
+/** Checks `--timeout`: a positive number of milliseconds. */
+export function checkTimeout(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const last = Array.isArray(value) ? value[value.length - 1] : value;
+  const ms = typeof last === 'number' ? last : Number(last);
+  if (Number.isFinite(ms) && ms > 0) return ms;
+  throw new InputError('--timeout', `must be a positive number of milliseconds (got ${JSON.stringify(last)})`);
+}
+
+/** The global flags' yargs definitions; help texts come from here. */
+export const GLOBAL_OPTIONS: Readonly<Record<string, Options>> = {
+  format: {
+    type: 'string',
+    choices: FORMATS,
+    default: 'human',
+    coerce: checkFormat,
+    describe: 'Output: json (exactly one JSON document on stdout), human, or prometheus (exposition text)',
+  },
+  'dry-run': { type: 'boolean', default: false, describe: 'Validate and return the plan (the SQL and commands it would run); change nothing' },
+  yes: { type: 'boolean', default: false, describe: 'Confirm a skill that requires confirmation (it refuses with exit 3 otherwise)' },
+  config: { type: 'string', describe: 'The pgcluster.config.json to use (default: found from the working directory up, else PGCLUSTER_* variables)' },
+  timeout: { type: 'number', coerce: checkTimeout, describe: 'Abort the run after this many milliseconds (default 60000)' },
+};
+
+/**
+ * The `--format` a raw argument list asks for, read without yargs (for reporting errors
+ * that happen before or during parsing); `human` unless it names a valid format.
+ *
+ * @example
+ * ```ts
+ * formatOf(['cluster-status', '--format=json', '--bogus']) // 'json'
+ * ```
+ */
+export function formatOf(argv: readonly string[]): Format {
+  let found: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') break;
+    if (arg === '--format') found = argv[i + 1];
+    else if (arg.startsWith('--format=')) found = arg.slice('--format='.length);
+  }
+  return found !== undefined && (FORMATS as readonly string[]).includes(found) ? (found as Format) : 'human';
+}

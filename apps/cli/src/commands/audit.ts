@@ -1,0 +1,94 @@
+import { InputError, loadConfig } from '@pgcluster/core';
+import type { AuditRecord, Format } from '@pgcluster/skill-kit';
+import type { Argv, CommandModule } from 'yargs';
+import type { GlobalArgs } from '../cli/global-options';
+import { okEnvelope } from '../cli/report-error';
+import { skillKit } from '../cli/skill-kit';
+import { resolveSkill, type CommandContext } from '../skill-command/skill-command';
+
+interface AuditArgs extends GlobalArgs {
+  id?: string;
+  skill?: string;
+  limit?: number;
+}
+
+/**
+ * `pgcluster audit list | show <id> | undo <id>`: the audit log of the configured cluster
+ * (`<stateDir>/audit/audit.jsonl`). `undo` runs the recorded rollback through the executor,
+ * so it is validated, confirmable (`--yes`), can be dry-run and is audited itself.
+ *
+ * @example
+ * ```ts
+ * yargs(argv).command(auditCommand(context))
+ * ```
+ */
+export function auditCommand(context: CommandContext): CommandModule {
+  const { io, state, commands } = context;
+  const auditLog = (argv: AuditArgs) => {
+    const loaded = loadConfig({ ...(argv.config !== undefined ? { path: argv.config } : {}), cwd: io.cwd, env: io.env });
+    return skillKit().AuditLog.fromConfig(loaded);
+  };
+  const print = (format: Format, command: string, data: unknown, human: string) => {
+    io.stdout(format === 'json' ? skillKit().renderJson(okEnvelope(command, data, Date.now())) : human);
+  };
+  const list: CommandModule<object, AuditArgs> = {
+    command: 'list',
+    describe: 'The newest audited runs first: id, time, skill, actor, status, and whether it can be undone',
+    builder: (y) =>
+      y
+        .option('skill', { type: 'string', describe: "Only this skill's runs" })
+        .option('limit', { type: 'number', default: 20, describe: 'At most this many' }) as unknown as Argv<AuditArgs>,
+    handler: (argv) => {
+      if (!Number.isInteger(argv.limit) || (argv.limit ?? 0) < 1) throw new InputError('--limit', `must be a positive integer (got ${JSON.stringify(argv.limit)})`);
+      const records = auditLog(argv).list({ limit: argv.limit, ...(argv.skill !== undefined ? { skill: argv.skill } : {}) });
+      print(argv.format, 'audit list', { records }, formatRecords(records));
+      state.code = 0;
+    },
+  };
+  const show: CommandModule<object, AuditArgs> = {
+    command: 'show <id>',
+    describe: 'One audited run in full (a unique prefix of its id is enough)',
+    builder: (y) => y.positional('id', { type: 'string', describe: 'The audit id (auditId in a JSON result)' }) as unknown as Argv<AuditArgs>,
+    handler: (argv) => {
+      const record = auditLog(argv).get(argv.id ?? '');
+      if (!record) throw new InputError('id', `no audit record has the id "${argv.id}"`, { hint: 'Run `pgcluster audit list`.' });
+      print(argv.format, 'audit show', record, `${JSON.stringify(record, null, 2)}\n`);
+      state.code = 0;
+    },
+  };
+  const undo: CommandModule<object, AuditArgs> = {
+    command: 'undo <id>',
+    describe: "Undo an audited run with its recorded rollback (through the executor: --dry-run shows the plan, --yes confirms)",
+    builder: (y) => y.positional('id', { type: 'string', describe: 'The audit id of the run to undo' }) as unknown as Argv<AuditArgs>,
+    handler: async (argv) => {
+      const kit = skillKit();
+      const envelope = await kit.undoAudit(argv.id ?? '', {
+        actor: 'cli',
+        dryRun: argv.dryRun,
+        yes: argv.yes,
+        ...(argv.timeout !== undefined ? { timeoutMs: argv.timeout } : {}),
+        loadConfig: { ...(argv.config !== undefined ? { path: argv.config } : {}), cwd: io.cwd, env: io.env },
+        resolveSkill: (name) => resolveSkill(commands, name),
+      });
+      const text = await kit.renderEnvelope(envelope, argv.format);
+      io.stdout(text.endsWith('\n') ? text : `${text}\n`);
+      state.code = kit.exitCodeFor(envelope);
+    },
+  };
+  return {
+    command: 'audit',
+    describe: 'The audit log: list runs, show one, undo one',
+    builder: (y) => y.command(list).command(show).command(undo).demandCommand(1, 'Choose one: pgcluster audit list | show <id> | undo <id>'),
+    handler: () => undefined,
+  };
+}
+
+function formatRecords(records: readonly AuditRecord[]): string {
+  if (records.length === 0) return 'no audited runs\n';
+  const rows = [
+    ['ID', 'TIME', 'SKILL', 'ACTOR', 'STATUS', 'UNDO'],
+    ...records.map((r) => [r.id, r.time, r.skill, r.actor, `${r.outcome.status}${r.dryRun ? ' (dry run)' : ''}`, r.undoOf ? `undid ${r.undoOf}` : r.rollback ? 'yes' : '-']),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+}

@@ -1,0 +1,105 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { InputError } from '@pgcluster/core';
+import type { Format } from '@pgcluster/skill-kit';
+import type { Argv, CommandModule } from 'yargs';
+import { okEnvelope } from '../cli/report-error';
+import { skillKit } from '../cli/skill-kit';
+import type { CommandContext } from '../skill-command/skill-command';
+import type { GeneratedCommand } from '../skill-command/generated-command';
+
+/** Where `skills install` puts each skill, relative to the target folder (Claude Code looks there). */
+export const CLAUDE_SKILLS_DIR = join('.claude', 'skills');
+
+interface SkillsArgs {
+  format: Format;
+  name?: string;
+  dir?: string;
+  category?: string;
+}
+
+/**
+ * `pgcluster skills list | show <name> | install [dir]`: the generated skills, from the
+ * command modules' static metadata (no domain package is loaded).
+ *
+ * @example
+ * ```ts
+ * yargs(argv).command(skillsCommand(context))
+ * ```
+ */
+export function skillsCommand(context: CommandContext): CommandModule {
+  const { io, state, commands } = context;
+  const print = (format: Format, command: string, data: unknown, human: string) => {
+    io.stdout(format === 'json' ? skillKit().renderJson(okEnvelope(command, data, Date.now())) : human);
+  };
+  const list: CommandModule<object, SkillsArgs> = {
+    command: 'list',
+    describe: 'List every skill with its category, risk and whether it needs confirmation',
+    builder: (y) => y.option('category', { type: 'string', describe: 'Only this category' }) as Argv<SkillsArgs>,
+    handler: (argv) => {
+      const shown = commands.filter((c) => argv.category === undefined || c.category === argv.category);
+      const data = shown.map((c) => ({
+        name: c.name,
+        command: `pgcluster ${c.name}`,
+        category: c.category,
+        risk: c.risk,
+        requiresConfirmation: c.requiresConfirmation,
+        autonomous: c.autonomous,
+        description: c.describe,
+      }));
+      print(argv.format, 'skills list', { skills: data }, formatTable(shown));
+      state.code = 0;
+    },
+  };
+  const show: CommandModule<object, SkillsArgs> = {
+    command: 'show <name>',
+    describe: "Print a skill's SKILL.md: usage, parameters, output, decision tree, safety",
+    builder: (y) => y.positional('name', { type: 'string', describe: 'A skill name, e.g. cluster-status' }) as Argv<SkillsArgs>,
+    handler: (argv) => {
+      const command = findCommand(commands, argv.name ?? '');
+      print(argv.format, 'skills show', { name: command.name, skillMd: command.skillMd }, command.skillMd);
+      state.code = 0;
+    },
+  };
+  const install: CommandModule<object, SkillsArgs> = {
+    command: 'install [dir]',
+    describe: 'Write <dir>/.claude/skills/<name>/SKILL.md for every skill, so Claude Code in that project finds them',
+    builder: (y) => y.positional('dir', { type: 'string', describe: 'The project folder (default: the working directory)' }) as Argv<SkillsArgs>,
+    handler: (argv) => {
+      const root = resolve(io.cwd, argv.dir ?? '.');
+      const installed = commands.map((c) => {
+        const dir = join(root, CLAUDE_SKILLS_DIR, c.name);
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, 'SKILL.md'), c.skillMd);
+        return join(dir, 'SKILL.md');
+      });
+      print(argv.format, 'skills install', { dir: join(root, CLAUDE_SKILLS_DIR), installed }, `installed ${installed.length} skill(s) into ${join(root, CLAUDE_SKILLS_DIR)}\n${installed.map((p) => `  ${p}\n`).join('')}`);
+      state.code = 0;
+    },
+  };
+  return {
+    command: 'skills',
+    describe: 'List, show or install the generated skills (SKILL.md files for Claude Code)',
+    builder: (y) => y.command(list).command(show).command(install).demandCommand(1, 'Choose one: pgcluster skills list | show <name> | install [dir]'),
+    handler: () => undefined,
+  };
+}
+
+/**
+ * The generated command with this name.
+ * @throws InputError listing the known skills.
+ */
+export function findCommand(commands: readonly GeneratedCommand[], name: string): GeneratedCommand {
+  const found = commands.find((c) => c.name === name);
+  if (found) return found;
+  throw new InputError('name', `unknown skill "${name}"; the skills are: ${commands.map((c) => c.name).join(', ') || '(none)'}`, {
+    hint: 'Run `pgcluster skills list`.',
+  });
+}
+
+function formatTable(commands: readonly GeneratedCommand[]): string {
+  if (commands.length === 0) return 'no skills\n';
+  const rows = [['SKILL', 'CATEGORY', 'RISK', 'CONFIRM', 'DESCRIPTION'], ...commands.map((c) => [c.name, c.category, c.risk, c.requiresConfirmation ? 'yes' : 'no', c.describe])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+}

@@ -1,0 +1,107 @@
+import type { SkillClass } from '@pgcluster/skill-kit';
+import type { Argv, CommandModule, Options } from 'yargs';
+import type { CliIo } from '../cli/cli-io';
+import type { GlobalArgs } from '../cli/global-options';
+import { skillKit } from '../cli/skill-kit';
+import { collectInput } from './collect-input';
+import type { GeneratedCommand, GeneratedFlag } from './generated-command';
+
+/** What a command handler reports back to `main` (one per run: no module-level state). */
+export interface RunState {
+  /** The exit code, once a handler has finished. */
+  code?: number;
+}
+
+/** Shared by every command of one `main` run. */
+export interface CommandContext {
+  io: CliIo;
+  state: RunState;
+  /** Every generated skill command (for `resolveSkill`, `skills`, undo). */
+  commands: readonly GeneratedCommand[];
+}
+
+/**
+ * The yargs command for a generated skill: a flag per input field, `--input`, help text,
+ * examples and an epilog from the metadata; its handler runs the skill through the executor.
+ *
+ * @example
+ * ```ts
+ * yargs(argv).command(skillCommand(clusterStatusCommand, context))
+ * ```
+ */
+export function skillCommand(command: GeneratedCommand, context: CommandContext): CommandModule<object, Record<string, unknown>> {
+  return {
+    command: command.name,
+    describe: command.describe,
+    builder: (y: Argv) => {
+      let built = y.usage(`$0 ${command.name} [flags]\n\n${command.description}`);
+      for (const flag of command.flags) built = built.option(flag.name, flagOption(flag));
+      built = built.option('input', {
+        type: 'string',
+        group: 'Skill input:',
+        describe: 'The whole input as JSON, exactly the input schema in skills/manifest.json (- reads it from stdin); flags override its fields',
+      });
+      for (const example of command.examples) built = built.example(example.command, example.title);
+      const safety = [
+        `Risk: ${command.risk}.`,
+        command.requiresConfirmation ? 'Requires confirmation: refuses (exit 3) without --yes.' : '',
+        command.risk === 'read' ? '' : 'Try --dry-run first; `pgcluster audit undo <id>` reverts a run where it can.',
+        `Full guide: pgcluster skills show ${command.name}`,
+      ].filter(Boolean);
+      return built.epilog(safety.join(' '));
+    },
+    handler: async (argv) => {
+      context.state.code = await runSkill(command, argv as unknown as Record<string, unknown> & GlobalArgs, context);
+    },
+  };
+}
+
+function flagOption(flag: GeneratedFlag): Options {
+  const notes = [flag.description, flag.required ? '(required)' : '', flag.default !== undefined ? `[default: ${JSON.stringify(flag.default)}]` : ''];
+  const option: Options = { group: 'Skill input:', describe: notes.filter(Boolean).join(' ') };
+  switch (flag.type) {
+    case 'boolean':
+      option.type = 'boolean';
+      break;
+    case 'number':
+    case 'integer':
+      option.type = 'number';
+      break;
+    case 'array':
+      // Strings, converted by collectInput: accepts `--v 1 2 3`, `--v 1 --v 2` and `--v '[1,2,3]'`.
+      option.array = true;
+      option.type = 'string';
+      break;
+    default:
+      option.type = 'string';
+  }
+  if (flag.choices) option.choices = [...flag.choices];
+  return option;
+}
+
+/**
+ * Runs one skill command: collects the input, loads the skill's package, runs it through
+ * `executeSkill` (actor `cli`), prints the rendered envelope on stdout and returns its exit code.
+ */
+export async function runSkill(command: GeneratedCommand, argv: Record<string, unknown> & GlobalArgs, context: CommandContext): Promise<number> {
+  const { io, commands } = context;
+  const input = await collectInput(command, argv, io.readStdin);
+  const kit = skillKit();
+  const skillClass = command.load();
+  const envelope = await kit.executeSkill(skillClass, input, {
+    actor: 'cli',
+    dryRun: argv.dryRun,
+    yes: argv.yes,
+    ...(argv.timeout !== undefined ? { timeoutMs: argv.timeout } : {}),
+    loadConfig: { ...(argv.config !== undefined ? { path: argv.config } : {}), cwd: io.cwd, env: io.env },
+    resolveSkill: (name) => resolveSkill(commands, name),
+  });
+  const text = await kit.renderEnvelope(envelope, argv.format, kit.getSkillMeta(skillClass));
+  io.stdout(text.endsWith('\n') ? text : `${text}\n`);
+  return kit.exitCodeFor(envelope);
+}
+
+/** The skill class with this name, loading only its own package. */
+export function resolveSkill(commands: readonly GeneratedCommand[], name: string): SkillClass | undefined {
+  return commands.find((c) => c.name === name)?.load();
+}
