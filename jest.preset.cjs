@@ -7,7 +7,8 @@ module.exports = function preset(projectDir) {
   return {
     rootDir: projectDir,
     displayName: path.basename(projectDir),
-    testEnvironment: 'node',
+    // Jest's node environment plus failure flags, skips and interrupt cleanup for @pgcluster/testing's useCluster().
+    testEnvironment: path.join(__dirname, 'packages/testing/src/jest/cluster-test-environment.ts'),
     roots: ['<rootDir>/src', '<rootDir>/test'].filter((r) => require('node:fs').existsSync(r.replace('<rootDir>', projectDir))),
     testMatch: ['**/*.spec.ts', '**/*.test.ts'],
     transform: {

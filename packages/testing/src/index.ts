@@ -1,7 +1,17 @@
 /**
- * Real PostgreSQL + pgvector clusters for tests, benchmarks and pgcluster dev.
+ * @pgcluster/testing — real PostgreSQL 15 + pgvector clusters (a primary and streaming
+ * replicas) for tests, benchmarks and `pgcluster dev`: from the local PostgreSQL binaries,
+ * an existing server's URL, or testcontainers where a Docker engine runs.
  *
- * Nothing is exported yet: the issues that fill this package add its public API here.
+ * The Jest environment lives at `@pgcluster/testing/jest-environment` (not re-exported
+ * here, so nothing outside Jest loads Jest).
  * @packageDocumentation
  */
-export {};
+export * from './cluster/attach-cluster';
+export * from './cluster/cluster-handle';
+export * from './cluster/cluster-options';
+export * from './cluster/start-cluster';
+export * from './jest/use-cluster';
+export { CLUSTER_STATE_FILE } from './local/cluster-state';
+export { findFreePort } from './local/free-port';
+export { dockerEngineAnswers, TESTCONTAINERS_SKIP_MESSAGE } from './testcontainers/testcontainers-cluster';

@@ -1,0 +1,71 @@
+import { existsSync } from 'node:fs';
+import type { ExitCode } from '@pgcluster/skill-kit';
+import { attachCluster, CLUSTER_STATE_FILE, type NodeStatus } from '@pgcluster/testing';
+import { DEV_EXIT, devPaths, reportError, type DevIo } from './dev-context';
+
+/** Output formats of `dev status`; one tuple yields the type and the CLI choices. */
+export const DEV_STATUS_FORMATS = ['human', 'json'] as const;
+
+/** One of {@link DEV_STATUS_FORMATS}. */
+export type DevStatusFormat = (typeof DEV_STATUS_FORMATS)[number];
+
+/** What `pgcluster dev status` is asked for. */
+export interface DevStatusOptions {
+  cwd: string;
+  format?: DevStatusFormat;
+}
+
+/**
+ * `pgcluster dev status`: each node's role, port, up/down and replication lag.
+ * `json` prints exactly one document on stdout: `{ cluster, baseDir, healthy, nodes }`
+ * (or `{ cluster, error }` when there is no dev cluster).
+ *
+ * @returns 0 every node up, 1 something down, 2 no dev cluster here.
+ * @example
+ * ```ts
+ * process.exitCode = await devStatus({ cwd: process.cwd(), format: 'json' }, io)
+ * ```
+ */
+export async function devStatus(options: DevStatusOptions, io: DevIo): Promise<ExitCode> {
+  const format = options.format ?? 'human';
+  const paths = devPaths(options.cwd);
+  if (!existsSync(`${paths.baseDir}/${CLUSTER_STATE_FILE}`)) {
+    const error = { code: 'CONFIG_NOT_FOUND', message: `no dev cluster in ${paths.cwd}`, hint: 'Start one with `pgcluster dev up`.' };
+    if (format === 'json') io.out(JSON.stringify({ cluster: 'dev', error }));
+    io.err(`pgcluster dev status: ${error.message} (${paths.baseDir}/${CLUSTER_STATE_FILE} is missing)`);
+    io.err(`hint: ${error.hint}`);
+    return DEV_EXIT.error;
+  }
+  try {
+    const cluster = attachCluster(paths.baseDir);
+    const nodes = await cluster.status();
+    const healthy = nodes.every((n) => n.state === 'up');
+    if (format === 'json') {
+      io.out(JSON.stringify({ cluster: 'dev', baseDir: paths.baseDir, healthy, nodes }));
+    } else {
+      for (const line of renderTable(nodes)) io.out(line);
+      if (!healthy) io.err('hint: `pgcluster dev up` starts the nodes that are down.');
+    }
+    return healthy ? DEV_EXIT.ok : DEV_EXIT.degraded;
+  } catch (error) {
+    return reportError(io, 'dev status', error);
+  }
+}
+
+function renderTable(nodes: readonly NodeStatus[]): string[] {
+  const dash = (v: string | null) => v ?? '-';
+  const rows = [
+    ['NODE', 'ROLE', 'PORT', 'STATE', 'REPLICATION', 'LAG BYTES', 'LAG SECONDS'],
+    ...nodes.map((n) => [
+      n.name,
+      n.role,
+      String(n.port),
+      n.state,
+      dash(n.replicationState),
+      dash(n.lagBytes === null ? null : String(n.lagBytes)),
+      dash(n.lagSeconds === null ? null : n.lagSeconds.toFixed(3)),
+    ]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+}

@@ -1,0 +1,104 @@
+import { chmodSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { ClusterConfig, describeIssues, PgClusterError, RefusedError, type ClusterConfigInput } from '@pgcluster/core';
+import type { ExitCode } from '@pgcluster/skill-kit';
+import { attachCluster, CLUSTER_STATE_FILE, startCluster, type ClusterHandle } from '@pgcluster/testing';
+import { DEV_CLUSTER_NAME, DEV_EXIT, DEV_STATE_DIR, devPaths, isDevConfig, parseReplicas, reportError, type DevIo, type DevPaths } from './dev-context';
+
+/** What `pgcluster dev up` is asked for. */
+export interface DevUpOptions {
+  /** The directory whose `.pgcluster/dev` holds the cluster. */
+  cwd: string;
+  /** `--replicas`, as typed (checked here): 0 to 5, default 2. */
+  replicas?: unknown;
+  /** `--synchronous`: the primary waits for ANY 1 replica. */
+  synchronous?: boolean;
+  /** `--fast`: fsync off, for throwaway clusters (CI). */
+  fast?: boolean;
+}
+
+/**
+ * `pgcluster dev up`: starts a primary and streaming replicas (pgvector, pg_stat_statements,
+ * hypopg) under `./.pgcluster/dev` on free loopback ports, and writes `./pgcluster.config.json`
+ * (mode 600) so every skill works against it. A running cluster is left alone; a stopped one
+ * is started again. Progress goes to `io.err`, the summary to `io.out`.
+ *
+ * @returns 0 when the cluster runs, 2 on bad input or failure (nothing created), 3 when a
+ *   foreign `pgcluster.config.json` would be overwritten.
+ * @example
+ * ```ts
+ * process.exitCode = await devUp({ cwd: process.cwd(), replicas: '2' }, io)
+ * ```
+ */
+export async function devUp(options: DevUpOptions, io: DevIo): Promise<ExitCode> {
+  const log = (line: string) => io.err(`pgcluster dev: ${line}`);
+  try {
+    const replicas = parseReplicas(options.replicas);
+    const paths = devPaths(options.cwd);
+    if (isDevConfig(paths.configFile) === false) {
+      throw new RefusedError(`${paths.configFile} describes another cluster; dev up will not overwrite it`, {
+        hint: 'Move that file away, or run `pgcluster dev up` in another directory.',
+      });
+    }
+    let cluster: ClusterHandle;
+    if (existsSync(`${paths.baseDir}/${CLUSTER_STATE_FILE}`)) {
+      cluster = attachCluster(paths.baseDir, { log });
+      if (options.replicas !== undefined && replicas !== cluster.replicas.length) {
+        log(`--replicas ${replicas} ignored: the existing cluster has ${cluster.replicas.length} (\`pgcluster dev down --purge\` to recreate it)`);
+      }
+      const running = await Promise.all(cluster.nodes.map((n) => cluster.isRunning(n)));
+      if (running.every(Boolean)) {
+        writeDevConfig(paths, cluster);
+        io.out(`A dev cluster is already running in ${paths.cwd}; nothing started.`);
+        summarize(io, paths, cluster);
+        return DEV_EXIT.ok;
+      }
+      log(`${cluster.nodes.filter((_, i) => !running[i]).map((n) => n.name).join(', ')} of the dev cluster here stopped; starting again`);
+      await cluster.start();
+    } else {
+      if (existsSync(paths.baseDir) && readdirSync(paths.baseDir).length > 0) {
+        throw new PgClusterError('ACTION_FAILED', `${paths.baseDir} exists but holds no ${CLUSTER_STATE_FILE}`, {
+          hint: `It is not a dev cluster pgcluster can re-attach to; remove it (rm -rf ${paths.baseDir}) and run \`pgcluster dev up\` again.`,
+        });
+      }
+      log(`starting a primary and ${replicas} replica(s) under ${paths.baseDir}`);
+      cluster = await startCluster({ baseDir: paths.baseDir, replicas, synchronous: options.synchronous ?? false, fast: options.fast ?? false, log });
+    }
+    writeDevConfig(paths, cluster);
+    io.out(`Dev cluster up in ${paths.cwd}.`);
+    summarize(io, paths, cluster);
+    return DEV_EXIT.ok;
+  } catch (error) {
+    return reportError(io, 'dev up', error);
+  }
+}
+
+/**
+ * Writes `pgcluster.config.json` for the dev cluster (mode 600: the URLs hold the password),
+ * after checking it against {@link ClusterConfig}.
+ * @example writeDevConfig(devPaths(process.cwd()), cluster)
+ */
+export function writeDevConfig(paths: DevPaths, cluster: ClusterHandle): void {
+  const config: ClusterConfigInput = {
+    name: DEV_CLUSTER_NAME,
+    nodes: cluster.nodes.map((n) => ({ name: n.name, url: n.url() })),
+    databases: { project: cluster.database },
+    stateDir: DEV_STATE_DIR,
+  };
+  const checked = ClusterConfig.safeParse(config);
+  if (!checked.success) throw new PgClusterError('INTERNAL', `the dev config would be invalid: ${describeIssues(checked.error)}`);
+  writeFileSync(paths.configFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  // Security: the file holds the generated password; an existing file keeps its mode unless told.
+  chmodSync(paths.configFile, 0o600);
+}
+
+function summarize(io: DevIo, paths: DevPaths, cluster: ClusterHandle): void {
+  for (const n of cluster.nodes) io.out(`  ${n.name.padEnd(6)} ${n.role.padEnd(8)} ${n.host}:${n.port}`);
+  const dataDir = cluster.primary.dataDir;
+  if (dataDir && !dataDir.startsWith(paths.baseDir)) {
+    io.out(`  data:    ${dataDir.replace(/\/node1\/data$/, '')} (the postgres OS user cannot enter ${paths.cwd}; ${paths.baseDir}/${CLUSTER_STATE_FILE} points there)`);
+  } else {
+    io.out(`  data:    ${paths.baseDir}`);
+  }
+  io.out(`  config:  ${paths.configFile} (mode 600: it holds the generated password)`);
+  io.out('  next:    pgcluster dev status · any pgcluster skill (it reads the config) · pgcluster dev down [--purge]');
+}

@@ -1,0 +1,146 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClusterConfig } from '@pgcluster/core';
+import yargs from 'yargs';
+import { devCommand } from '../src/commands/dev';
+import type { DevIo } from '../src/dev/dev-context';
+import { devDown } from '../src/dev/dev-down';
+import { devStatus } from '../src/dev/dev-status';
+import { devUp } from '../src/dev/dev-up';
+
+// A mode-700 temp dir, like a project under /root: as root, the data goes to /var/tmp.
+const cwd = mkdtempSync(join(tmpdir(), 'pgc-dev-'));
+const configFile = join(cwd, 'pgcluster.config.json');
+const stateFile = join(cwd, '.pgcluster', 'dev', 'cluster.json');
+
+function capture(): DevIo & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, out: (l) => stdout.push(l), err: (l) => stderr.push(l) };
+}
+
+/** Pids of live processes whose command line mentions `path` (postmasters: `postgres -D <path>/nodeN/data`). */
+function processesUsing(path: string): number[] {
+  return readdirSync('/proc')
+    .filter((e) => /^\d+$/.test(e))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(path);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+afterAll(async () => {
+  // Whatever happened above, leave nothing behind.
+  await devDown({ cwd, purge: true }, capture());
+  rmSync(cwd, { recursive: true, force: true });
+});
+
+describe('pgcluster dev up / status / down', () => {
+  test.each(['-1', 'abc', '9', '1.5', ''])('up --replicas %j is refused with exit 2, naming --replicas, creating nothing', async (replicas) => {
+    const io = capture();
+    expect(await devUp({ cwd, replicas, fast: true }, io)).toBe(2);
+    expect(io.stderr.join('\n')).toMatch(/--replicas: must be an integer from 0 to 5/);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  test('through yargs, the handler resolves after setting process.exitCode', async () => {
+    const saved = process.exitCode;
+    const write = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      await yargs(['dev', 'up', '--replicas', 'abc']).command(devCommand).strict().exitProcess(false).parseAsync();
+      expect(process.exitCode).toBe(2);
+      expect(write.mock.calls.map((c) => String(c[0])).join('')).toContain('--replicas');
+    } finally {
+      write.mockRestore();
+      process.exitCode = saved;
+    }
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  test('status without a dev cluster exits 2 with a hint to run dev up', async () => {
+    const io = capture();
+    expect(await devStatus({ cwd, format: 'json' }, io)).toBe(2);
+    expect(JSON.parse(io.stdout.join(''))).toMatchObject({ error: { code: 'CONFIG_NOT_FOUND' } });
+    expect(io.stderr.join('\n')).toContain('pgcluster dev up');
+  });
+
+  let postmasters: number[] = [];
+  let dataRoot = '';
+
+  test('up starts a primary and two streaming replicas and writes a valid config of mode 600', async () => {
+    const io = capture();
+    expect(await devUp({ cwd, fast: true }, io)).toBe(0);
+    expect(io.stdout.join('\n')).toMatch(/node1\s+primary\s+127\.0\.0\.1:\d+/);
+
+    expect(statSync(configFile).mode & 0o777).toBe(0o600);
+    const config = ClusterConfig.parse(JSON.parse(readFileSync(configFile, 'utf8')));
+    expect(config).toMatchObject({ name: 'dev', databases: { project: 'pgcluster' }, stateDir: '.pgcluster' });
+    expect(config.nodes?.map((n) => n.name)).toEqual(['node1', 'node2', 'node3']);
+    expect(config.nodes?.every((n) => /^postgresql:\/\/pgcluster:[^@]+@127\.0\.0\.1:\d+\/pgcluster$/.test(n.url))).toBe(true);
+
+    dataRoot = (JSON.parse(readFileSync(stateFile, 'utf8')) as { dataRoot: string }).dataRoot;
+    if (process.getuid?.() === 0) {
+      expect(dataRoot).toMatch(/^\/var\/tmp\/pgcluster-/);
+      expect(io.stderr.join('\n')).toContain('cannot enter');
+    }
+    postmasters = processesUsing(dataRoot);
+    expect(postmasters).toHaveLength(3);
+  });
+
+  test('status shows the primary and two replicas streaming', async () => {
+    const json = capture();
+    expect(await devStatus({ cwd, format: 'json' }, json)).toBe(0);
+    const report = JSON.parse(json.stdout.join('')) as { healthy: boolean; nodes: Array<{ role: string; state: string; replicationState: string | null; lagBytes: number | null }> };
+    expect(report.healthy).toBe(true);
+    expect(report.nodes.map((n) => [n.role, n.state])).toEqual([['primary', 'up'], ['replica', 'up'], ['replica', 'up']]);
+    const replicas = report.nodes.filter((n) => n.role === 'replica');
+    expect(replicas.map((n) => n.replicationState)).toEqual(['streaming', 'streaming']);
+    expect(replicas.every((n) => typeof n.lagBytes === 'number')).toBe(true);
+
+    const human = capture();
+    expect(await devStatus({ cwd }, human)).toBe(0);
+    expect(human.stdout[0]).toMatch(/^NODE\s+ROLE\s+PORT\s+STATE\s+REPLICATION/);
+    expect(human.stdout.filter((l) => /replica\s+\d+\s+up\s+streaming/.test(l))).toHaveLength(2);
+  });
+
+  test('up again says so and starts no second cluster', async () => {
+    const before = readFileSync(configFile, 'utf8');
+    const io = capture();
+    expect(await devUp({ cwd, fast: true }, io)).toBe(0);
+    expect(io.stdout.join('\n')).toContain('already running');
+    expect(readFileSync(configFile, 'utf8')).toBe(before);
+    expect(processesUsing(dataRoot).sort()).toEqual([...postmasters].sort());
+  });
+
+  test('down keeps the data and stops every node; up starts the same cluster again', async () => {
+    const config = readFileSync(configFile, 'utf8');
+    expect(await devDown({ cwd }, capture())).toBe(0);
+    expect(processesUsing(dataRoot)).toEqual([]);
+    const down = capture();
+    expect(await devStatus({ cwd, format: 'json' }, down)).toBe(1);
+    expect((JSON.parse(down.stdout.join('')) as { nodes: Array<{ state: string }> }).nodes.map((n) => n.state)).toEqual(['down', 'down', 'down']);
+
+    const io = capture();
+    expect(await devUp({ cwd, fast: true }, io)).toBe(0);
+    expect(io.stderr.join('\n')).toContain('starting again');
+    expect(readFileSync(configFile, 'utf8')).toBe(config);
+    expect(await devStatus({ cwd }, capture())).toBe(0);
+  });
+
+  test('down --purge leaves no postgres process of this directory and no data', async () => {
+    const io = capture();
+    expect(await devDown({ cwd, purge: true }, io)).toBe(0);
+    expect(processesUsing(dataRoot)).toEqual([]);
+    expect(existsSync(dataRoot)).toBe(false);
+    expect(existsSync(configFile)).toBe(false);
+    expect(readdirSync(cwd)).toEqual([]);
+
+    const status = capture();
+    expect(await devStatus({ cwd }, status)).toBe(2);
+  });
+});

@@ -1,0 +1,402 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { InputError, PgClusterError, withClient } from '@pgcluster/core';
+import type { ClusterHandle, NodeHandle, NodeRef, NodeStatus, StopClusterOptions } from '../cluster/cluster-handle';
+import type { ResolvedClusterOptions } from '../cluster/cluster-options';
+import { postgresUrl } from '../cluster/postgres-url';
+import { queryNodeStatuses } from '../cluster/query-node-status';
+import { waitForStreaming } from '../cluster/wait-for-streaming';
+import {
+  CLUSTER_STATE_FILE,
+  PASSWORD_FILE,
+  readClusterState,
+  readPasswordFile,
+  writeClusterState,
+  writePasswordFile,
+  type ClusterState,
+  type ClusterStateNode,
+} from './cluster-state';
+import { fallbackDataRoot } from './data-root';
+import { findFreePort } from './free-port';
+import { createPgRunner, type PgRunner } from './pg-runner';
+import { renderPgHba, renderPostgresqlConf, socketDirFits } from './postgres-conf';
+import { isPostgresAlive, killPostmaster, readPostmasterPid, signal, waitUntilGone } from './postmaster';
+
+const HOST = '127.0.0.1';
+
+/**
+ * Creates a local cluster from PostgreSQL's own binaries: initdb and start the primary,
+ * create the database and extensions, then `pg_basebackup` one replica per slot and wait
+ * until every replica streams. On any failure everything created so far is removed.
+ *
+ * @example
+ * ```ts
+ * const cluster = await startLocalCluster(resolveClusterOptions({ replicas: 1 }, process.env))
+ * ```
+ */
+export async function startLocalCluster(options: ResolvedClusterOptions): Promise<ClusterHandle> {
+  const started = Date.now();
+  const pg = createPgRunner();
+  const baseDir = options.baseDir ? resolve(options.baseDir) : mkdtempSync(join(tmpdir(), 'pgcluster-'));
+  mkdirSync(baseDir, { recursive: true, mode: 0o711 });
+  if (existsSync(join(baseDir, CLUSTER_STATE_FILE))) {
+    throw new InputError('baseDir', `${baseDir} already holds a cluster (${CLUSTER_STATE_FILE}); re-attach with attachCluster() or choose another folder`);
+  }
+  // A fresh temp dir is mode 700; the server's OS user only needs to pass through it.
+  if (!options.baseDir && pg.asServerUser) chmodSync(baseDir, 0o711);
+  const dataRoot = chooseDataRoot(pg, baseDir, options.log);
+
+  const used = new Set<number>();
+  const nodes: ClusterStateNode[] = [];
+  for (let i = 0; i <= options.replicas; i += 1) {
+    const port = await findFreePort(used);
+    used.add(port);
+    const name = `node${i + 1}`;
+    const nodeDir = join(dataRoot, name);
+    nodes.push({
+      name,
+      role: i === 0 ? 'primary' : 'replica',
+      port,
+      nodeDir,
+      dataDir: join(nodeDir, 'data'),
+      logFile: join(nodeDir, 'server.log'),
+      socketDir: socketDirFits(nodeDir) ? nodeDir : null,
+    });
+  }
+  const state: ClusterState = {
+    version: 1,
+    provider: 'local',
+    status: 'creating',
+    host: HOST,
+    user: options.user,
+    database: options.database,
+    extensions: options.extensions,
+    synchronous: options.synchronous,
+    fast: options.fast,
+    dataRoot,
+    binDir: pg.binDir,
+    nodes,
+  };
+  const password = options.password ?? randomBytes(18).toString('base64url');
+  writePasswordFile(baseDir, password);
+  writeClusterState(baseDir, state);
+
+  const cluster = new LocalCluster(baseDir, state, password, pg, options.log);
+  try {
+    await cluster.create();
+  } catch (error) {
+    options.log(`cluster creation failed; server logs:\n${await cluster.logs(undefined, 20)}`);
+    await cluster.stop({ purge: true }).catch(() => cluster.destroySync());
+    throw error;
+  }
+  options.log(`cluster ready in ${((Date.now() - started) / 1000).toFixed(1)} s (${baseDir})`);
+  return cluster;
+}
+
+/**
+ * Re-attaches to a local cluster from its `<baseDir>/cluster.json` (running or stopped).
+ *
+ * @throws PgClusterError `CONFIG_NOT_FOUND` when `baseDir` holds no cluster.
+ * @example
+ * ```ts
+ * const cluster = attachLocalCluster('.pgcluster/dev')
+ * ```
+ */
+export function attachLocalCluster(baseDir: string, log: (line: string) => void = () => undefined): ClusterHandle {
+  const dir = resolve(baseDir);
+  const state = readClusterState(dir);
+  return new LocalCluster(dir, state, readPasswordFile(dir), createPgRunner(state.binDir), log);
+}
+
+function chooseDataRoot(pg: PgRunner, baseDir: string, log: (line: string) => void): string {
+  if (pg.canEnter(baseDir)) return baseDir;
+  const root = fallbackDataRoot(baseDir);
+  if (existsSync(root) && readdirSync(root).length > 0) {
+    throw new PgClusterError('ACTION_FAILED', `${root} (the data folder for ${baseDir}) is not empty`, {
+      hint: `It is left from an earlier cluster for the same folder; remove it (rm -rf ${root}) and try again.`,
+    });
+  }
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  pg.own(root);
+  log(
+    `the postgres OS user (PostgreSQL refuses to run as root) cannot enter ${baseDir} (it or a folder above it is private); ` +
+      `data lives in ${root} instead, and ${join(baseDir, CLUSTER_STATE_FILE)} points to it`,
+  );
+  return root;
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+function tail(path: string, lines: number): string {
+  if (!existsSync(path)) return '(no log yet)';
+  return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+class LocalCluster implements ClusterHandle {
+  readonly provider = 'local' as const;
+  readonly nodes: readonly NodeHandle[];
+
+  constructor(
+    readonly baseDir: string,
+    private readonly state: ClusterState,
+    private readonly password: string,
+    private readonly pg: PgRunner,
+    private readonly log: (line: string) => void,
+  ) {
+    this.nodes = state.nodes.map((n) => ({
+      name: n.name,
+      role: n.role,
+      host: state.host,
+      port: n.port,
+      dataDir: n.dataDir,
+      logFile: n.logFile,
+      url: (database?: string) => this.nodeUrl(n, database),
+    }));
+  }
+
+  get database(): string {
+    return this.state.database;
+  }
+
+  get user(): string {
+    return this.state.user;
+  }
+
+  get primary(): NodeHandle {
+    return this.nodes.find((n) => n.role === 'primary') ?? this.nodes[0]!;
+  }
+
+  get replicas(): readonly NodeHandle[] {
+    return this.nodes.filter((n) => n.role === 'replica');
+  }
+
+  url(node?: NodeRef, database?: string): string {
+    return this.nodeUrl(this.stateNode(node ?? this.primary), database);
+  }
+
+  /** Runs every creation step; the caller cleans up on failure. */
+  async create(): Promise<void> {
+    const [primary, ...replicas] = this.state.nodes as [ClusterStateNode, ...ClusterStateNode[]];
+    await this.initPrimary(primary);
+    await this.startNode(primary);
+    this.log(`${primary.name} (primary) up on ${HOST}:${primary.port}`);
+    await this.createDatabase(primary);
+    await Promise.all(replicas.map((r) => this.createReplica(primary, r)));
+    await waitForStreaming(this.nodeUrl(primary, 'postgres'), replicas.map((r) => r.name));
+    if (replicas.length > 0) this.log(`${replicas.map((r) => r.name).join(', ')} streaming from ${primary.name}`);
+    // From here on the cluster is complete; the primary's conf now names its synchronous standbys.
+    this.state.status = 'ready';
+    if (this.state.synchronous) {
+      this.writeConf(primary);
+      await withClient({ url: this.nodeUrl(primary, 'postgres') }, 'reloading the configuration', (c) => c.query('select pg_reload_conf()'));
+      this.log(`synchronous replication: ANY 1 (${replicas.map((r) => r.name).join(', ')})`);
+    }
+    writeClusterState(this.baseDir, this.state);
+  }
+
+  async status(): Promise<NodeStatus[]> {
+    return queryNodeStatuses(this.state.nodes.map((n) => ({ name: n.name, role: n.role, host: this.state.host, port: n.port, url: this.nodeUrl(n, 'postgres') })));
+  }
+
+  async isRunning(node: NodeRef): Promise<boolean> {
+    return this.running(this.stateNode(node));
+  }
+
+  async kill(node: NodeRef): Promise<void> {
+    const n = this.stateNode(node);
+    const pid = readPostmasterPid(n.dataDir);
+    if (pid === undefined || !isPostgresAlive(pid)) return;
+    const children = killPostmaster(pid);
+    this.log(`${n.name}: postmaster ${pid} killed (SIGKILL)`);
+    await waitUntilGone([pid, ...children]);
+  }
+
+  async restart(node: NodeRef): Promise<void> {
+    const n = this.stateNode(node);
+    if (this.running(n)) await this.stopNode(n);
+    await this.startNode(n);
+    this.log(`${n.name} up again on ${HOST}:${n.port}`);
+  }
+
+  async start(): Promise<void> {
+    if (this.state.status !== 'ready') {
+      throw new PgClusterError('ACTION_FAILED', `the cluster in ${this.baseDir} was never completely created`, {
+        hint: 'Remove it with stop({ purge: true }) (`pgcluster dev down --purge`) and create it again.',
+      });
+    }
+    const [primary, ...replicas] = this.state.nodes as [ClusterStateNode, ...ClusterStateNode[]];
+    if (!this.running(primary)) await this.restart(primary.name);
+    await Promise.all(replicas.filter((r) => !this.running(r)).map((r) => this.restart(r.name)));
+    await waitForStreaming(this.nodeUrl(primary, 'postgres'), replicas.map((r) => r.name));
+  }
+
+  async stop(options: StopClusterOptions = {}): Promise<void> {
+    const [primary, ...replicas] = this.state.nodes as [ClusterStateNode, ...ClusterStateNode[]];
+    // Replicas first: a primary's fast shutdown then has no walsender to wait for.
+    await Promise.all(replicas.map((r) => this.stopNode(r)));
+    await this.stopNode(primary);
+    if (options.purge) this.purge();
+  }
+
+  destroySync(): void {
+    for (const n of this.state.nodes) {
+      const pid = readPostmasterPid(n.dataDir);
+      if (pid === undefined || !isPostgresAlive(pid)) continue;
+      for (const child of killPostmaster(pid)) signal(child, 'SIGKILL');
+    }
+    this.purge();
+  }
+
+  async logs(node?: NodeRef, lines = 50): Promise<string> {
+    const selected = node === undefined ? this.state.nodes : [this.stateNode(node)];
+    return selected.map((n) => `==> ${n.name}: ${n.logFile} <==\n${tail(n.logFile, lines)}`).join('\n');
+  }
+
+  private nodeUrl(n: ClusterStateNode, database?: string): string {
+    return postgresUrl({ user: this.state.user, password: this.password, host: this.state.host, port: n.port, database: database ?? this.state.database });
+  }
+
+  private stateNode(ref: NodeRef): ClusterStateNode {
+    const name = typeof ref === 'string' ? ref : ref.name;
+    const found = this.state.nodes.find((n) => n.name === name);
+    if (!found) throw new InputError('node', `must be one of ${this.state.nodes.map((n) => n.name).join(', ')} (got ${name})`);
+    return found;
+  }
+
+  private running(n: ClusterStateNode): boolean {
+    const pid = readPostmasterPid(n.dataDir);
+    return pid !== undefined && isPostgresAlive(pid);
+  }
+
+  private makeNodeDir(n: ClusterStateNode): void {
+    mkdirSync(n.nodeDir, { recursive: true, mode: 0o700 });
+    this.pg.own(n.nodeDir);
+  }
+
+  private writeNodeFile(path: string, content: string): void {
+    writeFileSync(path, content, { mode: 0o600 });
+    this.pg.own(path);
+  }
+
+  private writeConf(n: ClusterStateNode): void {
+    const primary = this.state.nodes[0]!;
+    const replicaNames = this.state.nodes.filter((x) => x.role === 'replica').map((x) => x.name);
+    const conf = renderPostgresqlConf({
+      port: n.port,
+      socketDir: n.socketDir,
+      replicas: replicaNames.length,
+      fast: this.state.fast,
+      ...(n.role === 'replica'
+        ? { upstream: { host: this.state.host, port: primary.port, user: this.state.user, password: this.password, name: n.name } }
+        : {}),
+      ...(n.role === 'primary' && this.state.synchronous && this.state.status === 'ready' ? { synchronousStandbys: replicaNames } : {}),
+    });
+    this.writeNodeFile(join(n.dataDir, 'postgresql.conf'), conf);
+  }
+
+  private async initPrimary(n: ClusterStateNode): Promise<void> {
+    this.makeNodeDir(n);
+    this.log(`${n.name}: initdb`);
+    const pwfile = join(n.nodeDir, '.initdb-password');
+    this.writeNodeFile(pwfile, `${this.password}\n`);
+    try {
+      await this.pg.run('initdb', [
+        '-D', n.dataDir,
+        '-U', this.state.user,
+        `--pwfile=${pwfile}`,
+        '--auth-local=trust',
+        '--auth-host=scram-sha-256',
+        '-E', 'UTF8',
+        '--locale=C',
+        ...(this.state.fast ? ['--no-sync'] : []),
+      ]);
+    } finally {
+      rmSync(pwfile, { force: true });
+    }
+    this.writeConf(n);
+    this.writeNodeFile(join(n.dataDir, 'pg_hba.conf'), renderPgHba());
+  }
+
+  private async createDatabase(primary: ClusterStateNode): Promise<void> {
+    const { database, extensions } = this.state;
+    await withClient({ url: this.nodeUrl(primary, 'postgres') }, `creating database ${database}`, async (c) => {
+      const found = await c.query('select 1 from pg_database where datname = $1', [database]);
+      if (found.rowCount === 0) await c.query(`create database ${quoteIdent(database)}`);
+    });
+    await withClient({ url: this.nodeUrl(primary) }, `creating extensions in ${database}`, async (c) => {
+      for (const ext of extensions) await c.query(`create extension if not exists ${quoteIdent(ext)}`);
+    });
+    this.log(`database ${database} with extensions ${extensions.join(', ') || '(none)'}`);
+  }
+
+  private async createReplica(primary: ClusterStateNode, n: ClusterStateNode): Promise<void> {
+    this.makeNodeDir(n);
+    this.log(`${n.name}: base backup from ${primary.name} (slot ${n.name})`);
+    await this.pg.run(
+      'pg_basebackup',
+      [
+        '-h', this.state.host,
+        '-p', String(primary.port),
+        '-U', this.state.user,
+        '-w',
+        '-D', n.dataDir,
+        '-X', 'stream',
+        '-C', '-S', n.name,
+        '--checkpoint=fast',
+        ...(this.state.fast ? ['--no-sync'] : []),
+      ],
+      // Security: the password goes through the environment, never the command line (visible in ps).
+      { env: { PGPASSWORD: this.password } },
+    );
+    this.writeConf(n);
+    this.writeNodeFile(join(n.dataDir, 'standby.signal'), '');
+    await this.startNode(n);
+    this.log(`${n.name} (replica) up on ${HOST}:${n.port}`);
+  }
+
+  private async startNode(n: ClusterStateNode): Promise<void> {
+    const stale = readPostmasterPid(n.dataDir);
+    if (stale !== undefined && !isPostgresAlive(stale)) {
+      // A killed postmaster can stay a zombie while nobody reaps it, and PostgreSQL would take
+      // its pid for a live server; its lock files are stale, so they go.
+      rmSync(join(n.dataDir, 'postmaster.pid'), { force: true });
+      if (n.socketDir) {
+        for (const f of [`.s.PGSQL.${n.port}`, `.s.PGSQL.${n.port}.lock`]) rmSync(join(n.socketDir, f), { force: true });
+      }
+    }
+    try {
+      await this.pg.run('pg_ctl', ['start', '-D', n.dataDir, '-l', n.logFile, '-w', '-t', '60', '-s']);
+    } catch (error) {
+      throw new PgClusterError('ACTION_FAILED', `${n.name} did not start on ${HOST}:${n.port}: ${tail(n.logFile, 3)}`, {
+        hint: `The whole server log is ${n.logFile}.`,
+        cause: error,
+      });
+    }
+  }
+
+  private async stopNode(n: ClusterStateNode): Promise<void> {
+    const pid = readPostmasterPid(n.dataDir);
+    if (pid === undefined || !isPostgresAlive(pid)) return;
+    try {
+      await this.pg.run('pg_ctl', ['stop', '-D', n.dataDir, '-m', 'fast', '-w', '-t', '30', '-s']);
+    } catch {
+      this.log(`${n.name}: fast shutdown failed; killing postmaster ${pid}`);
+      await waitUntilGone([pid, ...killPostmaster(pid)]);
+    }
+  }
+
+  private purge(): void {
+    for (const n of this.state.nodes) rmSync(n.nodeDir, { recursive: true, force: true });
+    if (this.state.dataRoot !== this.baseDir) rmSync(this.state.dataRoot, { recursive: true, force: true });
+    for (const file of [CLUSTER_STATE_FILE, `${CLUSTER_STATE_FILE}.tmp`, PASSWORD_FILE]) rmSync(join(this.baseDir, file), { force: true });
+    try {
+      rmdirSync(this.baseDir); // only when empty: never delete what the caller put beside the cluster
+    } catch {
+      // Not empty, or already gone.
+    }
+  }
+}
