@@ -41,7 +41,7 @@ const DIM = 384;
 const ROWWISE = Number(process.env['BENCH_ROWWISE_ROWS'] ?? 10_000);
 const RSS_ROWS = Number(process.env['BENCH_RSS_ROWS'] ?? 300_000);
 const INSERT_RUNS = Number(process.env['BENCH_INSERT_RUNS'] ?? 2);
-const SEARCHES = Number(process.env['BENCH_SEARCHES'] ?? 2000);
+const SEARCHES = Number(process.env['BENCH_SEARCHES'] ?? 1500);
 const CLIENTS = 8;
 const log = (s: string) => process.stderr.write(`[bench:vector] ${s}\n`);
 
@@ -149,10 +149,10 @@ async function main(): Promise<void> {
     // ---- search ---------------------------------------------------------------------------
     psql(url, 'VACUUM ANALYZE bench');
     log('building the HNSW index (speed profile: m 16, ef_construction 100)');
-    const idx = await createIndex(db, { collection: 'bench', profile: 'speed' });
+    const idx = await createIndex(db, { collection: 'bench', profile: 'speed', concurrently: false });
     log(`index built in ${idx.durationMs} ms (${Math.round(idx.sizeBytes / 1048576)} MB, maintenance_work_mem ${idx.maintenanceWorkMem}, ${idx.parallelWorkers} workers)`);
     metrics.push(metric('hnsw_build_seconds', 's', 'lower-is-better', idx.durationMs / 1000, null, 'informational (m 16, ef_construction 100)'));
-    const tune = await tuneEfSearch(db, { collection: 'bench', targetRecall: 0.95, k: 10, sampleSize: 50 });
+    const tune = await tuneEfSearch(db, { collection: 'bench', targetRecall: 0.95, k: 10, sampleSize: 30 });
     log(`tuned: ef_search ${tune.efSearch} → recall@10 ${tune.recall} on the sample (${tune.curve.map((p) => `${p.efSearch}:${p.recall}`).join(' ')})`);
     const info = await getCollection(db, 'bench', { fresh: true });
     const held = space.queries(100, 4242);

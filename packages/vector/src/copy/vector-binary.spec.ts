@@ -27,3 +27,17 @@ describe('pgvector binary encoder', () => {
     }
   });
 });
+
+describe('vector fast path', () => {
+  it('gives the same bytes as the element-by-element path for arrays and Float32Arrays', () => {
+    const values = Array.from({ length: 40 }, (_, i) => Math.sin(i) * 10 ** ((i % 7) - 3));
+    const slow = Buffer.alloc(4 + 40 * 4);
+    slow.writeInt16BE(40, 0);
+    values.forEach((v, i) => slow.writeFloatBE(v, 4 + i * 4));
+    expect(encodeVector('vector', values).equals(slow)).toBe(true);
+    expect(encodeVector('vector', Float32Array.from(values)).equals(slow)).toBe(true);
+    const shared = new Float32Array(50);
+    shared.set(values, 5);
+    expect(encodeVector('vector', shared.subarray(5, 45)).equals(slow)).toBe(true);
+  });
+});
