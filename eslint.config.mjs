@@ -11,4 +11,9 @@ export default tseslint.config(
       'no-console': ['error', { allow: ['error', 'warn'] }],
     },
   },
+  {
+    // Benchmarks are programs whose output is their report.
+    files: ['bench/**/*.ts'],
+    rules: { 'no-console': 'off' },
+  },
 );
