@@ -11,9 +11,4 @@ export default tseslint.config(
       'no-console': ['error', { allow: ['error', 'warn'] }],
     },
   },
-  {
-    // Benchmarks are programs whose output is their report.
-    files: ['bench/**/*.ts'],
-    rules: { 'no-console': 'off' },
-  },
 );
