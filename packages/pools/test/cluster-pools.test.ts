@@ -199,5 +199,25 @@ describe('ClusterPools on a real cluster', () => {
     const w = await pools.write((c) => c.query("select current_setting('port')::int as p, pg_is_in_recovery() as r"), { database: 'project' });
     expect(w.rows[0]).toEqual({ p: port('node2'), r: false });
     expect(pools.stats().find((s) => s.purpose === 'write' && s.node === 'node1')?.role).toBe('unreachable');
+    // No replica left (node1 and node3 are down): reads go to the primary, still read-only.
+    const r = await pools.read((c) => c.query("select current_setting('port')::int as p, pg_is_in_recovery() as r"), { database: 'project' });
+    expect(r.rows[0]).toEqual({ p: port('node2'), r: false });
+    await expect(pools.read((c) => c.query("insert into ledger values ('via-read')"), { database: 'project' })).rejects.toMatchObject({ reason: 'read_only' });
+  });
+
+  it('refuses writes while two nodes claim to be primary (the old one came back unfenced)', async () => {
+    await handle().restart('node1'); // starts as a primary again: split brain, as the static provider sees it
+    const strict = createClusterPools(config, { failoverTimeoutMs: 1_000, retryIntervalMs: 200 });
+    try {
+      const topology = await strict.refresh();
+      expect(topology.primary).toBeUndefined();
+      expect(topology.problems.join('\n')).toMatch(/2 members report being primary: node1, node2/);
+      await expect(strict.write((c) => c.query('select 1'), { database: 'project' })).rejects.toMatchObject({
+        code: 'UNREACHABLE',
+        message: expect.stringContaining('report being primary'),
+      });
+    } finally {
+      await strict.close();
+    }
   });
 });
