@@ -35,7 +35,8 @@ export interface MainOptions {
  * process.exitCode = await main(['cluster-status', '--format', 'json'])
  * ```
  */
-export async function main(argv: string[], options: MainOptions = {}): Promise<number> {
+export async function main(rawArgv: string[], options: MainOptions = {}): Promise<number> {
+  const argv = joinStdinDash(rawArgv);
   const io = options.io ?? processIo();
   const commands = options.commands ?? GENERATED_COMMANDS;
   const context: CommandContext = { io, state: {}, commands };
@@ -97,6 +98,18 @@ function parse(parser: Argv, argv: string[]): Promise<string> {
       })
       .then(() => resolve(output), reject);
   });
+}
+
+/** yargs reads a lone `-` as a positional argument: `--input -` becomes `--input=-`. */
+function joinStdinDash(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--input' && argv[i + 1] === '-') {
+      out.push('--input=-');
+      i++;
+    } else out.push(argv[i]!);
+  }
+  return out;
 }
 
 /** The command the arguments name (`cluster-status`, `skills list`), for error envelopes. */

@@ -67,6 +67,12 @@ describe('pgcluster (in-process)', () => {
     expect(run.stderr).toBe('');
   });
 
+  it('--input - reads the input JSON from stdin (bad input still names the field)', async () => {
+    const run = await runCli(['cluster-status', '--input', '-', '--format', 'json'], { cwd, stdin: '{"sampleMs": -5}' });
+    expect(run.code).toBe(2);
+    expect(JSON.parse(run.stdout).error).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('sampleMs') });
+  });
+
   it('bad input is reported by the executor naming the field (exit 2, nothing run)', async () => {
     const run = await runCli(['cluster-status', '--sample-ms', '999999', '--format', 'json'], { cwd });
     expect(run.code).toBe(2);

@@ -1,0 +1,177 @@
+/**
+ * The seed ADR's "LLM simulation": run every generated command as Claude Code would — the
+ * built CLI as a subprocess with `--format json` against a real cluster — and validate what
+ * it prints against that skill's schemas in skills/manifest.json. The skills come from the
+ * manifest, so a new skill is covered without touching this file: the session below drives
+ * the known ones through a realistic sequence; any other skill runs with a minimal input
+ * made from its input schema (for real when it only reads, with --dry-run otherwise).
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EXIT_CODES, type Status } from '@pgcluster/skill-kit';
+import { useCluster } from '@pgcluster/testing';
+import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { buildCli, ROOT, spawnCli, type CliRun } from './helpers/run-cli';
+
+interface ManifestSkill {
+  name: string;
+  risk: 'read' | 'write' | 'destructive';
+  requiresConfirmation: boolean;
+  input: Record<string, unknown>;
+  output: Record<string, unknown>;
+}
+const manifest = JSON.parse(readFileSync(join(ROOT, 'skills', 'manifest.json'), 'utf8')) as { envelope: object; skills: ManifestSkill[] };
+
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+addFormats(ajv);
+const envelopeSchema = ajv.compile(manifest.envelope);
+const outputSchemas = new Map<string, ValidateFunction>(manifest.skills.map((s) => [s.name, ajv.compile(s.output)]));
+const inputSchemas = new Map<string, ValidateFunction>(manifest.skills.map((s) => [s.name, ajv.compile(s.input)]));
+
+const COLLECTION = 'e2e_docs';
+const ROWS = Array.from({ length: 60 }, (_, i) => ({
+  key: `doc${i}`,
+  embedding: [Math.cos(i / 7), Math.sin(i / 7), (i % 10) / 10],
+  metadata: { lang: i % 2 === 0 ? 'en' : 'fr' },
+}));
+
+/** One command of the simulated agent session. */
+interface Step {
+  skill: string;
+  args: string[];
+  stdin?: string;
+  /** Exit codes that count as success for this step; default 0. */
+  exit?: number[];
+}
+
+/** What an agent following the SKILL.md files would run, in order. */
+const SESSION: Step[] = [
+  { skill: 'cluster-status', args: ['--sample-ms', '100'], exit: [0, 1] },
+  { skill: 'vector-index', args: ['--action', 'create-collection', '--collection', COLLECTION, '--dimension', '3'] },
+  { skill: 'vector-index', args: ['--action', 'list'] },
+  // Structured input verbatim, from stdin.
+  { skill: 'vector-insert', args: ['--input', '-'], stdin: JSON.stringify({ collection: COLLECTION, rows: ROWS }) },
+  { skill: 'vector-index', args: ['--action', 'create', '--collection', COLLECTION, '--profile', 'speed'] },
+  { skill: 'vector-index', args: ['--action', 'status', '--collection', COLLECTION] },
+  { skill: 'vector-search', args: ['--collection', COLLECTION, '--vector', '[1, 0, 0.5]', '--k', '3', '--read-from', 'primary'] },
+  // --input JSON with a flag overriding one of its fields.
+  {
+    skill: 'vector-search',
+    args: ['--input', JSON.stringify({ collection: COLLECTION, vector: [1, 0, 0.5], k: 10, filter: { lang: 'en' } }), '--k', '2', '--read-from', 'primary'],
+  },
+  { skill: 'vector-benchmark', args: ['--collection', COLLECTION, '--operations', '20', '--sample-size', '5', '--concurrency', '2', '--ef-search', '10', '--read-from', 'primary'] },
+  { skill: 'vector-drop', args: ['--target', 'index', '--collection', COLLECTION, '--dry-run'] },
+  { skill: 'vector-drop', args: ['--target', 'index', '--collection', COLLECTION], exit: [3] },
+  { skill: 'vector-drop', args: ['--target', 'index', '--collection', COLLECTION, '--yes'] },
+  { skill: 'cluster-status', args: ['--sample-ms', '0'], exit: [0, 1] },
+];
+
+describe('LLM simulation: every generated command, as a subprocess, against a real cluster', () => {
+  const cluster = useCluster({ replicas: 1, fast: true });
+  let dir: string;
+  const covered = new Set<string>();
+
+  beforeAll(() => {
+    buildCli();
+    dir = mkdtempSync(join(tmpdir(), 'pgcluster-e2e-'));
+    const nodes = cluster().nodes.map((n) => ({ name: n.name, url: n.url() }));
+    writeFileSync(join(dir, 'pgcluster.config.json'), JSON.stringify({ name: 'e2e', nodes }), { mode: 0o600 });
+  }, 180_000);
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const run = (args: string[], stdin?: string) => spawnCli([...args, '--format', 'json'], { cwd: dir, ...(stdin !== undefined ? { stdin } : {}) });
+
+  /** Checks one run: one JSON document on stdout, a valid envelope, data valid against the skill's output schema, a consistent exit code. */
+  function check(skill: string, result: CliRun): { status: Status; auditId?: string; data: unknown; error?: { code: string } } {
+    let envelope: { ok: boolean; skill: string; status: Status; data: unknown; auditId?: string; error?: { code: string; message: string } };
+    try {
+      envelope = JSON.parse(result.stdout);
+    } catch {
+      throw new Error(`${skill}: stdout is not one JSON document (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
+    }
+    expect({ skill, envelopeErrors: envelopeSchema(envelope) ? null : envelopeSchema.errors }).toEqual({ skill, envelopeErrors: null });
+    expect(envelope.skill).toBe(skill);
+    expect(result.code).toBe(EXIT_CODES[envelope.status]);
+    expect(envelope.error?.code).not.toBe('INTERNAL');
+    if (envelope.data !== null) {
+      const validate = outputSchemas.get(skill)!;
+      expect({ skill, outputErrors: validate(envelope.data) ? null : validate.errors }).toEqual({ skill, outputErrors: null });
+    }
+    covered.add(skill);
+    return envelope;
+  }
+
+  test.each(SESSION.map((step, i) => [`${i + 1}. ${step.skill} ${step.args.join(' ')}`.slice(0, 120), step] as const))('%s', (_title, step) => {
+    if (!manifest.skills.some((s) => s.name === step.skill)) return; // a skill removed from the manifest
+    const result = run([step.skill, ...step.args], step.stdin);
+    const envelope = check(step.skill, result);
+    const expected = step.exit ?? [0];
+    expect({ exit: expected.includes(result.code) ? 'as expected' : result.code, error: envelope.error ?? null }).toEqual({
+      exit: 'as expected',
+      error: expected.includes(3) ? expect.objectContaining({ code: 'REFUSED' }) : null,
+    });
+    if (result.code === 0 && !step.args.includes('--dry-run')) expect(envelope.data).not.toBeNull();
+  });
+
+  test('audit list shows the runs; audit undo replays the recorded rollback of vector-drop', () => {
+    const list = run(['audit', 'list', '--skill', 'vector-drop', '--limit', '5']);
+    expect(list.code).toBe(0);
+    const records = JSON.parse(list.stdout).data.records as { id: string; dryRun: boolean; outcome: { status: string }; rollback?: unknown }[];
+    const dropped = records.find((r) => !r.dryRun && r.outcome.status === 'ok' && r.rollback);
+    if (!manifest.skills.some((s) => s.name === 'vector-drop')) return;
+    expect(dropped).toBeDefined();
+    const show = run(['audit', 'show', dropped!.id]);
+    expect(JSON.parse(show.stdout).data.id).toBe(dropped!.id);
+    const undo = run(['audit', 'undo', dropped!.id, '--yes']);
+    const envelope = JSON.parse(undo.stdout);
+    expect(envelopeSchema(envelope)).toBe(true);
+    expect({ exit: undo.code, error: envelope.error ?? null }).toEqual({ exit: 0, error: null });
+    const status = check('vector-index', run(['vector-index', '--action', 'status', '--collection', COLLECTION])) as { data: { indexes?: unknown[] } };
+    expect(JSON.stringify(status.data)).toContain('hnsw');
+  });
+
+  test('every other skill of the manifest runs with a minimal input from its schema', () => {
+    for (const skill of manifest.skills.filter((s) => !covered.has(s.name))) {
+      const input = minimalInput(skill.input);
+      expect({ skill: skill.name, inputValid: inputSchemas.get(skill.name)!(input) }).toEqual({ skill: skill.name, inputValid: true });
+      const args = [skill.name, '--input', JSON.stringify(input), ...(skill.risk === 'read' ? [] : ['--dry-run'])];
+      const envelope = check(skill.name, run(args));
+      expect(['ok', 'healthy', 'degraded', 'critical', 'planned', 'error']).toContain(envelope.status);
+    }
+    expect([...covered].sort()).toEqual(manifest.skills.map((s) => s.name).sort());
+  });
+});
+
+/** The smallest input a JSON Schema accepts that we can guess: required fields only. */
+function minimalInput(schema: Record<string, unknown>): Record<string, unknown> {
+  const properties = (schema['properties'] ?? {}) as Record<string, Record<string, unknown>>;
+  const out: Record<string, unknown> = {};
+  for (const name of (schema['required'] ?? []) as string[]) out[name] = minimalValue(properties[name] ?? {});
+  return out;
+}
+
+function minimalValue(schema: Record<string, unknown>): unknown {
+  if (Array.isArray(schema['enum'])) return schema['enum'][0];
+  if (schema['const'] !== undefined) return schema['const'];
+  const union = (schema['anyOf'] ?? schema['oneOf']) as Record<string, unknown>[] | undefined;
+  if (union) return minimalValue(union[0]!);
+  switch (schema['type']) {
+    case 'string':
+      return 'e2e';
+    case 'integer':
+    case 'number':
+      return typeof schema['minimum'] === 'number' ? schema['minimum'] : 1;
+    case 'boolean':
+      return false;
+    case 'array':
+      return Array.from({ length: Number(schema['minItems'] ?? 0) }, () => minimalValue((schema['items'] ?? {}) as Record<string, unknown>));
+    case 'object':
+      return minimalInput(schema);
+    default:
+      return null;
+  }
+}
