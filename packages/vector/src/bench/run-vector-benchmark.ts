@@ -19,7 +19,7 @@ export interface VectorBenchmarkOptions {
   concurrency?: number;
   /** ef_search values to measure; default [40, the collection's default]. */
   efSearch?: number[];
-  /** Sample queries drawn from the collection (their own rows left out); default 50. */
+  /** Sample queries drawn from the collection (each moved off its row, like a held-out query); default 50. */
   sampleSize?: number;
   /** Your own query vectors instead of a sample. */
   queries?: ArrayLike<number>[];
@@ -66,10 +66,10 @@ export async function runVectorBenchmark(db: VectorDb, input: VectorBenchmarkOpt
   const efs = [...new Set(input.efSearch ?? [PGVECTOR_DEFAULT_EF_SEARCH, info.defaultEfSearch ?? PGVECTOR_DEFAULT_EF_SEARCH])].sort((a, b) => a - b);
   const sampled = input.queries === undefined;
   const queries = sampled
-    ? await sampleQueries(db, info.schema, info.name, input.sampleSize ?? 50, input.seed ?? 7)
+    ? await sampleQueries(db, info.schema, info.name, input.sampleSize ?? 50, input.seed ?? 7, { perturb: true })
     : input.queries!.map((v) => ({ vector: v, self: undefined as string | undefined }));
   if (queries.length === 0) throw new InputError('collection', `${info.name} is empty`);
-  const extra = sampled ? 1 : 0;
+  const extra = 0;
   const truth: string[][] = [];
   for (const q of queries) truth.push(dropSelf(await exactNeighbours(db, info, { vector: q.vector, k: k + extra }), q.self, k));
   const { indexes } = await indexStatus(db, { collection: info.name });
