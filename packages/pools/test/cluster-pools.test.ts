@@ -124,6 +124,18 @@ describe('ClusterPools on a real cluster', () => {
     await Promise.all(Array.from({ length: 6 }, () => pools.read((c) => c.query('select pg_sleep(0.05)'), { database: 'shared' })));
     expect(pools.stats().filter((s) => s.purpose === 'read' && s.database === 'shared').every((s) => s.total <= 3)).toBe(true);
     expect(() => pools.resize({ max: 0 })).toThrow(/max: must be an integer from 1/);
+    // A saturated pool says so, with the numbers, instead of hanging.
+    const tiny = createClusterPools(config, { writeMax: 1, connectTimeoutMs: 300 });
+    try {
+      let release!: () => void;
+      const held = tiny.write(() => new Promise<void>((r) => (release = r)));
+      await new Promise((r) => setTimeout(r, 100));
+      await expect(tiny.write((c) => c.query('select 1'))).rejects.toMatchObject({ code: 'TIMEOUT', message: expect.stringContaining('max 1, 0 waiting') });
+      release();
+      await held;
+    } finally {
+      await tiny.close();
+    }
     expect(() => pools.resize({ max: 2.5 })).toThrow(/max/);
     pools.resize({ purpose: 'read', max: 10 });
   });

@@ -330,6 +330,13 @@ export class ClusterPools {
           client.removeListener('error', onClientError);
           client.release(lost ? (error as Error) : undefined);
         }
+        if (!client && !lost && !demoted && /timeout exceeded when trying to connect/i.test(messageOf(error))) {
+          const stats = { max: entry.pool.options.max, waiting: entry.pool.waitingCount };
+          throw new PgClusterError('TIMEOUT', `no free connection in the ${purpose} pool on ${entry.node} within ${this.#options.connectTimeoutMs} ms (max ${stats.max}, ${stats.waiting} waiting)`, {
+            cause: error,
+            hint: 'The pool is saturated: resize it (pools.resize / pgcluster cluster-scale) or shorten the transactions.',
+          });
+        }
         if (!lost && !demoted) throw wrap(error, `${purpose} transaction on ${entry.node}`);
         this.#topology = undefined; // resolve again before the next use, whoever it is
         // Safe to run again: nothing reached the server, a read, a write the caller marked
