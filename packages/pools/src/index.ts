@@ -9,3 +9,4 @@ export * from './topology/patroni-topology';
 export * from './pools/connection-loss';
 export * from './pools/query-settings';
 export * from './pools/cluster-pools';
+export * from './pools/kysely-on';

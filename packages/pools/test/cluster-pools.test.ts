@@ -1,6 +1,6 @@
 import type { ClusterConfig } from '@pgcluster/core';
 import pg from 'pg';
-import { createClusterPools, type ClusterPools } from '../src';
+import { createClusterPools, kyselyOn, type ClusterPools } from '../src';
 import { useCluster } from '@pgcluster/testing';
 
 // Real cluster: node1 primary, node2 and node3 streaming replicas.
@@ -94,6 +94,26 @@ describe('ClusterPools on a real cluster', () => {
     } finally {
       await one.close();
     }
+  });
+
+  it('runs typed Kysely queries inside the helper\'s transaction', async () => {
+    interface DB {
+      items: { id: number; note: string | null };
+    }
+    await expect(
+      pools.write(async (c) => {
+        const db = kyselyOn<DB>(c);
+        await db.insertInto('items').values({ id: 950, note: 'typed' }).execute();
+        throw new Error('undo it');
+      }, { database: 'project' }),
+    ).rejects.toThrow('undo it');
+    const rows = await pools.write(async (c) => {
+      const db = kyselyOn<DB>(c);
+      await db.insertInto('items').values({ id: 951, note: 'typed' }).execute();
+      return db.selectFrom('items').select(['id', 'note']).where('id', '>=', 950).execute();
+    }, { database: 'project' });
+    expect(rows).toEqual([{ id: 951, note: 'typed' }]);
+    await pools.write((c) => c.query('delete from items where id = 951'), { database: 'project' });
   });
 
   it('rolls back when the function throws, and keeps the error', async () => {
