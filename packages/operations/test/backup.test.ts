@@ -93,7 +93,10 @@ describe('cluster-backup on a real cluster', () => {
     expect(await checksums('project')).toEqual(changed);
 
     // Into a new database: created, identical to the original.
-    const fresh = await restoreBackup(ctx, { id: record.id, target: 'project_check' });
+    const restoreProgress: BackupProgress[] = [];
+    const fresh = await restoreBackup({ ...ctx, onProgress: (p) => restoreProgress.push(p) }, { id: record.id, target: 'project_check' });
+    expect(restoreProgress.filter((p) => p.phase === 'restore').at(-1)!.bytes).toBe(fresh.bytes);
+    expect(restoreProgress.some((p) => p.phase === 'verify' && p.bytes > 0)).toBe(true);
     expect(fresh).toMatchObject({ created: true, target: 'project_check', undo: 'drop database "project_check"' });
     expect(await checksums('project_check')).toEqual(original);
     await sql('postgres', 'drop database project_check');

@@ -5,6 +5,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ensureStateSubdir, InputError, PgClusterError, RefusedError, withClient } from '@pgcluster/core';
 import type { TopologyMember } from '@pgcluster/pools';
+import pg from 'pg';
 import { backupsDir, findBackup, type BackupRecord } from './backup-catalogue';
 import { maintenanceUrl, quoteDatabase, resolvePrimary, type BackupContext } from './backup-context';
 import { libpqEnv, pgBinDir, runTool, sizeOf } from './pg-tools';
@@ -99,18 +100,22 @@ async function restoreLogical(ctx: BackupContext, record: BackupRecord, options:
   const dump = join(backupsDir(ctx.stateDir), record.path, file.name);
   const scratch = exists ? `${target.slice(0, 50)}_rs_${suffix()}` : target;
   await createDatabase(primary, scratch);
+  // Progress: the restored database's size, read on one side connection while pg_restore runs.
+  const watcher = ctx.onProgress ? await sizeWatcher(primary, scratch) : undefined;
   try {
     await runTool({
       program: join(pgBinDir(), 'pg_restore'),
       args: ['--no-password', '--exit-on-error', '--dbname', scratch, dump],
       env: libpqEnv(primary.url, scratch),
       ...(ctx.signal ? { signal: ctx.signal } : {}),
-      onTick: () => ctx.onProgress?.({ phase: 'restore', database: target, bytes: 0 }),
+      ...(watcher ? { onTick: () => watcher.sample((bytes) => ctx.onProgress?.({ phase: 'restore', database: target, bytes })) } : {}),
     });
   } catch (error) {
+    await watcher?.close();
     await dropDatabase(primary, scratch).catch(() => undefined);
     throw error;
   }
+  await watcher?.close();
   const bytes = await databaseSize(primary, scratch);
   ctx.onProgress?.({ phase: 'restore', database: target, bytes });
   if (!exists) {
@@ -209,7 +214,7 @@ async function ensureVerified(ctx: BackupContext, id: string): Promise<void> {
   }
 }
 
-function admin<T>(primary: TopologyMember, context: string, fn: (c: import('pg').Client) => Promise<T>): Promise<T> {
+function admin<T>(primary: TopologyMember, context: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   return withClient({ url: maintenanceUrl(primary.url) }, context, fn);
 }
 
@@ -219,6 +224,30 @@ async function databaseExists(primary: TopologyMember, name: string): Promise<bo
 
 async function databaseSize(primary: TopologyMember, name: string): Promise<number> {
   return admin(primary, 'measuring the restored database', async (c) => Number((await c.query<{ s: string }>('select pg_database_size($1)::text as s', [name])).rows[0]!.s));
+}
+
+/** Samples pg_database_size on one connection; a sample still running is not doubled up. */
+async function sizeWatcher(primary: TopologyMember, database: string): Promise<{ sample(report: (bytes: number) => void): void; close(): Promise<void> } | undefined> {
+  const client = new pg.Client({ connectionString: maintenanceUrl(primary.url), application_name: 'pgcluster-restore-progress' });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch {
+    return undefined; // progress is a nicety; the restore goes on without it
+  }
+  let busy = false;
+  return {
+    sample(report) {
+      if (busy) return;
+      busy = true;
+      client
+        .query<{ s: string }>('select pg_database_size($1)::text as s', [database])
+        .then((r) => report(Number(r.rows[0]!.s)))
+        .catch(() => undefined)
+        .finally(() => (busy = false));
+    },
+    close: () => client.end().catch(() => undefined),
+  };
 }
 
 async function createDatabase(primary: TopologyMember, name: string): Promise<void> {
