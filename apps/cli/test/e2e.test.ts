@@ -40,7 +40,8 @@ const ROWS = Array.from({ length: 60 }, (_, i) => ({
 /** One command of the simulated agent session. */
 interface Step {
   skill: string;
-  args: string[];
+  /** The flags, or a function of the data of earlier steps (by skill name, the latest first). */
+  args: string[] | ((earlier: ReadonlyMap<string, unknown>) => string[]);
   stdin?: string;
   /** Exit codes that count as success for this step; default 0. */
   exit?: number[];
@@ -65,13 +66,26 @@ const SESSION: Step[] = [
   { skill: 'vector-drop', args: ['--target', 'index', '--collection', COLLECTION, '--dry-run'] },
   { skill: 'vector-drop', args: ['--target', 'index', '--collection', COLLECTION], exit: [3] },
   { skill: 'vector-drop', args: ['--target', 'index', '--collection', COLLECTION, '--yes'] },
+  { skill: 'cluster-backup', args: ['--action', 'backup'] },
+  { skill: 'cluster-backup', args: ['--action', 'list'] },
+  { skill: 'cluster-backup', args: (earlier) => ['--action', 'verify', '--id', backupId(earlier)] },
+  { skill: 'cluster-restore', args: (earlier) => ['--action', 'restore', '--id', backupId(earlier), '--dry-run'] },
+  { skill: 'cluster-restore', args: (earlier) => ['--action', 'restore', '--id', backupId(earlier), '--yes'] },
   { skill: 'cluster-status', args: ['--sample-ms', '0'], exit: [0, 1] },
 ];
+
+/** The id of the backup taken earlier in the session. */
+function backupId(earlier: ReadonlyMap<string, unknown>): string {
+  const data = earlier.get('cluster-backup/backup') as { backup?: { id?: string } } | undefined;
+  return data?.backup?.id ?? 'missing-backup-id';
+}
 
 describe('LLM simulation: every generated command, as a subprocess, against a real cluster', () => {
   const cluster = useCluster({ replicas: 1, fast: true });
   let dir: string;
   const covered = new Set<string>();
+  /** The data of earlier steps, by `<skill>/<action or "">`. */
+  const earlier = new Map<string, unknown>();
 
   beforeAll(() => {
     buildCli();
@@ -105,16 +119,20 @@ describe('LLM simulation: every generated command, as a subprocess, against a re
     return envelope;
   }
 
-  test.each(SESSION.map((step, i) => [`${i + 1}. ${step.skill} ${step.args.join(' ')}`.slice(0, 120), step] as const))('%s', (_title, step) => {
+  const title = (step: Step, i: number) => `${i + 1}. ${step.skill} ${Array.isArray(step.args) ? step.args.join(' ') : '(flags from earlier results)'}`.slice(0, 120);
+  test.each(SESSION.map((step, i) => [title(step, i), step] as const))('%s', (_title, step) => {
     if (!manifest.skills.some((s) => s.name === step.skill)) return; // a skill removed from the manifest
-    const result = run([step.skill, ...step.args], step.stdin);
+    const args = Array.isArray(step.args) ? step.args : step.args(earlier);
+    const result = run([step.skill, ...args], step.stdin);
     const envelope = check(step.skill, result);
     const expected = step.exit ?? [0];
     expect({ exit: expected.includes(result.code) ? 'as expected' : result.code, error: envelope.error ?? null }).toEqual({
       exit: 'as expected',
       error: expected.includes(3) ? expect.objectContaining({ code: 'REFUSED' }) : null,
     });
-    if (result.code === 0 && !step.args.includes('--dry-run')) expect(envelope.data).not.toBeNull();
+    if (result.code === 0 && !args.includes('--dry-run')) expect(envelope.data).not.toBeNull();
+    const action = args[args.indexOf('--action') + 1];
+    earlier.set(`${step.skill}/${args.includes('--action') ? action : ''}`, envelope.data);
   });
 
   test('audit list shows the runs; audit undo replays the recorded rollback of vector-drop', () => {
