@@ -178,6 +178,31 @@ describe('ClusterPools on a real cluster', () => {
     await caughtUp('node2');
   });
 
+  it('skips a replica that stopped streaming', async () => {
+    // Take node2's primary_conninfo away (its WAL receiver stops), then give it back.
+    const conninfo = await direct('node2', 'postgres', async (c) => (await c.query("select setting from pg_settings where name = 'primary_conninfo'")).rows[0].setting as string);
+    const setConninfo = (value: string) =>
+      direct('node2', 'postgres', async (c) => {
+        const stmt = (await c.query("select format('alter system set primary_conninfo = %L', $1::text) as s", [value])).rows[0].s as string;
+        await c.query(stmt);
+        await c.query('select pg_reload_conf()');
+      });
+    await setConninfo('');
+    try {
+      await waitFor('node2 to stop streaming', async () => (await pools.refresh()).members.find((m) => m.name === 'node2')!.state === 'not streaming');
+      const topo = await pools.topology();
+      expect(topo.members.find((m) => m.name === 'node2')!.lagBytes).toBeUndefined();
+      expect(topo.problems.join('\n')).toContain('node2 is a replica but does not stream');
+      for (let i = 0; i < 4; i++) {
+        const r = await pools.read((c) => c.query("select current_setting('port')::int as p"), { database: 'project' });
+        expect(r.rows[0].p).toBe(port('node3'));
+      }
+    } finally {
+      await setConninfo(conninfo);
+    }
+    await waitFor('node2 to stream again', async () => (await pools.refresh()).members.find((m) => m.name === 'node2')!.state === 'streaming');
+  });
+
   it('skips a killed replica (the read is retried elsewhere)', async () => {
     await handle().kill('node3');
     for (let i = 0; i < 6; i++) {
