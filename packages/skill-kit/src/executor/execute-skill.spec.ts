@@ -139,7 +139,6 @@ describe('executeSkill', () => {
     expect(envelope.error?.message).toBe(
       'monitoring-fixture-broken returned data that breaks its output schema: data.count: expected number, received string',
     );
-    expect((await executeSkill(BrokenFixture, {}, { ...opts(), validateOutput: false })).status).toBe('ok');
   });
 
   it('turns thrown errors into { code, message, hint } without a stack or a secret', async () => {
@@ -215,6 +214,33 @@ describe('executeSkill', () => {
     const audit = new AuditLog({ stateDir: join(env.dir, 'elsewhere') });
     const envelope = await executeSkill(ReadFixture, {}, { ...opts(), audit });
     expect(audit.get(envelope.auditId!)?.skill).toBe('monitoring-fixture-read');
+  });
+
+  it('returns exactly the declared output: undeclared fields are stripped', async () => {
+    class Leaky {
+      @Skill({
+        name: 'monitoring-leaky',
+        category: 'monitoring',
+        description: 'Returns more than it declares.',
+        version: '1.0.0',
+        risk: 'read',
+        autonomous: true,
+        requiresConfirmation: false,
+        idempotent: true,
+        whenToUse: [],
+        interpret: '',
+        decisionTree: [],
+        examples: [],
+        input: z.object({}),
+        output: z.object({ count: z.number() }),
+      })
+      static async run() {
+        return { data: Object.assign({ count: 1 }, { internalNote: 'not in the schema' }) };
+      }
+    }
+    const envelope = await executeSkill(Leaky, {}, opts());
+    expect(envelope.status).toBe('ok');
+    expect(envelope.data).toEqual({ count: 1 });
   });
 
   it('passes actor, signal, config and log to the skill', async () => {

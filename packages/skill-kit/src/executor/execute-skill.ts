@@ -60,11 +60,6 @@ export interface ExecuteOptions {
   audit?: AuditLog | false;
   /** Finds a skill by name; `undoAudit` needs it to run a recorded rollback. */
   resolveSkill?: (name: string) => SkillClass | undefined;
-  /**
-   * Check the returned data against the output schema (a mismatch is an `INTERNAL` error).
-   * Default: on unless `NODE_ENV=production`.
-   */
-  validateOutput?: boolean;
   /** The audit id this run undoes; set by `undoAudit`. */
   undoOf?: string;
 }
@@ -160,7 +155,7 @@ async function attempt(
     }
     for (const step of plan) log.info(`plan: [${step.kind}] ${step.target}: ${step.text}`);
     const result = await deadline.race(Promise.resolve().then(() => skillClass.run(ctx, input)));
-    return checkResult(result, meta, input, options.validateOutput ?? process.env['NODE_ENV'] !== 'production');
+    return checkResult(result, meta, input);
   } catch (error) {
     log.debug(`${meta.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return { status: 'error', input, error: toEnvelopeError(error, meta.name) };
@@ -190,7 +185,11 @@ async function approves(policy: ConfirmationPolicy | undefined, meta: SkillMeta,
   }
 }
 
-function checkResult(result: unknown, meta: SkillMeta, input: unknown, validateOutput: boolean): Outcome {
+/**
+ * The data always goes through the output schema: what reaches the caller is exactly what the
+ * manifest promises (undeclared fields are stripped), and a mismatch is a bug in the skill.
+ */
+function checkResult(result: unknown, meta: SkillMeta, input: unknown): Outcome {
   const r = result as { data?: unknown; status?: Status; alerts?: string[]; recommendations?: Recommendation[]; rollback?: RollbackSpec } | null;
   const internal = (message: string): Outcome => ({
     status: 'error',
@@ -201,16 +200,14 @@ function checkResult(result: unknown, meta: SkillMeta, input: unknown, validateO
   if (r === null || typeof r !== 'object' || !('data' in r)) return internal(`${meta.name} returned no { data }: run must return a SkillResult`);
   const status = r.status ?? 'ok';
   if (!RUN_STATUSES.includes(status)) return internal(`${meta.name} returned status "${String(status)}"; a run reports ${RUN_STATUSES.join(', ')}`);
-  if (validateOutput) {
-    const checked = meta.output.safeParse(r.data);
-    if (!checked.success) {
-      return internal(`${meta.name} returned data that breaks its output schema: ${describeInputIssues(checked.error, 'data').join('; ')}`);
-    }
+  const checked = meta.output.safeParse(r.data);
+  if (!checked.success) {
+    return internal(`${meta.name} returned data that breaks its output schema: ${describeInputIssues(checked.error, 'data').join('; ')}`);
   }
   return {
     status,
     input,
-    data: r.data,
+    data: checked.data,
     alerts: r.alerts ?? [],
     recommendations: r.recommendations ?? [],
     ...(r.rollback ? { rollback: r.rollback } : {}),
