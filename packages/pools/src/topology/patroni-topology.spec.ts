@@ -39,6 +39,20 @@ describe('parsePatroniCluster', () => {
     expect(t.problems.join('\n')).toMatch(/no running leader/);
   });
 
+  it('gives no lag (so no reads) to a replica on another timeline than the leader', () => {
+    const t = parsePatroniCluster(
+      {
+        members: [
+          { name: 'a', role: 'leader', state: 'running', host: 'h', port: 1, timeline: 4 },
+          { name: 'b', role: 'replica', state: 'running', host: 'h', port: 2, timeline: 3, lag: 0 },
+        ],
+      },
+      template,
+    );
+    expect(t.members[1]).toMatchObject({ role: 'replica', lagBytes: undefined });
+    expect(t.problems).toEqual(['b is on timeline 3, the leader on 4']);
+  });
+
   it('rejects a document without members', () => {
     expect(() => parsePatroniCluster({ foo: 1 }, template)).toThrow(/no members/);
   });

@@ -65,8 +65,8 @@ export function memberUrlFromTemplate(template: string): PatroniTopologyConfig['
  * Turns Patroni's `GET /cluster` document into a {@link Topology}. `leader` is the primary
  * (a `standby_leader` is not writable, so it is a replica); a member whose state is not
  * `running`/`streaming`/`in archive recovery` is unreachable for routing; `replay_lag` wins
- * over `lag` when both are present; `"unknown"` lag stays undefined (and is never routed to
- * under a lag bound).
+ * over `lag` when both are present; `"unknown"` lag, or a replica on another timeline than the
+ * leader's, stays undefined (and is never routed to under a lag bound).
  *
  * @example
  * ```ts
@@ -103,6 +103,14 @@ export function parsePatroniCluster(json: unknown, memberUrl: PatroniTopologyCon
   }
   const primaries = members.filter((m) => m.role === 'primary');
   if (primaries.length === 0) problems.push('Patroni reports no running leader');
+  // A replica on another timeline than the leader's still follows a lost primary: no reads for it.
+  const leaderTimeline = primaries.length === 1 ? primaries[0]!.timeline : undefined;
+  for (const m of members) {
+    if (m.role === 'replica' && leaderTimeline !== undefined && m.timeline !== undefined && m.timeline !== leaderTimeline) {
+      m.lagBytes = undefined;
+      problems.push(`${m.name} is on timeline ${m.timeline}, the leader on ${leaderTimeline}`);
+    }
+  }
   return { primary: primaries.length === 1 ? primaries[0] : undefined, members, resolvedAt: new Date(), problems };
 }
 
