@@ -1,6 +1,7 @@
-// The fixture has the shape of Patroni's `GET /cluster` (patroni/utils.py cluster_as_json in
-// Patroni 3.0.2, the Debian bookworm package): recorded-shape, not captured from a live Patroni.
-// The provider is exercised against a real Patroni once the HA test cluster exists.
+// patroni-cluster.json has the shape of Patroni's `GET /cluster` (patroni/utils.py cluster_as_json
+// in Patroni 3.0.2, the Debian bookworm package), written by hand to cover roles and states;
+// patroni-3.0.2-captured.json was captured from a live two-node Patroni 3.0.2. The provider runs
+// against a real Patroni in integration tests once the HA test cluster exists.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPatroniTopology, memberUrlFromTemplate, parsePatroniCluster } from './patroni-topology';
@@ -51,6 +52,20 @@ describe('parsePatroniCluster', () => {
     );
     expect(t.members[1]).toMatchObject({ role: 'replica', lagBytes: undefined });
     expect(t.problems).toEqual(['b is on timeline 3, the leader on 4']);
+  });
+
+  it('reads documents captured from a live Patroni 3.0.2', () => {
+    const captured = JSON.parse(readFileSync(join(__dirname, '__fixtures__', 'patroni-3.0.2-captured.json'), 'utf8')) as Record<string, unknown>;
+    const healthy = parsePatroniCluster(captured['healthy'], template);
+    expect(healthy.primary?.name).toBe('node1');
+    expect(healthy.members.map((m) => [m.name, m.role, m.lagBytes])).toEqual([
+      ['node1', 'primary', 0],
+      ['node2', 'replica', 0],
+    ]);
+    expect(healthy.problems).toEqual([]);
+    const switching = parsePatroniCluster(captured['switching'], template);
+    expect(switching.primary?.name).toBe('node2');
+    expect(switching.members.find((m) => m.name === 'node1')).toMatchObject({ role: 'unreachable', lagBytes: undefined, state: 'stopping' });
   });
 
   it('rejects a document without members', () => {
