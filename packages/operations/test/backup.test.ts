@@ -101,10 +101,13 @@ describe('cluster-backup on a real cluster', () => {
     expect(await checksums('project_check')).toEqual(original);
     await sql('postgres', 'drop database project_check');
 
-    // Into the existing database, confirmed: replaced, the previous contents kept for undo.
+    // Into the existing database, confirmed: replaced (same owner), the previous contents kept for undo.
+    await sql('postgres', 'create role backup_owner');
+    await sql('postgres', 'alter database project owner to backup_owner');
     const replaced = await restoreBackup(ctx, { id: record.id, target: 'project', confirm: true });
     expect(replaced.created).toBe(false);
     expect(await checksums('project')).toEqual(original);
+    expect(await sql('postgres', "select pg_get_userbyid(datdba) as o from pg_database where datname = 'project'")).toEqual([{ o: 'backup_owner' }]);
     expect(replaced.previousDatabase).toMatch(/^project_pre_[a-z0-9]{4}$/);
     expect(await checksums(replaced.previousDatabase!)).toEqual(changed);
     await sql('postgres', `drop database ${replaced.previousDatabase}`);

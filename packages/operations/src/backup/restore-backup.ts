@@ -99,7 +99,9 @@ async function restoreLogical(ctx: BackupContext, record: BackupRecord, options:
   await ensureVerified(ctx, record.id);
   const dump = join(backupsDir(ctx.stateDir), record.path, file.name);
   const scratch = exists ? `${target.slice(0, 50)}_rs_${suffix()}` : target;
-  await createDatabase(primary, scratch);
+  // A replacement keeps the replaced database's owner (a dump of one database does not carry it).
+  const owner = exists ? await databaseOwner(primary, target) : undefined;
+  await createDatabase(primary, scratch, owner);
   // Progress: the restored database's size, read on one side connection while pg_restore runs.
   const watcher = ctx.onProgress ? await sizeWatcher(primary, scratch) : undefined;
   try {
@@ -250,8 +252,14 @@ async function sizeWatcher(primary: TopologyMember, database: string): Promise<{
   };
 }
 
-async function createDatabase(primary: TopologyMember, name: string): Promise<void> {
-  await admin(primary, `creating database ${name}`, (c) => c.query(`create database ${quoteDatabase(name, 'target')} template template0`));
+async function createDatabase(primary: TopologyMember, name: string, owner?: string): Promise<void> {
+  // Security: the owner comes from pg_database, not from input; it is still quoted as an identifier.
+  const ownerClause = owner ? ` owner "${owner.replace(/"/g, '""')}"` : '';
+  await admin(primary, `creating database ${name}`, (c) => c.query(`create database ${quoteDatabase(name, 'target')}${ownerClause} template template0`));
+}
+
+async function databaseOwner(primary: TopologyMember, name: string): Promise<string> {
+  return admin(primary, 'reading the target database\'s owner', async (c) => (await c.query<{ o: string }>('select pg_get_userbyid(datdba) as o from pg_database where datname = $1', [name])).rows[0]!.o);
 }
 
 /**
