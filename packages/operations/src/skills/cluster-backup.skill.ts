@@ -54,7 +54,7 @@ export class ClusterBackupSkill {
     ],
     examples: [
       { title: 'Logical backup of every configured database', command: 'pgcluster cluster-backup --action backup --format json' },
-      { title: 'Physical backup of the whole cluster, with WAL', command: 'pgcluster cluster-backup --action backup --kind physical --timeout 1800' },
+      { title: 'Physical backup of the whole cluster, with WAL', command: 'pgcluster cluster-backup --action backup --kind physical --timeout 1800000' },
       { title: 'List the catalogue', command: 'pgcluster cluster-backup --action list' },
       { title: 'Verify one backup', command: 'pgcluster cluster-backup --action verify --id 20261124T071502Z-logical-k3x9' },
       { title: 'See what pruning to the newest 3 would delete', command: 'pgcluster cluster-backup --action prune --keep 3 --dry-run' },
