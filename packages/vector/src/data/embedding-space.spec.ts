@@ -32,8 +32,13 @@ describe('embeddingSpace', () => {
     for (let i = 0; i < 50; i++) {
       for (let j = i + 1; j < 50; j++) {
         const d = dot(rows[i]!.embedding, rows[j]!.embedding);
-        if (rows[i]!.metadata.cluster === rows[j]!.metadata.cluster) (same += d), ns++;
-        else (other += d), no++;
+        if (rows[i]!.metadata.cluster === rows[j]!.metadata.cluster) {
+          same += d;
+          ns++;
+        } else {
+          other += d;
+          no++;
+        }
       }
     }
     expect(same / ns).toBeGreaterThan(0.5);
