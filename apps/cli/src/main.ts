@@ -63,7 +63,7 @@ function buildParser(argv: string[], context: CommandContext): Argv {
     )
     .options(GLOBAL_OPTIONS)
     .group(Object.keys(GLOBAL_OPTIONS), 'Global flags:')
-    .command(devCommand)
+    .command(devCommand(context))
     .command(skillsCommand(context))
     .command(auditCommand(context));
   for (const command of context.commands) parser = parser.command(skillCommand(command, context));

@@ -2,8 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterConfig } from '@pgcluster/core';
-import yargs from 'yargs';
-import { devCommand } from '../src/commands/dev';
+import { main } from '../src/main';
 import type { DevIo } from '../src/dev/dev-context';
 import { devDown } from '../src/dev/dev-down';
 import { devStatus } from '../src/dev/dev-status';
@@ -34,6 +33,24 @@ function processesUsing(path: string): number[] {
     .map(Number);
 }
 
+/** Runs `pgcluster <args>` in-process from the test's directory, capturing stdout and stderr. */
+async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const saved = { cwd: process.cwd(), exitCode: process.exitCode };
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  process.chdir(cwd);
+  try {
+    const code = await main(args);
+    const text = (spy: typeof out) => spy.mock.calls.map((c) => String(c[0])).join('');
+    return { code, stdout: text(out), stderr: text(err) };
+  } finally {
+    process.chdir(saved.cwd);
+    process.exitCode = saved.exitCode;
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
 afterAll(async () => {
   // Whatever happened above, leave nothing behind.
   await devDown({ cwd, purge: true }, capture());
@@ -48,17 +65,10 @@ describe('pgcluster dev up / status / down', () => {
     expect(readdirSync(cwd)).toEqual([]);
   });
 
-  test('through yargs, the handler resolves after setting process.exitCode', async () => {
-    const saved = process.exitCode;
-    const write = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      await yargs(['dev', 'up', '--replicas', 'abc']).command(devCommand).strict().exitProcess(false).parseAsync();
-      expect(process.exitCode).toBe(2);
-      expect(write.mock.calls.map((c) => String(c[0])).join('')).toContain('--replicas');
-    } finally {
-      write.mockRestore();
-      process.exitCode = saved;
-    }
+  test('through the CLI, a bad --replicas exits 2', async () => {
+    const { code, stderr } = await runCli(['dev', 'up', '--replicas', 'abc']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--replicas');
     expect(readdirSync(cwd)).toEqual([]);
   });
 
@@ -108,11 +118,13 @@ describe('pgcluster dev up / status / down', () => {
     expect(human.stdout.filter((l) => /replica\s+\d+\s+up\s+streaming/.test(l))).toHaveLength(2);
   });
 
-  test('up again says so and starts no second cluster', async () => {
+  test('up again (through the CLI) says so, starts no second cluster, and shows cluster-status', async () => {
     const before = readFileSync(configFile, 'utf8');
-    const io = capture();
-    expect(await devUp({ cwd, fast: true }, io)).toBe(0);
-    expect(io.stdout.join('\n')).toContain('already running');
+    const { code, stdout } = await runCli(['dev', 'up', '--fast']);
+    expect(stdout).toContain('already running');
+    // dev up ends with the main job: cluster-status on the cluster it (re)started.
+    expect(stdout).toMatch(/cluster-status.*healthy/i);
+    expect(code).toBe(0);
     expect(readFileSync(configFile, 'utf8')).toBe(before);
     expect(processesUsing(dataRoot).sort()).toEqual([...postmasters].sort());
   });
@@ -138,7 +150,10 @@ describe('pgcluster dev up / status / down', () => {
     expect(processesUsing(dataRoot)).toEqual([]);
     expect(existsSync(dataRoot)).toBe(false);
     expect(existsSync(configFile)).toBe(false);
-    expect(readdirSync(cwd)).toEqual([]);
+    // The audit log is history, not data: it stays (the CLI run above audited cluster-status).
+    expect(existsSync(join(cwd, '.pgcluster', 'dev'))).toBe(false);
+    expect(readdirSync(cwd).filter((e) => e !== '.pgcluster')).toEqual([]);
+    expect(readdirSync(join(cwd, '.pgcluster'))).toEqual(['audit']);
 
     const status = capture();
     expect(await devStatus({ cwd }, status)).toBe(2);
