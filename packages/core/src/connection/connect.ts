@@ -27,8 +27,8 @@ export interface ConnectionConfig {
  */
 export function createPgPool(config: ConnectionConfig): pg.Pool {
   const pool = new pg.Pool({
-    connectionString: config.url,
-    ...(config.database ? { database: config.database } : {}),
+    // pg lets a database named in the URL win over a `database` option, so rewrite the URL.
+    connectionString: config.database ? urlWithDatabase(config.url, config.database) : config.url,
     max: config.max ?? 10,
     application_name: config.applicationName ?? 'pgcluster',
     connectionTimeoutMillis: config.connectTimeoutMs ?? 5_000,
@@ -71,8 +71,7 @@ export async function withClient<T>(
   fn: (client: pg.Client) => Promise<T>,
 ): Promise<T> {
   const client = new pg.Client({
-    connectionString: config.url,
-    ...(config.database ? { database: config.database } : {}),
+    connectionString: config.database ? urlWithDatabase(config.url, config.database) : config.url,
     application_name: config.applicationName ?? 'pgcluster',
     connectionTimeoutMillis: config.connectTimeoutMs ?? 5_000,
   });
@@ -98,4 +97,14 @@ export function nodeAddress(url: string): string {
   } catch {
     return '(invalid url)';
   }
+}
+
+/**
+ * The same connection URL with another database.
+ * @example urlWithDatabase('postgresql://u:p@h:5432/app', 'shared') // 'postgresql://u:p@h:5432/shared'
+ */
+export function urlWithDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = '/' + encodeURIComponent(database);
+  return u.toString();
 }

@@ -1,5 +1,5 @@
-import { InputError, PgClusterError, withClient, type ClusterConfig } from '@pgcluster/core';
-import { createTopologyProvider, urlWithDatabase, type TopologyMember, type TopologyProvider } from '@pgcluster/pools';
+import { InputError, PgClusterError, urlWithDatabase, withClient, type ClusterConfig } from '@pgcluster/core';
+import { createTopologyProvider, type TopologyMember, type TopologyProvider } from '@pgcluster/pools';
 
 /** Phases a long backup operation reports progress for. */
 export const BACKUP_PHASES = ['backup', 'verify', 'restore'] as const;

@@ -1,4 +1,4 @@
-import { ConfigError, createPgPool, InputError, nodeAddress, PgClusterError, QueryError, type ClusterConfig } from '@pgcluster/core';
+import { ConfigError, createPgPool, InputError, nodeAddress, PgClusterError, QueryError, urlWithDatabase, type ClusterConfig } from '@pgcluster/core';
 import type pg from 'pg';
 import { createPatroniTopology, memberUrlFromTemplate } from '../topology/patroni-topology';
 import { createStaticTopology } from '../topology/static-topology';
@@ -465,16 +465,6 @@ export function createTopologyProvider(config: ClusterConfig, memberUrlTemplate?
   }
   if (!config.nodes?.length) throw new ConfigError('give "nodes" or "patroni" in the configuration');
   return createStaticTopology({ nodes: config.nodes });
-}
-
-/**
- * The same connection URL with another database.
- * @example urlWithDatabase('postgresql://u:p@h:5432/app', 'shared') // 'postgresql://u:p@h:5432/shared'
- */
-export function urlWithDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = '/' + encodeURIComponent(database);
-  return u.toString();
 }
 
 function checkSize(field: string, value: number): number {
