@@ -25,8 +25,11 @@ describe('startCluster refuses bad options before creating anything', () => {
     expect(existsSync(baseDir)).toBe(false);
   });
 
-  test('ha is reserved: NOT_SUPPORTED until etcd + Patroni + PgBouncer arrive', async () => {
-    await expect(startCluster({ ha: true, baseDir })).rejects.toMatchObject({ code: 'NOT_SUPPORTED', message: expect.stringContaining('not supported yet') });
+  test('ha runs with the local provider only: NOT_SUPPORTED for another, nothing created', async () => {
+    await expect(startCluster({ ha: true, provider: 'url', url: 'postgresql://u:p@127.0.0.1:1/db', baseDir })).rejects.toMatchObject({
+      code: 'NOT_SUPPORTED',
+      message: expect.stringContaining('local provider only'),
+    });
     expect(existsSync(baseDir)).toBe(false);
   });
 

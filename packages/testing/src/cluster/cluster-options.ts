@@ -51,7 +51,11 @@ export interface StartClusterOptions {
   fast?: boolean;
   /** The server for the `url` provider; default `PGCLUSTER_TEST_URL`. */
   url?: string;
-  /** Reserved: etcd + Patroni + PgBouncer. Not supported yet. */
+  /**
+   * etcd + one Patroni per node + PgBouncer (transaction pooling) in front of the leader, all on
+   * loopback (local provider only; Patroni ttl 10 s, loop_wait 2 s, retry_timeout 4 s). With
+   * `synchronous`, Patroni's `synchronous_mode` is on. Default false.
+   */
   ha?: boolean;
   /** Receives progress lines (for example, to print them to stderr). */
   log?: (line: string) => void;
@@ -69,6 +73,7 @@ export interface ResolvedClusterOptions {
   password: string | undefined;
   fast: boolean;
   url: string | undefined;
+  ha: boolean;
   log: (line: string) => void;
 }
 
@@ -76,7 +81,7 @@ export interface ResolvedClusterOptions {
  * Checks {@link StartClusterOptions} and applies defaults. Pure: the environment is passed in.
  *
  * @throws InputError naming the field (`replicas`, `provider`, …) and what is allowed.
- * @throws PgClusterError `NOT_SUPPORTED` for `ha: true`.
+ * @throws PgClusterError `NOT_SUPPORTED` for `ha: true` with another provider than `local`.
  * @example
  * ```ts
  * resolveClusterOptions({ replicas: 1 }, process.env).provider // 'local'
@@ -93,9 +98,10 @@ export function resolveClusterOptions(options: StartClusterOptions, env: NodeJS.
     const field = options.provider === undefined ? CLUSTER_ENV.provider : 'provider';
     throw new InputError(field, `must be one of ${CLUSTER_PROVIDERS.join(', ')} (got ${provider})`);
   }
-  if (options.ha) {
-    throw new PgClusterError('NOT_SUPPORTED', 'ha: etcd + Patroni + PgBouncer clusters are not supported yet', {
-      hint: 'Leave `ha` unset for a primary with streaming replicas; HA clusters arrive with a later issue.',
+  const ha = options.ha ?? false;
+  if (ha && provider !== 'local') {
+    throw new PgClusterError('NOT_SUPPORTED', `ha: etcd + Patroni + PgBouncer clusters run with the local provider only (got ${provider})`, {
+      hint: 'Leave `provider` unset (or set PGCLUSTER_TEST_PROVIDER=local) for an HA cluster.',
     });
   }
   const synchronous = options.synchronous ?? false;
@@ -129,6 +135,7 @@ export function resolveClusterOptions(options: StartClusterOptions, env: NodeJS.
     password: options.password,
     fast: options.fast ?? false,
     url,
+    ha,
     log: options.log ?? (() => undefined),
   };
 }

@@ -1,7 +1,10 @@
+import { startHaCluster } from '../ha/ha-cluster';
 import { startLocalCluster } from '../local/local-cluster';
 import { startTestcontainersCluster } from '../testcontainers/testcontainers-cluster';
 import { startUrlCluster } from '../url/url-cluster';
 import type { ClusterHandle } from './cluster-handle';
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- for TSDoc links
+import type { HaClusterHandle, isHaClusterHandle } from '../ha/ha-cluster-handle';
 import { resolveClusterOptions, type StartClusterOptions } from './cluster-options';
 
 /**
@@ -11,7 +14,10 @@ import { resolveClusterOptions, type StartClusterOptions } from './cluster-optio
  * `options.provider`, else `PGCLUSTER_TEST_PROVIDER`, else `local` (PostgreSQL's own binaries).
  *
  * @throws InputError naming the field for bad options (e.g. `replicas: -1`).
- * @throws PgClusterError `NOT_SUPPORTED` for `ha: true`, or `testcontainers` without a Docker engine.
+ * With `ha: true` it starts etcd, one Patroni per node and PgBouncer instead, and returns an
+ * {@link HaClusterHandle} (see {@link isHaClusterHandle}).
+ *
+ * @throws PgClusterError `NOT_SUPPORTED` for `ha: true` with another provider, or `testcontainers` without a Docker engine.
  * @example
  * ```ts
  * const cluster = await startCluster({ replicas: 2, log: (l) => process.stderr.write(`${l}\n`) })
@@ -30,6 +36,6 @@ export async function startCluster(options: StartClusterOptions = {}): Promise<C
     case 'testcontainers':
       return startTestcontainersCluster(resolved);
     case 'local':
-      return startLocalCluster(resolved);
+      return resolved.ha ? startHaCluster(resolved) : startLocalCluster(resolved);
   }
 }
