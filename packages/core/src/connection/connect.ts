@@ -1,5 +1,5 @@
-import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
 import { QueryError } from '../errors/query-error';
 
 /** How to open connections to one node. */
@@ -26,7 +26,7 @@ export interface ConnectionConfig {
  * ```
  */
 export function createPgPool(config: ConnectionConfig): pg.Pool {
-  const pool = new pg.Pool({
+  const pool = new (pgDriver().Pool)({
     // pg lets a database named in the URL win over a `database` option, so rewrite the URL.
     connectionString: config.database ? urlWithDatabase(config.url, config.database) : config.url,
     max: config.max ?? 10,
@@ -52,6 +52,9 @@ export function createPgPool(config: ConnectionConfig): pg.Pool {
  * ```
  */
 export function createKysely<DB = unknown>(config: ConnectionConfig): Kysely<DB> {
+  // Loaded on first use: kysely is big, and a CLI command that never builds a query shouldn't pay for it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Kysely, PostgresDialect } = require('kysely') as typeof import('kysely');
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool: createPgPool(config) }) });
 }
 
@@ -70,7 +73,7 @@ export async function withClient<T>(
   context: string,
   fn: (client: pg.Client) => Promise<T>,
 ): Promise<T> {
-  const client = new pg.Client({
+  const client = new (pgDriver().Client)({
     connectionString: config.database ? urlWithDatabase(config.url, config.database) : config.url,
     application_name: config.applicationName ?? 'pgcluster',
     connectionTimeoutMillis: config.connectTimeoutMs ?? 5_000,
@@ -107,4 +110,10 @@ export function urlWithDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = '/' + encodeURIComponent(database);
   return u.toString();
+}
+
+/** The `pg` driver, loaded when a connection is first opened (not when the package is imported). */
+function pgDriver(): typeof pg {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('pg') as typeof pg;
 }

@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
+import type { Kysely, PostgresPool, PostgresPoolClient } from 'kysely';
 import type pg from 'pg';
 
 /**
@@ -22,5 +22,8 @@ export function kyselyOn<DB>(client: pg.ClientBase): Kysely<DB> {
     release: () => undefined,
   } as unknown as PostgresPoolClient;
   const pool: PostgresPool = { connect: async () => borrowed, end: async () => undefined };
+  // Loaded on first use, so importing @pgcluster/pools does not load kysely.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Kysely, PostgresDialect } = require('kysely') as typeof import('kysely');
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }

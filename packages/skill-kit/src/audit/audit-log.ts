@@ -2,7 +2,7 @@ import { appendFileSync, chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureStateSubdir, InputError, redactSecrets, type LoadedConfig } from '@pgcluster/core';
 import type { Actor, RollbackSpec, SkillLogger, Status } from '../skill/skill-meta';
-import { writeAuditRow } from './audit-table';
+import { openAuditTable, type AuditTable } from './audit-table';
 import { newAuditId } from './new-audit-id';
 
 /**
@@ -73,6 +73,7 @@ export class AuditLog {
   /** The JSON lines file. */
   readonly file: string;
   readonly #config: AuditLogConfig;
+  #table: AuditTable | undefined;
 
   constructor(config: AuditLogConfig) {
     this.#config = config;
@@ -85,6 +86,17 @@ export class AuditLog {
    */
   static fromConfig(loaded: LoadedConfig, log?: SkillLogger): AuditLog {
     return new AuditLog({ stateDir: loaded.stateDir, nodes: loaded.config.nodes ?? [], ...(log ? { log } : {}) });
+  }
+
+  /**
+   * Starts connecting to the audit table now (when the config has nodes), so that the
+   * next {@link append} costs one INSERT instead of a round of connections. The executor
+   * calls it before a skill runs.
+   * @example audit.connect(); await run(); await audit.append(entry)
+   */
+  connect(): void {
+    if (this.#table || !this.#config.nodes?.length) return;
+    this.#table = openAuditTable({ nodes: this.#config.nodes, timeoutMs: this.#config.databaseTimeoutMs ?? 2_000, log: this.#config.log ?? SILENT });
   }
 
   /**
@@ -111,16 +123,11 @@ export class AuditLog {
     tightenMode(dir, 0o700);
     appendFileSync(this.file, `${JSON.stringify(record)}\n`, { mode: 0o600 });
     tightenMode(this.file, 0o600);
-    const log = this.#config.log ?? SILENT;
-    if (this.#config.nodes?.length) {
-      const node = await writeAuditRow(record, {
-        nodes: this.#config.nodes,
-        timeoutMs: this.#config.databaseTimeoutMs ?? 2_000,
-        createTable: !record.dryRun,
-        log,
-      });
-      if (node) log.debug(`audit record ${record.id} also written to ${node}`);
-    }
+    this.connect();
+    const table = this.#table;
+    this.#table = undefined;
+    const node = await table?.write(record, !record.dryRun);
+    if (node) (this.#config.log ?? SILENT).debug(`audit record ${record.id} also written to ${node}`);
     return record;
   }
 

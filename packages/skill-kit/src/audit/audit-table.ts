@@ -32,13 +32,11 @@ const INSERT = `insert into pgcluster.audit_log
   values ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10::jsonb, $11)
   on conflict (id) do nothing`;
 
-/** Where and how {@link writeAuditRow} writes. */
+/** Where and how the audit table is written. */
 export interface AuditTableConfig {
   nodes: readonly { name: string; url: string }[];
-  /** The whole attempt, connecting included, gives up after this long. */
+  /** The write, connecting included, gives up after this long. */
   timeoutMs: number;
-  /** Create the schema and table when missing (false for dry runs, which change nothing). */
-  createTable: boolean;
   log: SkillLogger;
 }
 
@@ -48,75 +46,118 @@ interface Primary {
   hasTable: boolean;
 }
 
-/**
- * Inserts one audit record into `pgcluster.audit_log` on the primary: the first node that
- * answers `pg_is_in_recovery() = false` (all are probed at once). Best-effort: never throws,
- * never takes longer than `timeoutMs`; failures are logged at debug level.
- *
- * @returns the name of the node written to, or undefined when nothing was written.
- * @example
- * ```ts
- * await writeAuditRow(record, { nodes: config.nodes, timeoutMs: 2_000, createTable: true, log })
- * ```
- */
-export async function writeAuditRow(record: AuditRecord, config: AuditTableConfig): Promise<string | undefined> {
-  const clients = new Set<pg.Client>();
-  const closeAll = () => Promise.all([...clients].map((c) => (clients.delete(c), c.end().catch(() => undefined))));
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => {
-      config.log.debug(`audit table: gave up after ${config.timeoutMs} ms`);
-      void closeAll();
-      resolve(undefined);
-    }, config.timeoutMs);
-  });
-  const write = async (): Promise<string | undefined> => {
-    const primary = await firstPrimary(config, clients);
-    if (!primary) {
-      config.log.debug('audit table: no writable primary answered; the record is only in the audit file');
-      return undefined;
-    }
-    if (!primary.hasTable) {
-      if (!config.createTable) return undefined;
-      await primary.client.query(AUDIT_TABLE_DDL);
-    }
-    // Security: every value is a bound parameter; the input was redacted before it got here.
-    await primary.client.query(INSERT, [
-      record.id,
-      record.time,
-      record.skill,
-      record.actor,
-      JSON.stringify(record.input ?? null),
-      record.dryRun,
-      record.outcome.status,
-      record.outcome.errorCode ?? null,
-      Math.round(record.durationMs),
-      record.rollback ? JSON.stringify(record.rollback) : null,
-      record.undoOf ?? null,
-    ]);
-    return primary.name;
-  };
-  try {
-    return await Promise.race([write(), expired]);
-  } catch (error) {
-    config.log.debug(`audit table: ${(error as Error).message}`);
-    return undefined;
-  } finally {
-    clearTimeout(timer);
-    await closeAll();
-  }
+/** A connection to the audit table being opened; see {@link openAuditTable}. */
+export interface AuditTable {
+  /**
+   * Inserts one record (creating the table first when `createTable` and it is missing), then
+   * closes every connection. Best-effort: never throws; failures are logged at debug level.
+   * @returns the name of the node written to, or undefined when nothing was written.
+   */
+  write(record: AuditRecord, createTable: boolean): Promise<string | undefined>;
 }
 
+/**
+ * Starts finding the primary for the audit table right away (every node is probed at once;
+ * the first answering `pg_is_in_recovery() = false` wins), so that a run can overlap the
+ * connecting with its own work and the write at its end costs one INSERT.
+ *
+ * @example
+ * ```ts
+ * const table = openAuditTable({ nodes: config.nodes, timeoutMs: 2_000, log })
+ * // … run the skill …
+ * await table.write(record, true)
+ * ```
+ */
+export function openAuditTable(config: AuditTableConfig): AuditTable {
+  const clients = new Set<pg.Client>();
+  const closeAll = () => Promise.all([...clients].map((c) => (clients.delete(c), c.end().catch(() => undefined))));
+  const primary = firstPrimary(config, clients);
+  return {
+    async write(record, createTable) {
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => {
+          config.log.debug(`audit table: gave up after ${config.timeoutMs} ms`);
+          resolve(undefined);
+        }, config.timeoutMs);
+      });
+      try {
+        return await Promise.race([insert(record, await primary, createTable, config.log), expired]);
+      } catch (error) {
+        config.log.debug(`audit table: ${(error as Error).message}`);
+        return undefined;
+      } finally {
+        clearTimeout(timer);
+        await closeAll();
+      }
+    },
+  };
+}
+
+async function insert(record: AuditRecord, primary: Primary | undefined, createTable: boolean, log: SkillLogger): Promise<string | undefined> {
+  if (!primary) {
+    log.debug('audit table: no writable primary answered; the record is only in the audit file');
+    return undefined;
+  }
+  if (!primary.hasTable) {
+    if (!createTable) return undefined;
+    await primary.client.query(AUDIT_TABLE_DDL);
+  }
+  // Security: every value is a bound parameter; the input was redacted before it got here.
+  await primary.client.query(INSERT, [
+    record.id,
+    record.time,
+    record.skill,
+    record.actor,
+    JSON.stringify(record.input ?? null),
+    record.dryRun,
+    record.outcome.status,
+    record.outcome.errorCode ?? null,
+    Math.round(record.durationMs),
+    record.rollback ? JSON.stringify(record.rollback) : null,
+    record.undoOf ?? null,
+  ]);
+  return primary.name;
+}
+
+/** How long one probe may take before the next node is probed as well. */
+const NEXT_PROBE_AFTER_MS = 250;
+
+/**
+ * Probes the nodes in config order (the primary is usually listed first), starting the next
+ * one when a probe finds a replica, fails, or takes longer than {@link NEXT_PROBE_AFTER_MS}:
+ * one connection in the common case instead of one per node.
+ */
 function firstPrimary(config: AuditTableConfig, clients: Set<pg.Client>): Promise<Primary | undefined> {
   return new Promise((resolve) => {
+    let found = false;
     let pending = config.nodes.length;
     if (pending === 0) resolve(undefined);
-    for (const node of config.nodes) {
+    const start = (i: number): void => {
+      const node = config.nodes[i];
+      if (found || !node) return;
+      let nextStarted = false;
+      const startNext = () => {
+        if (nextStarted) return;
+        nextStarted = true;
+        clearTimeout(timer);
+        start(i + 1);
+      };
+      const timer = setTimeout(startNext, NEXT_PROBE_AFTER_MS);
       probe(node, config, clients)
-        .then((primary) => primary && resolve(primary))
+        .then((primary) => {
+          if (!primary) return;
+          found = true;
+          clearTimeout(timer);
+          resolve(primary);
+        })
         .catch((error: Error) => config.log.debug(`audit table: ${node.name}: ${error.message}`))
-        .finally(() => --pending === 0 && resolve(undefined));
-    }
+        .finally(() => {
+          if (!found) startNext();
+          if (--pending === 0) resolve(undefined);
+        });
+    };
+    start(0);
   });
 }
 

@@ -107,9 +107,12 @@ export async function executeSkill<I, O>(skillClass: SkillClass<I, O>, rawInput:
   let loaded = options.config;
   const getConfig = (): LoadedConfig => (loaded ??= loadConfig(options.loadConfig));
 
+  const auditLog = auditLogOf(options, log, getConfig);
+  // The audit table's connections open while the skill runs, not after it.
+  auditLog?.connect();
   const outcome = await attempt(skillClass as SkillClass, meta, rawInput, options, log, getConfig);
   const durationMs = Math.round(performance.now() - started);
-  const auditId = await audit(meta, outcome, { time, durationMs, options, log, getConfig });
+  const auditId = auditLog && (await audit(auditLog, meta, outcome, { time, durationMs, options, log }));
   return envelopeOf<O>(meta.name, outcome, durationMs, auditId);
 }
 
@@ -214,22 +217,25 @@ function checkResult(result: unknown, meta: SkillMeta, input: unknown): Outcome 
   };
 }
 
+/** The audit log of this run: the caller's, or the config's; none with `audit: false` or no config. */
+function auditLogOf(options: ExecuteOptions, log: SkillLogger, getConfig: () => LoadedConfig): AuditLog | undefined {
+  if (options.audit === false) return undefined;
+  if (options.audit) return options.audit;
+  try {
+    return AuditLog.fromConfig(getConfig(), log);
+  } catch {
+    log.debug('no configuration, so no state dir: this run is not audited');
+    return undefined;
+  }
+}
+
 async function audit(
+  auditLog: AuditLog,
   meta: SkillMeta,
   outcome: Outcome,
-  run: { time: string; durationMs: number; options: ExecuteOptions; log: SkillLogger; getConfig: () => LoadedConfig },
+  run: { time: string; durationMs: number; options: ExecuteOptions; log: SkillLogger },
 ): Promise<string | undefined> {
   const { options, log } = run;
-  if (options.audit === false) return undefined;
-  let auditLog = options.audit;
-  if (!auditLog) {
-    try {
-      auditLog = AuditLog.fromConfig(run.getConfig(), log);
-    } catch {
-      log.debug('no configuration, so no state dir: this run is not audited');
-      return undefined;
-    }
-  }
   try {
     const record = await auditLog.append({
       time: run.time,

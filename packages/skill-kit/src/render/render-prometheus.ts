@@ -1,4 +1,3 @@
-import { Gauge, Registry } from 'prom-client';
 import { STATUSES, type Envelope, type SkillMeta } from '../skill/skill-meta';
 
 /**
@@ -39,6 +38,9 @@ type Schema = { description?: string; def?: Record<string, unknown> } | undefine
  * ```
  */
 export async function renderPrometheus(envelope: Envelope, meta?: SkillMeta): Promise<string> {
+  // Loaded on first use: only --format prometheus needs it (it weighs ~90 modules).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Gauge, Registry } = require('prom-client') as typeof import('prom-client');
   const registry = new Registry();
   const skill = envelope.skill;
   const status = new Gauge({ name: 'pgcluster_skill_status', help: 'Status of the last run of a skill: 1 for its status, 0 for the others.', labelNames: ['skill', 'status'], registers: [registry] });
