@@ -15,6 +15,7 @@ const stdio: DevIo = {
 };
 
 interface UpArgs {
+  ha?: boolean;
   replicas?: string;
   synchronous?: boolean;
   fast?: boolean;
@@ -35,9 +36,10 @@ const upCommand = (context: CommandContext): CommandModule<object, UpArgs> => ({
     y
       .option('replicas', { type: 'string', describe: `Streaming replicas, an integer from 0 to ${devKit().MAX_REPLICAS} (default 2)` })
       .option('synchronous', { type: 'boolean', default: false, describe: "Synchronous replication: the primary waits for ANY 1 replica" })
-      .option('fast', { type: 'boolean', default: false, hidden: true, describe: 'fsync off: for throwaway clusters (CI) only' }),
+      .option('fast', { type: 'boolean', default: false, hidden: true, describe: 'fsync off: for throwaway clusters (CI) only' })
+      .option('ha', { type: 'boolean', describe: 'High availability: etcd, one Patroni per node and PgBouncer (transaction pooling) in front of the leader' }),
   handler: async (argv) => {
-    const up = await devKit().devUp({ cwd: process.cwd(), replicas: argv.replicas, synchronous: argv.synchronous, fast: argv.fast }, stdio);
+    const up = await devKit().devUp({ cwd: process.cwd(), replicas: argv.replicas, synchronous: argv.synchronous, fast: argv.fast, ha: argv.ha }, stdio);
     // The main job: with the cluster up, show its status (exit 0 healthy, 1 degraded).
     const status = context.commands.find((c) => c.name === 'cluster-status');
     process.exitCode = up !== 0 || !status ? up : await runSkill(status, { format: 'human', dryRun: false, yes: false }, context);

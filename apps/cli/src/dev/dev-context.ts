@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CONFIG_FILE_NAME, InputError, PgClusterError } from '@pgcluster/core';
 import type { ExitCode } from '@pgcluster/skill-kit';
-import { MAX_REPLICAS } from '@pgcluster/testing';
+import { CLUSTER_STATE_FILE, HA_STATE_FILE, MAX_REPLICAS } from '@pgcluster/testing';
 
 /** The exit codes of the seed ADR, by name. */
 export const DEV_EXIT = { ok: 0, degraded: 1, error: 2, refused: 3 } as const satisfies Record<string, ExitCode>;
@@ -45,6 +45,15 @@ export function devPaths(cwd: string): DevPaths {
   const dir = resolve(cwd);
   const stateDir = join(dir, DEV_STATE_DIR);
   return { cwd: dir, stateDir, baseDir: join(stateDir, 'dev'), configFile: join(dir, CONFIG_FILE_NAME) };
+}
+
+/**
+ * Whether the dev cluster's base dir holds a cluster to re-attach to (a plain one's
+ * `cluster.json`, or an HA one's `ha-cluster.json`).
+ * @example hasDevCluster(devPaths(process.cwd()).baseDir) // true after `dev up`
+ */
+export function hasDevCluster(baseDir: string): boolean {
+  return existsSync(join(baseDir, CLUSTER_STATE_FILE)) || existsSync(join(baseDir, HA_STATE_FILE));
 }
 
 /**

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import type { ExitCode } from '@pgcluster/skill-kit';
-import { attachCluster, CLUSTER_STATE_FILE } from '@pgcluster/testing';
-import { DEV_EXIT, devPaths, isDevConfig, reportError, type DevIo } from './dev-context';
+import { attachCluster } from '@pgcluster/testing';
+import { DEV_EXIT, devPaths, hasDevCluster, isDevConfig, reportError, type DevIo } from './dev-context';
 
 /** What `pgcluster dev down` is asked for. */
 export interface DevDownOptions {
@@ -12,7 +12,8 @@ export interface DevDownOptions {
 
 /**
  * `pgcluster dev down`: stops every node of the directory's dev cluster (fast shutdown,
- * SIGKILL if that fails), leaving no postgres process; `--purge` also deletes its data and the
+ * SIGKILL if that fails), leaving no postgres process (an HA cluster: PgBouncer, every Patroni
+ * and its PostgreSQL, then etcd); `--purge` also deletes its data and the
  * config file dev up wrote (never a config file it did not write).
  *
  * @returns 0 when nothing of the cluster runs any more (also when there was none), 2 on failure.
@@ -25,7 +26,7 @@ export async function devDown(options: DevDownOptions, io: DevIo): Promise<ExitC
   const log = (line: string) => io.err(`pgcluster dev: ${line}`);
   const paths = devPaths(options.cwd);
   try {
-    if (existsSync(`${paths.baseDir}/${CLUSTER_STATE_FILE}`)) {
+    if (hasDevCluster(paths.baseDir)) {
       const cluster = attachCluster(paths.baseDir, { log });
       await cluster.stop({ purge: options.purge ?? false });
       const still = (await Promise.all(cluster.nodes.map((n) => cluster.isRunning(n)))).some(Boolean);

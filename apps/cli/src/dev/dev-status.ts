@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
 import type { ExitCode } from '@pgcluster/skill-kit';
-import { attachCluster, CLUSTER_STATE_FILE, type NodeStatus } from '@pgcluster/testing';
-import { DEV_EXIT, devPaths, reportError, type DevIo } from './dev-context';
+import { attachCluster, CLUSTER_STATE_FILE, isHaClusterHandle, type NodeStatus, type PatroniMember } from '@pgcluster/testing';
+import { DEV_EXIT, devPaths, hasDevCluster, reportError, type DevIo } from './dev-context';
 
 /** Output formats of `dev status`; one tuple yields the type and the CLI choices. */
 export const DEV_STATUS_FORMATS = ['human', 'json'] as const;
@@ -17,7 +16,8 @@ export interface DevStatusOptions {
 
 /**
  * `pgcluster dev status`: each node's role, port, up/down and replication lag.
- * `json` prints exactly one document on stdout: `{ cluster, baseDir, healthy, nodes }`
+ * `json` prints exactly one document on stdout: `{ cluster, baseDir, healthy, nodes, patroni? }`
+ * (`patroni`: Patroni's members with their roles, for an HA cluster)
  * (or `{ cluster, error }` when there is no dev cluster).
  *
  * @returns 0 every node up, 1 something down, 2 no dev cluster here.
@@ -29,7 +29,7 @@ export interface DevStatusOptions {
 export async function devStatus(options: DevStatusOptions, io: DevIo): Promise<ExitCode> {
   const format = options.format ?? 'human';
   const paths = devPaths(options.cwd);
-  if (!existsSync(`${paths.baseDir}/${CLUSTER_STATE_FILE}`)) {
+  if (!hasDevCluster(paths.baseDir)) {
     const error = { code: 'CONFIG_NOT_FOUND', message: `no dev cluster in ${paths.cwd}`, hint: 'Start one with `pgcluster dev up`.' };
     if (format === 'json') io.out(JSON.stringify({ cluster: 'dev', error }));
     io.err(`pgcluster dev status: ${error.message} (${paths.baseDir}/${CLUSTER_STATE_FILE} is missing)`);
@@ -39,11 +39,13 @@ export async function devStatus(options: DevStatusOptions, io: DevIo): Promise<E
   try {
     const cluster = attachCluster(paths.baseDir);
     const nodes = await cluster.status();
+    // An HA cluster: Patroni's view of each member (leader, sync_standby, replica) and its state.
+    const patroni = isHaClusterHandle(cluster) ? await cluster.members() : undefined;
     const healthy = nodes.every((n) => n.state === 'up');
     if (format === 'json') {
-      io.out(JSON.stringify({ cluster: 'dev', baseDir: paths.baseDir, healthy, nodes }));
+      io.out(JSON.stringify({ cluster: 'dev', baseDir: paths.baseDir, healthy, nodes, ...(patroni ? { patroni } : {}) }));
     } else {
-      for (const line of renderTable(nodes)) io.out(line);
+      for (const line of renderTable(nodes, patroni)) io.out(line);
       if (!healthy) io.err('hint: `pgcluster dev up` starts the nodes that are down.');
     }
     return healthy ? DEV_EXIT.ok : DEV_EXIT.degraded;
@@ -52,10 +54,14 @@ export async function devStatus(options: DevStatusOptions, io: DevIo): Promise<E
   }
 }
 
-function renderTable(nodes: readonly NodeStatus[]): string[] {
+function renderTable(nodes: readonly NodeStatus[], patroni?: readonly PatroniMember[]): string[] {
   const dash = (v: string | null) => v ?? '-';
+  const patroniCell = (name: string) => {
+    const m = patroni?.find((x) => x.name === name);
+    return m ? `${m.role}/${m.state}` : '-';
+  };
   const rows = [
-    ['NODE', 'ROLE', 'PORT', 'STATE', 'REPLICATION', 'LAG BYTES', 'LAG SECONDS'],
+    ['NODE', 'ROLE', 'PORT', 'STATE', 'REPLICATION', 'LAG BYTES', 'LAG SECONDS', ...(patroni ? ['PATRONI'] : [])],
     ...nodes.map((n) => [
       n.name,
       n.role,
@@ -64,6 +70,7 @@ function renderTable(nodes: readonly NodeStatus[]): string[] {
       dash(n.replicationState),
       dash(n.lagBytes === null ? null : String(n.lagBytes)),
       dash(n.lagSeconds === null ? null : n.lagSeconds.toFixed(3)),
+      ...(patroni ? [patroniCell(n.name)] : []),
     ]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));

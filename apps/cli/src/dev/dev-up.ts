@@ -1,8 +1,8 @@
 import { chmodSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { ClusterConfig, describeIssues, PgClusterError, RefusedError, type ClusterConfigInput } from '@pgcluster/core';
 import type { ExitCode } from '@pgcluster/skill-kit';
-import { attachCluster, CLUSTER_STATE_FILE, startCluster, type ClusterHandle } from '@pgcluster/testing';
-import { DEV_CLUSTER_NAME, DEV_EXIT, DEV_STATE_DIR, devPaths, isDevConfig, parseReplicas, reportError, type DevIo, type DevPaths } from './dev-context';
+import { attachCluster, CLUSTER_STATE_FILE, isHaClusterHandle, startCluster, type ClusterHandle } from '@pgcluster/testing';
+import { DEV_CLUSTER_NAME, DEV_EXIT, DEV_STATE_DIR, devPaths, hasDevCluster, isDevConfig, parseReplicas, reportError, type DevIo, type DevPaths } from './dev-context';
 
 /** What `pgcluster dev up` is asked for. */
 export interface DevUpOptions {
@@ -14,6 +14,8 @@ export interface DevUpOptions {
   synchronous?: boolean;
   /** `--fast`: fsync off, for throwaway clusters (CI). */
   fast?: boolean;
+  /** `--ha`: etcd + one Patroni per node + PgBouncer (transaction pooling) in front of the leader. */
+  ha?: boolean;
 }
 
 /**
@@ -40,8 +42,11 @@ export async function devUp(options: DevUpOptions, io: DevIo): Promise<ExitCode>
       });
     }
     let cluster: ClusterHandle;
-    if (existsSync(`${paths.baseDir}/${CLUSTER_STATE_FILE}`)) {
+    if (hasDevCluster(paths.baseDir)) {
       cluster = attachCluster(paths.baseDir, { log });
+      if (options.ha !== undefined && options.ha !== isHaClusterHandle(cluster)) {
+        log(`--ha ${options.ha ? 'given' : 'not given'} but the existing cluster is ${isHaClusterHandle(cluster) ? '' : 'not '}an HA one; it is kept (\`pgcluster dev down --purge\` to recreate it)`);
+      }
       if (options.replicas !== undefined && replicas !== cluster.replicas.length) {
         log(`--replicas ${replicas} ignored: the existing cluster has ${cluster.replicas.length} (\`pgcluster dev down --purge\` to recreate it)`);
       }
@@ -60,8 +65,8 @@ export async function devUp(options: DevUpOptions, io: DevIo): Promise<ExitCode>
           hint: `It is not a dev cluster pgcluster can re-attach to; remove it (rm -rf ${paths.baseDir}) and run \`pgcluster dev up\` again.`,
         });
       }
-      log(`starting a primary and ${replicas} replica(s) under ${paths.baseDir}`);
-      cluster = await startCluster({ baseDir: paths.baseDir, replicas, synchronous: options.synchronous ?? false, fast: options.fast ?? false, log });
+      log(`starting a primary and ${replicas} replica(s)${options.ha ? ' managed by Patroni (etcd) behind PgBouncer' : ''} under ${paths.baseDir}`);
+      cluster = await startCluster({ baseDir: paths.baseDir, replicas, synchronous: options.synchronous ?? false, fast: options.fast ?? false, ha: options.ha ?? false, log });
     }
     writeDevConfig(paths, cluster);
     io.out(`Dev cluster up in ${paths.cwd}.`);
@@ -83,6 +88,9 @@ export function writeDevConfig(paths: DevPaths, cluster: ClusterHandle): void {
     nodes: cluster.nodes.map((n) => ({ name: n.name, url: n.url() })),
     databases: { project: cluster.database },
     stateDir: DEV_STATE_DIR,
+    // HA: roles come from Patroni (node1's REST API; any member answers for the whole cluster), and
+    // cluster-status / cluster-scale reach PgBouncer's admin console.
+    ...(isHaClusterHandle(cluster) ? { patroni: { url: cluster.patroniUrl('node1') }, pgbouncer: { adminUrl: cluster.pgbouncerAdminUrl() } } : {}),
   };
   const checked = ClusterConfig.safeParse(config);
   if (!checked.success) throw new PgClusterError('INTERNAL', `the dev config would be invalid: ${describeIssues(checked.error)}`);
@@ -93,6 +101,11 @@ export function writeDevConfig(paths: DevPaths, cluster: ClusterHandle): void {
 
 function summarize(io: DevIo, paths: DevPaths, cluster: ClusterHandle): void {
   for (const n of cluster.nodes) io.out(`  ${n.name.padEnd(6)} ${n.role.padEnd(8)} ${n.host}:${n.port}`);
+  if (isHaClusterHandle(cluster)) {
+    const pgbouncer = new URL(cluster.pgbouncerUrl());
+    io.out(`  patroni: ${cluster.patroniUrl('node1')} (ttl ${cluster.timings.ttl} s, loop_wait ${cluster.timings.loopWait} s; etcd ${cluster.etcdUrl()})`);
+    io.out(`  pgbouncer: ${pgbouncer.host} (transaction pooling; follows the Patroni leader)`);
+  }
   const dataDir = cluster.primary.dataDir;
   if (dataDir && !dataDir.startsWith(paths.baseDir)) {
     io.out(`  data:    ${dataDir.replace(/\/node1\/data$/, '')} (the postgres OS user cannot enter ${paths.cwd}; ${paths.baseDir}/${CLUSTER_STATE_FILE} points there)`);
