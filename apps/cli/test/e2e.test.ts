@@ -1,3 +1,4 @@
+/// <reference path="../../../packages/skill-kit/test/types/parse-prometheus-text-format.d.ts" />
 /**
  * The seed ADR's "LLM simulation": run every generated command as Claude Code would — the
  * built CLI as a subprocess with `--format json` against a real cluster — and validate what
@@ -13,6 +14,7 @@ import { EXIT_CODES, type Status } from '@pgcluster/skill-kit';
 import { useCluster } from '@pgcluster/testing';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { buildCli, ROOT, spawnCli, type CliRun } from './helpers/run-cli';
 
 interface ManifestSkill {
@@ -150,6 +152,18 @@ describe('LLM simulation: every generated command, as a subprocess, against a re
     expect({ exit: undo.code, error: envelope.error ?? null }).toEqual({ exit: 0, error: null });
     const status = check('vector-index', run(['vector-index', '--action', 'status', '--collection', COLLECTION])) as { data: { indexes?: unknown[] } };
     expect(JSON.stringify(status.data)).toContain('hnsw');
+  });
+
+  test('cluster-status --format prometheus is valid exposition text (parsed by a real parser)', () => {
+    const result = spawnCli(['cluster-status', '--sample-ms', '0', '--format', 'prometheus'], { cwd: dir });
+    expect([0, 1]).toContain(result.code);
+    const families = parsePrometheusTextFormat(result.stdout);
+    const byName = new Map(families.map((f) => [f.name, f]));
+    const status = byName.get('pgcluster_skill_status');
+    expect(status?.metrics.find((m) => m.value === '1')?.labels).toMatchObject({ skill: 'cluster-status' });
+    // One latency sample per node, labelled with the node's name.
+    const latency = families.find((f) => f.name.startsWith('pgcluster_cluster_status_') && f.name.includes('latency_ms'));
+    expect(latency?.metrics.map((m) => m.labels?.['name']).sort()).toEqual(cluster().nodes.map((n) => n.name).sort());
   });
 
   test('every other skill of the manifest runs with a minimal input from its schema', () => {
