@@ -17,6 +17,13 @@ export const NodeConfig = z.object({
     .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be lower-case letters, digits, - or _ (at most 63)')
     .describe('A short, unique node name, e.g. node1.'),
   url: PostgresUrl,
+  dataDir: z
+    .string()
+    .startsWith('/', 'must be an absolute path')
+    .optional()
+    .describe(
+      "The node's data directory, when it runs on this machine: lets cluster-failover stop (fence) it and pg_rewind it back in as a replica. Remote nodes leave it out.",
+    ),
 });
 
 /** One PostgreSQL server of the cluster. */

@@ -75,6 +75,8 @@ export function renderPostgresqlConf(input: PostgresConfInput): string {
     ['wal_keep_size', quoteConfValue('128MB')],
     ['hot_standby', 'on'],
     ['hot_standby_feedback', 'on'],
+    // pg_rewind (cluster-failover --rewind) needs hint bits WAL-logged on the node it rewinds.
+    ['wal_log_hints', 'on'],
     ['wal_retrieve_retry_interval', quoteConfValue('1s')],
     ['fsync', input.fast ? 'off' : 'on'],
     ['full_page_writes', input.fast ? 'off' : 'on'],
