@@ -39,6 +39,7 @@ describe('PgBouncer and Patroni configuration', () => {
       socketDir: null, superuser: { username: 'u', password: 'secret1' }, replication: { username: 'r', password: 'secret2' },
       ...HA_TIMINGS, maximumLagOnFailover: 1024, synchronous: true, fast: false,
     });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a parsed YAML document, probed field by field
     const doc = JSON.parse(yml.slice(yml.indexOf('{'))) as Record<string, any>;
     expect(doc['etcd3']).toEqual({ hosts: '127.0.0.1:3' });
     expect(doc['bootstrap'].dcs).toMatchObject({ ttl: 10, loop_wait: 2, retry_timeout: 4, synchronous_mode: true, maximum_lag_on_failover: 1024 });
