@@ -38,7 +38,7 @@ describe('ClusterStatusSkill', () => {
 
   it('fills in every input default and describes every field', () => {
     expect(ClusterStatusInput.parse({})).toEqual({
-      sampleMs: 300,
+      sampleMs: 100,
       connectTimeoutMs: 2000,
       lagBytesThreshold: 64 * 1024 * 1024,
       lagSecondsThreshold: 30,
