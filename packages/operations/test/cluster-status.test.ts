@@ -252,7 +252,7 @@ describe('checkClusterStatus on a real cluster', () => {
       'no primary: none of the reachable nodes (node2, node3) accepts writes',
     ]);
     const failover = report.recommendations.find((r) => r.skill === 'cluster-failover');
-    expect(failover?.args).toMatch(/^--candidate node[23]$/);
+    expect(failover?.args).toMatch(/^--action failover --to node[23]$/);
     // HNSW is still read, from a replica.
     expect(report.components.hnsw).toMatchObject({ node: 'node2', loaded: true, index_count: 1 });
     expect(report.components.performance).toMatchObject({ node: null, source: 'none', qps: null, avg_query_ms: null });

@@ -60,7 +60,7 @@ export class ClusterStatusSkill {
       'or come from pg_stat_database because pg_stat_statements is missing. Each alert names the node or index; each ' +
       'recommendation names the skill to run next.',
     decisionTree: [
-      { when: 'status is critical because the primary is down or no primary was found', run: 'cluster-failover', args: '--candidate <the replica named in the recommendation>' },
+      { when: 'status is critical because the primary is down or no primary was found', run: 'cluster-failover', args: '--action failover --to <the replica named in the recommendation>' },
       { when: 'pools above 80% utilised (components.pools.utilization, or an alert on any node)', run: 'cluster-scale', args: '--direction up' },
       { when: 'an HNSW index is invalid (components.hnsw.invalid_indexes) or a large vector column has none', run: 'vector-index', args: '--action rebuild --index <schema.name>' },
       { when: 'performance degraded: avg_query_ms above the slow-query threshold', run: 'maintenance-optimize' },

@@ -121,7 +121,7 @@ describe('assessClusterStatus', () => {
       'node1 (127.0.0.1:5432) is down: connection refused',
       'no primary: none of the reachable nodes (node2, node3) accepts writes',
     ]);
-    expect(r.recommendations[0]).toMatchObject({ skill: 'cluster-failover', args: '--candidate node3' });
+    expect(r.recommendations[0]).toMatchObject({ skill: 'cluster-failover', args: '--action failover --to node3' });
     expect(r.components.performance.source).toBe('none');
     // HNSW facts come from a replica when the primary is gone.
     expect(r.components.hnsw.node).toBeNull();

@@ -69,7 +69,7 @@ export function assessClusterStatus(facts: ClusterFacts, thresholds: StatusThres
     recommendations.push({
       message: `The primary is down: alert a human, then promote the most up-to-date replica${candidate ? ` (${candidate.name})` : ''} with cluster-failover.`,
       skill: 'cluster-failover',
-      ...(candidate ? { args: `--candidate ${candidate.name}` } : {}),
+      ...(candidate ? { args: `--action failover --to ${candidate.name}` } : {}),
     });
   } else if (primaries.length > 1) {
     critical = true;

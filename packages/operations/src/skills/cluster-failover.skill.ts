@@ -1,0 +1,86 @@
+import { Skill, type PlanStep, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
+import { ClusterFailoverInput, ClusterFailoverOutput } from '../failover/failover-schema';
+import { planFailover, runFailover } from '../failover/run-failover';
+
+/**
+ * `cluster-failover`: a planned switchover (`--action switchover --to node2`, no data loss) or
+ * an unplanned failover (the most advanced healthy replica is promoted, and why is said), through
+ * Patroni's REST API when Patroni manages the cluster, natively otherwise. Requires confirmation.
+ *
+ * @example
+ * ```ts
+ * const envelope = await executeSkill(ClusterFailoverSkill, { action: 'failover' }, { actor: 'cli', yes: true })
+ * console.log(envelope.data?.to, envelope.data?.reason)
+ * ```
+ */
+export class ClusterFailoverSkill {
+  @Skill({
+    name: 'cluster-failover',
+    category: 'operations',
+    description:
+      'Moves the primary role to another node: a planned switchover (the primary is healthy; waits until the target has replayed ' +
+      'all of its WAL, so nothing is lost) or an unplanned failover (the primary is lost; promotes the most advanced healthy ' +
+      'replica and says why it was chosen). Goes through Patroni\'s REST API when Patroni manages the cluster; otherwise fences ' +
+      'the old primary when it answers, runs pg_promote() on the candidate, re-points the other replicas, and with --rewind ' +
+      'pg_rewinds the old primary and rejoins it as a replica. Requires confirmation; --dry-run shows the chosen candidate and ' +
+      'every step. Use when the primary is down or unhealthy, before maintenance on the primary\'s machine, or to rehearse HA.',
+    version: '1.0.0',
+    risk: 'destructive',
+    autonomous: false,
+    requiresConfirmation: true,
+    idempotent: false,
+    whenToUse: [
+      'cluster-status is critical because the primary is down or no primary was found',
+      'planned maintenance on the primary\'s machine (switchover first)',
+      'rehearsing high availability: switch over and back',
+    ],
+    interpret:
+      'data.to is the new primary and data.reason why it was chosen; data.mode says whether Patroni or pgcluster did it; ' +
+      'data.fenced how the old primary was kept from taking writes; data.lostBytes the WAL the old primary had that the new one ' +
+      'did not (0 for a switchover, null when unknown); data.repointed the replicas now following the new primary; ' +
+      'data.oldPrimary what became of the old one (rejoined/replica, or left down/stopped/read-only); data.steps every step. ' +
+      'Exit 2 names the field for bad input (an unknown --to lists the allowed nodes) and nothing changed; exit 3 means it was ' +
+      'not confirmed.',
+    decisionTree: [
+      { when: 'the old primary is left down or stopped and a local data dir is configured', run: 'cluster-failover', args: '--action failover --rewind (on the next failover), or re-clone it' },
+      { when: 'after any failover, to check that every replica streams from the new primary', run: 'cluster-status' },
+      { when: 'the failover reported lostBytes above 0', run: 'cluster-backup', args: '--action list (to recover the lost writes from a backup if needed)' },
+    ],
+    examples: [
+      { title: 'Show the candidate and the plan of a failover', command: 'pgcluster cluster-failover --action failover --dry-run' },
+      { title: 'Fail over to the most advanced replica', command: 'pgcluster cluster-failover --action failover --yes' },
+      { title: 'Planned switchover to node2', command: 'pgcluster cluster-failover --action switchover --to node2 --yes' },
+      { title: 'Fail over and bring the old primary back as a replica', command: 'pgcluster cluster-failover --action failover --rewind --yes' },
+    ],
+    input: ClusterFailoverInput,
+    output: ClusterFailoverOutput,
+  })
+  static async run(ctx: SkillContext, input: ClusterFailoverInput): Promise<SkillResult<ClusterFailoverOutput>> {
+    const result = await runFailover(ctx.loaded.config, input, { log: ctx.log, signal: ctx.signal });
+    const alerts: string[] = [];
+    if (result.lostBytes) alerts.push(`${result.lostBytes} bytes of WAL the old primary ${result.from} had were not on ${result.to}: recent commits may be lost`);
+    if (result.oldPrimary === 'read-only') alerts.push(`${result.from} still runs (read-only) on its old timeline: stop it on its machine, or rejoin it with pg_rewind`);
+    const failed = result.steps.filter((s) => !s.ok);
+    for (const s of failed) alerts.push(`${s.step}: ${s.detail}`);
+    const rejoined = result.from !== null && (result.oldPrimary === 'rejoined' || result.oldPrimary === 'replica');
+    return {
+      data: result,
+      status: failed.length > 0 ? 'degraded' : 'ok',
+      alerts,
+      recommendations: [
+        { message: 'check that every replica streams from the new primary', skill: 'cluster-status' },
+        ...(['down', 'stopped'].includes(result.oldPrimary) && result.from
+          ? [{ message: `${result.from} is out of the cluster; rejoin it (pg_rewind) or re-clone it`, skill: 'cluster-failover', args: '--rewind on the next run' }]
+          : []),
+      ],
+      ...(rejoined
+        ? { rollback: { skill: 'cluster-failover', input: { action: 'switchover', to: result.from }, description: `switch back: ${result.from} becomes primary again (planned, no data loss)` } }
+        : {}),
+    };
+  }
+
+  /** The candidate with the reason, then every statement, command or REST call a run would send. */
+  static plan(ctx: SkillContext, input: ClusterFailoverInput): Promise<PlanStep[]> {
+    return planFailover(ctx.loaded.config, input, ctx.signal);
+  }
+}
