@@ -34,7 +34,10 @@ describe('resolveClusterOptions', () => {
     expect(() => resolveClusterOptions({ password: 'sec\nret' }, {})).toThrow(expect.objectContaining({ field: 'password', message: 'password: must be non-empty and single-line' }));
   });
 
-  test('ha is refused as not supported yet', () => {
-    expect(() => resolveClusterOptions({ ha: true }, {})).toThrow(expect.objectContaining({ code: 'NOT_SUPPORTED' }));
+  test('ha runs with the local provider only', () => {
+    expect(resolveClusterOptions({ ha: true }, {}).ha).toBe(true);
+    expect(() => resolveClusterOptions({ ha: true, provider: 'url', url: 'postgresql://a:b@h:1/d' }, {})).toThrow(
+      expect.objectContaining({ code: 'NOT_SUPPORTED' }),
+    );
   });
 });
