@@ -62,6 +62,8 @@ export interface ExecuteOptions {
   resolveSkill?: (name: string) => SkillClass | undefined;
   /** The audit id this run undoes; set by `undoAudit`. */
   undoOf?: string;
+  /** Live runtime objects handed to the skill as {@link SkillContext.services}, e.g. `{ pools }`. */
+  services?: Readonly<Record<string, unknown>>;
 }
 
 /** What a run came to, before it is wrapped into an envelope and audited. */
@@ -140,7 +142,7 @@ async function attempt(
   const input: unknown = parsed.data;
   const deadline = createDeadline(meta.name, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.signal);
   try {
-    const ctx: SkillContext = { loaded: getConfig(), signal: deadline.signal, actor: options.actor ?? 'library', log };
+    const ctx: SkillContext = { loaded: getConfig(), signal: deadline.signal, actor: options.actor ?? 'library', log, ...(options.services ? { services: options.services } : {}) };
     const plan = await deadline.race(Promise.resolve().then(() => buildPlan(skillClass, meta, ctx, input)));
     if (options.dryRun) return { status: 'planned', input, plan };
     // Security: the confirmation gate. A skill that requires it runs only with --yes or an approving policy.

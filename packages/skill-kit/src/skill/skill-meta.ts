@@ -133,6 +133,12 @@ export interface SkillContext {
   signal: AbortSignal;
   actor: Actor;
   log: SkillLogger;
+  /**
+   * Live objects of a long-running runtime (the agent, the MCP server) that a skill may act on,
+   * by name — e.g. `{ pools }` (a `ClusterPools` that `cluster-scale` resizes). Absent in a
+   * one-shot CLI run. Skills check what they find (skill-kit knows no domain types).
+   */
+  services?: Readonly<Record<string, unknown>>;
 }
 
 /** The envelope every skill run returns, from every entry point. */
