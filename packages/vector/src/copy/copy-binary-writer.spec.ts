@@ -22,4 +22,36 @@ describe('CopyRowEncoder', () => {
     expect(buf.toString('utf8', o + 5, o + 7)).toBe('{}');
     expect(o + 7).toBe(buf.length);
   });
+
+  it('writes non-ASCII and long text with its UTF-8 byte length, and halfvec values', () => {
+    const metadataJson = JSON.stringify({ note: 'x'.repeat(100), city: 'Zürich' });
+    const buf = new CopyRowEncoder('halfvec', 2, false).encode(
+      [
+        { key: 'ключ', namespace: 'é', embedding: Float32Array.from([1, -0.5]), metadataJson },
+        { key: 'b', namespace: '', embedding: [2, 0], metadataJson: '{}' },
+      ],
+      0,
+    );
+    let o = 2;
+    const text = (prefix: number) => {
+      const len = buf.readInt32BE(o);
+      const s = buf.toString('utf8', o + 4 + prefix, o + 4 + len);
+      o += 4 + len;
+      return s;
+    };
+    expect(buf.readInt16BE(0)).toBe(4);
+    expect(text(0)).toBe('ключ');
+    expect(text(0)).toBe('é');
+    expect(buf.readInt32BE(o)).toBe(8);
+    expect(buf.subarray(o + 4, o + 12).toString('hex')).toBe('000200003c00b800');
+    o += 12;
+    expect(text(1)).toBe(metadataJson);
+    expect(buf.readInt16BE(o)).toBe(4);
+    o += 2;
+    expect(text(0)).toBe('b');
+    expect(text(0)).toBe('');
+    o += 12;
+    expect(text(1)).toBe('{}');
+    expect(o).toBe(buf.length);
+  });
 });

@@ -1,6 +1,6 @@
 import type { VectorType } from '../collection/metric';
 import type { CheckedRow } from '../insert/validate-row';
-import { encodedVectorSize, writeVectorBinary } from './vector-binary';
+import { encodedVectorSize, writeVectorView } from './vector-binary';
 
 /** The 19-byte header of PostgreSQL's binary COPY format: signature, flags, extension length. */
 export const COPY_BINARY_HEADER = Buffer.from([
@@ -10,10 +10,15 @@ export const COPY_BINARY_HEADER = Buffer.from([
 /** The trailer of the binary COPY format: a field count of −1. */
 export const COPY_BINARY_TRAILER = Buffer.from([0xff, 0xff]);
 
+/** Strings up to this many UTF-16 units are written by a JavaScript loop when they are ASCII (cheaper than a native call). */
+const SHORT_STRING = 64;
+
 /**
  * Encodes validated rows as binary COPY tuples for the columns
  * `([ord int8,] key text, namespace text, embedding vector|halfvec, metadata jsonb)`.
- * One instance per COPY (it owns a scratch buffer); not shared between calls.
+ * Each chunk is written in one pass into one Buffer sized for its worst case (3 UTF-8 bytes
+ * per UTF-16 unit), through one DataView: no allocation per row or per value.
+ * One instance per COPY (it owns a scratch value); not shared between calls.
  *
  * @example
  * ```ts
@@ -24,6 +29,8 @@ export const COPY_BINARY_TRAILER = Buffer.from([0xff, 0xff]);
 export class CopyRowEncoder {
   private readonly scratch = new Float32Array(1);
   private readonly vectorSize: number;
+  private readonly fixedSize: number;
+  private readonly fields: number;
 
   constructor(
     private readonly type: VectorType,
@@ -32,40 +39,57 @@ export class CopyRowEncoder {
     private readonly withOrd: boolean,
   ) {
     this.vectorSize = encodedVectorSize(type, dimension);
+    this.fields = withOrd ? 5 : 4;
+    // field count, one length word per field, the ord value, the vector, jsonb's version byte.
+    this.fixedSize = 2 + this.fields * 4 + (withOrd ? 8 : 0) + this.vectorSize + 1;
   }
 
   /** Encodes a batch; `firstOrd` is the position of its first row in the input. */
   encode(rows: readonly CheckedRow[], firstOrd: number): Buffer {
-    let size = 0;
-    const fields = this.withOrd ? 5 : 4;
-    for (const r of rows) {
-      size += 2 + fields * 4 + (this.withOrd ? 8 : 0) + Buffer.byteLength(r.key) + Buffer.byteLength(r.namespace) + this.vectorSize + 1 + Buffer.byteLength(r.metadataJson);
+    let bound = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      bound += this.fixedSize + 3 * (r.key.length + r.namespace.length + r.metadataJson.length);
     }
-    const buf = Buffer.allocUnsafe(size);
+    const buf = Buffer.allocUnsafe(bound);
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
     let o = 0;
-    for (const [i, r] of rows.entries()) {
-      o = buf.writeInt16BE(fields, o);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      view.setInt16(o, this.fields, false);
+      o += 2;
       if (this.withOrd) {
-        o = buf.writeInt32BE(8, o);
-        o = buf.writeBigInt64BE(BigInt(firstOrd + i), o);
+        view.setInt32(o, 8, false);
+        view.setBigInt64(o + 4, BigInt(firstOrd + i), false);
+        o += 12;
       }
-      o = writeText(buf, o, r.key);
-      o = writeText(buf, o, r.namespace);
-      o = buf.writeInt32BE(this.vectorSize, o);
-      o = writeVectorBinary(buf, o, this.type, r.embedding, this.scratch);
+      o = writeText(buf, view, o, r.key, 0);
+      o = writeText(buf, view, o, r.namespace, 0);
+      view.setInt32(o, this.vectorSize, false);
+      o = writeVectorView(view, o + 4, this.type, r.embedding, this.scratch);
       // jsonb's binary format: a version byte (1), then the JSON text.
-      const len = Buffer.byteLength(r.metadataJson);
-      o = buf.writeInt32BE(len + 1, o);
-      o = buf.writeUInt8(1, o);
-      o += buf.write(r.metadataJson, o, 'utf8');
+      o = writeText(buf, view, o, r.metadataJson, 1);
     }
-    return buf;
+    return buf.subarray(0, o);
   }
 }
 
-function writeText(buf: Buffer, offset: number, text: string): number {
-  const len = Buffer.byteLength(text);
-  let o = buf.writeInt32BE(len, offset);
-  o += buf.write(text, o, 'utf8');
-  return o;
+/** Writes a length word, `prefix` bytes of value (jsonb's version byte when 1) and the UTF-8 text. */
+function writeText(buf: Buffer, view: DataView, offset: number, text: string, prefix: 0 | 1): number {
+  const start = offset + 4 + prefix;
+  if (prefix === 1) buf[offset + 4] = 1;
+  let len = -1;
+  const n = text.length;
+  if (n <= SHORT_STRING) {
+    let i = 0;
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80) break;
+      buf[start + i] = c;
+    }
+    if (i === n) len = n;
+  }
+  if (len < 0) len = buf.write(text, start, 'utf8');
+  view.setInt32(offset, len + prefix, false);
+  return start + len;
 }

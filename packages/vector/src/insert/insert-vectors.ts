@@ -41,7 +41,7 @@ export interface InsertOptions {
   onProgress?: (progress: InsertProgress) => void;
   /** Default 10,000. */
   progressEvery?: number;
-  /** Rows per COPY chunk; default 256. */
+  /** Rows per COPY chunk (one Buffer, one CopyData message); default 512. */
   batchSize?: number;
   signal?: AbortSignal;
 }
@@ -61,6 +61,12 @@ export interface InsertResult {
   /** Indexes dropped and built again around the load. */
   indexesRebuilt: string[];
 }
+
+/**
+ * How many encoded bytes may wait ahead of the socket: enough for the encoder to work while the
+ * server drains the previous chunks, small enough that memory stays flat whatever the input size.
+ */
+const READ_AHEAD_BYTES = 4 * 1024 * 1024;
 
 const MEMORY_UNITS = /^[1-9][0-9]{0,6}(kB|MB|GB)$/;
 
@@ -119,7 +125,7 @@ export async function insertVectors(
 ): Promise<InsertResult> {
   const onConflict = options.onConflict ?? 'update';
   if (!ON_CONFLICT.includes(onConflict)) throw new InputError('onConflict', `must be one of ${ON_CONFLICT.join(', ')}`);
-  const batchSize = options.batchSize ?? 256;
+  const batchSize = options.batchSize ?? 512;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 100_000) throw new InputError('batchSize', 'must be an integer from 1 to 100000');
   const mwm = options.maintenanceWorkMem ?? '512MB';
   // Security: the value goes into SET LOCAL through set_config (bound), and must look like a size.
@@ -135,25 +141,46 @@ export async function insertVectors(
     options.onProgress?.({ rows: count, elapsedMs, rowsPerSecond: elapsedMs > 0 ? (count * 1000) / elapsedMs : 0 });
   };
   const encoder = new CopyRowEncoder(info.type, info.dimension, onConflict !== 'error');
+  const take = (row: VectorRow, batch: CheckedRow[]) => {
+    if (options.signal?.aborted) throw new InputError('signal', 'the insert was aborted; nothing was written');
+    count++;
+    batch.push(validateRow(row, count, info.dimension, info.type));
+    if (count >= nextReport) {
+      nextReport += progressEvery;
+      report();
+    }
+  };
+  // Each chunk becomes one Buffer (one CopyData message). A synchronous source (an array, a
+  // generator) fills a chunk in a plain loop; only an async source pays an await per row.
   async function* encoded(): AsyncGenerator<Buffer> {
     yield COPY_BINARY_HEADER;
-    let batch: CheckedRow[] = [];
-    let first = 0;
-    for await (const row of rows as AsyncIterable<VectorRow>) {
-      if (options.signal?.aborted) throw new InputError('signal', 'the insert was aborted; nothing was written');
-      count++;
-      batch.push(validateRow(row, count, info.dimension, info.type));
-      if (batch.length >= batchSize) {
-        yield encoder.encode(batch, first);
-        first = count;
-        batch = [];
+    if (Symbol.iterator in rows) {
+      const it = (rows as Iterable<VectorRow>)[Symbol.iterator]();
+      for (;;) {
+        const first = count;
+        const batch: CheckedRow[] = [];
+        let next = it.next();
+        while (!next.done) {
+          take(next.value, batch);
+          if (batch.length >= batchSize) break;
+          next = it.next();
+        }
+        if (batch.length > 0) yield encoder.encode(batch, first);
+        if (next.done) break;
       }
-      if (count >= nextReport) {
-        nextReport += progressEvery;
-        report();
+    } else {
+      let batch: CheckedRow[] = [];
+      let first = 0;
+      for await (const row of rows) {
+        take(row, batch);
+        if (batch.length >= batchSize) {
+          yield encoder.encode(batch, first);
+          first = count;
+          batch = [];
+        }
       }
+      if (batch.length > 0) yield encoder.encode(batch, first);
     }
-    if (batch.length > 0) yield encoder.encode(batch, first);
     yield COPY_BINARY_TRAILER;
   }
 
@@ -176,11 +203,11 @@ export async function insertVectors(
     let updated = 0;
     if (onConflict === 'error') {
       const copy = client.query(copyFrom(statements[0]!.text));
-      await pipeline(Readable.from(encoded(), { objectMode: false, highWaterMark: 4 }), copy);
+      await pipeline(Readable.from(encoded(), { objectMode: false, highWaterMark: READ_AHEAD_BYTES }), copy);
       inserted = copy.rowCount;
     } else {
       await client.query(statements[0]!.text);
-      await pipeline(Readable.from(encoded(), { objectMode: false, highWaterMark: 4 }), client.query(copyFrom(statements[1]!.text)));
+      await pipeline(Readable.from(encoded(), { objectMode: false, highWaterMark: READ_AHEAD_BYTES }), client.query(copyFrom(statements[1]!.text)));
       const r = await client.query<{ inserted: number; updated: number }>(statements[2]!.text);
       inserted = r.rows[0]!.inserted;
       updated = r.rows[0]!.updated;

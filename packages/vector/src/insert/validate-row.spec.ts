@@ -37,4 +37,13 @@ describe('validateRow', () => {
     expect(() => validateRow({ key: 'a', embedding: [70000] }, 1, 1, 'halfvec')).toThrow(/±65504/);
     expect(validateRow({ key: 'a', embedding: [65504] }, 1, 1, 'halfvec').key).toBe('a');
   });
+
+  it('names the first bad element of a typed array or a plain array', () => {
+    const f = Float32Array.from([1, 2, 3]);
+    f[1] = Number.NaN;
+    expect(() => validateRow({ key: 'a', embedding: f }, 3, 3, 'vector')).toThrow(/row 3: element 1 is NaN/);
+    expect(() => validateRow({ key: 'a', embedding: Float64Array.from([1, 2, -Infinity]) }, 3, 3, 'vector')).toThrow(/element 2 is -Infinity/);
+    expect(() => validateRow({ key: 'a', embedding: [1, '2', 3] as unknown as number[] }, 3, 3, 'vector')).toThrow(/element 1 is not a number/);
+    expect(() => validateRow({ key: 'a', embedding: [1, 2, 1e39] }, 3, 3, 'vector')).toThrow(/element 2 is outside the range of float4/);
+  });
 });

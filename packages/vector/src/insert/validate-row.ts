@@ -71,16 +71,7 @@ export function validateRow(row: VectorRow, rowNumber: number, dimension: number
   if (e.length !== dimension) {
     throw new VectorRowError(rowNumber, 'embedding', `has ${e.length} dimensions, the collection has ${dimension}`);
   }
-  const limit = type === 'halfvec' ? HALF_MAX : Number.MAX_VALUE;
-  for (let i = 0; i < dimension; i++) {
-    const v = e[i];
-    if (typeof v !== 'number' || Number.isNaN(v)) throw new VectorRowError(rowNumber, 'embedding', `element ${i} is ${typeof v === 'number' ? 'NaN' : 'not a number'}`);
-    if (!Number.isFinite(v)) throw new VectorRowError(rowNumber, 'embedding', `element ${i} is ${v > 0 ? 'Infinity' : '-Infinity'}`);
-    if (Math.abs(v) > limit) throw new VectorRowError(rowNumber, 'embedding', `element ${i} is outside ±${HALF_MAX}, the range of halfvec`);
-    if (type === 'vector' && Math.abs(v) > 3.4028234663852886e38) {
-      throw new VectorRowError(rowNumber, 'embedding', `element ${i} is outside the range of float4`);
-    }
-  }
+  if (!embeddingInRange(e, dimension, type)) throw embeddingError(e, rowNumber, dimension, type);
   const metadata = row.metadata ?? {};
   if (typeof metadata !== 'object' || Array.isArray(metadata)) throw new VectorRowError(rowNumber, 'metadata', 'must be a JSON object');
   let metadataJson: string;
@@ -92,4 +83,47 @@ export function validateRow(row: VectorRow, rowNumber: number, dimension: number
   // Security: jsonb refuses \u0000 escapes; catching it here keeps the error attached to its row.
   if (metadataJson.includes('\\u0000')) throw new VectorRowError(rowNumber, 'metadata', 'must not contain NUL characters');
   return { key, namespace, embedding: e, metadataJson };
+}
+
+/** The largest finite float4. */
+const FLOAT4_MAX = 3.4028234663852886e38;
+
+/**
+ * One comparison per element on the hot path: `!(|v| <= limit)` is also true for NaN and
+ * ±Infinity. Typed arrays hold only numbers (and a Float32Array only float4 values), so they
+ * skip the type check; each kind gets its own loop so every element load stays monomorphic.
+ */
+function embeddingInRange(e: ArrayLike<unknown>, dimension: number, type: VectorType): boolean {
+  const limit = type === 'halfvec' ? HALF_MAX : FLOAT4_MAX;
+  if (e instanceof Float32Array) {
+    for (let i = 0; i < dimension; i++) {
+      const v = e[i]!;
+      if (!(v <= limit && v >= -limit)) return false;
+    }
+    return true;
+  }
+  if (e instanceof Float64Array) {
+    for (let i = 0; i < dimension; i++) {
+      const v = e[i]!;
+      if (!(v <= limit && v >= -limit)) return false;
+    }
+    return true;
+  }
+  for (let i = 0; i < dimension; i++) {
+    const v = e[i];
+    if (typeof v !== 'number' || !(v <= limit && v >= -limit)) return false;
+  }
+  return true;
+}
+
+/** The slow path, only for a bad embedding: finds the first bad element and says what is wrong with it. */
+function embeddingError(e: ArrayLike<unknown>, rowNumber: number, dimension: number, type: VectorType): VectorRowError {
+  for (let i = 0; i < dimension; i++) {
+    const v = e[i];
+    if (typeof v !== 'number' || Number.isNaN(v)) return new VectorRowError(rowNumber, 'embedding', `element ${i} is ${typeof v === 'number' ? 'NaN' : 'not a number'}`);
+    if (!Number.isFinite(v)) return new VectorRowError(rowNumber, 'embedding', `element ${i} is ${v > 0 ? 'Infinity' : '-Infinity'}`);
+    if (type === 'halfvec' && Math.abs(v) > HALF_MAX) return new VectorRowError(rowNumber, 'embedding', `element ${i} is outside ±${HALF_MAX}, the range of halfvec`);
+    if (Math.abs(v) > FLOAT4_MAX) return new VectorRowError(rowNumber, 'embedding', `element ${i} is outside the range of float4`);
+  }
+  return new VectorRowError(rowNumber, 'embedding', 'has an element that is not a finite number');
 }
