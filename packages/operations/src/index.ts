@@ -38,3 +38,7 @@ export * from './failover/native-failover';
 export * from './failover/patroni-failover';
 export * from './failover/run-failover';
 export { ClusterFailoverSkill } from './skills/cluster-failover.skill';
+export * from './scale/scale-schema';
+export * from './scale/pgbouncer-admin';
+export * from './scale/scale-cluster';
+export { ClusterScaleSkill } from './skills/cluster-scale.skill';

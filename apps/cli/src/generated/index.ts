@@ -3,6 +3,7 @@ import type { GeneratedCommand } from '../skill-command/generated-command';
 import { clusterBackupCommand } from './commands/cluster-backup';
 import { clusterFailoverCommand } from './commands/cluster-failover';
 import { clusterRestoreCommand } from './commands/cluster-restore';
+import { clusterScaleCommand } from './commands/cluster-scale';
 import { clusterStatusCommand } from './commands/cluster-status';
 import { vectorBenchmarkCommand } from './commands/vector-benchmark';
 import { vectorDropCommand } from './commands/vector-drop';
@@ -15,6 +16,7 @@ export const GENERATED_COMMANDS: readonly GeneratedCommand[] = [
   clusterBackupCommand,
   clusterFailoverCommand,
   clusterRestoreCommand,
+  clusterScaleCommand,
   clusterStatusCommand,
   vectorBenchmarkCommand,
   vectorDropCommand,
