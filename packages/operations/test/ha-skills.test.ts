@@ -5,7 +5,7 @@ import { ClusterConfig, withClient, type LoadedConfig } from '@pgcluster/core';
 import { createClusterPools } from '@pgcluster/pools';
 import { executeSkill, exitCodeFor } from '@pgcluster/skill-kit';
 import { isHaClusterHandle, startCluster, type HaClusterHandle } from '@pgcluster/testing';
-import { ClusterScaleOutput, ClusterScaleSkill, readPgbouncer } from '../src';
+import { ClusterScaleOutput, ClusterScaleSkill, ClusterStatusReport, ClusterStatusSkill, readPgbouncer } from '../src';
 
 // One HA cluster (etcd + 3 Patroni nodes + PgBouncer) for the skills that use PgBouncer and Patroni.
 let cluster: HaClusterHandle;
@@ -103,5 +103,33 @@ describe('cluster-scale', () => {
     } finally {
       await pools.close();
     }
+  });
+});
+
+describe('cluster-status on an HA cluster', () => {
+  test('reports PgBouncer pools and Patroni members, leader and timeline (additive fields)', async () => {
+    await withClient({ url: cluster.pgbouncerUrl() }, 'through PgBouncer', (c) => c.query('select 1'));
+    const envelope = await executeSkill(ClusterStatusSkill, { sampleMs: 0 }, { actor: 'cli', config: loaded() });
+    expect(envelope.error).toBeUndefined();
+    const report = ClusterStatusReport.parse(envelope.data);
+    expect(report.components.pgbouncer).toMatchObject({ reachable: true, default_pool_size: 10, clients_waiting: 0 });
+    expect(report.components.pgbouncer?.pools.find((p) => p.database === cluster.database)?.pool_mode).toBe('transaction');
+    expect(report.components.patroni).toMatchObject({ reachable: true, leader: 'node1', timeline: 1, paused: false });
+    expect(report.components.patroni?.members.map((m) => m.name).sort()).toEqual(['node1', 'node2', 'node3']);
+    expect(report.status).toBe('healthy');
+    const dry = await executeSkill(ClusterStatusSkill, {}, { actor: 'cli', dryRun: true, config: loaded() });
+    expect(JSON.stringify(dry.plan)).toContain('SHOW POOLS');
+    expect(JSON.stringify(dry.plan)).toContain('GET /cluster');
+    expect(JSON.stringify(dry.plan)).not.toContain(new URL(cluster.pgbouncerAdminUrl()).password);
+  });
+
+  test('an unreachable PgBouncer makes the report degraded with an alert, never an error', async () => {
+    const broken = loaded();
+    broken.config = { ...broken.config, pgbouncer: { adminUrl: 'postgresql://pgbouncer_admin:x@127.0.0.1:1/pgbouncer' } };
+    const envelope = await executeSkill(ClusterStatusSkill, { sampleMs: 0 }, { actor: 'cli', config: broken });
+    const report = ClusterStatusReport.parse(envelope.data);
+    expect(report.components.pgbouncer).toMatchObject({ reachable: false, error: 'connection refused' });
+    expect(report.status).toBe('degraded');
+    expect(report.alerts).toContain('PgBouncer: connection refused');
   });
 });

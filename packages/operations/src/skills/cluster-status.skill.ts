@@ -109,6 +109,9 @@ export class ClusterStatusSkill {
       sql(`-- when the vector extension is installed\n${HNSW_INDEXES_SQL}`);
       sql(`-- when the vector extension is installed\n${UNINDEXED_VECTORS_SQL}`);
     }
+    const { pgbouncer, patroni } = ctx.loaded.config;
+    if (pgbouncer) steps.push({ kind: 'sql', target: `PgBouncer admin console (${nodeAddress(pgbouncer.adminUrl)})`, text: 'SHOW CONFIG; SHOW POOLS' });
+    if (patroni) steps.push({ kind: 'http', target: `Patroni ${new URL(patroni.url).host}`, text: 'GET /cluster' });
     return steps;
   }
 }

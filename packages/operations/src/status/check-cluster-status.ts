@@ -2,6 +2,7 @@ import { PgClusterError, type ClusterConfig } from '@pgcluster/core';
 import { assessClusterStatus } from './assess-cluster-status';
 import { CLUSTER_STATUS_DEFAULTS, type ClusterStatusReport } from './cluster-status-schema';
 import { collectNodeFacts } from './collect-node-facts';
+import { collectPatroniStatus, collectPgbouncerStatus, withHaStatus } from './collect-ha-status';
 
 /**
  * Options of {@link checkClusterStatus}; every field has a default (see `CLUSTER_STATUS_DEFAULTS`).
@@ -34,7 +35,9 @@ export interface CheckClusterStatusOptions {
  * the overall status (healthy | degraded | critical), per-node state (role, latency, version,
  * replication lag in bytes and seconds), server connections against max_connections, pgvector
  * and HNSW index health, statement rate and time sampled over `sampleMs`, alerts naming the
- * node concerned, and recommendations naming the skill that helps.
+ * node concerned, and recommendations naming the skill that helps. With `pgbouncer.adminUrl` /
+ * `patroni.url` configured it adds PgBouncer's pools (SHOW POOLS) and Patroni's members, leader
+ * and timeline (GET /cluster), read while the nodes are checked.
  *
  * It takes about `max(slowest node, connectTimeoutMs for a dead one) + sampleMs`. A node that
  * is down is part of the report, not an error; only when no node answers at all does it throw.
@@ -66,6 +69,10 @@ export async function checkClusterStatus(config: ClusterConfig, options: CheckCl
     sampleMs: options.sampleMs ?? CLUSTER_STATUS_DEFAULTS.sampleMs,
     signal,
   };
+  const ha = Promise.all([
+    config.pgbouncer ? collectPgbouncerStatus(config.pgbouncer.adminUrl, collect.connectTimeoutMs) : undefined,
+    config.patroni ? collectPatroniStatus(config.patroni.url, collect.connectTimeoutMs, signal) : undefined,
+  ]);
   const facts = await Promise.all(nodes.map((node) => collectNodeFacts(node, collect)));
   if (signal?.aborted) throw new PgClusterError('ABORTED', 'status check was cancelled');
   if (facts.every((f) => !f.up)) {
@@ -75,10 +82,12 @@ export async function checkClusterStatus(config: ClusterConfig, options: CheckCl
       { hint: 'Check that the servers run and that this host can reach them (`pgcluster dev up` starts a local cluster).' },
     );
   }
-  return assessClusterStatus({ name: config.name, nodes: facts }, {
+  const report = assessClusterStatus({ name: config.name, nodes: facts }, {
     lagBytesThreshold: options.lagBytesThreshold ?? CLUSTER_STATUS_DEFAULTS.lagBytesThreshold,
     lagSecondsThreshold: options.lagSecondsThreshold ?? CLUSTER_STATUS_DEFAULTS.lagSecondsThreshold,
     slowQueryMs: options.slowQueryMs ?? CLUSTER_STATUS_DEFAULTS.slowQueryMs,
     poolUtilizationPct: options.poolUtilizationPct ?? CLUSTER_STATUS_DEFAULTS.poolUtilizationPct,
   });
+  const [pgbouncer, patroni] = await ha;
+  return pgbouncer || patroni ? withHaStatus(report, pgbouncer, patroni) : report;
 }

@@ -231,6 +231,54 @@ export const StatusRecommendation = z.object({
 /** A next step. */
 export type StatusRecommendation = z.infer<typeof StatusRecommendation>;
 
+/** One PgBouncer pool (a database/user pair) from `SHOW POOLS`. */
+export const PgbouncerPoolStatus = z.object({
+  database: z.string(),
+  user: z.string(),
+  cl_active: z.number().describe('Clients linked to a server connection.'),
+  cl_waiting: z.number().describe('Clients waiting for a server connection: above 0 means the pool is too small.'),
+  sv_active: z.number().describe('Server connections in use.'),
+  sv_idle: z.number().describe('Server connections idle and ready.'),
+  sv_used: z.number().describe('Server connections idle longer than server_check_delay.'),
+  maxwait_s: z.number().describe('How long the oldest waiting client has waited, seconds.'),
+  pool_mode: z.string().describe('session | transaction | statement.'),
+});
+
+/** PgBouncer, when `pgbouncer.adminUrl` is configured. */
+export const PgbouncerStatus = z.object({
+  reachable: z.boolean().describe('The admin console answered.'),
+  error: z.string().nullable().describe('Why not (no secrets), else null.'),
+  default_pool_size: z.number().nullable(),
+  reserve_pool_size: z.number().nullable(),
+  max_db_connections: z.number().nullable().describe('0 = no limit.'),
+  max_client_conn: z.number().nullable(),
+  clients_waiting: z.number().describe('cl_waiting summed over the pools.'),
+  pools: z.array(PgbouncerPoolStatus).describe('SHOW POOLS, the admin database left out.'),
+});
+/** PgBouncer's part of the report. */
+export type PgbouncerStatus = z.infer<typeof PgbouncerStatus>;
+
+/** One Patroni member from `GET /cluster`. */
+export const PatroniMemberStatus = z.object({
+  name: z.string(),
+  role: z.string().describe('leader, sync_standby, replica, standby_leader, …'),
+  state: z.string().describe('running, streaming, starting, stopped, crashed, …'),
+  timeline: z.number().nullable(),
+  lag_bytes: z.number().nullable().describe('Bytes behind the leader (null for the leader or when Patroni says unknown).'),
+});
+
+/** Patroni, when `patroni.url` is configured. */
+export const PatroniStatus = z.object({
+  reachable: z.boolean().describe("Patroni's REST API answered."),
+  error: z.string().nullable(),
+  leader: z.string().nullable().describe('The running leader, null when there is none (a failover is under way, or Patroni lost its DCS).'),
+  timeline: z.number().nullable().describe("The leader's timeline."),
+  paused: z.boolean().describe('Maintenance mode: Patroni will not fail over by itself.'),
+  members: z.array(PatroniMemberStatus),
+});
+/** Patroni's part of the report. */
+export type PatroniStatus = z.infer<typeof PatroniStatus>;
+
 /**
  * The report of `cluster-status` (`data` in its envelope), shaped after the seed ADR's
  * output: `status`, `timestamp`, `components.{database,pools,hnsw,performance}`,
@@ -261,6 +309,8 @@ export const ClusterStatusReport = z.object({
     pools: PoolsStatus,
     hnsw: HnswStatus,
     performance: PerformanceStatus,
+    pgbouncer: PgbouncerStatus.optional().describe('PgBouncer pools and settings (SHOW POOLS / SHOW CONFIG), when pgbouncer.adminUrl is configured.'),
+    patroni: PatroniStatus.optional().describe('Patroni members, leader and timeline (GET /cluster), when patroni.url is configured.'),
   }),
   alerts: z.array(z.string()).describe('Problems found, each naming the node or index concerned.'),
   recommendations: z.array(StatusRecommendation).describe('Next steps following the decision tree, with skill names.'),
