@@ -19,7 +19,8 @@ export async function exactNeighbours(db: VectorDb, info: CollectionInfo, query:
     db.primary,
     `exact search in ${info.name}`,
     { text: "SELECT set_config('enable_indexscan', 'off', true), set_config('enable_bitmapscan', 'off', true)" },
-    s.query,
+    // Unnamed: planned afresh under these settings, never from a prepared statement's cache.
+    { text: s.query.text, values: s.query.values },
   );
   return rows.map((r) => `${r.namespace}\u0000${r.key}`);
 }

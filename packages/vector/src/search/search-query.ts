@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import { InputError } from '@pgcluster/core';
 import type { CollectionInfo } from '../collection/collection-info';
 import { qualifiedName } from '../collection/identifier';
 import { distanceOperator, maxDistanceForSimilarity } from '../collection/metric';
 import type { SqlStatement } from '../collection/sql-statement';
+import { encodeVector } from '../copy/vector-binary';
 
 /** pgvector's default `hnsw.ef_search`. */
 export const PGVECTOR_DEFAULT_EF_SEARCH = 40;
@@ -31,9 +33,17 @@ export interface SearchQuery {
 
 /** The statements one search runs inside its own transaction. */
 export interface SearchStatements {
-  /** `SET LOCAL` equivalents, bound: ef_search, iterative scan, probes. */
+  /**
+   * `SET LOCAL` equivalents (ef_search, iterative scan, probes) as one statement without
+   * parameters — its values are validated integers and fixed words — so it can travel with
+   * `BEGIN` in one round trip.
+   */
   settings: SqlStatement;
-  query: SqlStatement;
+  /** The search; `$1` is the query vector in pgvector's binary format. */
+  query: SqlStatement & {
+    /** A name for a prepared statement, derived from the text (same text, same name). */
+    name: string;
+  };
   efSearch: number;
   iterativeScan: 'off' | 'relaxed_order';
 }
@@ -55,6 +65,24 @@ export function vectorLiteral(vector: ArrayLike<number>, dimension: number, fiel
     parts[i] = String(v);
   }
   return `[${parts.join(',')}]`;
+}
+
+/**
+ * Checks a query vector like {@link vectorLiteral} and encodes it in pgvector's binary format,
+ * which is how a search binds it: the server reads the floats as they are instead of parsing
+ * hundreds of decimal strings, and the client formats none.
+ *
+ * @throws InputError (`vector`) naming the problem.
+ * @example vectorParameter([1, 2], 2, 'vector').toString('hex') // '000200003f80000040000000'
+ */
+export function vectorParameter(vector: ArrayLike<number>, dimension: number, type: CollectionInfo['type'], field = 'vector'): Buffer {
+  if (vector === null || typeof vector !== 'object' || typeof vector.length !== 'number') throw new InputError(field, `must be an array of ${dimension} numbers`);
+  if (vector.length !== dimension) throw new InputError(field, `has ${vector.length} dimensions, the collection has ${dimension}`);
+  for (let i = 0; i < dimension; i++) {
+    const v = vector[i];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new InputError(field, `element ${i} must be a finite number`);
+  }
+  return encodeVector(type, vector);
 }
 
 /**
@@ -87,7 +115,7 @@ export function searchStatements(info: CollectionInfo, q: SearchQuery): SearchSt
     throw new InputError('minSimilarity', 'must be a finite number');
   }
   const op = distanceOperator(info.metric);
-  const values: unknown[] = [vectorLiteral(q.vector, info.dimension), k];
+  const values: unknown[] = [vectorParameter(q.vector, info.dimension, info.type), k];
   const where: string[] = [];
   if (q.namespace !== undefined) {
     values.push(q.namespace);
@@ -112,11 +140,16 @@ export function searchStatements(info: CollectionInfo, q: SearchQuery): SearchSt
       ? `WITH r AS MATERIALIZED (${inner}) SELECT * FROM r${outerWhere} ORDER BY distance`
       : inner;
   const iterativeScan = filtered ? 'relaxed_order' : 'off';
-  const settingValues: unknown[] = [String(ef), iterativeScan];
-  let settingsText = "SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', $2, true), set_config('ivfflat.iterative_scan', $2, true)";
-  if (q.probes !== undefined) {
-    settingValues.push(String(q.probes));
-    settingsText += ", set_config('ivfflat.probes', $3, true)";
-  }
-  return { settings: { text: settingsText, values: settingValues }, query: { text, values }, efSearch: ef, iterativeScan };
+  // Security: the only values spliced into the settings are ef (an integer checked above),
+  // iterativeScan (one of two fixed words) and probes (an integer checked above).
+  // plan_cache_mode: the query is a prepared statement (parsed once per connection), but still
+  // planned for each call's values and settings, never from a generic plan made for others.
+  let settingsText = `SELECT set_config('hnsw.ef_search', '${ef}', true), set_config('hnsw.iterative_scan', '${iterativeScan}', true), set_config('ivfflat.iterative_scan', '${iterativeScan}', true), set_config('plan_cache_mode', 'force_custom_plan', true)`;
+  if (q.probes !== undefined) settingsText += `, set_config('ivfflat.probes', '${q.probes}', true)`;
+  return { settings: { text: settingsText }, query: { text, values, name: statementName(text) }, efSearch: ef, iterativeScan };
+}
+
+/** A prepared statement's name for a text: `pgc_` and 24 hex digits of its SHA-1 (pg refuses one name for two texts). */
+function statementName(text: string): string {
+  return `pgc_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
 }

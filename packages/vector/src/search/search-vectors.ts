@@ -90,14 +90,17 @@ interface Row {
 }
 
 /**
- * Runs settings + query in one transaction on one pooled client (BEGIN; settings; query; COMMIT).
- * Exported for `tune` and the benchmark.
+ * Runs settings + query in one transaction on one pooled client, so the settings are
+ * `SET LOCAL` to this query and never stay on the pooled connection. Settings without
+ * parameters travel with `BEGIN` in one simple-protocol message; a query with a `name` runs as
+ * a prepared statement (parsed once per connection); then `COMMIT` — three round trips instead
+ * of four. Exported for `tune` and the benchmark.
  */
 export async function runInTransaction(
   pool: pg.Pool,
   context: string,
   settings: { text: string; values?: readonly unknown[] },
-  query: { text: string; values?: readonly unknown[] },
+  query: { text: string; values?: readonly unknown[]; name?: string },
 ): Promise<Row[]> {
   let client: pg.PoolClient;
   try {
@@ -107,9 +110,17 @@ export async function runInTransaction(
   }
   let broken = false;
   try {
-    await client.query('BEGIN');
-    await client.query(settings.text, settings.values as unknown[]);
-    const r = await client.query<Row>(query.text, query.values as unknown[]);
+    if (settings.values && settings.values.length > 0) {
+      await client.query('BEGIN');
+      await client.query(settings.text, settings.values as unknown[]);
+    } else {
+      // Simple protocol (no values): both statements in one message, BEGIN first, so the
+      // settings are local to the transaction it opens.
+      await client.query(`BEGIN; ${settings.text}`);
+    }
+    const r = await client.query<Row>(
+      query.name !== undefined ? { name: query.name, text: query.text, values: query.values as unknown[] } : { text: query.text, values: query.values as unknown[] },
+    );
     await client.query('COMMIT');
     return r.rows;
   } catch (error) {
