@@ -66,7 +66,8 @@ export function renderPatroniConfig(input: PatroniConfigInput): string {
     wal_retrieve_retry_interval: '1s',
     unix_socket_directories: input.socketDir ?? '',
     fsync: input.fast ? 'off' : 'on',
-    full_page_writes: input.fast ? 'off' : 'on',
+    // Always on, even when fast: Patroni's pg_rewind (an old leader rejoining) refuses a cluster without it.
+    full_page_writes: 'on',
     logging_collector: 'off',
     log_line_prefix: '%m [%p] %q%u@%d ',
   };

@@ -1,0 +1,33 @@
+import { InputError } from '@pgcluster/core';
+import { pgbouncerSetStatements } from './pgbouncer-admin';
+import { nextSize } from './scale-cluster';
+import { ClusterScaleInput } from './scale-schema';
+
+describe('cluster-scale sizes', () => {
+  test('--size is absolute; --direction adds or removes --increment', () => {
+    expect(nextSize(10, { size: 3, direction: undefined, increment: 5 })).toBe(3);
+    expect(nextSize(10, { direction: 'up', increment: 5 })).toBe(15);
+    expect(nextSize(10, { direction: 'down', increment: 4 })).toBe(6);
+  });
+
+  test('shrinking below 1 or growing past the maximum is an InputError naming increment', () => {
+    expect(() => nextSize(3, { direction: 'down', increment: 3 })).toThrow(InputError);
+    expect(() => nextSize(3, { direction: 'down', increment: 3 })).toThrow(/^increment: shrinking 3 by 3 would leave 0/);
+    expect(() => nextSize(999, { direction: 'up', increment: 5 })).toThrow(/largest pool size is 1000/);
+  });
+
+  test('only changed settings become SET statements, integers only', () => {
+    const before = { defaultPoolSize: 10, reservePoolSize: 0, maxDbConnections: 0 };
+    expect(pgbouncerSetStatements(before, { ...before, defaultPoolSize: 15 })).toEqual(['SET default_pool_size = 15']);
+    expect(pgbouncerSetStatements(before, before)).toEqual([]);
+    expect(() => pgbouncerSetStatements(before, { ...before, reservePoolSize: 1.5 })).toThrow(/non-negative integer/);
+  });
+
+  test('the schema: a negative size, both --size and --direction, or nothing at all are refused', () => {
+    expect(ClusterScaleInput.safeParse({ size: -1 }).success).toBe(false);
+    expect(ClusterScaleInput.safeParse({ size: 5, direction: 'up' }).success).toBe(false);
+    expect(ClusterScaleInput.safeParse({}).success).toBe(false);
+    expect(ClusterScaleInput.parse({ direction: 'up' })).toMatchObject({ target: 'auto', increment: 5 });
+    expect(ClusterScaleInput.parse({ reservePoolSize: 0 })).toMatchObject({ reservePoolSize: 0 });
+  });
+});
