@@ -74,6 +74,9 @@ const SESSION: Step[] = [
   { skill: 'cluster-restore', args: (earlier) => ['--action', 'restore', '--id', backupId(earlier), '--dry-run'] },
   { skill: 'cluster-restore', args: (earlier) => ['--action', 'restore', '--id', backupId(earlier), '--yes'] },
   { skill: 'cluster-status', args: ['--sample-ms', '0'], exit: [0, 1] },
+  // Failover: the plan names the candidate and why; without --yes it is refused (nothing changes).
+  { skill: 'cluster-failover', args: ['--action', 'failover', '--dry-run'] },
+  { skill: 'cluster-failover', args: ['--action', 'switchover', '--to', 'node2'], exit: [3] },
 ];
 
 /** The id of the backup taken earlier in the session. */
