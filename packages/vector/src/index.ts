@@ -36,6 +36,7 @@ export * from './loaders/read-npy';
 export * from './loaders/read-vector-file';
 export * from './search/search-query';
 export * from './search/search-vectors';
+export * from './search/pipelined-query';
 export * from './search/exact-neighbours';
 export * from './index/index-profiles';
 export * from './index/index-status';

@@ -117,6 +117,28 @@ describe('insert, index and search', () => {
     }
   });
 
+  test('one-round-trip search: ef_search holds for the query only, and a failed search leaves a usable pool', async () => {
+    const one = await openVectorDb({ primaryUrl: cluster().url(), poolSize: 1 });
+    try {
+      const [q] = space.queries(1, 12);
+      // Settings are local to the search's own (implicit) transaction: nothing is left on the connection.
+      const low = await searchVectors(one, { collection: 'docs', vector: q!, k: 1, efSearch: 1, readFrom: 'primary' });
+      expect(low.efSearch).toBe(1);
+      const shown = await one.primary.query<{ ef: string; pcm: string; tx: string }>(
+        "select current_setting('hnsw.ef_search') as ef, current_setting('plan_cache_mode') as pcm, pg_current_xact_id_if_assigned()::text as tx",
+      );
+      expect(shown.rows[0]).toEqual({ ef: '40', pcm: 'auto', tx: null });
+      // The same client fails (the table is gone) and is discarded; the next search works.
+      await one.primary.query('alter table docs rename to docs_moved');
+      await expect(searchVectors(one, { collection: 'docs', vector: q!, k: 1, readFrom: 'primary' })).rejects.toThrow(/docs/);
+      await one.primary.query('alter table docs_moved rename to docs');
+      const again = await searchVectors(one, { collection: 'docs', vector: q!, k: 3, readFrom: 'primary' });
+      expect(again.matches).toHaveLength(3);
+    } finally {
+      await one.close();
+    }
+  });
+
   test('a filter matching 1% of rows still returns k rows (iterative scan)', async () => {
     const [q] = space.queries(1, 11);
     const r = await searchVectors(db, { collection: 'docs', vector: q!, k: 10, filter: { bucket: 7 }, readFrom: 'primary', efSearch: 40 });

@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { getCollection } from '../collection/get-collection';
 import { similarityFromDistance } from '../collection/metric';
 import type { VectorDb } from '../connection/vector-db';
+import { pipelinedQuery } from './pipelined-query';
 import { type SearchQuery, searchStatements } from './search-query';
 
 /** Where a search reads; one tuple yields type and choices. */
@@ -91,10 +92,10 @@ interface Row {
 
 /**
  * Runs settings + query in one transaction on one pooled client, so the settings are
- * `SET LOCAL` to this query and never stay on the pooled connection. Settings without
- * parameters travel with `BEGIN` in one simple-protocol message; a query with a `name` runs as
- * a prepared statement (parsed once per connection); then `COMMIT` — three round trips instead
- * of four. Exported for `tune` and the benchmark.
+ * `SET LOCAL` to this query and never stay on the pooled connection. Parameterless settings
+ * with a named query go in one round trip (see {@link pipelinedQuery}: one implicit
+ * transaction, the query a prepared statement parsed once per connection); otherwise
+ * BEGIN; settings; query; COMMIT. Exported for `tune` and the benchmark.
  */
 export async function runInTransaction(
   pool: pg.Pool,
@@ -108,19 +109,23 @@ export async function runInTransaction(
   } catch (error) {
     throw QueryError.from(error, context);
   }
+  if (query.name !== undefined && !(settings.values && settings.values.length > 0)) {
+    let failed = false;
+    try {
+      return await pipelinedQuery<Row>(client, settings.text, { name: query.name, text: query.text, values: query.values ?? [] });
+    } catch (error) {
+      failed = true;
+      throw QueryError.from(error, context);
+    } finally {
+      // After an error the connection's record of prepared statements may be wrong: discard it.
+      client.release(failed);
+    }
+  }
   let broken = false;
   try {
-    if (settings.values && settings.values.length > 0) {
-      await client.query('BEGIN');
-      await client.query(settings.text, settings.values as unknown[]);
-    } else {
-      // Simple protocol (no values): both statements in one message, BEGIN first, so the
-      // settings are local to the transaction it opens.
-      await client.query(`BEGIN; ${settings.text}`);
-    }
-    const r = await client.query<Row>(
-      query.name !== undefined ? { name: query.name, text: query.text, values: query.values as unknown[] } : { text: query.text, values: query.values as unknown[] },
-    );
+    await client.query('BEGIN');
+    await client.query(settings.text, settings.values as unknown[] | undefined);
+    const r = await client.query<Row>(query.text, query.values as unknown[] | undefined);
     await client.query('COMMIT');
     return r.rows;
   } catch (error) {
