@@ -116,7 +116,7 @@ export class VectorBenchmarkSkill {
   static plan(_ctx: SkillContext, input: VectorBenchmarkInput): PlanStep[] {
     return [
       { kind: 'note', target: input.readFrom, text: `sample ${input.sampleSize} stored vectors; exact top-${input.k} of each with index scans disabled (one table scan per query)` },
-      { kind: 'note', target: input.readFrom, text: `per ef_search: ${input.operations} searches (BEGIN; set_config(hnsw.ef_search); SELECT … ORDER BY embedding <op> $1 LIMIT $2; COMMIT) from ${input.concurrency} clients` },
+      { kind: 'note', target: input.readFrom, text: `per ef_search: ${input.operations} searches (set_config(hnsw.ef_search, …, true) and SELECT … ORDER BY embedding <op> $1 LIMIT $2 pipelined in one round trip, one implicit transaction) from ${input.concurrency} clients` },
     ];
   }
 }

@@ -104,7 +104,10 @@ export class VectorSearchSkill {
       const info = await getCollection(db, input.collection);
       const s = searchStatements(info, input);
       const target = input.readFrom === 'primary' || db.replicas.length === 0 ? db.primaryLabel : `a replica (${db.replicaLabels.join(' | ')})`;
-      return toPlanSteps(target, [{ text: 'BEGIN' }, s.settings, { text: s.query.text, values: ['<the query vector>', ...(s.query.values ?? []).slice(1)] }, { text: 'COMMIT' }]);
+      return [
+        ...toPlanSteps(target, [s.settings, { text: s.query.text, values: ['<the query vector, binary>', ...(s.query.values ?? []).slice(1)] }]),
+        { kind: 'note' as const, target, text: `both in one round trip before one Sync (one implicit transaction, so the settings are local to it); the query as prepared statement ${s.query.name}` },
+      ];
     });
   }
 }
