@@ -6,7 +6,7 @@ import { createClusterPools, type ClusterPools } from '@pgcluster/pools';
 import { executeSkill, exitCodeFor } from '@pgcluster/skill-kit';
 import { useCluster } from '@pgcluster/testing';
 import { ClusterFailoverOutput, ClusterFailoverSkill } from '../src';
-import { startChaosWriter, until } from './helpers/chaos-writer';
+import { recoverySeconds, startChaosWriter, until } from './helpers/chaos-writer';
 
 // Native mode (no Patroni): a primary and two replicas, synchronous (ANY 1). Not `fast`:
 // pg_rewind needs full_page_writes, and a crash must not lose what fsync would have kept.
@@ -55,6 +55,7 @@ test('chaos (native, synchronous): SIGKILL the primary under writes, cluster-fai
     await until('100 acknowledged writes', () => writer.acked.length >= 100, 15_000);
     const killedAt = Date.now();
     await cluster().kill('node1');
+    const goneAt = Date.now();
     const ackedBeforeKill = writer.acked.length;
     const envelope = await executeSkill(ClusterFailoverSkill, { action: 'failover', rewind: true }, { actor: 'cli', yes: true, config: loaded(), timeoutMs: 90_000 });
     expect(envelope.error).toBeUndefined();
@@ -63,7 +64,7 @@ test('chaos (native, synchronous): SIGKILL the primary under writes, cluster-fai
     expect(envelope.auditId).toBeDefined();
     expect(envelope.rollback).toMatchObject({ skill: 'cluster-failover', input: { action: 'switchover', to: 'node1' } });
     await until('a write acknowledged after the failover', () => writer.acked.length > ackedBeforeKill + 20, 20_000);
-    const rtoS = (writer.ackedAt.find((t) => t > killedAt)! - killedAt) / 1000;
+    const rtoS = recoverySeconds(writer, killedAt, goneAt)!;
     await writer.stop();
 
     const present = await withClient({ url: cluster().url(data.to) }, 'reading ids', async (c) => new Set((await c.query<{ id: number }>('select id from chaos_native')).rows.map((r) => r.id)));
@@ -85,4 +86,28 @@ test('chaos (native, synchronous): SIGKILL the primary under writes, cluster-fai
     await stopWriter();
     await pools.close();
   }
+}, 60_000);
+
+test('native switchover back to node1 (planned: node2 stopped, node1 catches up, nothing lost) keeps replication synchronous', async () => {
+  await withClient({ url: cluster().url('node2') }, 'marker and synchronous replication', async (c) => {
+    await c.query('create table switchover_marker as select 42 as v');
+    // The failover above could not carry synchronous_standby_names over (node1 was dead): an operator sets it again.
+    await c.query(`alter system set synchronous_standby_names = 'ANY 1 ("node3")'`);
+    await c.query('select pg_reload_conf()');
+  });
+  const envelope = await executeSkill(ClusterFailoverSkill, { action: 'switchover', to: 'node1', rewind: true }, { actor: 'cli', yes: true, config: loaded(), timeoutMs: 90_000 });
+  expect(envelope.error).toBeUndefined();
+  const data = ClusterFailoverOutput.parse(envelope.data);
+  expect(data).toMatchObject({ mode: 'native', from: 'node2', to: 'node1', fenced: 'stopped', lostBytes: 0, oldPrimary: 'rejoined' });
+  expect(data.steps.map((s) => s.step)).toEqual(expect.arrayContaining(['fence', 'catch up', 'promote', 'synchronous', 'rewind']));
+  expect(await isPrimary('node1')).toBe(true);
+  const [marker, sync] = await withClient({ url: cluster().url('node1') }, 'after switchover', async (c) => [
+    (await c.query<{ v: number }>('select v from switchover_marker')).rows[0]!.v,
+    (await c.query<{ s: string }>("select current_setting('synchronous_standby_names') as s")).rows[0]!.s,
+  ]);
+  expect(marker).toBe(42);
+  expect(sync).toBe('ANY 1 ("node2", "node3")');
+  await until('node2 and node3 streaming from node1', async () =>
+    withClient({ url: cluster().url('node1') }, 'replication', async (c) =>
+      (await c.query("select 1 from pg_stat_replication where state = 'streaming' and application_name in ('node2', 'node3')")).rowCount === 2), 20_000);
 }, 60_000);

@@ -114,6 +114,12 @@ export async function nativeFailover(config: ClusterConfig, input: ClusterFailov
   // 1. Fence the old primary, so that it takes no write the new one will not have.
   let fenced: ClusterFailoverOutput['fenced'] = candidate.primary ? 'none' : 'unreachable';
   let finalLsn = candidate.primary?.lsn;
+  // The old primary's synchronous_standby_names, carried over to the new one (a replica's own is not used).
+  const syncNames = candidate.primary && old
+    ? await withClient({ url: old.url, connectTimeoutMs: 2_000 }, `reading ${old.name}'s synchronous_standby_names`, async (c) =>
+        (await c.query<{ s: string }>("select current_setting('synchronous_standby_names') as s")).rows[0]?.s ?? '',
+      ).catch(() => '')
+    : undefined;
   if (candidate.primary && old) {
     if (isLocalDataDir(old.dataDir)) {
       await runServerProgram('pg_ctl', ['stop', '-D', old.dataDir, '-m', 'fast', '-w', '-t', '60', '-s'], old.dataDir, {}, options.signal);
@@ -154,6 +160,18 @@ export async function nativeFailover(config: ClusterConfig, input: ClusterFailov
     return { timeline: Number(t), lsn: parseLsn(l) };
   });
   step('promote', true, `${target.name} is primary on timeline ${timeline}`);
+  if (syncNames) {
+    // The cluster was synchronous: the new primary waits for ANY 1 of the other nodes, as the old one did.
+    const others = nodes.filter((n) => n.name !== target.name).map((n) => `"${n.name}"`).join(', ');
+    const value = `ANY 1 (${others})`;
+    await withClient({ url: target.url }, `synchronous_standby_names on ${target.name}`, async (c) => {
+      await c.query(`alter system set synchronous_standby_names = ${sqlLiteral(value)}`);
+      await c.query('select pg_reload_conf()');
+    });
+    step('synchronous', true, `${target.name} waits for ${value} (the old primary had ${syncNames})`);
+  } else if (syncNames === undefined) {
+    options.log.info('cluster-failover: the old primary did not answer, so its synchronous_standby_names is unknown; the new primary keeps its own');
+  }
   const targetFacts = facts.find((f) => f.name === target.name)!;
   const lostBytes =
     input.action === 'switchover' ? 0 : finalLsn !== undefined && targetFacts.lsn !== undefined ? Math.max(0, Number(finalLsn - targetFacts.lsn)) : null;

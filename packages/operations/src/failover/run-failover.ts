@@ -70,6 +70,9 @@ export async function planFailover(config: ClusterConfig, input: ClusterFailover
   }
   if (input.action === 'switchover') steps.push({ kind: 'sql', target: at(target.name), text: `select pg_last_wal_replay_lsn() -- until it reaches the old primary's last LSN (${input.catchUpTimeoutMs} ms at most)` });
   steps.push({ kind: 'sql', target: at(target.name), text: 'select pg_promote(true, 60)' });
+  if (candidate.primary && old) {
+    steps.push({ kind: 'sql', target: at(target.name), text: "alter system set synchronous_standby_names = 'ANY 1 (<the other nodes>)'; select pg_reload_conf() -- only when the old primary was synchronous" });
+  }
   for (const n of nodes.filter((x) => x.name !== target.name)) {
     steps.push({ kind: 'sql', target: at(target.name), text: `select pg_create_physical_replication_slot('${slotName(n.name)}') -- when missing` });
   }

@@ -6,6 +6,8 @@ export interface ChaosWriter {
   readonly acked: number[];
   /** When each acknowledgement arrived (ms since epoch), parallel to {@link acked}. */
   readonly ackedAt: number[];
+  /** When each acknowledged attempt started (ms since epoch), parallel to {@link acked}. */
+  readonly startedAt: number[];
   /** Failed attempts (each retried with the same id). */
   errors(): number;
   /** Stops the loop and resolves once the attempt in flight settled. */
@@ -22,13 +24,16 @@ export function startChaosWriter(pools: ClusterPools, table: string): ChaosWrite
   let next = 1;
   const acked: number[] = [];
   const ackedAt: number[] = [];
+  const startedAt: number[] = [];
   const loop = (async () => {
     while (running) {
       const id = next;
+      const t = Date.now();
       try {
         await pools.write((c) => c.query(`insert into ${table} (id) values ($1) on conflict do nothing`, [id]), { retryable: true });
         acked.push(id);
         ackedAt.push(Date.now());
+        startedAt.push(t);
         next += 1;
       } catch {
         errors += 1;
@@ -39,6 +44,7 @@ export function startChaosWriter(pools: ClusterPools, table: string): ChaosWrite
   return {
     acked,
     ackedAt,
+    startedAt,
     errors: () => errors,
     stop: async () => {
       running = false;
@@ -55,4 +61,14 @@ export async function until(what: string, fn: () => Promise<boolean> | boolean, 
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * Seconds from `killedAt` to the first acknowledgement of a write that started after `goneAt`
+ * (when the old primary's processes were all gone): acknowledgements from its surviving backends
+ * in between do not count as recovered.
+ */
+export function recoverySeconds(writer: ChaosWriter, killedAt: number, goneAt: number): number | undefined {
+  const i = writer.acked.findIndex((_, k) => writer.startedAt[k]! >= goneAt);
+  return i < 0 ? undefined : (writer.ackedAt[i]! - killedAt) / 1000;
 }
