@@ -76,6 +76,34 @@ describe.each([
     }
   }, 90_000);
 
+  if (!synchronous) {
+    test('only the leader\'s postmaster SIGKILLed: Patroni restarts it in place (the leader stays), the pools follow', async () => {
+      const leader = (await cluster.leader())!;
+      const pools: ClusterPools = createClusterPools(loaded().config, { memberUrlTemplate: cluster.url(), failoverTimeoutMs: 30_000, topologyTtlMs: 250 });
+      let stopWriter: () => Promise<void> = async () => undefined;
+      try {
+        await pools.write((c) => c.query('create table chaos_postmaster (id int primary key)'));
+        const writer = startChaosWriter(pools, 'chaos_postmaster');
+        stopWriter = writer.stop;
+        await until('100 acknowledged writes', () => writer.acked.length >= 100, 15_000);
+        const killedAt = Date.now();
+        await cluster.kill(leader);
+        const goneAt = Date.now();
+        await until('a write acknowledged after the kill', () => recoverySeconds(writer, killedAt, goneAt) !== undefined, 40_000);
+        await writer.stop();
+        const now = (await cluster.leader())!;
+        const present = await withClient({ url: cluster.url(now) }, 'ids', async (c) => new Set((await c.query<{ id: number }>('select id from chaos_postmaster')).rows.map((r) => r.id)));
+        const lost = writer.acked.filter((id) => !present.has(id));
+        process.stderr.write(`[chaos patroni postmaster-only] ${writer.acked.length} acknowledged, ${lost.length} lost; first write after SIGKILL in ${recoverySeconds(writer, killedAt, goneAt)!.toFixed(2)} s; leader ${leader} → ${now}\n`);
+        // Crash recovery of the same node keeps every acknowledged (locally flushed) commit.
+        if (now === leader) expect(lost).toEqual([]);
+      } finally {
+        await stopWriter();
+        await pools.close();
+      }
+    }, 90_000);
+  }
+
   if (synchronous) {
     test('cluster-failover switchover through Patroni to the synchronous standby (node1 rejoined first)', async () => {
       await cluster.restart('node1');
