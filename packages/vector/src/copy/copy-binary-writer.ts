@@ -60,7 +60,10 @@ export class CopyRowEncoder {
       o += 2;
       if (this.withOrd) {
         view.setInt32(o, 8, false);
-        view.setBigInt64(o + 4, BigInt(firstOrd + i), false);
+        // int8 as two words (no BigInt per row); positions stay far below 2^53.
+        const ord = firstOrd + i;
+        view.setUint32(o + 4, Math.floor(ord / 0x1_0000_0000), false);
+        view.setUint32(o + 8, ord >>> 0, false);
         o += 12;
       }
       o = writeText(buf, view, o, r.key, 0);
