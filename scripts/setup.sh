@@ -3,10 +3,9 @@
 #   1. system packages and pgvector 0.8.0 (scripts/setup-system.sh, only what is missing)
 #   2. pnpm, at the version pinned in package.json's packageManager
 #   3. node_modules (pnpm install --frozen-lockfile), skipped when the lockfile is unchanged
-#   4. the build (nx, cached), so that node_modules/.bin/pgcluster works
+#   4. the build (tsc -b, incremental), so that node_modules/.bin/pgcluster works
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-export NX_DAEMON=false NX_NO_CLOUD=true NX_SKIP_NX_CACHE=${NX_SKIP_NX_CACHE:-false}
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -34,9 +33,11 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ] || [ ! -e node_modu
   echo "$lock_sum" > "$stamp"
 fi
 
-log "building (cached by nx)"
+# tsc's own up-to-date check (the same `tsc --build tsconfig.lib.json` that nx's build target
+# runs per project) returns in about a second when nothing changed.
+log "building"
 build_log=$(mktemp)
-if ! pnpm exec nx run-many -t build --output-style=static >"$build_log" 2>&1; then
+if ! pnpm exec tsc -b packages/*/tsconfig.lib.json tools/*/tsconfig.lib.json apps/*/tsconfig.lib.json >"$build_log" 2>&1; then
   cat "$build_log" >&2; rm -f "$build_log"
   die "the build failed (output above)"
 fi
