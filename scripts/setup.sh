@@ -37,7 +37,7 @@ fi
 # runs per project) returns in about a second when nothing changed.
 log "building"
 build_log=$(mktemp)
-if ! pnpm exec tsc -b packages/*/tsconfig.lib.json tools/*/tsconfig.lib.json apps/*/tsconfig.lib.json >"$build_log" 2>&1; then
+if ! node_modules/.bin/tsc -b packages/*/tsconfig.lib.json tools/*/tsconfig.lib.json apps/*/tsconfig.lib.json >"$build_log" 2>&1; then
   cat "$build_log" >&2; rm -f "$build_log"
   die "the build failed (output above)"
 fi
