@@ -1,4 +1,3 @@
-/// <reference path="../../../packages/skill-kit/test/types/parse-prometheus-text-format.d.ts" />
 /**
  * The seed ADR's "LLM simulation": run every generated command as Claude Code would — the
  * built CLI as a subprocess with `--format json` against a real cluster — and validate what

@@ -1,3 +1,4 @@
+// Types for an untyped test dependency; apps/cli's spec config includes this file too.
 declare module 'parse-prometheus-text-format' {
   interface Sample {
     value: string;
