@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InputError, PgClusterError, withClient } from '@pgcluster/core';
@@ -9,7 +9,7 @@ import { postgresUrl } from '../cluster/postgres-url';
 import { queryNodeStatuses } from '../cluster/query-node-status';
 import { waitForStreaming } from '../cluster/wait-for-streaming';
 import { CLUSTER_STATE_FILE } from '../local/cluster-state';
-import { fallbackDataRoot } from '../local/data-root';
+import { chooseDataRoot, quoteIdent, tailFile } from '../local/data-root';
 import { findFreePort } from '../local/free-port';
 import { createPgRunner, type PgRunner } from '../local/pg-runner';
 import { socketDirFits } from '../local/postgres-conf';
@@ -67,7 +67,7 @@ export async function startHaCluster(options: ResolvedClusterOptions): Promise<H
     throw new InputError('baseDir', `${baseDir} already holds a cluster; re-attach with attachCluster() or choose another folder`);
   }
   if (!options.baseDir && pg.asServerUser) chmodSync(baseDir, 0o711);
-  const dataRoot = chooseDataRoot(pg, baseDir, options.log);
+  const dataRoot = chooseDataRoot(pg, baseDir, HA_STATE_FILE, options.log);
 
   const used = new Set<number>();
   const port = async () => {
@@ -153,29 +153,6 @@ export function attachHaCluster(baseDir: string, log: (line: string) => void = (
   const dir = resolve(baseDir);
   const state = readHaState(dir);
   return new HaCluster(dir, state, readHaSecrets(dir), createPgRunner(state.binDir), log);
-}
-
-function chooseDataRoot(pg: PgRunner, baseDir: string, log: (line: string) => void): string {
-  if (pg.canEnter(baseDir)) return baseDir;
-  const root = fallbackDataRoot(baseDir);
-  if (existsSync(root) && readdirSync(root).length > 0) {
-    throw new PgClusterError('ACTION_FAILED', `${root} (the data folder for ${baseDir}) is not empty`, {
-      hint: `It is left from an earlier cluster for the same folder; remove it (rm -rf ${root}) and try again.`,
-    });
-  }
-  mkdirSync(root, { recursive: true, mode: 0o700 });
-  pg.own(root);
-  log(`the postgres OS user cannot enter ${baseDir}; data lives in ${root} instead`);
-  return root;
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-function tail(path: string, lines: number): string {
-  if (!existsSync(path)) return '(no log yet)';
-  return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
 }
 
 function readPid(path: string): number | undefined {
@@ -380,10 +357,10 @@ class HaCluster implements HaClusterHandle {
 
   async logs(node?: NodeRef, lines = 50): Promise<string> {
     const selected = node === undefined ? this.state.nodes : [this.stateNode(node)];
-    const parts = selected.map((n) => `==> ${n.name}: ${n.logFile} <==\n${tail(n.logFile, lines)}`);
+    const parts = selected.map((n) => `==> ${n.name}: ${n.logFile} <==\n${tailFile(n.logFile, lines)}`);
     if (node === undefined) {
-      parts.push(`==> etcd: ${this.state.etcd.logFile} <==\n${tail(this.state.etcd.logFile, Math.min(lines, 10))}`);
-      parts.push(`==> pgbouncer: ${this.state.pgbouncer.logFile} <==\n${tail(this.state.pgbouncer.logFile, lines)}`);
+      parts.push(`==> etcd: ${this.state.etcd.logFile} <==\n${tailFile(this.state.etcd.logFile, Math.min(lines, 10))}`);
+      parts.push(`==> pgbouncer: ${this.state.pgbouncer.logFile} <==\n${tailFile(this.state.pgbouncer.logFile, lines)}`);
     }
     return parts.join('\n');
   }
@@ -451,7 +428,7 @@ class HaCluster implements HaClusterHandle {
         // Not yet listening.
       }
       if (!isProcessAlive(pid, 'etcd') || Date.now() > deadline) {
-        throw new PgClusterError('ACTION_FAILED', `etcd did not start on ${host}:${etcd.clientPort}: ${tail(etcd.logFile, 3)}`);
+        throw new PgClusterError('ACTION_FAILED', `etcd did not start on ${host}:${etcd.clientPort}: ${tailFile(etcd.logFile, 3)}`);
       }
       await sleep(100);
     }
@@ -553,7 +530,7 @@ class HaCluster implements HaClusterHandle {
         break;
       } catch (error) {
         if (!isProcessAlive(pid, 'pgbouncer') || Date.now() > deadline) {
-          throw new PgClusterError('ACTION_FAILED', `PgBouncer did not start on ${HOST}:${b.port}: ${tail(b.logFile, 3)} ${tail(join(b.dir, 'pgbouncer.stderr.log'), 3)}`, { cause: error });
+          throw new PgClusterError('ACTION_FAILED', `PgBouncer did not start on ${HOST}:${b.port}: ${tailFile(b.logFile, 3)} ${tailFile(join(b.dir, 'pgbouncer.stderr.log'), 3)}`, { cause: error });
         }
         await sleep(100);
       }

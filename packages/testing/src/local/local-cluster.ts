@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InputError, PgClusterError, withClient } from '@pgcluster/core';
@@ -18,7 +18,7 @@ import {
   type ClusterState,
   type ClusterStateNode,
 } from './cluster-state';
-import { fallbackDataRoot } from './data-root';
+import { chooseDataRoot, quoteIdent, tailFile } from './data-root';
 import { findFreePort } from './free-port';
 import { createPgRunner, type PgRunner } from './pg-runner';
 import { renderPgHba, renderPostgresqlConf, socketDirFits } from './postgres-conf';
@@ -46,7 +46,7 @@ export async function startLocalCluster(options: ResolvedClusterOptions): Promis
   }
   // A fresh temp dir is mode 700; the server's OS user only needs to pass through it.
   if (!options.baseDir && pg.asServerUser) chmodSync(baseDir, 0o711);
-  const dataRoot = chooseDataRoot(pg, baseDir, options.log);
+  const dataRoot = chooseDataRoot(pg, baseDir, CLUSTER_STATE_FILE, options.log);
 
   const used = new Set<number>();
   const nodes: ClusterStateNode[] = [];
@@ -108,32 +108,6 @@ export function attachLocalCluster(baseDir: string, log: (line: string) => void 
   const dir = resolve(baseDir);
   const state = readClusterState(dir);
   return new LocalCluster(dir, state, readPasswordFile(dir), createPgRunner(state.binDir), log);
-}
-
-function chooseDataRoot(pg: PgRunner, baseDir: string, log: (line: string) => void): string {
-  if (pg.canEnter(baseDir)) return baseDir;
-  const root = fallbackDataRoot(baseDir);
-  if (existsSync(root) && readdirSync(root).length > 0) {
-    throw new PgClusterError('ACTION_FAILED', `${root} (the data folder for ${baseDir}) is not empty`, {
-      hint: `It is left from an earlier cluster for the same folder; remove it (rm -rf ${root}) and try again.`,
-    });
-  }
-  mkdirSync(root, { recursive: true, mode: 0o700 });
-  pg.own(root);
-  log(
-    `the postgres OS user (PostgreSQL refuses to run as root) cannot enter ${baseDir} (it or a folder above it is private); ` +
-      `data lives in ${root} instead, and ${join(baseDir, CLUSTER_STATE_FILE)} points to it`,
-  );
-  return root;
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-function tail(path: string, lines: number): string {
-  if (!existsSync(path)) return '(no log yet)';
-  return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
 }
 
 class LocalCluster implements ClusterHandle {
@@ -253,7 +227,7 @@ class LocalCluster implements ClusterHandle {
 
   async logs(node?: NodeRef, lines = 50): Promise<string> {
     const selected = node === undefined ? this.state.nodes : [this.stateNode(node)];
-    return selected.map((n) => `==> ${n.name}: ${n.logFile} <==\n${tail(n.logFile, lines)}`).join('\n');
+    return selected.map((n) => `==> ${n.name}: ${n.logFile} <==\n${tailFile(n.logFile, lines)}`).join('\n');
   }
 
   private nodeUrl(n: ClusterStateNode, database?: string): string {
@@ -371,7 +345,7 @@ class LocalCluster implements ClusterHandle {
     try {
       await this.pg.run('pg_ctl', ['start', '-D', n.dataDir, '-l', n.logFile, '-w', '-t', '60', '-s']);
     } catch (error) {
-      throw new PgClusterError('ACTION_FAILED', `${n.name} did not start on ${HOST}:${n.port}: ${tail(n.logFile, 3)}`, {
+      throw new PgClusterError('ACTION_FAILED', `${n.name} did not start on ${HOST}:${n.port}: ${tailFile(n.logFile, 3)}`, {
         hint: `The whole server log is ${n.logFile}.`,
         cause: error,
       });
