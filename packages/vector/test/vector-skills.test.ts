@@ -8,6 +8,7 @@ import {
   VectorDropSkill,
   VectorIndexSkill,
   VectorInsertSkill,
+  VectorDropOutput,
   VectorSearchOutput,
   VectorSearchSkill,
 } from '../src';
@@ -63,7 +64,7 @@ test('create-collection, insert, create index, search and benchmark through the 
   const search = await run(VectorSearchSkill, { collection: 'sk', vector: rows[3]!.embedding, k: 3, readFrom: 'primary' });
   expect(exitCodeFor(search)).toBe(0);
   expect(VectorSearchOutput.parse(search.data).matches[0]!.key).toBe(rows[3]!.key);
-  expect(search.data!.efSearch).toBe(400);
+  expect(VectorSearchOutput.parse(search.data).efSearch).toBe(400);
 
   const bad = await run(VectorSearchSkill, { collection: 'sk"; drop table sk; --', vector: [1] });
   expect(bad).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
@@ -93,7 +94,7 @@ test('vector-drop refuses without confirmation, and a dropped index comes back t
 
   const dropped = await run(VectorDropSkill, { target: 'index', collection: 'sk' }, { yes: true });
   expect(dropped).toMatchObject({ ok: true, data: { dropped: true, index: 'sk_embedding_hnsw' } });
-  expect(dropped.data!.definition).toContain('USING hnsw');
+  expect(VectorDropOutput.parse(dropped.data).definition).toContain('USING hnsw');
   const rb = dropped.rollback!;
   expect(rb).toMatchObject({ skill: 'vector-index', input: { action: 'create', collection: 'sk', m: 32, efConstruction: 400 } });
   const again = await run(VectorIndexSkill, rb.input);
