@@ -59,7 +59,7 @@ async function versionOf(url: string): Promise<string | undefined> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    return (await client.query<{ v: string }>('show server_version')).rows[0]?.v;
+    return (await client.query<{ v: string }>("select current_setting('server_version') as v")).rows[0]?.v;
   } finally {
     await client.end();
   }
