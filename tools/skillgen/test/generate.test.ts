@@ -101,7 +101,8 @@ describe('generate (fixture workspace)', () => {
     const module = result.files.get('apps/cli/src/generated/commands/vector-echo.ts')!;
     expect(module).toContain("import type { SkillClass } from '@pgcluster/skill-kit';");
     expect(module).toContain('export const vectorEchoCommand: GeneratedCommand = {');
-    expect(module).toMatch(/load: \(\): SkillClass => \{\n.*\n {4}\/\/ eslint-disable-next-line @typescript-eslint\/no-require-imports\n {4}const exported = require\("@fixture\/vector"\)/);
+    // Only the skill's own module of its package (through the package's ./skills/* export).
+    expect(module).toMatch(/load: \(\): SkillClass => \{\n(.*\n){2} {4}\/\/ eslint-disable-next-line @typescript-eslint\/no-require-imports\n {4}const exported = require\("@fixture\/vector\/skills\/vector-echo\.skill"\)/);
     expect(module).toContain('return exported["VectorEchoSkill"] as SkillClass;');
     // Only type imports at the top: importing the module loads no domain package.
     expect(module.split('\n').filter((l) => l.startsWith('import ') && !l.startsWith('import type '))).toEqual([]);

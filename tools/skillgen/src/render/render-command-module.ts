@@ -48,9 +48,10 @@ export const ${commandExportName(skill.name)}: GeneratedCommand = {
 ${body}
   skillMd: ${JSON.stringify(skillMd)},
   load: (): SkillClass => {
-    // Loaded only when this command runs: \`pgcluster --help\` must not load domain packages.
+    // Loaded only when this command runs, and only this skill's module of its package:
+    // \`pgcluster --help\` loads no domain package, and a skill does not load its siblings.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const exported = require(${JSON.stringify(skill.package.name)}) as Record<string, unknown>;
+    const exported = require(${JSON.stringify(skillModule(skill))}) as Record<string, unknown>;
     return exported[${JSON.stringify(skill.className)}] as SkillClass;
   },
 };
@@ -91,4 +92,13 @@ function tsValue(value: unknown, indent: string): string {
     return `{\n${entries.map(([k, v]) => `${inner}${key(k)}: ${tsValue(v, inner)},`).join('\n')}\n${indent}}`;
   }
   return JSON.stringify(value) ?? 'undefined';
+}
+
+/**
+ * The module specifier of a skill's own file in its package's build, through the package's
+ * `./skills/*` export: `@pgcluster/operations/skills/cluster-status.skill`.
+ */
+function skillModule(skill: SkillModel): string {
+  const file = skill.file.split('/').pop()!.replace(/\.ts$/, '');
+  return `${skill.package.name}/skills/${file}`;
 }
