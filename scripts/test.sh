@@ -19,15 +19,20 @@ start=$(date +%s)
 bash scripts/setup.sh
 
 targets=(lint typecheck test build)
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 if [ -n "$base" ] && git rev-parse --verify --quiet "$base^{commit}" >/dev/null; then
   echo "[test] nx affected since $base" >&2
-  pnpm exec nx affected -t "${targets[@]}" --base="$base" --head=HEAD --parallel=2 --output-style=stream
+  pnpm exec nx affected -t "${targets[@]}" --base="$base" --head=HEAD --parallel=2 --output-style=stream | tee "$log"
 else
   [ -n "$base" ] && echo "[test] base '$base' is not in this clone's history: running everything" >&2
-  pnpm exec nx run-many -t "${targets[@]}" --parallel=2 --output-style=stream
+  pnpm exec nx run-many -t "${targets[@]}" --parallel=2 --output-style=stream | tee "$log"
 fi
 
 if grep -q '"skillgen"' package.json; then
   pnpm -s skillgen --check
 fi
+# One plain closing line over every Jest run: "N passed, N failed, N skipped".
+awk '/Tests: / { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^skipped/) s += $i } }
+     END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
 echo "[test] finished in $(( $(date +%s) - start ))s" >&2
