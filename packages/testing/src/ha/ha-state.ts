@@ -2,6 +2,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PgClusterError } from '@pgcluster/core';
 import { z } from 'zod';
+import { ClusterStateCommon } from '../local/cluster-state';
 
 /** The file in an HA cluster's base dir that lets later processes re-attach to it (no secrets). */
 export const HA_STATE_FILE = 'ha-cluster.json';
@@ -33,19 +34,9 @@ export const HaStateNode = z.object({
 export type HaStateNode = z.infer<typeof HaStateNode>;
 
 /** What `ha-cluster.json` holds. */
-export const HaState = z.object({
-  version: z.literal(1),
+export const HaState = ClusterStateCommon.extend({
   kind: z.literal('ha'),
-  status: z.enum(['creating', 'ready']),
   scope: z.string(),
-  host: z.string(),
-  user: z.string(),
-  database: z.string(),
-  extensions: z.array(z.string()),
-  synchronous: z.boolean(),
-  fast: z.boolean(),
-  dataRoot: z.string(),
-  binDir: z.string(),
   timings: z.object({ ttl: z.number(), loopWait: z.number(), retryTimeout: z.number() }),
   etcd: Daemon.extend({ clientPort: z.number().int(), peerPort: z.number().int(), dataDir: z.string() }),
   pgbouncer: Daemon.extend({ port: z.number().int(), dir: z.string(), iniFile: z.string(), databasesFile: z.string(), adminUser: z.string() }),

@@ -24,10 +24,9 @@ export const ClusterStateNode = z.object({
 /** One node as recorded in `cluster.json`. */
 export type ClusterStateNode = z.infer<typeof ClusterStateNode>;
 
-/** What `cluster.json` holds: everything but the password. */
-export const ClusterState = z.object({
+/** What the state file of every kind of cluster (plain or HA) records, besides its nodes. */
+export const ClusterStateCommon = z.object({
   version: z.literal(1),
-  provider: z.literal('local'),
   /** `creating` until every node streams; a cluster left in that state can still be stopped and purged. */
   status: z.enum(['creating', 'ready']),
   host: z.string(),
@@ -39,6 +38,11 @@ export const ClusterState = z.object({
   /** Where the node folders are: the base dir itself, or a folder the server's OS user can enter. */
   dataRoot: z.string(),
   binDir: z.string(),
+});
+
+/** What `cluster.json` holds: everything but the password. */
+export const ClusterState = ClusterStateCommon.extend({
+  provider: z.literal('local'),
   nodes: z.array(ClusterStateNode).min(1),
 });
 
