@@ -1,34 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterConfig } from '@pgcluster/core';
-import type { DevIo } from '../src/dev/dev-context';
+import { capture, processesUsing } from './helpers/dev-helpers';
 import { devDown } from '../src/dev/dev-down';
 import { devStatus } from '../src/dev/dev-status';
 import { devUp } from '../src/dev/dev-up';
 
 const cwd = mkdtempSync(join(tmpdir(), 'pgc-dev-ha-'));
 const configFile = join(cwd, 'pgcluster.config.json');
-
-function capture(): DevIo & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (l) => stdout.push(l), err: (l) => stderr.push(l) };
-}
-
-function processesUsing(path: string): number[] {
-  return readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(path);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 function listening(port: number): boolean {
   return execFileSync('ss', ['-Hltn', `sport = :${port}`], { encoding: 'utf8' }).trim() !== '';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterConfig } from '@pgcluster/core';
 import { main } from '../src/main';
-import type { DevIo } from '../src/dev/dev-context';
+import { capture, processesUsing } from './helpers/dev-helpers';
 import { devDown } from '../src/dev/dev-down';
 import { devStatus } from '../src/dev/dev-status';
 import { devUp } from '../src/dev/dev-up';
@@ -12,26 +12,6 @@ import { devUp } from '../src/dev/dev-up';
 const cwd = mkdtempSync(join(tmpdir(), 'pgc-dev-'));
 const configFile = join(cwd, 'pgcluster.config.json');
 const stateFile = join(cwd, '.pgcluster', 'dev', 'cluster.json');
-
-function capture(): DevIo & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (l) => stdout.push(l), err: (l) => stderr.push(l) };
-}
-
-/** Pids of live processes whose command line mentions `path` (postmasters: `postgres -D <path>/nodeN/data`). */
-function processesUsing(path: string): number[] {
-  return readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(path);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 /** Runs `pgcluster <args>` in-process from the test's directory, capturing stdout and stderr. */
 async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
