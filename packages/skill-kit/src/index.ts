@@ -15,6 +15,7 @@ export * from './render/render-envelope';
 export * from './render/render-json';
 export * from './render/render-human';
 export * from './render/render-prometheus';
+export * from './audit/audit-input';
 export * from './audit/audit-log';
 export { AUDIT_TABLE, AUDIT_TABLE_DDL } from './audit/audit-table';
 export * from './audit/new-audit-id';

@@ -160,6 +160,15 @@ describe('skill rules: each failure names file:line and the rule', () => {
     ]);
   });
 
+  it('secret-mark: an input field named like a secret must say whether it is one', () => {
+    const lib = LIB(
+      "z.object({ apiToken: z.string().optional(), password: z.string().meta({ secret: true }), key: z.string().meta({ secret: false }), rows: z.array(z.object({ token: z.string() })).meta({ audit: 'digest' }), nested: z.object({ secretName: z.string() }) })",
+    );
+    expect(problemsOf({ [FILE]: skillSource(), 'packages/vector/lib/index.js': lib })).toEqual(
+      ['apiToken', 'nested.secretName'].map((field) => ({ file: FILE, line: lineOf('input'), rule: 'secret-mark', message: expect.stringContaining(`\`${field}\` is named like a secret`) })),
+    );
+  });
+
   it('flag-collision: two input fields that become one flag', () => {
     const lib = LIB('z.object({ efSearch: z.number(), ef_search: z.number() })');
     expect(problemsOf({ [FILE]: skillSource(), 'packages/vector/lib/index.js': lib })).toEqual([

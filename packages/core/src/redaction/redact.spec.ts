@@ -5,6 +5,10 @@ describe('redaction', () => {
     expect(redactUrl('postgresql://app:s3cret@db:5432/app')).toBe('postgresql://app:***@db:5432/app');
     expect(redactUrl('host=db password=s3cret user=app')).toBe('host=db password=*** user=app');
     expect(redactUrl('postgresql://app@db/app')).toBe('postgresql://app@db/app');
+    expect(redactUrl("host=h password='it\\'s s3cret' user=r")).toBe("host=h password='***' user=r");
+    expect(redactUrl('PGPASSWORD=s3cret pg_dump -h db')).toBe('PGPASSWORD=*** pg_dump -h db');
+    expect(redactUrl("alter system set primary_conninfo = 'host=h password=s3cret'")).toBe("alter system set primary_conninfo = 'host=h password=***'");
+    expect(redactUrl('https://h/p?user=a&password=s3cret&x=1')).toBe('https://h/p?user=a&password=***&x=1');
   });
 
   it('redacts secret keys at any depth and leaves the rest', () => {

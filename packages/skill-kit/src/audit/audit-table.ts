@@ -54,6 +54,8 @@ export interface AuditTable {
    * @returns the name of the node written to, or undefined when nothing was written.
    */
   write(record: AuditRecord, createTable: boolean): Promise<string | undefined>;
+  /** Closes every connection without writing (a run that is not recorded in the table). */
+  close(): Promise<void>;
 }
 
 /**
@@ -90,6 +92,9 @@ export function openAuditTable(config: AuditTableConfig): AuditTable {
         clearTimeout(timer);
         await closeAll();
       }
+    },
+    async close() {
+      await closeAll();
     },
   };
 }

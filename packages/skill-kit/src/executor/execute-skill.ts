@@ -1,4 +1,5 @@
 import { loadConfig, redactSecrets, redactUrl, type LoadConfigOptions, type LoadedConfig } from '@pgcluster/core';
+import { summariseAuditInput } from '../audit/audit-input';
 import { AuditLog } from '../audit/audit-log';
 import { createStderrLogger } from '../log/stderr-logger';
 import { getSkillMeta } from '../skill/skill';
@@ -110,8 +111,8 @@ export async function executeSkill<I, O>(skillClass: SkillClass<I, O>, rawInput:
   const getConfig = (): LoadedConfig => (loaded ??= loadConfig(options.loadConfig));
 
   const auditLog = auditLogOf(options, log, getConfig);
-  // The audit table's connections open while the skill runs, not after it.
-  auditLog?.connect();
+  // The audit table's connections open while the skill runs, not after it (never for a read-only skill).
+  auditLog?.connect(meta.risk);
   const outcome = await attempt(skillClass as SkillClass, meta, rawInput, options, log, getConfig);
   const durationMs = Math.round(performance.now() - started);
   const auditId = auditLog && (await audit(auditLog, meta, outcome, { time, durationMs, options, log }));
@@ -242,8 +243,10 @@ async function audit(
     const record = await auditLog.append({
       time: run.time,
       skill: meta.name,
+      risk: meta.risk,
       actor: options.actor ?? 'library',
-      input: outcome.input,
+      // Security: recorded as the input schema declares: marked secrets redacted, large arrays and files digested.
+      input: await summariseAuditInput(meta.input, outcome.input),
       dryRun: options.dryRun === true,
       outcome: { status: outcome.status, ...(outcome.error ? { errorCode: outcome.error.code } : {}) },
       durationMs: run.durationMs,

@@ -11,7 +11,8 @@ import { withSkillDb } from './open-skill-db';
 export const VectorInsertInput = z
   .object({
     collection: z.string().describe('The collection to insert into (it must exist: vector-index --action create-collection).'),
-    file: z.string().optional().describe('A file to stream: .ndjson/.jsonl, .csv, .fvecs or .npy (memory stays flat whatever its size).'),
+    // Audit: a file is recorded as its path, size and sha256; inline rows as their count and sha256.
+    file: z.string().meta({ audit: 'file' }).optional().describe('A file to stream: .ndjson/.jsonl, .csv, .fvecs or .npy (memory stays flat whatever its size).'),
     format: z.enum(FILE_FORMATS).optional().describe('The file\'s format when its extension does not say.'),
     rows: z
       .array(
@@ -23,6 +24,7 @@ export const VectorInsertInput = z
         }),
       )
       .optional()
+      .meta({ audit: 'digest' })
       .describe('Rows given inline (small loads); use file for large ones.'),
     onConflict: z.enum(ON_CONFLICT).default('update').describe('update (upsert by namespace+key; default), skip existing keys, or error on a duplicate (fastest: COPY straight into the table).'),
     rebuildIndexes: z.boolean().default(false).describe('Drop the vector indexes before a large load and build them again after it, in the same transaction (blocks writes meanwhile).'),

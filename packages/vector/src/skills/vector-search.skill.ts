@@ -9,7 +9,8 @@ import { withSkillDb } from './open-skill-db';
 /** Input of `vector-search`. */
 export const VectorSearchInput = z.object({
   collection: z.string().describe('The collection to search (lower-case letters, digits and _).'),
-  vector: z.array(z.number()).min(1).describe('The query embedding; its length must be the collection\'s dimension.'),
+  // Audit: the embedding is recorded as its length and sha256 (a 1,536-float vector would be ~30 KB per search).
+  vector: z.array(z.number()).min(1).meta({ audit: 'digest' }).describe('The query embedding; its length must be the collection\'s dimension.'),
   k: z.number().int().min(1).max(1000).default(10).describe('How many nearest neighbours to return.'),
   namespace: z.string().max(512).optional().describe('Only rows of this namespace.'),
   filter: z.record(z.string(), z.unknown()).optional().describe('Only rows whose metadata contains this JSON object (metadata @> filter), e.g. {"lang":"en"}.'),

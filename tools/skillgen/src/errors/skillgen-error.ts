@@ -22,6 +22,7 @@ export const SKILL_RULES = [
   'skill-export',
   'reserved-flag',
   'flag-collision',
+  'secret-mark',
 ] as const;
 
 /** One of {@link SKILL_RULES}. */
