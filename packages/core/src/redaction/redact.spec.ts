@@ -1,4 +1,4 @@
-import { redactSecrets, redactUrl } from './redact';
+import { jsonSyntaxError, redactSecrets, redactUrl } from './redact';
 
 describe('redaction', () => {
   it('removes passwords from URLs and keyword strings', () => {
@@ -27,5 +27,23 @@ describe('redaction', () => {
     });
     expect(JSON.stringify(out)).not.toMatch(/p1|p2|"k"|"t"/);
     expect(input.password).toBe('p1');
+  });
+});
+
+describe('jsonSyntaxError', () => {
+  it('gives the position of a syntax error and never a snippet of the text', () => {
+    const text = '{\n  "password": "hunter2-secret"\n  "x": 1\n}';
+    let message = '';
+    try {
+      JSON.parse(text);
+    } catch (error) {
+      message = jsonSyntaxError(error, text);
+    }
+    expect(message).toMatch(/^syntax error at line 3, column \d+$/);
+    expect(message).not.toContain('hunter2');
+  });
+
+  it('says when the text is empty', () => {
+    expect(jsonSyntaxError(new SyntaxError('Unexpected end of JSON input'), '  ')).toBe('the text is empty');
   });
 });

@@ -51,3 +51,21 @@ function redactValue(value: unknown, key: string | undefined): unknown {
   }
   return value;
 }
+
+/**
+ * Where a `JSON.parse` failure happened, without quoting the text: V8's own message quotes a
+ * snippet of its input, which may hold a password (a config file, a `--input` document).
+ *
+ * @example
+ * ```ts
+ * try { JSON.parse(text) } catch (e) { throw new Error(`not valid JSON (${jsonSyntaxError(e, text)})`) }
+ * // 'not valid JSON (syntax error at line 3, column 14)'
+ * ```
+ */
+export function jsonSyntaxError(error: unknown, text: string): string {
+  // Security: only the position survives; the message and its quoted snippet are dropped.
+  const position = /position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1];
+  if (position === undefined) return text.trim() === '' ? 'the text is empty' : 'syntax error';
+  const before = text.slice(0, Number(position)).split('\n');
+  return `syntax error at line ${before.length}, column ${before[before.length - 1]!.length + 1}`;
+}
