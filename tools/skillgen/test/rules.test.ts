@@ -102,7 +102,7 @@ describe('skill rules: each failure names file:line and the rule', () => {
     ['category', { category: "'storage'" }, 'category', /not one of operations, vector, maintenance, monitoring, security/],
     ['risk', { risk: "'dangerous'" }, 'risk', /not one of read, write, destructive/],
     ['version', { version: "'v1'" }, 'version', /semantic version/],
-    ['description-length', { description: `'${'x'.repeat(1025)}'` }, 'description', /1 to 1024 characters.*it has 1025/],
+    ['description-length', { description: `'${'x'.repeat(201)}'` }, 'description', /1 to 200 characters.*it has 201: move the rest to `details`/],
     ['description-length', { description: "''" }, 'description', /it has 0/],
     ['when-to-use', { whenToUse: '[]' }, 'whenToUse', /at least one/],
     ['field-type', { autonomous: "'yes'" }, 'autonomous', /true or false/],
@@ -114,6 +114,29 @@ describe('skill rules: each failure names file:line and the rule', () => {
   ])('%s: %j', (rule, overrides, field, message) => {
     const line = field in BASE ? lineOf(field) : 6 + Object.keys(BASE).length;
     expect(only(overrides as Record<string, string>)).toEqual([{ file: FILE, line, rule, message: expect.stringMatching(message) }]);
+  });
+
+  it('listing-budget: the whole set must fit Claude Code\'s always-on budget, reported at the longest description', () => {
+    // 27 skills at the 200-character maximum: ~57 tokens each, ~1,539 in all, over 1,500.
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 27; i++) {
+      const description = `'${'x'.repeat(i === 5 ? 200 : 199)}'`;
+      files[`packages/vector/src/skills/e${String(i).padStart(2, '0')}.skill.ts`] = skillSource({ name: `'vector-e${i}'`, description });
+    }
+    expect(problemsOf(files)).toEqual([
+      {
+        file: 'packages/vector/src/skills/e05.skill.ts',
+        line: lineOf('description'),
+        rule: 'listing-budget',
+        message: expect.stringMatching(/would take ~1\d{3} tokens always-on \(27 skills ~1\d{3}, plus 0 reserved slots of ~58\), over the budget of 1500/),
+      },
+    ]);
+  });
+
+  it('listing-budget: fewer skills fit, their free slots reserved at the maximum', () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 3; i++) files[`packages/vector/src/skills/e${i}.skill.ts`] = skillSource({ name: `'vector-e${i}'`, description: `'${'x'.repeat(200)}'` });
+    expect(problemsOf(files)).toEqual([]);
   });
 
   it('when-to-use / missing-field: a missing field is reported at the decorator', () => {

@@ -32,12 +32,14 @@ export class ClusterStatusSkill {
     name: 'cluster-status',
     category: 'operations',
     description:
-      'Checks the health of every node of the PostgreSQL + pgvector cluster at once and reports healthy, degraded or critical: ' +
-      'each node up or down with its role, latency, server version and replication lag (bytes and seconds); server connections ' +
-      'against max_connections; whether pgvector is loaded and which HNSW indexes are invalid; statement rate and average time ' +
-      'sampled from pg_stat_statements; plus alerts naming the node concerned and recommended next skills. Read-only and quick ' +
-      '(under a second on a healthy cluster). Use when the user asks how the database is doing, before a backup, scale, ' +
-      'failover or migration, after an error or a failure, and for periodic health checks.',
+      'Checks every node of the PostgreSQL + pgvector cluster: up or down, role, replication lag, connections, HNSW validity, query speed. ' +
+      'Use when asked how the database is doing or before risky changes.',
+    details:
+      'Checks the health of every node of the PostgreSQL + pgvector cluster at once and reports healthy, degraded or ' +
+      'critical: each node up or down with its role, latency, server version and replication lag (bytes and seconds); server ' +
+      'connections against max_connections; whether pgvector is loaded and which HNSW indexes are invalid; statement rate and ' +
+      'average time sampled from pg_stat_statements; plus alerts naming the node concerned and recommended next skills. ' +
+      'Read-only and quick (under a second on a healthy cluster).',
     version: '1.0.0',
     risk: 'read',
     autonomous: true,

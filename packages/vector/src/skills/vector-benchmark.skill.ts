@@ -65,10 +65,13 @@ export class VectorBenchmarkSkill {
     name: 'vector-benchmark',
     category: 'vector',
     description:
-      'Measures a pgvector collection\'s search quality and speed: recall@k against exact answers (computed with index scans disabled) and ' +
-      'queries per second with p50/p95/p99 latency at a given concurrency, for each hnsw.ef_search asked for, plus the index\'s size and ' +
-      'build parameters. Reads only, but puts real load on the cluster for its duration (about operations ÷ QPS seconds per point). ' +
-      'Use to choose between recall and speed, to compare ef_search values or profiles, or to check a collection after tuning or a large load.',
+      'Measures a pgvector collection\'s recall@k, QPS and latency for each hnsw.ef_search value. ' +
+      'Use to trade recall against speed, compare ef_search values, or check a collection after tuning or a load.',
+    details:
+      'Measures a pgvector collection\'s search quality and speed: recall@k against exact answers (computed with index scans ' +
+      'disabled) and queries per second with p50/p95/p99 latency at a given concurrency, for each hnsw.ef_search asked for, ' +
+      'plus the index\'s size and build parameters. Reads only, but puts real load on the cluster for its duration (about ' +
+      'operations ÷ QPS seconds per point).',
     version: '1.0.0',
     risk: 'read',
     autonomous: false,

@@ -120,13 +120,16 @@ export class VectorIndexSkill {
     name: 'vector-index',
     category: 'vector',
     description:
-      'Manages pgvector collections and their indexes. Index actions: create an HNSW (profiles accuracy 32/400/400, balanced 24/200/200, ' +
-      'speed 16/100/50 for m/ef_construction/ef_search) or IVFFlat index CONCURRENTLY with maintenance_work_mem and parallel workers set ' +
-      'and reported; rebuild it with REINDEX CONCURRENTLY; status (size, validity, parameters, build progress); tune: the smallest ' +
-      'ef_search reaching a target recall against exact answers, stored as the default. m and ef_construction apply only when an index ' +
-      'is built. Collection actions: create-collection (dimension, vector or halfvec, metric), list, describe. Nothing here destroys ' +
-      'data: dropping an index or a collection is the separate vector-drop skill, which requires confirmation (kept apart so that these ' +
-      'actions need none). Use when searches are slow or inaccurate, after a bulk load, or to set up a new collection.',
+      'Creates and describes pgvector collections; creates, rebuilds, inspects and tunes HNSW or IVFFlat indexes. ' +
+      'Use when vector search is slow or inaccurate, after a bulk load, or for a new collection.',
+    details:
+      'Manages pgvector collections and their indexes. Index actions: create an HNSW (profiles accuracy 32/400/400, balanced ' +
+      '24/200/200, speed 16/100/50 for m/ef_construction/ef_search) or IVFFlat index CONCURRENTLY with maintenance_work_mem ' +
+      'and parallel workers set and reported; rebuild it with REINDEX CONCURRENTLY; status (size, validity, parameters, build ' +
+      'progress); tune: the smallest ef_search reaching a target recall against exact answers, stored as the default. m and ' +
+      'ef_construction apply only when an index is built. Collection actions: create-collection (dimension, vector or ' +
+      'halfvec, metric), list, describe. Nothing here destroys data: dropping an index or a collection is the separate ' +
+      'vector-drop skill, which requires confirmation (kept apart so that these actions need none).',
     version: '1.0.0',
     risk: 'write',
     autonomous: true,

@@ -60,12 +60,15 @@ export class VectorInsertSkill {
     name: 'vector-insert',
     category: 'vector',
     description:
-      'Loads embeddings into a pgvector collection with a streaming binary COPY (as fast as raw COPY), from inline rows or a file ' +
-      '(.ndjson/.jsonl, .csv, .fvecs, .npy) whose size does not matter: memory stays flat. Upserts by namespace and key through a ' +
-      'staging table by default (or skips existing keys, or fails on duplicates). Every row is checked while it streams (dimension, ' +
-      'NaN, infinity); a bad row is reported with its row number and the whole call is rolled back, so the collection is either fully ' +
-      'loaded or unchanged. Can drop and rebuild the HNSW index around a large load. Reports rows per second and progress on stderr. ' +
-      'Not undoable automatically (upserts overwrite). Use when the user wants to add, update or bulk-load vectors.',
+      'Loads embeddings into a pgvector collection by binary COPY, from inline rows or NDJSON, CSV, fvecs or npy files, upserting by key, all or nothing. ' +
+      'Use to add, update or bulk-load vectors.',
+    details:
+      'Loads embeddings into a pgvector collection with a streaming binary COPY (as fast as raw COPY), from inline rows or a ' +
+      'file (.ndjson/.jsonl, .csv, .fvecs, .npy) whose size does not matter: memory stays flat. Upserts by namespace and key ' +
+      'through a staging table by default (or skips existing keys, or fails on duplicates). Every row is checked while it ' +
+      'streams (dimension, NaN, infinity); a bad row is reported with its row number and the whole call is rolled back, so ' +
+      'the collection is either fully loaded or unchanged. Can drop and rebuild the HNSW index around a large load. Reports ' +
+      'rows per second and progress on stderr. Not undoable automatically (upserts overwrite).',
     version: '1.0.0',
     risk: 'write',
     autonomous: false,

@@ -59,12 +59,15 @@ export class VectorSearchSkill {
     name: 'vector-search',
     category: 'vector',
     description:
-      "Finds the k nearest neighbours of an embedding in a pgvector collection by the collection's metric (cosine, L2 or inner product), " +
-      'optionally only within a namespace, only rows whose metadata contains a JSON filter, and above a minimum similarity. ' +
-      'Sets hnsw.ef_search (the collection\'s tuned default unless given) and, for filtered queries, pgvector\'s iterative index scan ' +
-      'with SET LOCAL inside the query\'s own transaction, so a selective filter still returns k rows. Reads from a replica when the ' +
-      'cluster has one (readFrom primary for read-your-writes). Returns keys, distances, similarities and metadata. Read-only. ' +
-      'Use when the user wants similar documents, semantic search, retrieval for RAG, or to check what a collection returns for a query.',
+      'Finds the k nearest neighbours of an embedding in a pgvector collection, optionally within a namespace, a metadata filter or a minimum similarity. ' +
+      'Use for semantic search, RAG retrieval or checks.',
+    details:
+      'Finds the k nearest neighbours of an embedding in a pgvector collection by the collection\'s metric (cosine, L2 or ' +
+      'inner product), optionally only within a namespace, only rows whose metadata contains a JSON filter, and above a ' +
+      'minimum similarity. Sets hnsw.ef_search (the collection\'s tuned default unless given) and, for filtered queries, ' +
+      'pgvector\'s iterative index scan with SET LOCAL inside the query\'s own transaction, so a selective filter still ' +
+      'returns k rows. Reads from a replica when the cluster has one (readFrom primary for read-your-writes). Returns keys, ' +
+      'distances, similarities and metadata. Read-only.',
     version: '1.0.0',
     risk: 'read',
     autonomous: true,

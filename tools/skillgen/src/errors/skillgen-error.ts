@@ -22,6 +22,10 @@ export const SKILL_RULES = [
   'skill-export',
   'reserved-flag',
   'flag-collision',
+  'listing-budget',
+  'metric-name',
+  'metric-value',
+  'metric-label',
 ] as const;
 
 /** One of {@link SKILL_RULES}. */

@@ -32,7 +32,8 @@ const RISK_TEXT = {
  * ```
  */
 export function renderSkillMd(skill: SkillModel, context: RenderContext): string {
-  const lines: string[] = [...frontmatter(skill, context), '', `# ${skill.name}`, '', oneLine(skill.description), ''];
+  // The body says what it does in full (`details`); the listing's short description is in the frontmatter.
+  const lines: string[] = [...frontmatter(skill, context), '', `# ${skill.name}`, '', oneLine(skill.details || skill.description), ''];
   lines.push('## Usage', '', '```bash', usageLine(skill), `${commandOf(skill)} --input '<json>' --format json`, '```', '');
   lines.push(
     'Run it with `--format json` to read the result: standard output then carries exactly one JSON document,',
