@@ -61,6 +61,7 @@ export type MetricType = (typeof METRIC_TYPES)[number];
  * @example
  * ```ts
  * { name: 'pgcluster_node_latency_seconds', help: 'Round trip of a probe query.', value: 'nodes[].latencyMs', scale: 0.001, labels: { node: 'nodes[].name' } }
+ * { name: 'pgcluster_node_up', help: 'Whether the node answered (1) or not (0).', value: 'nodes[].status', equals: 'up', labels: { node: 'nodes[].name' } }
  * { name: 'pgcluster_node_role', help: 'Role of the node: 1 for its role, 0 for the others.', value: 'nodes[].role', states: ['primary', 'replica'], labels: { node: 'nodes[].name' } }
  * ```
  */
@@ -71,8 +72,10 @@ export interface MetricSpec {
   help: string;
   /** Default `gauge`. */
   type?: MetricType;
-  /** Where the value is in `data`: a number, a boolean (1 or 0), or with `states` a string. */
+  /** Where the value is in `data`: a number, a boolean (1 or 0), or with `states` or `equals` a string. */
   value: string;
+  /** The value is a string: the sample is 1 when it equals this (`equals: 'up'` for `status`), else 0. */
+  equals?: string;
   /** Multiplies the value into the base unit: 0.001 for milliseconds → seconds, 0.01 for percent → ratio. */
   scale?: number;
   /** Label name → path of a string or number in `data` (within the same array elements as `value`). */

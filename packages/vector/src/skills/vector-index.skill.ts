@@ -159,6 +159,17 @@ export class VectorIndexSkill {
       { title: 'Tune ef_search for recall@10 of 0.95', command: 'pgcluster vector-index --action tune --collection docs --target-recall 0.95' },
       { title: 'Index status with build progress', command: 'pgcluster vector-index --action status --collection docs --format json' },
     ],
+    metrics: [
+      { name: 'pgcluster_vector_index_size_bytes', help: 'Size of the vector index on disk.', value: 'indexes[].sizeBytes', labels: { collection: 'collection', index: 'indexes[].name' } },
+      { name: 'pgcluster_vector_index_valid', help: 'Whether the index is valid (1) or not, while a concurrent build runs or after one failed (0).', value: 'indexes[].valid', labels: { collection: 'collection', index: 'indexes[].name' } },
+      { name: 'pgcluster_vector_index_build_duration_seconds', help: 'Time the create or rebuild took.', value: 'build.durationMs', scale: 0.001, labels: { collection: 'collection', index: 'build.index' } },
+      { name: 'pgcluster_vector_index_build_progress_ratio', help: 'Progress of a running index build (0 to 1).', value: 'builds[].fraction', labels: { index: 'builds[].index', pid: 'builds[].pid' } },
+      { name: 'pgcluster_vector_index_tuned_ef_search', help: 'Smallest hnsw.ef_search that reached the target recall.', value: 'tune.efSearch', labels: { collection: 'collection' } },
+      { name: 'pgcluster_vector_index_tuned_recall_ratio', help: 'recall@k reached by the tuned hnsw.ef_search.', value: 'tune.recall', labels: { collection: 'collection' } },
+      { name: 'pgcluster_vector_collection_rows', help: "Planner's row estimate of the collection.", value: 'collections[].rows', labels: { collection: 'collections[].name' } },
+      { name: 'pgcluster_vector_collection_size_bytes', help: 'Size of the collection with its indexes.', value: 'collections[].sizeBytes', labels: { collection: 'collections[].name' } },
+      { name: 'pgcluster_vector_collection_dimensions', help: 'Dimensions of the collection.', value: 'collections[].dimension', labels: { collection: 'collections[].name' } },
+    ],
     input: VectorIndexInput,
     output: VectorIndexOutput,
   })

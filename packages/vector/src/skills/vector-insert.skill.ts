@@ -92,6 +92,14 @@ export class VectorInsertSkill {
       { title: 'Bulk-load a big .npy, rebuilding the index once at the end', command: 'pgcluster vector-insert --collection docs --file vectors.npy --rebuild-indexes' },
       { title: 'Show what it would run', command: 'pgcluster vector-insert --collection docs --file embeddings.ndjson --dry-run' },
     ],
+    metrics: [
+      { name: 'pgcluster_vector_insert_rows', help: 'Rows read from the input.', value: 'rows', labels: { collection: 'collection' } },
+      { name: 'pgcluster_vector_insert_inserted_rows', help: 'New rows written.', value: 'inserted', labels: { collection: 'collection' } },
+      { name: 'pgcluster_vector_insert_updated_rows', help: 'Existing rows replaced (upsert).', value: 'updated', labels: { collection: 'collection' } },
+      { name: 'pgcluster_vector_insert_skipped_rows', help: 'Rows not written: duplicates within the input, or existing keys with skip.', value: 'skipped', labels: { collection: 'collection' } },
+      { name: 'pgcluster_vector_insert_duration_seconds', help: 'Wall time of the whole load.', value: 'durationMs', scale: 0.001, labels: { collection: 'collection' } },
+      { name: 'pgcluster_vector_insert_rows_per_second', help: 'Throughput of the load.', value: 'rowsPerSecond', labels: { collection: 'collection' } },
+    ],
     input: VectorInsertInput,
     output: VectorInsertOutput,
   })

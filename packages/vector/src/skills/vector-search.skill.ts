@@ -92,6 +92,11 @@ export class VectorSearchSkill {
       { title: 'Filtered by metadata within a namespace', command: 'pgcluster vector-search --collection docs --vector "[0.1,0.2,0.3]" --filter \'{"lang":"en"}\' --namespace tenant1 --k 5' },
       { title: 'Read-your-writes from the primary with a higher ef_search', command: 'pgcluster vector-search --collection docs --vector "[0.1,0.2,0.3]" --read-from primary --ef-search 200' },
     ],
+    metrics: [
+      { name: 'pgcluster_vector_search_duration_seconds', help: 'Time of the search transaction.', value: 'durationMs', scale: 0.001, labels: { collection: 'collection' } },
+      { name: 'pgcluster_vector_search_ef_search', help: 'The hnsw.ef_search the search used.', value: 'efSearch', labels: { collection: 'collection' } },
+      { name: 'pgcluster_vector_search_neighbours', help: 'How many neighbours were asked for (k).', value: 'k', labels: { collection: 'collection' } },
+    ],
     input: VectorSearchInput,
     output: VectorSearchOutput,
   })

@@ -10,6 +10,7 @@ import { skillMdPath, type SkillModel } from '../render/skill-model';
 import { scanOperations, type ExportedOperation } from '../scan/scan-operations';
 import { scanSkills } from '../scan/scan-skills';
 import { createSourceProject, listPackages, type WorkspacePackage } from '../scan/workspace';
+import { checkMetrics } from '../schema/check-metrics';
 import { deriveFlags } from '../schema/derive-flags';
 import { requireBuiltPackage, skillSchemas, type PackageLoader } from '../schema/load-schemas';
 
@@ -77,7 +78,7 @@ export function generate(config: GenerateConfig): GenerateResult {
         continue;
       }
       const { flags, inputOnly, warnings: flagWarnings, problems: flagProblems } = deriveFlags(skill, result.schemas.input);
-      schemaProblems.push(...flagProblems);
+      schemaProblems.push(...flagProblems, ...checkMetrics(skill, result.schemas.output));
       warnings.push(...flagWarnings);
       models.push({ ...skill, schemas: result.schemas, flags, inputOnly });
     }

@@ -241,7 +241,7 @@ function readField(
     case 'examples':
       return isObjects(value, ['title', 'command'], []) ? value : bad('an array of { title: string, command: string }');
     case 'metrics':
-      return isMetricSpecs(value) ? value : bad('an array of { name, help, value: string, type?: "gauge"|"counter", scale?: number, labels?: { [label]: path }, states?: string[] }');
+      return isMetricSpecs(value) ? value : bad('an array of { name, help, value: string, type?: "gauge"|"counter", scale?: number, labels?: { [label]: path }, states?: string[], equals?: string }');
   }
 }
 
@@ -252,11 +252,12 @@ function isMetricSpecs(value: Literal): boolean {
   return value.every((item: Literal) => {
     if (typeof item !== 'object' || item === null || Array.isArray(item)) return false;
     const r = item as Record<string, Literal>;
-    const known = ['name', 'help', 'value', 'type', 'scale', 'labels', 'states'];
+    const known = ['name', 'help', 'value', 'type', 'scale', 'labels', 'states', 'equals'];
     return (
       typeof r['name'] === 'string' && typeof r['help'] === 'string' && typeof r['value'] === 'string' &&
       (r['type'] === undefined || r['type'] === 'gauge' || r['type'] === 'counter') &&
       (r['scale'] === undefined || typeof r['scale'] === 'number') &&
+      (r['equals'] === undefined || typeof r['equals'] === 'string') &&
       (r['labels'] === undefined || stringRecord(r['labels'])) &&
       (r['states'] === undefined || strings(r['states'])) &&
       Object.keys(r).every((k) => known.includes(k))
