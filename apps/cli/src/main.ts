@@ -119,10 +119,9 @@ function buildParser(argv: string[], context: CommandContext): Argv {
  * help, so yargs can list them and suggest the nearest, without loading any.
  */
 function commandsToRegister(argv: readonly string[], context: CommandContext): CommandModule[] {
-  const named = argv.find((a) => !a.startsWith('-') && (a in BUILTINS || context.commands.summaries.some((c) => c.name === a)));
+  const named = argv.find((a) => !a.startsWith('-') && (Object.hasOwn(BUILTINS, a) || context.commands.summaries.some((c) => c.name === a)));
   if (named !== undefined) {
-    const builtin = BUILTINS[named];
-    if (builtin) return [builtin.load(context)];
+    if (Object.hasOwn(BUILTINS, named)) return [BUILTINS[named]!.load(context)];
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { skillCommand } = require('./skill-command/skill-command') as typeof import('./skill-command/skill-command');
     return [skillCommand(context.commands.load(named)!, context)];
@@ -171,7 +170,7 @@ function commandNameOf(argv: readonly string[], commands: CommandCatalog): strin
   const first = words[0];
   if (first === undefined) return 'pgcluster';
   if (commands.summaries.some((c) => c.name === first)) return first;
-  if (!(first in BUILTINS)) return 'pgcluster';
+  if (!Object.hasOwn(BUILTINS, first)) return 'pgcluster';
   return words[1] !== undefined ? `${first} ${words[1]}` : first;
 }
 
