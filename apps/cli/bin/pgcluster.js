@@ -1,6 +1,13 @@
 #!/usr/bin/env node
 // The `pgcluster` bin: a thin launcher for the compiled CLI (apps/cli/dist).
 'use strict';
+require('./compile-cache').enable();
+// Node 21+ defines navigator.userAgent. On Node 20, pg's "are we a Cloudflare Worker?" check
+// falls back to `new Response(…)`, which loads Node's whole fetch implementation (undici):
+// about a fifth of a cold start, for an answer that is always no here.
+if (typeof globalThis.navigator === 'undefined') {
+  Object.defineProperty(globalThis, 'navigator', { value: { userAgent: `Node.js/${process.versions.node.split('.')[0]}` }, writable: true, configurable: true });
+}
 require('../dist/main.js')
   .main(process.argv.slice(2))
   .then((code) => { process.exitCode = code; })

@@ -163,9 +163,9 @@ describe('LLM simulation: every generated command, as a subprocess, against a re
     const byName = new Map(families.map((f) => [f.name, f]));
     const status = byName.get('pgcluster_skill_status');
     expect(status?.metrics.find((m) => m.value === '1')?.labels).toMatchObject({ skill: 'cluster-status' });
-    // One latency sample per node, labelled with the node's name.
-    const latency = families.find((f) => f.name.startsWith('pgcluster_cluster_status_') && f.name.includes('latency_ms'));
-    expect(latency?.metrics.map((m) => m.labels?.['name']).sort()).toEqual(cluster().nodes.map((n) => n.name).sort());
+    // One latency sample per node, in seconds, labelled with the node's name.
+    const latency = byName.get('pgcluster_node_latency_seconds');
+    expect(latency?.metrics.map((m) => m.labels?.['node']).sort()).toEqual(cluster().nodes.map((n) => n.name).sort());
   });
 
   test('every other skill of the manifest runs with a minimal input from its schema', () => {

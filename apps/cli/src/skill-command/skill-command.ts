@@ -4,7 +4,7 @@ import type { CliIo } from '../cli/cli-io';
 import type { GlobalArgs } from '../cli/global-options';
 import { skillKit } from '../cli/skill-kit';
 import { collectInput } from './collect-input';
-import type { GeneratedCommand, GeneratedFlag } from './generated-command';
+import type { CommandCatalog, GeneratedCommand, GeneratedFlag } from './generated-command';
 
 /** What a command handler reports back to `main` (one per run: no module-level state). */
 export interface RunState {
@@ -17,7 +17,7 @@ export interface CommandContext {
   io: CliIo;
   state: RunState;
   /** Every generated skill command (for `resolveSkill`, `skills`, undo). */
-  commands: readonly GeneratedCommand[];
+  commands: CommandCatalog;
 }
 
 /**
@@ -101,7 +101,7 @@ export async function runSkill(command: GeneratedCommand, argv: Record<string, u
   return kit.exitCodeFor(envelope);
 }
 
-/** The skill class with this name, loading only its own package. */
-export function resolveSkill(commands: readonly GeneratedCommand[], name: string): SkillClass | undefined {
-  return commands.find((c) => c.name === name)?.load();
+/** The skill class with this name, loading only its own command module and package. */
+export function resolveSkill(commands: CommandCatalog, name: string): SkillClass | undefined {
+  return commands.load(name)?.load();
 }

@@ -23,12 +23,15 @@ export class ClusterBackupSkill {
     name: 'cluster-backup',
     category: 'operations',
     description:
-      'Takes and manages backups of the PostgreSQL + pgvector cluster: logical (pg_dump custom format, one file per database) or ' +
-      'physical (pg_basebackup of the whole cluster with its WAL, checked with pg_verifybackup), taken from the primary and ' +
-      'recorded in a catalogue in the state dir with size, SHA-256, start LSN and duration; lists the catalogue; verifies a ' +
-      'backup (file checksums against the catalogue, pg_restore --list or pg_verifybackup); prunes all but the newest N. ' +
-      'Passwords reach pg_dump and pg_basebackup through the environment only. Restoring is the separate cluster-restore skill. ' +
-      'Use before a failover, scale, migration or risky change, on a schedule, and to check that backups are sound.',
+      'Takes, lists, verifies and prunes backups of the cluster: logical (pg_dump) or physical (pg_basebackup). ' +
+      'Use before a failover, scale or risky change, on a schedule, or to check backups.',
+    details:
+      'Takes and manages backups of the PostgreSQL + pgvector cluster: logical (pg_dump custom format, one file per database) ' +
+      'or physical (pg_basebackup of the whole cluster with its WAL, checked with pg_verifybackup), taken from the primary ' +
+      'and recorded in a catalogue in the state dir with size, SHA-256, start LSN and duration; lists the catalogue; verifies ' +
+      'a backup (file checksums against the catalogue, pg_restore --list or pg_verifybackup); prunes all but the newest N. ' +
+      'Passwords reach pg_dump and pg_basebackup through the environment only. Restoring is the separate cluster-restore ' +
+      'skill.',
     version: '1.0.0',
     risk: 'write',
     autonomous: true,

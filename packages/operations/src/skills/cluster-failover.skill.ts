@@ -18,12 +18,15 @@ export class ClusterFailoverSkill {
     name: 'cluster-failover',
     category: 'operations',
     description:
-      'Moves the primary role to another node: a planned switchover (the primary is healthy; waits until the target has replayed ' +
-      'all of its WAL, so nothing is lost) or an unplanned failover (the primary is lost; promotes the most advanced healthy ' +
-      'replica and says why it was chosen). Goes through Patroni\'s REST API when Patroni manages the cluster; otherwise fences ' +
-      'the old primary when it answers, runs pg_promote() on the candidate, re-points the other replicas, and with --rewind ' +
-      'pg_rewinds the old primary and rejoins it as a replica. Requires confirmation; --dry-run shows the chosen candidate and ' +
-      'every step. Use when the primary is down or unhealthy, before maintenance on the primary\'s machine, or to rehearse HA.',
+      'Moves the primary role to another node: a lossless planned switchover, or a failover when the primary is lost. ' +
+      'Use when the primary is down or unhealthy, or before maintenance on its machine.',
+    details:
+      'Moves the primary role to another node: a planned switchover (the primary is healthy; waits until the target has ' +
+      'replayed all of its WAL, so nothing is lost) or an unplanned failover (the primary is lost; promotes the most advanced ' +
+      'healthy replica and says why it was chosen). Goes through Patroni\'s REST API when Patroni manages the cluster; ' +
+      'otherwise fences the old primary when it answers, runs pg_promote() on the candidate, re-points the other replicas, ' +
+      'and with --rewind pg_rewinds the old primary and rejoins it as a replica. Requires confirmation; --dry-run shows the ' +
+      'chosen candidate and every step.',
     version: '1.0.0',
     risk: 'destructive',
     autonomous: false,

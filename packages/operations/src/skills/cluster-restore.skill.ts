@@ -21,12 +21,14 @@ export class ClusterRestoreSkill {
     name: 'cluster-restore',
     category: 'operations',
     description:
+      'Restores a cluster-backup backup after checking it: into a new or an existing database (undoable) or as a new node. ' +
+      'Use when data was lost or damaged, or to rehearse disaster recovery.',
+    details:
       'Restores a backup taken by cluster-backup, after verifying its checksums: a logical backup into a new database (the ' +
       'default, named <database>_restored_<time>) or into an existing one, which is replaced only after the restore succeeded ' +
       'in a scratch database and whose old contents are kept under another name so the restore can be undone; a physical ' +
       'backup into a new data directory, optionally started as a new, independent node on a free loopback port. Also undoes ' +
-      'the latest logical restore into a database. Requires confirmation. Use when data was lost or damaged, to inspect an ' +
-      'old state side by side, or to rehearse disaster recovery.',
+      'the latest logical restore into a database. Requires confirmation.',
     version: '1.0.0',
     risk: 'destructive',
     autonomous: false,

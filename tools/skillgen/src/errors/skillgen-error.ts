@@ -23,6 +23,10 @@ export const SKILL_RULES = [
   'reserved-flag',
   'flag-collision',
   'secret-mark',
+  'listing-budget',
+  'metric-name',
+  'metric-value',
+  'metric-label',
 ] as const;
 
 /** One of {@link SKILL_RULES}. */
