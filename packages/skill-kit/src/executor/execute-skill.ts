@@ -14,7 +14,7 @@ import type {
   SkillMeta,
   Status,
 } from '../skill/skill-meta';
-import { createDeadline } from './deadline';
+import { createDeadline, RunStopped } from './deadline';
 import { describeInputIssues } from './describe-input-issues';
 import { toEnvelopeError, type EnvelopeError } from './to-envelope-error';
 
@@ -26,6 +26,8 @@ import { toEnvelopeError, type EnvelopeError } from './to-envelope-error';
  * ```
  */
 export type ConfirmationPolicy = (meta: SkillMeta, input: unknown) => boolean | Promise<boolean>;
+
+export { DEFAULT_STOP_WITHIN_MS } from './deadline';
 
 /** How long a run may take before it is aborted with `TIMEOUT`, unless told otherwise. */
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -48,8 +50,17 @@ export interface ExecuteOptions {
   policy?: ConfirmationPolicy;
   /** Abort the plan and the run after this long; default {@link DEFAULT_TIMEOUT_MS}. */
   timeoutMs?: number;
-  /** The caller's cancellation; aborting it aborts the run with `ABORTED`. */
+  /**
+   * The caller's cancellation (a library's AbortSignal, an MCP cancel, the agent, the CLI's
+   * SIGINT/SIGTERM); aborting it stops the run with `ABORTED` like a timeout does.
+   */
   signal?: AbortSignal;
+  /**
+   * After a timeout or cancel, how long the run may take to stop (its queries cancelled,
+   * its programs sent SIGTERM) before its backends are terminated and programs killed;
+   * default {@link DEFAULT_STOP_WITHIN_MS}.
+   */
+  stopWithinMs?: number;
   /** The configuration; when absent it is loaded (once, after input validation). */
   config?: LoadedConfig;
   /** Where to load the configuration from when `config` is absent. */
@@ -140,10 +151,10 @@ async function attempt(
     };
   }
   const input: unknown = parsed.data;
-  const deadline = createDeadline(meta.name, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.signal);
+  const deadline = createDeadline(meta.name, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.signal, options.stopWithinMs);
   try {
     const ctx: SkillContext = { loaded: getConfig(), signal: deadline.signal, actor: options.actor ?? 'library', log, ...(options.services ? { services: options.services } : {}) };
-    const plan = await deadline.race(Promise.resolve().then(() => buildPlan(skillClass, meta, ctx, input)));
+    const plan = await deadline.run(() => buildPlan(skillClass, meta, ctx, input));
     if (options.dryRun) return { status: 'planned', input, plan };
     // Security: the confirmation gate. A skill that requires it runs only with --yes or an approving policy.
     if (meta.requiresConfirmation && !options.yes && !(await approves(options.policy, meta, input, log))) {
@@ -159,10 +170,12 @@ async function attempt(
       };
     }
     for (const step of plan) log.info(`plan: [${step.kind}] ${step.target}: ${step.text}`);
-    const result = await deadline.race(Promise.resolve().then(() => skillClass.run(ctx, input)));
+    // The run is stopped, not just left behind, when the deadline or the caller aborts it.
+    const result = await deadline.run(() => skillClass.run(ctx, input));
     return checkResult(result, meta, input);
   } catch (error) {
     log.debug(`${meta.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    if (error instanceof RunStopped) return { status: 'error', input, alerts: error.alerts, error: toEnvelopeError(error.reason, meta.name) };
     return { status: 'error', input, error: toEnvelopeError(error, meta.name) };
   } finally {
     deadline.dispose();
