@@ -2,6 +2,7 @@ import { InputError, loadConfig } from '@pgcluster/core';
 import type { AuditRecord, Format } from '@pgcluster/skill-kit';
 import type { Argv, CommandModule } from 'yargs';
 import type { GlobalArgs } from '../cli/global-options';
+import { interruptSignal } from '../cli/interrupt-signal';
 import { okEnvelope } from '../cli/report-error';
 import { skillKit } from '../cli/skill-kit';
 import { resolveSkill, type CommandContext } from '../skill-command/skill-command';
@@ -62,14 +63,18 @@ export function auditCommand(context: CommandContext): CommandModule {
     builder: (y) => y.positional('id', { type: 'string', describe: 'The audit id of the run to undo' }) as unknown as Argv<AuditArgs>,
     handler: async (argv) => {
       const kit = skillKit();
-      const envelope = await kit.undoAudit(argv.id ?? '', {
-        actor: 'cli',
-        dryRun: argv.dryRun,
-        yes: argv.yes,
-        ...(argv.timeout !== undefined ? { timeoutMs: argv.timeout } : {}),
-        loadConfig: { ...(argv.config !== undefined ? { path: argv.config } : {}), cwd: io.cwd, env: io.env },
-        resolveSkill: (name) => resolveSkill(commands, name),
-      });
+      const interrupt = interruptSignal(io, 'audit undo');
+      const envelope = await kit
+        .undoAudit(argv.id ?? '', {
+          actor: 'cli',
+          dryRun: argv.dryRun,
+          yes: argv.yes,
+          ...(argv.timeout !== undefined ? { timeoutMs: argv.timeout } : {}),
+          signal: interrupt.signal,
+          loadConfig: { ...(argv.config !== undefined ? { path: argv.config } : {}), cwd: io.cwd, env: io.env },
+          resolveSkill: (name) => resolveSkill(commands, name),
+        })
+        .finally(interrupt.dispose);
       const text = await kit.renderEnvelope(envelope, argv.format);
       io.stdout(text.endsWith('\n') ? text : `${text}\n`);
       state.code = kit.exitCodeFor(envelope);

@@ -2,6 +2,7 @@ import type { SkillClass } from '@pgcluster/skill-kit';
 import type { Argv, CommandModule, Options } from 'yargs';
 import type { CliIo } from '../cli/cli-io';
 import type { GlobalArgs } from '../cli/global-options';
+import { interruptSignal } from '../cli/interrupt-signal';
 import { skillKit } from '../cli/skill-kit';
 import { collectInput } from './collect-input';
 import type { GeneratedCommand, GeneratedFlag } from './generated-command';
@@ -82,20 +83,26 @@ function flagOption(flag: GeneratedFlag): Options {
 /**
  * Runs one skill command: collects the input, loads the skill's package, runs it through
  * `executeSkill` (actor `cli`), prints the rendered envelope on stdout and returns its exit code.
+ * SIGINT or SIGTERM stops the run as a timeout does (queries cancelled, programs killed) and
+ * still prints its envelope (`ABORTED`, exit 2); a second signal exits at once.
  */
 export async function runSkill(command: GeneratedCommand, argv: Record<string, unknown> & GlobalArgs, context: CommandContext): Promise<number> {
   const { io, commands } = context;
   const input = await collectInput(command, argv, io.readStdin);
   const kit = skillKit();
   const skillClass = command.load();
-  const envelope = await kit.executeSkill(skillClass, input, {
-    actor: 'cli',
-    dryRun: argv.dryRun,
-    yes: argv.yes,
-    ...(argv.timeout !== undefined ? { timeoutMs: argv.timeout } : {}),
-    loadConfig: { ...(argv.config !== undefined ? { path: argv.config } : {}), cwd: io.cwd, env: io.env },
-    resolveSkill: (name) => resolveSkill(commands, name),
-  });
+  const interrupt = interruptSignal(io, command.name);
+  const envelope = await kit
+    .executeSkill(skillClass, input, {
+      actor: 'cli',
+      dryRun: argv.dryRun,
+      yes: argv.yes,
+      ...(argv.timeout !== undefined ? { timeoutMs: argv.timeout } : {}),
+      signal: interrupt.signal,
+      loadConfig: { ...(argv.config !== undefined ? { path: argv.config } : {}), cwd: io.cwd, env: io.env },
+      resolveSkill: (name) => resolveSkill(commands, name),
+    })
+    .finally(interrupt.dispose);
   const text = await kit.renderEnvelope(envelope, argv.format, kit.getSkillMeta(skillClass));
   io.stdout(text.endsWith('\n') ? text : `${text}\n`);
   return kit.exitCodeFor(envelope);
