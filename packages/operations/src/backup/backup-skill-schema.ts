@@ -72,7 +72,8 @@ export const RESTORE_ACTIONS = ['restore', 'undo'] as const;
  */
 export const ClusterRestoreInput = z
   .object({
-    action: z.enum(RESTORE_ACTIONS).default('restore').describe('restore a backup, or undo the latest restore into --target (drop what it created, or put back what it replaced).'),
+    action: z.enum(RESTORE_ACTIONS).default('restore').describe('restore a backup, or undo a restore into --target (drop what it created, or put back what it replaced): the one named by --restore, else the latest not yet undone.'),
+    restore: z.string().regex(/^[a-z0-9]{8}$/, 'must be a restore id (restoreId of a restore, 8 letters and digits)').optional().describe('undo: the restore to undo (data.restore.restoreId of that run; its rollback names it); default the latest restore into --target not yet undone.'),
     id: BACKUP_ID.optional().describe('restore: the backup to restore (see cluster-backup --action list).'),
     database: DB_NAME.optional().describe('restore, logical: which database of the backup; needed when it holds several.'),
     target: DB_NAME.optional().describe('restore, logical: the database to restore into (new by default: <database>_restored_<time>; an existing one is replaced). undo: the database whose restore to undo.'),
@@ -84,6 +85,7 @@ export const ClusterRestoreInput = z
   .superRefine((input, ctx) => {
     if (input.action === 'restore' && !input.id) ctx.addIssue({ code: 'custom', path: ['id'], message: 'restore needs the id of a backup (see cluster-backup --action list)' });
     if (input.action === 'undo' && !input.target) ctx.addIssue({ code: 'custom', path: ['target'], message: 'undo needs --target, the database restored into' });
+    if (input.action !== 'undo' && input.restore) ctx.addIssue({ code: 'custom', path: ['restore'], message: 'only the undo action takes a restore id' });
     if (input.dataDir !== undefined && !input.dataDir.startsWith('/')) ctx.addIssue({ code: 'custom', path: ['dataDir'], message: 'must be an absolute path' });
   });
 /** Input of `cluster-restore`. */
@@ -100,6 +102,7 @@ export const ClusterRestoreOutput = z.object({
       target: z.string().optional(),
       created: z.boolean().optional(),
       previousDatabase: z.string().optional(),
+      restoreId: z.string().optional(),
       dataDir: z.string().optional(),
       started: z.boolean().optional(),
       port: z.number().int().optional(),
@@ -110,9 +113,16 @@ export const ClusterRestoreOutput = z.object({
     .optional()
     .describe('restore: where it went, what it created or replaced, and how to undo it.'),
   undo: z
-    .object({ target: z.string(), action: z.enum(['dropped', 'reverted']), backupId: z.string() })
+    .object({
+      target: z.string(),
+      action: z.enum(['dropped', 'reverted']),
+      backupId: z.string(),
+      restoreId: z.string().optional(),
+      alsoUndone: z.array(z.string()).describe('Later restores into the target, undone with it.'),
+      kept: z.array(z.string()).describe('Databases those later restores had kept: left in place, drop them when not needed.'),
+    })
     .optional()
-    .describe('undo: what was done to the target.'),
+    .describe('undo: what was done to the target; the target is as it was before the undone restore.'),
 });
 /** `data` of a `cluster-restore` run. */
 export type ClusterRestoreOutput = z.output<typeof ClusterRestoreOutput>;

@@ -63,7 +63,11 @@ export async function planBackupAction(config: ClusterConfig, stateDir: string, 
 export function planRestore(_config: ClusterConfig, stateDir: string, input: ClusterRestoreInput): PlanStep[] {
   if (input.action === 'undo') {
     return [
-      { kind: 'file', target: join(backupsDir(stateDir), 'restores.json'), text: `find the latest restore into ${input.target}` },
+      {
+        kind: 'file',
+        target: join(backupsDir(stateDir), 'restores.json'),
+        text: `find ${input.restore ? `restore ${input.restore}` : 'the latest restore'} into ${input.target} (refused when already undone); later restores into it are undone with it, the databases they kept are left in place`,
+      },
       { kind: 'sql', target: ON_PRIMARY, text: `drop database if exists "${input.target}" with (force) -- then, if the restore replaced it: alter database "<previous>" rename to "${input.target}"` },
     ];
   }

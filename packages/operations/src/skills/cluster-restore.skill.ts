@@ -13,7 +13,7 @@ import { backupContext } from './cluster-backup.skill';
  * @example
  * ```ts
  * const envelope = await executeSkill(ClusterRestoreSkill, { id, target: 'app_check' }, { actor: 'cli', yes: true })
- * // envelope.rollback: { skill: 'cluster-restore', input: { action: 'undo', target: 'app_check' } }
+ * // envelope.rollback: { skill: 'cluster-restore', input: { action: 'undo', target: 'app_check', restore: 'k3x9a0b2' } }
  * ```
  */
 export class ClusterRestoreSkill {
@@ -60,8 +60,13 @@ export class ClusterRestoreSkill {
   static async run(ctx: SkillContext, input: ClusterRestoreInput): Promise<SkillResult<ClusterRestoreOutput>> {
     const bctx = backupContext(ctx);
     if (input.action === 'undo') {
-      const undo = await undoRestore(bctx, input.target!);
-      return { data: { action: 'undo', undo } };
+      const { auditId, ...undo } = await undoRestore(bctx, input.target!, input.restore);
+      return {
+        data: { action: 'undo', undo },
+        // Recorded as the audit record's undoOf: `audit undo` of that restore is then refused, and `audit list` says it was undone.
+        ...(auditId ? { undoes: auditId } : {}),
+        ...(undo.kept.length ? { alerts: [`kept ${undo.kept.join(', ')}: the contents of ${undo.target} between the undone restores; drop them when not needed`] } : {}),
+      };
     }
     // The executor's confirmation gate already passed (requiresConfirmation), so replacing is confirmed.
     const restore = await restoreBackup(bctx, {
@@ -73,12 +78,13 @@ export class ClusterRestoreSkill {
       ...(input.dataDir ? { dataDir: input.dataDir } : {}),
       ...(input.start ? { start: true } : {}),
       ...(input.port !== undefined ? { port: input.port } : {}),
+      ...(ctx.runId ? { auditId: ctx.runId } : {}),
     });
     const reversible = restore.kind === 'logical' && (restore.created || restore.previousDatabase);
     return {
       data: { action: 'restore', restore },
       ...(reversible
-        ? { rollback: { skill: 'cluster-restore', input: { action: 'undo', target: restore.target! }, description: restore.undo } }
+        ? { rollback: { skill: 'cluster-restore', input: { action: 'undo', target: restore.target!, restore: restore.restoreId! }, description: restore.undo } }
         : {}),
       ...(restore.previousDatabase
         ? { recommendations: [{ message: `the replaced contents are kept in ${restore.previousDatabase}; drop it when the restore is confirmed good` }] }

@@ -1,5 +1,6 @@
 import { loadConfig, redactSecrets, redactUrl, type LoadConfigOptions, type LoadedConfig } from '@pgcluster/core';
 import { AuditLog } from '../audit/audit-log';
+import { newAuditId } from '../audit/new-audit-id';
 import { createStderrLogger } from '../log/stderr-logger';
 import { getSkillMeta } from '../skill/skill';
 import type {
@@ -86,6 +87,7 @@ interface Outcome {
   recommendations?: Recommendation[];
   plan?: PlanStep[];
   rollback?: RollbackSpec;
+  undoes?: string;
   error?: EnvelopeError;
 }
 
@@ -123,9 +125,10 @@ export async function executeSkill<I, O>(skillClass: SkillClass<I, O>, rawInput:
   const auditLog = auditLogOf(options, log, getConfig);
   // The audit table's connections open while the skill runs, not after it.
   auditLog?.connect();
-  const outcome = await attempt(skillClass as SkillClass, meta, rawInput, options, log, getConfig);
+  const runId = auditLog ? newAuditId() : undefined;
+  const outcome = await attempt(skillClass as SkillClass, meta, rawInput, options, log, getConfig, runId);
   const durationMs = Math.round(performance.now() - started);
-  const auditId = auditLog && (await audit(auditLog, meta, outcome, { time, durationMs, options, log }));
+  const auditId = auditLog && (await audit(auditLog, meta, outcome, { id: runId!, time, durationMs, options, log }));
   return envelopeOf<O>(meta.name, outcome, durationMs, auditId);
 }
 
@@ -136,6 +139,7 @@ async function attempt(
   options: ExecuteOptions,
   log: SkillLogger,
   getConfig: () => LoadedConfig,
+  runId: string | undefined,
 ): Promise<Outcome> {
   // Security: input is validated before anything else happens; bad input runs nothing.
   const parsed = meta.input.safeParse(rawInput ?? {});
@@ -153,7 +157,15 @@ async function attempt(
   const input: unknown = parsed.data;
   const deadline = createDeadline(meta.name, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.signal, options.stopWithinMs);
   try {
-    const ctx: SkillContext = { loaded: getConfig(), signal: deadline.signal, actor: options.actor ?? 'library', log, ...(options.services ? { services: options.services } : {}) };
+    const ctx: SkillContext = {
+      loaded: getConfig(),
+      signal: deadline.signal,
+      actor: options.actor ?? 'library',
+      log,
+      confirmed: options.yes === true,
+      ...(runId ? { runId } : {}),
+      ...(options.services ? { services: options.services } : {}),
+    };
     const plan = await deadline.run(() => buildPlan(skillClass, meta, ctx, input));
     if (options.dryRun) return { status: 'planned', input, plan };
     // Security: the confirmation gate. A skill that requires it runs only with --yes or an approving policy.
@@ -176,7 +188,9 @@ async function attempt(
   } catch (error) {
     log.debug(`${meta.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     if (error instanceof RunStopped) return { status: 'error', input, alerts: error.alerts, error: toEnvelopeError(error.reason, meta.name) };
-    return { status: 'error', input, error: toEnvelopeError(error, meta.name) };
+    const failure = toEnvelopeError(error, meta.name);
+    // A skill that refuses a step for want of confirmation (RefusedError) changed nothing: exit 3, like the gate.
+    return { status: failure.code === 'REFUSED' ? 'refused' : 'error', input, error: failure };
   } finally {
     deadline.dispose();
   }
@@ -208,7 +222,7 @@ async function approves(policy: ConfirmationPolicy | undefined, meta: SkillMeta,
  * manifest promises (undeclared fields are stripped), and a mismatch is a bug in the skill.
  */
 function checkResult(result: unknown, meta: SkillMeta, input: unknown): Outcome {
-  const r = result as { data?: unknown; status?: Status; alerts?: string[]; recommendations?: Recommendation[]; rollback?: RollbackSpec } | null;
+  const r = result as { data?: unknown; status?: Status; alerts?: string[]; recommendations?: Recommendation[]; rollback?: RollbackSpec; undoes?: string } | null;
   const internal = (message: string): Outcome => ({
     status: 'error',
     input,
@@ -229,6 +243,7 @@ function checkResult(result: unknown, meta: SkillMeta, input: unknown): Outcome 
     alerts: r.alerts ?? [],
     recommendations: r.recommendations ?? [],
     ...(r.rollback ? { rollback: r.rollback } : {}),
+    ...(typeof r.undoes === 'string' ? { undoes: r.undoes } : {}),
   };
 }
 
@@ -248,11 +263,12 @@ async function audit(
   auditLog: AuditLog,
   meta: SkillMeta,
   outcome: Outcome,
-  run: { time: string; durationMs: number; options: ExecuteOptions; log: SkillLogger },
+  run: { id: string; time: string; durationMs: number; options: ExecuteOptions; log: SkillLogger },
 ): Promise<string | undefined> {
   const { options, log } = run;
   try {
     const record = await auditLog.append({
+      id: run.id,
       time: run.time,
       skill: meta.name,
       actor: options.actor ?? 'library',
@@ -261,7 +277,7 @@ async function audit(
       outcome: { status: outcome.status, ...(outcome.error ? { errorCode: outcome.error.code } : {}) },
       durationMs: run.durationMs,
       ...(outcome.rollback ? { rollback: outcome.rollback } : {}),
-      ...(options.undoOf ? { undoOf: options.undoOf } : {}),
+      ...(options.undoOf || outcome.undoes ? { undoOf: options.undoOf ?? outcome.undoes } : {}),
     });
     return record.id;
   } catch (error) {
