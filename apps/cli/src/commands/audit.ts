@@ -34,14 +34,19 @@ export function auditCommand(context: CommandContext): CommandModule {
   };
   const list: CommandModule<object, AuditArgs> = {
     command: 'list',
-    describe: 'The newest audited runs first: id, time, skill, actor, status, and whether it can be undone',
+    describe: 'The newest audited runs first: id, time, skill, actor, status, and whether it can be undone (or was: "undone by <id>")',
     builder: (y) =>
       y
         .option('skill', { type: 'string', describe: "Only this skill's runs" })
         .option('limit', { type: 'number', default: 20, describe: 'At most this many' }) as unknown as Argv<AuditArgs>,
     handler: (argv) => {
       if (!Number.isInteger(argv.limit) || (argv.limit ?? 0) < 1) throw new InputError('--limit', `must be a positive integer (got ${JSON.stringify(argv.limit)})`);
-      const records = auditLog(argv).list({ limit: argv.limit, ...(argv.skill !== undefined ? { skill: argv.skill } : {}) });
+      const log = auditLog(argv);
+      // Undone-ness is read from every record: the run that undid one may be of another skill.
+      const undone = skillKit().undoneRuns(log.list({ limit: Number.MAX_SAFE_INTEGER }));
+      const records = log
+        .list({ limit: argv.limit, ...(argv.skill !== undefined ? { skill: argv.skill } : {}) })
+        .map((r) => (undone.has(r.id) ? { ...r, undoneBy: undone.get(r.id)! } : r));
       print(argv.format, 'audit list', { records }, formatRecords(records));
       state.code = 0;
     },
@@ -88,12 +93,18 @@ export function auditCommand(context: CommandContext): CommandModule {
   };
 }
 
-function formatRecords(records: readonly AuditRecord[]): string {
+function formatRecords(records: readonly (AuditRecord & { undoneBy?: string })[]): string {
   if (records.length === 0) return 'no audited runs\n';
   const rows = [
     ['ID', 'TIME', 'SKILL', 'ACTOR', 'STATUS', 'UNDO'],
-    ...records.map((r) => [r.id, r.time, r.skill, r.actor, `${r.outcome.status}${r.dryRun ? ' (dry run)' : ''}`, r.undoOf ? `undid ${r.undoOf}` : r.rollback ? 'yes' : '-']),
+    ...records.map((r) => [r.id, r.time, r.skill, r.actor, `${r.outcome.status}${r.dryRun ? ' (dry run)' : ''}`, undoColumn(r)]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+}
+
+function undoColumn(r: AuditRecord & { undoneBy?: string }): string {
+  if (r.undoneBy) return `undone by ${r.undoneBy}`;
+  if (r.undoOf) return `undid ${r.undoOf}`;
+  return r.rollback ? 'yes' : '-';
 }

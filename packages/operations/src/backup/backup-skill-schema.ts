@@ -18,11 +18,11 @@ export type BackupAction = (typeof BACKUP_ACTIONS)[number];
  */
 export const ClusterBackupInput = z
   .object({
-    action: z.enum(BACKUP_ACTIONS).default('backup').describe('backup (take one), list (the catalogue), verify (checksums and tool checks of one backup), prune (delete all but the newest --keep).'),
+    action: z.enum(BACKUP_ACTIONS).default('backup').describe('backup (take one), list (the catalogue), verify (checksums and tool checks of one backup), prune (delete all but the newest --keep verified backups; deleting a sound one needs --yes).'),
     kind: z.enum(BACKUP_KINDS).optional().describe('backup: logical (pg_dump -Fc per database, default) or physical (pg_basebackup with WAL, the whole cluster). list/prune: only this kind.'),
     databases: z.array(DB_NAME).optional().describe('backup, logical: configured names (project, shared) or database names; default every configured database.'),
     id: BACKUP_ID.optional().describe('verify: the backup to check.'),
-    keep: z.number().int().min(1, 'must be at least 1: prune never deletes the newest backup').optional().describe('prune: how many of the newest backups to keep (at least 1).'),
+    keep: z.number().int().min(1, 'must be at least 1: prune never deletes the newest verified backup').optional().describe('prune: how many of the newest verified backups to keep (at least 1); the newest verified backup of every kind and database is always kept.'),
   })
   .superRefine((input, ctx) => {
     if (input.action === 'verify' && !input.id) ctx.addIssue({ code: 'custom', path: ['id'], message: 'verify needs the id of a backup (see --action list)' });
@@ -49,13 +49,20 @@ export const ClusterBackupOutput = z.object({
   prune: z
     .object({
       kept: z.array(z.string()),
-      removed: z.array(z.object({ id: z.string(), size: z.number().int() })),
+      removed: z.array(
+        z.object({
+          id: z.string(),
+          size: z.number().int().describe('Bytes.'),
+          soundness: z.enum(['verified', 'failed', 'unchecked']).describe('What verification said of it.'),
+          reason: z.string().describe('Why it goes.'),
+        }),
+      ),
       failed: z.array(z.object({ id: z.string(), error: z.string() })),
       freedBytes: z.number().int(),
       dryRun: z.boolean(),
     })
     .optional()
-    .describe('prune: kept ids, removed ids with sizes, failures.'),
+    .describe('prune: kept ids, removed (or, in a dry run, to be removed) ids with sizes and reasons, failures.'),
 });
 /** `data` of a `cluster-backup` run. */
 export type ClusterBackupOutput = z.output<typeof ClusterBackupOutput>;

@@ -90,6 +90,8 @@ export async function createBackup(ctx: BackupContext, options: CreateBackupOpti
       path: id,
       files,
       serverVersion: version,
+      // The tool checks verify runs (pg_restore --list / pg_verifybackup) just passed, and the checksums were taken now.
+      verification: { ok: true, at: new Date().toISOString(), by: 'backup' },
     };
     await updateCatalogue(ctx.stateDir, (backups) => [...backups, record]);
     return record;

@@ -46,8 +46,13 @@ export async function planBackupAction(config: ClusterConfig, stateDir: string, 
     }
     case 'prune': {
       const dry = await pruneBackups({ stateDir }, { keep: input.keep!, ...(input.kind ? { kind: input.kind } : {}), dryRun: true });
-      const steps: PlanStep[] = dry.removed.map((r) => ({ kind: 'file', target: join(backupsDir(stateDir), r.id), text: `delete backup ${r.id} (${r.size} bytes) and its catalogue entry` }));
-      steps.push({ kind: 'note', target: 'catalogue', text: `keep ${dry.kept.length}: ${dry.kept.join(', ') || 'none'}` });
+      const steps: PlanStep[] = dry.removed.map((r) => ({
+        kind: 'file',
+        target: join(backupsDir(stateDir), r.id),
+        text: `delete backup ${r.id} (${r.size} bytes, ${r.soundness}: ${r.reason}) and its catalogue entry`,
+      }));
+      steps.push({ kind: 'note', target: 'catalogue', text: `keep ${dry.kept.length}: ${dry.kept.join(', ') || 'none'}; frees ${dry.freedBytes} bytes` });
+      if (dry.removed.some((r) => r.soundness !== 'failed')) steps.push({ kind: 'note', target: 'confirmation', text: 'deleting a verified or never-checked backup needs --yes' });
       return steps;
     }
   }
