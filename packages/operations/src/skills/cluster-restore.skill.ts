@@ -25,7 +25,7 @@ export class ClusterRestoreSkill {
       'default, named <database>_restored_<time>) or into an existing one, which is replaced only after the restore succeeded ' +
       'in a scratch database and whose old contents are kept under another name so the restore can be undone; a physical ' +
       'backup into a new data directory, optionally started as a new, independent node on a free loopback port. Also undoes ' +
-      'the latest logical restore into a database. Requires confirmation. Use when data was lost or damaged, to inspect an ' +
+      'one logical restore (by its restore id, else the latest into a database). Requires confirmation. Use when data was lost or damaged, to inspect an ' +
       'old state side by side, or to rehearse disaster recovery.',
     version: '1.0.0',
     risk: 'destructive',
@@ -45,14 +45,14 @@ export class ClusterRestoreSkill {
     decisionTree: [
       { when: 'the restore failed verification', run: 'cluster-backup', args: '--action list' },
       { when: 'the restored data looks right and the kept previous database is no longer needed', run: 'cluster-status' },
-      { when: 'the restore was a mistake', run: 'cluster-restore', args: '--action undo --target <database>' },
+      { when: 'the restore was a mistake', run: 'cluster-restore', args: '--action undo --target <database> --restore <restoreId>' },
     ],
     examples: [
       { title: 'Restore into a new database to inspect it', command: 'pgcluster cluster-restore --id 20261124T071502Z-logical-k3x9 --target app_check --yes' },
       { title: 'Replace an existing database (its old contents are kept)', command: 'pgcluster cluster-restore --id 20261124T071502Z-logical-k3x9 --target app --yes' },
       { title: 'Show what a restore would do', command: 'pgcluster cluster-restore --id 20261124T071502Z-logical-k3x9 --target app --dry-run' },
       { title: 'Start a physical backup as a new node', command: 'pgcluster cluster-restore --id 20261124T071502Z-physical-a1b2 --data-dir /var/lib/postgresql/restore1 --start --yes' },
-      { title: 'Undo the restore into app_check', command: 'pgcluster cluster-restore --action undo --target app_check --yes' },
+      { title: 'Undo one restore into app (data.restore.restoreId of that run)', command: 'pgcluster cluster-restore --action undo --target app --restore k3x9a0b2 --yes' },
     ],
     input: ClusterRestoreInput,
     output: ClusterRestoreOutput,

@@ -1,4 +1,4 @@
-import { PgClusterError, RunScope, runInScope, type RunStopReport } from '@pgcluster/core';
+import { PgClusterError, redactUrl, RunScope, runInScope, type RunStopReport } from '@pgcluster/core';
 
 /** How long a run may take to stop after it is aborted before what it holds is stopped hard. */
 export const DEFAULT_STOP_WITHIN_MS = 15_000;
@@ -106,7 +106,8 @@ async function stopRun<T>(scope: RunScope, settled: Promise<Settled<T>>, stopWit
   clearInterval(again);
   if (ended) {
     if (ended.ok) return { alerts, ended };
-    alerts.push(`the run stopped: ${ended.error instanceof Error ? ended.error.message : String(ended.error)}`);
+    // Security: alerts are printed and audited like error messages, so a URL's password is stripped the same way.
+    alerts.push(`the run stopped: ${redactUrl(ended.error instanceof Error ? ended.error.message : String(ended.error))}`);
   } else {
     const hard = await scope.stop();
     const late = await Promise.race([settled, sleep(2_000)]);
