@@ -5,7 +5,7 @@ import type { GlobalArgs } from '../cli/global-options';
 import { interruptSignal } from '../cli/interrupt-signal';
 import { okEnvelope } from '../cli/report-error';
 import { skillKit } from '../cli/skill-kit';
-import { resolveSkill, type CommandContext } from '../skill-command/skill-command';
+import { executeOptions, type CommandContext } from '../skill-command/skill-command';
 
 interface AuditArgs extends GlobalArgs {
   id?: string;
@@ -24,7 +24,7 @@ interface AuditArgs extends GlobalArgs {
  * ```
  */
 export function auditCommand(context: CommandContext): CommandModule {
-  const { io, state, commands } = context;
+  const { io, state } = context;
   const auditLog = (argv: AuditArgs) => {
     const loaded = loadConfig({ ...(argv.config !== undefined ? { path: argv.config } : {}), cwd: io.cwd, env: io.env });
     return skillKit().AuditLog.fromConfig(loaded);
@@ -69,17 +69,7 @@ export function auditCommand(context: CommandContext): CommandModule {
     handler: async (argv) => {
       const kit = skillKit();
       const interrupt = interruptSignal(io, 'audit undo');
-      const envelope = await kit
-        .undoAudit(argv.id ?? '', {
-          actor: 'cli',
-          dryRun: argv.dryRun,
-          yes: argv.yes,
-          ...(argv.timeout !== undefined ? { timeoutMs: argv.timeout } : {}),
-          signal: interrupt.signal,
-          loadConfig: { ...(argv.config !== undefined ? { path: argv.config } : {}), cwd: io.cwd, env: io.env },
-          resolveSkill: (name) => resolveSkill(commands, name),
-        })
-        .finally(interrupt.dispose);
+      const envelope = await kit.undoAudit(argv.id ?? '', executeOptions(argv, context, interrupt.signal)).finally(interrupt.dispose);
       const text = await kit.renderEnvelope(envelope, argv.format);
       io.stdout(text.endsWith('\n') ? text : `${text}\n`);
       state.code = kit.exitCodeFor(envelope);

@@ -87,25 +87,35 @@ function flagOption(flag: GeneratedFlag): Options {
  * still prints its envelope (`ABORTED`, exit 2); a second signal exits at once.
  */
 export async function runSkill(command: GeneratedCommand, argv: Record<string, unknown> & GlobalArgs, context: CommandContext): Promise<number> {
-  const { io, commands } = context;
+  const { io } = context;
   const input = await collectInput(command, argv, io.readStdin);
   const kit = skillKit();
   const skillClass = command.load();
   const interrupt = interruptSignal(io, command.name);
-  const envelope = await kit
-    .executeSkill(skillClass, input, {
-      actor: 'cli',
-      dryRun: argv.dryRun,
-      yes: argv.yes,
-      ...(argv.timeout !== undefined ? { timeoutMs: argv.timeout } : {}),
-      signal: interrupt.signal,
-      loadConfig: { ...(argv.config !== undefined ? { path: argv.config } : {}), cwd: io.cwd, env: io.env },
-      resolveSkill: (name) => resolveSkill(commands, name),
-    })
-    .finally(interrupt.dispose);
+  const envelope = await kit.executeSkill(skillClass, input, executeOptions(argv, context, interrupt.signal)).finally(interrupt.dispose);
   const text = await kit.renderEnvelope(envelope, argv.format, kit.getSkillMeta(skillClass));
   io.stdout(text.endsWith('\n') ? text : `${text}\n`);
   return kit.exitCodeFor(envelope);
+}
+
+/**
+ * The executor options of a CLI run (skill or `audit undo`) from its global flags, stopped by `signal`.
+ * @example
+ * ```ts
+ * await executeSkill(skillClass, input, executeOptions(argv, context, interrupt.signal))
+ * ```
+ */
+export function executeOptions(argv: GlobalArgs, context: CommandContext, signal: AbortSignal) {
+  const { io, commands } = context;
+  return {
+    actor: 'cli' as const,
+    dryRun: argv.dryRun,
+    yes: argv.yes,
+    ...(argv.timeout !== undefined ? { timeoutMs: argv.timeout } : {}),
+    signal,
+    loadConfig: { ...(argv.config !== undefined ? { path: argv.config } : {}), cwd: io.cwd, env: io.env },
+    resolveSkill: (name: string) => resolveSkill(commands, name),
+  };
 }
 
 /** The skill class with this name, loading only its own package. */

@@ -245,29 +245,11 @@ describe('executeSkill', () => {
 
   it('passes actor, signal, config and log to the skill', async () => {
     const seen: SkillContext[] = [];
-    class Probe {
-      @Skill({
-        name: 'monitoring-probe',
-        category: 'monitoring',
-        description: 'Probes.',
-        version: '1.0.0',
-        risk: 'read',
-        autonomous: true,
-        requiresConfirmation: false,
-        idempotent: true,
-        whenToUse: [],
-        interpret: '',
-        decisionTree: [],
-        examples: [],
-        input: z.object({}),
-        output: z.null(),
-      })
-      static async run(ctx: SkillContext) {
-        seen.push(ctx);
-        ctx.log.info('hello');
-        return { data: null };
-      }
-    }
+    const Probe = skillRunning('maintenance-probe', async (ctx) => {
+      seen.push(ctx);
+      ctx.log.info('hello');
+      return { data: null };
+    });
     const log = memoryLogger();
     await executeSkill(Probe, undefined, { config: env.loaded, log, actor: 'mcp' });
     expect(seen[0]).toMatchObject({ actor: 'mcp', loaded: env.loaded, log });
@@ -276,7 +258,7 @@ describe('executeSkill', () => {
   });
 });
 
-/** A write skill whose run is `body`, for the stop and undo tests below. */
+/** A write skill whose run is `body`. */
 function skillRunning(name: string, body: (ctx: SkillContext) => Promise<{ data: null; undoes?: string }>) {
   class Probe {
     @Skill({
