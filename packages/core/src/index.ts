@@ -6,6 +6,7 @@
 export * from './config/cluster-config';
 export * from './config/load-config';
 export * from './connection/connect';
+export * from './connection/run-scope';
 export * from './errors/pgcluster-error';
 export * from './errors/query-error';
 export * from './redaction/redact';

@@ -77,7 +77,15 @@ export class ClusterFailoverSkill {
           : []),
       ],
       ...(rejoined
-        ? { rollback: { skill: 'cluster-failover', input: { action: 'switchover', to: result.from }, description: `switch back: ${result.from} becomes primary again (planned, no data loss)` } }
+        ? {
+            // The way back uses the original's options: a switchover done with --rewind is undone with --rewind,
+            // so the node that steps down again rejoins as a replica instead of being left stopped.
+            rollback: {
+              skill: 'cluster-failover',
+              input: { action: 'switchover', to: result.from, rewind: input.rewind, catchUpTimeoutMs: input.catchUpTimeoutMs },
+              description: `switch back: ${result.from} becomes primary again (planned, no data loss${input.rewind ? `; ${result.to} rejoins with pg_rewind` : ''})`,
+            },
+          }
         : {}),
     };
   }

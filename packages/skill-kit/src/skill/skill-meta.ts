@@ -165,6 +165,11 @@ export interface SkillResult<O> {
   alerts?: string[];
   recommendations?: Recommendation[];
   rollback?: RollbackSpec;
+  /**
+   * The audit id of an earlier run that this run undid (e.g. a restore found in the restore
+   * journal), recorded as the record's `undoOf` so that `audit undo` refuses to undo it twice.
+   */
+  undoes?: string;
 }
 
 /** Writes progress and diagnostics to stderr (never stdout); lines are redacted. */
@@ -182,6 +187,10 @@ export interface SkillContext {
   signal: AbortSignal;
   actor: Actor;
   log: SkillLogger;
+  /** The user confirmed this run (`--yes`): a step that needs it (deleting a verified backup) may go ahead. */
+  confirmed?: boolean;
+  /** The id this run's audit record will have (absent when the run is not audited). */
+  runId?: string;
   /**
    * Live objects of a long-running runtime (the agent, the MCP server) that a skill may act on,
    * by name — e.g. `{ pools }` (a `ClusterPools` that `cluster-scale` resizes). Absent in a

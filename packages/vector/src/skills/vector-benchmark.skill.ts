@@ -119,6 +119,7 @@ export class VectorBenchmarkSkill {
           operations: input.operations,
           readFrom: input.readFrom,
           ...(input.efSearch ? { efSearch: input.efSearch } : {}),
+          signal: ctx.signal,
         }),
       Math.max(10, input.concurrency),
     );

@@ -19,7 +19,7 @@ export const clusterBackupCommand: GeneratedCommand = {
       property: "action",
       type: "string",
       choices: ["backup", "list", "verify", "prune"],
-      description: "backup (take one), list (the catalogue), verify (checksums and tool checks of one backup), prune (delete all but the newest --keep).",
+      description: "backup (take one), list (the catalogue), verify (checksums and tool checks of one backup), prune (delete all but the newest --keep verified backups; deleting a sound one needs --yes).",
       required: false,
       default: "backup",
     },
@@ -50,7 +50,7 @@ export const clusterBackupCommand: GeneratedCommand = {
       name: "keep",
       property: "keep",
       type: "integer",
-      description: "prune: how many of the newest backups to keep (at least 1).",
+      description: "prune: how many of the newest verified backups to keep (at least 1); the newest verified backup of every kind and database is always kept.",
       required: false,
     },
   ],
@@ -72,8 +72,12 @@ export const clusterBackupCommand: GeneratedCommand = {
       command: "pgcluster cluster-backup --action verify --id 20261124T071502Z-logical-k3x9",
     },
     {
-      title: "See what pruning to the newest 3 would delete",
+      title: "See what pruning to the newest 3 verified backups would delete, with sizes",
       command: "pgcluster cluster-backup --action prune --keep 3 --dry-run",
+    },
+    {
+      title: "Prune, confirming the deletion of verified backups",
+      command: "pgcluster cluster-backup --action prune --keep 3 --yes",
     },
   ],
   load: (): SkillClass => {

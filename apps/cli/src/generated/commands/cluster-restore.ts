@@ -19,9 +19,16 @@ export const clusterRestoreCommand: GeneratedCommand = {
       property: "action",
       type: "string",
       choices: ["restore", "undo"],
-      description: "restore a backup, or undo the latest restore into --target (drop what it created, or put back what it replaced).",
+      description: "restore a backup, or undo a restore into --target (drop what it created, or put back what it replaced): the one named by --restore, else the latest not yet undone.",
       required: false,
       default: "restore",
+    },
+    {
+      name: "restore",
+      property: "restore",
+      type: "string",
+      description: "undo: the restore to undo (data.restore.restoreId of that run; its rollback names it); default the latest restore into --target not yet undone.",
+      required: false,
     },
     {
       name: "id",
@@ -93,8 +100,8 @@ export const clusterRestoreCommand: GeneratedCommand = {
       command: "pgcluster cluster-restore --id 20261124T071502Z-physical-a1b2 --data-dir /var/lib/postgresql/restore1 --start --yes",
     },
     {
-      title: "Undo the restore into app_check",
-      command: "pgcluster cluster-restore --action undo --target app_check --yes",
+      title: "Undo one restore into app (data.restore.restoreId of that run)",
+      command: "pgcluster cluster-restore --action undo --target app --restore k3x9a0b2 --yes",
     },
   ],
   load: (): SkillClass => {
