@@ -104,6 +104,7 @@ export function parsePatroniCluster(json: unknown, memberUrl: PatroniTopologyCon
       state: m.state,
       ...(typeof m.timeline === 'number' ? { timeline: m.timeline } : {}),
       ...(typeof m.api_url === 'string' ? { apiUrl: m.api_url } : {}),
+      haRole: m.role,
     });
   }
   const primaries = members.filter((m) => m.role === 'primary');
@@ -116,7 +117,7 @@ export function parsePatroniCluster(json: unknown, memberUrl: PatroniTopologyCon
       problems.push(`${m.name} is on timeline ${m.timeline}, the leader on ${leaderTimeline}`);
     }
   }
-  return { primary: primaries.length === 1 ? primaries[0] : undefined, members, resolvedAt: new Date(), problems };
+  return { primary: primaries.length === 1 ? primaries[0] : undefined, members, resolvedAt: new Date(), problems, paused: doc.pause === true };
 }
 
 /**

@@ -23,6 +23,8 @@ export interface TopologyMember {
   timeline?: number;
   /** The member's HA manager REST API (Patroni's `api_url`), when the provider knows it. */
   apiUrl?: string;
+  /** The HA manager's own role word (Patroni's `leader`, `sync_standby`, `replica`, …), when there is one. */
+  haRole?: string;
 }
 
 /** A snapshot of the cluster: who is primary, who replicates, and how far behind. */
@@ -37,6 +39,8 @@ export interface Topology {
   problems: string[];
   /** Where the roles came from when not from the members themselves, e.g. the Patroni API (`host:port`) that answered. */
   source?: string;
+  /** The HA manager is in maintenance mode (Patroni's pause): it will not fail over by itself. */
+  paused?: boolean;
 }
 
 /**
