@@ -58,6 +58,8 @@ test('cluster-status on a Patroni-only config: every member is a node, with its 
   expect(report.components.database.filter((n) => n.role === 'replica').every((n) => n.replication?.streaming)).toBe(true);
   expect(report.components.patroni).toMatchObject({ reachable: true, leader: 'node1', paused: false });
   expect(JSON.stringify(envelope)).not.toContain(new URL(cluster.url()).password);
+  const dry = await executeSkill(ClusterStatusSkill, {}, { actor: 'cli', dryRun: true, config: patroniOnly() });
+  expect(dry.plan?.map((s) => s.target)).toEqual(expect.arrayContaining([`Patroni ${new URL(cluster.patroniUrl('node1')).host}`, 'each member Patroni lists']));
 }, 60_000);
 
 test('a Patroni switchover reports the real LSN and the old leader rejoining, never "down"', async () => {

@@ -1,6 +1,10 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ClusterConfig, PgClusterError, withClient } from '@pgcluster/core';
+import { executeSkill, exitCodeFor } from '@pgcluster/skill-kit';
 import { useCluster } from '@pgcluster/testing';
-import { createCollection, insertVectors, openVectorDb, searchVectors, type VectorDb } from '../src';
+import { createCollection, insertVectors, openVectorDb, searchVectors, VectorInsertSkill, type VectorDb } from '../src';
 
 // A primary and two streaming replicas; the tests run in order and change the roles for real:
 // a paused replica (lag), a failover with the handle still open, then a second promotion that
@@ -20,8 +24,10 @@ beforeAll(async () => {
   await createCollection(db, { name: 'topo', dimension: DIM });
   await insertVectors(db, 'topo', rows(0, 10));
 });
+const stateDir = mkdtempSync(join(tmpdir(), 'pgc-vector-topology-'));
 afterAll(async () => {
   await db?.close();
+  rmSync(stateDir, { recursive: true, force: true });
 });
 
 test('reads skip a replica that lags beyond the bound', async () => {
@@ -69,4 +75,16 @@ test('a write during a split brain is refused with a clear error, on either side
   // The handle opened before the split brain refuses too (its topology is resolved again).
   await expect(insertVectors(db, 'topo', rows(9100, 3))).rejects.toMatchObject({ code: 'REFUSED' });
   expect([await count('node2'), await count('node3')]).toEqual([n2, n3]);
+});
+
+test('vector-insert in a split brain: exit 3 with the reason, the audit record only in the file, no row on either primary', async () => {
+  const envelope = await executeSkill(VectorInsertSkill, { collection: 'topo', rows: rows(9200, 2) }, { actor: 'cli', config: { config: config(), source: 'test', stateDir } });
+  expect(exitCodeFor(envelope)).toBe(3);
+  expect(envelope.error).toMatchObject({ code: 'REFUSED', message: expect.stringMatching(/^split brain: node2 and node3 both answer as primary/) });
+  expect(readFileSync(join(stateDir, 'audit', 'audit.jsonl'), 'utf8')).toContain(envelope.auditId!);
+  for (const node of ['node2', 'node3']) {
+    const [t] = await sql<{ t: string | null }>(node, "select to_regclass('pgcluster.audit_log')::text as t");
+    const written = t!.t ? await sql(node, `select 1 from pgcluster.audit_log where id = '${envelope.auditId!}'`) : [];
+    expect(written).toEqual([]);
+  }
 });
