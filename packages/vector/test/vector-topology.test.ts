@@ -77,9 +77,9 @@ test('a write during a split brain is refused with a clear error, on either side
   expect([await count('node2'), await count('node3')]).toEqual([n2, n3]);
 });
 
-test('vector-insert in a split brain: exit 3 with the reason, the audit record only in the file, no row on either primary', async () => {
+test('vector-insert in a split brain: exit 2 with the reason (REFUSED), the audit record only in the file, no row on either primary', async () => {
   const envelope = await executeSkill(VectorInsertSkill, { collection: 'topo', rows: rows(9200, 2) }, { actor: 'cli', config: { config: config(), source: 'test', stateDir } });
-  expect(exitCodeFor(envelope)).toBe(3);
+  expect(exitCodeFor(envelope)).toBe(2);
   expect(envelope.error).toMatchObject({ code: 'REFUSED', message: expect.stringMatching(/^split brain: node2 and node3 both answer as primary/) });
   expect(readFileSync(join(stateDir, 'audit', 'audit.jsonl'), 'utf8')).toContain(envelope.auditId!);
   for (const node of ['node2', 'node3']) {

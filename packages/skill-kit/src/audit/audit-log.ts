@@ -104,7 +104,7 @@ export class AuditLog {
    */
   connect(): void {
     const nodes = this.#config.nodes;
-    const topology = this.#config.topology ?? (nodes?.length ? createStaticTopology({ nodes: nodes.map((n) => ({ name: n.name, url: n.url })) }) : undefined);
+    const topology = this.#config.topology ?? (nodes?.length ? createStaticTopology({ nodes }) : undefined);
     if (this.#table || !topology) return;
     this.#table = openAuditTable({ topology, timeoutMs: this.#config.databaseTimeoutMs ?? 2_000, log: this.#config.log ?? SILENT });
   }
