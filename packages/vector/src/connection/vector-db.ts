@@ -2,6 +2,7 @@ import {
   type ClusterConfig,
   createPgPool,
   createTopologyProvider,
+  InputError,
   nodeAddress,
   PgClusterError,
   primaryClaimants,
@@ -88,7 +89,7 @@ export interface VectorDb {
  * a failover (a connection that fails, a write a demoted node refuses as read-only).
  *
  * @throws InputError when neither `primaryUrl` nor `cluster` is given, PgClusterError
- *   (`UNREACHABLE`) when no node answers at all.
+ *   (`UNREACHABLE`) when no node answers at all; writes throw `REFUSED` in a split brain.
  * @example
  * ```ts
  * const db = await openVectorDb({ cluster: loaded.config, database: 'project' })
@@ -235,8 +236,9 @@ class ClusterRoute {
     return (this.#topology?.members ?? []).filter((m) => m.role === 'replica' && m.lagBytes !== undefined && m.lagBytes <= this.#options.maxLagBytes);
   }
 
+  /** The primary as last resolved (openVectorDb resolves once before handing the handle out). */
   lastPrimary(): TopologyMember {
-    return requirePrimary(this.#topology ?? { primary: undefined, members: [], resolvedAt: new Date(), problems: [] }, 'writing to the primary');
+    return requirePrimary(this.#topology!, 'writing to the primary');
   }
 
   primaryLabel(): string {
@@ -281,7 +283,7 @@ function givenTopology(primaryUrl: string, replicaUrls: readonly string[]): Topo
 }
 
 function requireCluster(config: VectorDbConfig): ClusterConfig {
-  if (!config.cluster) throw new PgClusterError('INVALID_INPUT', 'give primaryUrl, or a cluster config (static nodes or Patroni)');
+  if (!config.cluster) throw new InputError('cluster', 'give primaryUrl, or a cluster config (static nodes or Patroni)');
   return config.cluster;
 }
 
