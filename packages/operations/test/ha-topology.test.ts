@@ -46,7 +46,7 @@ test('cluster-status on a Patroni-only config: every member is a node, with its 
   const report = ClusterStatusReport.parse(envelope.data);
   expect(report.status).toBe('healthy');
   expect(report.cluster).toMatchObject({ nodes: 3, up: 3, primary: 'node1' });
-  expect(report.cluster().replicas.sort()).toEqual(['node2', 'node3']);
+  expect(report.cluster.replicas.sort()).toEqual(['node2', 'node3']);
   expect(report.components.database.map((n) => [n.name, n.status, n.role, n.address.split('/')[0]])).toEqual(
     ['node1', 'node2', 'node3'].map((n, i) => [n, 'up', i === 0 ? 'primary' : 'replica', `127.0.0.1:${port(n)}`]),
   );
@@ -111,6 +111,6 @@ test("the Patroni topology survives the death of the configured member's Patroni
   const envelope = await executeSkill(ClusterStatusSkill, { sampleMs: 0, connectTimeoutMs: 1_000 }, { actor: 'cli', config: { config: several, source: 'test', stateDir } });
   const report = ClusterStatusReport.parse(envelope.data);
   expect(report.components.patroni).toMatchObject({ reachable: true, leader: 'node2' });
-  expect(report.cluster().primary).toBe('node2');
+  expect(report.cluster.primary).toBe('node2');
   expect(report.components.database.find((n) => n.name === 'node2')).toMatchObject({ status: 'up', role: 'primary' });
 }, 120_000);

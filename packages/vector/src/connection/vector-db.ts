@@ -231,9 +231,14 @@ class ClusterRoute {
     this.#topology = undefined;
   }
 
-  /** Replicas within the lag bound at the last resolution. */
+  /**
+   * Replicas within the lag bound at the last resolution; a topology older than `ttlMs` is
+   * resolved again in the background, so a handle that only reads follows the lag too.
+   */
   readers(): TopologyMember[] {
-    return (this.#topology?.members ?? []).filter((m) => m.role === 'replica' && m.lagBytes !== undefined && m.lagBytes <= this.#options.maxLagBytes);
+    const t = this.#topology;
+    if (t && Date.now() - t.resolvedAt.getTime() >= this.#options.ttlMs) void this.refresh().catch(() => undefined);
+    return (t?.members ?? []).filter((m) => m.role === 'replica' && m.lagBytes !== undefined && m.lagBytes <= this.#options.maxLagBytes);
   }
 
   /** The primary as last resolved (openVectorDb resolves once before handing the handle out). */
