@@ -12,8 +12,6 @@ export {
   createTopologyProvider,
   memberUrlFromTemplate,
   parsePatroniCluster,
-  primaryClaimants,
-  requirePrimary,
   type MemberRole,
   type PatroniClusterJson,
   type PatroniMemberJson,
