@@ -1,5 +1,6 @@
 /**
- * @pgcluster/core — configuration, connections, errors, redaction and the state dir,
+ * @pgcluster/core — configuration, connections, errors, redaction, the state dir and the
+ * cluster's topology (static or Patroni),
  * shared by every other pgcluster package.
  * @packageDocumentation
  */
@@ -11,3 +12,7 @@ export * from './errors/pgcluster-error';
 export * from './errors/query-error';
 export * from './redaction/redact';
 export * from './state/state-dir';
+export * from './topology/topology-provider';
+export * from './topology/static-topology';
+export * from './topology/patroni-topology';
+export * from './topology/create-topology-provider';

@@ -129,7 +129,7 @@ function configFromEnv(env: NodeJS.ProcessEnv): ClusterConfigInput {
   return {
     ...(env['PGCLUSTER_NAME'] ? { name: env['PGCLUSTER_NAME'] } : {}),
     ...(nodes.length ? { nodes } : {}),
-    ...(env['PGCLUSTER_PATRONI_URL'] ? { patroni: { url: env['PGCLUSTER_PATRONI_URL'] } } : {}),
+    ...(env['PGCLUSTER_PATRONI_URL'] ? { patroni: { url: list(env['PGCLUSTER_PATRONI_URL']), ...(env['PGCLUSTER_PATRONI_MEMBER_URL'] ? { memberUrl: env['PGCLUSTER_PATRONI_MEMBER_URL'] } : {}) } } : {}),
     ...(env['PGCLUSTER_PGBOUNCER_ADMIN_URL'] ? { pgbouncer: { adminUrl: env['PGCLUSTER_PGBOUNCER_ADMIN_URL'] } } : {}),
     ...(Object.keys(databases).length ? { databases } : {}),
     ...(env['PGCLUSTER_STATE_DIR'] ? { stateDir: env['PGCLUSTER_STATE_DIR'] } : {}),

@@ -65,7 +65,7 @@ export class ClusterFailoverSkill {
     if (result.oldPrimary === 'read-only') alerts.push(`${result.from} still runs (read-only) on its old timeline: stop it on its machine, or rejoin it with pg_rewind`);
     const failed = result.steps.filter((s) => !s.ok);
     for (const s of failed) alerts.push(`${s.step}: ${s.detail}`);
-    const rejoined = result.from !== null && (result.oldPrimary === 'rejoined' || result.oldPrimary === 'replica');
+    const rejoined = result.from !== null && ['rejoined', 'replica', 'rejoining'].includes(result.oldPrimary);
     return {
       data: result,
       status: failed.length > 0 ? 'degraded' : 'ok',

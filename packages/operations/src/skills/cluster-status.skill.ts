@@ -137,8 +137,15 @@ export class ClusterStatusSkill {
     const nodes = ctx.loaded.config.nodes ?? [];
     const database = input.database ?? ctx.loaded.config.databases['project'];
     const steps: PlanStep[] = [];
-    for (const node of nodes) {
-      const target = `${node.name} (${nodeAddress(node.url).split('/')[0]}${database ? `/${database}` : ''})`;
+    const { pgbouncer, patroni } = ctx.loaded.config;
+    // Patroni-only: the nodes are the members GET /cluster lists, known only when it runs.
+    const targets = nodes.length
+      ? nodes.map((node) => `${node.name} (${nodeAddress(node.url).split('/')[0]}${database ? `/${database}` : ''})`)
+      : patroni
+        ? [`each member Patroni lists${database ? ` (/${database})` : ''}`]
+        : [];
+    if (patroni) steps.push({ kind: 'http', target: `Patroni ${new URL(patroni.url).host}`, text: 'GET /cluster' });
+    for (const target of targets) {
       const sql = (text: string) => steps.push({ kind: 'sql', target, text });
       sql(PING_SQL);
       sql(NODE_SQL);
@@ -149,9 +156,7 @@ export class ClusterStatusSkill {
       sql(`-- when the vector extension is installed\n${HNSW_INDEXES_SQL}`);
       sql(`-- when the vector extension is installed\n${UNINDEXED_VECTORS_SQL}`);
     }
-    const { pgbouncer, patroni } = ctx.loaded.config;
     if (pgbouncer) steps.push({ kind: 'sql', target: `PgBouncer admin console (${nodeAddress(pgbouncer.adminUrl)})`, text: 'SHOW CONFIG; SHOW POOLS' });
-    if (patroni) steps.push({ kind: 'http', target: `Patroni ${new URL(patroni.url).host}`, text: 'GET /cluster' });
     return steps;
   }
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureStateSubdir, InputError, redactSecrets, type LoadedConfig } from '@pgcluster/core';
+import { createStaticTopology, createTopologyProvider, ensureStateSubdir, InputError, redactSecrets, type LoadedConfig, type TopologyProvider } from '@pgcluster/core';
 import type { Actor, Risk, RollbackSpec, SkillLogger, Status } from '../skill/skill-meta';
 import { summariseAuditInput } from './audit-input';
 import { openAuditTable, type AuditTable } from './audit-table';
@@ -50,6 +50,8 @@ export interface AuditLogConfig {
   stateDir: string;
   /** The cluster's nodes; the primary among them also gets a row in `pgcluster.audit_log`. */
   nodes?: readonly { name: string; url: string }[];
+  /** Finds that primary instead of `nodes` (static or Patroni); see `createTopologyProvider`. */
+  topology?: TopologyProvider;
   /** The table write gives up after this long; default 2,000 ms. */
   databaseTimeoutMs?: number;
   /** Diagnostics (table failures are debug lines); default: silent. */
@@ -98,19 +100,28 @@ export class AuditLog {
    * @example AuditLog.fromConfig(loadConfig(), log)
    */
   static fromConfig(loaded: LoadedConfig, log?: SkillLogger): AuditLog {
-    return new AuditLog({ stateDir: loaded.stateDir, nodes: loaded.config.nodes ?? [], ...(log ? { log } : {}) });
+    let topology: TopologyProvider | undefined;
+    try {
+      topology = createTopologyProvider(loaded.config);
+    } catch {
+      topology = undefined; // Patroni without member credentials: the record stays in the file
+    }
+    return new AuditLog({ stateDir: loaded.stateDir, ...(topology ? { topology } : {}), ...(log ? { log } : {}) });
   }
 
   /**
-   * Starts connecting to the audit table now (when the config has nodes and the run is not
-   * read-only), so that the next {@link append} costs one INSERT instead of a round of
-   * connections. The executor calls it before a skill runs.
+   * Starts connecting to the audit table now (when the config has nodes or a topology and the
+   * run is not read-only), so that the next {@link append} costs one INSERT instead of a round
+   * of connections. The executor calls it before a skill runs.
    * @param risk the risk of the run about to be appended; `read` connects nothing.
    * @example audit.connect('write'); await run(); await audit.append(entry)
    */
   connect(risk?: Risk): void {
-    if (risk === 'read' || this.#table || !this.#config.nodes?.length) return;
-    this.#table = openAuditTable({ nodes: this.#config.nodes, timeoutMs: this.#config.databaseTimeoutMs ?? 2_000, log: this.#config.log ?? SILENT });
+    if (risk === 'read' || this.#table) return;
+    const nodes = this.#config.nodes;
+    const topology = this.#config.topology ?? (nodes?.length ? createStaticTopology({ nodes }) : undefined);
+    if (!topology) return;
+    this.#table = openAuditTable({ topology, timeoutMs: this.#config.databaseTimeoutMs ?? 2_000, log: this.#config.log ?? SILENT });
   }
 
   /**
