@@ -1,4 +1,4 @@
-import { loadConfig, redactSecrets, redactUrl, type LoadConfigOptions, type LoadedConfig } from '@pgcluster/core';
+import { loadConfig, redactSecrets, redactUrl, RefusedError, type LoadConfigOptions, type LoadedConfig } from '@pgcluster/core';
 import { summariseAuditInput } from '../audit/audit-input';
 import { AuditLog } from '../audit/audit-log';
 import { newAuditId } from '../audit/new-audit-id';
@@ -191,7 +191,8 @@ async function attempt(
     if (error instanceof RunStopped) return { status: 'error', input, alerts: error.alerts, error: toEnvelopeError(error.reason, meta.name) };
     const failure = toEnvelopeError(error, meta.name);
     // A skill that refuses a step for want of confirmation (RefusedError) changed nothing: exit 3, like the gate.
-    return { status: failure.code === 'REFUSED' ? 'refused' : 'error', input, error: failure };
+    // Other refusals (a split brain's REFUSED from the topology) are errors of the cluster's state: exit 2.
+    return { status: error instanceof RefusedError ? 'refused' : 'error', input, error: failure };
   } finally {
     deadline.dispose();
   }
