@@ -1,7 +1,27 @@
 /**
- * Health checks, performance, alert rules and log analysis.
+ * @pgcluster/monitoring — the health check catalogue (`monitoring-health`): every check with a
+ * stable id, category, unit and default thresholds from check_postgres, pgMonitor and the
+ * postgres_exporter rule sets, run on every node, reported as findings that name the skill
+ * that fixes them.
  *
- * Nothing is exported yet: the issues that fill this package add its public API here.
+ * @example
+ * ```ts
+ * import { loadConfig } from '@pgcluster/core'
+ * import { checkHealth } from '@pgcluster/monitoring'
+ *
+ * const report = await checkHealth(loadConfig().config)
+ * console.log(report.status, report.findings.map((f) => `${f.check} ${f.object}`))
+ * ```
  * @packageDocumentation
  */
-export {};
+export { CHECK_CATALOGUE, CHECK_IDS, CHECK_SCOPES, severityOf, type CheckDefinition, type CheckId, type CheckScope, type Thresholds } from './health/check-catalogue';
+export { CHECK_CATEGORIES, CHECK_STATUSES, Finding, SEVERITIES, SkillReference, type CheckCategory, type CheckStatus, type Severity } from './health/finding';
+export { CheckResult, HEALTH_STATUSES, HealthInput, HealthNode, HealthReport } from './health/health-schema';
+export { assessHealth, checkHealth, selectChecks, thresholdsFor, type CheckHealthOptions } from './health/check-health';
+export { collectNodeHealth, HEALTH_APPLICATION_NAME, HEALTH_SESSION_SQL, NODE_FACTS_SQL, type CollectNodeHealthOptions, type NodeCheckOutcome, type NodeHealth } from './health/collect-node-health';
+export type { Candidate, NodeCheck, NodeCheckContext, NodeFacts, QueryRows } from './health/node-check';
+export { NODE_CHECKS } from './health/node-checks';
+export { blockingChain } from './health/checks/lock-checks';
+export { BLOAT_MIN_BYTES, estimateBloat } from './health/checks/bloat-checks';
+export { recommendedLists } from './health/checks/vector-checks';
+export { MonitoringHealthSkill } from './skills/monitoring-health.skill';

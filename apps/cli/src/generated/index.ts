@@ -5,6 +5,7 @@ import { clusterFailoverCommand } from './commands/cluster-failover';
 import { clusterRestoreCommand } from './commands/cluster-restore';
 import { clusterScaleCommand } from './commands/cluster-scale';
 import { clusterStatusCommand } from './commands/cluster-status';
+import { monitoringHealthCommand } from './commands/monitoring-health';
 import { vectorBenchmarkCommand } from './commands/vector-benchmark';
 import { vectorDropCommand } from './commands/vector-drop';
 import { vectorIndexCommand } from './commands/vector-index';
@@ -18,6 +19,7 @@ export const GENERATED_COMMANDS: readonly GeneratedCommand[] = [
   clusterRestoreCommand,
   clusterScaleCommand,
   clusterStatusCommand,
+  monitoringHealthCommand,
   vectorBenchmarkCommand,
   vectorDropCommand,
   vectorIndexCommand,

@@ -1,0 +1,132 @@
+import { QueryError, withClient, type NodeConfig } from '@pgcluster/core';
+import type pg from 'pg';
+import type { CheckId } from './check-catalogue';
+import type { Candidate, NodeCheck, NodeCheckContext, NodeFacts } from './node-check';
+
+/**
+ * `application_name` of the health check's connections.
+ * @example `select count(*) from pg_stat_activity where application_name = '${HEALTH_APPLICATION_NAME}'`
+ */
+export const HEALTH_APPLICATION_NAME = 'pgcluster-health';
+
+/**
+ * Session settings of every health connection. Security: read-only (a check can never write),
+ * no statement longer than 1 s and no lock wait longer than 0.5 s, so a run cannot hurt the server.
+ */
+export const HEALTH_SESSION_SQL = "SET default_transaction_read_only = on; SET statement_timeout = '1s'; SET lock_timeout = '500ms'; SET idle_in_transaction_session_timeout = '5s'";
+
+/** The one statement that reads a node's facts before the checks run. */
+export const NODE_FACTS_SQL = `
+select pg_is_in_recovery() as in_recovery, current_database() as database, current_setting('server_version_num')::int as version_num,
+       extract(epoch from now() - pg_postmaster_start_time())::float8 as uptime_seconds,
+       (select extversion from pg_extension where extname = 'vector') as vector_version,
+       current_setting('block_size')::int as block_size,
+       pg_size_bytes(current_setting('shared_buffers'))::float8 as shared_buffers,
+       pg_size_bytes(current_setting('effective_cache_size'))::float8 as effective_cache_size,
+       pg_size_bytes(current_setting('maintenance_work_mem'))::float8 as maintenance_work_mem,
+       current_setting('autovacuum_freeze_max_age')::float8 as autovacuum_freeze_max_age,
+       current_setting('synchronous_standby_names') as synchronous_standby_names`;
+
+/** What one check did on one node. */
+export type NodeCheckOutcome = { ran: true; candidates: Candidate[] } | { ran: false; reason: string };
+
+/** What the health run learned from one node. */
+export interface NodeHealth {
+  name: string;
+  up: boolean;
+  facts?: NodeFacts;
+  error?: string;
+  queries: number;
+  outcomes: Map<CheckId, NodeCheckOutcome>;
+}
+
+/** Options of {@link collectNodeHealth}. */
+export interface CollectNodeHealthOptions {
+  database?: string;
+  connectTimeoutMs: number;
+  /** The checks for this node's role are chosen once its facts are known. */
+  checksFor: (facts: NodeFacts) => readonly NodeCheck[];
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs the checks that apply to one node over ONE connection, one statement at a time, each
+ * read-only with a 1 s statement timeout. A check that fails (timeout, permission) is reported
+ * as skipped with the server's reason; a node that does not answer comes back `up: false`.
+ *
+ * @example
+ * ```ts
+ * const health = await collectNodeHealth(config.nodes[0], { connectTimeoutMs: 2000, checksFor: () => NODE_CHECKS })
+ * ```
+ */
+export async function collectNodeHealth(node: NodeConfig, options: CollectNodeHealthOptions): Promise<NodeHealth> {
+  const health: NodeHealth = { name: node.name, up: false, queries: 0, outcomes: new Map() };
+  try {
+    await withClient({ url: node.url, database: options.database, connectTimeoutMs: options.connectTimeoutMs, applicationName: HEALTH_APPLICATION_NAME }, node.name, async (client) => {
+      const end = () => void client.end().catch(() => undefined);
+      options.signal?.addEventListener('abort', end, { once: true });
+      try {
+        await inspect(client, node, health, options);
+      } finally {
+        options.signal?.removeEventListener('abort', end);
+      }
+    });
+  } catch (error) {
+    if (!health.up) health.error = reason(error, node.name);
+  }
+  return health;
+}
+
+async function inspect(client: pg.Client, node: NodeConfig, health: NodeHealth, options: CollectNodeHealthOptions): Promise<void> {
+  const run = async <R>(text: string, values?: unknown[]): Promise<R[]> => {
+    health.queries += 1;
+    return (await client.query(text, values)).rows as R[];
+  };
+  await run(HEALTH_SESSION_SQL);
+  const [f] = await run<Record<string, unknown>>(NODE_FACTS_SQL);
+  const facts: NodeFacts = {
+    name: node.name,
+    role: f!['in_recovery'] ? 'replica' : 'primary',
+    database: f!['database'] as string,
+    versionNum: f!['version_num'] as number,
+    uptimeSeconds: f!['uptime_seconds'] as number,
+    vectorVersion: (f!['vector_version'] as string | null) ?? null,
+    blockSize: f!['block_size'] as number,
+    sharedBuffersBytes: f!['shared_buffers'] as number,
+    effectiveCacheSizeBytes: f!['effective_cache_size'] as number,
+    maintenanceWorkMemBytes: f!['maintenance_work_mem'] as number,
+    autovacuumFreezeMaxAge: f!['autovacuum_freeze_max_age'] as number,
+    synchronousStandbyNames: f!['synchronous_standby_names'] as string,
+  };
+  health.up = true;
+  health.facts = facts;
+  const memo = new Map<string, Promise<unknown>>();
+  const ctx: NodeCheckContext = {
+    node,
+    facts,
+    query: run,
+    quoteIdent: (name) => client.escapeIdentifier(name),
+    once: <T>(key: string, fn: () => Promise<T>) => {
+      if (!memo.has(key)) memo.set(key, fn());
+      return memo.get(key) as Promise<T>;
+    },
+  };
+  for (const check of options.checksFor(facts)) {
+    if (options.signal?.aborted) break;
+    const skip = check.skip?.(ctx) ?? null;
+    if (skip !== null) {
+      health.outcomes.set(check.id, { ran: false, reason: skip });
+      continue;
+    }
+    try {
+      health.outcomes.set(check.id, { ran: true, candidates: await check.collect(ctx) });
+    } catch (error) {
+      health.outcomes.set(check.id, { ran: false, reason: `query failed: ${reason(error, node.name)}` });
+    }
+  }
+}
+
+function reason(error: unknown, context: string): string {
+  const message = QueryError.from(error, context).message;
+  return message.startsWith(`${context}: `) ? message.slice(context.length + 2) : message;
+}
