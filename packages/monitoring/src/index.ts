@@ -1,8 +1,8 @@
 /**
- * @pgcluster/monitoring — the health check catalogue (`monitoring-health`): every check with a
+ * @pgcluster/monitoring — the health check catalogue (`monitoring-health`: every check with a
  * stable id, category, unit and default thresholds from check_postgres, pgMonitor and the
- * postgres_exporter rule sets, run on every node, reported as findings that name the skill
- * that fixes them.
+ * postgres_exporter rule sets, run on every node, reported as findings that name the skill that
+ * fixes them) and performance (`monitoring-performance`: top statements, waits, rates, snapshots).
  *
  * @example
  * ```ts
@@ -25,3 +25,9 @@ export { blockingChain } from './health/checks/lock-checks';
 export { BLOAT_MIN_BYTES, estimateBloat } from './health/checks/bloat-checks';
 export { recommendedLists } from './health/checks/vector-checks';
 export { MonitoringHealthSkill } from './skills/monitoring-health.skill';
+export { normaliseStatement, MAX_STATEMENT_LENGTH } from './statements/normalise-statement';
+export { NodePerformance, OptimizeCandidate, PerformanceComparison, PerformanceInput, PerformanceReport, SNAPSHOT_NAME, STATEMENT_ORDERS, StatementStats, type StatementOrder } from './performance/performance-schema';
+export { checkPerformance, optimizeCandidates, type CheckPerformanceOptions } from './performance/check-performance';
+export { collectNodePerformance, MAX_STATEMENTS, PERFORMANCE_APPLICATION_NAME, PERFORMANCE_SQL, type CollectNodePerformanceOptions, type NodeCounters, type NodePerformanceResult } from './performance/collect-node-performance';
+export { compareSnapshots, loadSnapshot, saveSnapshot, snapshotDir, snapshotName, type PerformanceSnapshot } from './performance/performance-snapshot';
+export { MonitoringPerformanceSkill } from './skills/monitoring-performance.skill';
