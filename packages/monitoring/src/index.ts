@@ -2,7 +2,8 @@
  * @pgcluster/monitoring — the health check catalogue (`monitoring-health`: every check with a
  * stable id, category, unit and default thresholds from check_postgres, pgMonitor and the
  * postgres_exporter rule sets, run on every node, reported as findings that name the skill that
- * fixes them) and performance (`monitoring-performance`: top statements, waits, rates, snapshots).
+ * fixes them), performance (`monitoring-performance`: top statements, waits, rates, snapshots) and
+ * server log analysis (`monitoring-logs`).
  *
  * @example
  * ```ts
@@ -31,3 +32,9 @@ export { checkPerformance, optimizeCandidates, type CheckPerformanceOptions } fr
 export { collectNodePerformance, MAX_STATEMENTS, PERFORMANCE_APPLICATION_NAME, PERFORMANCE_SQL, type CollectNodePerformanceOptions, type NodeCounters, type NodePerformanceResult } from './performance/collect-node-performance';
 export { compareSnapshots, loadSnapshot, saveSnapshot, snapshotDir, snapshotName, type PerformanceSnapshot } from './performance/performance-snapshot';
 export { MonitoringPerformanceSkill } from './skills/monitoring-performance.skill';
+export { classifyLogEntry, LOG_CATEGORIES, LOG_CATEGORY_LINKS, normaliseLogMessage, type LogCategory } from './logs/classify-log-entry';
+export { parseJsonLog, parseLogTime, parseStderrLog, type LogEntry } from './logs/log-entry';
+export { LOG_SQL, readNodeLog, type NodeLog } from './logs/read-node-log';
+export { durationMs, LogsInput, LogsReport } from './logs/logs-schema';
+export { analyseLogs, summariseLogs, type AnalyseLogsOptions } from './logs/analyse-logs';
+export { MonitoringLogsSkill } from './skills/monitoring-logs.skill';

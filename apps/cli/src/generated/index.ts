@@ -6,6 +6,7 @@ import { clusterRestoreCommand } from './commands/cluster-restore';
 import { clusterScaleCommand } from './commands/cluster-scale';
 import { clusterStatusCommand } from './commands/cluster-status';
 import { monitoringHealthCommand } from './commands/monitoring-health';
+import { monitoringLogsCommand } from './commands/monitoring-logs';
 import { monitoringPerformanceCommand } from './commands/monitoring-performance';
 import { vectorBenchmarkCommand } from './commands/vector-benchmark';
 import { vectorDropCommand } from './commands/vector-drop';
@@ -21,6 +22,7 @@ export const GENERATED_COMMANDS: readonly GeneratedCommand[] = [
   clusterScaleCommand,
   clusterStatusCommand,
   monitoringHealthCommand,
+  monitoringLogsCommand,
   monitoringPerformanceCommand,
   vectorBenchmarkCommand,
   vectorDropCommand,

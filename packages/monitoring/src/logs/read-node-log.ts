@@ -1,0 +1,82 @@
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { QueryError, withClient, type NodeConfig } from '@pgcluster/core';
+import { HEALTH_SESSION_SQL } from '../health/collect-node-health';
+import { parseJsonLog, parseStderrLog, type LogEntry } from './log-entry';
+
+/** Where a node's log was read from. */
+export interface NodeLog {
+  name: string;
+  format: 'jsonlog' | 'stderr' | null;
+  /** The file (a path on the node), or null when none was found. */
+  file: string | null;
+  via: 'pg_read_file' | 'local' | null;
+  /** Only the last `maxBytes` were read. */
+  truncated: boolean;
+  entries: LogEntry[];
+  /** Why nothing was read. */
+  skipped?: string;
+}
+
+/** The statements that find and read a node's current log through the server. */
+export const LOG_SQL = {
+  files: "select pg_current_logfile('jsonlog') as jsonlog, pg_current_logfile('stderr') as stderr",
+  size: 'select size::float8 as size from pg_stat_file($1)',
+  read: 'select pg_read_file($1, $2::bigint, $3::bigint) as text',
+} as const;
+
+/**
+ * Reads the tail (`maxBytes`) of one node's current server log and parses it: the jsonlog file
+ * through `pg_read_file` when the logging collector writes one (and the role may read server
+ * files), else its stderr file the same way, else — for local nodes whose log is not collected —
+ * `server.log` beside the data directory (the layout of `pgcluster dev` and the test clusters).
+ *
+ * @example
+ * ```ts
+ * const log = await readNodeLog(config.nodes[0], { maxBytes: 4 << 20, connectTimeoutMs: 2000 })
+ * log.format // 'jsonlog'
+ * ```
+ */
+export async function readNodeLog(node: NodeConfig, options: { maxBytes: number; connectTimeoutMs: number; database?: string }): Promise<NodeLog> {
+  const base = { name: node.name, truncated: false, entries: [] as LogEntry[] };
+  let serverReason = '';
+  try {
+    const read = await withClient({ url: node.url, database: options.database, connectTimeoutMs: options.connectTimeoutMs, applicationName: 'pgcluster-logs' }, node.name, async (client) => {
+      await client.query(HEALTH_SESSION_SQL);
+      const files = (await client.query<{ jsonlog: string | null; stderr: string | null }>(LOG_SQL.files)).rows[0]!;
+      const file = files.jsonlog ?? files.stderr;
+      if (!file) return null;
+      const size = (await client.query<{ size: number }>(LOG_SQL.size, [file])).rows[0]!.size;
+      const offset = Math.max(0, size - options.maxBytes);
+      const text = (await client.query<{ text: string }>(LOG_SQL.read, [file, offset, size - offset])).rows[0]!.text;
+      return { file, format: files.jsonlog ? ('jsonlog' as const) : ('stderr' as const), text: offset > 0 ? text.slice(text.indexOf('\n') + 1) : text, truncated: offset > 0 };
+    });
+    if (read) {
+      return { ...base, format: read.format, file: read.file, via: 'pg_read_file', truncated: read.truncated, entries: read.format === 'jsonlog' ? parseJsonLog(read.text) : parseStderrLog(read.text) };
+    }
+    serverReason = 'the logging collector is off';
+  } catch (error) {
+    const message = QueryError.from(error, node.name).message;
+    serverReason = message.startsWith(`${node.name}: `) ? message.slice(node.name.length + 2) : message;
+  }
+  const local = node.dataDir ? join(dirname(node.dataDir), 'server.log') : null;
+  if (local && existsSync(local)) {
+    const { text, truncated } = tail(local, options.maxBytes);
+    return { ...base, format: 'stderr', file: local, via: 'local', truncated, entries: parseStderrLog(text) };
+  }
+  return { ...base, format: null, file: null, via: null, skipped: `no log readable: ${serverReason}; and no local server.log beside a configured dataDir` };
+}
+
+function tail(file: string, maxBytes: number): { text: string; truncated: boolean } {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const start = Math.max(0, size - maxBytes);
+    const buffer = Buffer.alloc(size - start);
+    readSync(fd, buffer, 0, buffer.length, start);
+    const text = buffer.toString('utf8');
+    return { text: start > 0 ? text.slice(text.indexOf('\n') + 1) : text, truncated: start > 0 };
+  } finally {
+    closeSync(fd);
+  }
+}
