@@ -2,8 +2,8 @@
  * @pgcluster/monitoring — the health check catalogue (`monitoring-health`: every check with a
  * stable id, category, unit and default thresholds from check_postgres, pgMonitor and the
  * postgres_exporter rule sets, run on every node, reported as findings that name the skill that
- * fixes them), performance (`monitoring-performance`: top statements, waits, rates, snapshots) and
- * server log analysis (`monitoring-logs`).
+ * fixes them), performance (`monitoring-performance`: top statements, waits, rates, snapshots),
+ * server log analysis (`monitoring-logs`) and alert rules (`monitoring-alerts`).
  *
  * @example
  * ```ts
@@ -38,3 +38,10 @@ export { LOG_SQL, readNodeLog, type NodeLog } from './logs/read-node-log';
 export { durationMs, LogsInput, LogsReport } from './logs/logs-schema';
 export { analyseLogs, summariseLogs, type AnalyseLogsOptions } from './logs/analyse-logs';
 export { MonitoringLogsSkill } from './skills/monitoring-logs.skill';
+export { ALERT_DURATION, ALERTS_FILE, AlertChannel, AlertRule, AlertRulesFile, alertDurationMs, defaultAlertRules, loadAlertRules, ruleThreshold } from './alerts/alert-rules';
+export { alertKey, alertStateFile, readAlertState, writeAlertState, type ActiveAlert, type AlertState } from './alerts/alert-state';
+export { notifyChannel, type AlertNotification, type Delivery } from './alerts/notify-channel';
+export { evaluateAlerts, type AlertsEvaluation, type AlertTransition, type EvaluateAlertsOptions } from './alerts/evaluate-alerts';
+export { alertName, exportPrometheusRules, HEALTH_FINDINGS_METRIC } from './alerts/export-prometheus-rules';
+export { ALERT_ACTIONS, AlertsInput, AlertsReport } from './alerts/alerts-schema';
+export { MonitoringAlertsSkill } from './skills/monitoring-alerts.skill';

@@ -5,6 +5,7 @@ import { clusterFailoverCommand } from './commands/cluster-failover';
 import { clusterRestoreCommand } from './commands/cluster-restore';
 import { clusterScaleCommand } from './commands/cluster-scale';
 import { clusterStatusCommand } from './commands/cluster-status';
+import { monitoringAlertsCommand } from './commands/monitoring-alerts';
 import { monitoringHealthCommand } from './commands/monitoring-health';
 import { monitoringLogsCommand } from './commands/monitoring-logs';
 import { monitoringPerformanceCommand } from './commands/monitoring-performance';
@@ -21,6 +22,7 @@ export const GENERATED_COMMANDS: readonly GeneratedCommand[] = [
   clusterRestoreCommand,
   clusterScaleCommand,
   clusterStatusCommand,
+  monitoringAlertsCommand,
   monitoringHealthCommand,
   monitoringLogsCommand,
   monitoringPerformanceCommand,
