@@ -11,7 +11,7 @@ PG_BINDIR=/usr/lib/postgresql/${PG_MAJOR}/bin
 PG_CONFIG=${PG_BINDIR}/pg_config
 APT_PACKAGES=(
   "postgresql-${PG_MAJOR}" "postgresql-contrib" "postgresql-server-dev-${PG_MAJOR}" "postgresql-${PG_MAJOR}-hypopg"
-  pgbouncer patroni etcd-server pgbackrest dpkg-dev build-essential
+  pgbouncer patroni etcd-server pgbackrest dpkg-dev build-essential check-postgres
 )
 
 log() { printf '[setup] %s\n' "$*" >&2; }

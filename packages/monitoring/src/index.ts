@@ -19,9 +19,10 @@ export { CHECK_CATALOGUE, CHECK_IDS, CHECK_SCOPES, severityOf, type CheckDefinit
 export { CHECK_CATEGORIES, CHECK_STATUSES, Finding, SEVERITIES, SkillReference, type CheckCategory, type CheckStatus, type Severity } from './health/finding';
 export { CheckResult, HEALTH_STATUSES, HealthInput, HealthNode, HealthReport } from './health/health-schema';
 export { assessHealth, checkHealth, selectChecks, thresholdsFor, type CheckHealthOptions } from './health/check-health';
-export { collectNodeHealth, HEALTH_APPLICATION_NAME, HEALTH_SESSION_SQL, NODE_FACTS_SQL, type CollectNodeHealthOptions, type NodeCheckOutcome, type NodeHealth } from './health/collect-node-health';
+export { collectNodeHealth, HEALTH_APPLICATION_NAME, NODE_FACTS_SQL, type CollectNodeHealthOptions, type NodeCheckOutcome, type NodeHealth } from './health/collect-node-health';
 export type { Candidate, NodeCheck, NodeCheckContext, NodeFacts, QueryRows } from './health/node-check';
 export { NODE_CHECKS } from './health/node-checks';
+export { READ_ONLY_SESSION_SQL, serverReason } from './connection/read-only-session';
 export { blockingChain } from './health/checks/lock-checks';
 export { BLOAT_MIN_BYTES, estimateBloat } from './health/checks/bloat-checks';
 export { recommendedLists } from './health/checks/vector-checks';

@@ -1,5 +1,6 @@
-import { QueryError, withClient, type NodeConfig } from '@pgcluster/core';
+import { withClient, type NodeConfig } from '@pgcluster/core';
 import type pg from 'pg';
+import { READ_ONLY_SESSION_SQL, serverReason } from '../connection/read-only-session';
 import type { CheckId } from './check-catalogue';
 import type { Candidate, NodeCheck, NodeCheckContext, NodeFacts } from './node-check';
 
@@ -8,12 +9,6 @@ import type { Candidate, NodeCheck, NodeCheckContext, NodeFacts } from './node-c
  * @example `select count(*) from pg_stat_activity where application_name = '${HEALTH_APPLICATION_NAME}'`
  */
 export const HEALTH_APPLICATION_NAME = 'pgcluster-health';
-
-/**
- * Session settings of every health connection. Security: read-only (a check can never write),
- * no statement longer than 1 s and no lock wait longer than 0.5 s, so a run cannot hurt the server.
- */
-export const HEALTH_SESSION_SQL = "SET default_transaction_read_only = on; SET statement_timeout = '1s'; SET lock_timeout = '500ms'; SET idle_in_transaction_session_timeout = '5s'";
 
 /** The one statement that reads a node's facts before the checks run. */
 export const NODE_FACTS_SQL = `
@@ -72,7 +67,7 @@ export async function collectNodeHealth(node: NodeConfig, options: CollectNodeHe
       }
     });
   } catch (error) {
-    if (!health.up) health.error = reason(error, node.name);
+    if (!health.up) health.error = serverReason(error, node.name);
   }
   return health;
 }
@@ -82,7 +77,7 @@ async function inspect(client: pg.Client, node: NodeConfig, health: NodeHealth, 
     health.queries += 1;
     return (await client.query(text, values)).rows as R[];
   };
-  await run(HEALTH_SESSION_SQL);
+  await run(READ_ONLY_SESSION_SQL);
   const [f] = await run<Record<string, unknown>>(NODE_FACTS_SQL);
   const facts: NodeFacts = {
     name: node.name,
@@ -121,12 +116,7 @@ async function inspect(client: pg.Client, node: NodeConfig, health: NodeHealth, 
     try {
       health.outcomes.set(check.id, { ran: true, candidates: await check.collect(ctx) });
     } catch (error) {
-      health.outcomes.set(check.id, { ran: false, reason: `query failed: ${reason(error, node.name)}` });
+      health.outcomes.set(check.id, { ran: false, reason: `query failed: ${serverReason(error, node.name)}` });
     }
   }
-}
-
-function reason(error: unknown, context: string): string {
-  const message = QueryError.from(error, context).message;
-  return message.startsWith(`${context}: `) ? message.slice(context.length + 2) : message;
 }

@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { QueryError, withClient, type NodeConfig } from '@pgcluster/core';
-import { HEALTH_SESSION_SQL } from '../health/collect-node-health';
+import { withClient, type NodeConfig } from '@pgcluster/core';
+import { READ_ONLY_SESSION_SQL, serverReason } from '../connection/read-only-session';
 import { parseJsonLog, parseStderrLog, type LogEntry } from './log-entry';
 
 /** Where a node's log was read from. */
@@ -39,10 +39,10 @@ export const LOG_SQL = {
  */
 export async function readNodeLog(node: NodeConfig, options: { maxBytes: number; connectTimeoutMs: number; database?: string }): Promise<NodeLog> {
   const base = { name: node.name, truncated: false, entries: [] as LogEntry[] };
-  let serverReason = '';
+  let failure = '';
   try {
     const read = await withClient({ url: node.url, database: options.database, connectTimeoutMs: options.connectTimeoutMs, applicationName: 'pgcluster-logs' }, node.name, async (client) => {
-      await client.query(HEALTH_SESSION_SQL);
+      await client.query(READ_ONLY_SESSION_SQL);
       const files = (await client.query<{ jsonlog: string | null; stderr: string | null }>(LOG_SQL.files)).rows[0]!;
       const file = files.jsonlog ?? files.stderr;
       if (!file) return null;
@@ -54,17 +54,16 @@ export async function readNodeLog(node: NodeConfig, options: { maxBytes: number;
     if (read) {
       return { ...base, format: read.format, file: read.file, via: 'pg_read_file', truncated: read.truncated, entries: read.format === 'jsonlog' ? parseJsonLog(read.text) : parseStderrLog(read.text) };
     }
-    serverReason = 'the logging collector is off';
+    failure = 'the logging collector is off';
   } catch (error) {
-    const message = QueryError.from(error, node.name).message;
-    serverReason = message.startsWith(`${node.name}: `) ? message.slice(node.name.length + 2) : message;
+    failure = serverReason(error, node.name);
   }
   const local = node.dataDir ? join(dirname(node.dataDir), 'server.log') : null;
   if (local && existsSync(local)) {
     const { text, truncated } = tail(local, options.maxBytes);
     return { ...base, format: 'stderr', file: local, via: 'local', truncated, entries: parseStderrLog(text) };
   }
-  return { ...base, format: null, file: null, via: null, skipped: `no log readable: ${serverReason}; and no local server.log beside a configured dataDir` };
+  return { ...base, format: null, file: null, via: null, skipped: `no log readable: ${failure}; and no local server.log beside a configured dataDir` };
 }
 
 function tail(file: string, maxBytes: number): { text: string; truncated: boolean } {

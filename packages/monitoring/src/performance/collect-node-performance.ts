@@ -1,6 +1,6 @@
-import { QueryError, withClient, type NodeConfig } from '@pgcluster/core';
+import { withClient, type NodeConfig } from '@pgcluster/core';
 import type pg from 'pg';
-import { HEALTH_SESSION_SQL } from '../health/collect-node-health';
+import { READ_ONLY_SESSION_SQL, serverReason } from '../connection/read-only-session';
 import { round } from '../health/node-check';
 import { normaliseStatement } from '../statements/normalise-statement';
 import type { NodePerformance, StatementStats } from './performance-schema';
@@ -91,14 +91,13 @@ export async function collectNodePerformance(node: NodeConfig, options: CollectN
       (client) => measure(client, node.name, options),
     );
   } catch (error) {
-    const message = QueryError.from(error, node.name).message;
-    return down(message.startsWith(`${node.name}: `) ? message.slice(node.name.length + 2) : message);
+    return down(serverReason(error, node.name));
   }
 }
 
 async function measure(client: pg.Client, name: string, options: CollectNodePerformanceOptions): Promise<NodePerformanceResult> {
   const rows = async <R>(text: string): Promise<R[]> => (await client.query(text)).rows as R[];
-  await client.query(HEALTH_SESSION_SQL);
+  await client.query(READ_ONLY_SESSION_SQL);
   const [facts] = await rows<{ in_recovery: boolean; pgss_schema: string | null }>(PERFORMANCE_SQL.facts);
   const role = facts!.in_recovery ? 'replica' : 'primary';
 
@@ -130,8 +129,7 @@ async function measure(client: pg.Client, name: string, options: CollectNodePerf
     try {
       statements = toStatements(name, await rows(PERFORMANCE_SQL.statements(client.escapeIdentifier(facts!.pgss_schema))));
     } catch (error) {
-      const message = QueryError.from(error, name).message;
-      statementsProblem = message.startsWith(`${name}: `) ? message.slice(name.length + 2) : message;
+      statementsProblem = serverReason(error, name);
     }
   }
   const rate = (a: number | null, b: number | null) => (windowSeconds > 0 && a !== null && b !== null ? round((b - a) / windowSeconds) : null);

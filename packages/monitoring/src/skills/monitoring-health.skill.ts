@@ -1,8 +1,9 @@
-import { InputError, nodeAddress } from '@pgcluster/core';
+import { nodeAddress } from '@pgcluster/core';
 import { Skill, type PlanStep, type Recommendation, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
 import { CHECK_CATALOGUE } from '../health/check-catalogue';
 import { checkHealth, selectChecks } from '../health/check-health';
-import { HEALTH_SESSION_SQL, NODE_FACTS_SQL } from '../health/collect-node-health';
+import { READ_ONLY_SESSION_SQL } from '../connection/read-only-session';
+import { NODE_FACTS_SQL } from '../health/collect-node-health';
 import type { Finding } from '../health/finding';
 import { HealthInput, HealthReport } from '../health/health-schema';
 
@@ -69,15 +70,11 @@ export class MonitoringHealthSkill {
     output: HealthReport,
   })
   static async run(ctx: SkillContext, input: HealthInput): Promise<SkillResult<HealthReport>> {
-    const database = input.database;
-    if (database !== undefined && !(database in ctx.loaded.config.databases) && !/^[a-z_][a-z0-9_$]{0,62}$/.test(database)) {
-      throw new InputError('database', 'must be a database name or a name from the config\'s databases');
-    }
     const report = await checkHealth(ctx.loaded.config, {
       checks: input.checks,
       category: input.category,
       thresholds: input.thresholds,
-      database,
+      database: input.database,
       connectTimeoutMs: input.connectTimeoutMs,
       signal: ctx.signal,
     });
@@ -96,7 +93,7 @@ export class MonitoringHealthSkill {
     const steps: PlanStep[] = [];
     for (const node of ctx.loaded.config.nodes ?? []) {
       const target = `${node.name} (${nodeAddress(node.url).split('/')[0]})`;
-      steps.push({ kind: 'sql', target, text: HEALTH_SESSION_SQL }, { kind: 'sql', target, text: NODE_FACTS_SQL.trim() });
+      steps.push({ kind: 'sql', target, text: READ_ONLY_SESSION_SQL }, { kind: 'sql', target, text: NODE_FACTS_SQL.trim() });
       const scoped = selected.filter((id) => CHECK_CATALOGUE[id].scope !== 'cluster');
       steps.push({ kind: 'note', target, text: `then one read-only statement per check that applies to the node's role: ${scoped.join(', ')}` });
     }

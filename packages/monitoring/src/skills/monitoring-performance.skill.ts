@@ -1,6 +1,6 @@
 import { nodeAddress } from '@pgcluster/core';
 import { Skill, type PlanStep, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
-import { HEALTH_SESSION_SQL } from '../health/collect-node-health';
+import { READ_ONLY_SESSION_SQL } from '../connection/read-only-session';
 import { PERFORMANCE_SQL } from '../performance/collect-node-performance';
 import { checkPerformance } from '../performance/check-performance';
 import { PerformanceInput, PerformanceReport } from '../performance/performance-schema';
@@ -80,7 +80,7 @@ export class MonitoringPerformanceSkill {
       const target = `${node.name} (${nodeAddress(node.url).split('/')[0]})`;
       const sql = (text: string): PlanStep => ({ kind: 'sql', target, text: text.trim() });
       return [
-        sql(HEALTH_SESSION_SQL),
+        sql(READ_ONLY_SESSION_SQL),
         sql(PERFORMANCE_SQL.facts),
         sql(`-- before and after the ${input.sampleMs} ms window\n${PERFORMANCE_SQL.counters}`),
         sql(`-- up to 10 times over the window\n${PERFORMANCE_SQL.activity}`),
