@@ -85,7 +85,7 @@ describe('monitoring-logs on a real cluster', () => {
     const report = await analyseLogs(configOf(), { since: '1h' });
     expect(LogsReport.parse(report)).toEqual(report);
     expectNoSecret(report);
-    expect(report.nodes.find((n) => n.name === 'node1')).toMatchObject({ format: 'stderr', via: 'local', file: cluster().nodes[0]!.logFile });
+    expect(report.nodes.find((n) => n.name === 'node1')).toMatchObject({ format: 'stderr', via: 'pg_read_file', file: cluster().nodes[0]!.logFile });
     const count = (c: string) => report.categories.find((x) => x.category === c)?.byNode['node1'] ?? 0;
     expect(count('authentication_failures')).toBe(2);
     expect(count('deadlocks')).toBe(1);
@@ -142,6 +142,16 @@ describe('monitoring-logs on a real cluster', () => {
     expect(report.topErrors.map((e) => e.message)).toEqual(expect.arrayContaining([expect.stringMatching(/terminating any other active server processes|was terminated by signal/)]));
     expect(envelope.status).toBe('degraded');
     expect(exitCodeFor(envelope)).toBe(1);
+  });
+
+  test('a node that is down: its log is read from the local server.log beside its dataDir', async () => {
+    await cluster().kill('node2');
+    const report = await analyseLogs(configOf(), { since: '1h' });
+    expect(report.nodes.find((n) => n.name === 'node2')).toMatchObject({ format: 'stderr', via: 'local', file: cluster().nodes[1]!.logFile });
+    expect(report.categories.find((c) => c.category === 'restarts')?.byNode['node2']).toBeGreaterThanOrEqual(1);
+    const { config } = loaded();
+    const remote = ClusterConfig.parse({ ...config, nodes: config.nodes!.map(({ dataDir: _, ...n }) => n) });
+    expect((await analyseLogs(remote, { since: '1h' })).nodes.find((n) => n.name === 'node2')).toMatchObject({ format: null, skipped: expect.stringContaining('no log readable') });
   });
 
   test('bad input is refused with exit 2 naming the field', async () => {
