@@ -56,23 +56,35 @@ export interface CollectNodeHealthOptions {
  */
 export async function collectNodeHealth(node: NodeConfig, options: CollectNodeHealthOptions): Promise<NodeHealth> {
   const health: NodeHealth = { name: node.name, up: false, queries: 0, outcomes: new Map() };
+  // statement_timeout is enforced by the server: a stopped (SIGSTOP) server that accepted the
+  // connection would never answer, so the client is ended after a budget of its own.
+  const budgetMs = options.connectTimeoutMs + NODE_BUDGET_MS;
+  let timedOut = false;
   try {
     await withClient({ url: node.url, database: options.database, connectTimeoutMs: options.connectTimeoutMs, applicationName: HEALTH_APPLICATION_NAME }, node.name, async (client) => {
       const end = () => void client.end().catch(() => undefined);
+      const timer = setTimeout(() => {
+        timedOut = true;
+        end();
+      }, budgetMs);
       options.signal?.addEventListener('abort', end, { once: true });
       try {
-        await inspect(client, node, health, options);
+        await inspect(client, node, health, options, () => (timedOut ? `no answer within ${budgetMs} ms` : null));
       } finally {
+        clearTimeout(timer);
         options.signal?.removeEventListener('abort', end);
       }
     });
   } catch (error) {
-    if (!health.up) health.error = serverReason(error, node.name);
+    if (!health.up) health.error = timedOut ? `no answer within ${budgetMs} ms` : serverReason(error, node.name);
   }
   return health;
 }
 
-async function inspect(client: pg.Client, node: NodeConfig, health: NodeHealth, options: CollectNodeHealthOptions): Promise<void> {
+/** How long the checks of one node may take in all, after connecting. */
+const NODE_BUDGET_MS = 20_000;
+
+async function inspect(client: pg.Client, node: NodeConfig, health: NodeHealth, options: CollectNodeHealthOptions, timedOut: () => string | null): Promise<void> {
   const run = async <R>(text: string, values?: unknown[]): Promise<R[]> => {
     health.queries += 1;
     return (await client.query(text, values)).rows as R[];
@@ -116,7 +128,7 @@ async function inspect(client: pg.Client, node: NodeConfig, health: NodeHealth, 
     try {
       health.outcomes.set(check.id, { ran: true, candidates: await check.collect(ctx) });
     } catch (error) {
-      health.outcomes.set(check.id, { ran: false, reason: `query failed: ${serverReason(error, node.name)}` });
+      health.outcomes.set(check.id, { ran: false, reason: `query failed: ${timedOut() ?? serverReason(error, node.name)}` });
     }
   }
 }
