@@ -88,8 +88,8 @@ async function checkPostgres(cluster: ClusterHandle): Promise<void> {
 
 async function ours(dir: string): Promise<void> {
   const r = await run(process.execPath, [CLI, 'monitoring-health', '--format', 'json'], { cwd: dir });
-  const out = JSON.parse(r.stdout) as { skill: string; data: { summary: { checks: number } } };
-  if (out.skill !== 'monitoring-health' || out.data.summary.checks !== OUR_CHECKS) throw new Error(`monitoring-health failed (exit ${r.code}): ${r.stderr.slice(0, 300)}`);
+  const out = JSON.parse(r.stdout) as { skill: string; data: { counts: { checks: number } } };
+  if (out.skill !== 'monitoring-health' || out.data.counts.checks !== OUR_CHECKS) throw new Error(`monitoring-health failed (exit ${r.code}): ${r.stderr.slice(0, 300)}`);
 }
 
 async function timed(fn: () => Promise<void>): Promise<number> {

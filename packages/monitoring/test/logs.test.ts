@@ -93,14 +93,14 @@ describe('monitoring-logs on a real cluster', () => {
     expect(count('restarts')).toBeGreaterThanOrEqual(1); // the cluster's own start
     expect(count('crashes')).toBe(0);
     expect(report.categories.find((c) => c.category === 'deadlocks')).toMatchObject({ check: 'deadlocks', recommendation: { skill: 'monitoring-health', input: { category: ['locks'] } } });
-    expect(report.slowStatements).toEqual(expect.arrayContaining([expect.objectContaining({ statement: 'select pg_sleep(?), ?', count: 1 })]));
+    expect(report.slowStatements).toEqual(expect.arrayContaining([expect.objectContaining({ statement: 'select pg_sleep(?), ?', occurrences: 1 })]));
     expect(report.topErrors).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ category: 'authentication_failures', severity: 'FATAL', sqlstate: null, message: 'password authentication failed for user "pgcluster"', count: 2, nodes: ['node1'] }),
-        expect.objectContaining({ category: 'deadlocks', severity: 'ERROR', count: 1 }),
+        expect.objectContaining({ category: 'authentication_failures', severity: 'FATAL', sqlstate: null, message: 'password authentication failed for user "pgcluster"', occurrences: 2, nodes: ['node1'] }),
+        expect.objectContaining({ category: 'deadlocks', severity: 'ERROR', occurrences: 1 }),
       ]),
     );
-    expect(report.periods.filter((p) => p.category === 'authentication_failures').reduce((a, p) => a + p.count, 0)).toBe(2);
+    expect(report.periods.filter((p) => p.category === 'authentication_failures').reduce((a, p) => a + p.entries, 0)).toBe(2);
 
     const only = await analyseLogs(configOf(), { since: '1h', category: ['deadlocks'] });
     expect(only.categories.map((c) => c.category)).toEqual(['deadlocks']);
@@ -118,12 +118,12 @@ describe('monitoring-logs on a real cluster', () => {
     expect(report.nodes.find((n) => n.name === 'node1')).toMatchObject({ format: 'jsonlog', via: 'pg_read_file', file: expect.stringMatching(/\.json$/) });
     expect(report.topErrors).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ category: 'authentication_failures', severity: 'FATAL', sqlstate: '28P01', count: 2 }),
-        expect.objectContaining({ category: 'deadlocks', sqlstate: '40P01', count: 1 }),
-        expect.objectContaining({ category: 'statement_timeouts', sqlstate: '57014', count: 1 }),
+        expect.objectContaining({ category: 'authentication_failures', severity: 'FATAL', sqlstate: '28P01', occurrences: 2 }),
+        expect.objectContaining({ category: 'deadlocks', sqlstate: '40P01', occurrences: 1 }),
+        expect.objectContaining({ category: 'statement_timeouts', sqlstate: '57014', occurrences: 1 }),
       ]),
     );
-    expect(report.slowStatements).toEqual(expect.arrayContaining([expect.objectContaining({ statement: 'select pg_sleep(?), ?', count: 1 })]));
+    expect(report.slowStatements).toEqual(expect.arrayContaining([expect.objectContaining({ statement: 'select pg_sleep(?), ?', occurrences: 1 })]));
     // A restart alone is no reason for concern.
     expect(report.categories.find((c) => c.category === 'restarts')?.byNode['node1']).toBeGreaterThanOrEqual(1);
     expect(envelope.status).toBe('ok');

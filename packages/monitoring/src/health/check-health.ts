@@ -137,7 +137,7 @@ export function assessHealth(cluster: string, healths: readonly NodeHealth[], se
       queries: h.queries,
       ...(h.error ? { error: h.error } : {}),
     })),
-    summary: { checks: checks.length, ok: count('ok'), warning: count('warning'), critical: count('critical'), skipped: count('skipped'), findings: findings.length },
+    counts: { checks: checks.length, ok: count('ok'), warning: count('warning'), critical: count('critical'), skipped: count('skipped'), findings: findings.length },
     findings,
     checks,
   };

@@ -69,7 +69,7 @@ export const HealthReport = z.object({
   status: z.enum(HEALTH_STATUSES).describe('healthy (no finding), degraded (warnings only) or critical.'),
   cluster: z.string().describe('Cluster name.'),
   nodes: z.array(HealthNode).describe('Every configured node.'),
-  summary: z
+  counts: z
     .object({
       checks: z.number().int().describe('Checks selected.'),
       ok: z.number().int().describe('Checks with no finding.'),

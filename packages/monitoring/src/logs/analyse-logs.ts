@@ -33,7 +33,7 @@ const LOGGED_AS_LOG = new Set<LogCategory>(['crashes', 'checkpoints_too_frequent
  * @example
  * ```ts
  * const report = await analyseLogs(loadConfig().config, { since: '24h' })
- * report.categories // [{ category: 'authentication_failures', count: 12, … }]
+ * report.categories // [{ category: 'authentication_failures', entries: 12, … }]
  * ```
  */
 export async function analyseLogs(config: ClusterConfig, options: AnalyseLogsOptions = {}): Promise<LogsReport> {
@@ -80,8 +80,8 @@ export function summariseLogs(logs: readonly NodeLog[], options: AnalyseLogsOpti
         const message = normaliseLogMessage(entry.message);
         const key = `${entry.severity}|${entry.sqlstate ?? ''}|${message}`;
         const at = entry.at.toISOString();
-        const e = errors.get(key) ?? { message, category, severity: entry.severity, sqlstate: entry.sqlstate, count: 0, firstSeen: at, lastSeen: at, nodes: [], nodeSet: new Set<string>() };
-        e.count += 1;
+        const e = errors.get(key) ?? { message, category, severity: entry.severity, sqlstate: entry.sqlstate, occurrences: 0, firstSeen: at, lastSeen: at, nodes: [], nodeSet: new Set<string>() };
+        e.occurrences += 1;
         if (at < e.firstSeen) e.firstSeen = at;
         if (at > e.lastSeen) e.lastSeen = at;
         e.nodeSet.add(log.name);
@@ -105,25 +105,25 @@ export function summariseLogs(logs: readonly NodeLog[], options: AnalyseLogsOpti
     categories: [...categories.entries()]
       .map(([category, byNode]) => ({
         category,
-        count: [...byNode.values()].reduce((a, b) => a + b, 0),
+        entries: [...byNode.values()].reduce((a, b) => a + b, 0),
         byNode: Object.fromEntries(byNode),
         check: LOG_CATEGORY_LINKS[category].check,
         recommendation: LOG_CATEGORY_LINKS[category].recommendation,
       }))
-      .sort((a, b) => b.count - a.count),
+      .sort((a, b) => b.entries - a.entries),
     periods: [...periods.entries()]
-      .map(([key, count]) => {
+      .map(([key, entries]) => {
         const [start, category] = key.split('|') as [string, LogCategory];
-        return { start, category, count };
+        return { start, category, entries };
       })
       .sort((a, b) => a.start.localeCompare(b.start) || a.category.localeCompare(b.category)),
     topErrors: [...errors.values()]
-      .sort((a, b) => b.count - a.count || b.lastSeen.localeCompare(a.lastSeen))
+      .sort((a, b) => b.occurrences - a.occurrences || b.lastSeen.localeCompare(a.lastSeen))
       .slice(0, options.top ?? 10)
       .map(({ nodeSet, ...e }) => ({ ...e, nodes: [...nodeSet].sort() })),
     slowStatements: [...slow.entries()]
-      .map(([statement, s]) => ({ statement, count: s.count, maxMs: round(s.maxMs), meanMs: round(s.totalMs / s.count) }))
-      .sort((a, b) => b.maxMs - a.maxMs)
+      .map(([statement, s]) => ({ statement, occurrences: s.count, maxSeconds: round(s.maxMs / 1000, 6), meanSeconds: round(s.totalMs / s.count / 1000, 6) }))
+      .sort((a, b) => b.maxSeconds - a.maxSeconds)
       .slice(0, options.top ?? 10),
   };
 }

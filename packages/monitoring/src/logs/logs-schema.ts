@@ -32,7 +32,7 @@ export type LogsInput = z.output<typeof LogsInput>;
 
 /**
  * `data` of `monitoring-logs`.
- * @example report.categories.find((c) => c.category === 'deadlocks')?.count
+ * @example report.categories.find((c) => c.category === 'deadlocks')?.entries
  */
 export const LogsReport = z.object({
   since: z.string().describe('Start of the window (ISO time).'),
@@ -54,7 +54,7 @@ export const LogsReport = z.object({
     .array(
       z.object({
         category: z.enum(LOG_CATEGORIES),
-        count: z.number().int(),
+        entries: z.number().int().describe('Entries in the window.'),
         byNode: z.record(z.string(), z.number().int()).describe('Count per node.'),
         check: z.enum(CHECK_IDS).nullable().describe('The monitoring-health check that watches the same thing.'),
         recommendation: SkillReference.describe('What to run next.'),
@@ -62,7 +62,7 @@ export const LogsReport = z.object({
     )
     .describe('Categories with at least one entry, most frequent first.'),
   periods: z
-    .array(z.object({ start: z.string().describe('Period start (ISO time).'), category: z.enum(LOG_CATEGORIES), count: z.number().int() }))
+    .array(z.object({ start: z.string().describe('Period start (ISO time).'), category: z.enum(LOG_CATEGORIES), entries: z.number().int() }))
     .describe('Counts per period and category (periods with entries only).'),
   topErrors: z
     .array(
@@ -71,7 +71,7 @@ export const LogsReport = z.object({
         category: z.enum(LOG_CATEGORIES),
         severity: z.string(),
         sqlstate: z.string().nullable(),
-        count: z.number().int(),
+        occurrences: z.number().int(),
         firstSeen: z.string(),
         lastSeen: z.string(),
         nodes: z.array(z.string()),
@@ -79,7 +79,7 @@ export const LogsReport = z.object({
     )
     .describe('The most frequent distinct errors: WARNING and above, plus crashes, checkpoint, archive and autovacuum-cancel messages logged at LOG.'),
   slowStatements: z
-    .array(z.object({ statement: z.string().describe('Normalised: every literal is ?.'), count: z.number().int(), maxMs: z.number(), meanMs: z.number() }))
+    .array(z.object({ statement: z.string().describe('Normalised: every literal is ?.'), occurrences: z.number().int(), maxSeconds: z.number(), meanSeconds: z.number() }))
     .describe('Statements logged by log_min_duration_statement, slowest first.'),
 });
 /** `data` of `monitoring-logs`. */

@@ -22,8 +22,8 @@ export interface CheckPerformanceOptions {
 }
 
 const ORDER_VALUE: Record<StatementOrder, (s: StatementStats) => number> = {
-  totalTime: (s) => s.totalMs,
-  meanTime: (s) => s.meanMs,
+  totalTime: (s) => s.totalSeconds,
+  meanTime: (s) => s.meanSeconds,
   calls: (s) => s.calls,
   rows: (s) => s.rows,
   blocksRead: (s) => s.sharedBlocksRead,
@@ -70,7 +70,7 @@ export async function checkPerformance(config: ClusterConfig, options: CheckPerf
     ]),
   ) as Record<StatementOrder, string[]>;
   const keys = new Set(Object.values(rankings).flat());
-  const statements = all.filter((s) => keys.has(s.key)).sort((a, b) => b.totalMs - a.totalMs);
+  const statements = all.filter((s) => keys.has(s.key)).sort((a, b) => b.totalSeconds - a.totalSeconds);
 
   const now: PerformanceSnapshot = {
     takenAt: new Date().toISOString(),
@@ -97,7 +97,7 @@ export async function checkPerformance(config: ClusterConfig, options: CheckPerf
 export function optimizeCandidates(statements: readonly StatementStats[], slowMs: number): PerformanceReport['optimize'] {
   return statements.flatMap((s) => {
     const reasons = [
-      s.meanMs >= slowMs ? `mean ${s.meanMs} ms ≥ ${slowMs} ms` : '',
+      s.meanSeconds * 1000 >= slowMs ? `mean ${Math.round(s.meanSeconds * 1000)} ms ≥ ${slowMs} ms` : '',
       s.tempBlocksWritten > 0 ? `${s.tempBlocksWritten} temp blocks written (sorts/hashes spill)` : '',
       s.calls > 0 && s.sharedBlocksRead / s.calls >= 1000 ? `${Math.round(s.sharedBlocksRead / s.calls)} blocks read from disk per call` : '',
     ].filter(Boolean);

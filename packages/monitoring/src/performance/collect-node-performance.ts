@@ -168,7 +168,7 @@ async function measure(client: pg.Client, name: string, options: CollectNodePerf
       walLsn: after.wal_lsn,
       checkpointsTimed: timed,
       checkpointsRequested: requested,
-      statements: Object.fromEntries(statements.map((s) => [s.queryId, { calls: s.calls, totalMs: s.totalMs, query: s.query }])),
+      statements: Object.fromEntries(statements.map((s) => [s.queryId, { calls: s.calls, totalMs: s.totalSeconds * 1000, query: s.query }])),
     },
   };
 }
@@ -193,8 +193,8 @@ function toStatements(node: string, rows: StatementRow[]): StatementStats[] {
     queryId: r.query_id,
     database: r.database,
     calls: r.calls,
-    totalMs: round(r.total_ms),
-    meanMs: round(r.calls > 0 ? r.total_ms / r.calls : 0, 3),
+    totalSeconds: round(r.total_ms / 1000, 6),
+    meanSeconds: round(r.calls > 0 ? r.total_ms / r.calls / 1000 : 0, 6),
     rows: r.rows,
     sharedBlocksRead: r.blocks_read,
     sharedBlocksHit: r.blocks_hit,

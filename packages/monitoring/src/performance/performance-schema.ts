@@ -32,8 +32,8 @@ export const StatementStats = z.object({
   queryId: z.string().describe('pg_stat_statements queryid.'),
   database: z.string().describe('Database it ran in.'),
   calls: z.number().describe('Executions.'),
-  totalMs: z.number().describe('Total execution time, ms.'),
-  meanMs: z.number().describe('Mean execution time, ms.'),
+  totalSeconds: z.number().describe('Total execution time, s.'),
+  meanSeconds: z.number().describe('Mean execution time, s.'),
   rows: z.number().describe('Rows returned or affected.'),
   sharedBlocksRead: z.number().describe('Shared blocks read from outside shared buffers.'),
   sharedBlocksHit: z.number().describe('Shared blocks found in shared buffers.'),
@@ -110,7 +110,7 @@ export const PerformanceComparison = z.object({
       checkpointsTimed: z.number().nullable(),
       newStatements: z.number().int().describe('Statements not in the snapshot.'),
       statements: z
-        .array(z.object({ key: z.string(), queryId: z.string(), calls: z.number(), totalMs: z.number(), meanMs: z.number().nullable(), query: z.string() }))
+        .array(z.object({ key: z.string(), queryId: z.string(), calls: z.number(), totalSeconds: z.number(), meanSeconds: z.number().nullable(), query: z.string() }))
         .describe('Statements that took the most time since the snapshot.'),
     }),
   ),

@@ -67,7 +67,7 @@ export function compareSnapshots(name: string, earlier: PerformanceSnapshot, now
       if (before && s.calls < before.calls) reset = true;
       const calls = before && s.calls >= before.calls ? s.calls - before.calls : s.calls;
       const totalMs = before && s.calls >= before.calls ? s.totalMs - before.totalMs : s.totalMs;
-      return { key: `${node}:${queryId}`, queryId, calls, totalMs: round(totalMs), meanMs: calls > 0 ? round(totalMs / calls, 3) : null, query: s.query, isNew: !before };
+      return { key: `${node}:${queryId}`, queryId, calls, totalSeconds: round(totalMs / 1000, 6), meanSeconds: calls > 0 ? round(totalMs / calls / 1000, 6) : null, query: s.query, isNew: !before };
     });
     const xacts = diff(a?.xacts, b.xacts);
     if (xacts !== null && xacts < 0) reset = true;
@@ -81,7 +81,7 @@ export function compareSnapshots(name: string, earlier: PerformanceSnapshot, now
       newStatements: a ? statements.filter((s) => s.isNew).length : 0,
       statements: statements
         .filter((s) => s.calls > 0)
-        .sort((x, y) => y.totalMs - x.totalMs)
+        .sort((x, y) => y.totalSeconds - x.totalSeconds)
         .slice(0, top)
         .map(({ isNew: _, ...s }) => s),
     };

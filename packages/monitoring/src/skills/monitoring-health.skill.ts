@@ -78,7 +78,7 @@ export class MonitoringHealthSkill {
       connectTimeoutMs: input.connectTimeoutMs,
       signal: ctx.signal,
     });
-    ctx.log.debug(`monitoring-health: ${report.status}, ${report.summary.findings} finding(s) from ${report.summary.checks} check(s)`);
+    ctx.log.debug(`monitoring-health: ${report.status}, ${report.counts.findings} finding(s) from ${report.counts.checks} check(s)`);
     return {
       data: report,
       status: report.status,

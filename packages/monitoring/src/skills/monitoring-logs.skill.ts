@@ -63,10 +63,10 @@ export class MonitoringLogsSkill {
       data: report,
       status: serious.length > 0 ? 'degraded' : 'ok',
       alerts: [
-        ...serious.map((c) => `${c.count} ${c.category.replace(/_/g, ' ')} entries since ${report.since}`),
+        ...serious.map((c) => `${c.entries} ${c.category.replace(/_/g, ' ')} entries since ${report.since}`),
         ...report.nodes.filter((n) => n.skipped).map((n) => `${n.name}: ${n.skipped}`),
       ],
-      recommendations: report.categories.map((c) => ({ message: `${c.count} ${c.category.replace(/_/g, ' ')}${c.recommendation.why ? `: ${c.recommendation.why}` : ''}`, skill: c.recommendation.skill })),
+      recommendations: report.categories.map((c) => ({ message: `${c.entries} ${c.category.replace(/_/g, ' ')}${c.recommendation.why ? `: ${c.recommendation.why}` : ''}`, skill: c.recommendation.skill })),
     };
   }
 
