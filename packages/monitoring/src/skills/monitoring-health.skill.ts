@@ -29,7 +29,7 @@ export class MonitoringHealthSkill {
     name: 'monitoring-health',
     category: 'monitoring',
     description:
-      'Runs ~40 health checks on every node (locks, wraparound, vacuum, bloat, indexes, replication, capacity, pgvector). ' +
+      'Runs 39 health checks on every node (locks, wraparound, vacuum, bloat, indexes, replication, capacity, pgvector). ' +
       'Use when the database is slow or unhealthy, or before maintenance.',
     version: '1.0.0',
     risk: 'read',
