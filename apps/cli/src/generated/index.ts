@@ -45,6 +45,38 @@ export const GENERATED_COMMANDS: CommandCatalog = {
       requiresConfirmation: false,
     },
     {
+      name: "monitoring-alerts",
+      category: "monitoring",
+      describe: "Evaluates alert rules over the health checks (pending, firing, resolved), notifies stderr, a file or a...",
+      risk: "write",
+      autonomous: true,
+      requiresConfirmation: false,
+    },
+    {
+      name: "monitoring-health",
+      category: "monitoring",
+      describe: "Runs 39 health checks on every node (locks, wraparound, vacuum, bloat, indexes, replication, capacity...",
+      risk: "read",
+      autonomous: true,
+      requiresConfirmation: false,
+    },
+    {
+      name: "monitoring-logs",
+      category: "monitoring",
+      describe: "Classifies the server logs of every node.",
+      risk: "read",
+      autonomous: true,
+      requiresConfirmation: false,
+    },
+    {
+      name: "monitoring-performance",
+      category: "monitoring",
+      describe: "Shows top SQL statements, wait events, cache hit, WAL and checkpoint rates on every node, and what changed...",
+      risk: "read",
+      autonomous: true,
+      requiresConfirmation: false,
+    },
+    {
       name: "vector-benchmark",
       category: "vector",
       describe: "Measures a pgvector collection's recall@k, QPS and latency for each hnsw.ef_search value.",
@@ -98,6 +130,14 @@ export const GENERATED_COMMANDS: CommandCatalog = {
         return (require('./commands/cluster-scale') as typeof import('./commands/cluster-scale')).clusterScaleCommand;
       case "cluster-status":
         return (require('./commands/cluster-status') as typeof import('./commands/cluster-status')).clusterStatusCommand;
+      case "monitoring-alerts":
+        return (require('./commands/monitoring-alerts') as typeof import('./commands/monitoring-alerts')).monitoringAlertsCommand;
+      case "monitoring-health":
+        return (require('./commands/monitoring-health') as typeof import('./commands/monitoring-health')).monitoringHealthCommand;
+      case "monitoring-logs":
+        return (require('./commands/monitoring-logs') as typeof import('./commands/monitoring-logs')).monitoringLogsCommand;
+      case "monitoring-performance":
+        return (require('./commands/monitoring-performance') as typeof import('./commands/monitoring-performance')).monitoringPerformanceCommand;
       case "vector-benchmark":
         return (require('./commands/vector-benchmark') as typeof import('./commands/vector-benchmark')).vectorBenchmarkCommand;
       case "vector-drop":

@@ -1,0 +1,93 @@
+import { nodeAddress } from '@pgcluster/core';
+import { Skill, type PlanStep, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
+import { READ_ONLY_SESSION_SQL } from '../connection/read-only-session';
+import { PERFORMANCE_SQL } from '../performance/collect-node-performance';
+import { checkPerformance } from '../performance/check-performance';
+import { PerformanceInput, PerformanceReport } from '../performance/performance-schema';
+
+/**
+ * `monitoring-performance`: top statements (normalised), wait events, cache, WAL and checkpoint
+ * rates on every node, with snapshots to compare against. Read-only on the cluster; writes
+ * only its snapshot file in the state dir.
+ *
+ * @example
+ * ```ts
+ * const envelope = await executeSkill(MonitoringPerformanceSkill, { top: 5 }, { actor: 'cli' })
+ * envelope.data?.optimize // statements worth maintenance-optimize
+ * ```
+ */
+export class MonitoringPerformanceSkill {
+  @Skill({
+    name: 'monitoring-performance',
+    category: 'monitoring',
+    description:
+      'Shows top SQL statements, wait events, cache hit, WAL and checkpoint rates on every node, and what changed since a snapshot. ' +
+      'Use when the database is slow.',
+    version: '1.0.0',
+    risk: 'read',
+    autonomous: true,
+    requiresConfirmation: false,
+    idempotent: false,
+    whenToUse: [
+      'the user says the database or the application is slow',
+      'monitoring-health reports cache_hit_ratio, temp_files or requested_checkpoints',
+      'before and after a change, to compare (run once, change, run with --compare <snapshot>)',
+    ],
+    interpret:
+      'statements[] are the union of the top statements by every ordering (rankings.totalTime, meanTime, calls, rows, blocksRead, ' +
+      'tempBlocks list their keys, best first), with times in ms since pg_stat_statements was reset and normalised text (every ' +
+      'literal replaced: never a value). optimize[] lists statements worth an index or a rewrite, each with a reference to ' +
+      'maintenance-optimize. nodes[].activity shows the sampled active sessions and their wait events (CPU/running when not ' +
+      'waiting); nodes[].rates the transactions and WAL bytes per second over the window; nodes[].checkpoints a high ' +
+      'requestedShare means max_wal_size is too small. data.snapshot names the snapshot this run kept; --compare <name> adds ' +
+      'comparison (deltas since then; reset true when statistics were reset in between). Exit 0; 2 when no node answered.',
+    decisionTree: [
+      { when: 'optimize[] is not empty', run: 'maintenance-optimize', args: '--query-id <optimize[].recommendation.input.queryId>' },
+      { when: 'the top waits are Lock or LWLock', run: 'monitoring-health', args: '--category locks' },
+      { when: 'cache hitRatio below 90%', run: 'monitoring-health', args: '--checks cache_hit_ratio' },
+    ],
+    examples: [
+      { title: 'Top 10 statements and waits, as JSON', command: 'pgcluster monitoring-performance --format json' },
+      { title: 'Sample sessions for 5 s', command: 'pgcluster monitoring-performance --sample-ms 5000' },
+      { title: 'What changed since an earlier run', command: 'pgcluster monitoring-performance --compare 2026-11-30T08-50-00-123Z' },
+    ],
+    input: PerformanceInput,
+    output: PerformanceReport,
+  })
+  static async run(ctx: SkillContext, input: PerformanceInput): Promise<SkillResult<PerformanceReport>> {
+    const report = await checkPerformance(ctx.loaded.config, {
+      top: input.top,
+      sampleMs: input.sampleMs,
+      slowMs: input.slowMs,
+      compare: input.compare,
+      stateDir: input.snapshot || input.compare ? ctx.loaded.stateDir : undefined,
+      database: input.database,
+      connectTimeoutMs: input.connectTimeoutMs,
+      signal: ctx.signal,
+    });
+    const down = report.nodes.filter((n) => !n.up);
+    return {
+      data: report,
+      status: 'ok',
+      alerts: down.map((n) => `node ${n.name} did not answer: ${n.error}`),
+      recommendations: report.optimize.map((o) => ({ message: `${o.key}: ${o.why}`, skill: o.recommendation.skill, args: `--query-id ${String(o.recommendation.input['queryId'])}` })),
+    };
+  }
+
+  /** The read-only statements a run sends to each node. */
+  static plan(ctx: SkillContext, input: PerformanceInput): PlanStep[] {
+    return (ctx.loaded.config.nodes ?? []).flatMap((node) => {
+      const target = `${node.name} (${nodeAddress(node.url).split('/')[0]})`;
+      const sql = (text: string): PlanStep => ({ kind: 'sql', target, text: text.trim() });
+      return [
+        sql(READ_ONLY_SESSION_SQL),
+        sql(PERFORMANCE_SQL.facts),
+        sql(`-- before and after the ${input.sampleMs} ms window\n${PERFORMANCE_SQL.counters}`),
+        sql(`-- up to 10 times over the window\n${PERFORMANCE_SQL.activity}`),
+        sql(PERFORMANCE_SQL.cache),
+        sql(`-- on the primary\n${PERFORMANCE_SQL.checkpoints}`),
+        sql(PERFORMANCE_SQL.statements('<pg_stat_statements schema>')),
+      ];
+    });
+  }
+}
