@@ -9,7 +9,9 @@ import { ROOT } from './helpers/run-cli';
 const work = mkdtempSync(join(tmpdir(), 'pgc-path-'));
 const prefix = join(work, 'prefix');
 const project = join(work, 'project');
-const env = { PATH: `${join(prefix, 'bin')}:/usr/local/bin:/usr/bin:/bin` };
+// A root shell's PATH (runuser, which starts PostgreSQL as postgres, is in /usr/sbin).
+const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const env = { PATH: `${join(prefix, 'bin')}:${SYSTEM_PATH}` };
 
 function sh(command: string, args: string[], cwd = project): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout: 300_000 });
@@ -42,6 +44,7 @@ test('scripts/install.sh puts a pgcluster on PATH that runs dev up and a skill a
 
   const skills = sh('pgcluster', ['skills', 'install', '.', '--format', 'json']);
   expect(skills.code).toBe(0);
+  expect((JSON.parse(skills.stdout) as { data: { pgcluster: string } }).data.pgcluster).toBe(join(prefix, 'bin', 'pgcluster'));
   const skillMd = readFileSync(join(project, '.claude', 'skills', 'cluster-status', 'SKILL.md'), 'utf8');
   expect(skillMd).toMatch(/^compatibility: .*scripts\/install\.sh/m);
 
@@ -58,4 +61,27 @@ test('an existing pgcluster that install.sh did not write is left alone', () => 
   expect(install.code).toBe(2);
   expect(install.stderr).toContain('was not written by this script');
   expect(readFileSync(join(other, 'bin', 'pgcluster'), 'utf8')).toContain('echo mine');
+});
+
+test('the tarball of scripts/pack-cli.sh installs with npm install -g and runs without the repository', () => {
+  const pack = sh('bash', [join(ROOT, 'scripts', 'pack-cli.sh'), join(work, 'pack')], work);
+  expect(pack.code).toBe(0);
+  const tarball = pack.stdout.trim();
+  expect(tarball).toBe(join(work, 'pack', 'pgcluster-cli-0.1.0.tgz'));
+
+  const global = join(work, 'global');
+  // The user's own npm settings (registry, CA), none of pnpm's: npm may fetch an optional peer or two.
+  const npmEnv = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_|pnpm_)/i.test(k))), PATH: SYSTEM_PATH };
+  const install = spawnSync('npm', ['install', '-g', '--prefix', global, tarball], { cwd: work, encoding: 'utf8', env: npmEnv, timeout: 300_000 });
+  expect({ status: install.status, stderr: install.status === 0 ? '' : install.stderr }).toEqual({ status: 0, stderr: '' });
+
+  const path = { PATH: `${join(global, 'bin')}:${SYSTEM_PATH}` };
+  const version = spawnSync('pgcluster', ['--version'], { cwd: project, env: path, encoding: 'utf8' });
+  expect(version.stdout.trim()).toBe('0.1.0');
+  const list = spawnSync('pgcluster', ['skills', 'list', '--format', 'json'], { cwd: project, env: path, encoding: 'utf8' });
+  const skills = (JSON.parse(list.stdout) as { data: { skills: { name: string }[] } }).data.skills.map((s) => s.name);
+  expect(skills).toContain('cluster-status');
+  // Nothing resolves into the clone: the installed CLI carries its own @pgcluster/* packages.
+  const where = spawnSync(process.execPath, ['-e', "console.log(require.resolve('@pgcluster/core'))"], { cwd: join(global, 'lib', 'node_modules', '@pgcluster', 'cli'), encoding: 'utf8' });
+  expect(where.stdout.trim()).toBe(join(global, 'lib', 'node_modules', '@pgcluster', 'cli', 'node_modules', '@pgcluster', 'core', 'dist', 'index.js'));
 });
