@@ -38,9 +38,9 @@ test('scripts/install.sh puts a pgcluster on PATH that runs dev up and a skill a
   expect(existsSync(join(project, 'pgcluster.config.json'))).toBe(true);
 
   const status = sh('pgcluster', ['cluster-status', '--format', 'json']);
-  const envelope = JSON.parse(status.stdout) as { ok: boolean; skill: string; data: { nodes: unknown[] } };
+  const envelope = JSON.parse(status.stdout) as { ok: boolean; skill: string; data: { cluster: { nodes: number; up: number } } };
   expect(envelope).toMatchObject({ ok: true, skill: 'cluster-status' });
-  expect(envelope.data.nodes).toHaveLength(1);
+  expect(envelope.data.cluster).toMatchObject({ nodes: 1, up: 1 });
 
   const skills = sh('pgcluster', ['skills', 'install', '.', '--format', 'json']);
   expect(skills.code).toBe(0);
@@ -78,9 +78,10 @@ test('the tarball of scripts/pack-cli.sh installs with npm install -g and runs w
   const path = { PATH: `${join(global, 'bin')}:${SYSTEM_PATH}` };
   const version = spawnSync('pgcluster', ['--version'], { cwd: project, env: path, encoding: 'utf8' });
   expect(version.stdout.trim()).toBe('0.1.0');
-  const list = spawnSync('pgcluster', ['skills', 'list', '--format', 'json'], { cwd: project, env: path, encoding: 'utf8' });
-  const skills = (JSON.parse(list.stdout) as { data: { skills: { name: string }[] } }).data.skills.map((s) => s.name);
-  expect(skills).toContain('cluster-status');
+  const skills = spawnSync('pgcluster', ['skills', 'install', join(work, 'tarball-user'), '--format', 'json'], { cwd: project, env: path, encoding: 'utf8' });
+  const installed = (JSON.parse(skills.stdout) as { data: { installed: string[]; pgcluster: string } }).data;
+  expect(installed.installed).toContain(join(work, 'tarball-user', '.claude', 'skills', 'cluster-status', 'SKILL.md'));
+  expect(installed.pgcluster).toBe(join(global, 'bin', 'pgcluster'));
   // Nothing resolves into the clone: the installed CLI carries its own @pgcluster/* packages.
   const where = spawnSync(process.execPath, ['-e', "console.log(require.resolve('@pgcluster/core'))"], { cwd: join(global, 'lib', 'node_modules', '@pgcluster', 'cli'), encoding: 'utf8' });
   expect(where.stdout.trim()).toBe(join(global, 'lib', 'node_modules', '@pgcluster', 'cli', 'node_modules', '@pgcluster', 'core', 'dist', 'index.js'));
