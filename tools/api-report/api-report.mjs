@@ -2,7 +2,8 @@
 // The public face of every @pgcluster/* package, as a committed report: each entry point named in the
 // package's `exports` (`.` → src/index.ts, `./x` → the src file behind dist/x.js; wildcard subpaths
 // such as `./skills/*` are listed per file), every exported name with its kind, read with the
-// TypeScript compiler API from the sources (no build needed).
+// TypeScript compiler API from the sources (no build needed). An entry point that re-exports a whole
+// module (`export * from`) is refused: a public face names what it exports.
 //   node tools/api-report/api-report.mjs           write packages/*/api-report.md (pnpm api:update)
 //   node tools/api-report/api-report.mjs --check   exit 1 with the difference when a report is stale
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -90,6 +91,9 @@ const dirs = packageDirs();
 const files = dirs.flatMap((d) => entryPoints(d).entries.map(([, f]) => f));
 const config = ts.getParsedCommandLineOfConfigFile(join(root, 'tsconfig.base.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
 const program = ts.createProgram(files, { ...config.options, composite: false, noEmit: true });
+const wholesale = files.filter((f) => program.getSourceFile(f)?.statements.some((s) => ts.isExportDeclaration(s) && !s.exportClause && s.moduleSpecifier));
+for (const f of wholesale) console.error(`[api-report] ${relative(root, f)}: \`export * from\` re-exports a whole module; name each export instead`);
+if (wholesale.length > 0) process.exit(1);
 let stale = 0;
 for (const dir of dirs) {
   const path = join(dir, REPORT);
