@@ -18,6 +18,8 @@ for dir in apps/cli packages/*; do
 done
 mkdir "$stage/pkg"
 tar -xzf "$stage"/pgcluster-cli-*.tgz -C "$stage/pkg" --strip-components=1
+# `skills show|install` read the generated SKILL.md files from the first skills/ folder above the CLI.
+cp -r skills "$stage/pkg/skills"
 
 # npm lays out node_modules itself (pnpm's hoisted layout gives cliui the ESM-only strip-ansi 7):
 # the @pgcluster/* packages from their tarballs, the rest from the registry.
@@ -55,5 +57,5 @@ version=$(node -e '
 mkdir -p "$out"
 tarball="$out/pgcluster-cli-$version.tgz"
 (cd "$stage/pkg" && tar -czf "$tarball" --owner=0 --group=0 --numeric-owner --transform 's,^\./,package/,' \
-  ./package.json ./README.md ./LICENSE ./bin ./dist ./node_modules)
+  ./package.json ./README.md ./LICENSE ./bin ./dist ./skills ./node_modules)
 echo "$tarball"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system pieces pgcluster needs, only what is missing:
-# PostgreSQL 15 (+ server headers, hypopg), PgBouncer, Patroni, etcd, pgBackRest,
+# PostgreSQL 15 (+ server headers, hypopg), PgBouncer, Patroni, etcd, pgBackRest, Prometheus (promtool),
 # and pgvector 0.8.0 built from Debian's *source* package.
 # Idempotent: on a ready machine it checks and returns in well under a second.
 set -euo pipefail
@@ -12,6 +12,7 @@ PG_CONFIG=${PG_BINDIR}/pg_config
 APT_PACKAGES=(
   "postgresql-${PG_MAJOR}" "postgresql-contrib" "postgresql-server-dev-${PG_MAJOR}" "postgresql-${PG_MAJOR}-hypopg"
   pgbouncer patroni etcd-server pgbackrest dpkg-dev build-essential
+  prometheus  # promtool: tests check every skill's --format prometheus with `promtool check metrics`
 )
 
 log() { printf '[setup] %s\n' "$*" >&2; }

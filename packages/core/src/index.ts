@@ -1,5 +1,6 @@
 /**
- * @pgcluster/core — configuration, connections, errors, redaction and the state dir,
+ * @pgcluster/core — configuration, connections, errors, redaction, the state dir and the
+ * cluster's topology (static or Patroni),
  * shared by every other pgcluster package.
  * @packageDocumentation
  */
@@ -22,6 +23,13 @@ export {
   type ConnectionConfig,
 } from './connection/connect';
 export {
+  runInScope,
+  currentRunScope,
+  type RunBackend,
+  type RunStopReport,
+  RunScope,
+} from './connection/run-scope';
+export {
   ERROR_CODES,
   type ErrorCode,
   type PgClusterErrorOptions,
@@ -34,7 +42,28 @@ export {
   reasonForSqlState,
   QUERY_FAILURE_REASONS,
   type QueryFailureReason,
+  type QueryErrorObjects,
+  type QueryErrorOptions,
   QueryError,
 } from './errors/query-error';
-export { redactUrl, redactSecrets, SECRET_KEY_PATTERN, REDACTED } from './redaction/redact';
+export { redactUrl, redactSecrets, jsonSyntaxError, SECRET_KEY_PATTERN, REDACTED } from './redaction/redact';
 export { ensureStateSubdir } from './state/state-dir';
+export {
+  primaryClaimants,
+  requirePrimary,
+  MEMBER_ROLES,
+  type MemberRole,
+  type TopologyMember,
+  type Topology,
+  type TopologyProvider,
+} from './topology/topology-provider';
+export { createStaticTopology, type StaticTopologyConfig } from './topology/static-topology';
+export {
+  memberUrlFromTemplate,
+  parsePatroniCluster,
+  createPatroniTopology,
+  type PatroniMemberJson,
+  type PatroniClusterJson,
+  type PatroniTopologyConfig,
+} from './topology/patroni-topology';
+export { createTopologyProvider } from './topology/create-topology-provider';

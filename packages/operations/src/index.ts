@@ -118,4 +118,4 @@ export {
 } from './scale/pgbouncer-admin';
 export { planScale, scaleCluster, type ScaleClusterOptions, type ScalePlan } from './scale/scale-cluster';
 export { ClusterScaleSkill } from './skills/cluster-scale.skill';
-export { collectPgbouncerStatus, collectPatroniStatus, withHaStatus } from './status/collect-ha-status';
+export { collectPgbouncerStatus, patroniStatusOf, withHaStatus } from './status/collect-ha-status';

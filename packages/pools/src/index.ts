@@ -3,24 +3,25 @@
  * re-resolution of the primary after a failover.
  * @packageDocumentation
  */
+// The topology providers live in @pgcluster/core (every package resolves the cluster through
+// them); re-exported here so code that imported them from @pgcluster/pools keeps working.
 export {
   MEMBER_ROLES,
-  type MemberRole,
-  type TopologyMember,
-  type Topology,
-  type TopologyProvider,
-} from './topology/topology-provider';
-export { createStaticTopology, type StaticTopologyConfig } from './topology/static-topology';
-export {
-  memberUrlFromTemplate,
   createPatroniTopology,
+  createStaticTopology,
+  createTopologyProvider,
+  memberUrlFromTemplate,
+  type MemberRole,
   type PatroniTopologyConfig,
-} from './topology/patroni-topology';
+  type StaticTopologyConfig,
+  type Topology,
+  type TopologyMember,
+  type TopologyProvider,
+} from '@pgcluster/core';
 export { isConnectionLoss, isReadOnlyRejection } from './pools/connection-loss';
 export { type QuerySettings } from './pools/query-settings';
 export {
   createClusterPools,
-  createTopologyProvider,
   POOL_PURPOSES,
   type PoolPurpose,
   MAX_POOL_SIZE,

@@ -16,6 +16,9 @@ export {
   FORMATS,
   type Format,
   type DecisionRule,
+  METRIC_TYPES,
+  type MetricType,
+  type MetricSpec,
   type SkillExample,
   type SkillMeta,
   type PlanStep,
@@ -39,6 +42,7 @@ export { createSkillRegistry, type RegisteredSkill, type SkillRegistry } from '.
 export {
   executeSkill,
   type ConfirmationPolicy,
+  DEFAULT_STOP_WITHIN_MS,
   DEFAULT_TIMEOUT_MS,
   type ExecuteOptions,
 } from './executor/execute-skill';
@@ -48,13 +52,26 @@ export { createStderrLogger, LOG_LEVELS, type LogLevel, type StderrLoggerOptions
 export { renderEnvelope } from './render/render-envelope';
 export { renderJson } from './render/render-json';
 export { renderHuman } from './render/render-human';
-export { renderPrometheus } from './render/render-prometheus';
+export {
+  renderPrometheus,
+  metricLabelNames,
+  metricSamples,
+  type MetricSample,
+} from './render/render-prometheus';
+export {
+  summariseAuditInput,
+  AUDIT_AS,
+  type AuditAs,
+  type AuditDigest,
+  type AuditFile,
+} from './audit/audit-input';
 export {
   type AuditRecord,
   type AuditEntry,
   type AuditLogConfig,
   type AuditListOptions,
+  MAX_AUDIT_INPUT_BYTES,
   AuditLog,
 } from './audit/audit-log';
 export { AUDIT_TABLE } from './audit/audit-table';
-export { undoAudit, UNDO_SKILL_NAME, type UndoOptions } from './audit/undo-audit';
+export { undoAudit, undoneRuns, UNDO_SKILL_NAME, type UndoOptions } from './audit/undo-audit';

@@ -9,6 +9,11 @@ export interface CliIo {
   readStdin(): Promise<string>;
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /**
+   * Calls `handler` on SIGINT or SIGTERM while a skill runs (so the run is stopped, not
+   * orphaned); returns the function that stops listening. Absent: signals are not handled.
+   */
+  onInterrupt?(handler: (signal: NodeJS.Signals) => void): () => void;
 }
 
 /**
@@ -26,6 +31,16 @@ export function processIo(): CliIo {
     readStdin: () => readStream(process.stdin),
     cwd: process.cwd(),
     env: process.env,
+    onInterrupt: (handler) => {
+      let received = 0;
+      const on = (signal: NodeJS.Signals) => {
+        // A second signal means "now": the run is already being stopped, the user will not wait for it.
+        if (received++) process.exit(signal === 'SIGINT' ? 130 : 143);
+        handler(signal);
+      };
+      process.on('SIGINT', on).on('SIGTERM', on);
+      return () => void process.off('SIGINT', on).off('SIGTERM', on);
+    },
   };
 }
 

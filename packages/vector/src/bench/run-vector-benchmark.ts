@@ -28,6 +28,8 @@ export interface VectorBenchmarkOptions {
   /** `replica` (default) or `primary`. */
   readFrom?: 'replica' | 'primary';
   seed?: number;
+  /** Stops the benchmark between searches (the executor's signal); rejects with its reason. */
+  signal?: AbortSignal;
 }
 
 /** One measured ef_search. */
@@ -71,13 +73,18 @@ export async function runVectorBenchmark(db: VectorDb, input: VectorBenchmarkOpt
   if (queries.length === 0) throw new InputError('collection', `${info.name} is empty`);
   const extra = 0;
   const truth: string[][] = [];
-  for (const q of queries) truth.push(dropSelf(await exactNeighbours(db, info, { vector: q.vector, k: k + extra }), q.self, k));
+  const signal = input.signal;
+  for (const q of queries) {
+    signal?.throwIfAborted();
+    truth.push(dropSelf(await exactNeighbours(db, info, { vector: q.vector, k: k + extra }), q.self, k));
+  }
   const { indexes } = await indexStatus(db, { collection: info.name });
   const idx = indexes.find((i) => i.valid) ?? null;
   const points: BenchmarkPoint[] = [];
   for (const ef of efs) {
     let sum = 0;
     for (const [i, q] of queries.entries()) {
+      signal?.throwIfAborted();
       sum += recallAtK(truth[i]!, dropSelf(await approximateNeighbours(db, info, { vector: q.vector, k: k + extra, efSearch: ef }), q.self, k), k);
     }
     const statements = queries.map((q) => searchStatements(info, { vector: q.vector, k, efSearch: ef }));
@@ -86,7 +93,7 @@ export async function runVectorBenchmark(db: VectorDb, input: VectorBenchmarkOpt
       const s = statements[i % statements.length]!;
       const t = pick();
       await runInTransaction(t.pool, `benchmark search on ${t.label}`, s.settings, s.query);
-    });
+    }, signal);
     points.push({ efSearch: ef, recall: Math.round((sum / queries.length) * 1000) / 1000, ...m });
   }
   return {

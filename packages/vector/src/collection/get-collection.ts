@@ -1,6 +1,5 @@
 import { InputError, QueryError } from '@pgcluster/core';
-import type pg from 'pg';
-import type { VectorDb } from '../connection/vector-db';
+import type { VectorDb, VectorPool } from '../connection/vector-db';
 import { readCatalogRow } from './catalog';
 import type { CollectionInfo } from './collection-info';
 import { validateCollectionName } from './identifier';
@@ -19,7 +18,7 @@ import { validateCollectionName } from './identifier';
 export async function getCollection(
   db: VectorDb,
   name: string,
-  options: { pool?: pg.Pool; fresh?: boolean; field?: string } = {},
+  options: { pool?: VectorPool; fresh?: boolean; field?: string } = {},
 ): Promise<CollectionInfo> {
   const field = options.field ?? 'collection';
   validateCollectionName(name, field);
