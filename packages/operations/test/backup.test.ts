@@ -4,13 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterConfig, withClient } from '@pgcluster/core';
 import { useCluster } from '@pgcluster/testing';
+import { backupsDir, readCatalogue } from '../src/backup/backup-catalogue';
+import { pgBinDir } from '../src/backup/pg-tools';
 import {
-  backupsDir,
   createBackup,
   listBackups,
-  pgBinDir,
   pruneBackups,
-  readCatalogue,
   restoreBackup,
   verifyBackup,
   type BackupContext,
