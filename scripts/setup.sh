@@ -31,7 +31,12 @@ stamp=node_modules/.pgcluster-lock.sha
 lock_sum=$(sha256sum pnpm-lock.yaml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ] || [ ! -e node_modules/.bin/nx ]; then
   log "installing node modules"
-  pnpm install --frozen-lockfile --reporter=silent
+  install_log=$(mktemp)
+  if ! pnpm install --frozen-lockfile --reporter=append-only >"$install_log" 2>&1; then
+    tail -n 25 "$install_log" >&2; rm -f "$install_log"
+    die "pnpm install failed (output above)"
+  fi
+  rm -f "$install_log"
   echo "$lock_sum" > "$stamp"
 fi
 
