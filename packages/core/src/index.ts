@@ -10,3 +10,6 @@ export * from './errors/pgcluster-error';
 export * from './errors/query-error';
 export * from './redaction/redact';
 export * from './state/state-dir';
+export * from './node/postmaster-locks';
+export * from './node/standby-config';
+export * from './node/start-data-dir';
