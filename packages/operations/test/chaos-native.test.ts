@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { ClusterConfig, withClient, type LoadedConfig } from '@pgcluster/core';
 import { createClusterPools, type ClusterPools } from '@pgcluster/pools';
 import { executeSkill, exitCodeFor } from '@pgcluster/skill-kit';
-import { useCluster } from '@pgcluster/testing';
-import { ClusterFailoverOutput, ClusterFailoverSkill } from '../src';
+import { findSecret, useCluster } from '@pgcluster/testing';
+import { ClusterFailoverOutput, ClusterFailoverSkill, ClusterStatusReport, ClusterStatusSkill } from '../src';
 import { recoverySeconds, startChaosWriter, until } from './helpers/chaos-writer';
 
 // Native mode (no Patroni): a primary and two replicas, synchronous (ANY 1). Not `fast`:
@@ -61,6 +61,8 @@ test('chaos (native, synchronous): SIGKILL the primary under writes, cluster-fai
     expect(envelope.error).toBeUndefined();
     const data = ClusterFailoverOutput.parse(envelope.data);
     expect(data).toMatchObject({ mode: 'native', from: 'node1', fenced: 'unreachable', oldPrimary: 'rejoined' });
+    // The fixture learns the new roles from the data directories.
+    expect(cluster().primary.name).toBe(data.to);
     expect(envelope.auditId).toBeDefined();
     expect(envelope.rollback).toMatchObject({ skill: 'cluster-failover', input: { action: 'switchover', to: 'node1' } });
     await until('a write acknowledged after the failover', () => writer.acked.length > ackedBeforeKill + 20, 20_000);
@@ -111,3 +113,35 @@ test('native switchover back to node1 (planned: node2 stopped, node1 catches up,
     withClient({ url: cluster().url('node1') }, 'replication', async (c) =>
       (await c.query("select 1 from pg_stat_replication where state = 'streaming' and application_name in ('node2', 'node3')")).rowCount === 2), 20_000);
 }, 60_000);
+
+/** Every replica streams from `primary`, and cluster-status calls the cluster healthy (one primary, no split brain). */
+async function expectHealthy(primary: string): Promise<void> {
+  const others = cluster().nodes.map((n) => n.name).filter((n) => n !== primary);
+  await until(`${others.join(', ')} streaming from ${primary}`, async () =>
+    withClient({ url: cluster().url(primary) }, 'replication', async (c) =>
+      (await c.query("select 1 from pg_stat_replication where state = 'streaming' and application_name = any($1)", [others])).rowCount === others.length), 30_000);
+  const status = await executeSkill(ClusterStatusSkill, { sampleMs: 0 }, { actor: 'cli', config: loaded() });
+  const report = ClusterStatusReport.parse(status.data);
+  expect(report.alerts.filter((a) => /split brain|primary|down/i.test(a))).toEqual([]);
+  expect(report.status).toBe('healthy');
+}
+
+test('planned switchovers without --rewind, node1 → node2 → node1 twice in a row: each ends with the old primary streaming from the new one', async () => {
+  await expectHealthy('node1');
+  for (const [from, to] of [['node1', 'node2'], ['node2', 'node1'], ['node1', 'node2'], ['node2', 'node1']] as const) {
+    const envelope = await executeSkill(ClusterFailoverSkill, { action: 'switchover', to }, { actor: 'cli', yes: true, config: loaded(), timeoutMs: 90_000 });
+    expect(envelope.error).toBeUndefined();
+    const data = ClusterFailoverOutput.parse(envelope.data);
+    expect(data).toMatchObject({ from, to, fenced: 'stopped', lostBytes: 0, oldPrimary: 'rejoined' });
+    expect(data.steps.filter((s) => !s.ok)).toEqual([]);
+    expect(data.steps.find((s) => s.step === 'rejoin')?.detail).toMatch(/no pg_rewind needed.*it streams/);
+    expect(await isPrimary(to)).toBe(true);
+    expect(await isPrimary(from)).toBe(false);
+    await expectHealthy(to);
+  }
+}, 240_000);
+
+test('after the failover, rewind and switchovers above, no server log, postgresql*.conf or pg_stat_statements holds the password', async () => {
+  const password = decodeURIComponent(new URL(cluster().url()).password);
+  expect(await findSecret(cluster(), password)).toEqual([]);
+});

@@ -20,3 +20,4 @@ export { HA_STATE_FILE, isHaClusterDir } from './ha/ha-state';
 export { CLUSTER_STATE_FILE } from './local/cluster-state';
 export { findFreePort } from './local/free-port';
 export { dockerEngineAnswers, TESTCONTAINERS_SKIP_MESSAGE } from './testcontainers/testcontainers-cluster';
+export { findSecret, type SecretSighting } from './local/find-secret';

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { lockHolderState, prepareDataDirStart, runningPostmaster, withClient } from '@pgcluster/core';
-import { useCluster } from '@pgcluster/testing';
+import { findSecret, useCluster } from '@pgcluster/testing';
 
 // Restarts that survive what a slow-reaping PID 1 leaves behind: a real zombie process (exited,
 // never waited for by its parent) whose PID sits in postmaster.pid and in the socket lock file.
@@ -99,4 +99,16 @@ test('a lock file held by a live postgres (another server) is refused after the 
   writePid(files[1]!, spawnSync('true').pid); // an exited, reaped process: gone
   await cluster().restart('node2');
   expect(await streams('node2')).toBe(true);
+});
+
+test('findSecret finds a canary that an ALTER SYSTEM statement left in pg_stat_statements, and the password nowhere', async () => {
+  const canary = `canary-${process.pid}-${Date.now()}`;
+  await withClient({ url: cluster().url() }, 'a canary', async (c) => {
+    await c.query(`alter system set cluster_name = '${canary}'`);
+    await c.query('alter system reset cluster_name');
+  });
+  const sightings = await findSecret(cluster(), canary);
+  expect(sightings.map((s) => [s.node, s.where])).toEqual(expect.arrayContaining([['node1', 'pg_stat_statements']]));
+  expect(sightings.every((s) => !s.excerpt.includes(canary))).toBe(true);
+  expect(await findSecret(cluster(), decodeURIComponent(new URL(cluster().url()).password))).toEqual([]);
 });
