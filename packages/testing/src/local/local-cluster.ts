@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { controlData, InputError, PgClusterError, rejoinAsStandby, runningPostmaster, startDataDir, withClient, writePassfile, type ServerProgramRunner } from '@pgcluster/core';
+import { controlData, InputError, PgClusterError, rejoinAsStandby, runningPostmaster, standbyConninfo, startDataDir, withClient, writePassfile, writeStandbyConfig, type ServerProgramRunner } from '@pgcluster/core';
 import type { ClusterHandle, NodeHandle, NodeRef, NodeStatus, StopClusterOptions } from '../cluster/cluster-handle';
 import type { ResolvedClusterOptions } from '../cluster/cluster-options';
 import { postgresUrl } from '../cluster/postgres-url';
@@ -166,7 +166,7 @@ class LocalCluster implements ClusterHandle {
     this.log(`${primary.name} (primary) up on ${HOST}:${primary.port}`);
     await this.createDatabase(primary);
     await Promise.all(replicas.map((r) => this.createReplica(primary, r)));
-    await waitForStreaming(this.nodeUrl(primary, 'postgres'), replicas.map((r) => r.name));
+    await waitForStreaming(this.nodeUrl(primary, 'postgres'), replicas.map((r) => r.name), 60_000, replicas.map((r) => r.logFile));
     if (replicas.length > 0) this.log(`${replicas.map((r) => r.name).join(', ')} streaming from ${primary.name}`);
     // From here on the cluster is complete; the primary's conf now names its synchronous standbys.
     this.state.status = 'ready';
@@ -192,21 +192,29 @@ class LocalCluster implements ClusterHandle {
       });
     }
     await this.ensureSlot(primary, n);
-    this.log(`${n.name}: rejoining as a replica of ${primary.name} (pg_rewind when it diverged)`);
     n.role = 'replica';
-    this.writeConf(n);
-    await rejoinAsStandby(n.dataDir, {
-      run: this.runServer,
-      sourceUrl: this.nodeUrl(primary, 'postgres'),
-      passfile: this.passfile(n),
-      applicationName: n.name,
-      slot: n.name,
-      rewind: true,
-      logFile: n.logFile,
-      label: n.name,
-    });
+    if (this.state.fast) {
+      // fsync and full_page_writes are off: pg_rewind cannot work, so the node is cloned afresh.
+      this.log(`${n.name}: re-cloning from ${primary.name} (a fast cluster has no full_page_writes for pg_rewind)`);
+      if (this.running(n)) await this.stopNode(n);
+      rmSync(n.dataDir, { recursive: true, force: true });
+      await this.createReplica(primary, n, false);
+    } else {
+      this.log(`${n.name}: rejoining as a replica of ${primary.name} (pg_rewind when it diverged)`);
+      this.writeConf(n);
+      await rejoinAsStandby(n.dataDir, {
+        run: this.runServer,
+        sourceUrl: this.nodeUrl(primary, 'postgres'),
+        passfile: this.passfile(n),
+        applicationName: n.name,
+        slot: n.name,
+        rewind: true,
+        logFile: n.logFile,
+        label: n.name,
+      });
+    }
     writeClusterState(this.baseDir, this.state);
-    await waitForStreaming(this.nodeUrl(primary, 'postgres'), [n.name]);
+    await waitForStreaming(this.nodeUrl(primary, 'postgres'), [n.name], 60_000, [n.logFile]);
     this.log(`${n.name} streams from ${primary.name}`);
   }
 
@@ -243,7 +251,8 @@ class LocalCluster implements ClusterHandle {
     await Promise.all(replicas.filter((r) => !this.running(r)).map((r) => this.restart(r.name)));
     // An old primary (a failover left it stopped) never starts as a second primary: it follows the current one.
     for (const old of stale) await this.rejoin(old.name);
-    await waitForStreaming(this.nodeUrl(primary, 'postgres'), this.state.nodes.filter((r) => r !== primary).map((r) => r.name));
+    const followers = this.state.nodes.filter((r) => r !== primary);
+    await waitForStreaming(this.nodeUrl(primary, 'postgres'), followers.map((r) => r.name), 60_000, followers.map((r) => r.logFile));
   }
 
   /**
@@ -405,7 +414,7 @@ class LocalCluster implements ClusterHandle {
     this.log(`database ${database} with extensions ${extensions.join(', ') || '(none)'}`);
   }
 
-  private async createReplica(primary: ClusterStateNode, n: ClusterStateNode): Promise<void> {
+  private async createReplica(primary: ClusterStateNode, n: ClusterStateNode, createSlot = true): Promise<void> {
     this.makeNodeDir(n);
     this.log(`${n.name}: base backup from ${primary.name} (slot ${n.name})`);
     await this.pg.run(
@@ -417,7 +426,7 @@ class LocalCluster implements ClusterHandle {
         '-w',
         '-D', n.dataDir,
         '-X', 'stream',
-        '-C', '-S', n.name,
+        ...(createSlot ? ['-C'] : []), '-S', n.name,
         '--checkpoint=fast',
         ...(this.state.fast ? ['--no-sync'] : []),
       ],
@@ -425,7 +434,11 @@ class LocalCluster implements ClusterHandle {
       { env: { PGPASSFILE: this.passfile(n) } },
     );
     this.writeConf(n);
-    this.writeNodeFile(join(n.dataDir, 'standby.signal'), '');
+    // The copy carries the source's postgresql.auto.conf, which may name another upstream (a failover's ALTER SYSTEM): it wins over postgresql.conf.
+    writeStandbyConfig(n.dataDir, {
+      conninfo: standbyConninfo({ host: this.state.host, port: primary.port, user: this.state.user, passfile: this.passfile(n), applicationName: n.name }),
+      slot: n.name,
+    });
     await this.startNode(n);
     this.log(`${n.name} (replica) up on ${HOST}:${n.port}`);
   }
