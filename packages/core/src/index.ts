@@ -13,3 +13,4 @@ export * from './state/state-dir';
 export * from './node/postmaster-locks';
 export * from './node/standby-config';
 export * from './node/start-data-dir';
+export * from './node/server-inventory';

@@ -21,3 +21,4 @@ export { CLUSTER_STATE_FILE } from './local/cluster-state';
 export { findFreePort } from './local/free-port';
 export { dockerEngineAnswers, TESTCONTAINERS_SKIP_MESSAGE } from './testcontainers/testcontainers-cluster';
 export { findSecret, type SecretSighting } from './local/find-secret';
+export { stopRecordedServers } from './local/recorded-servers';

@@ -49,6 +49,17 @@ export async function startDataDir(dataDir: string, options: StartDataDirOptions
   }
 }
 
+/**
+ * Stops a data directory's server when one runs (`pg_ctl stop -m fast -w`); nothing to do otherwise.
+ * @returns whether a server was running.
+ * @example await stopDataDir(dataDir, run)
+ */
+export async function stopDataDir(dataDir: string, run: ServerProgramRunner): Promise<boolean> {
+  if (runningPostmaster(dataDir) === undefined) return false;
+  await run('pg_ctl', ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '60', '-s']);
+  return true;
+}
+
 /** Options of {@link rejoinAsStandby}. */
 export interface RejoinStandbyOptions {
   run: ServerProgramRunner;
@@ -81,7 +92,7 @@ export interface RejoinStandbyOptions {
  */
 export async function rejoinAsStandby(dataDir: string, options: RejoinStandbyOptions): Promise<{ rewound: boolean }> {
   const label = options.label ?? dataDir;
-  if (runningPostmaster(dataDir) !== undefined) await options.run('pg_ctl', ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '60', '-s']);
+  await stopDataDir(dataDir, options.run);
   // pg_rewind's own crash recovery (a single-user postgres) would refuse a killed postmaster's lock file.
   await prepareDataDirStart(dataDir, { label, ...(options.signal ? { signal: options.signal } : {}) });
   const u = new URL(options.sourceUrl);
