@@ -229,14 +229,13 @@ export async function nativeFailover(config: ClusterConfig, input: ClusterFailov
         `Left to do on its machine: pg_ctl stop -D <its data dir> -m fast; pg_rewind --target-pgdata <its data dir> --source-server 'host=${new URL(target.url).hostname} port=${new URL(target.url).port || '5432'} user=… dbname=postgres'; ` +
         `touch standby.signal and set primary_conninfo (with passfile=) to ${target.name}; pg_ctl start. Or add its dataDir to the config when it is on this machine.`);
     } else {
-      const rewind = input.rewind;
       const { rewound } = await rejoinAsStandby(old.dataDir, {
         run: serverRunner(old.dataDir, options.signal),
         sourceUrl: target.url,
         passfile: nodePassfile(old.dataDir, target.url),
         applicationName: old.name,
         slot: slotName(old.name),
-        rewind,
+        rewind: input.rewind,
         logFile: serverLog(old.dataDir),
         label: old.name,
         ...(options.signal ? { signal: options.signal } : {}),
@@ -244,7 +243,7 @@ export async function nativeFailover(config: ClusterConfig, input: ClusterFailov
       const streaming = await waitForStreaming(target, old.name, 30_000);
       oldPrimary = 'rejoined';
       if (streaming) repointed.push(old.name);
-      const how = rewind ? (rewound ? 'rewound (pg_rewind) and started' : 'checked by pg_rewind (nothing had diverged) and started') : 'started (clean shutdown after catch-up: no pg_rewind needed)';
+      const how = input.rewind ? (rewound ? 'rewound (pg_rewind) and started' : 'checked by pg_rewind (nothing had diverged) and started') : 'started (clean shutdown after catch-up: no pg_rewind needed)';
       step(input.rewind ? 'rewind' : 'rejoin', streaming, `${old.name} ${how} as a replica of ${target.name}${streaming ? '; it streams' : '; not streaming within 30 s: look at its server log'}`);
     }
   }
@@ -306,22 +305,23 @@ async function unfence(old: NodeConfig, fenced: ClusterFailoverOutput['fenced'])
 /**
  * Re-points one running replica at the new primary with `ALTER SYSTEM` (host and port only).
  * Security: the statement never carries a password (it would reach pg_stat_statements and, through
- * "parameter changed", the server log): the replica keeps its `passfile`; a local replica whose
- * conninfo still carries a password gets a passfile instead; a remote one is refused.
+ * "parameter changed", the server log): the replica keeps its `passfile`; a local replica without one
+ * gets one (its password moved there); a remote one whose conninfo carries a password is refused.
  */
 async function repointReplica(n: NodeConfig, target: NodeConfig): Promise<string> {
   return withClient({ url: n.url, applicationName: 'pgcluster-failover' }, `re-pointing ${n.name}`, async (c) => {
     const current = (await c.query<{ v: string }>("select current_setting('primary_conninfo') as v")).rows[0]?.v ?? '';
     let passfile: string | undefined;
     let detail = '';
-    if (conninfoValue(current, 'password') !== undefined || conninfoValue(current, 'user') === undefined) {
-      if (!isLocalDataDir(n.dataDir)) {
-        throw new PgClusterError('ACTION_FAILED', `not re-pointed: its primary_conninfo carries a password (or no user) and it has no local dataDir, so no passfile can be written for it`, {
-          hint: `On its machine, put the replication password in a passfile (mode 600, owned by postgres), set primary_conninfo = 'host=… port=… user=… passfile=…' and reload; or add its dataDir to the config.`,
-        });
-      }
+    if (isLocalDataDir(n.dataDir) && (conninfoValue(current, 'password') !== undefined || conninfoValue(current, 'passfile') === undefined)) {
       passfile = nodePassfile(n.dataDir, target.url);
-      detail = `; its password moved to ${passfile}`;
+      detail = conninfoValue(current, 'password') !== undefined ? `; its password moved to ${passfile}` : '';
+    } else if (conninfoValue(current, 'password') !== undefined) {
+      throw new PgClusterError('ACTION_FAILED', 'not re-pointed: its primary_conninfo carries a password and it has no local dataDir, so no passfile can be written for it', {
+        hint: `On its machine, put the replication password in a passfile (mode 600, owned by postgres), set primary_conninfo = 'host=… port=… user=… passfile=…' and reload; or add its dataDir to the config.`,
+      });
+    } else if (conninfoValue(current, 'passfile') === undefined) {
+      detail = "; it has no passfile in its primary_conninfo, so libpq reads the password from the server user's ~/.pgpass";
     }
     for (const sql of repointSql(repointConninfo(current, target.url, n.name, passfile), slotName(n.name))) await c.query(sql);
     return detail;
