@@ -73,15 +73,6 @@ export function repointConninfo(current: string, targetUrl: string, applicationN
   ].join(' ');
 }
 
-/**
- * The conninfo with any password replaced, for plans and logs (ours never carry one; a
- * replica's own may).
- * @example redactConninfo("host='h' password='s'") // "host='h' password='***'"
- */
-export function redactConninfo(conninfo: string): string {
-  return conninfo.replace(/password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/g, "password='***'");
-}
-
 /** The statements that re-point one replica at a new primary. */
 export function repointSql(conninfo: string, slot: string): string[] {
   return [`alter system set primary_conninfo = ${sqlLiteral(conninfo)}`, `alter system set primary_slot_name = ${sqlLiteral(slot)}`, 'select pg_reload_conf()'];
