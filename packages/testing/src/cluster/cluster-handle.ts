@@ -104,7 +104,10 @@ export interface ClusterHandle {
   isRunning(node: NodeRef): Promise<boolean>;
   /** SIGKILLs the node's postmaster (a crash), and resolves when its processes are gone. */
   kill(node: NodeRef): Promise<void>;
-  /** Starts the node again (stopping it first if it runs) and resolves when it accepts connections. */
+  /**
+   * Starts the node again (stopping it first if it runs) and resolves when it accepts connections;
+   * local clusters: an old primary while another node leads rejoins as its replica instead.
+   */
   restart(node: NodeRef): Promise<void>;
   /**
    * Starts every stopped node (the current primary first) and waits until every replica streams;

@@ -235,6 +235,8 @@ class LocalCluster implements ClusterHandle {
     const n = this.stateNode(node);
     if (this.running(n)) await this.stopNode(n);
     this.refreshRoles();
+    // An old primary never comes back as a second primary while another node leads: it follows that one.
+    if (n.role === 'primary' && this.state.nodes.some((x) => x !== n && x.role === 'primary' && this.running(x))) return this.rejoin(n.name);
     await this.startNode(n);
     this.log(`${n.name} up again on ${HOST}:${n.port}`);
   }
