@@ -213,7 +213,7 @@ export async function nativeFailover(config: ClusterConfig, input: ClusterFailov
   // 5. The old primary. A switchover rejoins it as a replica (a clean shutdown after catch-up needs no pg_rewind); a
   //    failover leaves it fenced unless --rewind asks for pg_rewind and a rejoin. Local data directories only.
   let oldPrimary: ClusterFailoverOutput['oldPrimary'] = fenced === 'stopped' ? 'stopped' : fenced === 'read-only' ? 'read-only' : 'down';
-  const rejoin = old !== undefined && (input.rewind || (input.action === 'switchover' && fenced === 'stopped'));
+  const rejoin = old !== undefined && (input.rewind || (input.action === 'switchover' && fenced !== 'unreachable'));
   if (rejoin && old) {
     if (!isLocalDataDir(old.dataDir)) {
       step('rejoin', false, `${old.name} has no local dataDir in the config, so it still runs as a read-only primary on its old timeline (fenced: sessions ended, default_transaction_read_only on). ` +
