@@ -9,12 +9,18 @@ import { findSecret, useCluster } from '@pgcluster/testing';
 // never waited for by its parent) whose PID sits in postmaster.pid and in the socket lock file.
 const cluster = useCluster({ replicas: 1, fast: true });
 
-/** A live `sleep` whose own child has exited and is never reaped: the child stays a zombie while `holder` lives. */
+/**
+ * A live `sleep` whose own child has exited and is never reaped: the child stays a zombie while
+ * `holder` lives. The child exits only once its parent shell has become `sleep` (exec), so the
+ * shell can never reap it first.
+ */
 async function makeZombie(): Promise<{ zombie: number; holder: ChildProcess }> {
-  const holder = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 600'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const script = 'p=$$; (while [ "$(cat /proc/$p/comm)" != sleep ]; do sleep 0.01; done) & echo $!; exec sleep 600';
+  const holder = spawn('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
   const line = await new Promise<string>((resolve) => createInterface({ input: holder.stdout! }).once('line', resolve));
   const zombie = Number(line);
-  for (let i = 0; i < 200 && lockHolderState(zombie) !== 'zombie'; i += 1) await new Promise((r) => setTimeout(r, 25));
+  for (let i = 0; i < 400 && lockHolderState(zombie) !== 'zombie'; i += 1) await new Promise((r) => setTimeout(r, 25));
+  if (lockHolderState(zombie) !== 'zombie') throw new Error(`PID ${zombie} did not become a zombie`);
   return { zombie, holder };
 }
 
