@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ClusterConfig, withClient, type LoadedConfig } from '@pgcluster/core';
 import { createClusterPools, type ClusterPools } from '@pgcluster/pools';
 import { executeSkill, exitCodeFor } from '@pgcluster/skill-kit';
-import { findSecret, useCluster } from '@pgcluster/testing';
+import { findSecret, plantLockPid, startZombie, useCluster, type Zombie } from '@pgcluster/testing';
 import { ClusterFailoverOutput, ClusterFailoverSkill, ClusterStatusReport, ClusterStatusSkill } from '../src';
 import { recoverySeconds, startChaosWriter, until } from './helpers/chaos-writer';
 
@@ -47,9 +47,10 @@ test('dry run shows the candidate with its reason and changes nothing; without -
   expect(await isPrimary('node1')).toBe(true);
 });
 
-test('chaos (native, synchronous): SIGKILL the primary under writes, cluster-failover --rewind --yes; no acknowledged id is lost', async () => {
+test('chaos (native, synchronous): SIGKILL the primary under writes (its lock files naming an unreaped zombie), cluster-failover --rewind --yes; no acknowledged id is lost', async () => {
   const pools: ClusterPools = createClusterPools(loaded().config, { failoverTimeoutMs: 20_000, topologyTtlMs: 200 });
   let stopWriter: () => Promise<void> = async () => undefined;
+  let zombie: Zombie | undefined;
   try {
     await pools.write((c) => c.query('create table chaos_native (id int primary key)'));
     const writer = startChaosWriter(pools, 'chaos_native');
@@ -58,6 +59,9 @@ test('chaos (native, synchronous): SIGKILL the primary under writes, cluster-fai
     const killedAt = Date.now();
     await cluster().kill('node1');
     const goneAt = Date.now();
+    // As on a host whose PID 1 reaps late: the killed postmaster's lock files name a process that is still a zombie.
+    zombie = await startZombie();
+    expect(plantLockPid(cluster().nodes.find((n) => n.name === 'node1')!.dataDir!, zombie.pid)).toHaveLength(2);
     const ackedBeforeKill = writer.acked.length;
     const envelope = await executeSkill(ClusterFailoverSkill, { action: 'failover', rewind: true }, { actor: 'cli', yes: true, config: loaded(), timeoutMs: 90_000 });
     expect(envelope.error).toBeUndefined();
@@ -88,6 +92,7 @@ test('chaos (native, synchronous): SIGKILL the primary under writes, cluster-fai
     const onReplica = await withClient({ url: cluster().url(other) }, 'replica ids', async (c) => Number((await c.query<{ n: string }>('select count(*) as n from chaos_native')).rows[0]!.n));
     expect(onReplica).toBeGreaterThan(0);
   } finally {
+    await zombie?.release();
     await stopWriter();
     await pools.close();
   }

@@ -22,3 +22,4 @@ export { findFreePort } from './local/free-port';
 export { dockerEngineAnswers, TESTCONTAINERS_SKIP_MESSAGE } from './testcontainers/testcontainers-cluster';
 export { findSecret, type SecretSighting } from './local/find-secret';
 export { stopRecordedServers } from './local/recorded-servers';
+export { plantLockPid, startZombie, type Zombie } from './local/zombie';
