@@ -57,7 +57,7 @@ export async function devUp(options: DevUpOptions, io: DevIo): Promise<ExitCode>
         summarize(io, paths, cluster);
         return DEV_EXIT.ok;
       }
-      log(`${cluster.nodes.filter((_, i) => !running[i]).map((n) => n.name).join(', ')} of the dev cluster here stopped; starting again (an old primary rejoins as a replica of ${cluster.primary.name})`);
+      log(`${cluster.nodes.filter((_, i) => !running[i]).map((n) => n.name).join(', ')} of the dev cluster here stopped; starting again`);
       await cluster.start();
     } else {
       if (existsSync(paths.baseDir) && readdirSync(paths.baseDir).length > 0) {
