@@ -67,3 +67,32 @@ export {
   type PatroniTopologyConfig,
 } from './topology/patroni-topology';
 export { createTopologyProvider } from './topology/create-topology-provider';
+export {
+  lockHolderState,
+  runningPostmaster,
+  prepareDataDirStart,
+  childPids,
+  waitUntilGone,
+  type LockHolderState,
+  type PostmasterLock,
+  type PostmasterLockOptions,
+  type PrepareStartOptions,
+} from './node/postmaster-locks';
+export {
+  quoteConninfoValue,
+  standbyConninfo,
+  writePassfile,
+  writeStandbyConfig,
+  conninfoValue,
+  type FileOwner,
+} from './node/standby-config';
+export {
+  startDataDir,
+  stopDataDir,
+  rejoinAsStandby,
+  controlData,
+  type ServerProgramRunner,
+  type StartDataDirOptions,
+  type RejoinStandbyOptions,
+} from './node/start-data-dir';
+export { SERVER_INVENTORY_FILE, RecordedServer, recordedServers, recordServer, forgetServer } from './node/server-inventory';

@@ -35,3 +35,6 @@ export { isLeaderRole, type PatroniMember } from './ha/patroni-api';
 export { HA_STATE_FILE } from './ha/ha-state';
 export { CLUSTER_STATE_FILE } from './local/cluster-state';
 export { dockerEngineAnswers, TESTCONTAINERS_SKIP_MESSAGE } from './testcontainers/testcontainers-cluster';
+export { findSecret, type SecretSighting } from './local/find-secret';
+export { stopRecordedServers } from './local/recorded-servers';
+export { plantLockPid, startZombie, type Zombie } from './local/zombie';

@@ -85,7 +85,8 @@ export async function devUp(options: DevUpOptions, io: DevIo): Promise<ExitCode>
 export function writeDevConfig(paths: DevPaths, cluster: ClusterHandle): void {
   const config: ClusterConfigInput = {
     name: DEV_CLUSTER_NAME,
-    nodes: cluster.nodes.map((n) => ({ name: n.name, url: n.url() })),
+    // Native failover's --rewind and a switchover's rejoin work on the data directories named here (Patroni owns an HA cluster's).
+    nodes: cluster.nodes.map((n) => ({ name: n.name, url: n.url(), ...(n.dataDir && !isHaClusterHandle(cluster) ? { dataDir: n.dataDir } : {}) })),
     databases: { project: cluster.database },
     stateDir: DEV_STATE_DIR,
     // HA: roles come from Patroni (node1's REST API; any member answers for the whole cluster), and
@@ -113,5 +114,5 @@ function summarize(io: DevIo, paths: DevPaths, cluster: ClusterHandle): void {
     io.out(`  data:    ${paths.baseDir}`);
   }
   io.out(`  config:  ${paths.configFile} (mode 600: it holds the generated password)`);
-  io.out('  next:    pgcluster dev status · any pgcluster skill (it reads the config) · pgcluster dev down [--purge]');
+  io.out('  next:    pgcluster dev status · any pgcluster skill (it reads the config) · pgcluster dev rejoin <node> · pgcluster dev down [--purge]');
 }

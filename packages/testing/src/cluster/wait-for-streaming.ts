@@ -2,7 +2,8 @@ import { PgClusterError, withClient } from '@pgcluster/core';
 import { sleep } from '../local/postmaster';
 
 /**
- * Waits until the primary's `pg_stat_replication` shows every named replica `streaming`.
+ * Waits until the primary's `pg_stat_replication` shows every named replica `streaming`;
+ * `logFiles` (the replicas' server logs) are named in the hint when it times out.
  *
  * @throws PgClusterError `TIMEOUT` naming the replicas that never streamed.
  * @example
@@ -10,7 +11,7 @@ import { sleep } from '../local/postmaster';
  * await waitForStreaming(cluster.url(undefined, 'postgres'), ['node2', 'node3'])
  * ```
  */
-export async function waitForStreaming(primaryUrl: string, replicaNames: readonly string[], timeoutMs = 60_000): Promise<void> {
+export async function waitForStreaming(primaryUrl: string, replicaNames: readonly string[], timeoutMs = 60_000, logFiles: readonly string[] = []): Promise<void> {
   if (replicaNames.length === 0) return;
   const deadline = Date.now() + timeoutMs;
   let streaming = new Set<string>();
@@ -29,7 +30,7 @@ export async function waitForStreaming(primaryUrl: string, replicaNames: readonl
     if (missing.length === 0) return;
     if (Date.now() > deadline) {
       throw new PgClusterError('TIMEOUT', `replicas not streaming after ${Math.round(timeoutMs / 1000)} s: ${missing.join(', ')}`, {
-        hint: "Read the replicas' server logs (ClusterHandle.logs()).",
+        hint: logFiles.length > 0 ? `Read the replicas' server logs: ${logFiles.join(', ')}.` : "Read the replicas' server logs.",
       });
     }
     await sleep(100);
