@@ -89,9 +89,9 @@ export function writeDevConfig(paths: DevPaths, cluster: ClusterHandle): void {
     nodes: cluster.nodes.map((n) => ({ name: n.name, url: n.url(), ...(n.dataDir && !isHaClusterHandle(cluster) ? { dataDir: n.dataDir } : {}) })),
     databases: { project: cluster.database },
     stateDir: DEV_STATE_DIR,
-    // HA: roles come from Patroni (node1's REST API; any member answers for the whole cluster), and
+    // HA: roles come from Patroni (every member's REST API: any one answers for the whole cluster), and
     // cluster-status / cluster-scale reach PgBouncer's admin console.
-    ...(isHaClusterHandle(cluster) ? { patroni: { url: cluster.patroniUrl('node1') }, pgbouncer: { adminUrl: cluster.pgbouncerAdminUrl() } } : {}),
+    ...(isHaClusterHandle(cluster) ? { patroni: { url: cluster.nodes.map((n) => cluster.patroniUrl(n.name)) }, pgbouncer: { adminUrl: cluster.pgbouncerAdminUrl(), configFile: cluster.pgbouncerConfigFile() } } : {}),
   };
   const checked = ClusterConfig.safeParse(config);
   if (!checked.success) throw new PgClusterError('INTERNAL', `the dev config would be invalid: ${describeIssues(checked.error)}`);
