@@ -10,6 +10,7 @@ import {
   withClient,
   type ClusterConfig,
   type NodeConfig,
+  redactUrl,
 } from '@pgcluster/core';
 import type { SkillLogger } from '@pgcluster/skill-kit';
 import { chooseCandidate, formatLsn, parseLsn, type Candidate, type FailoverNodeFacts } from './choose-candidate';
@@ -157,7 +158,7 @@ export async function nativeFailover(config: ClusterConfig, input: ClusterFailov
       step('catch up', true, `${target.name} replayed up to ${formatLsn(replayed)} (the old primary's last position ${formatLsn(finalLsn)})`);
     } catch (error) {
       if (old) await unfence(old, fenced).catch(() => undefined);
-      step('catch up', false, (error as Error).message);
+      step('catch up', false, redactUrl((error as Error).message));
       throw error;
     }
   }
@@ -206,7 +207,7 @@ export async function nativeFailover(config: ClusterConfig, input: ClusterFailov
       repointed.push(n.name);
       step('re-point', true, `${n.name} now streams from ${target.name} (${nodeAddress(target.url).split('/')[0]})${detail}`);
     } catch (error) {
-      step('re-point', false, `${n.name}: ${(error as Error).message}`);
+      step('re-point', false, `${n.name}: ${redactUrl((error as Error).message)}`);
     }
   }
 
