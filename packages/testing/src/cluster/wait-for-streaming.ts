@@ -2,8 +2,10 @@ import { PgClusterError, withClient } from '@pgcluster/core';
 import { sleep } from '../local/postmaster';
 
 /**
- * Waits until the primary's `pg_stat_replication` shows every named replica `streaming`;
- * `logFiles` (the replicas' server logs) are named in the hint when it times out.
+ * Waits until the primary's `pg_stat_replication` shows every named replica `streaming` (and,
+ * with `synchronous`, counted as a synchronous candidate: a walsender takes a reloaded
+ * `synchronous_standby_names` only when it next handles its SIGHUP); `logFiles` (the replicas'
+ * server logs) are named in the hint when it times out.
  *
  * @throws PgClusterError `TIMEOUT` naming the replicas that never streamed.
  * @example
@@ -11,7 +13,7 @@ import { sleep } from '../local/postmaster';
  * await waitForStreaming(cluster.url(undefined, 'postgres'), ['node2', 'node3'])
  * ```
  */
-export async function waitForStreaming(primaryUrl: string, replicaNames: readonly string[], timeoutMs = 60_000, logFiles: readonly string[] = []): Promise<void> {
+export async function waitForStreaming(primaryUrl: string, replicaNames: readonly string[], timeoutMs = 60_000, logFiles: readonly string[] = [], synchronous = false): Promise<void> {
   if (replicaNames.length === 0) return;
   const deadline = Date.now() + timeoutMs;
   let streaming = new Set<string>();
@@ -19,7 +21,7 @@ export async function waitForStreaming(primaryUrl: string, replicaNames: readonl
     try {
       streaming = await withClient({ url: primaryUrl, connectTimeoutMs: 2_000 }, 'reading pg_stat_replication', async (c) => {
         const { rows } = await c.query<{ application_name: string }>(
-          "select application_name from pg_stat_replication where state = 'streaming'",
+          `select application_name from pg_stat_replication where state = 'streaming'${synchronous ? " and sync_state <> 'async'" : ''}`,
         );
         return new Set(rows.map((r) => r.application_name));
       });

@@ -173,6 +173,7 @@ class LocalCluster implements ClusterHandle {
     if (this.state.synchronous) {
       this.writeConf(primary);
       await withClient({ url: this.nodeUrl(primary, 'postgres') }, 'reloading the configuration', (c) => c.query('select pg_reload_conf()'));
+      await waitForStreaming(this.nodeUrl(primary, 'postgres'), replicas.map((r) => r.name), 60_000, replicas.map((r) => r.logFile), true);
       this.log(`synchronous replication: ANY 1 (${replicas.map((r) => r.name).join(', ')})`);
     }
     writeClusterState(this.baseDir, this.state);
