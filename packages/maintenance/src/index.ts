@@ -10,3 +10,10 @@ export { MAINTENANCE_APPLICATION_NAME, resolveTarget, withTarget, withProgress, 
 export { SESSION_ACTIONS, SESSION_STATES, SessionsInput, SessionsReport, SessionInfo, BlockingChain, PreparedTransaction, SessionActionResult, type SessionAction, type SessionState } from './sessions/sessions-schema';
 export { controlSessions, readSessions, selectSessions, checkSessionsInput, actionStatement, preparedOf, type ControlSessionsOptions, type SessionsSnapshot } from './sessions/control-sessions';
 export { MaintenanceSessionsSkill } from './skills/maintenance-sessions.skill';
+export { resolveRelation, type ResolvedRelation } from './sql/resolve-relation';
+export { INDEX_CLEANUP_MODES, VacuumInput, VacuumReport, VacuumedTable, type IndexCleanupMode } from './vacuum/vacuum-schema';
+export { planVacuum, runVacuum, VACUUM_LOCKS, type VacuumPlan } from './vacuum/run-vacuum';
+export { MaintenanceVacuumSkill } from './skills/maintenance-vacuum.skill';
+export { AnalyzeInput, AnalyzeReport, AnalyzedTable } from './analyze/analyze-schema';
+export { planAnalyze, runAnalyze, ANALYZE_LOCK, type AnalyzePlan } from './analyze/run-analyze';
+export { MaintenanceAnalyzeSkill } from './skills/maintenance-analyze.skill';

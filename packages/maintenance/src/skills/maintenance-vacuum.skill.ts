@@ -1,0 +1,88 @@
+import { Skill, type PlanStep, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
+import { planVacuum, runVacuum } from '../vacuum/run-vacuum';
+import { VacuumInput, VacuumReport } from '../vacuum/vacuum-schema';
+
+/**
+ * `maintenance-vacuum`: VACUUM a table or a database on the primary (FREEZE, ANALYZE,
+ * INDEX_CLEANUP), with progress on stderr; VACUUM FULL only with `full` and `--yes`.
+ *
+ * @example
+ * ```ts
+ * import { executeSkill } from '@pgcluster/skill-kit'
+ * import { MaintenanceVacuumSkill } from '@pgcluster/maintenance'
+ *
+ * const envelope = await executeSkill(MaintenanceVacuumSkill, { table: 'public.items' }, { actor: 'cli' })
+ * ```
+ */
+export class MaintenanceVacuumSkill {
+  @Skill({
+    name: 'maintenance-vacuum',
+    category: 'maintenance',
+    description: 'Vacuums a table or a database (FREEZE, ANALYZE, INDEX_CLEANUP; FULL with --yes). Use when tables have many dead rows, autovacuum is behind, or wraparound nears.',
+    details:
+      'Runs VACUUM on the primary: --table ([schema.]name, parts may be double-quoted; looked up in the catalog and quoted) or, ' +
+      'without it, the whole --database. Options: --freeze (VACUUM (FREEZE), against transaction ID wraparound), --analyze, ' +
+      '--index-cleanup auto|on|off. A plain VACUUM takes a SHARE UPDATE EXCLUSIVE lock: reads and writes go on, DDL and other ' +
+      'vacuums of the table wait. Progress (phase, heap blocks scanned of total) is read from pg_stat_progress_vacuum once a ' +
+      'second and logged to stderr (PGCLUSTER_LOG=info). --full runs VACUUM FULL, which rewrites the table and returns the space ' +
+      'to the OS but takes an ACCESS EXCLUSIVE lock (every read and write waits) and needs free disk up to the table\'s size with ' +
+      'its indexes: it needs --yes (refused with exit 3 otherwise), waits at most 5 s for its lock, and is refused when the data ' +
+      'directory (when local) has less free space. Vacuum has no undo and needs none: it removes only dead rows. The run\'s ' +
+      'timeout (--timeout) bounds it; a cancelled VACUUM leaves the table as it was.',
+    version: '1.0.0',
+    risk: 'write',
+    autonomous: true,
+    requiresConfirmation: false,
+    idempotent: true,
+    whenToUse: [
+      'monitoring-health reports dead_tuples, autovacuum_overdue, table_bloat, disk_usage or xid_wraparound findings',
+      'after a large DELETE or UPDATE, before autovacuum gets to it',
+      'a database nears transaction ID wraparound (use --freeze)',
+    ],
+    interpret:
+      'data.tables[] = { table, deadRowsBefore, deadRowsAfter, liveRows, sizeBytesBefore, sizeBytesAfter }: dead rows after a plain ' +
+      'VACUUM are near 0 unless an old transaction or a replication slot still needs them (then see maintenance-sessions); the size ' +
+      'shrinks only with --full. data.statement is what ran and data.lock the lock it took. Exit 2 on bad input (the field is ' +
+      'named; nothing ran), 3 when --full was not confirmed.',
+    decisionTree: [
+      { when: 'deadRowsAfter stays high: an old transaction holds the xmin horizon', run: 'maintenance-sessions' },
+      { when: 'the table is bloated and a plain VACUUM did not shrink it (in a quiet window)', run: 'maintenance-vacuum', args: '--table <table> --full --yes' },
+      { when: 'the statistics are stale too', run: 'maintenance-analyze', args: '--table <table>' },
+    ],
+    examples: [
+      { title: 'Vacuum one table', command: 'pgcluster maintenance-vacuum --table public.items' },
+      { title: 'Freeze a whole database against wraparound', command: 'pgcluster maintenance-vacuum --database app --freeze' },
+      { title: 'See what VACUUM FULL would lock and need', command: 'pgcluster maintenance-vacuum --table public.items --full --dry-run' },
+      { title: 'Rewrite a bloated table (exclusive lock)', command: 'pgcluster maintenance-vacuum --table public.items --full --yes' },
+    ],
+    metrics: [
+      { name: 'pgcluster_maintenance_vacuum_dead_rows', help: 'Dead rows of the vacuumed table after the run.', value: 'tables[].deadRowsAfter', labels: { table: 'tables[].table' } },
+      { name: 'pgcluster_maintenance_vacuum_table_size_bytes', help: 'Size of the vacuumed table with its indexes and TOAST after the run.', value: 'tables[].sizeBytesAfter', labels: { table: 'tables[].table' } },
+      { name: 'pgcluster_maintenance_vacuum_duration_seconds', help: 'How long the VACUUM took.', value: 'durationMs', scale: 0.001 },
+    ],
+    input: VacuumInput,
+    output: VacuumReport,
+  })
+  static async run(ctx: SkillContext, input: VacuumInput): Promise<SkillResult<VacuumReport>> {
+    const report = await runVacuum(ctx.loaded.config, input, { confirmed: ctx.confirmed === true, signal: ctx.signal, progress: (line) => ctx.log.info(line) });
+    const stuck = report.tables.filter((t) => t.deadRowsAfter > 1000 && t.deadRowsAfter > t.deadRowsBefore / 2);
+    return {
+      data: report,
+      alerts: stuck.map((t) => `${t.table} still has ${t.deadRowsAfter} dead rows: an old transaction, prepared transaction or replication slot holds them`),
+      recommendations: stuck.map((t) => ({ message: `find what holds the dead rows of ${t.table}`, skill: 'maintenance-sessions' })),
+    };
+  }
+
+  /** The statement, the lock it takes and, for FULL, the disk it needs (read-only: one catalog look-up). */
+  static async plan(ctx: SkillContext, input: VacuumInput): Promise<PlanStep[]> {
+    const plan = await planVacuum(ctx.loaded.config, input, ctx.signal);
+    const target = `${plan.target.label} database ${plan.database}`;
+    const steps: PlanStep[] = [{ kind: 'sql', target, text: `${plan.statement} -- lock: ${plan.lock}` }];
+    if (input.full) {
+      steps.unshift({ kind: 'sql', target, text: "SELECT set_config('lock_timeout', '5s', false) -- give up rather than queue every session behind the exclusive lock" });
+      const free = plan.diskFreeBytes === undefined ? 'free space unknown (the data directory is not on this machine)' : `${plan.diskFreeBytes} bytes free`;
+      steps.push({ kind: 'note', target, text: `VACUUM FULL writes a new copy: needs up to ${plan.diskNeededBytes} bytes of disk (${free}); its time grows with the table's size; needs --yes` });
+    }
+    return steps;
+  }
+}
