@@ -17,3 +17,6 @@ export { MaintenanceVacuumSkill } from './skills/maintenance-vacuum.skill';
 export { AnalyzeInput, AnalyzeReport, AnalyzedTable } from './analyze/analyze-schema';
 export { planAnalyze, runAnalyze, ANALYZE_LOCK, type AnalyzePlan } from './analyze/run-analyze';
 export { MaintenanceAnalyzeSkill } from './skills/maintenance-analyze.skill';
+export { REINDEX_ACTIONS, ReindexInput, ReindexReport, ReindexedIndex, type ReindexAction } from './reindex/reindex-schema';
+export { planReindex, runReindex, REINDEX_LOCKS, type ReindexPlan, type IndexStep, type ReindexStatement } from './reindex/run-reindex';
+export { MaintenanceReindexSkill } from './skills/maintenance-reindex.skill';

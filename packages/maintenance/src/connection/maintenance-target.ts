@@ -22,7 +22,8 @@ export interface MaintenanceTarget {
 /**
  * Resolves the node a maintenance run acts on: `node` by name, else the current primary (from
  * the cluster's topology provider, so Patroni and static clusters agree); `database` is a named
- * database of the configuration or a database name.
+ * database of the configuration or a database name, by default the configured `project`
+ * database, else the URL's (monitoring-health's default too).
  * @throws InputError (`node`) for an unknown node; PgClusterError when there is no primary.
  * @example
  * ```ts
@@ -44,7 +45,8 @@ export async function resolveTarget(
     member = requirePrimary(topology, purpose);
   }
   const dataDir = config.nodes?.find((n) => n.name === member.name)?.dataDir;
-  const database = options.database ? (config.databases[options.database] ?? options.database) : undefined;
+  // The same default as monitoring-health, so a finding's table is looked up where it was found.
+  const database = options.database ? (config.databases[options.database] ?? options.database) : config.databases['project'];
   return {
     node: member.name,
     url: member.url,

@@ -17,7 +17,7 @@ export type IndexCleanupMode = (typeof INDEX_CLEANUP_MODES)[number];
 export const VacuumInput = z
   .object({
     table: z.string().min(1).max(200).optional().describe('The table, as [schema.]name (parts may be double-quoted); without it the whole database is vacuumed.'),
-    database: z.string().min(1).max(63).optional().describe("The database (a configured name or a database name); default the node URL's."),
+    database: z.string().min(1).max(63).optional().describe("The database (a configured name or a database name); default the configured project database, else the node URL's."),
     freeze: z.boolean().optional().describe('VACUUM (FREEZE): freeze every row now, against transaction ID wraparound.'),
     analyze: z.boolean().optional().describe('VACUUM (ANALYZE): refresh the planner statistics too.'),
     indexCleanup: z.enum(INDEX_CLEANUP_MODES).optional().describe('VACUUM (INDEX_CLEANUP …): off skips the indexes (faster, for wraparound emergencies).'),
