@@ -1,5 +1,5 @@
 import { checkHealth } from '@pgcluster/monitoring';
-import { executeSkill, exitCodeFor } from '@pgcluster/skill-kit';
+import { executeSkill, exitCodeFor, type SkillClass } from '@pgcluster/skill-kit';
 import { useCluster } from '@pgcluster/testing';
 import { AnalyzeInput, AnalyzeReport, MaintenanceAnalyzeSkill, MaintenanceVacuumSkill, VacuumInput, VacuumReport } from '../src';
 import { clusterHelpers } from './helpers';
@@ -76,7 +76,7 @@ describe('maintenance-vacuum and maintenance-analyze on a real cluster', () => {
       [MaintenanceAnalyzeSkill, { table: 'victim', column: 'nope', statisticsTarget: 500 }, 'column'],
       [MaintenanceAnalyzeSkill, { table: 'victim', column: 'id', statisticsTarget: 0 }, 'statisticsTarget'],
     ] as const) {
-      const e = await executeSkill(skill, input, options({ yes: true }));
+      const e = await executeSkill(skill as SkillClass, input, options({ yes: true }));
       expect(e).toMatchObject({ ok: false, status: 'error', error: { code: 'INVALID_INPUT' } });
       expect(e.error!.message).toContain(field);
       expect(exitCodeFor(e)).toBe(2);

@@ -25,7 +25,7 @@ export const SessionsInput = z
     pid: z.number().int().positive().optional().describe('One session by its server pid: acted on even when it is a protected (replication, superuser, pgcluster) session.'),
     state: z.enum(SESSION_STATES).optional().describe('Rule: sessions in this state (for at least minSeconds).'),
     blocking: z.boolean().optional().describe('Rule: sessions at the root of a lock chain (others waited at least minSeconds for them).'),
-    minSeconds: z.number().min(0).max(31_536_000).optional().describe('With state or blocking: how long, in seconds; default 0 (state) and 0 (blocking).'),
+    minSeconds: z.number().min(0).max(31_536_000).optional().describe('With state or blocking: for at least this many seconds (in the state, or others waiting); default 0.'),
     preparedTransaction: z.string().min(1).max(200).optional().describe('The gid of a prepared transaction (pg_prepared_xacts), with action rollback.'),
     node: z.string().min(1).max(63).optional().describe('The node whose sessions to act on; default the primary.'),
     database: z.string().min(1).max(63).optional().describe('With a rule: only sessions connected to this database.'),
