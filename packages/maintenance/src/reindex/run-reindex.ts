@@ -133,11 +133,10 @@ function stepFor(r: IndexRow, input: ReindexInput): IndexStep[] {
     return [];
   }
   const statements: ReindexStatement[] = [];
-  let diskBytes = r.bytes;
+  // A failed build leaves the index nearly empty: its table's size bounds the new copy instead.
+  const diskBytes = r.valid ? r.bytes : Math.max(r.bytes, r.tableBytes);
   if (VECTOR_METHODS.includes(r.method)) {
-    // An HNSW graph (or IVFFlat lists) builds fast only when it fits in maintenance_work_mem: size it from the index,
-    // or the table when a failed build left the index nearly empty.
-    diskBytes = Math.max(r.bytes, r.tableBytes);
+    // An HNSW graph (or IVFFlat lists) builds fast only when it fits in maintenance_work_mem.
     const mwm = input.maintenanceWorkMem ?? `${Math.min(1024, Math.max(64, Math.ceil((diskBytes * 1.2) / MIB)))}MB`;
     const workers = String(input.parallelWorkers ?? 2);
     statements.push(

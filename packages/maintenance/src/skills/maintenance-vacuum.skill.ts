@@ -68,7 +68,7 @@ export class MaintenanceVacuumSkill {
     const stuck = report.tables.filter((t) => t.deadRowsAfter > 1000 && t.deadRowsAfter > t.deadRowsBefore / 2);
     return {
       data: report,
-      alerts: stuck.map((t) => `${t.table} still has ${t.deadRowsAfter} dead rows: an old transaction, prepared transaction or replication slot holds them`),
+      alerts: stuck.map((t) => `${t.table} still has ${t.deadRowsAfter} dead rows: an old transaction, a prepared transaction or a replication slot (a replica's hot_standby_feedback) still needs them`),
       recommendations: stuck.map((t) => ({ message: `find what holds the dead rows of ${t.table}`, skill: 'maintenance-sessions' })),
     };
   }

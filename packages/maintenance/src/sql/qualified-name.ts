@@ -36,7 +36,8 @@ export function parseQualifiedName(value: string, field: string): QualifiedName 
     parts.push(part);
     rest = rest.slice(m[0].length);
     if (rest === '') break;
-    if (rest[0] !== '.' || parts.length === 2) throw new InputError(field, 'must be [schema.]name: at most one dot outside double quotes');
+    if (rest[0] !== '.') throw new InputError(field, `must be [schema.]name: "${rest[0]}" is allowed only inside double quotes`);
+    if (parts.length === 2) throw new InputError(field, 'must be [schema.]name: at most one dot outside double quotes');
     rest = rest.slice(1);
   }
   return parts.length === 2 ? { schema: parts[0]!, name: parts[1]! } : { name: parts[0]! };
