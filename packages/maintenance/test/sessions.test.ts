@@ -28,7 +28,7 @@ describe('maintenance-sessions on a real cluster', () => {
     // monitoring-health's references to this skill validate against its schema and name the same pid.
     const health = await checkHealth(config(), { checks: ['lock_waits', 'idle_in_transaction'], thresholds: { idle_in_transaction: { warning: 0, critical: 3600 } } });
     const refs = health.findings.map((f) => f.recommendation).filter((r) => r.skill === 'maintenance-sessions');
-    expect(refs).toContainEqual(expect.objectContaining({ input: { pid: blocker.pid, action: 'terminate' } }));
+    expect(refs).toContainEqual(expect.objectContaining({ input: { pid: blocker.pid, action: 'terminate', node: 'node1' } }));
     for (const r of refs) expect(SessionsInput.safeParse(r.input).error).toBeUndefined();
 
     const dry = await run({ pid: blocker.pid, action: 'terminate' }, { dryRun: true });
