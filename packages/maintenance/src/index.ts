@@ -11,7 +11,7 @@ export { SESSION_ACTIONS, SESSION_STATES, SessionsInput, SessionsReport, Session
 export { controlSessions, readSessions, selectSessions, checkSessionsInput, actionStatement, preparedOf, type ControlSessionsOptions, type SessionsSnapshot } from './sessions/control-sessions';
 export { MaintenanceSessionsSkill } from './skills/maintenance-sessions.skill';
 export { resolveRelation, type ResolvedRelation } from './sql/resolve-relation';
-export { INDEX_CLEANUP_MODES, VacuumInput, VacuumReport, VacuumedTable, type IndexCleanupMode } from './vacuum/vacuum-schema';
+export { AUTOVACUUM_MODES, INDEX_CLEANUP_MODES, VacuumInput, VacuumReport, VacuumedTable, type IndexCleanupMode } from './vacuum/vacuum-schema';
 export { planVacuum, runVacuum, VACUUM_LOCKS, type VacuumPlan } from './vacuum/run-vacuum';
 export { MaintenanceVacuumSkill } from './skills/maintenance-vacuum.skill';
 export { AnalyzeInput, AnalyzeReport, AnalyzedTable } from './analyze/analyze-schema';
@@ -20,3 +20,4 @@ export { MaintenanceAnalyzeSkill } from './skills/maintenance-analyze.skill';
 export { REINDEX_ACTIONS, ReindexInput, ReindexReport, ReindexedIndex, type ReindexAction } from './reindex/reindex-schema';
 export { planReindex, runReindex, REINDEX_LOCKS, type ReindexPlan, type IndexStep, type ReindexStatement } from './reindex/run-reindex';
 export { MaintenanceReindexSkill } from './skills/maintenance-reindex.skill';
+export { AutovacuumSettings, AUTOVACUUM_PARAMETERS, adviseAutovacuum, autovacuumStatements, undoSettings, type AutovacuumAdvice } from './vacuum/autovacuum-settings';

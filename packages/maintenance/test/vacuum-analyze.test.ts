@@ -63,6 +63,33 @@ describe('maintenance-vacuum and maintenance-analyze on a real cluster', () => {
     expect(db.data).toMatchObject({ statement: 'VACUUM (FREEZE)', database: 'pgcluster', tables: [] });
   });
 
+  test('autovacuum settings: a suggestion changes nothing; apply sets it and its rollback restores the previous reloptions', async () => {
+    const reloptions = async (t: string) => (await sql<{ o: string[] | null }>('select reloptions as o from pg_class where relname = $1', [t]))[0]!.o;
+    const suggest = await executeSkill(MaintenanceVacuumSkill, { table: 'churn', autovacuum: 'suggest' }, options());
+    expect(suggest.data).toMatchObject({ statement: '', tables: [], autovacuum: { current: { autovacuum_enabled: false }, suggested: { autovacuum_enabled: true }, applied: null } });
+    expect(suggest.rollback).toBeUndefined();
+    expect(await reloptions('churn')).toEqual(['autovacuum_enabled=off']);
+
+    await sql('create table events (id bigint, at timestamptz) with (autovacuum_enabled = off, fillfactor = 90)');
+    await sql('insert into events select i, now() from generate_series(1, 150000) i');
+    await sql('analyze events');
+    const dry = await executeSkill(MaintenanceVacuumSkill, { table: 'events', autovacuum: 'apply' }, options({ dryRun: true }));
+    expect(dry.plan!.map((p) => p.text)).toEqual([expect.stringMatching(/^ALTER TABLE "public"\."events" SET \(autovacuum_enabled = true, autovacuum_vacuum_scale_factor = 0\.05, autovacuum_vacuum_insert_scale_factor = 0\.05, autovacuum_analyze_scale_factor = 0\.025\) -- lock: SHARE UPDATE EXCLUSIVE/)]);
+    expect(await reloptions('events')).toEqual(['autovacuum_enabled=off', 'fillfactor=90']);
+
+    const applied = await executeSkill(MaintenanceVacuumSkill, { table: 'events', autovacuum: 'apply' }, options());
+    expect(applied.ok).toBe(true);
+    expect(await reloptions('events')).toEqual(expect.arrayContaining(['autovacuum_enabled=true', 'autovacuum_vacuum_scale_factor=0.05', 'fillfactor=90']));
+    expect(applied.rollback).toMatchObject({
+      skill: 'maintenance-vacuum',
+      input: { table: 'public.events', autovacuumSettings: { autovacuum_enabled: false, autovacuum_vacuum_scale_factor: null, autovacuum_vacuum_insert_scale_factor: null, autovacuum_analyze_scale_factor: null } },
+    });
+    expect(VacuumInput.safeParse(applied.rollback!.input).error).toBeUndefined();
+    const undone = await executeSkill(MaintenanceVacuumSkill, applied.rollback!.input, options());
+    expect(undone.ok).toBe(true);
+    expect(await reloptions('events')).toEqual(['fillfactor=90', 'autovacuum_enabled=false']);
+  });
+
   test('bad input: exit 2 naming the field, nothing changed', async () => {
     await sql('create table victim (id int)');
     for (const [skill, input, field] of [
@@ -71,6 +98,10 @@ describe('maintenance-vacuum and maintenance-analyze on a real cluster', () => {
       [MaintenanceVacuumSkill, { table: 'public.nope' }, 'table'],
       [MaintenanceVacuumSkill, { database: 'pgcluster', full: true }, 'full'],
       [MaintenanceVacuumSkill, { table: 'victim', indexCleanup: 'sometimes' }, 'indexCleanup'],
+      [MaintenanceVacuumSkill, { database: 'pgcluster', autovacuum: 'apply' }, 'table'],
+      [MaintenanceVacuumSkill, { table: 'victim', autovacuumSettings: { fillfactor: 10 } }, 'autovacuumSettings'],
+      [MaintenanceVacuumSkill, { table: 'victim', autovacuumSettings: {} }, 'autovacuumSettings'],
+      [MaintenanceVacuumSkill, { table: 'victim', autovacuum: 'apply', full: true }, 'autovacuum'],
       [MaintenanceAnalyzeSkill, { table: 'a.b.c' }, 'table'],
       [MaintenanceAnalyzeSkill, { table: 'victim', column: 'id' }, 'statisticsTarget'],
       [MaintenanceAnalyzeSkill, { table: 'victim', column: 'nope', statisticsTarget: 500 }, 'column'],

@@ -1,4 +1,5 @@
 import { Skill, type PlanStep, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
+import { undoSettings } from '../vacuum/autovacuum-settings';
 import { planVacuum, runVacuum } from '../vacuum/run-vacuum';
 import { VacuumInput, VacuumReport } from '../vacuum/vacuum-schema';
 
@@ -28,7 +29,11 @@ export class MaintenanceVacuumSkill {
       'to the OS but takes an ACCESS EXCLUSIVE lock (every read and write waits) and needs free disk up to the table\'s size with ' +
       'its indexes: it needs --yes (refused with exit 3 otherwise), waits at most 5 s for its lock, and is refused when the data ' +
       'directory (when local) has less free space. Vacuum has no undo and needs none: it removes only dead rows. The run\'s ' +
-      'timeout (--timeout) bounds it; a cancelled VACUUM leaves the table as it was.',
+      'timeout (--timeout) bounds it; a cancelled VACUUM leaves the table as it was. Instead of vacuuming, --autovacuum suggest ' +
+      'reads the table\'s autovacuum parameters and suggests some from its size and churn (smaller scale factors for tables over ' +
+      '100k rows, autovacuum back on, a higher cost limit over 1 GiB, an insert scale factor for tables that mostly grow); ' +
+      '--autovacuum apply sets the suggestion and --autovacuum-settings sets given ones (ALTER TABLE … SET/RESET, null resets): ' +
+      'both record the previous values as the rollback (pgcluster audit undo).',
     version: '1.0.0',
     risk: 'write',
     autonomous: true,
@@ -42,7 +47,8 @@ export class MaintenanceVacuumSkill {
     interpret:
       'data.tables[] = { table, deadRowsBefore, deadRowsAfter, liveRows, sizeBytesBefore, sizeBytesAfter }: dead rows after a plain ' +
       'VACUUM are near 0 unless an old transaction or a replication slot still needs them (then see maintenance-sessions); the size ' +
-      'shrinks only with --full. data.statement is what ran and data.lock the lock it took. Exit 2 on bad input (the field is ' +
+      'shrinks only with --full. data.statement is what ran and data.lock the lock it took. data.autovacuum (with --autovacuum) ' +
+      '= { table, current, suggested, reasons, applied }. Exit 2 on bad input (the field is ' +
       'named; nothing ran), 3 when --full was not confirmed.',
     decisionTree: [
       { when: 'deadRowsAfter stays high: an old transaction holds the xmin horizon', run: 'maintenance-sessions' },
@@ -54,6 +60,8 @@ export class MaintenanceVacuumSkill {
       { title: 'Freeze a whole database against wraparound', command: 'pgcluster maintenance-vacuum --database app --freeze' },
       { title: 'See what VACUUM FULL would lock and need', command: 'pgcluster maintenance-vacuum --table public.items --full --dry-run' },
       { title: 'Rewrite a bloated table (exclusive lock)', command: 'pgcluster maintenance-vacuum --table public.items --full --yes' },
+      { title: 'Suggest autovacuum settings for a table', command: 'pgcluster maintenance-vacuum --table public.items --autovacuum suggest' },
+      { title: 'Apply them (undo restores the previous ones)', command: 'pgcluster maintenance-vacuum --table public.items --autovacuum apply' },
     ],
     metrics: [
       { name: 'pgcluster_maintenance_vacuum_dead_rows', help: 'Dead rows of the vacuumed table after the run.', value: 'tables[].deadRowsAfter', labels: { table: 'tables[].table' } },
@@ -65,6 +73,21 @@ export class MaintenanceVacuumSkill {
   })
   static async run(ctx: SkillContext, input: VacuumInput): Promise<SkillResult<VacuumReport>> {
     const report = await runVacuum(ctx.loaded.config, input, { confirmed: ctx.confirmed === true, signal: ctx.signal, progress: (line) => ctx.log.info(line) });
+    const tuned = report.autovacuum;
+    if (tuned) {
+      return {
+        data: report,
+        ...(tuned.applied
+          ? {
+              rollback: {
+                skill: 'maintenance-vacuum',
+                input: { table: tuned.table, autovacuumSettings: undoSettings(tuned.current, tuned.applied), ...(input.database ? { database: input.database } : {}) },
+                description: `restore the autovacuum parameters of ${tuned.table}`,
+              },
+            }
+          : {}),
+      };
+    }
     const stuck = report.tables.filter((t) => t.deadRowsAfter > 1000 && t.deadRowsAfter > t.deadRowsBefore / 2);
     return {
       data: report,
@@ -77,6 +100,10 @@ export class MaintenanceVacuumSkill {
   static async plan(ctx: SkillContext, input: VacuumInput): Promise<PlanStep[]> {
     const plan = await planVacuum(ctx.loaded.config, input, ctx.signal);
     const target = `${plan.target.label} database ${plan.database}`;
+    if (plan.tuning) {
+      if (plan.tuning.statements.length === 0) return [{ kind: 'note', target, text: `reads the autovacuum parameters of ${plan.table!.display}; changes nothing` }];
+      return plan.tuning.statements.map((text): PlanStep => ({ kind: 'sql', target, text: `${text} -- lock: ${plan.lock}` }));
+    }
     const steps: PlanStep[] = [{ kind: 'sql', target, text: `${plan.statement} -- lock: ${plan.lock}` }];
     if (input.full) {
       steps.unshift({ kind: 'sql', target, text: "SELECT set_config('lock_timeout', '5s', false) -- give up rather than queue every session behind the exclusive lock" });

@@ -2,12 +2,14 @@ import { InputError, PgClusterError, RefusedError, type ClusterConfig } from '@p
 import type pg from 'pg';
 import { freeBytes, resolveTarget, withProgress, withTarget, type MaintenanceTarget } from '../connection/maintenance-target';
 import { resolveRelation, type ResolvedRelation } from '../sql/resolve-relation';
+import { adviseAutovacuum, autovacuumStatements, type AutovacuumAdvice, type AutovacuumSettings } from './autovacuum-settings';
 import type { VacuumedTable, VacuumInput, VacuumReport } from './vacuum-schema';
 
 /** The lock VACUUM and VACUUM FULL take on each table. */
 export const VACUUM_LOCKS = {
   plain: 'SHARE UPDATE EXCLUSIVE (reads and writes go on; DDL and other vacuums of the table wait)',
   full: 'ACCESS EXCLUSIVE (every read and write of the table waits until it finishes)',
+  settings: 'SHARE UPDATE EXCLUSIVE for the ALTER TABLE (reads and writes go on; a moment)',
 } as const;
 
 /** How long VACUUM FULL waits for its lock before giving up (so it never queues every other session behind it). */
@@ -34,6 +36,8 @@ export interface VacuumPlan {
   diskNeededBytes?: number;
   /** Free bytes where the data directory is, when it is on this machine. */
   diskFreeBytes?: number;
+  /** With `autovacuum` or `autovacuumSettings`: the advice and the settings to apply (none for a suggestion). */
+  tuning?: { advice: AutovacuumAdvice; change?: AutovacuumSettings; statements: string[] };
 }
 
 /**
@@ -50,10 +54,23 @@ export async function planVacuum(config: ClusterConfig, input: VacuumInput, sign
   if (!input.table && !input.database) throw new InputError('table', 'give a table ([schema.]name), or a database to vacuum whole');
   if (input.full && !input.table) throw new InputError('full', 'VACUUM FULL needs a table: it locks it exclusively while it rewrites it');
   if (input.full && input.indexCleanup) throw new InputError('indexCleanup', 'does not apply to VACUUM FULL (it rebuilds every index)');
+  const tuning = input.autovacuum !== undefined || input.autovacuumSettings !== undefined;
+  if (tuning && !input.table) throw new InputError('table', 'autovacuum settings are per table: give the table');
+  if (input.autovacuum && input.autovacuumSettings) throw new InputError('autovacuumSettings', 'give either autovacuum (suggest or apply) or autovacuumSettings, not both');
+  if (tuning && (input.full || input.freeze || input.analyze || input.indexCleanup)) {
+    throw new InputError(input.autovacuum ? 'autovacuum' : 'autovacuumSettings', 'changes settings only; run the VACUUM (full, freeze, analyze, indexCleanup) separately');
+  }
   const target = await resolveTarget(config, input, 'VACUUM', signal);
   return withTarget(target, 'planning VACUUM', async (c) => {
     const database = (await c.query<{ db: string }>('select current_database() as db')).rows[0]!.db;
     const table = input.table ? await resolveRelation(c, input.table, 'table', ['r', 'm', 'p'], `database ${database}`) : undefined;
+    if (tuning && table) {
+      const advice = await adviseAutovacuum(c, table);
+      const change = input.autovacuumSettings ?? (input.autovacuum === 'apply' ? advice.suggested : undefined);
+      // Given settings must name at least one parameter; an empty suggestion simply changes nothing.
+      const statements = change && (input.autovacuumSettings || Object.keys(change).length > 0) ? autovacuumStatements(table, change) : [];
+      return { target, database, table, statement: statements.join('; '), lock: VACUUM_LOCKS.settings, tuning: { advice, ...(change ? { change } : {}), statements } };
+    }
     const options = [
       input.full ? 'FULL' : undefined,
       input.freeze ? 'FREEZE' : undefined,
@@ -95,6 +112,7 @@ export async function runVacuum(
   options: { confirmed?: boolean; signal?: AbortSignal; progress?: (line: string) => void } = {},
 ): Promise<VacuumReport> {
   const plan = await planVacuum(config, input, options.signal);
+  if (plan.tuning) return applyTuning(plan, plan.tuning);
   if (input.full) {
     if (!options.confirmed) {
       throw new RefusedError(`VACUUM FULL takes an ACCESS EXCLUSIVE lock on ${plan.table!.display}: every read and write of it waits until it finishes; nothing was done`, {
@@ -128,4 +146,25 @@ export async function runVacuum(
     }
   });
   return { node: plan.target.node, database: plan.database, statement: plan.statement, lock: plan.lock, tables, durationMs: Math.round(performance.now() - started) };
+}
+
+async function applyTuning(plan: VacuumPlan, tuning: NonNullable<VacuumPlan['tuning']>): Promise<VacuumReport> {
+  const started = performance.now();
+  if (tuning.statements.length > 0) {
+    await withTarget(plan.target, `setting the autovacuum parameters of ${plan.table!.display}`, async (c) => {
+      await c.query('begin');
+      for (const s of tuning.statements) await c.query(s);
+      await c.query('commit');
+    });
+  }
+  const applied = tuning.statements.length > 0 ? tuning.change! : null;
+  return {
+    node: plan.target.node,
+    database: plan.database,
+    statement: plan.statement,
+    lock: plan.lock,
+    tables: [],
+    autovacuum: { table: plan.table!.display, current: tuning.advice.current, suggested: tuning.advice.suggested, reasons: tuning.advice.reasons, applied },
+    durationMs: Math.round(performance.now() - started),
+  };
 }

@@ -57,6 +57,21 @@ export const maintenanceVacuumCommand: GeneratedCommand = {
       description: "VACUUM FULL: rewrites the table to return space to the OS; takes an ACCESS EXCLUSIVE lock; needs a table and --yes.",
       required: false,
     },
+    {
+      name: "autovacuum",
+      property: "autovacuum",
+      type: "string",
+      choices: ["suggest", "apply"],
+      description: "Instead of vacuuming: suggest the table's autovacuum settings from its size and churn, or apply the suggestion (undo restores the previous ones).",
+      required: false,
+    },
+    {
+      name: "autovacuum-settings",
+      property: "autovacuumSettings",
+      type: "json",
+      description: "Instead of vacuuming: set these autovacuum parameters on the table (null resets one); undo restores the previous ones.",
+      required: false,
+    },
   ],
   examples: [
     {
@@ -74,6 +89,14 @@ export const maintenanceVacuumCommand: GeneratedCommand = {
     {
       title: "Rewrite a bloated table (exclusive lock)",
       command: "pgcluster maintenance-vacuum --table public.items --full --yes",
+    },
+    {
+      title: "Suggest autovacuum settings for a table",
+      command: "pgcluster maintenance-vacuum --table public.items --autovacuum suggest",
+    },
+    {
+      title: "Apply them (undo restores the previous ones)",
+      command: "pgcluster maintenance-vacuum --table public.items --autovacuum apply",
     },
   ],
   load: (): SkillClass => {
