@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DatabaseName } from '../connection/maintenance-target';
 
 /**
  * Input of maintenance-analyze: a table, or the stale tables of a database (all with `all`);
@@ -13,7 +14,7 @@ import { z } from 'zod';
 export const AnalyzeInput = z
   .object({
     table: z.string().min(1).max(200).optional().describe('The table, as [schema.]name (parts may be double-quoted); analyzed whether stale or not.'),
-    database: z.string().min(1).max(63).optional().describe("The database (a configured name or a database name); default the configured project database, else the node URL's."),
+    database: DatabaseName,
     all: z.boolean().optional().describe('Without a table: analyze every table, not only the stale ones.'),
     scaleFactor: z.number().min(0).max(1).optional().describe("Stale when rows changed since the last analyze reach 50 + scaleFactor × rows; default each table's autoanalyze threshold."),
     column: z.string().min(1).max(63).optional().describe('With table and statisticsTarget: the column whose statistics target to set.'),

@@ -1,6 +1,6 @@
 import { InputError, type ClusterConfig } from '@pgcluster/core';
 import type pg from 'pg';
-import { resolveTarget, withTarget, type MaintenanceTarget } from '../connection/maintenance-target';
+import { currentDatabase, resolveTarget, withTarget, type MaintenanceTarget } from '../connection/maintenance-target';
 import { qualified, quoteIdent } from '../sql/qualified-name';
 import { resolveRelation, type ResolvedRelation } from '../sql/resolve-relation';
 import type { AnalyzedTable, AnalyzeInput, AnalyzeReport } from './analyze-schema';
@@ -67,7 +67,7 @@ export async function planAnalyze(config: ClusterConfig, input: AnalyzeInput, si
   if (input.table && (input.all || input.scaleFactor !== undefined)) throw new InputError(input.all ? 'all' : 'scaleFactor', 'applies to a whole database, not to a named table');
   const target = await resolveTarget(config, input, 'ANALYZE', signal);
   return withTarget(target, 'planning ANALYZE', async (c) => {
-    const database = (await c.query<{ db: string }>('select current_database() as db')).rows[0]!.db;
+    const database = await currentDatabase(c);
     const table = input.table ? await resolveRelation(c, input.table, 'table', ['r', 'm', 'p'], `database ${database}`) : undefined;
     const rows = (await c.query<TableRow>(TABLES_SQL, [table?.oid ?? null, input.scaleFactor ?? null])).rows;
     const chosen = (r: TableRow) => table !== undefined || input.all === true || r.never || r.changed >= r.threshold;

@@ -1,6 +1,15 @@
 import { statfs } from 'node:fs/promises';
 import { createTopologyProvider, InputError, nodeAddress, requirePrimary, withClient, type ClusterConfig } from '@pgcluster/core';
 import type pg from 'pg';
+import { z } from 'zod';
+
+/** The `database` input of the skills that act in one database. */
+export const DatabaseName = z
+  .string()
+  .min(1)
+  .max(63)
+  .optional()
+  .describe("The database (a configured name or a database name); default the configured project database, else the node URL's.");
 
 /** The `application_name` of maintenance connections (sessions control never selects them by rule). */
 export const MAINTENANCE_APPLICATION_NAME = 'pgcluster-maintenance';
@@ -66,6 +75,14 @@ export async function resolveTarget(
  */
 export function withTarget<T>(target: MaintenanceTarget, context: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   return withClient({ url: target.url, ...(target.database ? { database: target.database } : {}), applicationName: MAINTENANCE_APPLICATION_NAME }, context, fn);
+}
+
+/**
+ * The database a client is connected to.
+ * @example await currentDatabase(client) // 'app'
+ */
+export async function currentDatabase(c: pg.Client): Promise<string> {
+  return (await c.query<{ db: string }>('select current_database() as db')).rows[0]!.db;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DatabaseName } from '../connection/maintenance-target';
 
 /** What maintenance-reindex does with an index. */
 export const REINDEX_ACTIONS = ['reindex', 'drop-leftover'] as const;
@@ -23,7 +24,7 @@ export const ReindexInput = z
     bloated: z.boolean().optional().describe("The B-tree indexes monitoring-health's index_bloat check estimates to waste at least minBloatBytes."),
     minBloatBytes: z.number().int().min(0).optional().describe('With bloated: the wasted bytes from which an index is rebuilt; default 1 GiB (the check\'s warning).'),
     action: z.enum(REINDEX_ACTIONS).default('reindex').describe('reindex (REINDEX INDEX CONCURRENTLY) or drop-leftover (DROP INDEX CONCURRENTLY of an invalid _ccnew/_ccold leftover).'),
-    database: z.string().min(1).max(63).optional().describe("The database (a configured name or a database name); default the configured project database, else the node URL's."),
+    database: DatabaseName,
     maintenanceWorkMem: z
       .string()
       .regex(/^[1-9][0-9]{0,6}(kB|MB|GB)$/, 'must be a size such as 256MB or 2GB')

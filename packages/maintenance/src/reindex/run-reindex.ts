@@ -1,7 +1,7 @@
 import { InputError, PgClusterError, QueryError, RefusedError, type ClusterConfig } from '@pgcluster/core';
 import { checkHealth } from '@pgcluster/monitoring';
 import type pg from 'pg';
-import { freeBytes, resolveTarget, withProgress, withTarget, type MaintenanceTarget } from '../connection/maintenance-target';
+import { currentDatabase, freeBytes, resolveTarget, withProgress, withTarget, type MaintenanceTarget } from '../connection/maintenance-target';
 import { qualified } from '../sql/qualified-name';
 import { resolveRelation } from '../sql/resolve-relation';
 import type { ReindexedIndex, ReindexInput, ReindexReport } from './reindex-schema';
@@ -104,7 +104,7 @@ export async function planReindex(config: ClusterConfig, input: ReindexInput, si
   const target = await resolveTarget(config, input, 'REINDEX', signal);
   const bloated = input.bloated ? await bloatedIndexes(config, target, input, signal) : [];
   const plan = await withTarget(target, 'planning REINDEX', async (c) => {
-    const database = (await c.query<{ db: string }>('select current_database() as db')).rows[0]!.db;
+    const database = await currentDatabase(c);
     const where = `database ${database}`;
     const named = input.index ? [await resolveRelation(c, input.index, 'index', ['i', 'I'], where)] : [];
     for (const b of bloated) named.push(await resolveRelation(c, b, 'index', ['i', 'I'], where));

@@ -69,7 +69,7 @@ export async function readSessions(target: MaintenanceTarget): Promise<SessionsS
     const why = protectedReason(r.backendType, r.application, superuser, replication);
     return { ...r, blocking: blocking.get(r.pid) ?? [], ...(why ? { protected: why } : {}), statement: normaliseStatement(query) };
   });
-  return { sessions, chains: chainsOf(sessions), preparedTransactions: prepared };
+  return { sessions, chains: chainsOf(sessions, target.node), preparedTransactions: prepared };
 }
 
 // Security: a rule never selects the cluster's own sessions (replication, superuser maintenance, pgcluster's tools).
@@ -81,7 +81,7 @@ function protectedReason(backendType: string, application: string, superuser: bo
   return undefined;
 }
 
-function chainsOf(sessions: readonly SessionInfo[]): BlockingChain[] {
+function chainsOf(sessions: readonly SessionInfo[], node: string): BlockingChain[] {
   const byPid = new Map(sessions.map((s) => [s.pid, s]));
   const chains: BlockingChain[] = [];
   for (const root of sessions.filter((s) => s.blocking.length > 0 && s.blockedBy.length === 0)) {
@@ -94,7 +94,17 @@ function chainsOf(sessions: readonly SessionInfo[]): BlockingChain[] {
       queue.push(...(byPid.get(pid)?.blocking ?? []));
     }
     const waits = [...waiting].map((p) => byPid.get(p)?.stateSeconds ?? 0);
-    chains.push({ root: root.pid, waiting: [...waiting].sort((a, b) => a - b), longestWaitSeconds: Math.max(0, ...waits) });
+    const longestWaitSeconds = Math.max(0, ...waits);
+    chains.push({
+      root: root.pid,
+      waiting: [...waiting].sort((a, b) => a - b),
+      longestWaitSeconds,
+      recommendation: {
+        skill: 'maintenance-sessions',
+        input: { pid: root.pid, action: 'terminate', node },
+        why: `pid ${root.pid} (${root.state ?? 'no state'}) blocks ${waiting.size} session(s), the longest waiting ${Math.round(longestWaitSeconds)} s`,
+      },
+    });
   }
   return chains;
 }

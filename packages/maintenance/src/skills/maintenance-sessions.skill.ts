@@ -1,5 +1,6 @@
 import { Skill, type PlanStep, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
 import { resolveTarget } from '../connection/maintenance-target';
+import { toRecommendation } from '../sql/skill-reference';
 import { actionStatement, checkSessionsInput, controlSessions, preparedOf, readSessions, selectSessions } from '../sessions/control-sessions';
 import { SessionsInput, SessionsReport } from '../sessions/sessions-schema';
 
@@ -75,11 +76,7 @@ export class MaintenanceSessionsSkill {
     return {
       data: report,
       alerts: report.actions.filter((a) => !a.done).map((a) => `${a.target}: ${a.statement} found nothing to signal (it had already ended)`),
-      recommendations: report.chains.map((c) => ({
-        message: `pid ${c.root} blocks ${c.waiting.length} session(s), the longest waiting ${Math.round(c.longestWaitSeconds)} s`,
-        skill: 'maintenance-sessions',
-        args: `--pid ${c.root} --action terminate`,
-      })),
+      recommendations: report.chains.map((c) => toRecommendation(c.recommendation)),
     };
   }
 

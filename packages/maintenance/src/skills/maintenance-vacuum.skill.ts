@@ -1,4 +1,5 @@
 import { Skill, type PlanStep, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
+import { toRecommendation } from '../sql/skill-reference';
 import { undoSettings } from '../vacuum/autovacuum-settings';
 import { planVacuum, runVacuum } from '../vacuum/run-vacuum';
 import { VacuumInput, VacuumReport } from '../vacuum/vacuum-schema';
@@ -92,7 +93,9 @@ export class MaintenanceVacuumSkill {
     return {
       data: report,
       alerts: stuck.map((t) => `${t.table} still has ${t.deadRowsAfter} dead rows: an old transaction, a prepared transaction or a replication slot (a replica's hot_standby_feedback) still needs them`),
-      recommendations: stuck.map((t) => ({ message: `find what holds the dead rows of ${t.table}`, skill: 'maintenance-sessions' })),
+      recommendations: stuck.map((t) =>
+        toRecommendation({ skill: 'maintenance-sessions', input: { state: 'idle-in-transaction', node: report.node }, why: `find what holds the dead rows of ${t.table} (also check replication slots)` }),
+      ),
     };
   }
 

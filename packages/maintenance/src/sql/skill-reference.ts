@@ -16,3 +16,19 @@ export const SkillReference = z.object({
 });
 /** A typed reference to a skill run. */
 export type SkillReference = z.infer<typeof SkillReference>;
+
+/**
+ * The envelope's form of a typed reference: the skill and its input as CLI flags
+ * (`{ pid: 42, action: 'cancel' }` → `--pid 42 --action cancel`), the why as the message.
+ * @example
+ * ```ts
+ * toRecommendation({ skill: 'maintenance-sessions', input: { pid: 42, action: 'cancel' }, why: 'it blocks 3 sessions' })
+ * // { message: 'it blocks 3 sessions', skill: 'maintenance-sessions', args: '--pid 42 --action cancel' }
+ * ```
+ */
+export function toRecommendation(ref: SkillReference): { message: string; skill: string; args?: string } {
+  const args = Object.entries(ref.input)
+    .map(([k, v]) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${typeof v === 'string' || typeof v === 'number' ? String(v) : `'${JSON.stringify(v)}'`}`)
+    .join(' ');
+  return { message: ref.why ?? `run ${ref.skill}`, skill: ref.skill, ...(args ? { args } : {}) };
+}

@@ -1,6 +1,6 @@
 import { InputError, PgClusterError, RefusedError, type ClusterConfig } from '@pgcluster/core';
 import type pg from 'pg';
-import { freeBytes, resolveTarget, withProgress, withTarget, type MaintenanceTarget } from '../connection/maintenance-target';
+import { currentDatabase, freeBytes, resolveTarget, withProgress, withTarget, type MaintenanceTarget } from '../connection/maintenance-target';
 import { resolveRelation, type ResolvedRelation } from '../sql/resolve-relation';
 import { adviseAutovacuum, autovacuumStatements, type AutovacuumAdvice, type AutovacuumSettings } from './autovacuum-settings';
 import type { VacuumedTable, VacuumInput, VacuumReport } from './vacuum-schema';
@@ -62,7 +62,7 @@ export async function planVacuum(config: ClusterConfig, input: VacuumInput, sign
   }
   const target = await resolveTarget(config, input, 'VACUUM', signal);
   return withTarget(target, 'planning VACUUM', async (c) => {
-    const database = (await c.query<{ db: string }>('select current_database() as db')).rows[0]!.db;
+    const database = await currentDatabase(c);
     const table = input.table ? await resolveRelation(c, input.table, 'table', ['r', 'm', 'p'], `database ${database}`) : undefined;
     if (tuning && table) {
       const advice = await adviseAutovacuum(c, table);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DatabaseName } from '../connection/maintenance-target';
 import { AutovacuumSettings } from './autovacuum-settings';
 
 /** INDEX_CLEANUP choices of VACUUM. */
@@ -21,7 +22,7 @@ export const AUTOVACUUM_MODES = ['suggest', 'apply'] as const;
 export const VacuumInput = z
   .object({
     table: z.string().min(1).max(200).optional().describe('The table, as [schema.]name (parts may be double-quoted); without it the whole database is vacuumed.'),
-    database: z.string().min(1).max(63).optional().describe("The database (a configured name or a database name); default the configured project database, else the node URL's."),
+    database: DatabaseName,
     freeze: z.boolean().optional().describe('VACUUM (FREEZE): freeze every row now, against transaction ID wraparound.'),
     analyze: z.boolean().optional().describe('VACUUM (ANALYZE): refresh the planner statistics too.'),
     indexCleanup: z.enum(INDEX_CLEANUP_MODES).optional().describe('VACUUM (INDEX_CLEANUP …): off skips the indexes (faster, for wraparound emergencies).'),
