@@ -53,6 +53,14 @@ export const GENERATED_COMMANDS: CommandCatalog = {
       requiresConfirmation: false,
     },
     {
+      name: "maintenance-optimize",
+      category: "maintenance",
+      describe: "Recommends missing indexes for the slowest statements, costed with hypothetical indexes (hypopg).",
+      risk: "read",
+      autonomous: true,
+      requiresConfirmation: false,
+    },
+    {
       name: "maintenance-reindex",
       category: "maintenance",
       describe: "Rebuilds invalid, bloated or given indexes with REINDEX CONCURRENTLY (HNSW/IVFFlat too) and drops _ccnew...",
@@ -164,6 +172,8 @@ export const GENERATED_COMMANDS: CommandCatalog = {
         return (require('./commands/cluster-status') as typeof import('./commands/cluster-status')).clusterStatusCommand;
       case "maintenance-analyze":
         return (require('./commands/maintenance-analyze') as typeof import('./commands/maintenance-analyze')).maintenanceAnalyzeCommand;
+      case "maintenance-optimize":
+        return (require('./commands/maintenance-optimize') as typeof import('./commands/maintenance-optimize')).maintenanceOptimizeCommand;
       case "maintenance-reindex":
         return (require('./commands/maintenance-reindex') as typeof import('./commands/maintenance-reindex')).maintenanceReindexCommand;
       case "maintenance-sessions":
