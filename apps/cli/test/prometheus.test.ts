@@ -37,6 +37,11 @@ const RUNS: { skill: string; args: string[]; stdin?: string }[] = [
   { skill: 'monitoring-performance', args: ['--sample-ms', '200'] },
   { skill: 'monitoring-logs', args: ['--since', '1h'] },
   { skill: 'monitoring-alerts', args: ['--action', 'evaluate'] },
+  { skill: 'maintenance-sessions', args: ['--action', 'list'] },
+  { skill: 'maintenance-vacuum', args: ['--table', COLLECTION, '--analyze'] },
+  { skill: 'maintenance-analyze', args: ['--table', COLLECTION] },
+  { skill: 'maintenance-reindex', args: ['--table', COLLECTION, '--dry-run'] },
+  { skill: 'maintenance-optimize', args: ['--top', '5', '--budget-seconds', '5'] },
   // An error envelope (bad input) is exposition text too.
   { skill: 'vector-search', args: ['--collection', 'no_such_collection', '--vector', '[1, 0, 0.5]'] },
 ];

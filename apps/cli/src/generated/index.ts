@@ -45,6 +45,46 @@ export const GENERATED_COMMANDS: CommandCatalog = {
       requiresConfirmation: false,
     },
     {
+      name: "maintenance-analyze",
+      category: "maintenance",
+      describe: "Analyzes a table, or the stale and never-analyzed tables of a database.",
+      risk: "write",
+      autonomous: true,
+      requiresConfirmation: false,
+    },
+    {
+      name: "maintenance-optimize",
+      category: "maintenance",
+      describe: "Recommends missing indexes for the slowest statements, costed with hypothetical indexes (hypopg).",
+      risk: "read",
+      autonomous: true,
+      requiresConfirmation: false,
+    },
+    {
+      name: "maintenance-reindex",
+      category: "maintenance",
+      describe: "Rebuilds invalid, bloated or given indexes with REINDEX CONCURRENTLY (HNSW/IVFFlat too) and drops _ccnew...",
+      risk: "write",
+      autonomous: true,
+      requiresConfirmation: false,
+    },
+    {
+      name: "maintenance-sessions",
+      category: "maintenance",
+      describe: "Lists lock chains and sessions idle in a transaction; cancels or terminates sessions by pid or rule.",
+      risk: "write",
+      autonomous: true,
+      requiresConfirmation: false,
+    },
+    {
+      name: "maintenance-vacuum",
+      category: "maintenance",
+      describe: "Vacuums a table or a database (FREEZE, ANALYZE, INDEX_CLEANUP; FULL with --yes).",
+      risk: "write",
+      autonomous: true,
+      requiresConfirmation: false,
+    },
+    {
       name: "monitoring-alerts",
       category: "monitoring",
       describe: "Evaluates alert rules over the health checks (pending, firing, resolved), notifies stderr, a file or a...",
@@ -130,6 +170,16 @@ export const GENERATED_COMMANDS: CommandCatalog = {
         return (require('./commands/cluster-scale') as typeof import('./commands/cluster-scale')).clusterScaleCommand;
       case "cluster-status":
         return (require('./commands/cluster-status') as typeof import('./commands/cluster-status')).clusterStatusCommand;
+      case "maintenance-analyze":
+        return (require('./commands/maintenance-analyze') as typeof import('./commands/maintenance-analyze')).maintenanceAnalyzeCommand;
+      case "maintenance-optimize":
+        return (require('./commands/maintenance-optimize') as typeof import('./commands/maintenance-optimize')).maintenanceOptimizeCommand;
+      case "maintenance-reindex":
+        return (require('./commands/maintenance-reindex') as typeof import('./commands/maintenance-reindex')).maintenanceReindexCommand;
+      case "maintenance-sessions":
+        return (require('./commands/maintenance-sessions') as typeof import('./commands/maintenance-sessions')).maintenanceSessionsCommand;
+      case "maintenance-vacuum":
+        return (require('./commands/maintenance-vacuum') as typeof import('./commands/maintenance-vacuum')).maintenanceVacuumCommand;
       case "monitoring-alerts":
         return (require('./commands/monitoring-alerts') as typeof import('./commands/monitoring-alerts')).monitoringAlertsCommand;
       case "monitoring-health":

@@ -25,7 +25,7 @@ const who = (r: SessionRow) => `pid ${r.pid} (role ${r.role ?? '?'}, database ${
 export const CONNECTION_CHECKS: readonly NodeCheck[] = [
   {
     id: 'connection_saturation',
-    collect: async ({ query, facts }) => {
+    collect: async ({ query, facts, node }) => {
       const [r] = await query<{ used: number; max: number; reserved: number }>(
         `select (select count(*) from pg_stat_activity where backend_type = 'client backend')::int as used,
                 current_setting('max_connections')::int as max,
@@ -37,32 +37,32 @@ export const CONNECTION_CHECKS: readonly NodeCheck[] = [
           object: 'max_connections',
           value: round((r!.used * 100) / available),
           message: `${facts.name} has ${r!.used} client connections of ${available} available (max_connections ${r!.max} − ${r!.reserved} reserved)`,
-          recommendation: ref('maintenance-sessions', { state: 'idle' }, 'close idle sessions, then put PgBouncer in front or raise max_connections'),
+          recommendation: ref('maintenance-sessions', { state: 'idle', node: node.name }, 'close idle sessions, then put PgBouncer in front or raise max_connections'),
         },
       ];
     },
   },
   {
     id: 'idle_in_transaction',
-    collect: async ({ query }) => {
+    collect: async ({ query, node }) => {
       const rows = await query<SessionRow>(SESSIONS, [['idle in transaction', 'idle in transaction (aborted)']]);
       return rows.map((r) => ({
         object: `pid ${r.pid}`,
         value: round(r.state_seconds ?? 0, 1),
         message: `${who(r)} has been idle in an open transaction for ${round(r.state_seconds ?? 0, 0)} s: it holds its locks and keeps vacuum from removing dead rows`,
-        recommendation: ref('maintenance-sessions', { pid: r.pid, action: 'terminate' }, 'end the idle transaction (its application should commit or roll back)'),
+        recommendation: ref('maintenance-sessions', { pid: r.pid, action: 'terminate', node: node.name }, 'end the idle transaction (its application should commit or roll back)'),
       }));
     },
   },
   {
     id: 'long_running_query',
-    collect: async ({ query }) => {
+    collect: async ({ query, node }) => {
       const rows = await query<SessionRow>(SESSIONS, [['active']]);
       return rows.map((r) => ({
         object: `pid ${r.pid}`,
         value: round(r.query_seconds ?? 0, 1),
         message: `${who(r)} has been running one statement for ${round(r.query_seconds ?? 0, 0)} s`,
-        recommendation: ref('maintenance-sessions', { pid: r.pid, action: 'cancel' }, 'cancel it if it is not expected to run this long; maintenance-optimize finds a better plan'),
+        recommendation: ref('maintenance-sessions', { pid: r.pid, action: 'cancel', node: node.name }, 'cancel it if it is not expected to run this long; maintenance-optimize finds a better plan'),
       }));
     },
   },

@@ -57,7 +57,7 @@ export function blockingChain(pid: number, sessions: ReadonlyMap<number, Session
 export const LOCK_CHECKS: readonly NodeCheck[] = [
   {
     id: 'lock_waits',
-    collect: async ({ query }) => {
+    collect: async ({ query, node }) => {
       const rows = await query<Session>(SESSIONS_SQL);
       const sessions = new Map(rows.map((r) => [r.pid, r]));
       return rows
@@ -69,7 +69,7 @@ export const LOCK_CHECKS: readonly NodeCheck[] = [
             object: `pid ${r.pid}`,
             value: round(r.wait_seconds ?? 0, 1),
             message: `pid ${r.pid}${r.query_id ? ` (query ${r.query_id})` : ''} has waited ${round(r.wait_seconds ?? 0, 0)} s for a lock; blocking chain: ${chain.text}`,
-            recommendation: ref('maintenance-sessions', { pid: root, action: 'terminate' }, `pid ${root} is at the root of the chain`),
+            recommendation: ref('maintenance-sessions', { pid: root, action: 'terminate', node: node.name }, `pid ${root} is at the root of the chain`),
           };
         });
     },

@@ -1,0 +1,99 @@
+import { Skill, type PlanStep, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
+import { resolveTarget } from '../connection/maintenance-target';
+import { toRecommendation } from '../sql/skill-reference';
+import { actionStatement, checkSessionsInput, controlSessions, preparedOf, readSessions, selectSessions } from '../sessions/control-sessions';
+import { SessionsInput, SessionsReport } from '../sessions/sessions-schema';
+
+/**
+ * `maintenance-sessions`: lock chains, sessions idle in a transaction and prepared transactions;
+ * cancel or terminate sessions by pid or by rule, roll back a prepared transaction. Terminate and
+ * rollback need `--yes` (refused with exit 3 otherwise, nothing done).
+ *
+ * @example
+ * ```ts
+ * import { executeSkill } from '@pgcluster/skill-kit'
+ * import { MaintenanceSessionsSkill } from '@pgcluster/maintenance'
+ *
+ * const envelope = await executeSkill(MaintenanceSessionsSkill, { pid: 4242, action: 'terminate' }, { actor: 'cli', yes: true })
+ * ```
+ */
+export class MaintenanceSessionsSkill {
+  @Skill({
+    name: 'maintenance-sessions',
+    category: 'maintenance',
+    description:
+      'Lists lock chains and sessions idle in a transaction; cancels or terminates sessions by pid or rule. ' +
+      'Use when queries wait on locks or a transaction is left open.',
+    details:
+      'Reads pg_stat_activity (pg_blocking_pids for the chains) and pg_prepared_xacts on the primary, or on --node. ' +
+      'Without a pid or a rule it lists the lock chains (root and every waiter) and the sessions idle in a transaction. ' +
+      'A rule selects sessions by --state (idle, idle-in-transaction, active) and/or --blocking (roots of a lock chain), each for at ' +
+      'least --min-seconds, optionally in one --database; a rule never selects replication, superuser, non-client or pgcluster ' +
+      "sessions (they are marked protected) — name such a session by --pid to act on it. cancel sends pg_cancel_backend (the " +
+      'statement stops, the session stays); terminate sends pg_terminate_backend and waits up to 5 s for the session to go (its ' +
+      'transaction rolls back, its locks are released); rollback runs ROLLBACK PREPARED for --prepared-transaction. Terminate and ' +
+      'rollback lose uncommitted work: they need --yes and are refused (exit 3, nothing done) without it. --dry-run shows the pids ' +
+      'and the exact statements. Statements in the output have every literal replaced by ?.',
+    version: '1.0.0',
+    risk: 'write',
+    autonomous: true,
+    requiresConfirmation: false,
+    idempotent: false,
+    whenToUse: [
+      'monitoring-health reports lock_waits, idle_in_transaction, long_running_query or prepared_transactions findings',
+      'queries hang waiting on a lock and the user wants to know who holds it',
+      'an application left transactions open (idle in transaction) and the user wants them closed',
+    ],
+    interpret:
+      'data.chains[] = { root, waiting[], longestWaitSeconds }: the root pid holds what the others wait for. data.sessions[] are the ' +
+      'sessions concerned (protected ones say why a rule skips them); data.selected the pids the action applied to; data.actions[] ' +
+      '= { target, statement, done } (done false: the session had already gone). Exit 0 when it ran, 2 on bad input (the field is ' +
+      'named), 3 when terminate or rollback was not confirmed.',
+    decisionTree: [
+      { when: 'a chain has a root that is idle in a transaction', run: 'maintenance-sessions', args: '--pid <root> --action terminate --yes' },
+      { when: 'a chain has an active root running a long statement', run: 'maintenance-sessions', args: '--pid <root> --action cancel' },
+      { when: 'many sessions are idle in a transaction for long', run: 'maintenance-sessions', args: '--state idle-in-transaction --min-seconds 600 --action terminate --yes' },
+      { when: 'the long statement is slow rather than blocked', run: 'maintenance-optimize' },
+    ],
+    examples: [
+      { title: 'Lock chains and idle transactions on the primary', command: 'pgcluster maintenance-sessions' },
+      { title: 'Show what terminating a session would send', command: 'pgcluster maintenance-sessions --pid 4242 --action terminate --dry-run' },
+      { title: 'Terminate the root of a lock chain', command: 'pgcluster maintenance-sessions --pid 4242 --action terminate --yes' },
+      { title: 'Cancel the statements of every root blocking others for 30 s or more', command: 'pgcluster maintenance-sessions --blocking --min-seconds 30 --action cancel' },
+      { title: 'Roll back a forgotten prepared transaction', command: 'pgcluster maintenance-sessions --prepared-transaction tx42 --action rollback --yes' },
+    ],
+    metrics: [
+      { name: 'pgcluster_maintenance_lock_chains', help: 'Lock chains (a root session others wait for) on the node.', value: 'counts.chains' },
+      { name: 'pgcluster_maintenance_idle_in_transaction_sessions', help: 'Sessions idle in a transaction on the node.', value: 'counts.idleInTransaction' },
+      { name: 'pgcluster_maintenance_signalled_sessions', help: 'Sessions cancelled or terminated (or prepared transactions rolled back) by this run.', value: 'counts.signalled' },
+    ],
+    input: SessionsInput,
+    output: SessionsReport,
+  })
+  static async run(ctx: SkillContext, input: SessionsInput): Promise<SkillResult<SessionsReport>> {
+    const report = await controlSessions(ctx.loaded.config, input, { confirmed: ctx.confirmed === true, signal: ctx.signal });
+    ctx.log.info(`maintenance-sessions: ${report.counts.chains} lock chain(s), ${report.counts.idleInTransaction} idle in transaction, ${report.counts.signalled} signalled`);
+    return {
+      data: report,
+      alerts: report.actions.filter((a) => !a.done).map((a) => `${a.target}: ${a.statement} found nothing to signal (it had already ended)`),
+      recommendations: report.chains.map((c) => toRecommendation(c.recommendation)),
+    };
+  }
+
+  /** The pids the input selects now and the statement each gets (read-only: one look at pg_stat_activity). */
+  static async plan(ctx: SkillContext, input: SessionsInput): Promise<PlanStep[]> {
+    checkSessionsInput(input);
+    const target = await resolveTarget(ctx.loaded.config, input, 'session control', ctx.signal);
+    const snapshot = await readSessions(target);
+    const read: PlanStep = { kind: 'sql', target: target.label, text: 'read pg_stat_activity (with pg_blocking_pids) and pg_prepared_xacts' };
+    if (input.action === 'list') return [read];
+    if (input.action === 'rollback') {
+      const [p] = preparedOf(snapshot, input, target.node);
+      return [read, { kind: 'sql', target: `${target.label} database ${p!.database}`, text: `${actionStatement('rollback', p!.gid)} -- releases its locks; its changes are lost` }];
+    }
+    const { selected } = selectSessions(snapshot, input, target.node);
+    if (selected.length === 0) return [read, { kind: 'note', target: target.label, text: 'no session matches now; nothing would be signalled' }];
+    const effect = input.action === 'cancel' ? 'the statement is cancelled, the session stays' : 'the session ends, its transaction rolls back and its locks are released';
+    return [read, ...selected.map((pid): PlanStep => ({ kind: 'sql', target: target.label, text: `${actionStatement(input.action as 'cancel' | 'terminate', pid)} -- takes no lock; ${effect}` }))];
+  }
+}
