@@ -77,6 +77,14 @@ export const GENERATED_COMMANDS: CommandCatalog = {
       requiresConfirmation: false,
     },
     {
+      name: "security-audit",
+      category: "security",
+      describe: "Audits pg_hba.conf, passwords, roles, privileges, TLS, logging and file permissions on every node (CIS...",
+      risk: "read",
+      autonomous: true,
+      requiresConfirmation: false,
+    },
+    {
       name: "vector-benchmark",
       category: "vector",
       describe: "Measures a pgvector collection's recall@k, QPS and latency for each hnsw.ef_search value.",
@@ -138,6 +146,8 @@ export const GENERATED_COMMANDS: CommandCatalog = {
         return (require('./commands/monitoring-logs') as typeof import('./commands/monitoring-logs')).monitoringLogsCommand;
       case "monitoring-performance":
         return (require('./commands/monitoring-performance') as typeof import('./commands/monitoring-performance')).monitoringPerformanceCommand;
+      case "security-audit":
+        return (require('./commands/security-audit') as typeof import('./commands/security-audit')).securityAuditCommand;
       case "vector-benchmark":
         return (require('./commands/vector-benchmark') as typeof import('./commands/vector-benchmark')).vectorBenchmarkCommand;
       case "vector-drop":
