@@ -1,7 +1,8 @@
 /**
  * @pgcluster/security — the security audit (`security-audit`: pg_hba.conf, passwords, roles,
  * privileges, TLS, logging, checksums and file permissions as findings with their CIS section
- * and exact remedy) and the CIS compliance report built on it (`security-compliance`).
+ * and exact remedy) and the CIS compliance report built on it (`security-compliance`: pass/fail
+ * per section, a score, the fix of every failure, Markdown for a ticket).
  *
  * @example
  * ```ts
@@ -22,3 +23,8 @@ export { AUDIT_APPLICATION_NAME, RECOMMENDED_LOG_LINE_PREFIX } from './audit/che
 export { DANGEROUS_FUNCTIONS } from './audit/checks/database-checks';
 export { isLoopback, isOpen } from './audit/checks/hba-checks';
 export { SecurityAuditSkill } from './skills/security-audit.skill';
+// Compliance: CIS sections, the report and its Markdown.
+export { CIS_SECTIONS, type CisSection } from './compliance/cis-sections';
+export { ComplianceFix, ComplianceReport, ComplianceSection, SECTION_RESULTS, SecurityComplianceInput, type SectionResult } from './compliance/compliance-schema';
+export { buildComplianceReport, checkComplianceOutput, renderComplianceMarkdown, writeComplianceMarkdown } from './compliance/build-compliance';
+export { SecurityComplianceSkill } from './skills/security-compliance.skill';

@@ -85,6 +85,14 @@ export const GENERATED_COMMANDS: CommandCatalog = {
       requiresConfirmation: false,
     },
     {
+      name: "security-compliance",
+      category: "security",
+      describe: "Maps the security audit to CIS PostgreSQL sections.",
+      risk: "read",
+      autonomous: true,
+      requiresConfirmation: false,
+    },
+    {
       name: "vector-benchmark",
       category: "vector",
       describe: "Measures a pgvector collection's recall@k, QPS and latency for each hnsw.ef_search value.",
@@ -148,6 +156,8 @@ export const GENERATED_COMMANDS: CommandCatalog = {
         return (require('./commands/monitoring-performance') as typeof import('./commands/monitoring-performance')).monitoringPerformanceCommand;
       case "security-audit":
         return (require('./commands/security-audit') as typeof import('./commands/security-audit')).securityAuditCommand;
+      case "security-compliance":
+        return (require('./commands/security-compliance') as typeof import('./commands/security-compliance')).securityComplianceCommand;
       case "vector-benchmark":
         return (require('./commands/vector-benchmark') as typeof import('./commands/vector-benchmark')).vectorBenchmarkCommand;
       case "vector-drop":
