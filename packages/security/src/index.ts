@@ -28,3 +28,9 @@ export { CIS_SECTIONS, type CisSection } from './compliance/cis-sections';
 export { ComplianceFix, ComplianceReport, ComplianceSection, SECTION_RESULTS, SecurityComplianceInput, type SectionResult } from './compliance/compliance-schema';
 export { buildComplianceReport, checkComplianceOutput, renderComplianceMarkdown, writeComplianceMarkdown } from './compliance/build-compliance';
 export { SecurityComplianceSkill } from './skills/security-compliance.skill';
+// Rotation: alternating users, single-role mode, undo.
+export { ALT_SUFFIX, ROTATE_ACTIONS, ROTATE_MODES, RotatedReplica, RotateReport, SecurityRotateInput, type RotateMode } from './rotate/rotate-schema';
+export { loginsOf, rotateCredentials, rotationStatements, ROTATE_APPLICATION_NAME, undoRotation, type RotateOptions } from './rotate/rotate-credentials';
+export { generatePassword, scramVerifier } from './rotate/scram-verifier';
+export { parseConninfo, renderConninfo, writePassfileLine } from './rotate/replica-credentials';
+export { SecurityRotateSkill } from './skills/security-rotate.skill';

@@ -93,6 +93,14 @@ export const GENERATED_COMMANDS: CommandCatalog = {
       requiresConfirmation: false,
     },
     {
+      name: "security-rotate",
+      category: "security",
+      describe: "Rotates the config's login password with zero failed connections (alternating <role>/<role>_alt), proves...",
+      risk: "write",
+      autonomous: false,
+      requiresConfirmation: true,
+    },
+    {
       name: "vector-benchmark",
       category: "vector",
       describe: "Measures a pgvector collection's recall@k, QPS and latency for each hnsw.ef_search value.",
@@ -158,6 +166,8 @@ export const GENERATED_COMMANDS: CommandCatalog = {
         return (require('./commands/security-audit') as typeof import('./commands/security-audit')).securityAuditCommand;
       case "security-compliance":
         return (require('./commands/security-compliance') as typeof import('./commands/security-compliance')).securityComplianceCommand;
+      case "security-rotate":
+        return (require('./commands/security-rotate') as typeof import('./commands/security-rotate')).securityRotateCommand;
       case "vector-benchmark":
         return (require('./commands/vector-benchmark') as typeof import('./commands/vector-benchmark')).vectorBenchmarkCommand;
       case "vector-drop":

@@ -50,12 +50,15 @@ export function selectSecurityChecks(options: Pick<SecurityAuditOptions, 'checks
 }
 
 /**
- * The roles a run expects to be privileged: the users of the config's own URLs and the caller's.
- * @example expectedRolesOf(config, ['replicator']) // ['pgcluster', 'replicator']
+ * The roles a run expects to be privileged: the users of the config's own URLs, their alternates
+ * (`<user>_alt`, which security-rotate takes turns with) and the caller's.
+ * @example expectedRolesOf(config, ['replicator']) // ['pgcluster', 'pgcluster_alt', 'replicator']
  */
 export function expectedRolesOf(config: ClusterConfig, extra: readonly string[] = []): string[] {
   const users = [...(config.nodes ?? []).map((n) => n.url), ...(config.patroni?.memberUrl ? [config.patroni.memberUrl] : [])].map((u) => decodeURIComponent(new URL(u).username)).filter(Boolean);
-  return [...new Set([...users, ...extra])].sort();
+  // A rotated login takes turns with its alternate (security-rotate): both are the config's own.
+  const partners = users.map((u) => (u.endsWith('_alt') ? u.slice(0, -4) : `${u}_alt`));
+  return [...new Set([...users, ...partners, ...extra])].sort();
 }
 
 /**
