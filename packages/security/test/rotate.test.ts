@@ -157,7 +157,14 @@ test('without --yes, or for a role that is not the config\'s, nothing changes', 
   expect(exitCodeFor(bad)).toBe(2);
   expect(bad.error?.message).toMatch(/role/);
   expect(bad.error?.message).toMatch(/backup/);
+  // A replica streaming as the login whose dataDir is not on this machine would break when the old password expires.
+  const remote = loaded();
+  remote.config.nodes![1] = { name: remote.config.nodes![1]!.name, url: remote.config.nodes![1]!.url };
+  const stuck = await executeSkill(SecurityRotateSkill, { role: cluster().user }, { config: remote, yes: true });
+  expect(exitCodeFor(stuck)).toBe(3);
+  expect(stuck.error?.message).toMatch(/replica\(s\) node2 stream as .* nothing was changed/);
   expect(readFileSync(configFile, 'utf8')).toBe(text);
+  expect(await canLogIn(primaryUrl())).toBe(true);
 });
 
 test('the rotation sends a SCRAM verifier the server accepts for the password', async () => {

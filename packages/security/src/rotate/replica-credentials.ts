@@ -77,9 +77,27 @@ export async function updateReplicaCredentials(
   return out;
 }
 
+/**
+ * The replicas that stream as `login` but whose data directory is not on this machine, so a
+ * rotation could not point them at the new login (a replica that does not answer is listed too).
+ * @example await replicasNotUpdatable(replicas, 'app') // ['node3']
+ */
+export async function replicasNotUpdatable(replicas: readonly NodeConfig[], login: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const node of replicas) {
+    if (node.dataDir && existsSync(node.dataDir)) continue;
+    const values = await primaryConninfo(node.url, node.name).catch(() => null);
+    if (values === null || values.get('user') === login) out.push(node.name);
+  }
+  return out;
+}
+
+async function primaryConninfo(url: string, name: string): Promise<Map<string, string>> {
+  return parseConninfo(await withClient({ url }, `reading primary_conninfo on ${name}`, async (c) => (await c.query<{ v: string }>("select current_setting('primary_conninfo') as v")).rows[0]!.v));
+}
+
 async function updateReplica(node: NodeConfig, from: string, to: string, password: string, url: string): Promise<ReplicaUpdate | undefined> {
-  const conninfo = await withClient({ url }, `reading primary_conninfo on ${node.name}`, async (c) => (await c.query<{ v: string }>("select current_setting('primary_conninfo') as v")).rows[0]!.v);
-  const values = parseConninfo(conninfo);
+  const values = await primaryConninfo(url, node.name);
   if (values.get('user') !== from) return undefined;
   if (!node.dataDir || !existsSync(node.dataDir)) {
     return { node: node.name, updated: false, detail: `streams as ${from} but its dataDir is not on this machine: set user=${to} and its password file in primary_conninfo by hand before the old password expires` };

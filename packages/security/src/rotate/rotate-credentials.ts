@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { InputError, parseConfig, PgClusterError, RefusedError, withClient, type ClusterConfig, type LoadedConfig, type NodeConfig } from '@pgcluster/core';
 import type pg from 'pg';
 import { configFileOf, switchConfigLogin, writeSecretFile } from './config-file';
-import { updateReplicaCredentials } from './replica-credentials';
+import { replicasNotUpdatable, updateReplicaCredentials } from './replica-credentials';
 import { ALT_SUFFIX, type RotateMode, type RotateReport } from './rotate-schema';
 import { generatePassword, scramVerifier } from './scram-verifier';
 
@@ -31,6 +31,8 @@ export interface RotateOptions {
   password?: string;
   /** Names the backup file (the run's audit id); default a timestamp. */
   runId?: string;
+  /** Go ahead when replicas stream as the login but cannot be updated here (the caller updates them by hand). */
+  manualReplicas?: boolean;
 }
 
 /** What a rotation's backup holds (mode 600, in the state dir): enough to undo it. */
@@ -107,6 +109,14 @@ export async function rotateCredentials(loaded: LoadedConfig, options: RotateOpt
   const verifier = scramVerifier(password);
   const previousConfig = readFileSync(configFile, 'utf8');
   const newUrlOf = (node: NodeConfig) => withLogin(node.url, target, password);
+  const replicas = replicasOf(config, primary);
+  // Security: a replica left streaming as the old login stops replicating once its password expires.
+  const stuck = await replicasNotUpdatable(replicas, current);
+  if (stuck.length > 0 && !options.manualReplicas) {
+    throw new RefusedError(`replica(s) ${stuck.join(', ')} stream as ${current} (or do not answer) and have no dataDir on this machine, so the rotation could not point them at ${target}; nothing was changed`, {
+      hint: "Give each replica's dataDir in the config (on this machine), or pass --manual-replicas and update their primary_conninfo and password file by hand before the old password expires.",
+    });
+  }
 
   // 1. The new password on the login not in use (created as a member of the role when missing).
   const { createdRole, previousLoginValidUntil } = await withClient({ url: primary.url, applicationName: ROTATE_APPLICATION_NAME }, `rotating ${options.role} on ${primary.name}`, async (c) => {
@@ -143,7 +153,6 @@ export async function rotateCredentials(loaded: LoadedConfig, options: RotateOpt
   const backup: RotationBackup = { version: 1, time: new Date().toISOString(), role: options.role, mode: options.mode, graceSeconds: options.graceSeconds, configFile, previousConfig, previousLogin: current, newLogin: target, previousLoginValidUntil, createdRole };
   writeSecretFile(backupFile, `${JSON.stringify(backup, null, 2)}\n`);
   writeSecretFile(configFile, switchConfigLogin(previousConfig, current, target, password).text);
-  const replicas = replicasOf(config, primary);
   const replicaUpdates = await updateReplicaCredentials(replicas, current, target, password, newUrlOf);
 
   // 4. Only now the old login's password gets its end (alternate); single mode changed it in step 1.

@@ -44,6 +44,10 @@ export const SecurityRotateInput = z
       .optional()
       .meta({ secret: true })
       .describe('Use this new password instead of a generated one (recorded as *** in the audit log).'),
+    manualReplicas: z
+      .boolean()
+      .default(false)
+      .describe('Rotate even when replicas stream as the login and their dataDir is not on this machine; you then point them at the new login by hand before the old password expires.'),
     backup: z
       .string()
       .regex(/^\/[^\0]*\.json$/, 'must be the absolute path of a rotation backup (.json), as the rotation reported it')

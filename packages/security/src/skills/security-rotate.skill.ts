@@ -31,7 +31,8 @@ export class SecurityRotateSkill {
       'password never reaches the server log, pg_stat_statements or pg_stat_activity; a login with it is proven; the config ' +
       'file (pgcluster.config.json, rewritten atomically, mode 600) is switched to it; replicas streaming as the old login get ' +
       'the new password in a mode-600 password file of the server user and primary_conninfo (no password in it) names the ' +
-      'new login, and the run waits until they stream again; only then does the old login get VALID UNTIL now + ' +
+      'new login, and the run waits until they stream again (a replica whose dataDir is not on this machine refuses the ' +
+      'run, exit 3, unless --manual-replicas); only then does the old login get VALID UNTIL now + ' +
       '--grace-seconds. Open connections are never cut; new ones with the old password work until that time. Single mode ' +
       '(for a role whose name clients depend on) changes the role\'s own password: new connections with the old password ' +
       'fail until each client reloads the config. The previous config goes to a mode-600 backup in the state dir; undo ' +
@@ -53,7 +54,7 @@ export class SecurityRotateSkill {
       'backup, replicas[] { node, updated, detail }, window }: clients must reload the config before previousValidUntil ' +
       '(alternate); window says when clients with the old password fail. A replica with updated: false must be pointed at ' +
       'newLogin by hand before previousValidUntil. rollback undoes it. Exit 2: the role is not the config\'s user, no primary ' +
-      'answered, or the new login failed (nothing was switched); exit 3: --yes missing.',
+      'answered, or the new login failed (nothing was switched); exit 3: --yes missing, or a replica streams as the login and cannot be updated from here (nothing was changed).',
     decisionTree: [
       { when: 'clients report authentication failures after the rotation', run: 'security-rotate', args: '--action undo --backup <data.backup>' },
       { when: 'a replica was not updated (updated: false)', run: 'cluster-status' },
@@ -74,7 +75,7 @@ export class SecurityRotateSkill {
       const report = await undoRotation(ctx.loaded, input.backup!, input.role);
       return { data: report, alerts: replicaAlerts(report) };
     }
-    const report = await rotateCredentials(ctx.loaded, { role: input.role, mode: input.mode, graceSeconds: input.graceSeconds, password: input.password, runId: ctx.runId });
+    const report = await rotateCredentials(ctx.loaded, { role: input.role, mode: input.mode, graceSeconds: input.graceSeconds, password: input.password, runId: ctx.runId, manualReplicas: input.manualReplicas });
     ctx.log.info(`security-rotate: ${report.previousLogin} → ${report.newLogin} (config ${report.configFile})`);
     return {
       data: report,

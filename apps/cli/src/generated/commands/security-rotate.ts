@@ -55,6 +55,14 @@ export const securityRotateCommand: GeneratedCommand = {
       required: false,
     },
     {
+      name: "manual-replicas",
+      property: "manualReplicas",
+      type: "boolean",
+      description: "Rotate even when replicas stream as the login and their dataDir is not on this machine; you then point them at the new login by hand before the old password expires.",
+      required: false,
+      default: false,
+    },
+    {
       name: "backup",
       property: "backup",
       type: "string",
