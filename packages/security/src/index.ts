@@ -34,3 +34,9 @@ export { loginsOf, rotateCredentials, rotationStatements, ROTATE_APPLICATION_NAM
 export { generatePassword, scramVerifier } from './rotate/scram-verifier';
 export { parseConninfo, renderConninfo, writePassfileLine } from './rotate/replica-credentials';
 export { SecurityRotateSkill } from './skills/security-rotate.skill';
+// TLS: certificates, staged enabling, undo.
+export { ENCRYPT_ACTIONS, EncryptedNode, EncryptReport, SecurityEncryptInput, TLS_VERSIONS } from './encrypt/encrypt-schema';
+export { ensureCa, issueServerCertificate, nodeSans } from './encrypt/certificates';
+export { enableTls, ENCRYPT_APPLICATION_NAME, tlsUrl, undoTls, type EnableTlsOptions } from './encrypt/enable-tls';
+export { findPrimary } from './cluster/find-primary';
+export { SecurityEncryptSkill } from './skills/security-encrypt.skill';

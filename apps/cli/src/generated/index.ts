@@ -93,6 +93,14 @@ export const GENERATED_COMMANDS: CommandCatalog = {
       requiresConfirmation: false,
     },
     {
+      name: "security-encrypt",
+      category: "security",
+      describe: "Enables TLS end to end.",
+      risk: "write",
+      autonomous: false,
+      requiresConfirmation: true,
+    },
+    {
       name: "security-rotate",
       category: "security",
       describe: "Rotates the config's login password with zero failed connections (alternating <role>/<role>_alt), proves...",
@@ -166,6 +174,8 @@ export const GENERATED_COMMANDS: CommandCatalog = {
         return (require('./commands/security-audit') as typeof import('./commands/security-audit')).securityAuditCommand;
       case "security-compliance":
         return (require('./commands/security-compliance') as typeof import('./commands/security-compliance')).securityComplianceCommand;
+      case "security-encrypt":
+        return (require('./commands/security-encrypt') as typeof import('./commands/security-encrypt')).securityEncryptCommand;
       case "security-rotate":
         return (require('./commands/security-rotate') as typeof import('./commands/security-rotate')).securityRotateCommand;
       case "vector-benchmark":

@@ -102,26 +102,48 @@ async function updateReplica(node: NodeConfig, from: string, to: string, passwor
   if (!node.dataDir || !existsSync(node.dataDir)) {
     return { node: node.name, updated: false, detail: `streams as ${from} but its dataDir is not on this machine: set user=${to} and its password file in primary_conninfo by hand before the old password expires` };
   }
-  const passfile = values.get('passfile') ?? join(dirname(node.dataDir), 'pgpass');
-  writePassfileLine(passfile, to, password, statSync(node.dataDir));
-  values.delete('password');
-  values.set('user', to);
-  values.set('passfile', passfile);
-  await withClient({ url }, `switching ${node.name}'s primary_conninfo`, async (c) => {
-    await c.query(`ALTER SYSTEM SET primary_conninfo = ${c.escapeLiteral(renderConninfo(values))}`);
-    await c.query('SELECT pg_reload_conf()');
-    await waitForStreamingAs(c, to);
-  });
+  const passfile = await rewritePrimaryConninfo(node, url, (v) => v.set('user', to), { user: to, password });
   return { node: node.name, updated: true, detail: `streams as ${to}, password in ${passfile} (mode 600)` };
 }
 
-async function waitForStreamingAs(c: import('pg').Client, user: string): Promise<void> {
+/**
+ * Changes a local replica's primary_conninfo with `edit` — with no password in it: a password
+ * found inline moves to the replica's password file (or `credential` is written there) — sets it
+ * with ALTER SYSTEM, reloads, and waits until the WAL receiver streams with it again.
+ *
+ * Security: primary_conninfo is logged when it changes; the password stays in a mode-600 file of
+ * the server's user.
+ *
+ * @returns the password file primary_conninfo names.
+ * @example await rewritePrimaryConninfo(node, url, (v) => v.set('sslmode', 'verify-full'))
+ */
+export async function rewritePrimaryConninfo(node: NodeConfig, url: string, edit: (values: Map<string, string>) => void, credential?: { user: string; password: string }): Promise<string> {
+  const values = await primaryConninfo(url, node.name);
+  const passfile = values.get('passfile') ?? join(dirname(node.dataDir!), 'pgpass');
+  const inline = values.get('password');
+  if (credential) writePassfileLine(passfile, credential.user, credential.password, statSync(node.dataDir!));
+  else if (inline !== undefined) writePassfileLine(passfile, values.get('user') ?? '', inline, statSync(node.dataDir!));
+  values.delete('password');
+  values.set('passfile', passfile);
+  edit(values);
+  await withClient({ url }, `switching ${node.name}'s primary_conninfo`, async (c) => {
+    await c.query(`ALTER SYSTEM SET primary_conninfo = ${c.escapeLiteral(renderConninfo(values))}`);
+    await c.query('SELECT pg_reload_conf()');
+    await waitForStreaming(c, values);
+  });
+  return passfile;
+}
+
+/** Waits until the WAL receiver streams with the conninfo's user (and sslmode, when it sets one). */
+async function waitForStreaming(c: import('pg').Client, expected: ReadonlyMap<string, string>): Promise<void> {
+  const keys = ['user', 'sslmode'].filter((k) => expected.has(k));
   const until = Date.now() + 30_000;
   for (;;) {
     const r = await c.query<{ status: string | null; conninfo: string | null }>('select status, conninfo from pg_stat_wal_receiver');
     const row = r.rows[0];
-    if (row?.status === 'streaming' && row.conninfo && parseConninfo(row.conninfo).get('user') === user) return;
-    if (Date.now() > until) throw new Error(`the WAL receiver did not stream again as ${user} within 30 s (status ${row?.status ?? 'none'})`);
+    const seen = row?.conninfo ? parseConninfo(row.conninfo) : new Map<string, string>();
+    if (row?.status === 'streaming' && keys.every((k) => seen.get(k) === expected.get(k))) return;
+    if (Date.now() > until) throw new Error(`the WAL receiver did not stream again with ${keys.map((k) => `${k}=${expected.get(k)}`).join(' ')} within 30 s (status ${row?.status ?? 'none'})`);
     await new Promise((r2) => setTimeout(r2, 200));
   }
 }

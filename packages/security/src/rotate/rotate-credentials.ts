@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, parseConfig, PgClusterError, RefusedError, withClient, type ClusterConfig, type LoadedConfig, type NodeConfig } from '@pgcluster/core';
 import type pg from 'pg';
+import { findPrimary } from '../cluster/find-primary';
 import { configFileOf, switchConfigLogin, writeSecretFile } from './config-file';
 import { replicasNotUpdatable, updateReplicaCredentials } from './replica-credentials';
 import { ALT_SUFFIX, type RotateMode, type RotateReport } from './rotate-schema';
@@ -259,18 +260,6 @@ function withLogin(url: string, user: string, password: string): string {
   u.username = encodeURIComponent(user);
   u.password = encodeURIComponent(password);
   return u.toString();
-}
-
-async function findPrimary(config: ClusterConfig): Promise<NodeConfig> {
-  for (const node of config.nodes ?? []) {
-    try {
-      const inRecovery = await withClient({ url: node.url, connectTimeoutMs: 2_000, applicationName: ROTATE_APPLICATION_NAME }, `checking ${node.name}`, async (c) => (await c.query<{ r: boolean }>('select pg_is_in_recovery() as r')).rows[0]!.r);
-      if (!inRecovery) return node;
-    } catch {
-      // A node that does not answer is not the primary we can rotate on.
-    }
-  }
-  throw new PgClusterError('UNREACHABLE', `no primary of cluster ${config.name} answered: the password cannot be rotated`, { hint: 'Check `pgcluster cluster-status`.' });
 }
 
 function replicasOf(config: ClusterConfig, primary: NodeConfig): NodeConfig[] {
