@@ -118,6 +118,14 @@ test('undo while the old password works puts the config and the replica back; a 
   const newUrl = primaryUrl();
   expect(await canLogIn(before)).toBe(true);
 
+  // A later change of the config file (another rotation, TLS) would be thrown away: refused until it is gone.
+  const switchedText = readFileSync(configFile, 'utf8');
+  writeFileSync(configFile, `${switchedText}\n`, { mode: 0o600 });
+  const later = await rotate(rotated.rollback!.input);
+  expect(exitCodeFor(later)).toBe(3);
+  expect(later.error?.message).toMatch(/changed after the rotation/);
+  writeFileSync(configFile, switchedText, { mode: 0o600 });
+
   const undo = await rotate(rotated.rollback!.input);
   expect(undo.error).toBeUndefined();
   expect(undo.data).toMatchObject({ action: 'undo', newLogin: `${cluster().user}_alt`, previousLogin: cluster().user });

@@ -2,7 +2,7 @@ import { chmodSync, chownSync, copyFileSync, existsSync, readFileSync, rmSync, s
 import { dirname, join } from 'node:path';
 import { InputError, parseConfig, PgClusterError, RefusedError, withClient, type ClusterConfig, type LoadedConfig, type NodeConfig } from '@pgcluster/core';
 import { findPrimary } from '../cluster/find-primary';
-import { configFileOf, writeSecretFile } from '../rotate/config-file';
+import { assertConfigUnchanged, configFileOf, sha256, writeSecretFile } from '../rotate/config-file';
 import { parseConninfo, renderConninfo, rewritePrimaryConninfo } from '../rotate/replica-credentials';
 import { ensureCa, issueServerCertificate, nodeSans } from './certificates';
 import type { EncryptReport } from './encrypt-schema';
@@ -35,6 +35,8 @@ interface EncryptBackup {
   configFile: string;
   previousConfig: string;
   nodes: Array<{ name: string; dataDir: string; files: Record<string, string | null> }>;
+  /** sha256 of the config file as the run wrote it: undo refuses when it changed since. */
+  writtenConfigSha256?: string;
   undone?: string;
 }
 
@@ -136,7 +138,9 @@ export async function enableTls(loaded: LoadedConfig, options: EnableTlsOptions)
   // 4. The config's URLs verify the servers.
   const raw = JSON.parse(backup.previousConfig) as { nodes?: Array<{ url: string }> };
   for (const n of raw.nodes ?? []) n.url = tlsUrl(n.url, ca.crt);
-  writeSecretFile(configFile, `${JSON.stringify(raw, null, 2)}\n`);
+  const written = `${JSON.stringify(raw, null, 2)}\n`;
+  writeSecretFile(backupFile, `${JSON.stringify({ ...backup, writtenConfigSha256: sha256(written) }, null, 2)}\n`);
+  writeSecretFile(configFile, written);
   const now = parseConfig(raw, configFile);
 
   // 5. Only TLS is accepted (optional, last).
@@ -177,6 +181,7 @@ export async function undoTls(loaded: LoadedConfig, backupFile: string): Promise
   const backup = JSON.parse(readFileSync(backupFile, 'utf8')) as EncryptBackup;
   if (backup.version !== 1 || !Array.isArray(backup.nodes)) throw new InputError('backup', `${backupFile} is not an encrypt backup`);
   if (backup.undone) throw new RefusedError(`the TLS change in ${backupFile} was already undone at ${backup.undone}`);
+  assertConfigUnchanged(backup.configFile, backup.writtenConfigSha256, 'the TLS change');
   const current = loaded.config.nodes ?? [];
   for (const n of backup.nodes) {
     const { uid, gid } = statSync(n.dataDir);

@@ -1,6 +1,7 @@
-import { chmodSync, existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { PgClusterError, type LoadedConfig } from '@pgcluster/core';
+import { PgClusterError, RefusedError, type LoadedConfig } from '@pgcluster/core';
 
 /**
  * The config file a rotation switches: the loaded one, which must be a file (not `PGCLUSTER_*`).
@@ -50,4 +51,26 @@ export function switchConfigLogin(text: string, from: string, to: string, passwo
   if (raw.patroni?.memberUrl) raw.patroni.memberUrl = swap(raw.patroni.memberUrl);
   if (raw.pgbouncer?.adminUrl) raw.pgbouncer.adminUrl = swap(raw.pgbouncer.adminUrl);
   return { text: `${JSON.stringify(raw, null, 2)}\n`, switched };
+}
+
+/**
+ * The sha256 of a text (a config file as a run wrote it), to notice later changes.
+ * @example sha256(readFileSync(configFile, 'utf8'))
+ */
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * Refuses an undo when the config file changed after the run being undone (another rotation or
+ * TLS change came later): restoring it would throw that later change away. Undo the later one first.
+ * @throws RefusedError naming the file.
+ * @example assertConfigUnchanged(configFile, backup.writtenConfigSha256, 'the rotation')
+ */
+export function assertConfigUnchanged(configFile: string, writtenSha256: string | undefined, what: string): void {
+  if (writtenSha256 && sha256(readFileSync(configFile, 'utf8')) !== writtenSha256) {
+    throw new RefusedError(`${configFile} changed after ${what}; undoing it now would throw the later change away; nothing was changed`, {
+      hint: 'Undo the later run first (pgcluster audit list), then this one.',
+    });
+  }
 }

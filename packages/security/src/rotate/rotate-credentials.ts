@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { InputError, parseConfig, PgClusterError, RefusedError, withClient, type ClusterConfig, type LoadedConfig, type NodeConfig } from '@pgcluster/core';
 import type pg from 'pg';
 import { findPrimary } from '../cluster/find-primary';
-import { configFileOf, switchConfigLogin, writeSecretFile } from './config-file';
+import { assertConfigUnchanged, configFileOf, sha256, switchConfigLogin, writeSecretFile } from './config-file';
 import { replicasNotUpdatable, updateReplicaCredentials } from './replica-credentials';
 import { ALT_SUFFIX, type RotateMode, type RotateReport } from './rotate-schema';
 import { generatePassword, scramVerifier } from './scram-verifier';
@@ -51,6 +51,8 @@ interface RotationBackup {
   /** The previous login's VALID UNTIL before the rotation (null: none). */
   previousLoginValidUntil: string | null;
   createdRole: boolean;
+  /** sha256 of the config file as the rotation wrote it: undo refuses when it changed since. */
+  writtenConfigSha256?: string;
   undone?: string;
 }
 
@@ -152,8 +154,9 @@ export async function rotateCredentials(loaded: LoadedConfig, options: RotateOpt
   // 3. The backup undo needs, then the config, then the replicas.
   const backupFile = join(loaded.stateDir, 'security', `rotate-${options.runId ?? new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   const backup: RotationBackup = { version: 1, time: new Date().toISOString(), role: options.role, mode: options.mode, graceSeconds: options.graceSeconds, configFile, previousConfig, previousLogin: current, newLogin: target, previousLoginValidUntil, createdRole };
-  writeSecretFile(backupFile, `${JSON.stringify(backup, null, 2)}\n`);
-  writeSecretFile(configFile, switchConfigLogin(previousConfig, current, target, password).text);
+  const switched = switchConfigLogin(previousConfig, current, target, password).text;
+  writeSecretFile(backupFile, `${JSON.stringify({ ...backup, writtenConfigSha256: sha256(switched) }, null, 2)}\n`);
+  writeSecretFile(configFile, switched);
   const replicaUpdates = await updateReplicaCredentials(replicas, current, target, password, newUrlOf);
 
   // 4. Only now the old login's password gets its end (alternate); single mode changed it in step 1.
@@ -194,6 +197,7 @@ export async function undoRotation(loaded: LoadedConfig, backupFile: string, rol
   if (backup.undone) throw new RefusedError(`the rotation in ${backupFile} was already undone at ${backup.undone}`);
   const previous = parseConfig(JSON.parse(backup.previousConfig), `${backupFile} (previous config)`);
   const now = configFileOf(loaded);
+  assertConfigUnchanged(now, backup.writtenConfigSha256, 'the rotation');
   const primary = await findPrimary(loaded.config);
   const previousPrimary = previous.nodes?.find((n) => n.name === primary.name);
   if (!previousPrimary) throw new PgClusterError('ACTION_FAILED', `the previous config has no node ${primary.name}, the primary now`);
