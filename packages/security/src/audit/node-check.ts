@@ -24,6 +24,8 @@ export interface SecurityCheckContext {
   query: QueryRows;
   /** Roles allowed to be superusers or to hold CREATEROLE/BYPASSRLS/REPLICATION (the config's own users and the input's). */
   expectedRoles: ReadonlySet<string>;
+  /** The config's own logins and their alternates, which security-rotate can rotate. */
+  configLogins: ReadonlySet<string>;
   /** Runs `fn` once per node and run for `key`: checks that read the same rows share one query. */
   once: <T>(key: string, fn: () => Promise<T>) => Promise<T>;
 }
@@ -65,6 +67,21 @@ export class SkipCheck extends Error {}
  */
 export function recheck(id: SecurityCheckId): SkillReference {
   return { skill: 'security-audit', input: { checks: [id] }, why: 'apply the remedy, then re-run this check to confirm the finding is gone' };
+}
+
+/** The skill that turns TLS on (security-encrypt), with the input for this finding. */
+export function encryptFix(input: Record<string, unknown>, why: string): SkillReference {
+  return { skill: 'security-encrypt', input, why };
+}
+
+/**
+ * security-rotate for one of the config's logins (it sets a new SCRAM password, with an expiry
+ * through the alternate role); another role gets a re-check after the manual remedy.
+ * @example rotateOrRecheck(ctx, 'app_alt', 'password_expiry') // { skill: 'security-rotate', input: { role: 'app' } … }
+ */
+export function rotateOrRecheck(ctx: SecurityCheckContext, role: string, id: SecurityCheckId): SkillReference {
+  if (!ctx.configLogins.has(role)) return recheck(id);
+  return { skill: 'security-rotate', input: { role: role.endsWith('_alt') ? role.slice(0, -4) : role }, why: 'a new SCRAM password through the alternate login, the old one expiring after a grace period' };
 }
 
 /**

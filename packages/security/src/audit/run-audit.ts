@@ -109,9 +109,10 @@ export async function runSecurityAudit(config: ClusterConfig, options: SecurityA
   const selected = selectSecurityChecks(options);
   const wanted = (scope: CheckScope) => ALL_CHECKS.filter((c) => selected.includes(c.id) && checkDefinition(c.id).scope === scope);
   const expectedRoles = new Set(expectedRolesOf(config, options.expectedRoles));
+  const configLogins = new Set(expectedRolesOf(config));
   const databases = databasesOf(config, options.databases);
   const connectTimeoutMs = options.connectTimeoutMs ?? 2_000;
-  const base = { expectedRoles, connectTimeoutMs, signal: options.signal };
+  const base = { expectedRoles, configLogins, connectTimeoutMs, signal: options.signal };
 
   const nodeRuns = await Promise.all(nodes.map((node) => auditConnection(node, undefined, base, (f) => [...wanted('node'), ...wanted('local'), ...(f.role === 'primary' ? wanted('primary') : [])])));
   if (options.signal?.aborted) throw new PgClusterError('ABORTED', 'security audit was cancelled');
@@ -158,7 +159,7 @@ const CONNECTION_BUDGET_MS = 30_000;
 async function auditConnection(
   node: NodeConfig,
   database: string | undefined,
-  base: { expectedRoles: ReadonlySet<string>; connectTimeoutMs: number; signal?: AbortSignal },
+  base: { expectedRoles: ReadonlySet<string>; configLogins: ReadonlySet<string>; connectTimeoutMs: number; signal?: AbortSignal },
   checksFor: (facts: NodeFacts) => readonly SecurityCheck[],
 ): Promise<ConnectionRun> {
   const run: ConnectionRun = { outcomes: new Map() };
@@ -182,7 +183,7 @@ async function auditConnection(
   return run;
 }
 
-async function inspect(client: pg.Client, node: NodeConfig, run: ConnectionRun, base: { expectedRoles: ReadonlySet<string>; signal?: AbortSignal }, checksFor: (facts: NodeFacts) => readonly SecurityCheck[]): Promise<void> {
+async function inspect(client: pg.Client, node: NodeConfig, run: ConnectionRun, base: { expectedRoles: ReadonlySet<string>; configLogins: ReadonlySet<string>; signal?: AbortSignal }, checksFor: (facts: NodeFacts) => readonly SecurityCheck[]): Promise<void> {
   const query = async <R>(text: string, values?: unknown[]): Promise<R[]> => (await client.query(text, values)).rows as R[];
   await query(AUDIT_SESSION_SQL);
   const [f] = await query<{ in_recovery: boolean; database: string; superuser: boolean; settings: Record<string, string> }>(AUDIT_FACTS_SQL, [AUDITED_SETTINGS]);
@@ -194,6 +195,7 @@ async function inspect(client: pg.Client, node: NodeConfig, run: ConnectionRun, 
     facts,
     query,
     expectedRoles: base.expectedRoles,
+    configLogins: base.configLogins,
     once: <T>(key: string, fn: () => Promise<T>) => {
       if (!memo.has(key)) memo.set(key, fn());
       return memo.get(key) as Promise<T>;

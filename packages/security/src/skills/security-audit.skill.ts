@@ -60,10 +60,13 @@ export class SecurityAuditSkill {
       'reference, recommendation }: object names the pg_hba.conf line, role, setting, function, schema or file; value is ' +
       'what was found and expected what a secure setup has; remedy is the exact statement or command (placeholders in ' +
       '<angle brackets>); reference is the CIS PostgreSQL Benchmark section (numbered as pgdsat does); recommendation ' +
-      're-runs the one check after the fix. data.checks[] lists every selected check with its status (ok, warning, ' +
+      'is the skill that fixes it (security-encrypt for TLS findings, security-rotate for the config\'s own login) or, ' +
+      'after a manual remedy, this audit limited to the check. data.checks[] lists every selected check with its status (ok, warning, ' +
       'critical, skipped with reason: e.g. "needs superuser (pg_authid …)", "no dataDir in the config"). Exit 2: no node ' +
       'answered or bad input.',
     decisionTree: [
+      { when: 'ssl_off, tls_min_version, clients_without_ssl or hba_host_without_ssl findings', run: 'security-encrypt', args: '(the recommendation input), e.g. --require-tls' },
+      { when: "password_expiry or md5_password_hashes on the config's own login", run: 'security-rotate', args: '--role <recommendation.input.role>' },
       { when: 'you need a CIS report with a score and pass/fail per section, for a person or a ticket', run: 'security-compliance', args: '--format human' },
       { when: 'a finding was fixed with its remedy', run: 'security-audit', args: '--checks <the check id>' },
       { when: 'the audit should allow a known privileged role (a replication user)', run: 'security-audit', args: '--expected-roles <role>' },
@@ -115,7 +118,7 @@ export class SecurityAuditSkill {
   }
 }
 
-/** One envelope recommendation per check, most severe first: its remedy (the re-check is in the finding). */
+/** One envelope recommendation per check, most severe first: its remedy and the skill of its first finding. */
 function recommendations(findings: readonly SecurityFinding[]): Recommendation[] {
   const seen = new Set<string>();
   const out: Recommendation[] = [];
@@ -123,7 +126,16 @@ function recommendations(findings: readonly SecurityFinding[]): Recommendation[]
     if (seen.has(f.check)) continue;
     seen.add(f.check);
     const others = findings.filter((g) => g.check === f.check).length - 1;
-    out.push({ message: `${f.check} (${f.object}${others > 0 ? ` and ${others} more` : ''}): ${f.remedy}`, skill: f.recommendation.skill, args: `--checks ${f.check}` });
+    const args = flagsOf(f.recommendation.input);
+    out.push({ message: `${f.check} (${f.object}${others > 0 ? ` and ${others} more` : ''}): ${f.remedy}`, skill: f.recommendation.skill, ...(args ? { args } : {}) });
   }
   return out;
+}
+
+/** A typed reference's input as CLI flags: `{ checks: ['a'], requireTls: true }` → `--checks a --require-tls`. */
+function flagsOf(input: Record<string, unknown>): string {
+  const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  return Object.entries(input)
+    .flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => `--${kebab(k)} ${String(x)}`) : v === true ? [`--${kebab(k)}`] : [`--${kebab(k)} ${String(v)}`]))
+    .join(' ');
 }

@@ -1,4 +1,4 @@
-import { recheck, SkipCheck, type Candidate, type SecurityCheck, type SecurityCheckContext } from '../node-check';
+import { encryptFix, recheck, SkipCheck, type Candidate, type SecurityCheck, type SecurityCheckContext } from '../node-check';
 
 /** One line of pg_hba.conf as `pg_hba_file_rules` reads it (PostgreSQL 15's columns). */
 export interface HbaRule {
@@ -65,7 +65,8 @@ const EDIT_HBA = (rule: HbaRule, change: string) =>
   `edit pg_hba.conf line ${rule.line_number} (${describe(rule)}): ${change}; then SELECT pg_reload_conf()`;
 
 function lineCandidate(rule: HbaRule, c: Omit<Candidate, 'object' | 'recommendation'>, id: SecurityCheck['id']): Candidate {
-  return { object: `pg_hba.conf line ${rule.line_number}`, ...c, recommendation: recheck(id) };
+  const recommendation = id === 'hba_host_without_ssl' ? encryptFix({ requireTls: true }, 'turns TLS on, then host lines into hostssl once clients and replicas use it') : recheck(id);
+  return { object: `pg_hba.conf line ${rule.line_number}`, ...c, recommendation };
 }
 
 function methodCheck(id: 'hba_trust' | 'hba_password' | 'hba_md5', method: string, why: string): SecurityCheck {

@@ -1,4 +1,4 @@
-import { ident, recheck, SkipCheck, type SecurityCheck, type SecurityCheckContext } from '../node-check';
+import { ident, recheck, rotateOrRecheck, SkipCheck, type SecurityCheck, type SecurityCheckContext } from '../node-check';
 
 interface RoleRow {
   rolname: string;
@@ -55,7 +55,7 @@ export const ROLE_CHECKS: readonly SecurityCheck[] = [
           unit: 'password hash',
           message: `role ${r.rolname} still has an MD5 password hash: it can be replayed by anyone who reads it, and stops working once pg_hba.conf asks for scram-sha-256`,
           remedy: `SET password_encryption = 'scram-sha-256'; then \\password ${ident(r.rolname)} in psql (or ALTER ROLE ${ident(r.rolname)} PASSWORD '<new password>')`,
-          recommendation: recheck('md5_password_hashes'),
+          recommendation: rotateOrRecheck(ctx, r.rolname, 'md5_password_hashes'),
         })),
   },
   {
@@ -87,7 +87,7 @@ export const ROLE_CHECKS: readonly SecurityCheck[] = [
             ? `login role ${r.rolname}'s password expired at ${r.valid_until}: its password no longer works (disable or rotate it)`
             : `login role ${r.rolname}'s password never expires`,
           remedy: `ALTER ROLE ${ident(r.rolname)} VALID UNTIL '<date, e.g. 90 days from now>'`,
-          recommendation: recheck('password_expiry'),
+          recommendation: rotateOrRecheck(ctx, r.rolname, 'password_expiry'),
         })),
   },
   {

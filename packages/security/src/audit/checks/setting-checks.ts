@@ -1,4 +1,4 @@
-import { literal, recheck, setting, type Candidate, type SecurityCheck, type SecurityCheckContext } from '../node-check';
+import { encryptFix, literal, recheck, setting, type Candidate, type SecurityCheck, type SecurityCheckContext } from '../node-check';
 import type { SecurityCheckId } from '../check-catalogue';
 
 /** The settings the node checks read (from pg_settings, in one statement). */
@@ -37,8 +37,11 @@ function alterSystem(name: string, value: string): string {
   return `ALTER SYSTEM SET ${name} = ${literal(value)}; SELECT pg_reload_conf()`;
 }
 
+/** ssl and its minimum version are set (with certificates) by security-encrypt; the others are a statement and a re-check. */
 function settingCandidate(id: SecurityCheckId, name: string, value: string, expected: string, message: string, remedy: string): Candidate {
-  return { object: name, value, expected, unit: 'setting', message, remedy, recommendation: recheck(id) };
+  const recommendation =
+    id === 'ssl_off' ? encryptFix({}, 'creates a CA and node certificates and turns ssl on with a reload') : id === 'tls_min_version' ? encryptFix({ minProtocol: 'TLSv1.2' }, 'sets ssl_min_protocol_version on every node') : recheck(id);
+  return { object: name, value, expected, unit: 'setting', message, remedy, recommendation };
 }
 
 /** A boolean setting that must be on. */
@@ -71,7 +74,7 @@ async function connectionsWithoutSsl(ctx: SecurityCheckContext): Promise<Candida
       unit: 'percent',
       message: `${row.plain} of ${row.tcp} TCP client connection(s) (${share}%) are not encrypted: their queries, results and password exchanges cross the network in clear`,
       remedy: 'turn ssl on, make clients use sslmode=verify-full, then change host lines to hostssl in pg_hba.conf',
-      recommendation: recheck('clients_without_ssl'),
+      recommendation: encryptFix({}, 'TLS on every node and verify-full in the config, so clients reconnect encrypted'),
     },
   ];
 }
