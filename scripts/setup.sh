@@ -3,7 +3,9 @@
 #   1. system packages and pgvector 0.8.0 (scripts/setup-system.sh, only what is missing)
 #   2. pnpm, at the version pinned in package.json's packageManager
 #   3. node_modules (pnpm install --frozen-lockfile), skipped when the lockfile is unchanged
-#   4. the build (tsc -b, incremental), so that node_modules/.bin/pgcluster works
+#   4. the build (tsc -b, incremental)
+#   5. `pgcluster` on PATH (scripts/install.sh: a launcher in /usr/local/bin as root, ~/.local/bin
+#      otherwise; PGCLUSTER_INSTALL_PREFIX=DIR picks another prefix, PGCLUSTER_INSTALL_PREFIX=none skips it)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -29,7 +31,12 @@ stamp=node_modules/.pgcluster-lock.sha
 lock_sum=$(sha256sum pnpm-lock.yaml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ] || [ ! -e node_modules/.bin/nx ]; then
   log "installing node modules"
-  pnpm install --frozen-lockfile --reporter=silent
+  install_log=$(mktemp)
+  if ! pnpm install --frozen-lockfile --reporter=append-only >"$install_log" 2>&1; then
+    tail -n 25 "$install_log" >&2; rm -f "$install_log"
+    die "pnpm install failed (output above)"
+  fi
+  rm -f "$install_log"
   echo "$lock_sum" > "$stamp"
 fi
 
@@ -43,4 +50,9 @@ if ! node_modules/.bin/tsc -b packages/*/tsconfig.lib.json tools/*/tsconfig.lib.
 fi
 rm -f "$build_log"
 [ -e node_modules/.bin/pgcluster ] || die "node_modules/.bin/pgcluster is missing after install"
-log "ready: pnpm exec pgcluster --help"
+if [ "${PGCLUSTER_INSTALL_PREFIX:-}" = none ]; then
+  log "ready: pnpm exec pgcluster --help"
+else
+  bash scripts/install.sh ${PGCLUSTER_INSTALL_PREFIX:+--prefix "$PGCLUSTER_INSTALL_PREFIX"}
+  log "ready: pgcluster --help"
+fi

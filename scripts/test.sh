@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (README, CI): setup, lint, typecheck, every test (against real clusters
-# started by @pgcluster/testing), the build, and `skillgen --check`.
+# started by @pgcluster/testing), the build, `skillgen --check` and the API reports (`api:check`).
 #   bash scripts/test.sh                 everything (nx run-many)
 #   bash scripts/test.sh --base <ref>    only projects affected since <ref> (nx affected)
 set -euo pipefail
@@ -16,7 +16,8 @@ while [ $# -gt 0 ]; do
 done
 
 start=$(date +%s)
-bash scripts/setup.sh
+# The tests put their own pgcluster on a temporary PATH; the machine's stays as it is.
+PGCLUSTER_INSTALL_PREFIX=none bash scripts/setup.sh
 
 targets=(lint typecheck test build)
 log=$(mktemp)
@@ -32,6 +33,8 @@ fi
 if grep -q '"skillgen"' package.json; then
   pnpm -s skillgen --check
 fi
+# A change to a package's public face shows up in its api-report.md (pnpm api:update writes them).
+pnpm -s api:check
 # One plain closing line over every Jest run: "N passed, N failed, N skipped".
 awk '/Tests: / { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^skipped/) s += $i } }
      END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"

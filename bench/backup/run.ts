@@ -17,7 +17,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterConfig, withClient } from '@pgcluster/core';
-import { createBackup, libpqEnv, pgBinDir, restoreBackup, type BackupContext } from '@pgcluster/operations';
+import { createBackup, restoreBackup, type BackupContext } from '@pgcluster/operations';
+import { libpqEnv, pgBinDir } from '@pgcluster/operations/pg-tools';
 import { startCluster } from '@pgcluster/testing';
 import { median, metric, writeReport } from '../lib/report';
 

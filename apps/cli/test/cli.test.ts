@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GENERATED_COMMANDS } from '../src';
 import { ROOT, runCli } from './helpers/run-cli';
+import { PATH_HINT } from '../src/commands/skills';
 
 const mockLoaded: string[] = [];
 jest.mock('@pgcluster/operations', () => (mockLoaded.push('operations'), jest.requireActual('@pgcluster/operations')));
@@ -92,6 +93,8 @@ describe('pgcluster (in-process)', () => {
   it('skills install writes <dir>/.claude/skills/<name>/SKILL.md for every skill, valid for skills-ref', async () => {
     const run = await runCli(['skills', 'install', 'project'], { cwd });
     expect(run.code).toBe(0);
+    // No PATH here: the output says how to put the pgcluster the skills run on it.
+    expect(run.stdout).toContain(PATH_HINT);
     const dir = join(cwd, 'project', '.claude', 'skills');
     expect(readdirSync(dir).sort()).toEqual(manifest.skills.map((s) => s.name).sort());
     for (const skill of manifest.skills) {

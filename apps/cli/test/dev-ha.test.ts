@@ -25,7 +25,11 @@ test('dev up --ha writes patroni and pgbouncer into the config; dev status shows
   expect(await devUp({ cwd, ha: true, fast: true }, up)).toBe(0);
   const config = ClusterConfig.parse(JSON.parse(readFileSync(configFile, 'utf8')));
   expect(config.patroni?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  // Every member's REST API, so the topology survives the loss of one.
+  expect(config.patroni?.urls).toHaveLength(3);
   expect(config.pgbouncer?.adminUrl).toMatch(/^postgresql:\/\/pgbouncer_admin:.+@127\.0\.0\.1:\d+\/pgbouncer$/);
+  // cluster-scale writes pool sizes into this file, so Patroni's role-change reload keeps them.
+  expect(config.pgbouncer?.configFile).toMatch(/pgbouncer\.ini$/);
   expect(config.nodes?.map((n) => n.name)).toEqual(['node1', 'node2', 'node3']);
   expect(up.stdout.join('\n')).toContain('pgbouncer:');
   expect(up.stdout.join('\n')).not.toContain(new URL(config.nodes![0]!.url).password);

@@ -6,7 +6,9 @@ import { main } from '../src/main';
 import { capture, processesUsing } from './helpers/dev-helpers';
 import { devDown } from '../src/dev/dev-down';
 import { devStatus } from '../src/dev/dev-status';
+import { devRejoin } from '../src/dev/dev-rejoin';
 import { devUp } from '../src/dev/dev-up';
+import { attachCluster } from '@pgcluster/testing';
 
 // A mode-700 temp dir, like a project under /root: as root, the data goes to /var/tmp.
 const cwd = mkdtempSync(join(tmpdir(), 'pgc-dev-'));
@@ -72,6 +74,8 @@ describe('pgcluster dev up / status / down', () => {
     expect(config).toMatchObject({ name: 'dev', databases: { project: 'pgcluster' }, stateDir: '.pgcluster' });
     expect(config.nodes?.map((n) => n.name)).toEqual(['node1', 'node2', 'node3']);
     expect(config.nodes?.every((n) => /^postgresql:\/\/pgcluster:[^@]+@127\.0\.0\.1:\d+\/pgcluster$/.test(n.url))).toBe(true);
+    // Every node's data directory is in the config: native failover can stop, rewind and rejoin it.
+    expect(config.nodes?.every((n) => n.dataDir !== undefined && existsSync(join(n.dataDir, 'PG_VERSION')))).toBe(true);
 
     dataRoot = (JSON.parse(readFileSync(stateFile, 'utf8')) as { dataRoot: string }).dataRoot;
     if (process.getuid?.() === 0) {
@@ -122,6 +126,52 @@ describe('pgcluster dev up / status / down', () => {
     expect(io.stderr.join('\n')).toContain('starting again');
     expect(readFileSync(configFile, 'utf8')).toBe(config);
     expect(await devStatus({ cwd }, capture())).toBe(0);
+  });
+
+  /** Each node's live role from `dev status --format json`, and whether all are up. */
+  async function roles(): Promise<{ code: number; roles: Record<string, string>; down: string[]; hints: string }> {
+    const io = capture();
+    const code = await devStatus({ cwd, format: 'json' }, io);
+    const report = JSON.parse(io.stdout.join('')) as { nodes: Array<{ name: string; role: string; state: string }> };
+    return { code, roles: Object.fromEntries(report.nodes.map((n) => [n.name, n.role])), down: report.nodes.filter((n) => n.state === 'down').map((n) => n.name), hints: io.stderr.join('\n') };
+  }
+
+  test('the documented switchover ends with one primary and every node streaming; dev status reads the roles live', async () => {
+    const run = await runCli(['cluster-failover', '--action', 'switchover', '--to', 'node2', '--yes', '--format', 'json']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ ok: true, data: { to: 'node2', oldPrimary: 'rejoined' } });
+    expect(await roles()).toMatchObject({ code: 0, roles: { node1: 'replica', node2: 'primary', node3: 'replica' }, down: [] });
+  });
+
+  test('after a failover, dev up brings the stopped old primary back as a replica, and dev rejoin does it on request', async () => {
+    await attachCluster(join(cwd, '.pgcluster', 'dev')).kill('node2');
+    expect((await runCli(['cluster-failover', '--action', 'failover', '--yes', '--format', 'json'])).code).toBe(0);
+    const after = await roles();
+    expect(after).toMatchObject({ code: 1, down: ['node2'] });
+    const leader = Object.keys(after.roles).find((n) => n !== 'node2' && after.roles[n] === 'primary')!;
+    expect(after.hints).toContain(`pgcluster dev rejoin node2`);
+    // dev up never starts node2 as a second primary.
+    const up = capture();
+    const upCode = await devUp({ cwd, fast: true }, up);
+    expect(up.stderr.join('\n')).toContain('node2: re-cloning from');
+    expect(upCode).toBe(0);
+    expect(await roles()).toMatchObject({ code: 0, roles: { node2: 'replica', [leader]: 'primary' }, down: [] });
+
+    // Again, and this time `dev rejoin` brings it back.
+    await attachCluster(join(cwd, '.pgcluster', 'dev')).kill(leader);
+    expect((await runCli(['cluster-failover', '--action', 'failover', '--yes', '--format', 'json'])).code).toBe(0);
+    const io = capture();
+    expect(await devRejoin({ cwd, node: leader }, io)).toBe(0);
+    const final = await roles();
+    expect(final.code).toBe(0);
+    expect(Object.values(final.roles).filter((r) => r === 'primary')).toHaveLength(1);
+    expect(final.roles[leader]).toBe('replica');
+  });
+
+  test('dev rejoin of an unknown node exits 2 naming the allowed nodes', async () => {
+    const io = capture();
+    expect(await devRejoin({ cwd, node: 'node9' }, io)).toBe(2);
+    expect(io.stderr.join('\n')).toContain('node: must be one of node1, node2, node3');
   });
 
   test('down --purge leaves no postgres process of this directory and no data', async () => {

@@ -33,6 +33,10 @@ const RUNS: { skill: string; args: string[]; stdin?: string }[] = [
   { skill: 'cluster-restore', args: ['--action', 'restore', '--id', 'no-such-backup', '--dry-run'] },
   { skill: 'cluster-scale', args: ['--direction', 'up', '--dry-run'] },
   { skill: 'cluster-failover', args: ['--action', 'failover', '--dry-run'] },
+  { skill: 'monitoring-health', args: ['--category', 'connections', 'indexes', 'replication', 'pgvector'] },
+  { skill: 'monitoring-performance', args: ['--sample-ms', '200'] },
+  { skill: 'monitoring-logs', args: ['--since', '1h'] },
+  { skill: 'monitoring-alerts', args: ['--action', 'evaluate'] },
   // An error envelope (bad input) is exposition text too.
   { skill: 'vector-search', args: ['--collection', 'no_such_collection', '--vector', '[1, 0, 0.5]'] },
 ];
@@ -82,5 +86,9 @@ describe('--format prometheus passes promtool check metrics for every skill (rea
       { collection: COLLECTION, ef_search: '40' },
     ]);
     for (const text of outputs.values()) expect(text).not.toMatch(/position="/);
+    const health = families('monitoring-health connections');
+    expect(health.get('pgcluster_health_node_up')?.map((m) => m.labels)).toEqual(cluster().nodes.map((n) => ({ node: n.name })));
+    // A check's series keeps its labels whatever its outcome: one sample per state.
+    expect(health.get('pgcluster_health_check_state')?.filter((m) => m.labels?.check === 'invalid_indexes').map((m) => m.labels?.status)).toEqual(['ok', 'warning', 'critical', 'skipped']);
   });
 });

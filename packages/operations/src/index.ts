@@ -13,33 +13,109 @@
  */
 export { checkClusterStatus, type CheckClusterStatusOptions } from './status/check-cluster-status';
 export { assessClusterStatus, UNINDEXED_VECTOR_MIN_ROWS } from './status/assess-cluster-status';
-export { collectNodeFacts, describeNodeError, STATUS_APPLICATION_NAME, type CollectNodeOptions } from './status/collect-node-facts';
-export * from './status/cluster-status-schema';
-export type * from './status/node-facts';
+export {
+  collectNodeFacts,
+  describeNodeError,
+  STATUS_APPLICATION_NAME,
+  type CollectNodeOptions,
+} from './status/collect-node-facts';
+export {
+  CLUSTER_STATES,
+  type ClusterState,
+  NODE_ROLES,
+  type NodeRole,
+  PERFORMANCE_SOURCES,
+  type PerformanceSource,
+  CLUSTER_STATUS_DEFAULTS,
+  ClusterStatusInput,
+  type ClusterStatusInputArgs,
+  ReplicationStatus,
+  NodeStatus,
+  NodePoolStatus,
+  PoolsStatus,
+  HnswIndex,
+  HnswStatus,
+  PerformanceStatus,
+  StatusRecommendation,
+  PgbouncerPoolStatus,
+  PgbouncerStatus,
+  PatroniMemberStatus,
+  PatroniStatus,
+  ClusterStatusReport,
+} from './status/cluster-status-schema';
+export {
+  type SenderFacts,
+  type ReplicaFacts,
+  type HnswFacts,
+  type PerformanceSample,
+  type PerformanceFacts,
+  type PoolFacts,
+  type NodeFacts,
+  type ClusterFacts,
+  type StatusThresholds,
+} from './status/node-facts';
 export { ClusterStatusSkill } from './skills/cluster-status.skill';
-export * from './backup/backup-catalogue';
-export * from './backup/backup-context';
-export * from './backup/pg-tools';
-export * from './backup/create-backup';
-export * from './backup/verify-backup';
-export * from './backup/restore-backup';
-export * from './backup/list-backups';
-export * from './backup/prune-backups';
-export * from './backup/restore-journal';
-export * from './backup/backup-skill-schema';
-export * from './backup/plan-backup-action';
+export {
+  findBackup,
+  BACKUP_KINDS,
+  type BackupKind,
+  BackupFile,
+  BackupRecord,
+} from './backup/backup-catalogue';
+export {
+  BACKUP_PHASES,
+  type BackupPhase,
+  type BackupProgress,
+  type BackupContext,
+} from './backup/backup-context';
+export { createBackup, type CreateBackupOptions } from './backup/create-backup';
+export { verifyBackup, type VerifyCheck, type VerifyReport } from './backup/verify-backup';
+export { restoreBackup, type RestoreBackupOptions, type RestoreResult } from './backup/restore-backup';
+export { listBackups, type BackupList } from './backup/list-backups';
+export { pruneBackups, type PruneBackupsOptions, type PruneResult } from './backup/prune-backups';
+export { undoRestore, RestoreEntry, type UndoRestoreResult } from './backup/restore-journal';
+export {
+  BACKUP_ACTIONS,
+  type BackupAction,
+  ClusterBackupInput,
+  ClusterBackupOutput,
+  RESTORE_ACTIONS,
+  ClusterRestoreInput,
+  ClusterRestoreOutput,
+} from './backup/backup-skill-schema';
+export { planBackupAction, planRestore } from './backup/plan-backup-action';
 export { ClusterBackupSkill, backupContext } from './skills/cluster-backup.skill';
 export { ClusterRestoreSkill } from './skills/cluster-restore.skill';
-export * from './failover/failover-schema';
-export * from './failover/choose-candidate';
-export * from './failover/inspect-nodes';
-export { isLocalDataDir } from './failover/local-node';
-export * from './failover/native-failover';
-export * from './failover/patroni-failover';
-export * from './failover/run-failover';
+export {
+  FAILOVER_ACTIONS,
+  type FailoverAction,
+  FAILOVER_MODES,
+  type FailoverMode,
+  ClusterFailoverInput,
+  ClusterFailoverOutput,
+  type FailoverStep,
+} from './failover/failover-schema';
+export { chooseCandidate, type FailoverNodeFacts, type Candidate } from './failover/choose-candidate';
+export { inspectNodes } from './failover/inspect-nodes';
+export { nativeFailover, type NativeFailoverOptions } from './failover/native-failover';
+export { patroniFailover } from './failover/patroni-failover';
+export { runFailover, planFailover } from './failover/run-failover';
 export { ClusterFailoverSkill } from './skills/cluster-failover.skill';
-export * from './scale/scale-schema';
-export * from './scale/pgbouncer-admin';
-export * from './scale/scale-cluster';
+export {
+  SCALE_TARGETS,
+  type ScaleTarget,
+  SCALE_DIRECTIONS,
+  MAX_SCALE_SIZE,
+  ClusterScaleInput,
+  type PgbouncerSizes,
+  ClusterScaleOutput,
+} from './scale/scale-schema';
+export {
+  readPgbouncer,
+  applyPgbouncerSizes,
+  type PgbouncerPool,
+  type PgbouncerState,
+} from './scale/pgbouncer-admin';
+export { planScale, scaleCluster, type ScaleClusterOptions, type ScalePlan } from './scale/scale-cluster';
 export { ClusterScaleSkill } from './skills/cluster-scale.skill';
 export { collectPgbouncerStatus, patroniStatusOf, withHaStatus } from './status/collect-ha-status';

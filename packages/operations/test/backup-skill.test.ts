@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { ClusterConfig, withClient, type LoadedConfig } from '@pgcluster/core';
 import { AuditLog, checkSkillMeta, executeSkill, exitCodeFor, getSkillMeta, undoAudit, undoneRuns, type ExecuteOptions } from '@pgcluster/skill-kit';
 import { useCluster } from '@pgcluster/testing';
-import { backupsDir, readCatalogue, ClusterBackupInput, ClusterBackupSkill, ClusterRestoreInput, ClusterRestoreSkill, type ClusterBackupOutput, type ClusterRestoreOutput } from '../src';
+import { backupsDir, readCatalogue } from '../src/backup/backup-catalogue';
+import { ClusterBackupInput, ClusterBackupSkill, ClusterRestoreInput, ClusterRestoreSkill, type ClusterBackupOutput, type ClusterRestoreOutput } from '../src';
 
 // The two skills through the executor, as the CLI, the MCP server and the agent run them.
 const cluster = useCluster({ replicas: 0, fast: true });

@@ -1,16 +1,13 @@
-import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClusterConfig, withClient } from '@pgcluster/core';
-import { useCluster } from '@pgcluster/testing';
+import { ClusterConfig, recordedServers, withClient } from '@pgcluster/core';
+import { stopRecordedServers, useCluster } from '@pgcluster/testing';
+import { backupsDir, readCatalogue } from '../src/backup/backup-catalogue';
 import {
-  backupsDir,
   createBackup,
   listBackups,
-  pgBinDir,
   pruneBackups,
-  readCatalogue,
   restoreBackup,
   verifyBackup,
   type BackupContext,
@@ -165,8 +162,10 @@ describe('cluster-backup on a real cluster', () => {
       const u = new URL(url('project'));
       u.port = String(restored.port);
       expect(await checksums('project', u.toString())).toEqual(expected);
+      // Recorded in the state dir's inventory, so `pgcluster dev down` stops it.
+      expect(recordedServers(stateDir)).toEqual([expect.objectContaining({ dataDir: restored.dataDir, port: restored.port, startedBy: `cluster-restore ${record.id}` })]);
     } finally {
-      execFileSync('runuser', ['-u', 'postgres', '--', join(pgBinDir(), 'pg_ctl'), '--pgdata', restored.dataDir!, '--mode', 'immediate', '--wait', 'stop'], { cwd: '/tmp' });
+      expect(await stopRecordedServers(stateDir)).toEqual([restored.dataDir]);
       rmSync(parent, { recursive: true, force: true });
     }
     // A tampered manifest is caught by the checksum and by pg_verifybackup.

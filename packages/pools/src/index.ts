@@ -11,17 +11,26 @@ export {
   createStaticTopology,
   createTopologyProvider,
   memberUrlFromTemplate,
-  parsePatroniCluster,
   type MemberRole,
-  type PatroniClusterJson,
-  type PatroniMemberJson,
   type PatroniTopologyConfig,
   type StaticTopologyConfig,
   type Topology,
   type TopologyMember,
   type TopologyProvider,
 } from '@pgcluster/core';
-export * from './pools/connection-loss';
-export * from './pools/query-settings';
-export * from './pools/cluster-pools';
-export * from './pools/kysely-on';
+export { isConnectionLoss, isReadOnlyRejection } from './pools/connection-loss';
+export { type QuerySettings } from './pools/query-settings';
+export {
+  createClusterPools,
+  POOL_PURPOSES,
+  type PoolPurpose,
+  MAX_POOL_SIZE,
+  type ClusterPoolsOptions,
+  type TransactionOptions,
+  type RouteInfo,
+  type PoolStats,
+  type ResizeRequest,
+  type ResizeResult,
+  ClusterPools,
+} from './pools/cluster-pools';
+export { kyselyOn } from './pools/kysely-on';

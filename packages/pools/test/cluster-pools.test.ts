@@ -262,16 +262,19 @@ describe('ClusterPools on a real cluster', () => {
     await expect(pools.read((c) => c.query("insert into ledger values ('via-read')"), { database: 'project' })).rejects.toMatchObject({ reason: 'read_only' });
   });
 
-  it('refuses writes while two nodes claim to be primary (the old one came back unfenced)', async () => {
-    await handle().restart('node1'); // starts as a primary again: split brain, as the static provider sees it
+  it('refuses writes while two nodes claim to be primary (a replica promoted by hand beside the primary)', async () => {
+    // The fixture never restarts an old primary as a second one (it rejoins it as a replica), so the
+    // split brain is made the other way: node3 comes back as node2's replica and is promoted unfenced.
+    await handle().restart('node3');
+    await direct('node3', 'postgres', (c) => c.query('select pg_promote(true, 30)'));
     const strict = createClusterPools(config, { failoverTimeoutMs: 1_000, retryIntervalMs: 200 });
     try {
       const topology = await strict.refresh();
       expect(topology.primary).toBeUndefined();
-      expect(topology.problems.join('\n')).toMatch(/2 members report being primary: node1, node2/);
+      expect(topology.problems.join('\n')).toMatch(/2 members report being primary: node2, node3/);
       await expect(strict.write((c) => c.query('select 1'), { database: 'project' })).rejects.toMatchObject({
         code: 'REFUSED',
-        message: expect.stringMatching(/^split brain: node1 and node2 both answer as primary \(not in recovery\); a write is refused/),
+        message: expect.stringMatching(/^split brain: node2 and node3 both answer as primary \(not in recovery\); a write is refused/),
       });
     } finally {
       await strict.close();

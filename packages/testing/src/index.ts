@@ -7,16 +7,34 @@
  * here, so nothing outside Jest loads Jest).
  * @packageDocumentation
  */
-export * from './cluster/attach-cluster';
-export * from './cluster/cluster-handle';
-export * from './cluster/cluster-options';
-export * from './cluster/start-cluster';
-export * from './jest/use-cluster';
-export * from './ha/ha-cluster-handle';
-export { HA_TIMINGS, renderPatroniConfig, type PatroniConfigInput } from './ha/patroni-config';
-export { scramSecret, renderPgbouncerIni, renderRoleChangeScript, type PgbouncerConfigInput } from './ha/pgbouncer-config';
-export { isLeaderRole, patroniMembers, type PatroniMember } from './ha/patroni-api';
-export { HA_STATE_FILE, isHaClusterDir } from './ha/ha-state';
+export { attachCluster } from './cluster/attach-cluster';
+export {
+  NODE_ROLES,
+  type NodeRole,
+  NODE_STATES,
+  type NodeState,
+  type NodeHandle,
+  type NodeStatus,
+  type StopClusterOptions,
+  type NodeRef,
+  type ClusterHandle,
+} from './cluster/cluster-handle';
+export {
+  CLUSTER_PROVIDERS,
+  type ClusterProvider,
+  MAX_REPLICAS,
+  DEFAULT_EXTENSIONS,
+  CLUSTER_ENV,
+  type StartClusterOptions,
+  type ResolvedClusterOptions,
+} from './cluster/cluster-options';
+export { startCluster } from './cluster/start-cluster';
+export { useCluster } from './jest/use-cluster';
+export { isHaClusterHandle, type HaClusterHandle } from './ha/ha-cluster-handle';
+export { isLeaderRole, type PatroniMember } from './ha/patroni-api';
+export { HA_STATE_FILE } from './ha/ha-state';
 export { CLUSTER_STATE_FILE } from './local/cluster-state';
-export { findFreePort } from './local/free-port';
 export { dockerEngineAnswers, TESTCONTAINERS_SKIP_MESSAGE } from './testcontainers/testcontainers-cluster';
+export { findSecret, type SecretSighting } from './local/find-secret';
+export { stopRecordedServers } from './local/recorded-servers';
+export { plantLockPid, startZombie, type Zombie } from './local/zombie';

@@ -10,7 +10,6 @@ import {
   dropCollection,
   dropIndex,
   embeddingSpace,
-  encodeVector,
   indexStatus,
   insertVectors,
   listCollections,
@@ -24,6 +23,7 @@ import {
   type VectorRow,
   VectorRowError,
 } from '../src';
+import { encodeVector } from '../src/copy/vector-binary';
 
 // One real cluster (a primary and one streaming replica) for the file; small data only.
 const cluster = useCluster({ replicas: 1, fast: true, extensions: ['vector'] });

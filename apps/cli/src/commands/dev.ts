@@ -25,6 +25,10 @@ interface StatusArgs {
   format?: DevStatusFormat;
 }
 
+interface RejoinArgs {
+  node?: string;
+}
+
 interface DownArgs {
   purge?: boolean;
 }
@@ -64,8 +68,17 @@ const downCommand: CommandModule<object, DownArgs> = {
   },
 };
 
+const rejoinCommand: CommandModule<object, RejoinArgs> = {
+  command: 'rejoin <node>',
+  describe: 'Bring a node (an old primary after a failover or switchover) back as a replica of the current primary (pg_rewind when it diverged)',
+  builder: (y) => y.positional('node', { type: 'string', describe: 'The node to bring back, e.g. node1' }) as never,
+  handler: async (argv) => {
+    process.exitCode = await devKit().devRejoin({ cwd: process.cwd(), node: argv.node }, stdio);
+  },
+};
+
 /**
- * `pgcluster dev up|status|down`: a local development cluster in the current directory.
+ * `pgcluster dev up|status|rejoin|down`: a local development cluster in the current directory.
  * Each handler resolves after setting `process.exitCode` (0 ok, 1 degraded, 2 error, 3 refused);
  * `dev up` ends by running `cluster-status` against the cluster it started.
  *
@@ -81,7 +94,8 @@ export const devCommand = (context: CommandContext): CommandModule => ({
     y
       .command(upCommand(context))
       .command(statusCommand)
+      .command(rejoinCommand)
       .command(downCommand)
-      .demandCommand(1, 'Choose one: pgcluster dev up | status | down'),
+      .demandCommand(1, 'Choose one: pgcluster dev up | status | rejoin <node> | down'),
   handler: () => undefined,
 });

@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { InputError, PgClusterError } from '@pgcluster/core';
 import type { Format } from '@pgcluster/skill-kit';
 import type { Argv, CommandModule } from 'yargs';
@@ -75,7 +75,15 @@ export function skillsCommand(context: CommandContext): CommandModule {
         writeFileSync(join(dir, 'SKILL.md'), skillMd);
         return join(dir, 'SKILL.md');
       });
-      print(argv.format, 'skills install', { dir: join(root, CLAUDE_SKILLS_DIR), installed }, `installed ${installed.length} skill(s) into ${join(root, CLAUDE_SKILLS_DIR)}\n${installed.map((p) => `  ${p}\n`).join('')}`);
+      // The installed skills run `pgcluster` through Claude Code's Bash: say whether PATH has one.
+      const onPath = findOnPath('pgcluster', io.env['PATH'] ?? '');
+      const pathNote = onPath ? `pgcluster on PATH: ${onPath}` : PATH_HINT;
+      print(
+        argv.format,
+        'skills install',
+        { dir: join(root, CLAUDE_SKILLS_DIR), installed, pgcluster: onPath ?? null },
+        `installed ${installed.length} skill(s) into ${join(root, CLAUDE_SKILLS_DIR)}\n${installed.map((p) => `  ${p}\n`).join('')}${pathNote}\n`,
+      );
       state.code = 0;
     },
   };
@@ -85,6 +93,24 @@ export function skillsCommand(context: CommandContext): CommandModule {
     builder: (y) => y.command(list).command(show).command(install).demandCommand(1, 'Choose one: pgcluster skills list | show <name> | install [dir]'),
     handler: () => undefined,
   };
+}
+
+/** What `skills install` says when the skills' `pgcluster` is not on PATH (the SKILL.md compatibility line says the same). */
+export const PATH_HINT =
+  'pgcluster is not on PATH, and the skills run it: in the pgcluster repository run `bash scripts/install.sh` ' +
+  '(or npm install -g the tarball from `bash scripts/pack-cli.sh`)';
+
+/** The first executable `name` in a PATH string, or undefined. */
+function findOnPath(name: string, path: string): string | undefined {
+  for (const dir of path.split(delimiter).filter(Boolean)) {
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return join(dir, name);
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import type { ExitCode } from '@pgcluster/skill-kit';
-import { attachCluster } from '@pgcluster/testing';
+import { attachCluster, stopRecordedServers } from '@pgcluster/testing';
 import { DEV_EXIT, devPaths, hasDevCluster, isDevConfig, reportError, type DevIo } from './dev-context';
 
 /** What `pgcluster dev down` is asked for. */
@@ -12,7 +12,8 @@ export interface DevDownOptions {
 
 /**
  * `pgcluster dev down`: stops every node of the directory's dev cluster (fast shutdown,
- * SIGKILL if that fails), leaving no postgres process (an HA cluster: PgBouncer, every Patroni
+ * SIGKILL if that fails) and every server recorded beside it (`cluster-restore --start`), leaving no
+ * postgres process (an HA cluster: PgBouncer, every Patroni
  * and its PostgreSQL, then etcd); `--purge` also deletes its data and the
  * config file dev up wrote (never a config file it did not write).
  *
@@ -26,6 +27,9 @@ export async function devDown(options: DevDownOptions, io: DevIo): Promise<ExitC
   const log = (line: string) => io.err(`pgcluster dev: ${line}`);
   const paths = devPaths(options.cwd);
   try {
+    // Servers started beside the cluster (cluster-restore --start) are recorded in the state dir: they stop too.
+    const restored = await stopRecordedServers(paths.stateDir, log);
+    if (restored.length > 0) io.out(`Stopped ${restored.length} restored server(s): ${restored.join(', ')}.`);
     if (hasDevCluster(paths.baseDir)) {
       const cluster = attachCluster(paths.baseDir, { log });
       await cluster.stop({ purge: options.purge ?? false });

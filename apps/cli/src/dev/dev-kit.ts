@@ -4,5 +4,6 @@
  */
 export { MAX_REPLICAS } from '@pgcluster/testing';
 export { devDown } from './dev-down';
+export { devRejoin } from './dev-rejoin';
 export { DEV_STATUS_FORMATS, devStatus, type DevStatusFormat } from './dev-status';
 export { devUp } from './dev-up';

@@ -15,7 +15,8 @@ export interface DevStatusOptions {
 }
 
 /**
- * `pgcluster dev status`: each node's role, port, up/down and replication lag.
+ * `pgcluster dev status`: each node's live role (pg_is_in_recovery; for a node that is down, what its
+ * data directory says), port, up/down and replication lag.
  * `json` prints exactly one document on stdout: `{ cluster, baseDir, healthy, nodes, patroni? }`
  * (`patroni`: Patroni's members with their roles, for an HA cluster)
  * (or `{ cluster, error }` when there is no dev cluster).
@@ -46,12 +47,23 @@ export async function devStatus(options: DevStatusOptions, io: DevIo): Promise<E
       io.out(JSON.stringify({ cluster: 'dev', baseDir: paths.baseDir, healthy, nodes, ...(patroni ? { patroni } : {}) }));
     } else {
       for (const line of renderTable(nodes, patroni)) io.out(line);
-      if (!healthy) io.err('hint: `pgcluster dev up` starts the nodes that are down.');
     }
+    if (!healthy) for (const line of downHints(nodes)) io.err(`hint: ${line}`);
     return healthy ? DEV_EXIT.ok : DEV_EXIT.degraded;
   } catch (error) {
     return reportError(io, 'dev status', error);
   }
+}
+
+/** What to run for the nodes that are down: an old primary (another node leads now) rejoins, the rest start. */
+function downHints(nodes: readonly NodeStatus[]): string[] {
+  const leader = nodes.find((n) => n.state === 'up' && n.role === 'primary');
+  const down = nodes.filter((n) => n.state === 'down');
+  const stalePrimaries = leader ? down.filter((n) => n.role === 'primary') : [];
+  return [
+    ...stalePrimaries.map((n) => `${n.name} was a primary and ${leader!.name} leads now: \`pgcluster dev rejoin ${n.name}\` brings it back as a replica of ${leader!.name}.`),
+    ...(down.length > stalePrimaries.length ? ['`pgcluster dev up` starts the nodes that are down (an old primary rejoins as a replica, never as a second primary).'] : []),
+  ];
 }
 
 function renderTable(nodes: readonly NodeStatus[], patroni?: readonly PatroniMember[]): string[] {

@@ -85,12 +85,13 @@ export async function devUp(options: DevUpOptions, io: DevIo): Promise<ExitCode>
 export function writeDevConfig(paths: DevPaths, cluster: ClusterHandle): void {
   const config: ClusterConfigInput = {
     name: DEV_CLUSTER_NAME,
-    nodes: cluster.nodes.map((n) => ({ name: n.name, url: n.url() })),
+    // Native failover's --rewind and a switchover's rejoin work on the data directories named here (Patroni owns an HA cluster's).
+    nodes: cluster.nodes.map((n) => ({ name: n.name, url: n.url(), ...(n.dataDir && !isHaClusterHandle(cluster) ? { dataDir: n.dataDir } : {}) })),
     databases: { project: cluster.database },
     stateDir: DEV_STATE_DIR,
-    // HA: roles come from Patroni (node1's REST API; any member answers for the whole cluster), and
+    // HA: roles come from Patroni (every member's REST API: any one answers for the whole cluster), and
     // cluster-status / cluster-scale reach PgBouncer's admin console.
-    ...(isHaClusterHandle(cluster) ? { patroni: { url: cluster.patroniUrl('node1') }, pgbouncer: { adminUrl: cluster.pgbouncerAdminUrl() } } : {}),
+    ...(isHaClusterHandle(cluster) ? { patroni: { url: cluster.nodes.map((n) => cluster.patroniUrl(n.name)) }, pgbouncer: { adminUrl: cluster.pgbouncerAdminUrl(), configFile: cluster.pgbouncerConfigFile() } } : {}),
   };
   const checked = ClusterConfig.safeParse(config);
   if (!checked.success) throw new PgClusterError('INTERNAL', `the dev config would be invalid: ${describeIssues(checked.error)}`);
@@ -113,5 +114,5 @@ function summarize(io: DevIo, paths: DevPaths, cluster: ClusterHandle): void {
     io.out(`  data:    ${paths.baseDir}`);
   }
   io.out(`  config:  ${paths.configFile} (mode 600: it holds the generated password)`);
-  io.out('  next:    pgcluster dev status · any pgcluster skill (it reads the config) · pgcluster dev down [--purge]');
+  io.out('  next:    pgcluster dev status · any pgcluster skill (it reads the config) · pgcluster dev rejoin <node> · pgcluster dev down [--purge]');
 }

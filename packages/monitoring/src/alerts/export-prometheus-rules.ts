@@ -5,7 +5,7 @@ import { ruleThreshold, type AlertRule } from './alert-rules';
  * The metric `monitoring-health --format prometheus` exposes for each check's findings
  * (labelled by check): the exported rules fire on it.
  */
-export const HEALTH_FINDINGS_METRIC = 'pgcluster_monitoring_health_checks_findings';
+export const HEALTH_FINDINGS_METRIC = 'pgcluster_health_check_findings';
 
 /**
  * The alert rules as a Prometheus alerting-rules file (YAML; strings are JSON-quoted, which YAML

@@ -54,6 +54,10 @@ export class MonitoringAlertsSkill {
       { title: 'Silence a rule for an hour', command: 'pgcluster monitoring-alerts --action silence --rule lock_waits-warning --for 1h' },
       { title: 'Export Prometheus rules', command: 'pgcluster monitoring-alerts --action export --output pgcluster-rules.yml' },
     ],
+    metrics: [
+      { name: 'pgcluster_alert_active', help: 'Alerts pending or firing after the action: 1 for the current state.', value: 'active[].state', states: ['pending', 'firing'], labels: { rule: 'active[].rule', node: 'active[].node', object: 'active[].object' } },
+      { name: 'pgcluster_alert_value', help: 'The value that put each alert in its state, in its check\'s unit.', value: 'active[].value', labels: { rule: 'active[].rule', node: 'active[].node', object: 'active[].object' } },
+    ],
     input: AlertsInput,
     output: AlertsReport,
   })

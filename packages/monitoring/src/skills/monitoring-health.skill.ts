@@ -66,6 +66,13 @@ export class MonitoringHealthSkill {
       { title: 'Stricter idle-in-transaction thresholds', command: 'pgcluster monitoring-health --input \'{"thresholds":{"idle_in_transaction":{"warning":60,"critical":300}}}\'' },
       { title: 'Show the statements it would run', command: 'pgcluster monitoring-health --dry-run' },
     ],
+    metrics: [
+      { name: 'pgcluster_health_status', help: 'Overall verdict of the run: 1 for the current status.', value: 'status', states: ['healthy', 'degraded', 'critical'] },
+      { name: 'pgcluster_health_node_up', help: 'Whether the node answered (1) or not (0).', value: 'nodes[].up', labels: { node: 'nodes[].name' } },
+      { name: 'pgcluster_health_check_state', help: 'Outcome of each check: 1 for its current status.', value: 'checks[].status', states: ['ok', 'warning', 'critical', 'skipped'], labels: { check: 'checks[].check', category: 'checks[].category' } },
+      { name: 'pgcluster_health_check_findings', help: 'Findings each check reported in this run.', value: 'checks[].findings', labels: { check: 'checks[].check', category: 'checks[].category' } },
+      { name: 'pgcluster_health_findings', help: 'Findings of the run, every check and node.', value: 'counts.findings' },
+    ],
     input: HealthInput,
     output: HealthReport,
   })

@@ -53,6 +53,9 @@ export class MonitoringLogsSkill {
       { title: 'The last 30 minutes, per 5 minutes', command: 'pgcluster monitoring-logs --since 30m --period 5m' },
       { title: 'Only deadlocks and lock timeouts', command: 'pgcluster monitoring-logs --category deadlocks --category lock_timeouts' },
     ],
+    metrics: [
+      { name: 'pgcluster_log_entries', help: 'Server log entries of each category in the window.', value: 'categories[].entries', labels: { category: 'categories[].category' } },
+    ],
     input: LogsInput,
     output: LogsReport,
   })

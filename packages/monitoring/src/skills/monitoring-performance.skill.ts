@@ -51,6 +51,17 @@ export class MonitoringPerformanceSkill {
       { title: 'Sample sessions for 5 s', command: 'pgcluster monitoring-performance --sample-ms 5000' },
       { title: 'What changed since an earlier run', command: 'pgcluster monitoring-performance --compare 2026-11-30T08-50-00-123Z' },
     ],
+    metrics: [
+      { name: 'pgcluster_node_up', help: 'Whether the node answered (1) or not (0).', value: 'nodes[].up', labels: { node: 'nodes[].name' } },
+      { name: 'pgcluster_node_active_sessions', help: 'Active client sessions on the node, averaged over the sampling window.', value: 'nodes[].activity.activeAvg', labels: { node: 'nodes[].name' } },
+      { name: 'pgcluster_node_cache_hit_ratio', help: 'Share of block reads served from shared buffers since the statistics reset.', value: 'nodes[].cache.hitRatio', scale: 0.01, labels: { node: 'nodes[].name' } },
+      { name: 'pgcluster_node_transactions_per_second', help: 'Commits and rollbacks per second over the sampling window.', value: 'nodes[].rates.transactionsPerSecond', labels: { node: 'nodes[].name' } },
+      { name: 'pgcluster_node_wal_bytes_per_second', help: 'WAL written per second over the sampling window.', value: 'nodes[].rates.walBytesPerSecond', labels: { node: 'nodes[].name' } },
+      { name: 'pgcluster_node_checkpoints_requested_total', help: 'Requested checkpoints since the statistics reset.', type: 'counter', value: 'nodes[].checkpoints.requested', labels: { node: 'nodes[].name' } },
+      { name: 'pgcluster_node_checkpoints_timed_total', help: 'Timed checkpoints since the statistics reset.', type: 'counter', value: 'nodes[].checkpoints.timed', labels: { node: 'nodes[].name' } },
+      { name: 'pgcluster_statement_calls_total', help: 'Executions of a top statement (pg_stat_statements).', type: 'counter', value: 'statements[].calls', labels: { node: 'statements[].node', query_id: 'statements[].queryId', database: 'statements[].database' } },
+      { name: 'pgcluster_statement_execution_seconds_total', help: 'Total execution time of a top statement (pg_stat_statements).', type: 'counter', value: 'statements[].totalSeconds', labels: { node: 'statements[].node', query_id: 'statements[].queryId', database: 'statements[].database' } },
+    ],
     input: PerformanceInput,
     output: PerformanceReport,
   })

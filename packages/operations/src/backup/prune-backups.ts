@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError, RefusedError } from '@pgcluster/core';
+import { InputError, RefusedError, redactUrl } from '@pgcluster/core';
 import { backupsDir, updateCatalogue, type BackupKind, type BackupRecord } from './backup-catalogue';
 import type { BackupContext } from './backup-context';
 import { listBackups } from './list-backups';
@@ -121,7 +121,7 @@ export async function pruneBackups(ctx: Pick<BackupContext, 'stateDir'>, options
       result.removed.push(b);
       result.freedBytes += b.size;
     } catch (error) {
-      result.failed.push({ id: b.id, error: (error as Error).message });
+      result.failed.push({ id: b.id, error: redactUrl((error as Error).message) });
     }
   }
   await updateCatalogue(ctx.stateDir, (all) => all.filter((b) => !gone.has(b.id)));

@@ -3,7 +3,7 @@ import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync } from 'node
 import { createServer } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ensureStateSubdir, InputError, PgClusterError, RefusedError, withClient } from '@pgcluster/core';
+import { ensureStateSubdir, InputError, PgClusterError, recordServer, RefusedError, startDataDir, withClient } from '@pgcluster/core';
 import type { TopologyMember } from '@pgcluster/pools';
 import pg from 'pg';
 import { backupsDir, findBackup, type BackupRecord } from './backup-catalogue';
@@ -11,6 +11,7 @@ import { maintenanceUrl, quoteDatabase, resolvePrimary, type BackupContext } fro
 import { libpqEnv, pgBinDir, runTool, sizeOf } from './pg-tools';
 import { recordRestore } from './restore-journal';
 import { verifyBackup } from './verify-backup';
+import { serverRunner } from '../failover/local-node';
 
 /** What to restore and where. */
 export interface RestoreBackupOptions {
@@ -191,12 +192,13 @@ async function restorePhysical(ctx: BackupContext, record: BackupRecord, options
   execFileSync('chmod', ['700', dataDir]);
   ctx.onProgress?.({ phase: 'restore', bytes: sizeOf(dataDir) });
   if (port !== undefined) {
-    await runTool({
-      program: join(pgBinDir(), 'pg_ctl'),
-      args: ['--pgdata', dataDir, '--log', join(dataDir, 'restore-start.log'), '--wait', '--timeout', '120', 'start'],
-      ...(asRoot ? { asUser: 'postgres' } : {}),
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-    });
+    // The one way pgcluster starts a data directory: as the postgres OS user when we are root (the server refuses
+    // root), after clearing lock files the backup copied from a running source (postmaster.pid is not in a base
+    // backup, but a socket lock of the port may be stale).
+    const logFile = join(dataDir, 'restore-start.log');
+    await startDataDir(dataDir, { run: serverRunner(dataDir, ctx.signal), logFile, label: `the restored copy of ${record.id}`, port, timeoutS: 120 });
+    // Recorded in the state dir's inventory: `pgcluster dev down` stops it with the dev cluster.
+    recordServer(ctx.stateDir, { dataDir, port, logFile, startedBy: `cluster-restore ${record.id}`, startedAt: new Date().toISOString() });
   }
   return {
     id: record.id,

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { PgClusterError } from '@pgcluster/core';
+import { PgClusterError, redactUrl } from '@pgcluster/core';
 import { backupsDir, findBackup, updateCatalogue } from './backup-catalogue';
 import type { BackupContext } from './backup-context';
 import { combinedSha256, pgBinDir, runTool, sha256File, sizeOf } from './pg-tools';
@@ -62,7 +62,7 @@ export async function verifyBackup(ctx: BackupContext, id: string): Promise<Veri
       checks.push({ check, ok: true, detail: 'passed' });
     } catch (error) {
       if (error instanceof PgClusterError && error.code === 'ABORTED') throw error;
-      checks.push({ check, ok: false, detail: (error as Error).message });
+      checks.push({ check, ok: false, detail: redactUrl((error as Error).message) });
     }
   };
   if (record.kind === 'logical') {

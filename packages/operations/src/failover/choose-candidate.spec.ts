@@ -1,6 +1,6 @@
 import { InputError } from '@pgcluster/core';
 import { chooseCandidate, formatLsn, parseLsn, type FailoverNodeFacts } from './choose-candidate';
-import { primaryConninfo, redactConninfo, repointConninfo, repointSql, sqlLiteral } from './native-failover';
+import { primaryConninfo, repointConninfo, repointSql, sqlLiteral } from './native-failover';
 import { patroniFacts } from './patroni-failover';
 
 const node = (name: string, over: Partial<FailoverNodeFacts> = {}): FailoverNodeFacts => ({ name, reachable: true, inRecovery: true, lsn: 100n, streaming: true, ...over });
@@ -51,16 +51,19 @@ describe('chooseCandidate', () => {
 });
 
 describe('re-pointing statements', () => {
-  test('the conninfo is quoted, its password hidden in plans, and ALTER SYSTEM gets a literal', () => {
-    const conninfo = primaryConninfo("postgresql://app:p%27w@127.0.0.1:5433/db", 'node3');
-    expect(conninfo).toBe("host='127.0.0.1' port='5433' user='app' password='p\\'w' application_name='node3'");
-    expect(redactConninfo(conninfo)).not.toContain('p\\\'w');
-    expect(redactConninfo(conninfo)).toContain("password='***'");
+  test('a conninfo names a passfile, never the password; re-pointing changes host and port only; ALTER SYSTEM gets a literal', () => {
+    const conninfo = primaryConninfo("postgresql://app:p%27w@127.0.0.1:5433/db", 'node3', "/srv/it's/pgpass");
+    expect(conninfo).toBe("host='127.0.0.1' port='5433' user='app' passfile='/srv/it\\'s/pgpass' application_name='node3'");
+    expect(conninfo).not.toContain('p\'w');
     expect(sqlLiteral("a'b")).toBe("'a''b'");
-    expect(repointConninfo("host='a' port=1 user='r' password='x\\'y' application_name='n'", 'postgresql://u:p@b:2/db', 'node3')).toBe(
-      "host='b' port='2' user='r' password='x\\'y' application_name='node3'",
+    expect(repointConninfo("host='a' port=1 user='r' passfile='/p' application_name='n'", 'postgresql://u:p@b:2/db', 'node3')).toBe(
+      "host='b' port='2' user='r' passfile='/p' application_name='node3'",
     );
-    expect(repointConninfo('', 'postgresql://u:p@b:2/db', 'node3')).toBe("host='b' port='2' user='u' password='p' application_name='node3'");
+    // A legacy conninfo's password is dropped for the passfile the caller gives.
+    expect(repointConninfo("host='a' port=1 user='r' password='x\\'y'", 'postgresql://u:p@b:2/db', 'node3', '/q')).toBe(
+      "host='b' port='2' user='r' passfile='/q' application_name='node3'",
+    );
+    expect(repointConninfo('', 'postgresql://u:p@b:2/db', 'node3')).toBe("host='b' port='2' user='u' application_name='node3'");
     expect(repointSql('x', 'node3')).toEqual(["alter system set primary_conninfo = 'x'", "alter system set primary_slot_name = 'node3'", 'select pg_reload_conf()']);
   });
 });

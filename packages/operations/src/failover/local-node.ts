@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { conninfoValue, writePassfile, type ServerProgramRunner } from '@pgcluster/core';
 import { runTool, pgBinDir } from '../backup/pg-tools';
 
 /** The OS user PostgreSQL runs as when we are root. */
@@ -14,32 +15,47 @@ export function isLocalDataDir(dataDir: string | undefined): dataDir is string {
 }
 
 /**
- * Runs a PostgreSQL server program (pg_ctl, pg_rewind) on a local data directory: as the
+ * A {@link ServerProgramRunner} for a local data directory: PostgreSQL's programs run as the
  * `postgres` OS user when we are root and the directory is not root's (the server refuses root).
  *
  * @example
  * ```ts
- * await runServerProgram('pg_ctl', ['stop', '-D', dataDir, '-m', 'fast', '-w'], dataDir)
+ * await serverRunner(dataDir)('pg_ctl', ['stop', '-D', dataDir, '-m', 'fast', '-w'])
  * ```
  */
-export async function runServerProgram(program: string, args: string[], dataDir: string, env: Record<string, string> = {}, signal?: AbortSignal): Promise<string> {
+export function serverRunner(dataDir: string, signal?: AbortSignal): ServerProgramRunner {
   const asUser = process.getuid?.() === 0 && statSync(dataDir).uid !== 0 ? SERVER_OS_USER : undefined;
-  const out = await runTool({ program: join(pgBinDir(), program), args, env, ...(asUser ? { asUser } : {}), ...(signal ? { signal } : {}) });
-  return out.stdout;
+  return async (program, args, env = {}) =>
+    (await runTool({ program: join(pgBinDir(), program), args: [...args], env, ...(asUser ? { asUser } : {}), ...(signal ? { signal } : {}) })).stdout;
 }
 
 /**
- * The postmaster's pid from `postmaster.pid`, when it runs.
- * @example runningPostmaster(dataDir) // 1234 | undefined
+ * The server log beside a data directory (`<parent>/server.log`, where pgcluster's own clusters
+ * keep it), else `<dataDir>/pgcluster-rejoin.log`.
+ * @example serverLog('/srv/node1/data') // '/srv/node1/server.log'
  */
-export function runningPostmaster(dataDir: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n', 1)[0]);
-    if (!Number.isInteger(pid) || pid <= 0) return undefined;
-    process.kill(pid, 0);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z') ? undefined : pid;
-  } catch {
-    return undefined;
-  }
+export function serverLog(dataDir: string): string {
+  const beside = join(dirname(dataDir), 'server.log');
+  return existsSync(beside) ? beside : join(dataDir, 'pgcluster-rejoin.log');
+}
+
+/**
+ * The libpq password file a local node's replication connection reads: the `passfile` its
+ * configuration already names, else `<parent of dataDir>/pgpass`; the entry for the URL's user is
+ * (re)written from the URL's password (mode 600, owned by the data directory's owner).
+ *
+ * @example nodePassfile('/srv/node1/data', 'postgresql://app:pw@127.0.0.1:5433/app') // '/srv/node1/pgpass'
+ */
+export function nodePassfile(dataDir: string, url: string): string {
+  const named = ['postgresql.auto.conf', 'postgresql.conf']
+    .map((f) => {
+      const text = existsSync(join(dataDir, f)) ? readFileSync(join(dataDir, f), 'utf8') : '';
+      const line = [...text.matchAll(/^\s*primary_conninfo\s*=\s*'((?:[^']|'')*)'/gm)].pop()?.[1]?.replace(/''/g, "'");
+      return line !== undefined ? conninfoValue(line, 'passfile') : undefined;
+    })
+    .find((p) => p !== undefined);
+  const path = named ?? join(dirname(dataDir), 'pgpass');
+  const u = new URL(url);
+  if (u.password) writePassfile(path, decodeURIComponent(u.username), decodeURIComponent(u.password), statSync(dataDir));
+  return path;
 }

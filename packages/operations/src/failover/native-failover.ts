@@ -1,12 +1,22 @@
-import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { nodeAddress, PgClusterError, withClient, type ClusterConfig, type NodeConfig } from '@pgcluster/core';
+import {
+  conninfoValue,
+  controlData,
+  nodeAddress,
+  PgClusterError,
+  quoteConninfoValue,
+  rejoinAsStandby,
+  standbyConninfo,
+  startDataDir,
+  withClient,
+  type ClusterConfig,
+  type NodeConfig,
+  redactUrl,
+} from '@pgcluster/core';
 import type { SkillLogger } from '@pgcluster/skill-kit';
 import { chooseCandidate, formatLsn, parseLsn, type Candidate, type FailoverNodeFacts } from './choose-candidate';
 import type { ClusterFailoverInput, ClusterFailoverOutput, FailoverStep } from './failover-schema';
 import { inspectNodes } from './inspect-nodes';
-import { isLocalDataDir, runningPostmaster, runServerProgram } from './local-node';
+import { isLocalDataDir, nodePassfile, serverLog, serverRunner } from './local-node';
 
 /** Ends every client session but ours: a fence that leaves replication running. */
 export const TERMINATE_CLIENTS_SQL = `select count(pg_terminate_backend(pid)) as ended from pg_stat_activity
@@ -26,42 +36,42 @@ export function sqlLiteral(value: string): string {
 }
 
 /**
- * A libpq `primary_conninfo` for streaming from `source` under `applicationName`, with the
- * source URL's user and password (the password is written to the replica's
- * `postgresql.auto.conf`, never shown: see {@link redactConninfo}).
- * @example primaryConninfo('postgresql://u:p@127.0.0.1:5433/db', 'node3') // "host='127.0.0.1' port='5433' user='u' password='p' application_name='node3'"
+ * A libpq `primary_conninfo` for streaming from `sourceUrl` under `applicationName`: host,
+ * port and user of the URL, and a `passfile` for the password (never the password itself: a
+ * changed primary_conninfo is written to the server log, and `ALTER SYSTEM` statements to
+ * pg_stat_statements).
+ * @example primaryConninfo('postgresql://u:p@127.0.0.1:5433/db', 'node3', '/srv/node3/pgpass') // "host='127.0.0.1' port='5433' user='u' passfile='/srv/node3/pgpass' application_name='node3'"
  */
-export function primaryConninfo(sourceUrl: string, applicationName: string): string {
+export function primaryConninfo(sourceUrl: string, applicationName: string, passfile?: string): string {
   const u = new URL(sourceUrl);
-  const q = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-  const parts = [`host=${q(u.hostname.replace(/^\[|\]$/g, ''))}`, `port=${q(u.port || '5432')}`];
-  if (u.username) parts.push(`user=${q(decodeURIComponent(u.username))}`);
-  if (u.password) parts.push(`password=${q(decodeURIComponent(u.password))}`);
-  parts.push(`application_name=${q(applicationName)}`);
-  return parts.join(' ');
+  return standbyConninfo({
+    host: u.hostname.replace(/^\[|\]$/g, ''),
+    port: u.port || '5432',
+    user: decodeURIComponent(u.username),
+    ...(passfile ? { passfile } : {}),
+    applicationName,
+  });
 }
 
 /**
  * Re-points an existing `primary_conninfo` at another server: host and port change; user,
- * password (the replica's own replication credentials) and every other keyword stay. Without
- * one, {@link primaryConninfo} of the new primary's URL is used.
- * @example repointConninfo("host='a' port='1' user='r' password='x'", 'postgresql://u:p@b:2/db', 'node3') // "host='b' port='2' user='r' password='x' application_name='node3'"
+ * `passfile` and every other keyword stay. A `password` keyword is dropped (the caller gives a
+ * `passfile` instead, or refuses): the result never carries a secret.
+ * @example repointConninfo("host='a' port='1' user='r' passfile='/p'", 'postgresql://u:p@b:2/db', 'node3') // "host='b' port='2' user='r' passfile='/p' application_name='node3'"
  */
-export function repointConninfo(current: string, targetUrl: string, applicationName: string): string {
+export function repointConninfo(current: string, targetUrl: string, applicationName: string, passfile?: string): string {
   const pairs = [...current.matchAll(/(\w+)\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/g)].map((m) => [m[1]!, m[2]!] as const);
-  if (!pairs.some(([k]) => k === 'user')) return primaryConninfo(targetUrl, applicationName);
+  if (!pairs.some(([k]) => k === 'user')) return primaryConninfo(targetUrl, applicationName, passfile);
   const u = new URL(targetUrl);
-  const q = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-  const set = new Map<string, string>(pairs.filter(([k]) => k !== 'host' && k !== 'port' && k !== 'hostaddr' && k !== 'application_name'));
-  return [`host=${q(u.hostname.replace(/^\[|\]$/g, ''))}`, `port=${q(u.port || '5432')}`, ...[...set].map(([k, v]) => `${k}=${v}`), `application_name=${q(applicationName)}`].join(' ');
-}
-
-/**
- * The conninfo with its password replaced, for plans and logs.
- * @example redactConninfo("host='h' password='s'") // "host='h' password='***'"
- */
-export function redactConninfo(conninfo: string): string {
-  return conninfo.replace(/password='(?:[^'\\]|\\.)*'/g, "password='***'");
+  const dropped = new Set(['host', 'port', 'hostaddr', 'application_name', 'password', ...(passfile ? ['passfile'] : [])]);
+  const set = pairs.filter(([k]) => !dropped.has(k));
+  return [
+    `host=${quoteConninfoValue(u.hostname.replace(/^\[|\]$/g, ''))}`,
+    `port=${quoteConninfoValue(u.port || '5432')}`,
+    ...set.map(([k, v]) => `${k}=${v}`),
+    ...(passfile ? [`passfile=${quoteConninfoValue(passfile)}`] : []),
+    `application_name=${quoteConninfoValue(applicationName)}`,
+  ].join(' ');
 }
 
 /** The statements that re-point one replica at a new primary. */
@@ -122,9 +132,13 @@ export async function nativeFailover(config: ClusterConfig, input: ClusterFailov
     : undefined;
   if (candidate.primary && old) {
     if (isLocalDataDir(old.dataDir)) {
-      await runServerProgram('pg_ctl', ['stop', '-D', old.dataDir, '-m', 'fast', '-w', '-t', '60', '-s'], old.dataDir, {}, options.signal);
+      const run = serverRunner(old.dataDir, options.signal);
+      await run('pg_ctl', ['stop', '-D', old.dataDir, '-m', 'fast', '-w', '-t', '60', '-s']);
       fenced = 'stopped';
-      step('fence', true, `${old.name} stopped (pg_ctl stop -m fast): its last WAL went to the connected replicas`);
+      // A clean shutdown ends with a checkpoint record that the walsenders deliver before they exit: the target
+      // must replay past it, and then the old primary has nothing the new one lacks (it rejoins without pg_rewind).
+      finalLsn = (await controlData(old.dataDir, run)).checkpointLsn + 1n;
+      step('fence', true, `${old.name} stopped (pg_ctl stop -m fast): its last WAL, up to ${formatLsn(finalLsn)}, went to the connected replicas`);
     } else {
       finalLsn = await withClient({ url: old.url, applicationName: 'pgcluster-failover' }, `fencing ${old.name}`, async (c) => {
         await c.query('alter system set default_transaction_read_only = on');
@@ -144,7 +158,7 @@ export async function nativeFailover(config: ClusterConfig, input: ClusterFailov
       step('catch up', true, `${target.name} replayed up to ${formatLsn(replayed)} (the old primary's last position ${formatLsn(finalLsn)})`);
     } catch (error) {
       if (old) await unfence(old, fenced).catch(() => undefined);
-      step('catch up', false, (error as Error).message);
+      step('catch up', false, redactUrl((error as Error).message));
       throw error;
     }
   }
@@ -189,30 +203,40 @@ export async function nativeFailover(config: ClusterConfig, input: ClusterFailov
     const f = facts.find((x) => x.name === n.name)!;
     if (n.name === oldName || !f.reachable || !f.inRecovery) continue;
     try {
-      await withClient({ url: n.url, applicationName: 'pgcluster-failover' }, `re-pointing ${n.name}`, async (c) => {
-        // Security: the replica keeps its own replication credentials (only host and port change); the conninfo
-        // lands in its postgresql.auto.conf (mode 600) and is never shown by us.
-        const current = (await c.query<{ v: string }>("select current_setting('primary_conninfo') as v")).rows[0]?.v ?? '';
-        for (const sql of repointSql(repointConninfo(current, target.url, n.name), slotName(n.name))) await c.query(sql);
-      });
+      const detail = await repointReplica(n, target);
       repointed.push(n.name);
-      step('re-point', true, `${n.name} now streams from ${target.name} (${nodeAddress(target.url).split('/')[0]})`);
+      step('re-point', true, `${n.name} now streams from ${target.name} (${nodeAddress(target.url).split('/')[0]})${detail}`);
     } catch (error) {
-      step('re-point', false, `${n.name}: ${(error as Error).message}`);
+      step('re-point', false, `${n.name}: ${redactUrl((error as Error).message)}`);
     }
   }
 
-  // 5. The old primary: pg_rewind and rejoin on request (local data dir only), else leave it fenced.
+  // 5. The old primary. A switchover rejoins it as a replica (a clean shutdown after catch-up needs no pg_rewind); a
+  //    failover leaves it fenced unless --rewind asks for pg_rewind and a rejoin. Local data directories only.
   let oldPrimary: ClusterFailoverOutput['oldPrimary'] = fenced === 'stopped' ? 'stopped' : fenced === 'read-only' ? 'read-only' : 'down';
-  if (input.rewind && old) {
+  const rejoin = old !== undefined && (input.rewind || (input.action === 'switchover' && fenced !== 'unreachable'));
+  if (rejoin && old) {
     if (!isLocalDataDir(old.dataDir)) {
-      step('rewind', false, `${old.name} has no local dataDir in the config: pg_rewind must run on its own machine (pg_rewind -D <its data dir> --source-server=…, then standby.signal and start)`);
+      step('rejoin', false, `${old.name} has no local dataDir in the config, so it still runs as a read-only primary on its old timeline (fenced: sessions ended, default_transaction_read_only on). ` +
+        `Left to do on its machine: pg_ctl stop -D <its data dir> -m fast; pg_rewind --target-pgdata <its data dir> --source-server 'host=${new URL(target.url).hostname} port=${new URL(target.url).port || '5432'} user=… dbname=postgres'; ` +
+        `touch standby.signal and set primary_conninfo (with passfile=) to ${target.name}; pg_ctl start. Or add its dataDir to the config when it is on this machine.`);
     } else {
-      await rejoinAsReplica(old, target, options.signal);
+      const { rewound } = await rejoinAsStandby(old.dataDir, {
+        run: serverRunner(old.dataDir, options.signal),
+        sourceUrl: target.url,
+        passfile: nodePassfile(old.dataDir, target.url),
+        applicationName: old.name,
+        slot: slotName(old.name),
+        rewind: input.rewind,
+        logFile: serverLog(old.dataDir),
+        label: old.name,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
       const streaming = await waitForStreaming(target, old.name, 30_000);
       oldPrimary = 'rejoined';
       if (streaming) repointed.push(old.name);
-      step('rewind', true, `${old.name} rewound (pg_rewind) and started as a replica of ${target.name}${streaming ? '; it streams' : '; not streaming yet'}`);
+      const how = input.rewind ? (rewound ? 'rewound (pg_rewind) and started' : 'checked by pg_rewind (nothing had diverged) and started') : 'started (clean shutdown after catch-up: no pg_rewind needed)';
+      step(input.rewind ? 'rewind' : 'rejoin', streaming, `${old.name} ${how} as a replica of ${target.name}${streaming ? '; it streams' : '; not streaming within 30 s: look at its server log'}`);
     }
   }
   return {
@@ -261,7 +285,7 @@ async function waitForReplay(target: NodeConfig, lsn: bigint, timeoutMs: number,
 
 async function unfence(old: NodeConfig, fenced: ClusterFailoverOutput['fenced']): Promise<void> {
   if (fenced === 'stopped' && isLocalDataDir(old.dataDir)) {
-    await runServerProgram('pg_ctl', ['start', '-D', old.dataDir, '-w', '-t', '60', '-s', '-l', serverLog(old.dataDir)], old.dataDir);
+    await startDataDir(old.dataDir, { run: serverRunner(old.dataDir), logFile: serverLog(old.dataDir), label: old.name });
   } else if (fenced === 'read-only') {
     await withClient({ url: old.url }, `un-fencing ${old.name}`, async (c) => {
       await c.query('alter system reset default_transaction_read_only');
@@ -270,55 +294,30 @@ async function unfence(old: NodeConfig, fenced: ClusterFailoverOutput['fenced'])
   }
 }
 
-function serverLog(dataDir: string): string {
-  const beside = join(dirname(dataDir), 'server.log');
-  return existsSync(beside) ? beside : join(dataDir, 'pgcluster-rejoin.log');
-}
-
-async function rejoinAsReplica(old: NodeConfig & { dataDir?: string }, target: NodeConfig, signal?: AbortSignal): Promise<void> {
-  const dataDir = old.dataDir!;
-  if (runningPostmaster(dataDir) !== undefined) await runServerProgram('pg_ctl', ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '60', '-s'], dataDir);
-  // A SIGKILLed postmaster leaves its lock file (and may linger as an unreaped zombie): pg_rewind's crash recovery would refuse it.
-  else rmSync(join(dataDir, 'postmaster.pid'), { force: true });
-  // pg_rewind reads the source's timeline from its control file, which a fast promotion updates only at the next
-  // checkpoint: without this it would find both on the same timeline and rewind nothing.
-  await withClient({ url: target.url }, `checkpoint on ${target.name}`, (c) => c.query('checkpoint'));
-  const owner = statSync(dataDir);
-  // pg_rewind copies the source's configuration files too (its port, its settings): the node keeps its own.
-  const CONFIG_FILES = ['postgresql.conf', 'postgresql.auto.conf', 'pg_hba.conf', 'pg_ident.conf'];
-  const saved = new Map(CONFIG_FILES.filter((f) => existsSync(join(dataDir, f))).map((f) => [f, readFileSync(join(dataDir, f))]));
-  const u = new URL(target.url);
-  // Security: the password reaches pg_rewind through a mode-600 passfile of the server's user, never argv or env of runuser.
-  const dir = mkdtempSync(join(tmpdir(), 'pgcluster-rewind-'));
-  const passfile = join(dir, 'pgpass');
-  const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/:/g, '\\:');
-  writeFileSync(passfile, `${esc(u.hostname)}:${u.port || '5432'}:*:${esc(decodeURIComponent(u.username))}:${esc(decodeURIComponent(u.password))}\n`, { mode: 0o600 });
-  try {
-    chownSync(dir, owner.uid, owner.gid);
-    chownSync(passfile, owner.uid, owner.gid);
-    const source = `host=${u.hostname} port=${u.port || '5432'} user=${decodeURIComponent(u.username)} dbname=postgres connect_timeout=10`;
-    await runServerProgram('pg_rewind', ['--target-pgdata', dataDir, '--source-server', source], dataDir, { PGPASSFILE: passfile }, signal);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-    for (const [file, content] of saved) {
-      writeFileSync(join(dataDir, file), content, { mode: 0o600 });
-      chownSync(join(dataDir, file), owner.uid, owner.gid);
+/**
+ * Re-points one running replica at the new primary with `ALTER SYSTEM` (host and port only).
+ * Security: the statement never carries a password (it would reach pg_stat_statements and, through
+ * "parameter changed", the server log): the replica keeps its `passfile`; a local replica without one
+ * gets one (its password moved there); a remote one whose conninfo carries a password is refused.
+ */
+async function repointReplica(n: NodeConfig, target: NodeConfig): Promise<string> {
+  return withClient({ url: n.url, applicationName: 'pgcluster-failover' }, `re-pointing ${n.name}`, async (c) => {
+    const current = (await c.query<{ v: string }>("select current_setting('primary_conninfo') as v")).rows[0]?.v ?? '';
+    let passfile: string | undefined;
+    let detail = '';
+    if (isLocalDataDir(n.dataDir) && (conninfoValue(current, 'password') !== undefined || conninfoValue(current, 'passfile') === undefined)) {
+      passfile = nodePassfile(n.dataDir, target.url);
+      detail = conninfoValue(current, 'password') !== undefined ? `; its password moved to ${passfile}` : '';
+    } else if (conninfoValue(current, 'password') !== undefined) {
+      throw new PgClusterError('ACTION_FAILED', 'not re-pointed: its primary_conninfo carries a password and it has no local dataDir, so no passfile can be written for it', {
+        hint: `On its machine, put the replication password in a passfile (mode 600, owned by postgres), set primary_conninfo = 'host=… port=… user=… passfile=…' and reload; or add its dataDir to the config.`,
+      });
+    } else if (conninfoValue(current, 'passfile') === undefined) {
+      detail = "; it has no passfile in its primary_conninfo, so libpq reads the password from the server user's ~/.pgpass";
     }
-  }
-  const auto = join(dataDir, 'postgresql.auto.conf');
-  const lines = [
-    `primary_conninfo = ${sqlLiteral(primaryConninfo(target.url, old.name))}`,
-    `primary_slot_name = ${sqlLiteral(slotName(old.name))}`,
-    "default_transaction_read_only = 'off'",
-  ];
-  const kept = existsSync(auto) ? readFileSync(auto, 'utf8').split('\n').filter((l) => !/^\s*(primary_conninfo|primary_slot_name|default_transaction_read_only)\s*=/.test(l)) : [];
-  writeFileSync(auto, `${[...kept.filter((l) => l.trim() !== ''), ...lines].join('\n')}\n`, { mode: 0o600 });
-  chownSync(auto, owner.uid, owner.gid);
-  writeFileSync(join(dataDir, 'standby.signal'), '', { mode: 0o600 });
-  chownSync(join(dataDir, 'standby.signal'), owner.uid, owner.gid);
-  chmodSync(auto, 0o600);
-  rmSync(join(dataDir, 'postmaster.pid'), { force: true });
-  await runServerProgram('pg_ctl', ['start', '-D', dataDir, '-w', '-t', '60', '-s', '-l', serverLog(dataDir)], dataDir, {}, signal);
+    for (const sql of repointSql(repointConninfo(current, target.url, n.name, passfile), slotName(n.name))) await c.query(sql);
+    return detail;
+  });
 }
 
 async function waitForStreaming(primary: NodeConfig, name: string, timeoutMs: number): Promise<boolean> {

@@ -4,7 +4,7 @@ import { chooseCandidate } from './choose-candidate';
 import type { ClusterFailoverInput, ClusterFailoverOutput } from './failover-schema';
 import { inspectNodes, FAILOVER_FACTS_SQL } from './inspect-nodes';
 import { isLocalDataDir } from './local-node';
-import { nativeFailover, primaryConninfo, redactConninfo, repointSql, slotName, TERMINATE_CLIENTS_SQL } from './native-failover';
+import { nativeFailover, primaryConninfo, repointConninfo, repointSql, slotName, TERMINATE_CLIENTS_SQL } from './native-failover';
 import { patroniClusterMembers, patroniFacts, patroniFailover } from './patroni-failover';
 
 /**
@@ -82,13 +82,20 @@ export async function planFailover(config: ClusterConfig, input: ClusterFailover
       steps.push({ kind: 'note', target: n.name, text: 'does not answer: not re-pointed (re-point it when it is back)' });
       continue;
     }
-    steps.push({ kind: 'sql', target: at(n.name), text: repointSql(redactConninfo(primaryConninfo(target.url, n.name)), slotName(n.name)).join('; ') });
+    steps.push({ kind: 'sql', target: at(n.name), text: repointSql(repointConninfo("user='…' passfile='<its passfile>'", target.url, n.name), slotName(n.name)).join('; ') });
   }
-  if (input.rewind && old) {
+  const rejoin = old && (input.rewind || (input.action === 'switchover' && candidate.primary !== undefined));
+  if (rejoin && old) {
+    const conninfo = primaryConninfo(target.url, old.name, '<its passfile>');
     steps.push(
       isLocalDataDir(old.dataDir)
-        ? { kind: 'command', target: at(old.name), text: `pg_rewind --target-pgdata ${old.dataDir} --source-server 'host=… port=… user=… dbname=postgres' (password from a mode-600 passfile); standby.signal; pg_ctl start` }
-        : { kind: 'note', target: old.name, text: 'no local dataDir in the config: pg_rewind cannot run from here; the old primary is left as it is' },
+        ? {
+            kind: 'command',
+            target: at(old.name),
+            text: `${input.rewind ? `pg_rewind --target-pgdata ${old.dataDir} --source-server 'host=… port=… user=… dbname=postgres' (password from its passfile); ` : ''}` +
+              `primary_conninfo = '${conninfo}' and primary_slot_name = '${slotName(old.name)}' in postgresql.auto.conf; standby.signal; pg_ctl start`,
+          }
+        : { kind: 'note', target: old.name, text: 'no local dataDir in the config: it cannot be rejoined from here and stays a fenced (read-only) primary until it is stopped and rejoined on its machine' },
     );
   }
   return steps;

@@ -21,12 +21,12 @@ export class ClusterFailoverSkill {
       'Moves the primary role to another node: a lossless planned switchover, or a failover when the primary is lost. ' +
       'Use when the primary is down or unhealthy, or before maintenance on its machine.',
     details:
-      'Moves the primary role to another node: a planned switchover (the primary is healthy; waits until the target has ' +
-      'replayed all of its WAL, so nothing is lost) or an unplanned failover (the primary is lost; promotes the most advanced ' +
-      'healthy replica and says why it was chosen). Goes through Patroni\'s REST API when Patroni manages the cluster; ' +
-      'otherwise fences the old primary when it answers, runs pg_promote() on the candidate, re-points the other replicas, ' +
-      'and with --rewind pg_rewinds the old primary and rejoins it as a replica. Requires confirmation; --dry-run shows the ' +
-      'chosen candidate and every step.',
+      'Moves the primary role to another node: a planned switchover (the primary is healthy; waits until the target has replayed ' +
+      'all of its WAL, so nothing is lost) or an unplanned failover (the primary is lost; promotes the most advanced healthy ' +
+      'replica and says why it was chosen). Goes through Patroni\'s REST API when Patroni manages the cluster; otherwise fences ' +
+      'the old primary when it answers, runs pg_promote() on the candidate, re-points the other replicas (host and port only: ' +
+      'passwords stay in passfiles), and rejoins the old primary as a replica: after a switchover always, after a failover with ' +
+      '--rewind (pg_rewind first). Requires confirmation; --dry-run shows the chosen candidate and every step.',
     version: '1.0.0',
     risk: 'destructive',
     autonomous: false,
@@ -62,7 +62,7 @@ export class ClusterFailoverSkill {
     const result = await runFailover(ctx.loaded.config, input, { log: ctx.log, signal: ctx.signal });
     const alerts: string[] = [];
     if (result.lostBytes) alerts.push(`${result.lostBytes} bytes of WAL the old primary ${result.from} had were not on ${result.to}: recent commits may be lost`);
-    if (result.oldPrimary === 'read-only') alerts.push(`${result.from} still runs (read-only) on its old timeline: stop it on its machine, or rejoin it with pg_rewind`);
+    if (result.oldPrimary === 'read-only') alerts.push(`${result.from} still runs as a fenced (read-only) primary on its old timeline: stop it on its machine and rejoin it (pg_rewind, standby.signal), or add its dataDir to the config`);
     const failed = result.steps.filter((s) => !s.ok);
     for (const s of failed) alerts.push(`${s.step}: ${s.detail}`);
     const rejoined = result.from !== null && ['rejoined', 'replica', 'rejoining'].includes(result.oldPrimary);

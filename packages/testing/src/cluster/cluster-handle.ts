@@ -92,9 +92,9 @@ export interface ClusterHandle {
   readonly database: string;
   readonly user: string;
   readonly nodes: readonly NodeHandle[];
-  /** The node created as primary. */
+  /** The primary (local clusters: as the data directories say now, so after a failover the promoted node). */
   readonly primary: NodeHandle;
-  /** The nodes created as replicas. */
+  /** The replicas (local clusters: as the data directories say now). */
   readonly replicas: readonly NodeHandle[];
   /** A postgresql:// URL with the password, for a node (default the primary) and database (default the cluster's). */
   url(node?: NodeRef, database?: string): string;
@@ -104,10 +104,21 @@ export interface ClusterHandle {
   isRunning(node: NodeRef): Promise<boolean>;
   /** SIGKILLs the node's postmaster (a crash), and resolves when its processes are gone. */
   kill(node: NodeRef): Promise<void>;
-  /** Starts the node again (stopping it first if it runs) and resolves when it accepts connections. */
+  /**
+   * Starts the node again (stopping it first if it runs) and resolves when it accepts connections;
+   * local clusters: an old primary while another node leads rejoins as its replica instead.
+   */
   restart(node: NodeRef): Promise<void>;
-  /** Starts every stopped node (the primary first) and waits until every replica streams. */
+  /**
+   * Starts every stopped node (the current primary first) and waits until every replica streams;
+   * a stopped old primary (a failover promoted another node) rejoins as a replica, never as a second primary.
+   */
   start(): Promise<void>;
+  /**
+   * Brings a node back as a replica of the current primary (pg_rewind when it diverged), stopping it
+   * first when it runs. Local clusters only (Patroni rejoins its members by itself).
+   */
+  rejoin?(node: NodeRef): Promise<void>;
   /** Stops every server (fast shutdown, SIGKILL if that fails); `purge` also deletes the data. */
   stop(options?: StopClusterOptions): Promise<void>;
   /**

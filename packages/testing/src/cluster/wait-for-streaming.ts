@@ -2,7 +2,10 @@ import { PgClusterError, withClient } from '@pgcluster/core';
 import { sleep } from '../local/postmaster';
 
 /**
- * Waits until the primary's `pg_stat_replication` shows every named replica `streaming`.
+ * Waits until the primary's `pg_stat_replication` shows every named replica `streaming` (and,
+ * with `synchronous`, counted as a synchronous candidate: a walsender takes a reloaded
+ * `synchronous_standby_names` only when it next handles its SIGHUP); `logFiles` (the replicas'
+ * server logs) are named in the hint when it times out.
  *
  * @throws PgClusterError `TIMEOUT` naming the replicas that never streamed.
  * @example
@@ -10,7 +13,7 @@ import { sleep } from '../local/postmaster';
  * await waitForStreaming(cluster.url(undefined, 'postgres'), ['node2', 'node3'])
  * ```
  */
-export async function waitForStreaming(primaryUrl: string, replicaNames: readonly string[], timeoutMs = 60_000): Promise<void> {
+export async function waitForStreaming(primaryUrl: string, replicaNames: readonly string[], timeoutMs = 60_000, logFiles: readonly string[] = [], synchronous = false): Promise<void> {
   if (replicaNames.length === 0) return;
   const deadline = Date.now() + timeoutMs;
   let streaming = new Set<string>();
@@ -18,7 +21,7 @@ export async function waitForStreaming(primaryUrl: string, replicaNames: readonl
     try {
       streaming = await withClient({ url: primaryUrl, connectTimeoutMs: 2_000 }, 'reading pg_stat_replication', async (c) => {
         const { rows } = await c.query<{ application_name: string }>(
-          "select application_name from pg_stat_replication where state = 'streaming'",
+          `select application_name from pg_stat_replication where state = 'streaming'${synchronous ? " and sync_state <> 'async'" : ''}`,
         );
         return new Set(rows.map((r) => r.application_name));
       });
@@ -29,7 +32,7 @@ export async function waitForStreaming(primaryUrl: string, replicaNames: readonl
     if (missing.length === 0) return;
     if (Date.now() > deadline) {
       throw new PgClusterError('TIMEOUT', `replicas not streaming after ${Math.round(timeoutMs / 1000)} s: ${missing.join(', ')}`, {
-        hint: "Read the replicas' server logs (ClusterHandle.logs()).",
+        hint: logFiles.length > 0 ? `Read the replicas' server logs: ${logFiles.join(', ')}.` : "Read the replicas' server logs.",
       });
     }
     await sleep(100);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { InputError, PgClusterError, withClient } from '@pgcluster/core';
+import { InputError, PgClusterError, prepareDataDirStart, withClient } from '@pgcluster/core';
 import type { NodeHandle, NodeRef, NodeStatus, StopClusterOptions } from '../cluster/cluster-handle';
 import type { ResolvedClusterOptions } from '../cluster/cluster-options';
 import { postgresUrl } from '../cluster/postgres-url';
@@ -478,6 +478,8 @@ class HaCluster implements HaClusterHandle {
       // Patroni is gone but its PostgreSQL runs on: stop it so the new Patroni starts from a clean state.
       await waitUntilGone([pid, ...killPostmaster(pid)]);
     }
+    // A killed postmaster may linger as an unreaped zombie that PostgreSQL (started by Patroni) takes for a live one.
+    await prepareDataDirStart(n.dataDir, { label: n.name, port: n.port });
   }
 
   private async createDatabase(leader: HaStateNode): Promise<void> {

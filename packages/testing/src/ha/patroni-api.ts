@@ -57,7 +57,7 @@ export async function waitForPatroni(
     if (Date.now() > deadline) {
       const seen = last ? last.map((m) => `${m.name}=${m.role}/${m.state}`).join(', ') : 'no Patroni answered';
       throw new PgClusterError('TIMEOUT', `Patroni: no ${what} after ${Math.round(timeoutMs / 1000)} s (${seen})`, {
-        hint: "Read the nodes' Patroni logs (ClusterHandle.logs()).",
+        hint: "Read each node's patroni.log in its folder under the cluster's data root (`pgcluster dev status` lists the nodes).",
       });
     }
     await sleep(250);

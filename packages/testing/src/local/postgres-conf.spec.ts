@@ -1,4 +1,5 @@
-import { quoteConfValue, quoteConninfoValue, renderPgHba, renderPostgresqlConf, socketDirFits } from './postgres-conf';
+import { quoteConninfoValue } from '@pgcluster/core';
+import { quoteConfValue, renderPgHba, renderPostgresqlConf, socketDirFits } from './postgres-conf';
 
 describe('renderPostgresqlConf', () => {
   test('a primary listens on loopback only, preloads pg_stat_statements and can feed replicas', () => {
@@ -21,12 +22,13 @@ describe('renderPostgresqlConf', () => {
     expect(conf).toContain("unix_socket_directories = ''");
   });
 
-  test('a replica streams through its own slot under its own application_name', () => {
+  test('a replica streams through its own slot under its own application_name, its password in a passfile', () => {
     const conf = renderPostgresqlConf({
       port: 2, socketDir: null, replicas: 1, fast: false,
-      upstream: { host: '127.0.0.1', port: 1, user: 'pgcluster', password: "it's", name: 'node2' },
+      upstream: { host: '127.0.0.1', port: 1, user: 'pgcluster', passfile: "/x/it's/pgpass", name: 'node2' },
     });
-    expect(conf).toContain(`primary_conninfo = 'host=''127.0.0.1'' port=1 user=''pgcluster'' password=''it\\\\''s'' application_name=''node2'''`);
+    expect(conf).toContain(`primary_conninfo = 'host=''127.0.0.1'' port=''1'' user=''pgcluster'' passfile=''/x/it\\\\''s/pgpass'' application_name=''node2'''`);
+    expect(conf).not.toContain('password=');
     expect(conf).toContain("primary_slot_name = 'node2'");
   });
 

@@ -1,9 +1,12 @@
+import { standbyConninfo } from '@pgcluster/core';
+
 /** Where a replica streams from. */
 export interface UpstreamConfig {
   host: string;
   port: number;
   user: string;
-  password: string;
+  /** The libpq password file (mode 600, the server's user's) holding the user's password: never the password itself. */
+  passfile: string;
   /** The replica's name: its `application_name` and its replication slot. */
   name: string;
 }
@@ -40,14 +43,6 @@ export function socketDirFits(dir: string): boolean {
  */
 export function quoteConfValue(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-}
-
-/**
- * Quotes one value of a libpq `key=value` connection string.
- * @example quoteConninfoValue('a b') // "'a b'"
- */
-export function quoteConninfoValue(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 /**
@@ -89,13 +84,8 @@ export function renderPostgresqlConf(input: PostgresConfInput): string {
   }
   if (input.upstream) {
     const u = input.upstream;
-    const conninfo = [
-      `host=${quoteConninfoValue(u.host)}`,
-      `port=${u.port}`,
-      `user=${quoteConninfoValue(u.user)}`,
-      `password=${quoteConninfoValue(u.password)}`,
-      `application_name=${quoteConninfoValue(u.name)}`,
-    ].join(' ');
+    // Security: the password stays in the passfile; primary_conninfo is logged when it changes.
+    const conninfo = standbyConninfo({ host: u.host, port: u.port, user: u.user, passfile: u.passfile, applicationName: u.name });
     settings.push(['primary_conninfo', quoteConfValue(conninfo)], ['primary_slot_name', quoteConfValue(u.name)]);
   }
   const lines = settings.map(([k, v]) => `${k} = ${v}`);

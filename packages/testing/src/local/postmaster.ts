@@ -1,8 +1,12 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { childPids, lockHolderState } from '@pgcluster/core';
+
+export { childPids, waitUntilGone } from '@pgcluster/core';
 
 /**
- * The postmaster's pid from `<dataDir>/postmaster.pid`, or undefined when there is none.
+ * The PID in `<dataDir>/postmaster.pid`, live or not, or undefined when there is none
+ * (`runningPostmaster` of @pgcluster/core says whether it runs).
  * @example readPostmasterPid('/tmp/pgcluster-x/node1/data') // 12345
  */
 export function readPostmasterPid(dataDir: string): number | undefined {
@@ -17,69 +21,22 @@ export function readPostmasterPid(dataDir: string): number | undefined {
 }
 
 /**
- * Whether `pid` is a live PostgreSQL process (not a zombie, and, where /proc exists, a
- * `postgres` program: a stale pid file's pid may have been reused).
+ * Whether `pid` is a live PostgreSQL process (not a zombie, not another program).
  * @example isPostgresAlive(12345) // true
  */
 export function isPostgresAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  const proc = `/proc/${pid}`;
-  if (!existsSync('/proc/self')) return true;
-  try {
-    const stat = readFileSync(join(proc, 'stat'), 'utf8');
-    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false;
-    return /postgres|postmaster/.test(readFileSync(join(proc, 'cmdline'), 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The pids whose parent is `pid` (a postmaster's backends and auxiliary processes), from /proc.
- * @example childPids(12345) // [12346, 12347, …]
- */
-export function childPids(pid: number): number[] {
-  if (!existsSync('/proc/self')) return [];
-  const children: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) children.push(Number(entry));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return children;
+  return lockHolderState(pid) === 'postgres';
 }
 
 /**
  * SIGKILLs a postmaster and returns its children's pids (they exit by themselves once
- * their postmaster is gone; {@link waitUntilGone} waits for that).
+ * their postmaster is gone; `waitUntilGone` waits for that).
  * @example const children = killPostmaster(pid)
  */
 export function killPostmaster(pid: number): number[] {
   const children = childPids(pid);
   signal(pid, 'SIGKILL');
   return children;
-}
-
-/**
- * Waits until every pid is gone; SIGKILLs what is left after `graceMs`, then waits again.
- * @example await waitUntilGone([pid, ...children])
- */
-export async function waitUntilGone(pids: readonly number[], graceMs = 5_000): Promise<void> {
-  const alive = () => pids.filter((p) => isPostgresAlive(p));
-  const deadline = Date.now() + graceMs;
-  while (alive().length > 0 && Date.now() < deadline) await sleep(50);
-  for (const p of alive()) signal(p, 'SIGKILL');
-  const hardDeadline = Date.now() + 5_000;
-  while (alive().length > 0 && Date.now() < hardDeadline) await sleep(50);
 }
 
 /** Sends a signal, ignoring a process that is already gone. */

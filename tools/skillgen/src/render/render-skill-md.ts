@@ -4,8 +4,10 @@ import type { JsonSchema } from '../schema/load-schemas';
 
 /** Frontmatter `compatibility` (at most 500 characters by the Agent Skills spec). */
 export const COMPATIBILITY =
-  'Needs the pgcluster CLI (Node.js 20 or later) on PATH and a reachable PostgreSQL 15+ cluster with pgvector, ' +
-  'configured by pgcluster.config.json (pgcluster dev up writes one), --config or PGCLUSTER_NODES.';
+  'Needs Node.js 20+ and pgcluster on PATH: in a clone of the pgcluster repository, bash scripts/setup.sh ' +
+  '(or bash scripts/install.sh) links it into /usr/local/bin (~/.local/bin when not root); or npm install -g ' +
+  'the tarball from bash scripts/pack-cli.sh. And a PostgreSQL 15+ cluster with pgvector, configured by ' +
+  'pgcluster.config.json (pgcluster dev up writes one), --config or PGCLUSTER_NODES.';
 
 /** What the renderers need besides the skill: the license of the workspace, if it declares one. */
 export interface RenderContext {
