@@ -37,6 +37,10 @@ const RUNS: { skill: string; args: string[]; stdin?: string }[] = [
   { skill: 'monitoring-performance', args: ['--sample-ms', '200'] },
   { skill: 'monitoring-logs', args: ['--since', '1h'] },
   { skill: 'monitoring-alerts', args: ['--action', 'evaluate'] },
+  { skill: 'security-audit', args: ['--category', 'authentication', 'encryption'] },
+  { skill: 'security-compliance', args: [] },
+  { skill: 'security-rotate', args: ['--role', 'pgcluster', '--dry-run'] },
+  { skill: 'security-encrypt', args: ['--require-tls', '--dry-run'] },
   // An error envelope (bad input) is exposition text too.
   { skill: 'vector-search', args: ['--collection', 'no_such_collection', '--vector', '[1, 0, 0.5]'] },
 ];
