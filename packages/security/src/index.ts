@@ -32,7 +32,7 @@ export { SecurityComplianceSkill } from './skills/security-compliance.skill';
 export { ALT_SUFFIX, ROTATE_ACTIONS, ROTATE_MODES, RotatedReplica, RotateReport, SecurityRotateInput, type RotateMode } from './rotate/rotate-schema';
 export { loginsOf, rotateCredentials, rotationStatements, ROTATE_APPLICATION_NAME, undoRotation, type RotateOptions } from './rotate/rotate-credentials';
 export { generatePassword, scramVerifier } from './rotate/scram-verifier';
-export { parseConninfo, renderConninfo, writePassfileLine } from './rotate/replica-credentials';
+export { parseConninfo, renderConninfo } from './rotate/replica-credentials';
 export { SecurityRotateSkill } from './skills/security-rotate.skill';
 // TLS: certificates, staged enabling, undo.
 export { ENCRYPT_ACTIONS, EncryptedNode, EncryptReport, SecurityEncryptInput, TLS_VERSIONS } from './encrypt/encrypt-schema';

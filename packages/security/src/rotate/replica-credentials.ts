@@ -1,7 +1,6 @@
-import { chownSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { withClient, type NodeConfig } from '@pgcluster/core';
-import { writeSecretFile } from './config-file';
+import { withClient, writePassfile, type NodeConfig } from '@pgcluster/core';
 
 /**
  * Parses a libpq `key=value` connection string (values quoted with '…' and \-escapes, or bare).
@@ -21,19 +20,6 @@ export function parseConninfo(conninfo: string): Map<string, string> {
  */
 export function renderConninfo(values: ReadonlyMap<string, string>): string {
   return [...values].map(([k, v]) => `${k}='${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`).join(' ');
-}
-
-/**
- * Writes (or completes) a libpq password file: one line `*:*:*:<user>:<password>` replacing any
- * line of that user, mode 600, owned by `owner` (libpq ignores a passfile others can read).
- * @example writePassfileLine('/srv/node2/pgpass', 'app_alt', password, statSync(dataDir))
- */
-export function writePassfileLine(path: string, user: string, password: string, owner: { uid: number; gid: number }): void {
-  const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/:/g, '\\:');
-  const userOf = (line: string) => line.split(/(?<!\\):/)[3]?.replace(/\\(.)/g, '$1');
-  const kept = existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '' && userOf(l) !== user) : [];
-  writeSecretFile(path, `${[...kept, `*:*:*:${esc(user)}:${esc(password)}`].join('\n')}\n`);
-  chownSync(path, owner.uid, owner.gid);
 }
 
 /** What happened to one replica's streaming credentials. */
@@ -121,8 +107,8 @@ export async function rewritePrimaryConninfo(node: NodeConfig, url: string, edit
   const values = await primaryConninfo(url, node.name);
   const passfile = values.get('passfile') ?? join(dirname(node.dataDir!), 'pgpass');
   const inline = values.get('password');
-  if (credential) writePassfileLine(passfile, credential.user, credential.password, statSync(node.dataDir!));
-  else if (inline !== undefined) writePassfileLine(passfile, values.get('user') ?? '', inline, statSync(node.dataDir!));
+  if (credential) writePassfile(passfile, credential.user, credential.password, statSync(node.dataDir!));
+  else if (inline !== undefined) writePassfile(passfile, values.get('user') ?? '', inline, statSync(node.dataDir!));
   values.delete('password');
   values.set('passfile', passfile);
   edit(values);
