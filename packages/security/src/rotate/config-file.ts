@@ -31,12 +31,13 @@ export function writeSecretFile(path: string, content: string): void {
 }
 
 /**
- * The config text with every URL whose user is `from` switched to `to` with `password`:
- * nodes[].url, patroni.memberUrl and pgbouncer.adminUrl. Other fields are kept as they are.
+ * The config text with every server URL whose user is `from` switched to `to` with `password`:
+ * nodes[].url and patroni.memberUrl. pgbouncer.adminUrl is left alone: PgBouncer authenticates
+ * its console from its own auth file, which a rotation does not update yet. Other fields are kept.
  * @example switchConfigLogin(text, 'app', 'app_alt', password)
  */
 export function switchConfigLogin(text: string, from: string, to: string, password: string): { text: string; switched: number } {
-  const raw = JSON.parse(text) as { nodes?: Array<{ url?: string }>; patroni?: { memberUrl?: string }; pgbouncer?: { adminUrl?: string } };
+  const raw = JSON.parse(text) as { nodes?: Array<{ url?: string }>; patroni?: { memberUrl?: string } };
   let switched = 0;
   const swap = (url: string | undefined): string | undefined => {
     if (!url) return url;
@@ -49,7 +50,6 @@ export function switchConfigLogin(text: string, from: string, to: string, passwo
   };
   for (const node of raw.nodes ?? []) node.url = swap(node.url);
   if (raw.patroni?.memberUrl) raw.patroni.memberUrl = swap(raw.patroni.memberUrl);
-  if (raw.pgbouncer?.adminUrl) raw.pgbouncer.adminUrl = swap(raw.pgbouncer.adminUrl);
   return { text: `${JSON.stringify(raw, null, 2)}\n`, switched };
 }
 

@@ -13,15 +13,15 @@ test('conninfo round-trips quotes, backslashes and bare values', () => {
   expect(Object.fromEntries(parseConninfo(renderConninfo(values)))).toEqual(Object.fromEntries(values));
 });
 
-test('switchConfigLogin switches only the URLs of the old login, with an encoded password', () => {
+test('switchConfigLogin switches only the server URLs of the old login, with an encoded password (not PgBouncer\'s console)', () => {
   const text = JSON.stringify({ nodes: [{ name: 'a', url: 'postgresql://app:old@h:1/db' }, { name: 'b', url: 'postgresql://other:x@h:2/db' }], pgbouncer: { adminUrl: 'postgresql://app:old@h:3/pgbouncer' } });
   const { text: out, switched } = switchConfigLogin(text, 'app', 'app_alt', 'n:e/w@');
   const raw = JSON.parse(out) as { nodes: Array<{ url: string }>; pgbouncer: { adminUrl: string } };
-  expect(switched).toBe(2);
+  expect(switched).toBe(1);
   expect(new URL(raw.nodes[0]!.url).username).toBe('app_alt');
   expect(decodeURIComponent(new URL(raw.nodes[0]!.url).password)).toBe('n:e/w@');
   expect(raw.nodes[1]!.url).toBe('postgresql://other:x@h:2/db');
-  expect(new URL(raw.pgbouncer.adminUrl).username).toBe('app_alt');
+  expect(raw.pgbouncer.adminUrl).toBe('postgresql://app:old@h:3/pgbouncer');
 });
 
 test('alternate takes turns between <role> and <role>_alt; single keeps the login; another role is refused by name', () => {
