@@ -42,6 +42,10 @@ const RUNS: { skill: string; args: string[]; stdin?: string }[] = [
   { skill: 'maintenance-analyze', args: ['--table', COLLECTION] },
   { skill: 'maintenance-reindex', args: ['--table', COLLECTION, '--dry-run'] },
   { skill: 'maintenance-optimize', args: ['--top', '5', '--budget-seconds', '5'] },
+  { skill: 'security-audit', args: ['--category', 'authentication', 'encryption'] },
+  { skill: 'security-compliance', args: [] },
+  { skill: 'security-rotate', args: ['--role', 'pgcluster', '--dry-run'] },
+  { skill: 'security-encrypt', args: ['--require-tls', '--dry-run'] },
   // An error envelope (bad input) is exposition text too.
   { skill: 'vector-search', args: ['--collection', 'no_such_collection', '--vector', '[1, 0, 0.5]'] },
 ];

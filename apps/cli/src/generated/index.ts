@@ -117,6 +117,38 @@ export const GENERATED_COMMANDS: CommandCatalog = {
       requiresConfirmation: false,
     },
     {
+      name: "security-audit",
+      category: "security",
+      describe: "Audits pg_hba.conf, passwords, roles, privileges, TLS, logging and file permissions on every node (CIS...",
+      risk: "read",
+      autonomous: true,
+      requiresConfirmation: false,
+    },
+    {
+      name: "security-compliance",
+      category: "security",
+      describe: "Maps the security audit to CIS PostgreSQL sections.",
+      risk: "read",
+      autonomous: true,
+      requiresConfirmation: false,
+    },
+    {
+      name: "security-encrypt",
+      category: "security",
+      describe: "Enables TLS end to end.",
+      risk: "write",
+      autonomous: false,
+      requiresConfirmation: true,
+    },
+    {
+      name: "security-rotate",
+      category: "security",
+      describe: "Rotates the config's login password with zero failed connections (alternating <role>/<role>_alt), proves...",
+      risk: "write",
+      autonomous: false,
+      requiresConfirmation: true,
+    },
+    {
       name: "vector-benchmark",
       category: "vector",
       describe: "Measures a pgvector collection's recall@k, QPS and latency for each hnsw.ef_search value.",
@@ -188,6 +220,14 @@ export const GENERATED_COMMANDS: CommandCatalog = {
         return (require('./commands/monitoring-logs') as typeof import('./commands/monitoring-logs')).monitoringLogsCommand;
       case "monitoring-performance":
         return (require('./commands/monitoring-performance') as typeof import('./commands/monitoring-performance')).monitoringPerformanceCommand;
+      case "security-audit":
+        return (require('./commands/security-audit') as typeof import('./commands/security-audit')).securityAuditCommand;
+      case "security-compliance":
+        return (require('./commands/security-compliance') as typeof import('./commands/security-compliance')).securityComplianceCommand;
+      case "security-encrypt":
+        return (require('./commands/security-encrypt') as typeof import('./commands/security-encrypt')).securityEncryptCommand;
+      case "security-rotate":
+        return (require('./commands/security-rotate') as typeof import('./commands/security-rotate')).securityRotateCommand;
       case "vector-benchmark":
         return (require('./commands/vector-benchmark') as typeof import('./commands/vector-benchmark')).vectorBenchmarkCommand;
       case "vector-drop":

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+/** Categories of security checks; one tuple yields the type, the validator and the CLI choices. */
+export const SECURITY_CATEGORIES = ['authentication', 'roles', 'privileges', 'encryption', 'logging', 'files'] as const;
+/** One of {@link SECURITY_CATEGORIES}. */
+export type SecurityCategory = (typeof SECURITY_CATEGORIES)[number];
+
+/** Severities of a finding (the same two as monitoring's). */
+export const SEVERITIES = ['warning', 'critical'] as const;
+/** One of {@link SEVERITIES}. */
+export type Severity = (typeof SEVERITIES)[number];
+
+/** What a check reported in one run: ok, warning or critical (its worst finding), or skipped with why. */
+export const CHECK_STATUSES = ['ok', 'warning', 'critical', 'skipped'] as const;
+/** One of {@link CHECK_STATUSES}. */
+export type CheckStatus = (typeof CHECK_STATUSES)[number];
+
+/**
+ * A typed reference to the skill that acts on a finding: the skill's name and an input that
+ * validates against that skill's input schema; prose goes into `why`, never into the input.
+ *
+ * Kept local (the same shape as monitoring's and skill-kit's typed reference) so it can be swapped for it.
+ * @example
+ * ```ts
+ * SkillReference.parse({ skill: 'security-audit', input: { checks: ['hba_trust'] }, why: 're-run the check after the fix' })
+ * ```
+ */
+export const SkillReference = z.object({
+  skill: z.string().regex(/^[a-z]+-[a-z-]+$/).describe('The skill to run, e.g. security-audit.'),
+  input: z.record(z.string(), z.unknown()).describe("Its input, valid against the skill's input schema."),
+  why: z.string().optional().describe('Why this skill, in a sentence.'),
+});
+/** A typed reference to a skill run. */
+export type SkillReference = z.infer<typeof SkillReference>;
+
+/**
+ * One security problem found by a check, on one node and one object: monitoring's finding shape,
+ * with `expected` (what a secure setting looks like) instead of a numeric threshold, the CIS
+ * PostgreSQL Benchmark section it belongs to, and the exact statement or command that fixes it.
+ * @example
+ * ```ts
+ * const f: SecurityFinding = { check: 'hba_trust', category: 'authentication', severity: 'critical', node: 'node1',
+ *   object: 'pg_hba.conf line 5', value: 'trust', expected: 'scram-sha-256', unit: 'method',
+ *   message: '…', remedy: '…', reference: 'CIS 5.2', recommendation: { skill: 'security-audit', input: { checks: ['hba_trust'] } } }
+ * ```
+ */
+export const SecurityFinding = z.object({
+  check: z.string().describe('The stable id of the check, e.g. hba_trust.'),
+  category: z.enum(SECURITY_CATEGORIES).describe('The category of the check.'),
+  severity: z.enum(SEVERITIES).describe('warning or critical.'),
+  node: z.string().describe('The node it was found on (the cluster name for cluster-wide checks).'),
+  object: z.string().describe('What it concerns: a pg_hba.conf line, a role, a setting, a function, a schema or a file.'),
+  value: z.union([z.string(), z.number(), z.boolean()]).describe('What was found (a method, a setting, a share in %, a file mode); never a password or a hash.'),
+  expected: z.string().describe('What a secure configuration has instead.'),
+  unit: z.string().describe('What value is: method, setting, percent, mode, role attribute, privilege.'),
+  message: z.string().describe('What was found and why it matters, in a sentence.'),
+  remedy: z.string().describe('The exact statement or command that fixes it (placeholders in <angle brackets>, never a secret).'),
+  reference: z.string().optional().describe('The CIS PostgreSQL Benchmark section, numbered as pgdsat does (e.g. "CIS 5.2"), where one applies.'),
+  recommendation: SkillReference.describe('The skill to run about it.'),
+});
+/** One security problem found by a check. */
+export type SecurityFinding = z.infer<typeof SecurityFinding>;

@@ -1,0 +1,113 @@
+import { Skill, type PlanStep, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
+import { configFileOf } from '../rotate/config-file';
+import { loginsOf, rotateCredentials, rotationStatements, undoRotation } from '../rotate/rotate-credentials';
+import { RotateReport, SecurityRotateInput } from '../rotate/rotate-schema';
+
+/**
+ * `security-rotate`: rotates the config's login password with no failed connection
+ * (alternating users), or in single-role mode with its window stated; undo while the old
+ * password still works. Never prints a secret.
+ *
+ * @example
+ * ```ts
+ * import { executeSkill } from '@pgcluster/skill-kit'
+ * import { SecurityRotateSkill } from '@pgcluster/security'
+ *
+ * const envelope = await executeSkill(SecurityRotateSkill, { role: 'app', graceSeconds: 600 }, { actor: 'cli', yes: true })
+ * console.log(envelope.data?.newLogin, envelope.rollback) // app_alt, the undo
+ * ```
+ */
+export class SecurityRotateSkill {
+  @Skill({
+    name: 'security-rotate',
+    category: 'security',
+    description:
+      "Rotates the config's login password with zero failed connections (alternating <role>/<role>_alt), proves the login, switches the config. " +
+      'Use when a password is old or leaked.',
+    details:
+      "Alternate mode (default; AWS Secrets Manager's alternating users): <role>_alt is created when missing as a member " +
+      "of <role> with <role>'s attributes (SUPERUSER, CREATEDB, CREATEROLE, REPLICATION, BYPASSRLS; objects it creates are " +
+      'its own). The login the config does not use gets a new generated password, sent as a SCRAM-SHA-256 verifier so the ' +
+      'password never reaches the server log, pg_stat_statements or pg_stat_activity; a login with it is proven; the config ' +
+      'file (pgcluster.config.json, rewritten atomically, mode 600) is switched to it; replicas streaming as the old login get ' +
+      'the new password in a mode-600 password file of the server user and primary_conninfo (no password in it) names the ' +
+      'new login, and the run waits until they stream again (a replica whose dataDir is not on this machine refuses the ' +
+      'run, exit 3, unless --manual-replicas); only then does the old login get VALID UNTIL now + ' +
+      '--grace-seconds. Open connections are never cut; new ones with the old password work until that time. Single mode ' +
+      '(for a role whose name clients depend on) changes the role\'s own password: new connections with the old password ' +
+      'fail until each client reloads the config. The previous config goes to a mode-600 backup in the state dir; undo ' +
+      '(the rollback, or --action undo --backup <file>) restores it while the old password still works. The password is ' +
+      'never printed: it goes to the config file only (or --password, recorded as *** in the audit log). PgBouncer\'s auth ' +
+      'file is not updated yet.',
+    version: '1.0.0',
+    risk: 'write',
+    autonomous: false,
+    requiresConfirmation: true,
+    idempotent: false,
+    whenToUse: [
+      'a password is old, was shared, or may have leaked',
+      'security-audit reports password_expiry or md5_password_hashes for the config\'s login role',
+      'a policy requires regular credential rotation',
+    ],
+    interpret:
+      'data = { action, mode, role, previousLogin, newLogin, createdRole, previousValidUntil, loginProved, configFile, ' +
+      'backup, replicas[] { node, updated, detail }, window }: clients must reload the config before previousValidUntil ' +
+      '(alternate); window says when clients with the old password fail. A replica with updated: false must be pointed at ' +
+      'newLogin by hand before previousValidUntil. rollback undoes it. Exit 2: the role is not the config\'s user, no primary ' +
+      'answered, or the new login failed (nothing was switched); exit 3: --yes missing, or a replica streams as the login and cannot be updated from here (nothing was changed).',
+    decisionTree: [
+      { when: 'clients report authentication failures after the rotation', run: 'security-rotate', args: '--action undo --backup <data.backup>' },
+      { when: 'a replica was not updated (updated: false)', run: 'cluster-status' },
+      { when: 'to confirm the old hash kind and expiry are gone', run: 'security-audit', args: '--checks password_expiry --checks md5_password_hashes' },
+    ],
+    examples: [
+      { title: "Rotate the config's login, old password valid one more hour", command: 'pgcluster security-rotate --role pgcluster --yes' },
+      { title: 'Ten minutes of grace', command: 'pgcluster security-rotate --role pgcluster --grace-seconds 600 --yes' },
+      { title: 'Keep the role name (single mode, with a window)', command: 'pgcluster security-rotate --role pgcluster --mode single --yes' },
+      { title: 'See the statements first', command: 'pgcluster security-rotate --role pgcluster --dry-run' },
+      { title: 'Undo it while the old password still works', command: 'pgcluster security-rotate --role pgcluster --action undo --backup /srv/app/.pgcluster/security/rotate-<id>.json --yes' },
+    ],
+    input: SecurityRotateInput,
+    output: RotateReport,
+  })
+  static async run(ctx: SkillContext, input: SecurityRotateInput): Promise<SkillResult<RotateReport>> {
+    if (input.action === 'undo') {
+      const report = await undoRotation(ctx.loaded, input.backup!, input.role);
+      return { data: report, alerts: replicaAlerts(report) };
+    }
+    const report = await rotateCredentials(ctx.loaded, { role: input.role, mode: input.mode, graceSeconds: input.graceSeconds, password: input.password, runId: ctx.runId, manualReplicas: input.manualReplicas });
+    ctx.log.info(`security-rotate: ${report.previousLogin} → ${report.newLogin} (config ${report.configFile})`);
+    return {
+      data: report,
+      alerts: replicaAlerts(report),
+      recommendations: [{ message: `make every client reload ${report.configFile} before ${report.previousValidUntil ?? 'its next connection'}; ${report.window}` }],
+      rollback: {
+        skill: 'security-rotate',
+        input: { role: input.role, action: 'undo', backup: report.backup },
+        description: `switch the config back to ${report.previousLogin} (possible while its password works${report.previousValidUntil ? `, until ${report.previousValidUntil}` : ''})`,
+      },
+    };
+  }
+
+  /** The statements on the primary (no secret: the verifier is a placeholder) and the files it writes. */
+  static plan(ctx: SkillContext, input: SecurityRotateInput): PlanStep[] {
+    const configFile = configFileOf(ctx.loaded);
+    if (input.action === 'undo') {
+      return [
+        { kind: 'sql', target: 'primary', text: 'ALTER ROLE <previous login> VALID UNTIL <its previous value> (single mode: PASSWORD <verifier of the previous password>)' },
+        { kind: 'note', target: 'primary', text: 'prove a login with the previous password; refuse when it no longer works' },
+        { kind: 'file', target: configFile, text: `restore the config from ${input.backup} (mode 600); replicas back to the previous login` },
+      ];
+    }
+    const { current, target } = loginsOf(ctx.loaded.config, input.role, input.mode);
+    return [
+      ...rotationStatements(current, target, input.role, input.mode, input.graceSeconds).map((text) => ({ kind: 'sql' as const, target: 'primary', text })),
+      { kind: 'file', target: configFile, text: `switch URLs of ${current} to ${target} with the new password (atomic, mode 600); previous config backed up in the state dir` },
+      { kind: 'note', target: 'replicas', text: `replicas streaming as ${current}: password file (mode 600) and primary_conninfo user=${target}, reload, wait until streaming` },
+    ];
+  }
+}
+
+function replicaAlerts(report: RotateReport): string[] {
+  return report.replicas.filter((r) => !r.updated).map((r) => `replica ${r.node}: ${r.detail}`);
+}
