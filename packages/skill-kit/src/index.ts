@@ -6,9 +6,11 @@
 export * from './skill/skill-meta';
 export * from './skill/skill';
 export * from './skill/skill-registry';
+export { CLI_GLOBAL_FLAGS, flagName, PLACEHOLDER, referenceCommand } from './skill/reference-command';
 export * from './executor/execute-skill';
 export * from './executor/exit-code-for';
 export * from './executor/describe-input-issues';
+export { checkRecommendations, type CheckRecommendationsConfig } from './executor/check-recommendations';
 export { toEnvelopeError, type EnvelopeError } from './executor/to-envelope-error';
 export * from './log/stderr-logger';
 export * from './render/render-envelope';

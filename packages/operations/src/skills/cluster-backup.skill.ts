@@ -47,17 +47,17 @@ export class ClusterBackupSkill {
       'check means the file changed since it was written (corruption or tampering) and status is degraded (exit 1). prune: ' +
       'data.prune.removed lists deleted ids, failed those that could not be deleted. Long backups need a longer --timeout.',
     decisionTree: [
-      { when: 'verify reports ok false', run: 'cluster-backup', args: '--action backup' },
-      { when: 'a sound backup exists and data must be brought back', run: 'cluster-restore', args: '--id <id> --target <new database>' },
-      { when: 'the catalogue holds more backups than needed (totalBytes large)', run: 'cluster-backup', args: '--action prune --keep 3' },
-      { when: 'backup failed because the primary was unreachable', run: 'cluster-status' },
+      { when: 'verify reports ok false', skill: 'cluster-backup', input: { action: 'backup' } },
+      { when: 'a sound backup exists and data must be brought back', skill: 'cluster-restore', input: { id: '<id>', target: '<new database>' } },
+      { when: 'the catalogue holds more backups than needed (totalBytes large)', skill: 'cluster-backup', input: { action: 'prune', keep: 3 } },
+      { when: 'backup failed because the primary was unreachable', skill: 'cluster-status', input: {} },
     ],
     examples: [
-      { title: 'Logical backup of every configured database', command: 'pgcluster cluster-backup --action backup --format json' },
-      { title: 'Physical backup of the whole cluster, with WAL', command: 'pgcluster cluster-backup --action backup --kind physical --timeout 1800000' },
-      { title: 'List the catalogue', command: 'pgcluster cluster-backup --action list' },
-      { title: 'Verify one backup', command: 'pgcluster cluster-backup --action verify --id 20261124T071502Z-logical-k3x9' },
-      { title: 'See what pruning to the newest 3 would delete', command: 'pgcluster cluster-backup --action prune --keep 3 --dry-run' },
+      { title: 'Logical backup of every configured database', skill: 'cluster-backup', input: { action: 'backup' }, options: { format: 'json' } },
+      { title: 'Physical backup of the whole cluster, with WAL', skill: 'cluster-backup', input: { action: 'backup', kind: 'physical' }, options: { timeout: 1800000 } },
+      { title: 'List the catalogue', skill: 'cluster-backup', input: { action: 'list' } },
+      { title: 'Verify one backup', skill: 'cluster-backup', input: { action: 'verify', id: '20261124T071502Z-logical-k3x9' } },
+      { title: 'See what pruning to the newest 3 would delete', skill: 'cluster-backup', input: { action: 'prune', keep: 3 }, options: { dryRun: true } },
     ],
     input: ClusterBackupInput,
     output: ClusterBackupOutput,
@@ -69,7 +69,7 @@ export class ClusterBackupSkill {
         const backup = await createBackup(bctx, { kind: input.kind ?? 'logical', ...(input.databases ? { databases: input.databases } : {}) });
         return {
           data: { action: 'backup', backup },
-          recommendations: [{ message: `verify it any time with cluster-backup --action verify --id ${backup.id}`, skill: 'cluster-backup', args: `--action verify --id ${backup.id}` }],
+          recommendations: [{ why: 'verify it any time', skill: 'cluster-backup', input: { action: 'verify', id: backup.id } }],
         };
       }
       case 'list': {
@@ -83,7 +83,7 @@ export class ClusterBackupSkill {
           data: { action: 'verify', verify },
           status: verify.ok ? 'ok' : 'degraded',
           alerts: failed.map((c) => `backup ${verify.id}: ${c.check} failed: ${c.detail}`),
-          ...(verify.ok ? {} : { recommendations: [{ message: 'this backup is damaged: take a new one', skill: 'cluster-backup', args: '--action backup' }] }),
+          ...(verify.ok ? {} : { recommendations: [{ why: 'this backup is damaged: take a new one', skill: 'cluster-backup', input: { action: 'backup' } }] }),
         };
       }
       case 'prune': {

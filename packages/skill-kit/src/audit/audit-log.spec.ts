@@ -37,7 +37,7 @@ describe('AuditLog', () => {
     const record = await audit.append(
       entry({
         input: { apiToken: 't0ken', nested: { password: 'pw' }, dsn: 'postgresql://u:pw2@h/d' },
-        rollback: { skill: 'security-rotate', input: { password: 'old-pw' }, description: 'restore' },
+        rollback: { skill: 'security-rotate', input: { password: 'old-pw' }, why: 'restore' },
       }),
     );
     expect(record.input).toEqual({ apiToken: '***', nested: { password: '***' }, dsn: 'postgresql://u:***@h/d' });

@@ -14,8 +14,9 @@ import type {
   SkillMeta,
   Status,
 } from '../skill/skill-meta';
+import { checkRecommendations } from './check-recommendations';
 import { createDeadline } from './deadline';
-import { describeInputIssues } from './describe-input-issues';
+import { describeInputIssues, labelInputError } from './describe-input-issues';
 import { toEnvelopeError, type EnvelopeError } from './to-envelope-error';
 
 /**
@@ -58,8 +59,16 @@ export interface ExecuteOptions {
   log?: SkillLogger;
   /** Where the run is audited; default the config's {@link AuditLog}; `false` audits nothing. */
   audit?: AuditLog | false;
-  /** Finds a skill by name; `undoAudit` needs it to run a recorded rollback. */
+  /**
+   * Finds a skill by name: `undoAudit` needs it to run a recorded rollback, and the run's
+   * recommendations are checked against their target's input schema with it.
+   */
   resolveSkill?: (name: string) => SkillClass | undefined;
+  /**
+   * A recommendation its target would refuse: `drop` leaves it out with a warning, `throw` fails
+   * the run with INTERNAL. Default `throw` under `NODE_ENV=test` (Jest sets it), else `drop`.
+   */
+  onInvalidRecommendation?: 'drop' | 'throw';
   /** The audit id this run undoes; set by `undoAudit`. */
   undoOf?: string;
   /** Live runtime objects handed to the skill as {@link SkillContext.services}, e.g. `{ pools }`. */
@@ -128,13 +137,14 @@ async function attempt(
 ): Promise<Outcome> {
   // Security: input is validated before anything else happens; bad input runs nothing.
   const parsed = meta.input.safeParse(rawInput ?? {});
+  const fields = inputFields(meta);
   if (!parsed.success) {
     return {
       status: 'error',
       input: rawInput,
       error: {
         code: 'INVALID_INPUT',
-        message: describeInputIssues(parsed.error).join('; '),
+        message: describeInputIssues(parsed.error, 'input', { knownFields: fields }).join('; '),
         hint: `Nothing was run. \`pgcluster ${meta.name} --help\` lists every parameter and what it allows.`,
       },
     };
@@ -160,13 +170,19 @@ async function attempt(
     }
     for (const step of plan) log.info(`plan: [${step.kind}] ${step.target}: ${step.text}`);
     const result = await deadline.race(Promise.resolve().then(() => skillClass.run(ctx, input)));
-    return checkResult(result, meta, input);
+    return checkResult(result, meta, input, options, log);
   } catch (error) {
     log.debug(`${meta.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    return { status: 'error', input, error: toEnvelopeError(error, meta.name) };
+    return { status: 'error', input, error: toEnvelopeError(labelInputError(error, fields), meta.name) };
   } finally {
     deadline.dispose();
   }
+}
+
+/** The top-level fields of a skill's input object (for flag labels and suggestions). */
+function inputFields(meta: SkillMeta): string[] {
+  const shape = (meta.input as { shape?: unknown }).shape;
+  return shape && typeof shape === 'object' ? Object.keys(shape) : [];
 }
 
 async function buildPlan(skillClass: SkillClass, meta: SkillMeta, ctx: SkillContext, input: unknown): Promise<PlanStep[]> {
@@ -194,7 +210,7 @@ async function approves(policy: ConfirmationPolicy | undefined, meta: SkillMeta,
  * The data always goes through the output schema: what reaches the caller is exactly what the
  * manifest promises (undeclared fields are stripped), and a mismatch is a bug in the skill.
  */
-function checkResult(result: unknown, meta: SkillMeta, input: unknown): Outcome {
+function checkResult(result: unknown, meta: SkillMeta, input: unknown, options: ExecuteOptions, log: SkillLogger): Outcome {
   const r = result as { data?: unknown; status?: Status; alerts?: string[]; recommendations?: Recommendation[]; rollback?: RollbackSpec } | null;
   const internal = (message: string): Outcome => ({
     status: 'error',
@@ -209,12 +225,19 @@ function checkResult(result: unknown, meta: SkillMeta, input: unknown): Outcome 
   if (!checked.success) {
     return internal(`${meta.name} returned data that breaks its output schema: ${describeInputIssues(checked.error, 'data').join('; ')}`);
   }
+  let recommendations: Recommendation[];
+  try {
+    const onInvalid = options.onInvalidRecommendation ?? (process.env['NODE_ENV'] === 'test' ? 'throw' : 'drop');
+    recommendations = checkRecommendations(r.recommendations ?? [], { resolveSkill: options.resolveSkill, onInvalid, log });
+  } catch (error) {
+    return internal(`${meta.name} emitted an invalid ${(error as Error).message}`);
+  }
   return {
     status,
     input,
     data: checked.data,
     alerts: r.alerts ?? [],
-    recommendations: r.recommendations ?? [],
+    recommendations,
     ...(r.rollback ? { rollback: r.rollback } : {}),
   };
 }

@@ -38,20 +38,53 @@ export const FORMATS = ['json', 'human', 'prometheus'] as const;
 /** One of {@link FORMATS}. */
 export type Format = (typeof FORMATS)[number];
 
-/** One branch of a skill's decision tree: when `when` holds, run `run` (a skill name). */
-export interface DecisionRule {
-  when: string;
-  run: string;
-  /** Suggested arguments, as CLI flags, e.g. `--direction up --increment 10`. */
-  args?: string;
+/**
+ * A typed reference to a skill run: the target skill and an input object that its input schema
+ * accepts. Recommendations, decision-tree entries, examples and rollbacks are all references;
+ * SKILL.md renders one as a command line (`pgcluster <skill> --flag value …`). Prose belongs in
+ * `why` (and a rule's `when`), never in `input`.
+ *
+ * In a decision tree, a string value `<placeholder>` stands for a value only known at the time
+ * (e.g. `{ collection: '<collection>' }`); skillgen checks the rest of the input.
+ *
+ * @example
+ * ```ts
+ * const next: SkillReference = { skill: 'vector-index', input: { action: 'rebuild', index: 'public.docs_embedding_idx' }, why: 'the index is invalid' }
+ * ```
+ */
+export interface SkillReference {
+  /** The target skill's name, e.g. `vector-index`. */
+  skill: string;
+  /** The target's input, validated against its input schema (at generation and before emission). */
+  input: Record<string, unknown>;
+  /** Why to run it, for a person or an agent. */
+  why?: string;
+  /**
+   * The target skill is not built yet: skillgen renders the reference with "(coming)" instead of
+   * failing, and the executor keeps it unvalidated. Once the skill exists its input is checked.
+   */
+  planned?: boolean;
 }
 
-/** A worked example shown in SKILL.md and `--help`. */
-export interface SkillExample {
+/** One branch of a skill's decision tree: when `when` holds, run the referenced skill. */
+export interface DecisionRule extends SkillReference {
+  when: string;
+}
+
+/** Global CLI flags an example shows besides the input (`--format`, `--dry-run`, `--yes`, `--timeout`). */
+export interface ExampleOptions {
+  format?: Format;
+  dryRun?: boolean;
+  yes?: boolean;
+  /** Milliseconds. */
+  timeout?: number;
+}
+
+/** A worked example shown in SKILL.md and `--help`: a reference with a title. */
+export interface SkillExample extends SkillReference {
   /** What the example does. */
   title: string;
-  /** The full command line, starting with `pgcluster`. */
-  command: string;
+  options?: ExampleOptions;
 }
 
 /**
@@ -93,19 +126,27 @@ export interface PlanStep {
   text: string;
 }
 
-/** How to undo what a run did: another skill run (through the executor, so audited too). */
-export interface RollbackSpec {
-  skill: string;
-  input: Record<string, unknown>;
-  description: string;
+/** How to undo what a run did: a reference to another skill run (through the executor, so audited too). */
+export interface RollbackSpec extends SkillReference {
+  /** What undoing does, in words. */
+  why: string;
 }
 
-/** A recommendation: a next step, usually another skill. */
+/**
+ * A next step. With `skill`, a {@link SkillReference} (its `input` validated against the target's
+ * schema before the envelope carries it); without, something a person does, said in `why`.
+ *
+ * @example
+ * ```ts
+ * const r: Recommendation = { why: 'pools are saturated: grow them', skill: 'cluster-scale', input: { direction: 'up' } }
+ * ```
+ */
 export interface Recommendation {
-  message: string;
-  /** A skill name, when a skill does the job. */
+  why: string;
   skill?: string;
-  args?: string;
+  /** The target's input; `{}` when absent. */
+  input?: Record<string, unknown>;
+  planned?: boolean;
 }
 
 /** What a skill's `run` returns; the executor wraps it into an {@link Envelope}. */

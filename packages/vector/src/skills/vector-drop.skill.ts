@@ -61,11 +61,11 @@ export class VectorDropSkill {
       'a collection is obsolete and the user asked to delete it',
     ],
     interpret: 'dropped false means there was nothing to drop. definition holds the dropped index\'s CREATE INDEX statement; the rollback recreates it.',
-    decisionTree: [{ when: 'an index was dropped to change its profile', run: 'vector-index', args: '--action create --collection <name> --profile accuracy' }],
+    decisionTree: [{ when: 'an index was dropped to change its profile', skill: 'vector-index', input: { action: 'create', collection: '<collection>', profile: 'accuracy' } }],
     examples: [
-      { title: 'See what dropping the index would do', command: 'pgcluster vector-drop --target index --collection docs --dry-run' },
-      { title: 'Drop the collection\'s index', command: 'pgcluster vector-drop --target index --collection docs --yes' },
-      { title: 'Delete a collection and its data', command: 'pgcluster vector-drop --target collection --collection old_docs --yes' },
+      { title: 'See what dropping the index would do', skill: 'vector-drop', input: { target: 'index', collection: 'docs' }, options: { dryRun: true } },
+      { title: 'Drop the collection\'s index', skill: 'vector-drop', input: { target: 'index', collection: 'docs' }, options: { yes: true } },
+      { title: 'Delete a collection and its data', skill: 'vector-drop', input: { target: 'collection', collection: 'old_docs' }, options: { yes: true } },
     ],
     input: VectorDropInput,
     output: VectorDropOutput,
@@ -87,7 +87,7 @@ export class VectorDropSkill {
         rollback = {
           skill: 'vector-index',
           input: { action: 'create', collection: input.collection, method: dropped.method, index: dropped.name, ...dropped.params.m !== undefined ? { m: dropped.params['m'], efConstruction: dropped.params['ef_construction'] } : {}, ...(dropped.params['lists'] !== undefined ? { lists: dropped.params['lists'] } : {}) },
-          description: `recreate ${dropped.name}: ${dropped.definition}`,
+          why: `recreate ${dropped.name}: ${dropped.definition}`,
         };
       }
       return {

@@ -80,14 +80,14 @@ export class VectorInsertSkill {
       'inserted + updated + skipped = rows. rowsPerSecond is the load\'s throughput. An INVALID_INPUT error naming rows[i] means row i+1 ' +
       'was bad and nothing was written; fix it and run again. indexesRebuilt lists indexes rebuilt when rebuildIndexes was set.',
     decisionTree: [
-      { when: 'the collection does not exist', run: 'vector-index', args: '--action create-collection --collection <name> --dimension <n>' },
-      { when: 'a large load finished and the collection has no index', run: 'vector-index', args: '--action create --collection <name> --profile balanced' },
-      { when: 'many rows were updated', run: 'vector-index', args: '--action tune --collection <name> --target-recall 0.95' },
+      { when: 'the collection does not exist', skill: 'vector-index', input: { action: 'create-collection', collection: '<collection>', dimension: '<dimension>' } },
+      { when: 'a large load finished and the collection has no index', skill: 'vector-index', input: { action: 'create', collection: '<collection>', profile: 'balanced' } },
+      { when: 'many rows were updated', skill: 'vector-index', input: { action: 'tune', collection: '<collection>', targetRecall: 0.95 } },
     ],
     examples: [
-      { title: 'Load an NDJSON file (upsert)', command: 'pgcluster vector-insert --collection docs --file embeddings.ndjson' },
-      { title: 'Bulk-load a big .npy, rebuilding the index once at the end', command: 'pgcluster vector-insert --collection docs --file vectors.npy --rebuild-indexes' },
-      { title: 'Show what it would run', command: 'pgcluster vector-insert --collection docs --file embeddings.ndjson --dry-run' },
+      { title: 'Load an NDJSON file (upsert)', skill: 'vector-insert', input: { collection: 'docs', file: 'embeddings.ndjson' } },
+      { title: 'Bulk-load a big .npy, rebuilding the index once at the end', skill: 'vector-insert', input: { collection: 'docs', file: 'vectors.npy', rebuildIndexes: true } },
+      { title: 'Show what it would run', skill: 'vector-insert', input: { collection: 'docs', file: 'embeddings.ndjson' }, options: { dryRun: true } },
     ],
     input: VectorInsertInput,
     output: VectorInsertOutput,

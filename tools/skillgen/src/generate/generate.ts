@@ -9,6 +9,7 @@ import { skillMdPath, type SkillModel } from '../render/skill-model';
 import { scanOperations, type ExportedOperation } from '../scan/scan-operations';
 import { scanSkills } from '../scan/scan-skills';
 import { createSourceProject, listPackages, type WorkspacePackage } from '../scan/workspace';
+import { checkReferences, type InputSchema } from '../schema/check-references';
 import { deriveFlags } from '../schema/derive-flags';
 import { requireBuiltPackage, skillSchemas, type PackageLoader } from '../schema/load-schemas';
 
@@ -79,14 +80,18 @@ export function generate(config: GenerateConfig): GenerateResult {
       models.push({ ...skill, schemas: result.schemas, flags, inputOnly });
     }
   }
+  if (problems.length === 0 && schemaProblems.length === 0) {
+    const byName = new Map(models.map((m) => [m.name, m]));
+    const references = checkReferences(models, (name) => {
+      const target = byName.get(name);
+      return target && (loaded.get(target.package)?.[target.input] as InputSchema | undefined);
+    });
+    schemaProblems.push(...references.problems);
+    warnings.push(...references.warnings);
+  }
   if (problems.length || schemaProblems.length) throw new SkillRuleError([...problems, ...schemaProblems]);
 
   const skillNames = new Set(models.map((m) => m.name));
-  warnings.push(...models.flatMap((m) =>
-    m.decisionTree
-      .filter((rule) => !skillNames.has(rule.run))
-      .map((rule) => `${m.file}:${m.fieldLines['decisionTree'] ?? m.line}: decision tree of ${m.name} runs "${rule.run}", which is not a skill yet`),
-  ));
   const license = workspaceLicense(root);
   const files = new Map<string, string>();
   for (const model of models) {

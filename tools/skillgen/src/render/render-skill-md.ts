@@ -1,4 +1,6 @@
 import { typeLabel, shapeLines, oneLine } from './schema-text';
+import { PLACEHOLDER, referenceCommand } from '@pgcluster/skill-kit';
+import { exampleCommands } from './render-reference';
 import { commandOf, flagPlaceholder, usageLine, type SkillModel } from './skill-model';
 import type { JsonSchema } from '../schema/load-schemas';
 
@@ -119,9 +121,12 @@ function decisionTree(skill: SkillModel, context: RenderContext): string[] {
   if (skill.decisionTree.length === 0) return [];
   const lines = ['## Decision tree', ''];
   for (const rule of skill.decisionTree) {
-    const command = `pgcluster ${rule.run}${rule.args ? ` ${rule.args}` : ''}`;
-    const known = context.skillNames.has(rule.run) ? '' : ' (not available yet in this version)';
-    lines.push(`- If ${oneLine(rule.when)}: run \`${command}\`${known}.`);
+    const coming = context.skillNames.has(rule.skill) ? '' : ' (coming: not available in this version yet)';
+    const why = rule.why ? ` (${oneLine(rule.why)})` : '';
+    lines.push(`- If ${oneLine(rule.when)}: run \`${referenceCommand(rule)}\`${coming}${why}.`);
+  }
+  if (skill.decisionTree.some((rule) => Object.values(rule.input).some((v) => typeof v === 'string' && PLACEHOLDER.test(v)))) {
+    lines.push('', 'A `<placeholder>` stands for the value the result names (the collection, index or node concerned).');
   }
   lines.push('');
   return lines;
@@ -131,7 +136,7 @@ function examples(skill: SkillModel): string[] {
   const lines = ['## Examples', ''];
   const required = skill.flags.filter((f) => f.required).map((f) => `--${f.name}${flagPlaceholder(f)}`);
   const fallback = { title: 'Run it and read the result as JSON', command: [commandOf(skill), ...required, '--format json'].join(' ') };
-  const all = skill.examples.length > 0 ? skill.examples : [fallback];
+  const all = skill.examples.length > 0 ? exampleCommands(skill) : [fallback];
   for (const example of all) {
     lines.push(`${oneLine(example.title)}:`, '', '```bash', example.command, '```', '');
   }

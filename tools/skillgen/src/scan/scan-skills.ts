@@ -34,7 +34,7 @@ export interface ScannedSkill {
   file: string;
   /** The line of the `@Skill` decorator. */
   line: number;
-  /** The line of each metadata field. */
+  /** The line of each metadata field, and of each reference as `decisionTree[0]`, `examples[2]`. */
   fieldLines: Readonly<Record<string, number>>;
   /** The functions the `run` body calls (for the coverage report). */
   calls: CallSite[];
@@ -161,6 +161,9 @@ function readSkill(decorator: Decorator, report: (node: Node, rule: SkillRule, m
   for (const [key, entry] of entries) {
     const kind = FIELDS[key];
     fieldLines[key] = entry.property.getStartLineNumber();
+    if (Node.isArrayLiteralExpression(entry.value)) {
+      entry.value.getElements().forEach((element, i) => (fieldLines[`${key}[${i}]`] = element.getStartLineNumber()));
+    }
     if (!kind) {
       report(entry.property, 'unknown-field', `unknown metadata field \`${key}\`; the fields are ${Object.keys(FIELDS).join(', ')}`);
       ok = false;
@@ -223,20 +226,30 @@ function readField(
     case 'strings':
       return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : bad('an array of string literals');
     case 'decisionTree':
-      return isObjects(value, ['when', 'run'], ['args']) ? value : bad('an array of { when: string, run: string, args?: string }');
+      return isReferences(value, { when: 'string' }) ? value : bad('an array of skill references { when: string, skill: string, input: {…}, why?: string, planned?: boolean }');
     case 'examples':
-      return isObjects(value, ['title', 'command'], []) ? value : bad('an array of { title: string, command: string }');
+      return isReferences(value, { title: 'string' }, { options: 'object' })
+        ? value
+        : bad('an array of skill references { title: string, skill: string, input: {…}, why?: string, options?: { format?, dryRun?, yes?, timeout? } }');
   }
 }
 
-function isObjects(value: Literal, required: string[], optional: string[]): boolean {
+type Shape = Readonly<Record<string, 'string' | 'boolean' | 'object'>>;
+const REFERENCE: Shape = { skill: 'string', input: 'object' };
+const REFERENCE_OPTIONAL: Shape = { why: 'string', planned: 'boolean' };
+
+/** An array of `{ skill, input, why?, planned? }` objects plus the given fields, and nothing else. */
+function isReferences(value: Literal, required: Shape, optional: Shape = {}): boolean {
   if (!Array.isArray(value)) return false;
+  const must = { ...REFERENCE, ...required };
+  const may = { ...REFERENCE_OPTIONAL, ...optional };
+  const typed = (v: Literal | undefined, type: string) => (type === 'object' ? typeof v === 'object' && v !== null && !Array.isArray(v) : typeof v === type);
   return value.every((item: Literal) => {
     if (typeof item !== 'object' || item === null || Array.isArray(item)) return false;
     const record = item as Record<string, Literal>;
     return (
-      required.every((k) => typeof record[k] === 'string') &&
-      Object.keys(record).every((k) => (required.includes(k) || optional.includes(k)) && typeof record[k] === 'string')
+      Object.entries(must).every(([k, type]) => typed(record[k], type)) &&
+      Object.keys(record).every((k) => (must[k] ?? may[k]) !== undefined && typed(record[k], (must[k] ?? may[k])!))
     );
   });
 }
@@ -274,11 +287,6 @@ function checkRules(
   }
   if (skill.risk === 'destructive' && !skill.requiresConfirmation) {
     fail('requiresConfirmation', 'destructive-needs-confirmation', 'a destructive skill must set `requiresConfirmation: true`');
-  }
-  for (const example of skill.examples) {
-    if (!example.command.startsWith('pgcluster ')) {
-      fail('examples', 'example-command', `example "${example.title}" must be a full command line starting with \`pgcluster \`; got "${example.command}"`);
-    }
   }
   return failures === 0;
 }
