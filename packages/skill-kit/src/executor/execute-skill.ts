@@ -168,7 +168,8 @@ async function attempt(
         },
       };
     }
-    for (const step of plan) log.info(`plan: [${step.kind}] ${step.target}: ${step.text}`);
+    // The plan's statements are for debugging: progress lines stay readable at info.
+    for (const step of plan) log.debug(`plan: [${step.kind}] ${step.target}: ${step.text}`);
     const result = await deadline.race(Promise.resolve().then(() => skillClass.run(ctx, input)));
     return checkResult(result, meta, input, options, log);
   } catch (error) {

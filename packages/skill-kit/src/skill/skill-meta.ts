@@ -111,6 +111,11 @@ export interface SkillMeta<I extends z.ZodType = z.ZodType, O extends z.ZodType 
   interpret: string;
   decisionTree: readonly DecisionRule[];
   examples: readonly SkillExample[];
+  /**
+   * How to write what flags cannot show: file formats, inline rows, how keys are chosen — each
+   * with a minimal valid example. Rendered in SKILL.md under "Input formats".
+   */
+  inputFormats?: readonly string[];
   /** Zod schema of the input; an exported constant of the package. */
   input: I;
   /** Zod schema of `data` in the envelope; an exported constant of the package. */

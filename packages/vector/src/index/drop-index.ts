@@ -34,7 +34,7 @@ export interface DropIndexResult {
 export async function dropIndex(db: VectorDb, input: { collection: string; index?: string }): Promise<DropIndexResult> {
   const collection = validateCollectionName(input.collection, 'collection');
   const { indexes } = await indexStatus(db, { collection });
-  const target = resolveIndex(indexes, input.index, collection);
+  const target = resolveIndex(indexes, input.index, collection, { absent: 'undefined' });
   if (!target) return { collection, index: input.index ?? '', dropped: false, definition: null };
   await withClient(db.primaryConnection, `dropping index ${target.name}`, async (c) => {
     for (const s of dropIndexStatements(db.schema, target.name)) await c.query(s.text);
@@ -45,12 +45,19 @@ export async function dropIndex(db: VectorDb, input: { collection: string; index
 
 /**
  * Picks the named vector index of a collection, or its only one.
+ * @param options.absent `undefined`: a named index that is not there gives undefined (a drop of it is a no-op) instead of throwing.
  * @throws InputError (`index`) when the name is not among them, or when there are several and none is named.
  */
-export function resolveIndex<T extends { name: string }>(indexes: readonly T[], name: string | undefined, collection: string): T | undefined {
+export function resolveIndex<T extends { name: string }>(
+  indexes: readonly T[],
+  name: string | undefined,
+  collection: string,
+  options: { absent?: 'throw' | 'undefined' } = {},
+): T | undefined {
   if (name !== undefined) {
     validateIdentifier(name, 'index');
     const found = indexes.find((i) => i.name === name);
+    if (!found && options.absent === 'undefined') return undefined;
     // Security: only an index that belongs to this collection (by catalogue lookup) can be dropped or rebuilt.
     if (!found) throw new InputError('index', `${name} is not a vector index of ${collection} (it has: ${indexes.map((i) => i.name).join(', ') || 'none'})`);
     return found;

@@ -34,11 +34,11 @@ export function formatOfFile(path: string): FileFormat {
  * await insertVectors(db, 'docs', readVectorFile('/data/docs.npy'))
  * ```
  */
-export function readVectorFile(path: string, format?: FileFormat): AsyncGenerator<VectorRow> {
+export function readVectorFile(path: string, format?: FileFormat, options: { keyOffset?: number } = {}): AsyncGenerator<VectorRow> {
   const f = format ?? formatOfFile(path);
   if (f === 'ndjson') return readNdjson(path);
   if (f === 'csv') return readCsv(path);
-  if (f === 'fvecs') return readFvecs(path);
-  if (f === 'npy') return readNpy(path);
+  if (f === 'fvecs') return readFvecs(path, options);
+  if (f === 'npy') return readNpy(path, options);
   throw new InputError('format', `must be one of ${FILE_FORMATS.join(', ')}`);
 }

@@ -1,8 +1,7 @@
-import { InputError } from '@pgcluster/core';
 import { Skill, type PlanStep, type RollbackSpec, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
 import { z } from 'zod';
 import { dropCollection, dropCollectionStatements } from '../collection/drop-collection';
-import { getCollection } from '../collection/get-collection';
+import { collectionExists } from '../collection/get-collection';
 import { toPlanSteps } from '../collection/sql-statement';
 import { dropIndex, dropIndexStatements, resolveIndex } from '../index/drop-index';
 import { indexStatus } from '../index/index-status';
@@ -72,12 +71,16 @@ export class VectorDropSkill {
   })
   static async run(ctx: SkillContext, input: VectorDropInput): Promise<SkillResult<VectorDropOutput>> {
     return withSkillDb(ctx, input.database, async (db) => {
+      // Removing what is already gone succeeds with dropped: false (the skill is idempotent).
       if (input.target === 'collection') {
-        const r = await dropCollection(db, input.collection);
+        const r = await dropCollection(db, input.collection, { ifExists: true });
         return {
           data: { target: 'collection', collection: input.collection, dropped: r.dropped, index: null, definition: null },
-          alerts: [`collection ${input.collection} and its rows were dropped; this cannot be undone`],
+          alerts: r.dropped ? [`collection ${input.collection} and its rows were dropped; this cannot be undone`] : [],
         };
+      }
+      if (!(await collectionExists(db, input.collection))) {
+        return { data: { target: 'index', collection: input.collection, dropped: false, index: null, definition: null } };
       }
       const before = await indexStatus(db, { collection: input.collection });
       const r = await dropIndex(db, { collection: input.collection, ...(input.index ? { index: input.index } : {}) });
@@ -100,11 +103,12 @@ export class VectorDropSkill {
   /** The DROP statement(s); reads the catalogue to name the index. */
   static async plan(ctx: SkillContext, input: VectorDropInput): Promise<PlanStep[]> {
     return withSkillDb(ctx, input.database, async (db) => {
-      await getCollection(db, input.collection);
+      const nothing = (what: string): PlanStep[] => [{ kind: 'note', target: db.primaryLabel, text: `nothing to drop: ${what}; the run reports dropped false` }];
+      if (!(await collectionExists(db, input.collection))) return nothing(`there is no collection ${input.collection}`);
       if (input.target === 'collection') return toPlanSteps(db.primaryLabel, [{ text: 'BEGIN' }, ...dropCollectionStatements(db.schema, input.collection), { text: 'COMMIT' }]);
       const s = await indexStatus(db, { collection: input.collection });
-      const i = resolveIndex(s.indexes, input.index, input.collection);
-      if (!i) throw new InputError('index', `${input.collection} has no vector index`);
+      const i = resolveIndex(s.indexes, input.index, input.collection, { absent: 'undefined' });
+      if (!i) return nothing(input.index ? `${input.collection} has no index ${input.index}` : `${input.collection} has no vector index`);
       return [...toPlanSteps(db.primaryLabel, dropIndexStatements(db.schema, i.name)), { kind: 'note', target: db.primaryLabel, text: `rollback: ${i.definition}` }];
     });
   }

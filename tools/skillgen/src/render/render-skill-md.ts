@@ -44,12 +44,14 @@ export function renderSkillMd(skill: SkillModel, context: RenderContext): string
     '',
   );
   lines.push(...parameters(skill));
+  lines.push(...inputFormats(skill));
   lines.push(...output(skill));
   lines.push('## When to use', '', ...skill.whenToUse.map((w) => `- ${oneLine(w)}`), '');
   lines.push('## How to interpret the result', '', oneLine(skill.interpret), '');
   lines.push(...decisionTree(skill, context));
   lines.push(...examples(skill));
   lines.push(...safety(skill));
+  lines.push(...environment());
   return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
 }
 
@@ -99,6 +101,24 @@ function parameters(skill: SkillModel): string[] {
     '',
   );
   return lines;
+}
+
+function inputFormats(skill: SkillModel): string[] {
+  if (!skill.inputFormats?.length) return [];
+  return ['## Input formats', '', ...skill.inputFormats.flatMap((text) => [text, '']), ''];
+}
+
+/** The same for every skill: what the environment changes, and what each exit code means. */
+function environment(): string[] {
+  return [
+    '',
+    '## Environment and exit codes',
+    '',
+    '- `PGCLUSTER_CONFIG`: the config file (default: `pgcluster.config.json`, found by walking up from the working directory); `PGCLUSTER_NODES` gives node URLs without a file.',
+    '- `PGCLUSTER_LOG`: what goes to standard error: `warn` (default), `info` (progress and the plan as it runs) or `debug` (and the statements).',
+    '- `NO_COLOR`: no colour in `--format human` output, even on a terminal.',
+    '- Exit codes: 0 ok/healthy; 1 degraded or critical (read the alerts); 2 error (`error.code` says which: INVALID_INPUT names the flag, nothing was run); 3 refused (confirmation required, nothing was run).',
+  ];
 }
 
 function output(skill: SkillModel): string[] {

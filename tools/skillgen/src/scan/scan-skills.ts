@@ -20,6 +20,8 @@ export interface ScannedSkill {
   interpret: string;
   decisionTree: DecisionRule[];
   examples: SkillExample[];
+  /** How to write file and row inputs, with examples (optional). */
+  inputFormats?: string[];
   /** The exported name of the input zod schema in the package's public face. */
   input: string;
   /** The exported name of the output zod schema (the envelope's `data`). */
@@ -74,9 +76,13 @@ const FIELDS: Readonly<Record<string, FieldKind>> = {
   interpret: 'string',
   decisionTree: 'decisionTree',
   examples: 'examples',
+  inputFormats: 'strings',
   input: 'schema',
   output: 'schema',
 };
+
+/** Metadata fields a skill may leave out. */
+const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['inputFormats']);
 
 /**
  * Reads every `@Skill({...})` under `packages/<pkg>/src/skills/` statically and checks the
@@ -174,7 +180,7 @@ function readSkill(decorator: Decorator, report: (node: Node, rule: SkillRule, m
     else values[key] = value;
   }
   for (const key of Object.keys(FIELDS)) {
-    if (!entries.has(key)) {
+    if (!entries.has(key) && !OPTIONAL_FIELDS.has(key)) {
       report(decorator, key === 'whenToUse' ? 'when-to-use' : 'missing-field', `metadata field \`${key}\` is missing`);
       ok = false;
     }
