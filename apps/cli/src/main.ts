@@ -6,6 +6,7 @@ import type { Argv } from 'yargs';
 import { processIo, type CliIo } from './cli/cli-io';
 import { GLOBAL_OPTIONS, formatOf } from './cli/global-options';
 import { reportError, UsageError } from './cli/report-error';
+import { withNameSuggestions } from './cli/suggest-names';
 import { auditCommand } from './commands/audit';
 import { devCommand } from './commands/dev';
 import { skillsCommand } from './commands/skills';
@@ -82,7 +83,7 @@ function buildParser(argv: string[], context: CommandContext): Argv {
       const command = commandNameOf(argv, context.commands);
       const hint = `Run \`pgcluster ${command === 'pgcluster' ? '' : `${command} `}--help\` for the flags and commands.`;
       // yargs reports bad flags (and wraps errors thrown while coercing one) as YError.
-      if (!error || error.name === 'YError') throw new UsageError(error ? cleanYargsMessage(error.message) : message, hint);
+      if (!error || error.name === 'YError') throw new UsageError(withNameSuggestions(error ? cleanYargsMessage(error.message) : message, command, context.commands), hint);
       throw error;
     });
 }

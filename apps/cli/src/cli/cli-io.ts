@@ -9,6 +9,10 @@ export interface CliIo {
   readStdin(): Promise<string>;
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** Standard output is a terminal (colour in human output, unless `NO_COLOR`). */
+  stdoutIsTTY?: boolean;
+  /** Standard error is a terminal (a live progress bar instead of progress lines). */
+  stderrIsTTY?: boolean;
 }
 
 /**
@@ -26,6 +30,8 @@ export function processIo(): CliIo {
     readStdin: () => readStream(process.stdin),
     cwd: process.cwd(),
     env: process.env,
+    stdoutIsTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
   };
 }
 

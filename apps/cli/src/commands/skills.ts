@@ -92,7 +92,9 @@ export function skillsCommand(context: CommandContext): CommandModule {
 export function findCommand(commands: readonly GeneratedCommand[], name: string): GeneratedCommand {
   const found = commands.find((c) => c.name === name);
   if (found) return found;
-  throw new InputError('name', `unknown skill "${name}"; the skills are: ${commands.map((c) => c.name).join(', ') || '(none)'}`, {
+  const nearest = skillKit().nearestName(name, commands.map((c) => c.name));
+  const suggestion = nearest ? `did you mean ${nearest}? ` : '';
+  throw new InputError('name', `unknown skill "${name}"; ${suggestion}the skills are: ${commands.map((c) => c.name).join(', ') || '(none)'}`, {
     hint: 'Run `pgcluster skills list`.',
   });
 }

@@ -88,15 +88,20 @@ export async function runSkill(command: GeneratedCommand, argv: Record<string, u
   const input = await collectInput(command, argv, io.readStdin);
   const kit = skillKit();
   const skillClass = command.load();
+  // Progress goes to this process's stderr: a bar on a terminal, plain lines otherwise.
+  const log = kit.createStderrLogger({ prefix: command.name, env: io.env, write: io.stderr, tty: io.stderrIsTTY === true });
   const envelope = await kit.executeSkill(skillClass, input, {
     actor: 'cli',
+    log,
     dryRun: argv.dryRun,
     yes: argv.yes,
     ...(argv.timeout !== undefined ? { timeoutMs: argv.timeout } : {}),
     loadConfig: { ...(argv.config !== undefined ? { path: argv.config } : {}), cwd: io.cwd, env: io.env },
     resolveSkill: (name) => resolveSkill(commands, name),
   });
-  const text = await kit.renderEnvelope(envelope, argv.format, kit.getSkillMeta(skillClass));
+  log.endProgress();
+  const color = io.stdoutIsTTY === true && !io.env['NO_COLOR'];
+  const text = await kit.renderEnvelope(envelope, argv.format, kit.getSkillMeta(skillClass), { color });
   io.stdout(text.endsWith('\n') ? text : `${text}\n`);
   return kit.exitCodeFor(envelope);
 }

@@ -48,7 +48,7 @@ export class ClusterBackupSkill {
       'data.prune.removed lists deleted ids, failed those that could not be deleted. Long backups need a longer --timeout.',
     decisionTree: [
       { when: 'verify reports ok false', skill: 'cluster-backup', input: { action: 'backup' } },
-      { when: 'a sound backup exists and data must be brought back', skill: 'cluster-restore', input: { id: '<id>', target: '<new database>' } },
+      { when: 'a sound backup exists and data must be brought back', skill: 'cluster-restore', input: { id: '<id>', target: '<new_database>' } },
       { when: 'the catalogue holds more backups than needed (totalBytes large)', skill: 'cluster-backup', input: { action: 'prune', keep: 3 } },
       { when: 'backup failed because the primary was unreachable', skill: 'cluster-status', input: {} },
     ],
@@ -117,9 +117,12 @@ export function backupContext(ctx: SkillContext): BackupContext {
     stateDir: ctx.loaded.stateDir,
     signal: ctx.signal,
     onProgress: (p: BackupProgress) => {
+      const label = `${p.phase}${p.database ? ` ${p.database}` : ''}`;
+      // The logger throttles and draws progress (a bar on a terminal); a plain logger gets a line every 2 s.
+      if (ctx.log.progress) return ctx.log.progress({ label, done: p.bytes, unit: 'bytes' });
       if (Date.now() - last < 2_000) return;
       last = Date.now();
-      ctx.log.info(`${p.phase}${p.database ? ` ${p.database}` : ''}: ${(p.bytes / 1048576).toFixed(1)} MB`);
+      ctx.log.info(`${label}: ${(p.bytes / 1048576).toFixed(1)} MB`);
     },
   };
 }

@@ -45,8 +45,8 @@ export class ClusterScaleSkill {
     interpret:
       'data.pgbouncer and data.runtime give before → after per target; data.headroom compares the connections the new sizes ' +
       'may open (required) with what the primary allows (available = max_connections − superuser_reserved_connections). ' +
-      'Exit 2 names the field: an impossible size (with the numbers), a negative or zero size, or no PgBouncer in the config ' +
-      '(target) — nothing changed. data.notes says that PgBouncer SETs last until it reloads; the envelope\'s rollback restores ' +
+      'Exit 2 names the field for an impossible size (with the numbers) or a negative or zero size, and says NOT_SUPPORTED when ' +
+      'there is no PgBouncer in the config (nothing to scale) — nothing changed. data.notes says that PgBouncer SETs last until it reloads; the envelope\'s rollback restores ' +
       'the previous sizes (pgcluster audit undo <id>).',
     decisionTree: [
       { when: 'the headroom is above 80% after the change', skill: 'cluster-status', input: {}, why: 'watch server connections' },

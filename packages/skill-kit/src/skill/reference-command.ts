@@ -21,7 +21,7 @@ export function flagName(field: string): string {
 }
 
 /** A placeholder value in a decision tree: `<collection>`, a value only known at the time. */
-export const PLACEHOLDER = /^<[^<>]+>$/;
+export const PLACEHOLDER = /^<[a-z][a-z0-9_.]*>$/;
 
 /** Characters a shell word may hold without quotes. */
 const SHELL_SAFE = /^[A-Za-z0-9_.,:/@%+=-]+$/;

@@ -164,11 +164,27 @@ export interface SkillResult<O> {
   rollback?: RollbackSpec;
 }
 
+/** How far a long run is (an insert, a backup, a restore, a benchmark). */
+export interface ProgressUpdate {
+  /** What is being done, e.g. `inserting into docs`, `backup app`. */
+  label: string;
+  /** How much is done, in `unit`. */
+  done: number;
+  /** The whole, when known: then a percentage and an ETA are shown; `done === total` ends the bar. */
+  total?: number;
+  unit: 'rows' | 'bytes' | 'queries' | 'steps';
+}
+
 /** Writes progress and diagnostics to stderr (never stdout); lines are redacted. */
 export interface SkillLogger {
   info(message: string): void;
   warn(message: string): void;
   debug(message: string): void;
+  /**
+   * Reports progress of a long run: a live bar on a terminal, a plain line every few seconds
+   * otherwise, shown by default (not only at `PGCLUSTER_LOG=info`). Optional for other loggers.
+   */
+  progress?(update: ProgressUpdate): void;
 }
 
 /** What a skill receives when it runs. */

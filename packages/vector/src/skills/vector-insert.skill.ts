@@ -108,10 +108,14 @@ export class VectorInsertSkill {
   })
   static async run(ctx: SkillContext, input: VectorInsertInput): Promise<SkillResult<VectorInsertOutput>> {
     const source = input.file !== undefined ? readVectorFile(input.file, input.format, input.keyOffset !== undefined ? { keyOffset: input.keyOffset } : {}) : input.rows ?? [];
-    const onProgress = (p: InsertProgress) => ctx.log.info(`vector-insert: ${p.rows} rows, ${Math.round(p.rowsPerSecond)} rows/s`);
+    const label = `inserting into ${input.collection}`;
+    const total = input.rows?.length;
+    const onProgress = (p: InsertProgress) =>
+      ctx.log.progress ? ctx.log.progress({ label, done: p.rows, ...(total !== undefined ? { total } : {}), unit: 'rows' }) : ctx.log.info(`${label}: ${p.rows} rows, ${Math.round(p.rowsPerSecond)} rows/s`);
     const r = await withSkillDb(ctx, input.database, (db) =>
       insertVectors(db, input.collection, source, { onConflict: input.onConflict, rebuildIndexes: input.rebuildIndexes, onProgress, signal: ctx.signal }),
     );
+    ctx.log.progress?.({ label, done: r.rows, total: r.rows, unit: 'rows' });
     const alerts = r.skipped > 0 ? [`${r.skipped} rows were not written (duplicates in the input or existing keys)`] : [];
     const numbered = input.file !== undefined && ['npy', 'fvecs'].includes(input.format ?? formatOfFile(input.file));
     if (numbered && r.updated > 0) {
