@@ -13,6 +13,8 @@ export interface CliIo {
   stdoutIsTTY?: boolean;
   /** Standard error is a terminal (a live progress bar instead of progress lines). */
   stderrIsTTY?: boolean;
+  /** The terminal's width, when standard output is one (wide tables become blocks). */
+  columns?: number;
 }
 
 /**
@@ -32,6 +34,7 @@ export function processIo(): CliIo {
     env: process.env,
     stdoutIsTTY: process.stdout.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
+    ...(process.stdout.columns ? { columns: process.stdout.columns } : {}),
   };
 }
 

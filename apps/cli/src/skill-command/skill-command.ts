@@ -101,7 +101,7 @@ export async function runSkill(command: GeneratedCommand, argv: Record<string, u
   });
   log.endProgress();
   const color = io.stdoutIsTTY === true && !io.env['NO_COLOR'];
-  const text = await kit.renderEnvelope(envelope, argv.format, kit.getSkillMeta(skillClass), { color });
+  const text = await kit.renderEnvelope(envelope, argv.format, kit.getSkillMeta(skillClass), { color, ...(io.columns ? { width: io.columns } : {}) });
   io.stdout(text.endsWith('\n') ? text : `${text}\n`);
   return kit.exitCodeFor(envelope);
 }

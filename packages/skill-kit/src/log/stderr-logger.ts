@@ -84,7 +84,9 @@ interface ProgressConfig {
 
 /** Renders {@link ProgressUpdate}s: a bar redrawn in place on a terminal, else a plain line now and then. */
 function progressWriter(config: ProgressConfig): { update(u: ProgressUpdate): void; clear(): void; end(): void } {
-  let started: { label: string; at: number } | undefined;
+  // One bar from its first update to the one that finishes it (its label may change on the way, e.g. a phase).
+  let started: number | undefined;
+  let finished = false;
   let lastAt = -Infinity;
   let drawn = false;
   const clear = () => {
@@ -100,19 +102,21 @@ function progressWriter(config: ProgressConfig): { update(u: ProgressUpdate): vo
     },
     update(u) {
       const now = config.now();
-      if (!started || started.label !== u.label) started = { label: u.label, at: now };
-      const finished = u.total !== undefined && u.done >= u.total;
+      const ends = u.total !== undefined && u.done >= u.total;
+      if (ends && finished) return; // the same end reported twice
+      finished = ends;
+      started ??= now;
       const every = config.tty ? 100 : config.intervalMs;
-      if (!finished && now - lastAt < every) return;
+      if (!ends && now - lastAt < every) return;
       lastAt = now;
-      const text = progressText(u, now - started.at, config.tty);
+      const text = progressText(u, now - started, config.tty);
       if (config.tty) {
-        config.write(`\r\u001b[2K${config.prefix} ${text}${finished ? '\n' : ''}`);
-        drawn = !finished;
+        config.write(`\r\u001b[2K${config.prefix} ${text}${ends ? '\n' : ''}`);
+        drawn = !ends;
       } else {
         config.write(`${config.prefix} progress: ${text}\n`);
       }
-      if (finished) started = undefined;
+      if (ends) started = undefined;
     },
   };
 }

@@ -5,10 +5,14 @@ import type { Envelope, Status } from '../skill/skill-meta';
 export interface HumanOptions {
   /** ANSI colours (the CLI sets it on a TTY unless `NO_COLOR` is set); default false. */
   color?: boolean;
+  /** Lines wider than this turn a table into one block per record; default 100 (the CLI passes the terminal's width). */
+  width?: number;
 }
 
 /** Table cells longer than this are cut at a word boundary, with an ellipsis. */
 const MAX_CELL = 60;
+/** The width a table may take before it becomes blocks, unless told otherwise. */
+const DEFAULT_WIDTH = 100;
 type Scalar = string | number | boolean | bigint | null | undefined;
 type Paint = (code: number, text: string) => string;
 
@@ -54,7 +58,7 @@ export function renderHuman(envelope: Envelope, options: HumanOptions = {}): str
   }
   const data = withoutRepeats(envelope);
   if (data !== undefined) {
-    const lines = formatValue(data, '');
+    const lines = formatValue(data, '', '', options.width ?? DEFAULT_WIDTH);
     if (lines.length) sections.push(lines);
   }
   if (envelope.alerts.length) sections.push(['Alerts:', ...envelope.alerts.map((a) => paint(33, `  ! ${a}`))]);
@@ -84,8 +88,8 @@ export function renderHuman(envelope: Envelope, options: HumanOptions = {}): str
  * formatHumanValue({ id: 'a1', durationMs: 1530 }).join('\n') // 'id: a1\nduration_ms…'
  * ```
  */
-export function formatHumanValue(value: unknown): string[] {
-  return formatValue(value, '');
+export function formatHumanValue(value: unknown, width = DEFAULT_WIDTH): string[] {
+  return formatValue(value, '', '', width);
 }
 
 /** The data, without fields that repeat the envelope's own status, alerts or recommendations. */
@@ -97,25 +101,37 @@ function withoutRepeats(envelope: Envelope): unknown {
   return Object.fromEntries(Object.entries(data).filter(([key, v]) => !(key in repeats) || JSON.stringify(v) !== JSON.stringify(repeats[key])));
 }
 
-function formatValue(value: unknown, indent: string, key = ''): string[] {
+function formatValue(value: unknown, indent: string, key: string, width: number): string[] {
   if (isEmpty(value)) return [];
   if (isScalar(value)) return [`${indent}${readable(key, value)}`];
-  if (Array.isArray(value)) return formatArray(value, indent, key);
+  if (Array.isArray(value)) return formatArray(value, indent, key, width);
   return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => {
     if (isEmpty(v)) return [];
     if (isScalar(v)) return [`${indent}${k}: ${readable(k, v)}`];
     if (Array.isArray(v) && v.every(isScalar)) return [`${indent}${k}: ${v.map((x) => readable(k, x)).join(', ')}`];
-    return [`${indent}${k}:`, ...formatValue(v, `${indent}  `, k)];
+    return [`${indent}${k}:`, ...formatValue(v, `${indent}  `, k, width)];
   });
 }
 
-function formatArray(items: unknown[], indent: string, key: string): string[] {
+function formatArray(items: unknown[], indent: string, key: string, width: number): string[] {
   const present = items.filter((i) => !isEmpty(i));
   if (present.every(isScalar)) return [`${indent}${present.map((x) => readable(key, x)).join(', ')}`];
-  if (present.every((i) => typeof i === 'object' && !Array.isArray(i))) return table(present.map((i) => flatten(i as Record<string, unknown>)), indent);
+  if (present.every((i) => typeof i === 'object' && !Array.isArray(i))) {
+    const rows = present.map((i) => flatten(i as Record<string, unknown>));
+    const lines = table(rows, indent);
+    // Too wide for the screen: one block per record, titled by its first field, instead of wrapped rows.
+    return lines.every((l) => l.length <= width) ? lines : blocks(rows, indent);
+  }
   return present.flatMap((item) => {
-    const [first = '', ...rest] = formatValue(item, `${indent}  `, key);
+    const [first = '', ...rest] = formatValue(item, `${indent}  `, key, width);
     return [`${indent}- ${first.trimStart()}`, ...rest];
+  });
+}
+
+function blocks(rows: Record<string, string>[], indent: string): string[] {
+  return rows.flatMap((row) => {
+    const [[, title] = ['', ''], ...rest] = Object.entries(row);
+    return [`${indent}${title}:`, ...rest.map(([k, v]) => `${indent}  ${k}: ${v}`)];
   });
 }
 

@@ -206,3 +206,11 @@ describe('renderEnvelope', () => {
     await expect(renderEnvelope(healthy, 'xml' as never)).rejects.toThrow('unknown format "xml"');
   });
 });
+
+describe('renderHuman on a narrow screen', () => {
+  it('turns a table wider than the screen into one block per record', () => {
+    const data = { nodes: [{ name: 'node1', address: '127.0.0.1:5432/app', version: '15.20 (Debian 15.20-0+deb12u1)', lag_bytes: 0 }] };
+    const text = renderHuman({ ...healthy, data, alerts: [], recommendations: [] } as Envelope, { width: 40 });
+    expect(text).toContain('nodes:\n  node1:\n    address: 127.0.0.1:5432/app\n    version: 15.20 (Debian 15.20-0+deb12u1)\n    lag_bytes: 0 B');
+  });
+});

@@ -5,7 +5,7 @@ import { getCollection } from '../collection/get-collection';
 import { toPlanSteps } from '../collection/sql-statement';
 import { insertStatements, insertVectors, ON_CONFLICT, type InsertProgress } from '../insert/insert-vectors';
 import { checkReadableFile } from '../loaders/check-readable-file';
-import { FILE_FORMATS, formatOfFile, readVectorFile } from '../loaders/read-vector-file';
+import { countFileRows, FILE_FORMATS, formatOfFile, readVectorFile } from '../loaders/read-vector-file';
 import { withSkillDb } from './open-skill-db';
 
 /** Input of `vector-insert`. */
@@ -109,9 +109,13 @@ export class VectorInsertSkill {
   static async run(ctx: SkillContext, input: VectorInsertInput): Promise<SkillResult<VectorInsertOutput>> {
     const source = input.file !== undefined ? readVectorFile(input.file, input.format, input.keyOffset !== undefined ? { keyOffset: input.keyOffset } : {}) : input.rows ?? [];
     const label = `inserting into ${input.collection}`;
-    const total = input.rows?.length;
-    const onProgress = (p: InsertProgress) =>
-      ctx.log.progress ? ctx.log.progress({ label, done: p.rows, ...(total !== undefined ? { total } : {}), unit: 'rows' }) : ctx.log.info(`${label}: ${p.rows} rows, ${Math.round(p.rowsPerSecond)} rows/s`);
+    const total = input.rows?.length ?? (input.file !== undefined ? countFileRows(input.file, input.format) : undefined);
+    const onProgress = (p: InsertProgress) => {
+      if (!ctx.log.progress) return ctx.log.info(`${label}: ${p.rows} rows, ${Math.round(p.rowsPerSecond)} rows/s`);
+      // Streaming every row is not the end: the rows are then written (upsert, index rebuild) in the same transaction.
+      if (total !== undefined && p.rows >= total) return ctx.log.progress({ label: `writing ${total} rows into ${input.collection}`, done: p.rows, unit: 'rows' });
+      ctx.log.progress({ label, done: p.rows, ...(total !== undefined ? { total } : {}), unit: 'rows' });
+    };
     const r = await withSkillDb(ctx, input.database, (db) =>
       insertVectors(db, input.collection, source, { onConflict: input.onConflict, rebuildIndexes: input.rebuildIndexes, onProgress, signal: ctx.signal }),
     );
