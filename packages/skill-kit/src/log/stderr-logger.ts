@@ -129,14 +129,23 @@ function progressText(u: ProgressUpdate, elapsedMs: number, bar: boolean): strin
     const share = Math.min(1, u.done / u.total);
     const width = 20;
     const filled = Math.round(share * width);
-    parts.push(`${bar ? `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ` : ''}${Math.floor(share * 100)}%`, `${amount(u.done)} of ${amount(u.total)}`);
-    if (rate > 0 && share < 1) parts.push(`${u.unit === 'bytes' ? `${megabytes(rate)}/s` : `${Math.round(rate).toLocaleString('en-US')} ${u.unit}/s`}`, `ETA ${seconds((u.total - u.done) / rate)}`);
+    parts.push(`${bar ? `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ` : ''}${Math.floor(share * 100)}%`);
+    // Steps are only a measure of the whole: the percentage says it; rows and bytes are worth reading.
+    if (u.unit !== 'steps') parts.push(`${amount(u.done)} of ${amount(u.total)}`);
+    if (rate > 0 && share < 1) {
+      if (u.unit !== 'steps') parts.push(rateText(rate, u.unit));
+      parts.push(`ETA ${seconds((u.total - u.done) / rate)}`);
+    }
   } else {
     parts.push(amount(u.done));
-    if (rate > 0) parts.push(u.unit === 'bytes' ? `${megabytes(rate)}/s` : `${Math.round(rate).toLocaleString('en-US')} ${u.unit}/s`);
+    if (rate > 0) parts.push(rateText(rate, u.unit));
   }
   if (u.total !== undefined && u.done >= u.total) parts.push(`done in ${seconds(elapsedMs / 1000)}`);
   return parts.join(' · ');
+}
+
+function rateText(rate: number, unit: ProgressUpdate['unit']): string {
+  return unit === 'bytes' ? `${megabytes(rate)}/s` : `${Math.round(rate).toLocaleString('en-US')} ${unit}/s`;
 }
 
 function megabytes(n: number): string {

@@ -106,6 +106,7 @@ export class VectorBenchmarkSkill {
           operations: input.operations,
           readFrom: input.readFrom,
           ...(input.efSearch ? { efSearch: input.efSearch } : {}),
+          onProgress: (done, total) => ctx.log.progress?.({ label: `benchmarking ${input.collection}`, done, total, unit: 'steps' }),
         }),
       Math.max(10, input.concurrency),
     );

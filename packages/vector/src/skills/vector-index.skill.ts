@@ -254,7 +254,10 @@ export class VectorIndexSkill {
       // tune
       if (input.targetRecall === undefined) throw new InputError('targetRecall', 'is required for tune, e.g. 0.95');
       const before = await getCollection(db, collection, { fresh: true });
-      const t = await tuneEfSearch(db, { collection, targetRecall: input.targetRecall, k: input.k, sampleSize: input.sampleSize });
+      const label = `tuning ef_search of ${collection}`;
+      const onProgress = (done: number, total: number) => ctx.log.progress?.({ label, done, total, unit: 'steps' });
+      const t = await tuneEfSearch(db, { collection, targetRecall: input.targetRecall, k: input.k, sampleSize: input.sampleSize, onProgress });
+      ctx.log.progress?.({ label, done: 1, total: 1, unit: 'steps' }); // it may stop before the last candidate
       return {
         data: { action, collection, tune: { efSearch: t.efSearch, recall: t.recall, reached: t.reached, stored: t.stored, previousEfSearch: before.defaultEfSearch, sampleSize: t.sampleSize, curve: t.curve } },
         status: t.reached ? 'ok' : 'degraded',
