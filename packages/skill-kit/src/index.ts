@@ -10,7 +10,7 @@ export { CLI_GLOBAL_FLAGS, flagName, PLACEHOLDER, referenceCommand } from './ski
 export * from './executor/execute-skill';
 export * from './executor/exit-code-for';
 export * from './executor/describe-input-issues';
-export { checkRecommendations, type CheckRecommendationsConfig } from './executor/check-recommendations';
+export { checkRecommendations, referenceInputProblems, type CheckRecommendationsConfig, type ReferenceInputSchema } from './executor/check-recommendations';
 export { toEnvelopeError, type EnvelopeError } from './executor/to-envelope-error';
 export * from './log/stderr-logger';
 export * from './render/render-envelope';

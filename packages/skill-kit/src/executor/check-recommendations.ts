@@ -1,6 +1,6 @@
 import { getSkillMeta } from '../skill/skill';
 import type { Recommendation, SkillClass, SkillLogger } from '../skill/skill-meta';
-import { describeInputIssues, inputFieldLabel } from './describe-input-issues';
+import { describeInputIssues, inputFieldLabel, nearestName } from './describe-input-issues';
 
 /** How {@link checkRecommendations} treats a recommendation its target would refuse. */
 export interface CheckRecommendationsConfig {
@@ -53,11 +53,35 @@ function problemOf(recommendation: Recommendation, resolveSkill: (name: string) 
     return `its skill could not be loaded (${(error as Error).message})`;
   }
   if (!target) return recommendation.planned ? undefined : `no skill is named ${name} (mark it planned if it is coming)`;
-  const schema = getSkillMeta(target).input;
-  const parsed = schema.safeParse(recommendation.input);
-  // A plain z.object drops unknown keys silently; a misspelt field must not pass.
-  const shape = (schema as { shape?: object }).shape;
-  const unknown = shape ? Object.keys(recommendation.input ?? {}).filter((k) => !(k in shape)).map((k) => `${inputFieldLabel([k])}: unknown field`) : [];
-  const problems = [...(parsed.success ? [] : describeInputIssues(parsed.error)), ...unknown];
+  const problems = referenceInputProblems(getSkillMeta(target).input, recommendation.input ?? {});
   return problems.length ? problems.join('; ') : undefined;
+}
+
+/** The parts of a zod input schema {@link referenceInputProblems} uses. */
+export interface ReferenceInputSchema {
+  /** A z.object's fields. */
+  shape?: object;
+  safeParse(value: unknown): { success: true } | { success: false; error: Parameters<typeof describeInputIssues>[0] };
+}
+
+/**
+ * Why a skill would refuse an input a reference gives it, one line per problem naming the flag:
+ * what its schema refuses, and fields it does not declare (a plain z.object drops those
+ * silently, so a misspelt field would pass unnoticed), each with the nearest declared one.
+ *
+ * @returns no lines when the skill accepts the input.
+ * @example
+ * ```ts
+ * referenceInputProblems(VectorIndexInput, { action: 'tune', colection: 'docs' })
+ * // ['--collection (collection): is required for action tune', '--colection (colection): unknown field; did you mean --collection (collection)?']
+ * ```
+ */
+export function referenceInputProblems(schema: ReferenceInputSchema, input: Readonly<Record<string, unknown>>): string[] {
+  const parsed = schema.safeParse(input);
+  const known = schema.shape ? Object.keys(schema.shape) : undefined;
+  const unknown = (known ? Object.keys(input).filter((k) => !known.includes(k)) : []).map((k) => {
+    const nearest = nearestName(k, known ?? []);
+    return `${inputFieldLabel([k])}: unknown field${nearest ? `; did you mean ${inputFieldLabel([nearest])}?` : ''}`;
+  });
+  return [...(parsed.success ? [] : describeInputIssues(parsed.error)), ...unknown];
 }

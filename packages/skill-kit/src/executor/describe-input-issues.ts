@@ -104,7 +104,6 @@ function jsonPath(path: readonly PropertyKey[]): string {
   return path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('');
 }
 
-
 /**
  * The known name closest to `name` (edit distance at most a third of its length, at least 2), to
  * suggest for a typo: an unknown field, flag, skill or collection.

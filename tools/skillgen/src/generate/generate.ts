@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ReferenceInputSchema } from '@pgcluster/skill-kit';
 import { SkillRuleError, type SkillProblem } from '../errors/skillgen-error';
 import { renderCapabilities } from '../render/render-capabilities';
 import { COMMANDS_DIR, renderCommandIndex, renderCommandModule } from '../render/render-command-module';
@@ -9,7 +10,7 @@ import { skillMdPath, type SkillModel } from '../render/skill-model';
 import { scanOperations, type ExportedOperation } from '../scan/scan-operations';
 import { scanSkills } from '../scan/scan-skills';
 import { createSourceProject, listPackages, type WorkspacePackage } from '../scan/workspace';
-import { checkReferences, type InputSchema } from '../schema/check-references';
+import { checkReferences } from '../schema/check-references';
 import { deriveFlags } from '../schema/derive-flags';
 import { requireBuiltPackage, skillSchemas, type PackageLoader } from '../schema/load-schemas';
 
@@ -84,7 +85,7 @@ export function generate(config: GenerateConfig): GenerateResult {
     const byName = new Map(models.map((m) => [m.name, m]));
     const references = checkReferences(models, (name) => {
       const target = byName.get(name);
-      return target && (loaded.get(target.package)?.[target.input] as InputSchema | undefined);
+      return target && (loaded.get(target.package)?.[target.input] as ReferenceInputSchema | undefined);
     });
     schemaProblems.push(...references.problems);
     warnings.push(...references.warnings);

@@ -1,13 +1,6 @@
-import { describeInputIssues, inputFieldLabel, nearestName, PLACEHOLDER, type SkillReference } from '@pgcluster/skill-kit';
+import { nearestName, PLACEHOLDER, referenceInputProblems, type ReferenceInputSchema, type SkillReference } from '@pgcluster/skill-kit';
 import type { SkillProblem } from '../errors/skillgen-error';
 import type { ScannedSkill } from '../scan/scan-skills';
-
-/** The parts of a zod schema {@link checkReferences} uses. */
-export interface InputSchema {
-  /** A z.object's fields (a plain z.object drops unknown keys silently, so they are checked here). */
-  shape?: Readonly<Record<string, unknown>>;
-  safeParse(value: unknown): { success: true } | { success: false; error: Parameters<typeof describeInputIssues>[0] };
-}
 
 /** The references a skill declares, by metadata field. */
 const REFERENCE_FIELDS = ['decisionTree', 'examples'] as const;
@@ -28,7 +21,7 @@ const REFERENCE_FIELDS = ['decisionTree', 'examples'] as const;
  */
 export function checkReferences(
   skills: readonly ScannedSkill[],
-  inputSchemaOf: (name: string) => InputSchema | undefined,
+  inputSchemaOf: (name: string) => ReferenceInputSchema | undefined,
 ): { problems: SkillProblem[]; warnings: string[] } {
   const names = skills.map((s) => s.name);
   const problems: SkillProblem[] = [];
@@ -57,11 +50,7 @@ export function checkReferences(
           return;
         }
         // Placeholders stay in (a string where a string is expected passes); issues on their own fields are not counted.
-        const parsed = schema.safeParse(reference.input);
-        const unknown = unknownFields(schema, reference.input);
-        if (parsed.success && unknown.length === 0) return;
-        const issues = parsed.success ? [] : describeInputIssues(parsed.error).filter((m) => !placeholders.some((p) => m.includes(`(${p})`) || m.includes(`(${p}.`)));
-        const messages = [...issues, ...unknown];
+        const messages = referenceInputProblems(schema, reference.input).filter((m) => !placeholders.some((p) => m.includes(`(${p})`) || m.includes(`(${p}.`)));
         if (messages.length > 0) {
           problems.push({ file: skill.file, line, rule: 'reference-input', message: `${at}: ${reference.skill} would refuse this input: ${messages.join('; ')}` });
         }
@@ -71,14 +60,3 @@ export function checkReferences(
   return { problems, warnings };
 }
 
-/** Input keys the target does not declare, as `--flag (field): unknown field; did you mean …?` lines. */
-export function unknownFields(schema: Pick<InputSchema, 'shape'>, input: Readonly<Record<string, unknown>>): string[] {
-  const known = schema.shape ? Object.keys(schema.shape) : undefined;
-  if (!known) return [];
-  return Object.keys(input)
-    .filter((k) => !known.includes(k))
-    .map((k) => {
-      const nearest = nearestName(k, known);
-      return `${inputFieldLabel([k])}: unknown field${nearest ? `; did you mean ${inputFieldLabel([nearest])}?` : ''}`;
-    });
-}
