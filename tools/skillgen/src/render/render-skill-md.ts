@@ -115,7 +115,7 @@ function environment(): string[] {
     '## Environment and exit codes',
     '',
     '- `PGCLUSTER_CONFIG`: the config file (default: `pgcluster.config.json`, found by walking up from the working directory); `PGCLUSTER_NODES` gives node URLs without a file.',
-    '- `PGCLUSTER_LOG`: what goes to standard error: `warn` (default), `info` (progress and the plan as it runs) or `debug` (and the statements).',
+    '- `PGCLUSTER_LOG`: what goes to standard error: `warn` (default: warnings, and the progress of long runs: a bar on a terminal, a line every 5 s otherwise), `info` (also what each step does), `debug` (also the plan\'s statements as they run) or `silent` (nothing, not even progress).',
     '- `NO_COLOR`: no colour in `--format human` output, even on a terminal.',
     '- Exit codes: 0 ok/healthy; 1 degraded or critical (read the alerts); 2 error (`error.code` says which: INVALID_INPUT names the flag, nothing was run); 3 refused (confirmation required, nothing was run).',
   ];
