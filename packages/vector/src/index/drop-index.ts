@@ -1,5 +1,5 @@
 import { InputError, withClient } from '@pgcluster/core';
-import { qualifiedName, validateCollectionName, validateIdentifier } from '../collection/identifier';
+import { qualifiedName, quoteIdent, validateCollectionName, validateIdentifier } from '../collection/identifier';
 import type { SqlStatement } from '../collection/sql-statement';
 import type { VectorDb } from '../connection/vector-db';
 import { indexStatus } from './index-status';
@@ -34,13 +34,32 @@ export interface DropIndexResult {
 export async function dropIndex(db: VectorDb, input: { collection: string; index?: string }): Promise<DropIndexResult> {
   const collection = validateCollectionName(input.collection, 'collection');
   const { indexes } = await indexStatus(db, { collection });
-  const target = resolveIndex(indexes, input.index, collection, { absent: 'undefined' });
+  const target = await indexToDrop(db, indexes, input.index, collection);
   if (!target) return { collection, index: input.index ?? '', dropped: false, definition: null };
   await withClient(db.primaryConnection, `dropping index ${target.name}`, async (c) => {
     for (const s of dropIndexStatements(db.schema, target.name)) await c.query(s.text);
   });
   db.cache.delete(collection);
   return { collection, index: target.name, dropped: true, definition: target.definition };
+}
+
+/**
+ * The vector index of a collection to drop: the named one, or its only one; undefined when it
+ * is not there (dropping it is then a no-op). A named index that exists but is not one of the
+ * collection's vector indexes is refused, so a drop cannot reach any other index.
+ *
+ * @throws InputError (`index`) for a name of another index, or several vector indexes and none named.
+ * @example
+ * ```ts
+ * const ix = await indexToDrop(db, (await indexStatus(db, { collection: 'docs' })).indexes, undefined, 'docs')
+ * ```
+ */
+export async function indexToDrop<T extends { name: string }>(db: VectorDb, indexes: readonly T[], name: string | undefined, collection: string): Promise<T | undefined> {
+  const found = resolveIndex(indexes, name, collection, { absent: 'undefined' });
+  if (found || name === undefined) return found;
+  const other = await db.primary.query<{ t: string | null }>('select to_regclass($1)::text as t', [`${quoteIdent(db.schema)}.${quoteIdent(name)}`]);
+  if (other.rows[0]?.t) resolveIndex(indexes, name, collection); // exists, but not one of ours: throws naming the vector indexes
+  return undefined;
 }
 
 /**

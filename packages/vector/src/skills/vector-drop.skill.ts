@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { dropCollection, dropCollectionStatements } from '../collection/drop-collection';
 import { collectionExists } from '../collection/get-collection';
 import { toPlanSteps } from '../collection/sql-statement';
-import { dropIndex, dropIndexStatements, resolveIndex } from '../index/drop-index';
+import { dropIndex, dropIndexStatements, indexToDrop } from '../index/drop-index';
 import { indexStatus } from '../index/index-status';
 import { withSkillDb } from './open-skill-db';
 
@@ -107,7 +107,7 @@ export class VectorDropSkill {
       if (!(await collectionExists(db, input.collection))) return nothing(`there is no collection ${input.collection}`);
       if (input.target === 'collection') return toPlanSteps(db.primaryLabel, [{ text: 'BEGIN' }, ...dropCollectionStatements(db.schema, input.collection), { text: 'COMMIT' }]);
       const s = await indexStatus(db, { collection: input.collection });
-      const i = resolveIndex(s.indexes, input.index, input.collection, { absent: 'undefined' });
+      const i = await indexToDrop(db, s.indexes, input.index, input.collection);
       if (!i) return nothing(input.index ? `${input.collection} has no index ${input.index}` : `${input.collection} has no vector index`);
       return [...toPlanSteps(db.primaryLabel, dropIndexStatements(db.schema, i.name)), { kind: 'note', target: db.primaryLabel, text: `rollback: ${i.definition}` }];
     });
