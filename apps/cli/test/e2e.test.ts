@@ -257,11 +257,17 @@ describe('LLM simulation: every generated command, as a subprocess, against a re
       for (const client of held) client.release();
       await pool.end();
     }
+    const skillOf = (e: { recommendations: Recommendation[] }) => e.recommendations.map((r) => r.skill ?? '(person)');
     await cluster().kill('node2');
     const replicaDown = check('cluster-status', run(['cluster-status', '--sample-ms', '0']));
     expect(replicaDown.status).toBe('degraded');
+    // Then the primary lost, with the replica back: critical, and a failover to it recommended.
+    await cluster().restart('node2');
+    await cluster().kill('node1');
+    const primaryDown = check('cluster-status', run(['cluster-status', '--sample-ms', '0']));
+    expect(primaryDown.status).toBe('critical');
+    expect(skillOf(primaryDown)).toContain('cluster-failover');
 
-    const skillOf = (e: { recommendations: Recommendation[] }) => e.recommendations.map((r) => r.skill ?? '(person)');
     expect(skillOf(invalid)).toContain('vector-index');
     expect(skillOf(slow).length).toBeGreaterThan(0);
     // No pool to scale without PgBouncer: the advice is for a person.
@@ -277,6 +283,8 @@ describe('LLM simulation: every generated command, as a subprocess, against a re
       followed.push(command);
       if (error.code === 'INVALID_INPUT') refused.push(`${from} → ${command}: ${error.message}`);
     }
+    // The session's own (backup verify, index tune, …) and the induced ones (rebuild, failover, …).
+    expect(new Set(followed.map((c) => c.split(' ')[1]))).toEqual(new Set(['cluster-backup', 'vector-index', 'cluster-failover']));
     expect(followed).toContain(`pgcluster vector-index --action rebuild --index public.${COLLECTION}_embedding_hnsw --database ${cluster().database}`);
     expect(refused).toEqual([]);
   });
