@@ -74,6 +74,10 @@ describe('generate (fixture workspace)', () => {
     expect(md).toContain('- If the collection is missing: run `pgcluster vector-create --collection <collection>` (coming: not available in this version yet).');
     expect(md).toContain("pgcluster vector-echo --collection docs --ef-search 80 --filter '{\"field\":\"lang\",\"value\":\"en\"}' --format json");
     expect(md).toContain('  hits: Array<{');
+    expect(md).toContain('\n## Input formats\n\nA filter is `{"field": "lang", "value": "en"}`.\n');
+    expect(md).toContain('\n## Environment and exit codes\n');
+    expect(md).toMatch(/`PGCLUSTER_LOG`: .*progress/);
+    expect(result.files.get('skills/operations/cluster-ping/SKILL.md')).not.toContain('## Input formats');
     expect(body).toBeDefined();
     for (const file of result.files.keys()) {
       if (file.endsWith('SKILL.md')) expect(result.files.get(file)!.split('\n').length).toBeLessThan(500);
