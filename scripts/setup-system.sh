@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system pieces pgcluster needs, only what is missing:
-# PostgreSQL 15 (+ server headers, hypopg), PgBouncer, Patroni, etcd, pgBackRest,
+# PostgreSQL 15 (+ server headers, hypopg), PgBouncer, Patroni, etcd, pgBackRest, Prometheus (promtool),
 # and pgvector 0.8.0 built from Debian's *source* package.
 # Idempotent: on a ready machine it checks and returns in well under a second.
 set -euo pipefail
@@ -12,6 +12,8 @@ PG_CONFIG=${PG_BINDIR}/pg_config
 APT_PACKAGES=(
   "postgresql-${PG_MAJOR}" "postgresql-contrib" "postgresql-server-dev-${PG_MAJOR}" "postgresql-${PG_MAJOR}-hypopg"
   pgbouncer patroni etcd-server pgbackrest dpkg-dev build-essential
+  prometheus      # promtool: tests check every skill's --format prometheus with `promtool check metrics`
+  check-postgres  # the baseline of bench:monitoring
 )
 
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -52,7 +54,7 @@ if [ "${#MISSING[@]}" -gt 0 ]; then
   fi
   apt-get install -y -qq --no-install-recommends "${MISSING[@]}" >/dev/null
   # Packages that start services on install (etcd, patroni, pgbouncer) must not hold our ports.
-  for svc in etcd pgbouncer patroni; do
+  for svc in etcd pgbouncer patroni prometheus; do
     pkill -x "$svc" 2>/dev/null || true
   done
 fi

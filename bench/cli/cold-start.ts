@@ -3,10 +3,13 @@
  * script that connects with `pg` and runs `select 1` on each node (bench/cli/bare-status.js).
  * Both run as fresh processes against the same 3-node cluster, interleaved, in one run.
  * Metric `cold_start_cluster_status`: ratio = bare median ÷ ours median (goal ≥ 0.5).
+ * Metric `cold_start_version`: `pgcluster --version` against `node -e 0` (goal: within 1.5×,
+ * ratio ≥ 0.67). The load average at the start and the end goes into the log: figures from a
+ * busy machine are not comparable.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startCluster } from '@pgcluster/testing';
 import { median, metric, writeReport } from '../lib/report';
@@ -26,6 +29,7 @@ function timeRun(args: string[], cwd: string, expectStdout: (out: string) => boo
 }
 
 async function main(): Promise<void> {
+  process.stderr.write(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
   const cluster = await startCluster({ replicas: 2, log: (line) => process.stderr.write(`${line}\n`) });
   const dir = mkdtempSync(join(tmpdir(), 'pgcluster-bench-cli-'));
   try {
@@ -41,12 +45,19 @@ async function main(): Promise<void> {
     timeRun([BARE], dir, isBare);
     const ours: number[] = [];
     const bare: number[] = [];
+    const version: number[] = [];
+    const node: number[] = [];
+    const isVersion = (out: string) => /^\d+\.\d+\.\d+\n$/.test(out);
     for (let i = 0; i < RUNS; i++) {
       ours.push(timeRun([CLI, 'cluster-status', '--format', 'json'], dir, isStatus));
       bare.push(timeRun([BARE], dir, isBare));
+      version.push(timeRun([CLI, '--version'], dir, isVersion));
+      node.push(timeRun(['-e', '0'], dir, () => true));
     }
+    process.stderr.write(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
     writeReport('cli', (await versionOf(cluster.nodes[0]!.url())) ?? 'unknown', [
       metric('cold_start_cluster_status', 'ms', 'lower-is-better', median(ours), { name: 'bare node + pg select 1 per node', value: median(bare) }, 'ratio >= 0.5 (at most 2x the bare script)'),
+      metric('cold_start_version', 'ms', 'lower-is-better', median(version), { name: 'node -e 0', value: median(node) }, 'ratio >= 0.67 (within 1.5x of node -e 0)'),
     ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,25 +1,43 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PgClusterError } from '@pgcluster/core';
-import yargs from 'yargs/yargs';
-import type { Argv } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { processIo, type CliIo } from './cli/cli-io';
 import { GLOBAL_OPTIONS, formatOf } from './cli/global-options';
-import { reportError, UsageError } from './cli/report-error';
-import { withNameSuggestions } from './cli/suggest-names';
-import { auditCommand } from './commands/audit';
-import { devCommand } from './commands/dev';
-import { skillsCommand } from './commands/skills';
 import { GENERATED_COMMANDS } from './generated';
-import type { GeneratedCommand } from './skill-command/generated-command';
-import { skillCommand, type CommandContext } from './skill-command/skill-command';
+import type { CommandCatalog } from './skill-command/generated-command';
+import type { CommandContext } from './skill-command/skill-command';
 
 /** Options of {@link main} beyond the arguments (for tests and embedding). */
 export interface MainOptions {
   io?: CliIo;
   /** The skill commands; default: the generated ones. */
-  commands?: readonly GeneratedCommand[];
+  commands?: CommandCatalog;
 }
+
+/**
+ * The built-in commands besides the skills: their one-line help for command lists, and their
+ * module, required only when the command runs.
+ */
+const BUILTINS: Readonly<Record<string, { command: string; describe: string; load: (context: CommandContext) => CommandModule }>> = {
+  skills: {
+    command: 'skills',
+    describe: 'List, show or install the generated skills (SKILL.md files for Claude Code)',
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    load: (context) => (require('./commands/skills') as typeof import('./commands/skills')).skillsCommand(context),
+  },
+  audit: {
+    command: 'audit',
+    describe: 'The audit log: list runs, show one, undo one',
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    load: (context) => (require('./commands/audit') as typeof import('./commands/audit')).auditCommand(context),
+  },
+  dev: {
+    command: 'dev',
+    describe: 'Run a local development cluster (PostgreSQL 15 + pgvector, a primary and streaming replicas)',
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    load: (context) => (require('./commands/dev') as typeof import('./commands/dev')).devCommand(context),
+  },
+};
 
 /**
  * Runs the `pgcluster` command line and returns its exit code: 0 ok/healthy, 1 degraded or
@@ -28,7 +46,9 @@ export interface MainOptions {
  *
  * Commands: one per skill (`pgcluster cluster-status [flags]`, generated from the skill
  * metadata), `skills list|show|install`, `audit list|show|undo`, `dev up|status|down`.
- * Skill packages are loaded only by the command that runs one, so `--help` stays fast.
+ * Only the command that runs is registered and loaded (with its skill's package); `--help`,
+ * `--version` and an unknown command list every command from the generated summaries and load
+ * no command module, no domain package, not even `@pgcluster/core`.
  * With `--format json`, stdout carries exactly one JSON document, errors included.
  *
  * @example
@@ -39,6 +59,11 @@ export interface MainOptions {
 export async function main(rawArgv: string[], options: MainOptions = {}): Promise<number> {
   const argv = joinStdinDash(rawArgv);
   const io = options.io ?? processIo();
+  if (argv.length === 1 && argv[0] === '--version') {
+    // Answered before yargs loads: the same text yargs prints, in a fraction of the time.
+    io.stdout(`${cliVersion()}\n`);
+    return 0;
+  }
   const commands = options.commands ?? GENERATED_COMMANDS;
   const context: CommandContext = { io, state: {}, commands };
   const commandName = commandNameOf(argv, commands);
@@ -49,11 +74,13 @@ export async function main(rawArgv: string[], options: MainOptions = {}): Promis
     // `dev` handlers report through process.exitCode.
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
-    return reportError(error, commandName, formatOf(argv), io);
+    return reporting().reportError(error, commandName, formatOf(argv), io);
   }
 }
 
 function buildParser(argv: string[], context: CommandContext): Argv {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const yargs = require('yargs/yargs') as typeof import('yargs/yargs');
   let parser = yargs(argv)
     .scriptName('pgcluster')
     .locale('en')
@@ -63,11 +90,8 @@ function buildParser(argv: string[], context: CommandContext): Argv {
         'as one JSON document (exit 0 ok, 1 needs attention, 2 error, 3 refused without --yes).',
     )
     .options(GLOBAL_OPTIONS)
-    .group(Object.keys(GLOBAL_OPTIONS), 'Global flags:')
-    .command(devCommand(context))
-    .command(skillsCommand(context))
-    .command(auditCommand(context));
-  for (const command of context.commands) parser = parser.command(skillCommand(command, context));
+    .group(Object.keys(GLOBAL_OPTIONS), 'Global flags:');
+  for (const command of commandsToRegister(argv, context)) parser = parser.command(command);
   return parser
     .demandCommand(1, 'Name a command: a skill (pgcluster skills list), skills, audit or dev.')
     .strict()
@@ -79,13 +103,42 @@ function buildParser(argv: string[], context: CommandContext): Argv {
     .epilog('Skills: pgcluster skills list. Guide for one skill: pgcluster skills show <skill>.')
     .exitProcess(false)
     .fail((message, error) => {
-      if (error instanceof PgClusterError) throw error;
+      const { UsageError, isPgClusterError, withNameSuggestions } = reporting();
+      if (isPgClusterError(error)) throw error;
       const command = commandNameOf(argv, context.commands);
       const hint = `Run \`pgcluster ${command === 'pgcluster' ? '' : `${command} `}--help\` for the flags and commands.`;
       // yargs reports bad flags (and wraps errors thrown while coercing one) as YError.
       if (!error || error.name === 'YError') throw new UsageError(withNameSuggestions(error ? cleanYargsMessage(error.message) : message, command, context.commands), hint);
       throw error;
     });
+}
+
+/**
+ * The command modules this run needs: only the one the arguments name (a skill, `skills`,
+ * `audit` or `dev`), loaded; else (help, version, a typo) every command as a name and a line of
+ * help, so yargs can list them and suggest the nearest, without loading any.
+ */
+function commandsToRegister(argv: readonly string[], context: CommandContext): CommandModule[] {
+  const named = argv.find((a) => !a.startsWith('-') && (Object.hasOwn(BUILTINS, a) || context.commands.summaries.some((c) => c.name === a)));
+  if (named !== undefined) {
+    if (Object.hasOwn(BUILTINS, named)) return [BUILTINS[named]!.load(context)];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { skillCommand } = require('./skill-command/skill-command') as typeof import('./skill-command/skill-command');
+    return [skillCommand(context.commands.load(named)!, context)];
+  }
+  const listed = [...Object.values(BUILTINS), ...context.commands.summaries.map((c) => ({ command: c.name, describe: c.describe }))];
+  return listed.map(({ command, describe }) => ({ command, describe, handler: () => undefined }));
+}
+
+/** Error reporting, loaded when something fails (it needs @pgcluster/core and the renderers). */
+function reporting() {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { PgClusterError } = require('@pgcluster/core') as typeof import('@pgcluster/core');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { reportError, UsageError } = require('./cli/report-error') as typeof import('./cli/report-error');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { withNameSuggestions } = require('./cli/suggest-names') as typeof import('./cli/suggest-names');
+  return { reportError, UsageError, withNameSuggestions, isPgClusterError: (error: unknown) => error instanceof PgClusterError };
 }
 
 /** Parses, resolving with the help/version text yargs produced (if any), after async handlers finish. */
@@ -114,12 +167,12 @@ function joinStdinDash(argv: readonly string[]): string[] {
 }
 
 /** The command the arguments name (`cluster-status`, `skills list`), for error envelopes. */
-function commandNameOf(argv: readonly string[], commands: readonly GeneratedCommand[]): string {
+function commandNameOf(argv: readonly string[], commands: CommandCatalog): string {
   const words = argv.filter((a) => !a.startsWith('-'));
   const first = words[0];
   if (first === undefined) return 'pgcluster';
-  if (commands.some((c) => c.name === first)) return first;
-  if (!['skills', 'audit', 'dev'].includes(first)) return 'pgcluster';
+  if (commands.summaries.some((c) => c.name === first)) return first;
+  if (!Object.hasOwn(BUILTINS, first)) return 'pgcluster';
   return words[1] !== undefined ? `${first} ${words[1]}` : first;
 }
 

@@ -33,7 +33,8 @@ describe('pgcluster (in-process)', () => {
   });
 
   it('has one command per skill of the manifest, with generated help', async () => {
-    expect(GENERATED_COMMANDS.map((c) => c.name)).toEqual(manifest.skills.map((s) => s.name));
+    expect(GENERATED_COMMANDS.summaries.map((c) => c.name)).toEqual(manifest.skills.map((s) => s.name));
+    expect(GENERATED_COMMANDS.summaries.map((c) => GENERATED_COMMANDS.load(c.name)?.name)).toEqual(manifest.skills.map((s) => s.name));
     const help = await runCli(['cluster-status', '--help'], { cwd });
     expect(help.stdout).toContain('pgcluster cluster-status [flags]');
     expect(help.stdout).toContain('--sample-ms');

@@ -159,6 +159,12 @@ describe('LLM simulation: every generated command, as a subprocess, against a re
     const envelope = JSON.parse(undo.stdout);
     expect(envelopeSchema(envelope)).toBe(true);
     expect({ exit: undo.code, error: envelope.error ?? null }).toEqual({ exit: 0, error: null });
+    // The run now shows as undone, and undoing it again is refused (exit 3).
+    const after = JSON.parse(run(['audit', 'list', '--skill', 'vector-drop', '--limit', '5']).stdout).data.records as { id: string; undoneBy?: string }[];
+    expect(after.find((r) => r.id === dropped!.id)?.undoneBy).toBe(envelope.auditId);
+    expect(spawnCli(['audit', 'list', '--skill', 'vector-drop', '--format', 'human'], { cwd: dir }).stdout).toContain(`undone by ${envelope.auditId}`);
+    const twice = run(['audit', 'undo', dropped!.id, '--yes']);
+    expect({ exit: twice.code, code: JSON.parse(twice.stdout).error?.code }).toEqual({ exit: 3, code: 'REFUSED' });
     const status = check('vector-index', run(['vector-index', '--action', 'status', '--collection', COLLECTION])) as { data: { indexes?: unknown[] } };
     expect(JSON.stringify(status.data)).toContain('hnsw');
   });
@@ -170,9 +176,9 @@ describe('LLM simulation: every generated command, as a subprocess, against a re
     const byName = new Map(families.map((f) => [f.name, f]));
     const status = byName.get('pgcluster_skill_status');
     expect(status?.metrics.find((m) => m.value === '1')?.labels).toMatchObject({ skill: 'cluster-status' });
-    // One latency sample per node, labelled with the node's name.
-    const latency = families.find((f) => f.name.startsWith('pgcluster_cluster_status_') && f.name.includes('latency_ms'));
-    expect(latency?.metrics.map((m) => m.labels?.['name']).sort()).toEqual(cluster().nodes.map((n) => n.name).sort());
+    // One latency sample per node, in seconds, labelled with the node's name.
+    const latency = byName.get('pgcluster_node_latency_seconds');
+    expect(latency?.metrics.map((m) => m.labels?.['node']).sort()).toEqual(cluster().nodes.map((n) => n.name).sort());
   });
 
   test('every other skill of the manifest runs with a minimal input from its schema', () => {

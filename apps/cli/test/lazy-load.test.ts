@@ -1,6 +1,7 @@
 /**
  * The built CLI loads only the package of the skill it runs: `--help` and `skills list` load
- * no domain package at all (checked in the child's require.cache).
+ * no domain package at all, `--help` and `--version` not even core or skill-kit, and a skill
+ * run loads its own command module only (checked in the child's require.cache).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -9,14 +10,16 @@ import { join } from 'node:path';
 import { buildCli, ROOT } from './helpers/run-cli';
 
 const DOMAIN = /\/packages\/(pools|vector|operations|maintenance|monitoring|security)\//;
+const BASE = /\/packages\/(core|skill-kit)\//;
+const COMMAND_MODULE = /\/generated\/commands\/([a-z0-9-]+)\.js$/;
 
 /** Runs the built `main` in a child process and returns the domain packages it loaded. */
-function loadedBy(args: string[], cwd: string): { code: number; packages: string[] } {
+function loadedBy(args: string[], cwd: string, pattern: RegExp = DOMAIN): { code: number; packages: string[] } {
   const script = `
     const { main } = require(${JSON.stringify(join(ROOT, 'apps/cli/dist/main.js'))});
     const io = { stdout() {}, stderr() {}, readStdin: async () => '', cwd: process.cwd(), env: {} };
     main(${JSON.stringify(args)}, { io }).then((code) => {
-      const loaded = Object.keys(require.cache).filter((p) => ${DOMAIN}.test(p)).map((p) => p.match(${DOMAIN})[1]);
+      const loaded = Object.keys(require.cache).filter((p) => ${pattern}.test(p)).map((p) => p.match(${pattern})[1]);
       process.stdout.write(JSON.stringify({ code, packages: [...new Set(loaded)].sort() }));
     });`;
   const result = spawnSync(process.execPath, ['-e', script], { cwd, encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '' } });
@@ -34,6 +37,19 @@ describe('lazy loading (built CLI)', () => {
 
   it.each([[['--help']], [['skills', 'list']], [['skills', 'show', 'cluster-status']], [['cluster-status', '--help']]])('%j loads no domain package', (args) => {
     expect(loadedBy(args, cwd)).toEqual({ code: 0, packages: [] });
+  });
+
+  it.each([[['--help']], [['--version']]])('%j loads neither core nor skill-kit nor any command module', (args) => {
+    expect(loadedBy(args, cwd, BASE)).toEqual({ code: 0, packages: [] });
+    expect(loadedBy(args, cwd, COMMAND_MODULE)).toEqual({ code: 0, packages: [] });
+  });
+
+  it('a mistyped command loads no command module (only what reports the error)', () => {
+    expect(loadedBy(['cluster-statu'], cwd, COMMAND_MODULE)).toEqual({ code: 2, packages: [] });
+  });
+
+  it('running a skill loads its own command module only', () => {
+    expect(loadedBy(['vector-search', '--help'], cwd, COMMAND_MODULE)).toEqual({ code: 0, packages: ['vector-search'] });
   });
 
   it('running a skill loads its own package (and what that package depends on) only', () => {

@@ -42,4 +42,4 @@ export * from './scale/scale-schema';
 export * from './scale/pgbouncer-admin';
 export * from './scale/scale-cluster';
 export { ClusterScaleSkill } from './skills/cluster-scale.skill';
-export { collectPgbouncerStatus, collectPatroniStatus, withHaStatus } from './status/collect-ha-status';
+export { collectPgbouncerStatus, patroniStatusOf, withHaStatus } from './status/collect-ha-status';

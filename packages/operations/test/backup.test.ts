@@ -15,6 +15,7 @@ import {
   verifyBackup,
   type BackupContext,
   type BackupProgress,
+  type BackupRecord,
 } from '../src';
 
 // One real primary (no replicas needed); the tests run in order and share the catalogue.
@@ -176,17 +177,18 @@ describe('cluster-backup on a real cluster', () => {
     expect(report.checks.filter((c) => !c.ok).map((c) => c.check)).toEqual(expect.arrayContaining(['sha256 base/backup_manifest', 'pg_verifybackup']));
   });
 
-  it('prunes all but the newest N', async () => {
+  it('prunes by verification: the failed logical backup goes, the only verified one and the only physical one stay', async () => {
     const all = listBackups(ctx).backups;
-    expect(all.length).toBe(3);
+    expect(all.map((b) => [b.kind, b.verification?.ok])).toEqual([['physical', false], ['logical', false], ['logical', true]]);
+    const [physical, corrupted, sound] = all as [BackupRecord, BackupRecord, BackupRecord];
     const dry = await pruneBackups(ctx, { keep: 1, dryRun: true });
-    expect(dry.removed.length).toBe(2);
+    expect(dry.removed).toEqual([{ id: corrupted.id, size: corrupted.size, soundness: 'failed', reason: 'failed verification' }]);
     expect(listBackups(ctx).count).toBe(3);
     const result = await pruneBackups(ctx, { keep: 1 });
-    expect(result.kept).toEqual([all[0]!.id]);
-    expect(result.removed.map((r) => r.id).sort()).toEqual(all.slice(1).map((b) => b.id).sort());
+    expect(result.kept).toEqual([physical.id, sound.id]);
+    expect(result.removed.map((r) => r.id)).toEqual([corrupted.id]);
     expect(result.failed).toEqual([]);
-    expect(listBackups(ctx).count).toBe(1);
-    for (const b of all.slice(1)) expect(existsSync(join(backupsDir(stateDir), b.path))).toBe(false);
+    expect(listBackups(ctx).count).toBe(2);
+    expect(existsSync(join(backupsDir(stateDir), corrupted.path))).toBe(false);
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterConfig, withClient, type LoadedConfig } from '@pgcluster/core';
 import { createClusterPools } from '@pgcluster/pools';
-import { executeSkill, exitCodeFor } from '@pgcluster/skill-kit';
+import { executeSkill, exitCodeFor, undoAudit } from '@pgcluster/skill-kit';
 import { isHaClusterHandle, startCluster, type HaClusterHandle } from '@pgcluster/testing';
 import { ClusterScaleOutput, ClusterScaleSkill, ClusterStatusReport, ClusterStatusSkill, readPgbouncer } from '../src';
 
@@ -76,7 +76,7 @@ describe('cluster-scale', () => {
     expect(await poolSize()).toBe(10);
   });
 
-  test('scale up by 5, then the rollback restores the previous sizes', async () => {
+  test('scale up by 5, then audit undo restores the previous sizes, once', async () => {
     const envelope = await executeSkill(ClusterScaleSkill, { direction: 'up', increment: 5, reservePoolSize: 2 }, { actor: 'cli', config: loaded() });
     expect(envelope.error).toBeUndefined();
     const data = ClusterScaleOutput.parse(envelope.data);
@@ -85,9 +85,11 @@ describe('cluster-scale', () => {
     expect(await poolSize()).toBe(15);
     expect(envelope.auditId).toBeDefined();
     expect(envelope.rollback).toMatchObject({ skill: 'cluster-scale', input: { size: 10, reservePoolSize: 0, maxDbConnections: 0 } });
-    const undo = await executeSkill(ClusterScaleSkill, envelope.rollback!.input, { actor: 'cli', config: loaded() });
+    const undoOptions = { actor: 'cli' as const, config: loaded(), yes: true, resolveSkill: (name: string) => (name === 'cluster-scale' ? ClusterScaleSkill : undefined) };
+    const undo = await undoAudit(envelope.auditId!, undoOptions);
     expect(undo.error).toBeUndefined();
     expect((await readPgbouncer(cluster.pgbouncerAdminUrl())).sizes).toEqual({ defaultPoolSize: 10, reservePoolSize: 0, maxDbConnections: 0 });
+    expect(await undoAudit(envelope.auditId!, undoOptions)).toMatchObject({ status: 'refused', error: { message: `${envelope.auditId} was already undone by ${undo.auditId}; nothing was run` } });
   });
 
   test('a runtime\'s in-process pools are resized through ctx.services', async () => {

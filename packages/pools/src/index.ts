@@ -3,9 +3,24 @@
  * re-resolution of the primary after a failover.
  * @packageDocumentation
  */
-export * from './topology/topology-provider';
-export * from './topology/static-topology';
-export * from './topology/patroni-topology';
+// The topology providers live in @pgcluster/core (every package resolves the cluster through
+// them); re-exported here so code that imported them from @pgcluster/pools keeps working.
+export {
+  MEMBER_ROLES,
+  createPatroniTopology,
+  createStaticTopology,
+  createTopologyProvider,
+  memberUrlFromTemplate,
+  parsePatroniCluster,
+  type MemberRole,
+  type PatroniClusterJson,
+  type PatroniMemberJson,
+  type PatroniTopologyConfig,
+  type StaticTopologyConfig,
+  type Topology,
+  type TopologyMember,
+  type TopologyProvider,
+} from '@pgcluster/core';
 export * from './pools/connection-loss';
 export * from './pools/query-settings';
 export * from './pools/cluster-pools';

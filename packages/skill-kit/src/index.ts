@@ -6,6 +6,7 @@
 export * from './skill/skill-meta';
 export * from './skill/skill';
 export * from './skill/skill-registry';
+export { SkillReferenceSchema } from './skill/skill-reference-schema';
 export { CLI_GLOBAL_FLAGS, flagName, PLACEHOLDER, referenceCommand } from './skill/reference-command';
 export * from './executor/execute-skill';
 export * from './executor/exit-code-for';
@@ -17,6 +18,7 @@ export * from './render/render-envelope';
 export * from './render/render-json';
 export * from './render/render-human';
 export * from './render/render-prometheus';
+export * from './audit/audit-input';
 export * from './audit/audit-log';
 export { AUDIT_TABLE, AUDIT_TABLE_DDL } from './audit/audit-table';
 export * from './audit/new-audit-id';

@@ -59,12 +59,17 @@ test('bad input changes nothing and names the field', async () => {
   expect(await tableExists('items')).toBe(true);
 });
 
-test('a real run writes a pgcluster.audit_log row and a JSON line, secrets redacted in both', async () => {
+test('a read run is recorded in the JSON lines only; a write run also in pgcluster.audit_log; secrets redacted in both', async () => {
   const secret = 'hunter2-in-input';
   const read = await executeSkill(ReadFixture, { password: secret, url: cluster().url() }, options());
   expect(read.status).toBe('ok');
-  const row = await auditRow(read.auditId!);
-  expect(row).toMatchObject({ skill: 'monitoring-fixture-read', actor: 'cli', dry_run: false, status: 'ok', error_code: null, undo_of: null });
+  expect(await auditRow(read.auditId!)).toBeUndefined();
+  expect(jsonLines().at(-1)).toMatchObject({ id: read.auditId, skill: 'monitoring-fixture-read', risk: 'read', input: { password: '***' } });
+
+  const write = await executeSkill(CreateTableFixture, { table: 'audited_write', password: secret, url: cluster().url() }, options());
+  expect(write.status).toBe('ok');
+  const row = await auditRow(write.auditId!);
+  expect(row).toMatchObject({ skill: 'maintenance-fixture-create-table', actor: 'cli', dry_run: false, status: 'ok', error_code: null, undo_of: null });
   expect((row?.['input'] as Record<string, unknown>)['password']).toBe('***');
   expect(row?.['time']).toBeInstanceOf(Date);
   const file = readFileSync(`${env.loaded.stateDir}/audit/audit.jsonl`, 'utf8');
@@ -73,7 +78,7 @@ test('a real run writes a pgcluster.audit_log row and a JSON line, secrets redac
     expect(text).not.toContain(secret);
     expect(text).not.toContain(clusterPassword);
   }
-  expect(jsonLines().at(-1)).toMatchObject({ id: read.auditId, skill: 'monitoring-fixture-read' });
+  expect(jsonLines().at(-1)).toMatchObject({ id: write.auditId, skill: 'maintenance-fixture-create-table', risk: 'write' });
 });
 
 test('undo runs the recorded rollback through the executor: confirmable, audited with undoOf', async () => {
@@ -96,8 +101,9 @@ test('undo runs the recorded rollback through the executor: confirmable, audited
 test('the audit table gets nothing from a read-only node, and the run still succeeds', async () => {
   await sql(`alter database ${cluster().database} set default_transaction_read_only = on`);
   try {
-    const envelope = await executeSkill(ReadFixture, {}, options());
-    expect(envelope.status).toBe('ok');
+    // A dry run of a write skill: recorded in the table when it can be, and it cannot here.
+    const envelope = await executeSkill(CreateTableFixture, { table: 'never_made' }, { ...options(), dryRun: true });
+    expect(envelope.status).toBe('planned');
     expect(await sql(`select 1 from pgcluster.audit_log where id = $1`, [envelope.auditId])).toEqual([]);
     expect(jsonLines().at(-1)?.id).toBe(envelope.auditId);
     expect((options().log as ReturnType<typeof memoryLogger>).lines).toContain('debug: audit table: cannot execute INSERT in a read-only transaction');

@@ -102,7 +102,7 @@ describe('skill rules: each failure names file:line and the rule', () => {
     ['category', { category: "'storage'" }, 'category', /not one of operations, vector, maintenance, monitoring, security/],
     ['risk', { risk: "'dangerous'" }, 'risk', /not one of read, write, destructive/],
     ['version', { version: "'v1'" }, 'version', /semantic version/],
-    ['description-length', { description: `'${'x'.repeat(1025)}'` }, 'description', /1 to 1024 characters.*it has 1025/],
+    ['description-length', { description: `'${'x'.repeat(201)}'` }, 'description', /1 to 200 characters.*it has 201: move the rest to `details`/],
     ['description-length', { description: "''" }, 'description', /it has 0/],
     ['when-to-use', { whenToUse: '[]' }, 'whenToUse', /at least one/],
     ['field-type', { autonomous: "'yes'" }, 'autonomous', /true or false/],
@@ -124,6 +124,63 @@ describe('skill rules: each failure names file:line and the rule', () => {
     expect(only({ decisionTree: "[{ when: 'y', skill: 'vector-echo', input: { text: '<text>', volume: 3 } }]" })).toEqual([
       { file: FILE, line: lineOf('decisionTree'), rule: 'reference-input', message: expect.stringMatching(/--volume \(volume\): unknown field/) },
     ]);
+  });
+
+  it('listing-budget: the whole set must fit Claude Code\'s always-on budget, reported at the longest description', () => {
+    // 27 skills with 25-character names at the 200-character maximum: ~59 tokens each, ~1,590 in all, over 1,500.
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 27; i++) {
+      const description = `'${'x'.repeat(i === 5 ? 200 : 199)}'`;
+      files[`packages/vector/src/skills/e${String(i).padStart(2, '0')}.skill.ts`] = skillSource({ name: `'vector-echo-long-name-n${i}'`, description });
+    }
+    expect(problemsOf(files)).toEqual([
+      {
+        file: 'packages/vector/src/skills/e05.skill.ts',
+        line: lineOf('description'),
+        rule: 'listing-budget',
+        message: expect.stringMatching(/would take ~1\d{3} tokens always-on \(27 skills ~1\d{3}, plus 0 reserved slots of ~58\), over the budget of 1500/),
+      },
+    ]);
+  });
+
+  it('listing-budget: fewer skills fit, their free slots reserved at the maximum', () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 3; i++) files[`packages/vector/src/skills/e${i}.skill.ts`] = skillSource({ name: `'vector-e${i}'`, description: `'${'x'.repeat(200)}'` });
+    expect(problemsOf(files)).toEqual([]);
+  });
+
+  describe('metrics: Prometheus conventions and the output schema', () => {
+    const OUTPUT = "z.object({ nodes: z.array(z.object({ name: z.string(), role: z.enum(['primary', 'replica']), latency_ms: z.number().nullable(), up: z.boolean() })), total: z.number(), label: z.string() })";
+    const lib = { 'packages/vector/lib/index.js': LIB(undefined, OUTPUT) };
+    const withMetrics = (metrics: string) => problemsOf({ ...lib, [FILE]: skillSource({ metrics }) });
+    const at = 6 + Object.keys(BASE).length; // the metrics line, after the base fields
+
+    it('accepts conventional declarations: base units, a state as its own gauge, identity labels', () => {
+      expect(
+        withMetrics(
+          "[{ name: 'pgcluster_node_latency_seconds', help: 'Round trip.', value: 'nodes[].latency_ms', scale: 0.001, labels: { node: 'nodes[].name' } }, " +
+            "{ name: 'pgcluster_node_role', help: 'Role.', value: 'nodes[].role', states: ['primary', 'replica'], labels: { node: 'nodes[].name' } }, " +
+            "{ name: 'pgcluster_node_up', help: 'Up.', value: 'nodes[].up', labels: { node: 'nodes[].name', cluster: 'label' } }, " +
+            "{ name: 'pgcluster_echo_checks_total', help: 'Checks.', type: 'counter', value: 'total' }]",
+        ),
+      ).toEqual([]);
+    });
+
+    it.each([
+      ['an abbreviated unit', "{ name: 'pgcluster_node_latency_ms', help: 'h', value: 'total' }", 'metric-name', /"ms" is not a base unit: use seconds/],
+      ['milliseconds without scaling', "{ name: 'pgcluster_node_latency', help: 'h', value: 'nodes[].latency_ms', labels: { node: 'nodes[].name' } }", 'metric-name', /in milliseconds: name it `…_seconds` and set scale: 0.001/],
+      ['_count on a gauge', "{ name: 'pgcluster_index_count', help: 'h', value: 'total' }", 'metric-name', /`_count`\/`_sum`\/`_bucket` for histograms/],
+      ['_total on a gauge', "{ name: 'pgcluster_rows_total', help: 'h', value: 'total' }", 'metric-name', /`_total` is for counters/],
+      ['a counter without _total', "{ name: 'pgcluster_rows', help: 'h', type: 'counter', value: 'total' }", 'metric-name', /a counter ends in `_total`/],
+      ['a run family', "{ name: 'pgcluster_skill_extra', help: 'h', value: 'total' }", 'metric-name', /rendered for every run/],
+      ['a path not in the output', "{ name: 'pgcluster_rows', help: 'h', value: 'nodes[].rows' }", 'metric-value', /"nodes\[\].rows" is not in the output schema/],
+      ['a string value', "{ name: 'pgcluster_label', help: 'h', value: 'label' }", 'metric-value', /must be a number or a boolean.*needs `states`/],
+      ['incomplete states', "{ name: 'pgcluster_node_role', help: 'h', value: 'nodes[].role', states: ['primary'], labels: { node: 'nodes[].name' } }", 'metric-value', /exactly the enum of "nodes\[\].role": primary, replica/],
+      ['a state as a label', "{ name: 'pgcluster_node_up', help: 'h', value: 'nodes[].up', labels: { role: 'nodes[].role' } }", 'metric-label', /label "role" names a state/],
+      ['a label from another array', "{ name: 'pgcluster_total_nodes', help: 'h', value: 'total', labels: { node: 'nodes[].name' } }", 'metric-label', /walks an array the value "total" does not/],
+    ])('metric rules: rejects %s', (_what, metric, rule, message) => {
+      expect(withMetrics(`[${metric}]`)).toEqual([{ file: FILE, line: at, rule, message: expect.stringMatching(message) }]);
+    });
   });
 
   it('when-to-use / missing-field: a missing field is reported at the decorator', () => {
@@ -168,6 +225,15 @@ describe('skill rules: each failure names file:line and the rule', () => {
     expect(problemsOf({ [FILE]: skillSource(), 'packages/vector/lib/index.js': LIB('z.string()') })).toEqual([
       { file: FILE, line: lineOf('input'), rule: 'schema-json', message: expect.stringContaining('must be a z.object') },
     ]);
+  });
+
+  it('secret-mark: an input field named like a secret must say whether it is one', () => {
+    const lib = LIB(
+      "z.object({ apiToken: z.string().optional(), password: z.string().meta({ secret: true }), key: z.string().meta({ secret: false }), rows: z.array(z.object({ token: z.string() })).meta({ audit: 'digest' }), nested: z.object({ secretName: z.string() }) })",
+    );
+    expect(problemsOf({ [FILE]: skillSource(), 'packages/vector/lib/index.js': lib })).toEqual(
+      ['apiToken', 'nested.secretName'].map((field) => ({ file: FILE, line: lineOf('input'), rule: 'secret-mark', message: expect.stringContaining(`\`${field}\` is named like a secret`) })),
+    );
   });
 
   it('flag-collision: two input fields that become one flag', () => {

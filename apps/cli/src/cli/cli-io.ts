@@ -15,6 +15,11 @@ export interface CliIo {
   stderrIsTTY?: boolean;
   /** The terminal's width, when standard output is one (wide tables become blocks). */
   columns?: number;
+  /**
+   * Calls `handler` on SIGINT or SIGTERM while a skill runs (so the run is stopped, not
+   * orphaned); returns the function that stops listening. Absent: signals are not handled.
+   */
+  onInterrupt?(handler: (signal: NodeJS.Signals) => void): () => void;
 }
 
 /**
@@ -35,6 +40,16 @@ export function processIo(): CliIo {
     stdoutIsTTY: process.stdout.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
     ...(process.stdout.columns ? { columns: process.stdout.columns } : {}),
+    onInterrupt: (handler) => {
+      let received = 0;
+      const on = (signal: NodeJS.Signals) => {
+        // A second signal means "now": the run is already being stopped, the user will not wait for it.
+        if (received++) process.exit(signal === 'SIGINT' ? 130 : 143);
+        handler(signal);
+      };
+      process.on('SIGINT', on).on('SIGTERM', on);
+      return () => void process.off('SIGINT', on).off('SIGTERM', on);
+    },
   };
 }
 

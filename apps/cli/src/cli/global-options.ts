@@ -1,6 +1,22 @@
-import { InputError } from '@pgcluster/core';
-import { FORMATS, type Format } from '@pgcluster/skill-kit';
+import type { InputError } from '@pgcluster/core';
+import type { Format } from '@pgcluster/skill-kit';
 import type { Options } from 'yargs';
+
+/**
+ * skill-kit's `FORMATS`, repeated here so that parsing the flags loads neither skill-kit nor
+ * core (`--help` and `--version` stay fast); the types below fail to compile when they differ.
+ */
+const FORMATS = ['json', 'human', 'prometheus'] as const satisfies readonly Format[];
+type MissingFormat = Exclude<Format, (typeof FORMATS)[number]>;
+const ALL_FORMATS: MissingFormat extends never ? true : never = true;
+void ALL_FORMATS;
+
+/** `InputError` from @pgcluster/core, required only when a flag is wrong. */
+function inputError(...args: ConstructorParameters<typeof InputError>): InputError {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { InputError: Constructor } = require('@pgcluster/core') as typeof import('@pgcluster/core');
+  return new Constructor(...args);
+}
 
 /** The flags every command takes, already checked. */
 export interface GlobalArgs {
@@ -22,7 +38,7 @@ export interface GlobalArgs {
 export function checkFormat(value: unknown): Format {
   const last = Array.isArray(value) ? value[value.length - 1] : value;
   if (typeof last === 'string' && (FORMATS as readonly string[]).includes(last)) return last as Format;
-  throw new InputError('--format', `must be one of ${FORMATS.join(', ')} (got ${JSON.stringify(last)})`, {
+  throw inputError('--format', `must be one of ${FORMATS.join(', ')} (got ${JSON.stringify(last)})`, {
     hint: `Use --format ${FORMATS.join(' | --format ')}.`,
   });
 }
@@ -33,7 +49,7 @@ export function checkTimeout(value: unknown): number | undefined {
   const last = Array.isArray(value) ? value[value.length - 1] : value;
   const ms = typeof last === 'number' ? last : Number(last);
   if (Number.isFinite(ms) && ms > 0) return ms;
-  throw new InputError('--timeout', `must be a positive number of milliseconds (got ${JSON.stringify(last)})`);
+  throw inputError('--timeout', `must be a positive number of milliseconds (got ${JSON.stringify(last)})`);
 }
 
 /** The global flags' yargs definitions; help texts come from here. */

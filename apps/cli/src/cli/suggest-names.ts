@@ -1,4 +1,4 @@
-import type { GeneratedCommand } from '../skill-command/generated-command';
+import type { CommandCatalog } from '../skill-command/generated-command';
 import { GLOBAL_OPTIONS } from './global-options';
 import { skillKit } from './skill-kit';
 
@@ -13,18 +13,19 @@ import { skillKit } from './skill-kit';
  * // 'unknown flag --colection; did you mean --collection?'
  * ```
  */
-export function withNameSuggestions(message: string, command: string, commands: readonly GeneratedCommand[]): string {
+export function withNameSuggestions(message: string, command: string, commands: CommandCatalog): string {
   const unknown = /^Unknown arguments?: (.+)$/.exec(message);
   if (unknown) {
     const { nearestName } = skillKit(); // only on this error path
-    const skill = commands.find((c) => c.name === command);
+    const skill = commands.summaries.some((c) => c.name === command) ? commands.load(command) : undefined;
+    const names = commands.summaries.map((c) => c.name);
     const known = [...(skill?.flags.map((f) => f.name) ?? []), ...(skill ? ['input'] : []), ...Object.keys(GLOBAL_OPTIONS)];
     return unknown[1]!
       .split(', ')
       .map((name) => {
         const word = name.replace(/^-+/, '');
-        if (!skill && commands.length && !name.startsWith('-')) {
-          const nearest = nearestName(word, commands.map((c) => c.name));
+        if (!skill && names.length && !name.startsWith('-')) {
+          const nearest = nearestName(word, names);
           return `unknown command ${word}${nearest ? `; did you mean ${nearest}?` : ' (pgcluster skills list shows every skill)'}`;
         }
         const nearest = nearestName(word, known);

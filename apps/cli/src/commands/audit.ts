@@ -2,9 +2,10 @@ import { InputError, loadConfig } from '@pgcluster/core';
 import type { AuditRecord, Format } from '@pgcluster/skill-kit';
 import type { Argv, CommandModule } from 'yargs';
 import type { GlobalArgs } from '../cli/global-options';
+import { interruptSignal } from '../cli/interrupt-signal';
 import { okEnvelope } from '../cli/report-error';
 import { skillKit } from '../cli/skill-kit';
-import { resolveSkill, type CommandContext } from '../skill-command/skill-command';
+import { executeOptions, type CommandContext } from '../skill-command/skill-command';
 
 interface AuditArgs extends GlobalArgs {
   id?: string;
@@ -23,7 +24,7 @@ interface AuditArgs extends GlobalArgs {
  * ```
  */
 export function auditCommand(context: CommandContext): CommandModule {
-  const { io, state, commands } = context;
+  const { io, state } = context;
   const auditLog = (argv: AuditArgs) => {
     const loaded = loadConfig({ ...(argv.config !== undefined ? { path: argv.config } : {}), cwd: io.cwd, env: io.env });
     return skillKit().AuditLog.fromConfig(loaded);
@@ -33,14 +34,19 @@ export function auditCommand(context: CommandContext): CommandModule {
   };
   const list: CommandModule<object, AuditArgs> = {
     command: 'list',
-    describe: 'The newest audited runs first: id, time, skill, actor, status, and whether it can be undone',
+    describe: 'The newest audited runs first: id, time, skill, actor, status, and whether it can be undone (or was: "undone by <id>")',
     builder: (y) =>
       y
         .option('skill', { type: 'string', describe: "Only this skill's runs" })
         .option('limit', { type: 'number', default: 20, describe: 'At most this many' }) as unknown as Argv<AuditArgs>,
     handler: (argv) => {
       if (!Number.isInteger(argv.limit) || (argv.limit ?? 0) < 1) throw new InputError('--limit', `must be a positive integer (got ${JSON.stringify(argv.limit)})`);
-      const records = auditLog(argv).list({ limit: argv.limit, ...(argv.skill !== undefined ? { skill: argv.skill } : {}) });
+      const log = auditLog(argv);
+      // Undone-ness is read from every record: the run that undid one may be of another skill.
+      const undone = skillKit().undoneRuns(log.list({ limit: Number.MAX_SAFE_INTEGER }));
+      const records = log
+        .list({ limit: argv.limit, ...(argv.skill !== undefined ? { skill: argv.skill } : {}) })
+        .map((r) => (undone.has(r.id) ? { ...r, undoneBy: undone.get(r.id)! } : r));
       print(argv.format, 'audit list', { records }, formatRecords(records));
       state.code = 0;
     },
@@ -62,14 +68,8 @@ export function auditCommand(context: CommandContext): CommandModule {
     builder: (y) => y.positional('id', { type: 'string', describe: 'The audit id of the run to undo' }) as unknown as Argv<AuditArgs>,
     handler: async (argv) => {
       const kit = skillKit();
-      const envelope = await kit.undoAudit(argv.id ?? '', {
-        actor: 'cli',
-        dryRun: argv.dryRun,
-        yes: argv.yes,
-        ...(argv.timeout !== undefined ? { timeoutMs: argv.timeout } : {}),
-        loadConfig: { ...(argv.config !== undefined ? { path: argv.config } : {}), cwd: io.cwd, env: io.env },
-        resolveSkill: (name) => resolveSkill(commands, name),
-      });
+      const interrupt = interruptSignal(io, 'audit undo');
+      const envelope = await kit.undoAudit(argv.id ?? '', executeOptions(argv, context, interrupt.signal)).finally(interrupt.dispose);
       const text = await kit.renderEnvelope(envelope, argv.format);
       io.stdout(text.endsWith('\n') ? text : `${text}\n`);
       state.code = kit.exitCodeFor(envelope);
@@ -90,12 +90,18 @@ function formatRecord(record: AuditRecord): string {
   return `${[verdict, '', ...skillKit().formatHumanValue(rest)].join('\n')}\n`;
 }
 
-function formatRecords(records: readonly AuditRecord[]): string {
+function formatRecords(records: readonly (AuditRecord & { undoneBy?: string })[]): string {
   if (records.length === 0) return 'no audited runs\n';
   const rows = [
     ['ID', 'TIME', 'SKILL', 'ACTOR', 'STATUS', 'UNDO'],
-    ...records.map((r) => [r.id, r.time, r.skill, r.actor, `${r.outcome.status}${r.dryRun ? ' (dry run)' : ''}`, r.undoOf ? `undid ${r.undoOf}` : r.rollback ? 'yes' : '-']),
+    ...records.map((r) => [r.id, r.time, r.skill, r.actor, `${r.outcome.status}${r.dryRun ? ' (dry run)' : ''}`, undoColumn(r)]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+}
+
+function undoColumn(r: AuditRecord & { undoneBy?: string }): string {
+  if (r.undoneBy) return `undone by ${r.undoneBy}`;
+  if (r.undoOf) return `undid ${r.undoOf}`;
+  return r.rollback ? 'yes' : '-';
 }

@@ -41,7 +41,7 @@ const upCommand = (context: CommandContext): CommandModule<object, UpArgs> => ({
   handler: async (argv) => {
     const up = await devKit().devUp({ cwd: process.cwd(), replicas: argv.replicas, synchronous: argv.synchronous, fast: argv.fast, ha: argv.ha }, stdio);
     // The main job: with the cluster up, show its status (exit 0 healthy, 1 degraded).
-    const status = context.commands.find((c) => c.name === 'cluster-status');
+    const status = context.commands.load('cluster-status');
     process.exitCode = up !== 0 || !status ? up : await runSkill(status, { format: 'human', dryRun: false, yes: false }, context);
   },
 });

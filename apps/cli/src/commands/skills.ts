@@ -1,12 +1,12 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { InputError } from '@pgcluster/core';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { InputError, PgClusterError } from '@pgcluster/core';
 import type { Format } from '@pgcluster/skill-kit';
 import type { Argv, CommandModule } from 'yargs';
 import { okEnvelope } from '../cli/report-error';
 import { skillKit } from '../cli/skill-kit';
 import type { CommandContext } from '../skill-command/skill-command';
-import type { GeneratedCommand } from '../skill-command/generated-command';
+import type { CommandSummary } from '../skill-command/generated-command';
 
 /** Where `skills install` puts each skill, relative to the target folder (Claude Code looks there). */
 export const CLAUDE_SKILLS_DIR = join('.claude', 'skills');
@@ -20,7 +20,7 @@ interface SkillsArgs {
 
 /**
  * `pgcluster skills list | show <name> | install [dir]`: the generated skills, from the
- * command modules' static metadata (no domain package is loaded).
+ * generated summaries and the SKILL.md files (no command module or domain package is loaded).
  *
  * @example
  * ```ts
@@ -37,7 +37,7 @@ export function skillsCommand(context: CommandContext): CommandModule {
     describe: 'List every skill with its category, risk and whether it needs confirmation',
     builder: (y) => y.option('category', { type: 'string', describe: 'Only this category' }) as Argv<SkillsArgs>,
     handler: (argv) => {
-      const shown = commands.filter((c) => argv.category === undefined || c.category === argv.category);
+      const shown = commands.summaries.filter((c) => argv.category === undefined || c.category === argv.category);
       const data = shown.map((c) => ({
         name: c.name,
         command: `pgcluster ${c.name}`,
@@ -56,8 +56,9 @@ export function skillsCommand(context: CommandContext): CommandModule {
     describe: "Print a skill's SKILL.md: usage, parameters, output, decision tree, safety",
     builder: (y) => y.positional('name', { type: 'string', describe: 'A skill name, e.g. cluster-status' }) as Argv<SkillsArgs>,
     handler: (argv) => {
-      const command = findCommand(commands, argv.name ?? '');
-      print(argv.format, 'skills show', { name: command.name, skillMd: command.skillMd }, command.skillMd);
+      const command = findCommand(commands.summaries, argv.name ?? '');
+      const skillMd = readFileSync(findSkillMd(command), 'utf8');
+      print(argv.format, 'skills show', { name: command.name, skillMd }, skillMd);
       state.code = 0;
     },
   };
@@ -67,10 +68,11 @@ export function skillsCommand(context: CommandContext): CommandModule {
     builder: (y) => y.positional('dir', { type: 'string', describe: 'The project folder (default: the working directory)' }) as Argv<SkillsArgs>,
     handler: (argv) => {
       const root = resolve(io.cwd, argv.dir ?? '.');
-      const installed = commands.map((c) => {
+      const installed = commands.summaries.map((c) => {
         const dir = join(root, CLAUDE_SKILLS_DIR, c.name);
+        const skillMd = readFileSync(findSkillMd(c), 'utf8');
         mkdirSync(dir, { recursive: true });
-        writeFileSync(join(dir, 'SKILL.md'), c.skillMd);
+        writeFileSync(join(dir, 'SKILL.md'), skillMd);
         return join(dir, 'SKILL.md');
       });
       print(argv.format, 'skills install', { dir: join(root, CLAUDE_SKILLS_DIR), installed }, `installed ${installed.length} skill(s) into ${join(root, CLAUDE_SKILLS_DIR)}\n${installed.map((p) => `  ${p}\n`).join('')}`);
@@ -89,7 +91,7 @@ export function skillsCommand(context: CommandContext): CommandModule {
  * The generated command with this name.
  * @throws InputError listing the known skills.
  */
-export function findCommand(commands: readonly GeneratedCommand[], name: string): GeneratedCommand {
+export function findCommand(commands: readonly CommandSummary[], name: string): CommandSummary {
   const found = commands.find((c) => c.name === name);
   if (found) return found;
   const nearest = skillKit().nearestName(name, commands.map((c) => c.name));
@@ -99,7 +101,32 @@ export function findCommand(commands: readonly GeneratedCommand[], name: string)
   });
 }
 
-function formatTable(commands: readonly GeneratedCommand[]): string {
+/**
+ * The generated SKILL.md of a skill: `skills/<category>/<name>/SKILL.md` (or flat
+ * `skills/<name>/SKILL.md`) in the nearest folder above this module holding `skills/manifest.json`
+ * — the workspace root in the repository, the package itself when the skills ship inside it.
+ *
+ * @throws PgClusterError (`INTERNAL`) when no skills folder is found.
+ * @example
+ * ```ts
+ * readFileSync(findSkillMd({ name: 'cluster-status', category: 'operations' }), 'utf8')
+ * ```
+ */
+export function findSkillMd(skill: Pick<CommandSummary, 'name' | 'category'>, from: string = __dirname): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'skills', 'manifest.json'))) {
+      const nested = join(dir, 'skills', skill.category, skill.name, 'SKILL.md');
+      return existsSync(nested) ? nested : join(dir, 'skills', skill.name, 'SKILL.md');
+    }
+    if (dirname(dir) === dir) {
+      throw new PgClusterError('INTERNAL', `no skills folder (skills/manifest.json) found above ${from}`, {
+        hint: 'Reinstall pgcluster, or run `pnpm skillgen` in the repository.',
+      });
+    }
+  }
+}
+
+function formatTable(commands: readonly CommandSummary[]): string {
   if (commands.length === 0) return 'no skills\n';
   const rows = [['SKILL', 'CATEGORY', 'RISK', 'CONFIRM', 'DESCRIPTION'], ...commands.map((c) => [c.name, c.category, c.risk, c.requiresConfirmation ? 'yes' : 'no', c.describe])];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));

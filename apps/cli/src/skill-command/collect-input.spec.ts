@@ -51,7 +51,7 @@ describe('collectInput', () => {
     [{ vector: ['a'] }, '--vector (vector): must be a number'],
     [{ filter: '{' }, '--filter (filter): must be JSON'],
     [{ input: 'nope' }, '--input: must be a JSON object matching the input schema of vector-search'],
-    [{ input: '3' }, 'got 3'],
+    [{ input: '3' }, 'got a number'],
     [{ input: ['{}', '{}'] }, 'give it once'],
   ])('%j is an InputError naming the flag', async (argv, message) => {
     const error = await collectInput(command, argv, noStdin).catch((e: unknown) => e);

@@ -1,4 +1,4 @@
-import { InputError } from '@pgcluster/core';
+import { InputError, jsonSyntaxError } from '@pgcluster/core';
 import type { GeneratedCommand, GeneratedFlag } from './generated-command';
 
 /**
@@ -36,10 +36,10 @@ async function parseInputJson(skill: string, raw: unknown, readStdin: () => Prom
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new InputError('--input', `${allowed}; it is not valid JSON (${(error as Error).message})`);
+    throw new InputError('--input', `${allowed}; it is not valid JSON (${jsonSyntaxError(error, text)})`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new InputError('--input', `${allowed}; got ${Array.isArray(parsed) ? 'an array' : JSON.stringify(parsed)}`);
+    throw new InputError('--input', `${allowed}; got ${Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : `a ${typeof parsed}`}`);
   }
   return parsed as Record<string, unknown>;
 }

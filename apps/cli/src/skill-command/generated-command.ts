@@ -20,33 +20,53 @@ export interface GeneratedFlag {
 }
 
 /**
+ * What command lists (`--help`, `skills list`) need of a skill command, from the generated
+ * index: nothing of its module or package is loaded to show it.
+ */
+export interface CommandSummary {
+  /** The skill name, which is also the command: `cluster-status`. */
+  readonly name: string;
+  readonly category: Category;
+  /** One line for command lists (the description's first sentence). */
+  readonly describe: string;
+  readonly risk: Risk;
+  readonly autonomous: boolean;
+  readonly requiresConfirmation: boolean;
+}
+
+/**
  * A skill command as skillgen generates it into `src/generated/commands/<name>.ts`: static
- * metadata for help and `skills list|show|install`, and a loader that requires the skill's
- * package only when the command runs.
+ * metadata for its help, and a loader that requires the skill's package only when it runs.
+ * Its SKILL.md is not embedded: `skills show` reads the file (see `findSkillMd`).
  *
  * @example
  * ```ts
  * const envelope = await executeSkill(command.load(), input, { actor: 'cli' })
  * ```
  */
-export interface GeneratedCommand {
-  /** The skill name, which is also the command: `cluster-status`. */
-  readonly name: string;
-  readonly category: Category;
+export interface GeneratedCommand extends CommandSummary {
   /** The npm package holding the skill. */
   readonly package: string;
-  /** One line for command lists (the description's first sentence). */
-  readonly describe: string;
   readonly description: string;
-  readonly risk: Risk;
-  readonly autonomous: boolean;
-  readonly requiresConfirmation: boolean;
   readonly idempotent: boolean;
   readonly flags: readonly GeneratedFlag[];
   /** The metadata's examples, rendered as command lines by skillgen. */
   readonly examples: readonly { readonly title: string; readonly command: string }[];
-  /** The skill's generated SKILL.md. */
-  readonly skillMd: string;
   /** Requires the skill's package and returns the skill class. */
   load(): SkillClass;
+}
+
+/**
+ * Every skill command: the summaries of all of them (generated, cheap), and each command's
+ * module, required only when asked for, so the CLI loads only the command that runs.
+ *
+ * @example
+ * ```ts
+ * const command = GENERATED_COMMANDS.load('cluster-status') // undefined for an unknown name
+ * ```
+ */
+export interface CommandCatalog {
+  /** Sorted by name. */
+  readonly summaries: readonly CommandSummary[];
+  load(name: string): GeneratedCommand | undefined;
 }

@@ -2,9 +2,10 @@ import type { SkillClass } from '@pgcluster/skill-kit';
 import type { Argv, CommandModule, Options } from 'yargs';
 import type { CliIo } from '../cli/cli-io';
 import type { GlobalArgs } from '../cli/global-options';
+import { interruptSignal } from '../cli/interrupt-signal';
 import { skillKit } from '../cli/skill-kit';
 import { collectInput } from './collect-input';
-import type { GeneratedCommand, GeneratedFlag } from './generated-command';
+import type { CommandCatalog, GeneratedCommand, GeneratedFlag } from './generated-command';
 
 /** What a command handler reports back to `main` (one per run: no module-level state). */
 export interface RunState {
@@ -17,7 +18,7 @@ export interface CommandContext {
   io: CliIo;
   state: RunState;
   /** Every generated skill command (for `resolveSkill`, `skills`, undo). */
-  commands: readonly GeneratedCommand[];
+  commands: CommandCatalog;
 }
 
 /**
@@ -82,23 +83,18 @@ function flagOption(flag: GeneratedFlag): Options {
 /**
  * Runs one skill command: collects the input, loads the skill's package, runs it through
  * `executeSkill` (actor `cli`), prints the rendered envelope on stdout and returns its exit code.
+ * SIGINT or SIGTERM stops the run as a timeout does (queries cancelled, programs killed) and
+ * still prints its envelope (`ABORTED`, exit 2); a second signal exits at once.
  */
 export async function runSkill(command: GeneratedCommand, argv: Record<string, unknown> & GlobalArgs, context: CommandContext): Promise<number> {
-  const { io, commands } = context;
+  const { io } = context;
   const input = await collectInput(command, argv, io.readStdin);
   const kit = skillKit();
   const skillClass = command.load();
   // Progress goes to this process's stderr: a bar on a terminal, plain lines otherwise.
   const log = kit.createStderrLogger({ prefix: command.name, env: io.env, write: io.stderr, tty: io.stderrIsTTY === true });
-  const envelope = await kit.executeSkill(skillClass, input, {
-    actor: 'cli',
-    log,
-    dryRun: argv.dryRun,
-    yes: argv.yes,
-    ...(argv.timeout !== undefined ? { timeoutMs: argv.timeout } : {}),
-    loadConfig: { ...(argv.config !== undefined ? { path: argv.config } : {}), cwd: io.cwd, env: io.env },
-    resolveSkill: (name) => resolveSkill(commands, name),
-  });
+  const interrupt = interruptSignal(io, command.name);
+  const envelope = await kit.executeSkill(skillClass, input, { ...executeOptions(argv, context, interrupt.signal), log }).finally(interrupt.dispose);
   log.endProgress();
   const color = io.stdoutIsTTY === true && !io.env['NO_COLOR'];
   const text = await kit.renderEnvelope(envelope, argv.format, kit.getSkillMeta(skillClass), { color, ...(io.columns ? { width: io.columns } : {}) });
@@ -106,7 +102,27 @@ export async function runSkill(command: GeneratedCommand, argv: Record<string, u
   return kit.exitCodeFor(envelope);
 }
 
-/** The skill class with this name, loading only its own package. */
-export function resolveSkill(commands: readonly GeneratedCommand[], name: string): SkillClass | undefined {
-  return commands.find((c) => c.name === name)?.load();
+/**
+ * The executor options of a CLI run (skill or `audit undo`) from its global flags, stopped by `signal`.
+ * @example
+ * ```ts
+ * await executeSkill(skillClass, input, executeOptions(argv, context, interrupt.signal))
+ * ```
+ */
+export function executeOptions(argv: GlobalArgs, context: CommandContext, signal: AbortSignal) {
+  const { io, commands } = context;
+  return {
+    actor: 'cli' as const,
+    dryRun: argv.dryRun,
+    yes: argv.yes,
+    ...(argv.timeout !== undefined ? { timeoutMs: argv.timeout } : {}),
+    signal,
+    loadConfig: { ...(argv.config !== undefined ? { path: argv.config } : {}), cwd: io.cwd, env: io.env },
+    resolveSkill: (name: string) => resolveSkill(commands, name),
+  };
+}
+
+/** The skill class with this name, loading only its own command module and package. */
+export function resolveSkill(commands: CommandCatalog, name: string): SkillClass | undefined {
+  return commands.load(name)?.load();
 }

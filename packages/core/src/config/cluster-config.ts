@@ -43,11 +43,30 @@ export const ClusterConfig = z
       .optional()
       .describe('Static topology: every node of the cluster.'),
     patroni: z
-      .object({ url: z.string().url().describe("Patroni's REST API, e.g. http://127.0.0.1:8008.") })
+      .object({
+        url: z
+          .union([z.string().url(), z.array(z.string().url()).min(1, 'must list at least one REST API URL')])
+          .describe("Patroni's REST API of one member, e.g. http://127.0.0.1:8008, or a list of several members' APIs (tried in turn)."),
+        memberUrl: PostgresUrl.optional().describe(
+          "A postgresql:// URL whose user, password and database are used for every member Patroni reports (its host and port are replaced); needed when 'nodes' is not given.",
+        ),
+      })
+      // `url` stays one string for readers that know one API; `urls` holds every configured one.
+      .transform(({ url, ...rest }) => {
+        const urls = [...new Set(typeof url === 'string' ? [url] : url)];
+        return { ...rest, url: urls[0]!, urls };
+      })
       .optional()
       .describe('Discover members and roles from Patroni.'),
     pgbouncer: z
-      .object({ adminUrl: PostgresUrl.describe("PgBouncer's admin console, database 'pgbouncer'.") })
+      .object({
+        adminUrl: PostgresUrl.describe("PgBouncer's admin console, database 'pgbouncer'."),
+        configFile: z
+          .string()
+          .startsWith('/', 'must be an absolute path')
+          .optional()
+          .describe("PgBouncer's pgbouncer.ini, when it is on this machine: cluster-scale writes pool sizes into it too, so a reload (e.g. Patroni's role-change callback) keeps them."),
+      })
       .optional()
       .describe('PgBouncer in front of the cluster.'),
     databases: z
@@ -61,7 +80,7 @@ export const ClusterConfig = z
   })
   .superRefine((c, ctx) => {
     if (!c.nodes && !c.patroni) {
-      ctx.addIssue({ code: 'custom', path: ['nodes'], message: 'give either "nodes" (a list of { name, url }) or "patroni" ({ url })' });
+      ctx.addIssue({ code: 'custom', path: ['nodes'], message: 'give either "nodes" (a list of { name, url }) or "patroni" ({ url, memberUrl })' });
     }
     const seen = new Set<string>();
     for (const [i, n] of (c.nodes ?? []).entries()) {

@@ -71,6 +71,23 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ cwd: dir, env: {} })).toThrow(/nodes: give either "nodes"/);
   });
 
+  it('takes patroni.url as one API or several (url stays the first, urls lists them all)', () => {
+    write(join(dir, 'pgcluster.config.json'), { patroni: { url: 'http://127.0.0.1:8008' } });
+    expect(loadConfig({ cwd: dir, env: {} }).config.patroni).toEqual({ url: 'http://127.0.0.1:8008', urls: ['http://127.0.0.1:8008'] });
+    write(join(dir, 'pgcluster.config.json'), { patroni: { url: ['http://127.0.0.1:8008', 'http://127.0.0.1:8009'], memberUrl: 'postgresql://app:pw@x/app' } });
+    expect(loadConfig({ cwd: dir, env: {} }).config.patroni).toEqual({
+      url: 'http://127.0.0.1:8008',
+      urls: ['http://127.0.0.1:8008', 'http://127.0.0.1:8009'],
+      memberUrl: 'postgresql://app:pw@x/app',
+    });
+    const fromEnv = loadConfig({ cwd: dir, env: { PGCLUSTER_PATRONI_URL: 'http://127.0.0.1:8010, http://127.0.0.1:8011' } }).config.patroni;
+    expect(fromEnv?.urls).toEqual(['http://127.0.0.1:8010', 'http://127.0.0.1:8011']);
+    write(join(dir, 'pgcluster.config.json'), { patroni: { url: [] } });
+    expect(() => loadConfig({ cwd: dir, env: {} })).toThrow(/patroni.url/);
+    write(join(dir, 'pgcluster.config.json'), { nodes: [{ name: 'n1', url: 'postgresql://a@h/d' }], pgbouncer: { adminUrl: 'postgresql://a@h:6432/pgbouncer', configFile: 'pgbouncer.ini' } });
+    expect(() => loadConfig({ cwd: dir, env: {} })).toThrow(/pgbouncer.configFile: must be an absolute path/);
+  });
+
   it('says how to get a config when there is none', () => {
     const isolated = mkdtempSync(join(tmpdir(), 'pgcluster-none-'));
     try {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError } from '../errors/pgcluster-error';
-import { redactUrl } from '../redaction/redact';
+import { jsonSyntaxError, redactUrl } from '../redaction/redact';
 import { ClusterConfig, type ClusterConfigInput } from './cluster-config';
 
 /** The file name searched for from the working directory upwards. */
@@ -103,10 +103,11 @@ function fromFile(path: string, explicit: boolean): LoadedConfig {
     });
   }
   let raw: unknown;
+  const text = readFileSync(path, 'utf8');
   try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
+    raw = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`config file ${path} is not valid JSON: ${(error as Error).message}`);
+    throw new ConfigError(`config file ${path} is not valid JSON: ${jsonSyntaxError(error, text)}`);
   }
   const config = parseConfig(raw, path);
   return { config, source: path, stateDir: resolve(dirname(path), config.stateDir) };
@@ -128,7 +129,7 @@ function configFromEnv(env: NodeJS.ProcessEnv): ClusterConfigInput {
   return {
     ...(env['PGCLUSTER_NAME'] ? { name: env['PGCLUSTER_NAME'] } : {}),
     ...(nodes.length ? { nodes } : {}),
-    ...(env['PGCLUSTER_PATRONI_URL'] ? { patroni: { url: env['PGCLUSTER_PATRONI_URL'] } } : {}),
+    ...(env['PGCLUSTER_PATRONI_URL'] ? { patroni: { url: list(env['PGCLUSTER_PATRONI_URL']), ...(env['PGCLUSTER_PATRONI_MEMBER_URL'] ? { memberUrl: env['PGCLUSTER_PATRONI_MEMBER_URL'] } : {}) } } : {}),
     ...(env['PGCLUSTER_PGBOUNCER_ADMIN_URL'] ? { pgbouncer: { adminUrl: env['PGCLUSTER_PGBOUNCER_ADMIN_URL'] } } : {}),
     ...(Object.keys(databases).length ? { databases } : {}),
     ...(env['PGCLUSTER_STATE_DIR'] ? { stateDir: env['PGCLUSTER_STATE_DIR'] } : {}),

@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
+import { PgClusterError } from '../errors/pgcluster-error';
 import { QueryError } from '../errors/query-error';
+import { currentRunScope } from './run-scope';
 
 /** How to open connections to one node. */
 export interface ConnectionConfig {
@@ -38,6 +40,13 @@ export function createPgPool(config: ConnectionConfig): pg.Pool {
   // An idle client whose server went away emits 'error' on the pool; without a listener
   // that would crash the process. The next checkout reconnects, so nothing is lost.
   pool.on('error', () => undefined);
+  // Each new connection joins the run it was opened for, so that stopping the run cancels it.
+  pool.on('connect', (client) => {
+    const scope = currentRunScope();
+    if (!scope) return;
+    if (scope.closed) return void (client as unknown as pg.Client).end().catch(() => undefined);
+    client.once('end', scope.trackBackend(config.url, backendPid(client)));
+  });
   return pool;
 }
 
@@ -79,12 +88,17 @@ export async function withClient<T>(
     connectionTimeoutMillis: config.connectTimeoutMs ?? 5_000,
   });
   client.on('error', () => undefined);
+  const scope = currentRunScope();
+  if (scope?.closed) throw new PgClusterError('ABORTED', `${context}: the run was stopped, so no new connection is opened`);
+  let release: (() => void) | undefined;
   try {
     await client.connect();
+    release = scope?.trackBackend(config.url, backendPid(client));
     return await fn(client);
   } catch (error) {
     throw QueryError.from(error, context);
   } finally {
+    release?.();
     await client.end().catch(() => undefined);
   }
 }
@@ -110,6 +124,11 @@ export function urlWithDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = '/' + encodeURIComponent(database);
   return u.toString();
+}
+
+/** The server pid of a connected client (`pg` sets it from BackendKeyData; its types omit it). */
+function backendPid(client: pg.Client | pg.PoolClient): number {
+  return (client as unknown as { processID: number }).processID;
 }
 
 /** The `pg` driver, loaded when a connection is first opened (not when the package is imported). */

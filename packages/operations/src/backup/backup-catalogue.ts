@@ -21,6 +21,15 @@ export const BackupFile = z.object({
 /** One file of a backup. */
 export type BackupFile = z.infer<typeof BackupFile>;
 
+/** The latest check of a backup's soundness. */
+export const BackupVerification = z.object({
+  ok: z.boolean().describe('Every check passed.'),
+  at: z.string().describe('ISO time of the check.'),
+  by: z.enum(['backup', 'verify']).describe('backup: the checks run when it was taken (pg_restore --list / pg_verifybackup); verify: the verify action.'),
+});
+/** The latest check of a backup. */
+export type BackupVerification = z.infer<typeof BackupVerification>;
+
 /** One catalogue entry. */
 export const BackupRecord = z.object({
   id: z.string().regex(BACKUP_ID_PATTERN).describe('Backup id, e.g. 20261124T071502Z-logical-k3x9.'),
@@ -35,6 +44,7 @@ export const BackupRecord = z.object({
   path: z.string().describe('Its folder, relative to the backups folder.'),
   files: z.array(BackupFile).describe('Every file checked by verify (for physical: backup_manifest, which covers the rest).'),
   serverVersion: z.string().describe('server_version of the node.'),
+  verification: BackupVerification.optional().describe('The latest check: when it was taken, or by verify. Absent: never checked (an older catalogue).'),
 });
 /** One catalogue entry. */
 export type BackupRecord = z.infer<typeof BackupRecord>;

@@ -18,11 +18,11 @@ export type BackupAction = (typeof BACKUP_ACTIONS)[number];
  */
 export const ClusterBackupInput = z
   .object({
-    action: z.enum(BACKUP_ACTIONS).default('backup').describe('backup (take one), list (the catalogue), verify (checksums and tool checks of one backup), prune (delete all but the newest --keep).'),
+    action: z.enum(BACKUP_ACTIONS).default('backup').describe('backup (take one), list (the catalogue), verify (checksums and tool checks of one backup), prune (delete all but the newest --keep verified backups; deleting a sound one needs --yes).'),
     kind: z.enum(BACKUP_KINDS).optional().describe('backup: logical (pg_dump -Fc per database, default) or physical (pg_basebackup with WAL, the whole cluster). list/prune: only this kind.'),
     databases: z.array(DB_NAME).optional().describe('backup, logical: configured names (project, shared) or database names; default every configured database.'),
     id: BACKUP_ID.optional().describe('verify: the backup to check.'),
-    keep: z.number().int().min(1, 'must be at least 1: prune never deletes the newest backup').optional().describe('prune: how many of the newest backups to keep (at least 1).'),
+    keep: z.number().int().min(1, 'must be at least 1: prune never deletes the newest verified backup').optional().describe('prune: how many of the newest verified backups to keep (at least 1); the newest verified backup of every kind and database is always kept.'),
   })
   .superRefine((input, ctx) => {
     if (input.action === 'verify' && !input.id) ctx.addIssue({ code: 'custom', path: ['id'], message: 'verify needs the id of a backup (see --action list)' });
@@ -49,13 +49,20 @@ export const ClusterBackupOutput = z.object({
   prune: z
     .object({
       kept: z.array(z.string()),
-      removed: z.array(z.object({ id: z.string(), size: z.number().int() })),
+      removed: z.array(
+        z.object({
+          id: z.string(),
+          size: z.number().int().describe('Bytes.'),
+          soundness: z.enum(['verified', 'failed', 'unchecked']).describe('What verification said of it.'),
+          reason: z.string().describe('Why it goes.'),
+        }),
+      ),
       failed: z.array(z.object({ id: z.string(), error: z.string() })),
       freedBytes: z.number().int(),
       dryRun: z.boolean(),
     })
     .optional()
-    .describe('prune: kept ids, removed ids with sizes, failures.'),
+    .describe('prune: kept ids, removed (or, in a dry run, to be removed) ids with sizes and reasons, failures.'),
 });
 /** `data` of a `cluster-backup` run. */
 export type ClusterBackupOutput = z.output<typeof ClusterBackupOutput>;
@@ -72,7 +79,8 @@ export const RESTORE_ACTIONS = ['restore', 'undo'] as const;
  */
 export const ClusterRestoreInput = z
   .object({
-    action: z.enum(RESTORE_ACTIONS).default('restore').describe('restore a backup, or undo the latest restore into --target (drop what it created, or put back what it replaced).'),
+    action: z.enum(RESTORE_ACTIONS).default('restore').describe('restore a backup, or undo a restore into --target (drop what it created, or put back what it replaced): the one named by --restore, else the latest not yet undone.'),
+    restore: z.string().regex(/^[a-z0-9]{8}$/, 'must be a restore id (restoreId of a restore, 8 letters and digits)').optional().describe('undo: the restore to undo (data.restore.restoreId of that run; its rollback names it); default the latest restore into --target not yet undone.'),
     id: BACKUP_ID.optional().describe('restore: the backup to restore (see cluster-backup --action list).'),
     database: DB_NAME.optional().describe('restore, logical: which database of the backup; needed when it holds several.'),
     target: DB_NAME.optional().describe('restore, logical: the database to restore into (new by default: <database>_restored_<time>; an existing one is replaced). undo: the database whose restore to undo.'),
@@ -84,6 +92,7 @@ export const ClusterRestoreInput = z
   .superRefine((input, ctx) => {
     if (input.action === 'restore' && !input.id) ctx.addIssue({ code: 'custom', path: ['id'], message: 'restore needs the id of a backup (see cluster-backup --action list)' });
     if (input.action === 'undo' && !input.target) ctx.addIssue({ code: 'custom', path: ['target'], message: 'undo needs --target, the database restored into' });
+    if (input.action !== 'undo' && input.restore) ctx.addIssue({ code: 'custom', path: ['restore'], message: 'only the undo action takes a restore id' });
     if (input.dataDir !== undefined && !input.dataDir.startsWith('/')) ctx.addIssue({ code: 'custom', path: ['dataDir'], message: 'must be an absolute path' });
   });
 /** Input of `cluster-restore`. */
@@ -100,6 +109,7 @@ export const ClusterRestoreOutput = z.object({
       target: z.string().optional(),
       created: z.boolean().optional(),
       previousDatabase: z.string().optional(),
+      restoreId: z.string().optional(),
       dataDir: z.string().optional(),
       started: z.boolean().optional(),
       port: z.number().int().optional(),
@@ -110,9 +120,16 @@ export const ClusterRestoreOutput = z.object({
     .optional()
     .describe('restore: where it went, what it created or replaced, and how to undo it.'),
   undo: z
-    .object({ target: z.string(), action: z.enum(['dropped', 'reverted']), backupId: z.string() })
+    .object({
+      target: z.string(),
+      action: z.enum(['dropped', 'reverted']),
+      backupId: z.string(),
+      restoreId: z.string().optional(),
+      alsoUndone: z.array(z.string()).describe('Later restores into the target, undone with it.'),
+      kept: z.array(z.string()).describe('Databases those later restores had kept: left in place, drop them when not needed.'),
+    })
     .optional()
-    .describe('undo: what was done to the target.'),
+    .describe('undo: what was done to the target; the target is as it was before the undone restore.'),
 });
 /** `data` of a `cluster-restore` run. */
 export type ClusterRestoreOutput = z.output<typeof ClusterRestoreOutput>;

@@ -19,7 +19,8 @@ export interface CreateBackupOptions {
  * with its size, SHA-256, start LSN and duration. Logical: one `pg_dump -Fc` file per database,
  * each checked with `pg_restore --list`. Physical: `pg_basebackup -X stream` with a SHA-256
  * manifest, checked with `pg_verifybackup`. Passwords go to the programs through `PGPASSWORD`
- * in their environment only. A failed run leaves no files and no catalogue entry.
+ * in their environment only. A failed, timed-out or cancelled run leaves no files and no
+ * catalogue entry (its programs are stopped first), and its error says so.
  *
  * @example
  * ```ts
@@ -58,7 +59,7 @@ export async function createBackup(ctx: BackupContext, options: CreateBackupOpti
           ...(ctx.signal ? { signal: ctx.signal } : {}),
           onTick: () => ctx.onProgress?.({ phase: 'backup', database: db, bytes: done + sizeOf(file) }),
         });
-        await runTool({ program: join(bin, 'pg_restore'), args: ['--list', file] });
+        await runTool({ program: join(bin, 'pg_restore'), args: ['--list', file], ...(ctx.signal ? { signal: ctx.signal } : {}) });
         const size = sizeOf(file);
         done += size;
         files.push({ name, size, sha256: await sha256File(file), database: db });
@@ -72,7 +73,7 @@ export async function createBackup(ctx: BackupContext, options: CreateBackupOpti
         ...(ctx.signal ? { signal: ctx.signal } : {}),
         onTick: () => ctx.onProgress?.({ phase: 'backup', bytes: sizeOf(base) }),
       });
-      await runTool({ program: join(bin, 'pg_verifybackup'), args: ['--quiet', base] });
+      await runTool({ program: join(bin, 'pg_verifybackup'), args: ['--quiet', base], ...(ctx.signal ? { signal: ctx.signal } : {}) });
       const manifest = join(base, 'backup_manifest');
       files.push({ name: 'base/backup_manifest', size: sizeOf(manifest), sha256: await sha256File(manifest) });
     }
@@ -89,13 +90,16 @@ export async function createBackup(ctx: BackupContext, options: CreateBackupOpti
       path: id,
       files,
       serverVersion: version,
+      // The tool checks verify runs (pg_restore --list / pg_verifybackup) just passed, and the checksums were taken now.
+      verification: { ok: true, at: new Date().toISOString(), by: 'backup' },
     };
     await updateCatalogue(ctx.stateDir, (backups) => [...backups, record]);
     return record;
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
-    if (error instanceof PgClusterError) throw error;
-    throw new PgClusterError('ACTION_FAILED', `backup of ${primary.name} (${nodeAddress(primary.url)}) failed: ${(error as Error).message}`, { cause: error });
+    const left = `the partial backup ${id} was removed and nothing was added to the catalogue`;
+    if (error instanceof PgClusterError) throw new PgClusterError(error.code, `${error.message}; ${left}`, { cause: error, ...(error.hint ? { hint: error.hint } : {}) });
+    throw new PgClusterError('ACTION_FAILED', `backup of ${primary.name} (${nodeAddress(primary.url)}) failed: ${(error as Error).message}; ${left}`, { cause: error });
   }
 }
 

@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { PgClusterError, redactUrl } from '@pgcluster/core';
+import { currentRunScope, PgClusterError, redactUrl } from '@pgcluster/core';
 
 /** Where PostgreSQL's client programs are looked for when `pg_config` is not on PATH. */
 export const FALLBACK_PG_BINDIR = '/usr/lib/postgresql/15/bin';
@@ -70,8 +70,13 @@ export interface ToolOutput {
   stderr: string;
 }
 
+/** How long a program may take to exit after SIGTERM before it gets SIGKILL. */
+const KILL_AFTER_MS = 5_000;
+
 /**
  * Runs a PostgreSQL program without a shell; inherits no PG* variables but the ones given.
+ * The program belongs to the run it was started in (see `RunScope`): a timed-out or
+ * cancelled skill run kills it. `signal` sends it SIGTERM, then SIGKILL after 5 s.
  * @throws PgClusterError `ACTION_FAILED` with the program's (redacted) stderr when it exits non-zero, `ABORTED` when cancelled.
  * @example
  * ```ts
@@ -91,23 +96,30 @@ export function runTool(run: ToolRun): Promise<ToolOutput> {
   return new Promise((resolve, reject) => {
     if (run.signal?.aborted) return reject(new PgClusterError('ABORTED', 'cancelled'));
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'], cwd: '/tmp' });
+    currentRunScope()?.trackProcess(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8_000)));
     const tick = run.onTick ? setInterval(run.onTick, 500) : undefined;
-    const onAbort = () => child.kill('SIGTERM');
+    let killer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      child.kill('SIGTERM');
+      killer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS).unref();
+    };
     run.signal?.addEventListener('abort', onAbort, { once: true });
     child.on('error', (e) => {
       if (tick) clearInterval(tick);
       reject(new PgClusterError('ACTION_FAILED', `${programName(run.program)} could not start: ${e.message}`, { hint: 'Install the PostgreSQL client programs (postgresql-client-15).' }));
     });
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       if (tick) clearInterval(tick);
+      clearTimeout(killer);
       run.signal?.removeEventListener('abort', onAbort);
       run.onTick?.();
       if (run.signal?.aborted) return reject(new PgClusterError('ABORTED', `${programName(run.program)} was cancelled`));
       if (code === 0) return resolve({ stdout, stderr });
+      if (signal) return reject(new PgClusterError('ABORTED', `${programName(run.program)} was stopped by ${signal}`));
       const text = redactUrl(stderr.trim().split('\n').slice(-5).join(' | ')) || `exit code ${code}`;
       reject(new PgClusterError('ACTION_FAILED', `${programName(run.program)} failed: ${text}`));
     });

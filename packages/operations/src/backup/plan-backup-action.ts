@@ -46,8 +46,13 @@ export async function planBackupAction(config: ClusterConfig, stateDir: string, 
     }
     case 'prune': {
       const dry = await pruneBackups({ stateDir }, { keep: input.keep!, ...(input.kind ? { kind: input.kind } : {}), dryRun: true });
-      const steps: PlanStep[] = dry.removed.map((r) => ({ kind: 'file', target: join(backupsDir(stateDir), r.id), text: `delete backup ${r.id} (${r.size} bytes) and its catalogue entry` }));
-      steps.push({ kind: 'note', target: 'catalogue', text: `keep ${dry.kept.length}: ${dry.kept.join(', ') || 'none'}` });
+      const steps: PlanStep[] = dry.removed.map((r) => ({
+        kind: 'file',
+        target: join(backupsDir(stateDir), r.id),
+        text: `delete backup ${r.id} (${r.size} bytes, ${r.soundness}: ${r.reason}) and its catalogue entry`,
+      }));
+      steps.push({ kind: 'note', target: 'catalogue', text: `keep ${dry.kept.length}: ${dry.kept.join(', ') || 'none'}; frees ${dry.freedBytes} bytes` });
+      if (dry.removed.some((r) => r.soundness !== 'failed')) steps.push({ kind: 'note', target: 'confirmation', text: 'deleting a verified or never-checked backup needs --yes' });
       return steps;
     }
   }
@@ -63,7 +68,11 @@ export async function planBackupAction(config: ClusterConfig, stateDir: string, 
 export function planRestore(_config: ClusterConfig, stateDir: string, input: ClusterRestoreInput): PlanStep[] {
   if (input.action === 'undo') {
     return [
-      { kind: 'file', target: join(backupsDir(stateDir), 'restores.json'), text: `find the latest restore into ${input.target}` },
+      {
+        kind: 'file',
+        target: join(backupsDir(stateDir), 'restores.json'),
+        text: `find ${input.restore ? `restore ${input.restore}` : 'the latest restore'} into ${input.target} (refused when already undone); later restores into it are undone with it, the databases they kept are left in place`,
+      },
       { kind: 'sql', target: ON_PRIMARY, text: `drop database if exists "${input.target}" with (force) -- then, if the restore replaced it: alter database "<previous>" rename to "${input.target}"` },
     ];
   }

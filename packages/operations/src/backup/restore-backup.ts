@@ -34,6 +34,8 @@ export interface RestoreBackupOptions {
   start?: boolean;
   /** Physical, with start: the port; default a free one. */
   port?: number;
+  /** Logical: the audit id of the run doing it, kept in the restore journal so that undoing it is linked to that run. */
+  auditId?: string;
 }
 
 /** The result of {@link restoreBackup}. */
@@ -47,6 +49,8 @@ export interface RestoreResult {
   created?: boolean;
   /** Logical, replacing: the name the replaced database now has (when kept). */
   previousDatabase?: string;
+  /** Logical: this restore's id in the restore journal (`undoRestore` takes it). */
+  restoreId?: string;
   /** Physical: the new data directory, and the new node when started. */
   dataDir?: string;
   started?: boolean;
@@ -120,20 +124,19 @@ async function restoreLogical(ctx: BackupContext, record: BackupRecord, options:
   await watcher?.close();
   const bytes = await databaseSize(primary, scratch);
   ctx.onProgress?.({ phase: 'restore', database: target, bytes });
+  const journal = { id: restoreId(), ...(options.auditId ? { auditId: options.auditId } : {}), target, backupId: record.id, undone: false };
   if (!exists) {
-    await recordRestore(ctx.stateDir, { target, backupId: record.id, restoredAt: new Date().toISOString(), created: true, undone: false });
-    return { id: record.id, kind: 'logical', database, target, created: true, undo: `drop database ${quotedTarget}`, bytes, durationMs: Date.now() - started };
+    await recordRestore(ctx.stateDir, { ...journal, restoredAt: new Date().toISOString(), created: true });
+    return { id: record.id, kind: 'logical', database, target, created: true, restoreId: journal.id, undo: `drop database ${quotedTarget}`, bytes, durationMs: Date.now() - started };
   }
   const previous = `${target.slice(0, 50)}_pre_${suffix()}`;
   await swapDatabases(primary, target, scratch, previous);
   if (options.keepPrevious === false) await dropDatabase(primary, previous);
   await recordRestore(ctx.stateDir, {
-    target,
-    backupId: record.id,
+    ...journal,
     restoredAt: new Date().toISOString(),
     created: false,
     ...(options.keepPrevious === false ? {} : { previousDatabase: previous }),
-    undone: false,
   });
   return {
     id: record.id,
@@ -141,6 +144,7 @@ async function restoreLogical(ctx: BackupContext, record: BackupRecord, options:
     database,
     target,
     created: false,
+    restoreId: journal.id,
     ...(options.keepPrevious === false ? {} : { previousDatabase: previous }),
     undo:
       options.keepPrevious === false
@@ -301,8 +305,13 @@ function stamp(): string {
   return new Date().toISOString().replace(/[-:T]/g, '').slice(0, 12);
 }
 
-function suffix(): string {
-  return Array.from(randomBytes(4), (b) => 'abcdefghijklmnopqrstuvwxyz0123456789'[b % 36]).join('');
+function suffix(length = 4): string {
+  return Array.from(randomBytes(length), (b) => 'abcdefghijklmnopqrstuvwxyz0123456789'[b % 36]).join('');
+}
+
+/** A restore's id in the journal: eight lower-case letters and digits. */
+function restoreId(): string {
+  return suffix(8);
 }
 
 function freePort(): Promise<number> {

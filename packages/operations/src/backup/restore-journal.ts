@@ -7,6 +7,8 @@ import { maintenanceUrl, quoteDatabase, resolvePrimary, type BackupContext } fro
 
 /** One logical restore, as recorded so that it can be undone. */
 export const RestoreEntry = z.object({
+  id: z.string().optional().describe('The restore\'s own id (older entries have none).'),
+  auditId: z.string().optional().describe('The audit id of the run that restored it, when audited.'),
   target: z.string().describe('The database restored into.'),
   backupId: z.string().describe('The backup restored.'),
   restoredAt: z.string().describe('ISO time.'),
@@ -45,26 +47,44 @@ export interface UndoRestoreResult {
   /** `dropped` (the restore had created it) or `reverted` (the replaced database is back under its name). */
   action: 'dropped' | 'reverted';
   backupId: string;
+  /** The restore undone (absent for entries older than restore ids). */
+  restoreId?: string;
+  /** The audit id of the run that restored it, when it was audited. */
+  auditId?: string;
+  /** Later restores into the same target, undone with it (the target is back to its state before this restore). */
+  alsoUndone: string[];
+  /** Databases those later restores had kept (the target's contents between the restores): kept, not dropped. */
+  kept: string[];
 }
 
 /**
- * Undoes the latest logical restore into `target` recorded in this state dir: drops the
- * database it created, or puts back the database it replaced (kept as `previousDatabase`).
- * @throws InputError when no restore into `target` is recorded (nothing is dropped).
+ * Undoes one logical restore recorded in this state dir — the one with id `restoreId`, or
+ * else the latest one into `target` not yet undone — so that `target` is exactly as it was
+ * before that restore: the database the restore created is dropped, or the database it
+ * replaced (kept as `previousDatabase`) is put back. Later restores into the same target are
+ * undone with it; the databases they kept are left in place and listed in `kept`.
+ * @throws InputError when no such restore is recorded (nothing is dropped), RefusedError when
+ *   it was already undone or cannot be (its replaced database was not kept).
  * @example
  * ```ts
- * await undoRestore({ config, stateDir }, 'app_check') // { action: 'dropped', … }
+ * await undoRestore({ config, stateDir }, 'app_check', 'k3x9a0b2') // { action: 'reverted', … }
  * ```
  */
-export async function undoRestore(ctx: BackupContext, target: string): Promise<UndoRestoreResult> {
+export async function undoRestore(ctx: BackupContext, target: string, restoreId?: string): Promise<UndoRestoreResult> {
   const quoted = quoteDatabase(target, 'target');
   const dir = backupsDir(ctx.stateDir);
   return withFileLock(join(dir, 'restores.lock'), async () => {
     const journal = readJournal(ctx.stateDir);
-    const index = journal.findLastIndex((e) => e.target === target && !e.undone);
+    const index = restoreId === undefined ? journal.findLastIndex((e) => e.target === target && !e.undone) : journal.findIndex((e) => e.id === restoreId);
     // Security: only a database this state dir's restore created or replaced is ever dropped.
-    if (index < 0) throw new InputError('target', `no restore into ${target} is recorded here (or it was undone already); nothing was dropped`);
+    if (index < 0) {
+      throw restoreId === undefined
+        ? new InputError('target', `no restore into ${target} is recorded here (or it was undone already); nothing was dropped`)
+        : new InputError('restore', `no restore ${restoreId} is recorded here; nothing was dropped`);
+    }
     const entry = journal[index]!;
+    if (entry.target !== target) throw new InputError('target', `restore ${restoreId} went into ${entry.target}, not ${target}; nothing was dropped`);
+    if (entry.undone) throw new RefusedError(`the restore ${restoreId} into ${target} was already undone; nothing was changed`);
     if (!entry.created && !entry.previousDatabase) {
       throw new RefusedError(`the restore into ${target} dropped the database it replaced (keepPrevious false), so it cannot be undone`);
     }
@@ -77,8 +97,17 @@ export async function undoRestore(ctx: BackupContext, target: string): Promise<U
       await c.query(`drop database if exists ${quoted} with (force)`);
       if (entry.previousDatabase) await c.query(`alter database ${quoteDatabase(entry.previousDatabase, 'previousDatabase')} rename to ${quoted}`);
     });
-    journal[index] = { ...entry, undone: true };
+    const later = journal.flatMap((e, i) => (i > index && e.target === target && !e.undone ? [i] : []));
+    for (const i of [index, ...later]) journal[i] = { ...journal[i]!, undone: true };
     writeJsonAtomic(join(dir, JOURNAL), journal);
-    return { target, action: entry.previousDatabase ? 'reverted' : 'dropped', backupId: entry.backupId };
+    return {
+      target,
+      action: entry.previousDatabase ? 'reverted' : 'dropped',
+      backupId: entry.backupId,
+      ...(entry.id ? { restoreId: entry.id } : {}),
+      ...(entry.auditId ? { auditId: entry.auditId } : {}),
+      alsoUndone: later.map((i) => journal[i]!.id ?? journal[i]!.restoredAt),
+      kept: later.flatMap((i) => (journal[i]!.previousDatabase ? [journal[i]!.previousDatabase!] : [])),
+    };
   });
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PgClusterError } from '@pgcluster/core';
-import { backupsDir, findBackup } from './backup-catalogue';
+import { backupsDir, findBackup, updateCatalogue } from './backup-catalogue';
 import type { BackupContext } from './backup-context';
 import { combinedSha256, pgBinDir, runTool, sha256File, sizeOf } from './pg-tools';
 
@@ -24,7 +24,8 @@ export interface VerifyReport {
 /**
  * Verifies a catalogued backup: each file's size and SHA-256 against the catalogue, then
  * `pg_restore --list` of every dump (logical) or `pg_verifybackup` against the backup's own
- * manifest, WAL included (physical). Returns every check rather than throwing at the first.
+ * manifest, WAL included (physical). Returns every check rather than throwing at the first,
+ * and records the outcome in the catalogue (`verification`), which prune goes by.
  *
  * @example
  * ```ts
@@ -69,5 +70,7 @@ export async function verifyBackup(ctx: BackupContext, id: string): Promise<Veri
   } else if (existsSync(join(dir, 'base'))) {
     await tool('pg_verifybackup', 'pg_verifybackup', ['--quiet', join(dir, 'base')]);
   }
-  return { id, kind: record.kind, ok: checks.every((c) => c.ok), checks };
+  const ok = checks.every((c) => c.ok);
+  await updateCatalogue(ctx.stateDir, (backups) => backups.map((b) => (b.id === id ? { ...b, verification: { ok, at: new Date().toISOString(), by: 'verify' } } : b)));
+  return { id, kind: record.kind, ok, checks };
 }

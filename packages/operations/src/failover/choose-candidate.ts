@@ -92,6 +92,8 @@ function compareLsn(a: bigint | undefined, b: bigint | undefined): number {
 function describeLsn(chosen: FailoverNodeFacts, replicas: readonly FailoverNodeFacts[]): string {
   if (chosen.lsn === undefined) return '';
   const others = replicas.filter((r) => r !== chosen && r.lsn !== undefined).map((r) => `${r.name} ${chosen.lsn! - r.lsn!} bytes behind`);
+  // Positions relative to the leader (≤ 0, from Patroni's lag alone) are no LSN: only the differences are told.
+  if (chosen.lsn <= 0n) return others.length ? `: ${others.join(', ')}` : '';
   return `: WAL up to ${formatLsn(chosen.lsn)}${others.length ? ` (${others.join(', ')})` : ''}`;
 }
 

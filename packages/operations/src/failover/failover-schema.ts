@@ -57,7 +57,9 @@ export const ClusterFailoverOutput = z.object({
   lostBytes: z.number().nullable().describe('WAL bytes the old primary had that the new one did not, when known (0 for a switchover).'),
   timeline: z.number().nullable().describe('The new primary\'s timeline.'),
   repointed: z.array(z.string()).describe('Replicas now streaming (or set to stream) from the new primary.'),
-  oldPrimary: z.enum(['rejoined', 'down', 'stopped', 'read-only', 'replica']).describe('What became of the old primary: rejoined (pg_rewind, now a replica), replica (Patroni rejoined it), down, stopped or read-only (left fenced).'),
+  oldPrimary: z
+    .enum(['rejoined', 'down', 'stopped', 'read-only', 'replica', 'rejoining'])
+    .describe('What became of the old primary: rejoined (pg_rewind, now a replica), replica (Patroni rejoined it), rejoining (Patroni is rejoining it by itself: nothing to do), down, stopped or read-only (left fenced).'),
   steps: z.array(Step).describe('Every step with ok and a detail.'),
   durationMs: z.number().describe('Wall time of the run.'),
 });

@@ -34,7 +34,7 @@ export async function runFailover(config: ClusterConfig, input: ClusterFailoverI
 export async function planFailover(config: ClusterConfig, input: ClusterFailoverInput, signal?: AbortSignal): Promise<PlanStep[]> {
   if (config.patroni) {
     const api = config.patroni.url;
-    const members = await patroniClusterMembers(api, signal);
+    const members = await patroniClusterMembers(config.patroni.urls, signal);
     const candidate = chooseCandidate(input.action, patroniFacts(members), input.to);
     const leader = candidate.primary?.name;
     return [

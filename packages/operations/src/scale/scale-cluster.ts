@@ -1,7 +1,8 @@
-import { InputError, nodeAddress, PgClusterError, withClient, type ClusterConfig } from '@pgcluster/core';
-import { ClusterPools, createTopologyProvider } from '@pgcluster/pools';
+import { createTopologyProvider, InputError, nodeAddress, PgClusterError, withClient, type ClusterConfig } from '@pgcluster/core';
+import type { ClusterPools } from '@pgcluster/pools';
 import type { PlanStep } from '@pgcluster/skill-kit';
 import { applyPgbouncerSizes, pgbouncerSetStatements, readPgbouncer, type PgbouncerState } from './pgbouncer-admin';
+import { checkPgbouncerIni, persistPgbouncerSizes } from './pgbouncer-ini';
 import { MAX_SCALE_SIZE, type ClusterScaleInput, type ClusterScaleOutput, type PgbouncerSizes } from './scale-schema';
 
 /** The primary's connection limit, as `cluster-scale` checks it. */
@@ -90,8 +91,18 @@ export async function planScale(config: ClusterConfig, input: ClusterScaleInput,
       target: at,
       text: `default_pool_size ${b.defaultPoolSize} → ${bouncerAfter.defaultPoolSize}, reserve_pool_size ${b.reservePoolSize} → ${bouncerAfter.reservePoolSize}, max_db_connections ${b.maxDbConnections} → ${bouncerAfter.maxDbConnections} (${bouncer.pools.length} pool(s))`,
     });
+    const iniFile = config.pgbouncer?.configFile;
+    if (iniFile && statements.length > 0) {
+      checkPgbouncerIni(iniFile);
+      const sizes = `default_pool_size = ${bouncerAfter.defaultPoolSize}, reserve_pool_size = ${bouncerAfter.reservePoolSize}, max_db_connections = ${bouncerAfter.maxDbConnections}`;
+      steps.push({ kind: 'command', target: iniFile, text: `write ${sizes} into [pgbouncer] (a new file renamed over it, same mode and owner)` });
+    }
     for (const sql of statements) steps.push({ kind: 'sql', target: at, text: sql });
-    notes.push('PgBouncer: SET applies at once to every pool without its own pool_size; it lasts until PgBouncer reloads or restarts (a RELOAD re-reads pgbouncer.ini, so no RELOAD is sent). To keep it, write the same values into pgbouncer.ini.');
+    notes.push(
+      iniFile
+        ? 'PgBouncer: the sizes are written into pgbouncer.ini first, then SET at once on the admin console: a reload (Patroni\'s role-change callback on every failover) or a restart keeps them.'
+        : 'PgBouncer: SET applies at once to every pool without its own pool_size, but pgbouncer.ini is not changed: the next RELOAD resets it — the next failover does, when Patroni\'s role-change callback reloads PgBouncer — and so does a restart. Set pgbouncer.configFile in the config to have cluster-scale write the sizes there too.',
+    );
   }
   let runtime: ClusterScaleOutput['runtime'];
   let runtimeSize: number | undefined;
@@ -140,7 +151,7 @@ export async function planScale(config: ClusterConfig, input: ClusterScaleInput,
   return {
     result: {
       dryRun: options.dryRun ?? false,
-      ...(bouncer && bouncerAfter ? { pgbouncer: { before: bouncer.sizes, after: bouncerAfter, pools: bouncer.pools.length, persistent: false } } : {}),
+      ...(bouncer && bouncerAfter ? { pgbouncer: { before: bouncer.sizes, after: bouncerAfter, pools: bouncer.pools.length, persistent: config.pgbouncer?.configFile !== undefined } } : {}),
       ...(runtime ? { runtime } : {}),
       headroom,
       notes,
@@ -152,8 +163,9 @@ export async function planScale(config: ClusterConfig, input: ClusterScaleInput,
 }
 
 /**
- * Resizes PgBouncer's pools through its admin console and/or a runtime's in-process pools,
- * after {@link planScale}'s checks.
+ * Resizes PgBouncer's pools through its admin console (and in `pgbouncer.ini` when
+ * `pgbouncer.configFile` is set, so reloads and failovers keep them) and/or a runtime's
+ * in-process pools, after {@link planScale}'s checks.
  *
  * @example
  * ```ts
@@ -164,7 +176,12 @@ export async function planScale(config: ClusterConfig, input: ClusterScaleInput,
 export async function scaleCluster(config: ClusterConfig, input: ClusterScaleInput, options: ScaleClusterOptions = {}): Promise<ClusterScaleOutput> {
   const plan = await planScale(config, input, options);
   if (options.dryRun) return plan.result;
-  if (config.pgbouncer?.adminUrl && input.target !== 'runtime') await applyPgbouncerSizes(config.pgbouncer.adminUrl, plan.statements);
+  const bouncer = input.target !== 'runtime' ? config.pgbouncer : undefined;
+  if (bouncer && plan.result.pgbouncer && plan.statements.length > 0) {
+    // The file first: a reload between the two then still finds the new sizes.
+    if (bouncer.configFile) persistPgbouncerSizes(bouncer.configFile, plan.result.pgbouncer.after);
+    await applyPgbouncerSizes(bouncer.adminUrl, plan.statements);
+  }
   if (options.pools && plan.runtimeSize !== undefined) options.pools.resize({ max: plan.runtimeSize, purpose: 'all' });
   return plan.result;
 }

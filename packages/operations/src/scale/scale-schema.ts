@@ -58,7 +58,9 @@ export const ClusterScaleOutput = z.object({
       before: PgbouncerSizes,
       after: PgbouncerSizes,
       pools: z.number().int().describe('Client pools (database/user pairs) PgBouncer has now.'),
-      persistent: z.boolean().describe('False: SET lasts until PgBouncer reloads or restarts (pgbouncer.ini is not rewritten).'),
+      persistent: z
+        .boolean()
+        .describe('True: also written into pgbouncer.ini (pgbouncer.configFile), so reloads and failovers keep it. False: SET lasts until PgBouncer reloads (the next failover, through Patroni\'s role-change callback) or restarts.'),
     })
     .optional()
     .describe('PgBouncer: sizes before → after.'),

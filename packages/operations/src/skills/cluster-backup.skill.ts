@@ -23,12 +23,16 @@ export class ClusterBackupSkill {
     name: 'cluster-backup',
     category: 'operations',
     description:
-      'Takes and manages backups of the PostgreSQL + pgvector cluster: logical (pg_dump custom format, one file per database) or ' +
-      'physical (pg_basebackup of the whole cluster with its WAL, checked with pg_verifybackup), taken from the primary and ' +
-      'recorded in a catalogue in the state dir with size, SHA-256, start LSN and duration; lists the catalogue; verifies a ' +
-      'backup (file checksums against the catalogue, pg_restore --list or pg_verifybackup); prunes all but the newest N. ' +
-      'Passwords reach pg_dump and pg_basebackup through the environment only. Restoring is the separate cluster-restore skill. ' +
-      'Use before a failover, scale, migration or risky change, on a schedule, and to check that backups are sound.',
+      'Takes, lists, verifies and prunes backups of the cluster: logical (pg_dump) or physical (pg_basebackup). ' +
+      'Use before a failover, scale or risky change, on a schedule, or to check backups.',
+    details:
+      'Takes and manages backups of the PostgreSQL + pgvector cluster: logical (pg_dump custom format, one file per database) ' +
+      'or physical (pg_basebackup of the whole cluster with its WAL, checked with pg_verifybackup), taken from the primary ' +
+      'and recorded in a catalogue in the state dir with size, SHA-256, start LSN and duration; lists the catalogue; verifies ' +
+      'a backup (file checksums against the catalogue, pg_restore --list or pg_verifybackup); prunes all but the newest N verified ' +
+      'backups (never the newest verified one of a kind or database; deleting a sound backup needs --yes). ' +
+      'Passwords reach pg_dump and pg_basebackup through the environment only. Restoring is the separate cluster-restore ' +
+      'skill.',
     version: '1.0.0',
     risk: 'write',
     autonomous: true,
@@ -45,7 +49,9 @@ export class ClusterBackupSkill {
       'files were already checked with pg_restore --list (logical) or pg_verifybackup (physical). list: data.backups newest ' +
       'first, with count and totalBytes. verify: data.verify.ok is true only when every check passed; a failed sha256 or size ' +
       'check means the file changed since it was written (corruption or tampering) and status is degraded (exit 1). prune: ' +
-      'data.prune.removed lists deleted ids, failed those that could not be deleted. Long backups need a longer --timeout.',
+      'data.prune.removed lists deleted ids with size, soundness and reason, failed those that could not be deleted; exit 3 ' +
+      'means it would delete a verified (or never checked) backup and nothing was deleted: check --dry-run, then pass --yes. ' +
+      'A timed-out or cancelled backup is stopped (pg_dump/pg_basebackup killed) and removed. Long backups need a longer --timeout.',
     decisionTree: [
       { when: 'verify reports ok false', skill: 'cluster-backup', input: { action: 'backup' } },
       { when: 'a sound backup exists and data must be brought back', skill: 'cluster-restore', input: { id: '<id>', target: '<new_database>' } },
@@ -57,7 +63,8 @@ export class ClusterBackupSkill {
       { title: 'Physical backup of the whole cluster, with WAL', skill: 'cluster-backup', input: { action: 'backup', kind: 'physical' }, options: { timeout: 1800000 } },
       { title: 'List the catalogue', skill: 'cluster-backup', input: { action: 'list' } },
       { title: 'Verify one backup', skill: 'cluster-backup', input: { action: 'verify', id: '20261124T071502Z-logical-k3x9' } },
-      { title: 'See what pruning to the newest 3 would delete', skill: 'cluster-backup', input: { action: 'prune', keep: 3 }, options: { dryRun: true } },
+      { title: 'See what pruning to the newest 3 verified backups would delete, with sizes', skill: 'cluster-backup', input: { action: 'prune', keep: 3 }, options: { dryRun: true } },
+      { title: 'Prune, confirming the deletion of verified backups', skill: 'cluster-backup', input: { action: 'prune', keep: 3 }, options: { yes: true } },
     ],
     input: ClusterBackupInput,
     output: ClusterBackupOutput,
@@ -87,7 +94,8 @@ export class ClusterBackupSkill {
         };
       }
       case 'prune': {
-        const prune = await pruneBackups(bctx, { keep: input.keep!, ...(input.kind ? { kind: input.kind } : {}) });
+        // Deleting a backup that may be sound needs the user's --yes, though the skill as a whole does not.
+        const prune = await pruneBackups(bctx, { keep: input.keep!, ...(input.kind ? { kind: input.kind } : {}), confirm: ctx.confirmed === true });
         return {
           data: { action: 'prune', prune },
           status: prune.failed.length ? 'degraded' : 'ok',

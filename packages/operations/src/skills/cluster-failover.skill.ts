@@ -18,12 +18,15 @@ export class ClusterFailoverSkill {
     name: 'cluster-failover',
     category: 'operations',
     description:
-      'Moves the primary role to another node: a planned switchover (the primary is healthy; waits until the target has replayed ' +
-      'all of its WAL, so nothing is lost) or an unplanned failover (the primary is lost; promotes the most advanced healthy ' +
-      'replica and says why it was chosen). Goes through Patroni\'s REST API when Patroni manages the cluster; otherwise fences ' +
-      'the old primary when it answers, runs pg_promote() on the candidate, re-points the other replicas, and with --rewind ' +
-      'pg_rewinds the old primary and rejoins it as a replica. Requires confirmation; --dry-run shows the chosen candidate and ' +
-      'every step. Use when the primary is down or unhealthy, before maintenance on the primary\'s machine, or to rehearse HA.',
+      'Moves the primary role to another node: a lossless planned switchover, or a failover when the primary is lost. ' +
+      'Use when the primary is down or unhealthy, or before maintenance on its machine.',
+    details:
+      'Moves the primary role to another node: a planned switchover (the primary is healthy; waits until the target has ' +
+      'replayed all of its WAL, so nothing is lost) or an unplanned failover (the primary is lost; promotes the most advanced ' +
+      'healthy replica and says why it was chosen). Goes through Patroni\'s REST API when Patroni manages the cluster; ' +
+      'otherwise fences the old primary when it answers, runs pg_promote() on the candidate, re-points the other replicas, ' +
+      'and with --rewind pg_rewinds the old primary and rejoins it as a replica. Requires confirmation; --dry-run shows the ' +
+      'chosen candidate and every step.',
     version: '1.0.0',
     risk: 'destructive',
     autonomous: false,
@@ -62,7 +65,7 @@ export class ClusterFailoverSkill {
     if (result.oldPrimary === 'read-only') alerts.push(`${result.from} still runs (read-only) on its old timeline: stop it on its machine, or rejoin it with pg_rewind`);
     const failed = result.steps.filter((s) => !s.ok);
     for (const s of failed) alerts.push(`${s.step}: ${s.detail}`);
-    const rejoined = result.from !== null && (result.oldPrimary === 'rejoined' || result.oldPrimary === 'replica');
+    const rejoined = result.from !== null && ['rejoined', 'replica', 'rejoining'].includes(result.oldPrimary);
     return {
       data: result,
       status: failed.length > 0 ? 'degraded' : 'ok',
@@ -74,7 +77,15 @@ export class ClusterFailoverSkill {
           : []),
       ],
       ...(rejoined
-        ? { rollback: { skill: 'cluster-failover', input: { action: 'switchover', to: result.from }, why: `switch back: ${result.from} becomes primary again (planned, no data loss)` } }
+        ? {
+            // The way back uses the original's options: a switchover done with --rewind is undone with --rewind,
+            // so the node that steps down again rejoins as a replica instead of being left stopped.
+            rollback: {
+              skill: 'cluster-failover',
+              input: { action: 'switchover', to: result.from, rewind: input.rewind, catchUpTimeoutMs: input.catchUpTimeoutMs },
+              why: `switch back: ${result.from} becomes primary again (planned, no data loss${input.rewind ? `; ${result.to} rejoins with pg_rewind` : ''})`,
+            },
+          }
         : {}),
     };
   }

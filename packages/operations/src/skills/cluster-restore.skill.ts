@@ -13,7 +13,7 @@ import { backupContext } from './cluster-backup.skill';
  * @example
  * ```ts
  * const envelope = await executeSkill(ClusterRestoreSkill, { id, target: 'app_check' }, { actor: 'cli', yes: true })
- * // envelope.rollback: { skill: 'cluster-restore', input: { action: 'undo', target: 'app_check' } }
+ * // envelope.rollback: { skill: 'cluster-restore', input: { action: 'undo', target: 'app_check', restore: 'k3x9a0b2' } }
  * ```
  */
 export class ClusterRestoreSkill {
@@ -21,12 +21,14 @@ export class ClusterRestoreSkill {
     name: 'cluster-restore',
     category: 'operations',
     description:
+      'Restores a cluster-backup backup after checking it: into a new or an existing database (undoable) or as a new node. ' +
+      'Use when data was lost or damaged, or to rehearse disaster recovery.',
+    details:
       'Restores a backup taken by cluster-backup, after verifying its checksums: a logical backup into a new database (the ' +
       'default, named <database>_restored_<time>) or into an existing one, which is replaced only after the restore succeeded ' +
       'in a scratch database and whose old contents are kept under another name so the restore can be undone; a physical ' +
       'backup into a new data directory, optionally started as a new, independent node on a free loopback port. Also undoes ' +
-      'the latest logical restore into a database. Requires confirmation. Use when data was lost or damaged, to inspect an ' +
-      'old state side by side, or to rehearse disaster recovery.',
+      'one logical restore (by its restore id, else the latest into a database). Requires confirmation.',
     version: '1.0.0',
     risk: 'destructive',
     autonomous: false,
@@ -45,14 +47,14 @@ export class ClusterRestoreSkill {
     decisionTree: [
       { when: 'the restore failed verification', skill: 'cluster-backup', input: { action: 'list' }, why: 'pick another backup' },
       { when: 'the restored data looks right and the kept previous database is no longer needed', skill: 'cluster-status', input: {}, why: 'check the cluster, then drop the kept database by hand' },
-      { when: 'the restore was a mistake', skill: 'cluster-restore', input: { action: 'undo', target: '<database>' } },
+      { when: 'the restore was a mistake', skill: 'cluster-restore', input: { action: 'undo', target: '<database>', restore: '<restore_id>' } },
     ],
     examples: [
       { title: 'Restore into a new database to inspect it', skill: 'cluster-restore', input: { id: '20261124T071502Z-logical-k3x9', target: 'app_check' }, options: { yes: true } },
       { title: 'Replace an existing database (its old contents are kept)', skill: 'cluster-restore', input: { id: '20261124T071502Z-logical-k3x9', target: 'app' }, options: { yes: true } },
       { title: 'Show what a restore would do', skill: 'cluster-restore', input: { id: '20261124T071502Z-logical-k3x9', target: 'app' }, options: { dryRun: true } },
       { title: 'Start a physical backup as a new node', skill: 'cluster-restore', input: { id: '20261124T071502Z-physical-a1b2', dataDir: '/var/lib/postgresql/restore1', start: true }, options: { yes: true } },
-      { title: 'Undo the restore into app_check', skill: 'cluster-restore', input: { action: 'undo', target: 'app_check' }, options: { yes: true } },
+      { title: 'Undo one restore into app (data.restore.restoreId of that run)', skill: 'cluster-restore', input: { action: 'undo', target: 'app', restore: 'k3x9a0b2' }, options: { yes: true } },
     ],
     input: ClusterRestoreInput,
     output: ClusterRestoreOutput,
@@ -60,8 +62,13 @@ export class ClusterRestoreSkill {
   static async run(ctx: SkillContext, input: ClusterRestoreInput): Promise<SkillResult<ClusterRestoreOutput>> {
     const bctx = backupContext(ctx);
     if (input.action === 'undo') {
-      const undo = await undoRestore(bctx, input.target!);
-      return { data: { action: 'undo', undo } };
+      const { auditId, ...undo } = await undoRestore(bctx, input.target!, input.restore);
+      return {
+        data: { action: 'undo', undo },
+        // Recorded as the audit record's undoOf: `audit undo` of that restore is then refused, and `audit list` says it was undone.
+        ...(auditId ? { undoes: auditId } : {}),
+        ...(undo.kept.length ? { alerts: [`kept ${undo.kept.join(', ')}: the contents of ${undo.target} between the undone restores; drop them when not needed`] } : {}),
+      };
     }
     // The executor's confirmation gate already passed (requiresConfirmation), so replacing is confirmed.
     const restore = await restoreBackup(bctx, {
@@ -73,12 +80,13 @@ export class ClusterRestoreSkill {
       ...(input.dataDir ? { dataDir: input.dataDir } : {}),
       ...(input.start ? { start: true } : {}),
       ...(input.port !== undefined ? { port: input.port } : {}),
+      ...(ctx.runId ? { auditId: ctx.runId } : {}),
     });
     const reversible = restore.kind === 'logical' && (restore.created || restore.previousDatabase);
     return {
       data: { action: 'restore', restore },
       ...(reversible
-        ? { rollback: { skill: 'cluster-restore', input: { action: 'undo', target: restore.target! }, why: restore.undo } }
+        ? { rollback: { skill: 'cluster-restore', input: { action: 'undo', target: restore.target!, restore: restore.restoreId! }, why: restore.undo } }
         : {}),
       ...(restore.previousDatabase
         ? { recommendations: [{ why: `the replaced contents are kept in ${restore.previousDatabase}; drop it when the restore is confirmed good` }] }

@@ -26,12 +26,14 @@ export class ClusterScaleSkill {
     name: 'cluster-scale',
     category: 'operations',
     description:
+      'Resizes the PgBouncer and in-process connection pools within the primary\'s max_connections. ' +
+      'Use when pools are saturated, clients wait, utilisation stays above 80%, or pools are oversized.',
+    details:
       'Resizes the connection pools in front of the cluster: PgBouncer\'s pools through its admin console (default_pool_size, ' +
       'reserve_pool_size, max_db_connections; applied at once, kept until PgBouncer reloads) and the in-process pools of a ' +
       'long-running agent or MCP server. Grows or shrinks by an increment (--direction up|down --increment N) or sets an ' +
       'absolute --size N; first checks that the primary\'s max_connections leaves room for the new sizes and refuses an ' +
-      'impossible size with the numbers. --dry-run shows before → after; the rollback record holds the previous sizes. Use ' +
-      'when pools are saturated (clients waiting), when utilisation stays above 80%, or to shrink oversized pools.',
+      'impossible size with the numbers. --dry-run shows before → after; the rollback record holds the previous sizes.',
     version: '1.0.0',
     risk: 'write',
     autonomous: true,

@@ -32,12 +32,14 @@ export class ClusterStatusSkill {
     name: 'cluster-status',
     category: 'operations',
     description:
-      'Checks the health of every node of the PostgreSQL + pgvector cluster at once and reports healthy, degraded or critical: ' +
-      'each node up or down with its role, latency, server version and replication lag (bytes and seconds); server connections ' +
-      'against max_connections; whether pgvector is loaded and which HNSW indexes are invalid; statement rate and average time ' +
-      'sampled from pg_stat_statements; plus alerts naming the node concerned and recommended next skills. Read-only and quick ' +
-      '(under a second on a healthy cluster). Use when the user asks how the database is doing, before a backup, scale, ' +
-      'failover or migration, after an error or a failure, and for periodic health checks.',
+      'Checks every node of the PostgreSQL + pgvector cluster: up or down, role, replication lag, connections, HNSW validity, query speed. ' +
+      'Use when asked how the database is doing or before risky changes.',
+    details:
+      'Checks the health of every node of the PostgreSQL + pgvector cluster at once and reports healthy, degraded or ' +
+      'critical: each node up or down with its role, latency, server version and replication lag (bytes and seconds); server ' +
+      'connections against max_connections; whether pgvector is loaded and which HNSW indexes are invalid; statement rate and ' +
+      'average time sampled from pg_stat_statements; plus alerts naming the node concerned and recommended next skills. ' +
+      'Read-only and quick (under a second on a healthy cluster).',
     version: '1.0.0',
     risk: 'read',
     autonomous: true,
@@ -64,7 +66,7 @@ export class ClusterStatusSkill {
       { when: 'PgBouncer pools are saturated (components.pgbouncer)', skill: 'cluster-scale', input: { target: 'pgbouncer', direction: 'up' }, why: 'without PgBouncer there is no pool to scale: server connections near max_connections call for fewer clients, shorter transactions or a higher max_connections' },
       { when: 'an HNSW index is invalid (components.hnsw.invalid_indexes)', skill: 'vector-index', input: { action: 'rebuild', index: '<schema.index>', database: '<database>' } },
       { when: 'performance degraded: avg_query_ms above the slow-query threshold', skill: 'maintenance-optimize', input: {}, planned: true },
-      { when: 'status is degraded for another reason (a replica down or lagging): investigate the alerts', skill: 'monitoring-health', input: {}, planned: true },
+      { when: 'status is degraded for another reason (a replica down or lagging): investigate the alerts', skill: 'monitoring-health', input: {} },
     ],
     examples: [
       { title: 'Check the cluster and read the result as JSON', skill: 'cluster-status', input: {}, options: { format: 'json' } },
@@ -73,6 +75,44 @@ export class ClusterStatusSkill {
       { title: 'Stricter replication lag thresholds', skill: 'cluster-status', input: { lagBytesThreshold: 16777216, lagSecondsThreshold: 5 } },
       { title: 'Metrics for Prometheus', skill: 'cluster-status', input: {}, options: { format: 'prometheus' } },
       { title: 'Show the read-only queries it would run', skill: 'cluster-status', input: {}, options: { dryRun: true } },
+    ],
+    metrics: [
+      { name: 'pgcluster_cluster_state', help: 'Verdict of the check: 1 for the current state, 0 for the others.', value: 'status', states: ['healthy', 'degraded', 'critical'] },
+      { name: 'pgcluster_cluster_nodes', help: 'Nodes configured in the cluster.', value: 'cluster.nodes' },
+      { name: 'pgcluster_cluster_nodes_up', help: 'Nodes that answered a query.', value: 'cluster.up' },
+      { name: 'pgcluster_node_up', help: 'Whether the node answered a query (1) or not (0).', value: 'components.database[].status', equals: 'up', labels: { node: 'components.database[].name' } },
+      { name: 'pgcluster_node_role', help: 'Role of the node: 1 for its current role, 0 for the others (unknown when down).', value: 'components.database[].role', states: ['primary', 'replica', 'unknown'], labels: { node: 'components.database[].name' } },
+      { name: 'pgcluster_node_latency_seconds', help: 'Round trip of a trivial query.', value: 'components.database[].latency_ms', scale: 0.001, labels: { node: 'components.database[].name' } },
+      { name: 'pgcluster_node_connect_seconds', help: 'Time to open a connection to the node.', value: 'components.database[].connect_ms', scale: 0.001, labels: { node: 'components.database[].name' } },
+      { name: 'pgcluster_node_server_version_number', help: 'server_version_num of the node, e.g. 150014.', value: 'components.database[].version_num', labels: { node: 'components.database[].name' } },
+      { name: 'pgcluster_node_replication_lag_bytes', help: 'Replica: WAL bytes not yet replayed.', value: 'components.database[].lag_bytes', labels: { node: 'components.database[].name' } },
+      { name: 'pgcluster_node_replication_lag_seconds', help: 'Replica: how far its replay is behind, 0 when caught up.', value: 'components.database[].lag_seconds', labels: { node: 'components.database[].name' } },
+      { name: 'pgcluster_node_replication_streaming', help: "Replica: whether its WAL receiver is streaming (1) or not (0).", value: 'components.database[].replication.streaming', labels: { node: 'components.database[].name' } },
+      { name: 'pgcluster_node_replication_write_lag_seconds', help: 'Replica: pg_stat_replication.write_lag on the primary.', value: 'components.database[].replication.write_lag_s', labels: { node: 'components.database[].name' } },
+      { name: 'pgcluster_node_replication_flush_lag_seconds', help: 'Replica: pg_stat_replication.flush_lag on the primary.', value: 'components.database[].replication.flush_lag_s', labels: { node: 'components.database[].name' } },
+      { name: 'pgcluster_node_replication_replay_lag_seconds', help: 'Replica: pg_stat_replication.replay_lag on the primary.', value: 'components.database[].replication.replay_lag_s', labels: { node: 'components.database[].name' } },
+      { name: 'pgcluster_node_connections', help: 'Client connections open on the node.', value: 'components.pools.nodes[].active', labels: { node: 'components.pools.nodes[].node' } },
+      { name: 'pgcluster_node_max_connections', help: 'max_connections of the node.', value: 'components.pools.nodes[].max', labels: { node: 'components.pools.nodes[].node' } },
+      { name: 'pgcluster_node_connections_utilization_ratio', help: 'Client connections as a share of max_connections (0 to 1).', value: 'components.pools.nodes[].utilization', scale: 0.01, labels: { node: 'components.pools.nodes[].node' } },
+      { name: 'pgcluster_node_connections_executing', help: 'Client connections running a statement right now.', value: 'components.pools.nodes[].executing', labels: { node: 'components.pools.nodes[].node' } },
+      { name: 'pgcluster_node_connections_idle_in_transaction', help: 'Client connections idle inside an open transaction.', value: 'components.pools.nodes[].idle_in_transaction', labels: { node: 'components.pools.nodes[].node' } },
+      { name: 'pgcluster_vector_extension_loaded', help: 'Whether the vector extension is installed in the inspected database (1) or not (0).', value: 'components.hnsw.loaded' },
+      { name: 'pgcluster_hnsw_indexes', help: 'HNSW indexes in the inspected database.', value: 'components.hnsw.index_count' },
+      { name: 'pgcluster_statement_mean_duration_seconds', help: 'Mean statement execution time on the primary (pg_stat_statements).', value: 'components.performance.avg_query_ms', scale: 0.001 },
+      { name: 'pgcluster_statements_per_second', help: 'Statements per second on the primary over the sampling window.', value: 'components.performance.qps' },
+      { name: 'pgcluster_transactions_per_second', help: 'Transactions per second on the primary over the sampling window.', value: 'components.performance.tps' },
+      { name: 'pgcluster_performance_window_seconds', help: 'Length of the sampling window measured.', value: 'components.performance.sample_ms', scale: 0.001 },
+      { name: 'pgcluster_pgbouncer_reachable', help: "Whether PgBouncer's admin console answered (1) or not (0).", value: 'components.pgbouncer.reachable' },
+      { name: 'pgcluster_pgbouncer_clients_waiting', help: 'Clients waiting for a server connection, over every pool.', value: 'components.pgbouncer.clients_waiting' },
+      { name: 'pgcluster_pgbouncer_pool_clients_active', help: 'Clients linked to a server connection.', value: 'components.pgbouncer.pools[].cl_active', labels: { database: 'components.pgbouncer.pools[].database', user: 'components.pgbouncer.pools[].user' } },
+      { name: 'pgcluster_pgbouncer_pool_clients_waiting', help: 'Clients waiting for a server connection.', value: 'components.pgbouncer.pools[].cl_waiting', labels: { database: 'components.pgbouncer.pools[].database', user: 'components.pgbouncer.pools[].user' } },
+      { name: 'pgcluster_pgbouncer_pool_servers_active', help: 'Server connections in use.', value: 'components.pgbouncer.pools[].sv_active', labels: { database: 'components.pgbouncer.pools[].database', user: 'components.pgbouncer.pools[].user' } },
+      { name: 'pgcluster_pgbouncer_pool_servers_idle', help: 'Server connections idle and ready.', value: 'components.pgbouncer.pools[].sv_idle', labels: { database: 'components.pgbouncer.pools[].database', user: 'components.pgbouncer.pools[].user' } },
+      { name: 'pgcluster_pgbouncer_pool_max_wait_seconds', help: 'How long the oldest waiting client has waited.', value: 'components.pgbouncer.pools[].maxwait_s', labels: { database: 'components.pgbouncer.pools[].database', user: 'components.pgbouncer.pools[].user' } },
+      { name: 'pgcluster_patroni_reachable', help: "Whether Patroni's REST API answered (1) or not (0).", value: 'components.patroni.reachable' },
+      { name: 'pgcluster_patroni_paused', help: 'Whether Patroni is in maintenance mode and will not fail over (1) or not (0).', value: 'components.patroni.paused' },
+      { name: 'pgcluster_patroni_timeline', help: "The leader's timeline.", value: 'components.patroni.timeline' },
+      { name: 'pgcluster_patroni_member_lag_bytes', help: 'Bytes a member is behind the leader.', value: 'components.patroni.members[].lag_bytes', labels: { member: 'components.patroni.members[].name' } },
     ],
     input: ClusterStatusInput,
     output: ClusterStatusReport,
@@ -97,8 +137,15 @@ export class ClusterStatusSkill {
     const nodes = ctx.loaded.config.nodes ?? [];
     const database = input.database ?? ctx.loaded.config.databases['project'];
     const steps: PlanStep[] = [];
-    for (const node of nodes) {
-      const target = `${node.name} (${nodeAddress(node.url).split('/')[0]}${database ? `/${database}` : ''})`;
+    const { pgbouncer, patroni } = ctx.loaded.config;
+    // Patroni-only: the nodes are the members GET /cluster lists, known only when it runs.
+    const targets = nodes.length
+      ? nodes.map((node) => `${node.name} (${nodeAddress(node.url).split('/')[0]}${database ? `/${database}` : ''})`)
+      : patroni
+        ? [`each member Patroni lists${database ? ` (/${database})` : ''}`]
+        : [];
+    if (patroni) steps.push({ kind: 'http', target: `Patroni ${new URL(patroni.url).host}`, text: 'GET /cluster' });
+    for (const target of targets) {
       const sql = (text: string) => steps.push({ kind: 'sql', target, text });
       sql(PING_SQL);
       sql(NODE_SQL);
@@ -109,9 +156,7 @@ export class ClusterStatusSkill {
       sql(`-- when the vector extension is installed\n${HNSW_INDEXES_SQL}`);
       sql(`-- when the vector extension is installed\n${UNINDEXED_VECTORS_SQL}`);
     }
-    const { pgbouncer, patroni } = ctx.loaded.config;
     if (pgbouncer) steps.push({ kind: 'sql', target: `PgBouncer admin console (${nodeAddress(pgbouncer.adminUrl)})`, text: 'SHOW CONFIG; SHOW POOLS' });
-    if (patroni) steps.push({ kind: 'http', target: `Patroni ${new URL(patroni.url).host}`, text: 'GET /cluster' });
     return steps;
   }
 }

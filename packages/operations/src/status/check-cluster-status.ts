@@ -1,8 +1,9 @@
-import { PgClusterError, type ClusterConfig } from '@pgcluster/core';
+import { createTopologyProvider, PgClusterError, type ClusterConfig, type NodeConfig, type Topology } from '@pgcluster/core';
 import { assessClusterStatus } from './assess-cluster-status';
 import { CLUSTER_STATUS_DEFAULTS, type ClusterStatusReport } from './cluster-status-schema';
 import { collectNodeFacts } from './collect-node-facts';
-import { collectPatroniStatus, collectPgbouncerStatus, withHaStatus } from './collect-ha-status';
+import { collectPgbouncerStatus, patroniStatusOf, withHaStatus } from './collect-ha-status';
+import type { NodeFacts } from './node-facts';
 
 /**
  * Options of {@link checkClusterStatus}; every field has a default (see `CLUSTER_STATUS_DEFAULTS`).
@@ -37,13 +38,14 @@ export interface CheckClusterStatusOptions {
  * and HNSW index health, statement rate and time sampled over `sampleMs`, alerts naming the
  * node concerned, and recommendations naming the skill that helps. With `pgbouncer.adminUrl` /
  * `patroni.url` configured it adds PgBouncer's pools (SHOW POOLS) and Patroni's members, leader
- * and timeline (GET /cluster), read while the nodes are checked.
+ * and timeline (GET /cluster, from any configured or known member's API). With Patroni and no
+ * static `nodes`, the nodes checked are Patroni's members (credentials from `patroni.memberUrl`).
  *
  * It takes about `max(slowest node, connectTimeoutMs for a dead one) + sampleMs`. A node that
  * is down is part of the report, not an error; only when no node answers at all does it throw.
  *
- * @throws PgClusterError `UNREACHABLE` when no node answers, `NOT_SUPPORTED` without static
- *   `nodes` in the configuration, `ABORTED` when `signal` fires.
+ * @throws PgClusterError `UNREACHABLE` when no node answers (or, Patroni-only, no Patroni API),
+ *   `INVALID_CONFIG` for Patroni without member credentials, `ABORTED` when `signal` fires.
  *
  * @example
  * ```ts
@@ -55,12 +57,6 @@ export interface CheckClusterStatusOptions {
  * ```
  */
 export async function checkClusterStatus(config: ClusterConfig, options: CheckClusterStatusOptions = {}): Promise<ClusterStatusReport> {
-  const nodes = config.nodes;
-  if (!nodes || nodes.length === 0) {
-    throw new PgClusterError('NOT_SUPPORTED', `cluster ${config.name} has no static "nodes" list: reading the topology from Patroni is not supported by cluster-status yet`, {
-      hint: 'List the nodes in pgcluster.config.json ("nodes": [{ "name", "url" }]) or PGCLUSTER_NODES.',
-    });
-  }
   const signal = options.signal;
   if (signal?.aborted) throw new PgClusterError('ABORTED', 'status check was cancelled before it started');
   const collect = {
@@ -69,11 +65,11 @@ export async function checkClusterStatus(config: ClusterConfig, options: CheckCl
     sampleMs: options.sampleMs ?? CLUSTER_STATUS_DEFAULTS.sampleMs,
     signal,
   };
-  const ha = Promise.all([
-    config.pgbouncer ? collectPgbouncerStatus(config.pgbouncer.adminUrl, collect.connectTimeoutMs) : undefined,
-    config.patroni ? collectPatroniStatus(config.patroni.url, collect.connectTimeoutMs, signal) : undefined,
-  ]);
-  const facts = await Promise.all(nodes.map((node) => collectNodeFacts(node, collect)));
+  const pgbouncer = config.pgbouncer ? collectPgbouncerStatus(config.pgbouncer.adminUrl, collect.connectTimeoutMs) : undefined;
+  // One Patroni resolution gives both its part of the report and, without static nodes, the nodes.
+  const haTopology = config.patroni ? createTopologyProvider(config).resolve(signal) : undefined;
+  const nodes = config.nodes?.length ? config.nodes : await nodesFromPatroni(config.name, (await haTopology)!);
+  const facts = await Promise.all(nodes.map((node) => (node.url ? collectNodeFacts(node, collect) : patroniOnlyFacts(node.name))));
   if (signal?.aborted) throw new PgClusterError('ABORTED', 'status check was cancelled');
   if (facts.every((f) => !f.up)) {
     throw new PgClusterError(
@@ -88,6 +84,20 @@ export async function checkClusterStatus(config: ClusterConfig, options: CheckCl
     slowQueryMs: options.slowQueryMs ?? CLUSTER_STATUS_DEFAULTS.slowQueryMs,
     poolUtilizationPct: options.poolUtilizationPct ?? CLUSTER_STATUS_DEFAULTS.poolUtilizationPct,
   });
-  const [pgbouncer, patroni] = await ha;
-  return pgbouncer || patroni ? withHaStatus(report, pgbouncer, patroni) : report;
+  const [bouncer, patroni] = [await pgbouncer, haTopology ? patroniStatusOf(await haTopology) : undefined];
+  return bouncer || patroni ? withHaStatus(report, bouncer, patroni) : report;
+}
+
+/** Patroni's members as nodes; a member Patroni gives no address for gets an empty URL (reported down). */
+function nodesFromPatroni(cluster: string, topology: Topology): NodeConfig[] {
+  if (topology.members.length === 0) {
+    throw new PgClusterError('UNREACHABLE', `cluster ${cluster} has no static "nodes" and Patroni gave no members: ${topology.problems.join('; ')}`, {
+      hint: 'Check that Patroni runs, or list more members\' REST APIs in "patroni": { "url": [ … ] }.',
+    });
+  }
+  return topology.members.map((m) => ({ name: m.name, url: m.url }));
+}
+
+function patroniOnlyFacts(name: string): NodeFacts {
+  return { name, address: '(no address from Patroni)', up: false, error: 'Patroni reports no host and port for it' };
 }

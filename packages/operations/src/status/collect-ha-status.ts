@@ -1,4 +1,4 @@
-import { redactUrl } from '@pgcluster/core';
+import { redactUrl, type Topology } from '@pgcluster/core';
 import { readPgbouncer } from '../scale/pgbouncer-admin';
 import type { ClusterStatusReport, PatroniStatus, PgbouncerStatus } from './cluster-status-schema';
 import { describeNodeError } from './collect-node-facts';
@@ -50,39 +50,27 @@ export async function collectPgbouncerStatus(adminUrl: string, connectTimeoutMs:
   }
 }
 
-interface MemberJson {
-  name?: string;
-  role?: string;
-  state?: string;
-  timeline?: number;
-  lag?: number | string;
-}
-
 /**
- * Patroni's members, leader and timeline (`GET /cluster`); an unreachable API is reported, never thrown.
+ * Patroni's members, leader and timeline from a topology the Patroni provider resolved (every
+ * configured REST API, then the members' own, are tried); no API answering is reported, never thrown.
  * @example
  * ```ts
- * const patroni = await collectPatroniStatus(config.patroni.url, 2_000)
+ * const patroni = patroniStatusOf(await createTopologyProvider(config).resolve())
  * ```
  */
-export async function collectPatroniStatus(apiUrl: string, timeoutMs: number, signal?: AbortSignal): Promise<PatroniStatus> {
-  try {
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const res = await fetch(new URL('/cluster', apiUrl), { signal: signal ? AbortSignal.any([signal, timeout]) : timeout, headers: { accept: 'application/json' } });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    const body = (await res.json()) as { members?: MemberJson[]; pause?: boolean };
-    const members = (body.members ?? []).map((m) => ({
-      name: String(m.name ?? '?'),
-      role: String(m.role ?? 'unknown'),
-      state: String(m.state ?? 'unknown'),
-      timeline: typeof m.timeline === 'number' ? m.timeline : null,
-      lag_bytes: typeof m.lag === 'number' ? m.lag : null,
-    }));
-    const leader = members.find((m) => ['leader', 'master', 'primary'].includes(m.role) && m.state === 'running');
-    return { reachable: true, error: null, leader: leader?.name ?? null, timeline: leader?.timeline ?? null, paused: body.pause === true, members };
-  } catch (error) {
-    return { reachable: false, error: `Patroni's REST API did not answer: ${redactUrl((error as Error).message)}`, leader: null, timeline: null, paused: false, members: [] };
+export function patroniStatusOf(topology: Topology): PatroniStatus {
+  if (topology.source === undefined) {
+    return { reachable: false, error: redactUrl(topology.problems.join('; ') || "Patroni's REST API did not answer"), leader: null, timeline: null, paused: false, members: [] };
   }
+  const members = topology.members.map((m) => ({
+    name: m.name,
+    role: m.haRole ?? m.role,
+    state: m.state ?? 'unknown',
+    timeline: m.timeline ?? null,
+    lag_bytes: m.role === 'primary' ? null : (m.lagBytes ?? null),
+  }));
+  const leader = topology.primary;
+  return { reachable: true, error: null, leader: leader?.name ?? null, timeline: leader?.timeline ?? null, paused: topology.paused === true, members };
 }
 
 /**

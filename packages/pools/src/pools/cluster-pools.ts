@@ -1,8 +1,18 @@
-import { ConfigError, createPgPool, InputError, nodeAddress, PgClusterError, QueryError, urlWithDatabase, type ClusterConfig } from '@pgcluster/core';
+import {
+  createPgPool,
+  createTopologyProvider,
+  InputError,
+  nodeAddress,
+  PgClusterError,
+  QueryError,
+  requirePrimary,
+  urlWithDatabase,
+  type ClusterConfig,
+  type Topology,
+  type TopologyMember,
+  type TopologyProvider,
+} from '@pgcluster/core';
 import type pg from 'pg';
-import { createPatroniTopology, memberUrlFromTemplate } from '../topology/patroni-topology';
-import { createStaticTopology } from '../topology/static-topology';
-import type { Topology, TopologyMember, TopologyProvider } from '../topology/topology-provider';
 import { isConnectionLoss, isReadOnlyRejection } from './connection-loss';
 import { applyLocalSettings, validateSettings, type QuerySettings } from './query-settings';
 
@@ -369,6 +379,7 @@ export class ClusterPools {
       const member = purpose === 'write' ? topology.primary : this.#pickReader(topology);
       if (member) return this.#pool(purpose, member, logical, database);
       if (Date.now() + this.#options.retryIntervalMs > deadline) {
+        if (purpose === 'write') requirePrimary(topology, 'a write'); // throws: split brain (REFUSED) or no primary
         throw new PgClusterError('UNREACHABLE', `no primary to ${purpose === 'write' ? 'write to' : 'read from'}: ${topology.problems.join('; ') || 'none found'}`, {
           hint: 'A failover may be in progress; check pgcluster cluster-status.',
         });
@@ -431,40 +442,6 @@ export class ClusterPools {
  */
 export function createClusterPools(config: ClusterConfig, options: ClusterPoolsOptions = {}): ClusterPools {
   return new ClusterPools(config, options);
-}
-
-/**
- * The topology provider a configuration implies: `patroni` when `config.patroni` is set
- * (member credentials from the node of the same name, else `memberUrlTemplate`, else the first
- * node's URL), otherwise `static` over `config.nodes`.
- *
- * @example
- * ```ts
- * const { primary } = await createTopologyProvider(config).resolve()
- * ```
- */
-export function createTopologyProvider(config: ClusterConfig, memberUrlTemplate?: string): TopologyProvider {
-  const template = memberUrlTemplate;
-  if (config.patroni) {
-    const byName = new Map((config.nodes ?? []).map((n) => [n.name, n.url]));
-    const fallback = template ?? config.nodes?.[0]?.url;
-    if (!fallback && byName.size === 0) {
-      throw new ConfigError('patroni topology needs credentials for its members', {
-        hint: 'List the nodes in "nodes" too, or pass memberUrlTemplate (a postgresql:// URL whose host and port are replaced).',
-      });
-    }
-    const fromTemplate = fallback ? memberUrlFromTemplate(fallback) : undefined;
-    return createPatroniTopology({
-      url: config.patroni.url,
-      memberUrl: (m) => {
-        const known = byName.get(m.name);
-        if (known) return memberUrlFromTemplate(known)(m);
-        return fromTemplate!(m);
-      },
-    });
-  }
-  if (!config.nodes?.length) throw new ConfigError('give "nodes" or "patroni" in the configuration');
-  return createStaticTopology({ nodes: config.nodes });
 }
 
 function checkSize(field: string, value: number): number {

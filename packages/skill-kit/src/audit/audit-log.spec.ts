@@ -1,7 +1,7 @@
 import { appendFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { tempConfig } from '../../test/fixtures/temp-config';
-import { AuditLog, type AuditEntry } from './audit-log';
+import { AuditLog, MAX_AUDIT_INPUT_BYTES, type AuditEntry } from './audit-log';
 import { newAuditId } from './new-audit-id';
 
 let env: ReturnType<typeof tempConfig>;
@@ -32,16 +32,24 @@ describe('AuditLog', () => {
     expect(audit.get(record.id)).toEqual(record);
   });
 
-  it('redacts secrets in the input and in the rollback', async () => {
+  it('redacts URL passwords in the input and secrets in the rollback, but guesses nothing from input key names', async () => {
     const audit = new AuditLog({ stateDir: env.loaded.stateDir });
     const record = await audit.append(
       entry({
-        input: { apiToken: 't0ken', nested: { password: 'pw' }, dsn: 'postgresql://u:pw2@h/d' },
+        input: { key: 'row-7', nested: { conninfo: "host=h password='pw'" }, dsn: 'postgresql://u:pw2@h/d' },
         rollback: { skill: 'security-rotate', input: { password: 'old-pw' }, why: 'restore' },
       }),
     );
-    expect(record.input).toEqual({ apiToken: '***', nested: { password: '***' }, dsn: 'postgresql://u:***@h/d' });
+    expect(record.input).toEqual({ key: 'row-7', nested: { conninfo: "host=h password='***'" }, dsn: 'postgresql://u:***@h/d' });
     expect(record.rollback?.input).toEqual({ password: '***' });
+  });
+
+  it('records an input over MAX_AUDIT_INPUT_BYTES as its size and sha256', async () => {
+    const audit = new AuditLog({ stateDir: env.loaded.stateDir });
+    const input = { vector: Array.from({ length: 5_000 }, (_, i) => i / 7) };
+    const record = await audit.append(entry({ input }));
+    expect(record.input).toEqual({ oversized: { bytes: JSON.stringify(input).length, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } });
+    expect(JSON.stringify(record).length).toBeLessThan(MAX_AUDIT_INPUT_BYTES);
   });
 
   it('lists newest first, filtered by skill, up to a limit', async () => {

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { appendFileSync, chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureStateSubdir, InputError, redactSecrets, type LoadedConfig } from '@pgcluster/core';
-import type { Actor, RollbackSpec, SkillLogger, Status } from '../skill/skill-meta';
+import { createStaticTopology, createTopologyProvider, ensureStateSubdir, InputError, redactSecrets, type LoadedConfig, type TopologyProvider } from '@pgcluster/core';
+import type { Actor, Risk, RollbackSpec, SkillLogger, Status } from '../skill/skill-meta';
+import { summariseAuditInput } from './audit-input';
 import { openAuditTable, type AuditTable } from './audit-table';
 import { newAuditId } from './new-audit-id';
 
@@ -9,7 +11,7 @@ import { newAuditId } from './new-audit-id';
  * One audited run, as stored in `audit.jsonl` and `pgcluster.audit_log`.
  * @example
  * ```json
- * { "id": "01jz3q5t7w4k2m9xyz", "time": "2026-05-20T10:00:00.000Z", "skill": "cluster-scale", "actor": "agent",
+ * { "id": "01jz3q5t7w4k2m9xyz", "time": "2026-05-20T10:00:00.000Z", "skill": "cluster-scale", "risk": "write", "actor": "agent",
  *   "input": { "direction": "up" }, "dryRun": false, "outcome": { "status": "ok" }, "durationMs": 812,
  *   "rollback": { "skill": "cluster-scale", "input": { "direction": "down" }, "description": "scale back down" } }
  * ```
@@ -20,8 +22,15 @@ export interface AuditRecord {
   /** ISO 8601, when the run started. */
   time: string;
   skill: string;
+  /** The skill's risk; a `read` run is recorded in the file only, never in the table. */
+  risk?: Risk;
   actor: Actor;
-  /** The input, secrets redacted (keys like `password`, passwords inside URLs). */
+  /**
+   * The input as the skill's schema says to record it (see `summariseAuditInput`): secrets
+   * marked in the schema as `***`, large arrays as `{ count, sha256 }`, files as
+   * `{ path, size, sha256 }`; passwords inside URLs redacted. An input whose JSON is still over
+   * {@link MAX_AUDIT_INPUT_BYTES} is recorded as `{ oversized: { bytes, sha256 } }`.
+   */
   input: unknown;
   dryRun: boolean;
   outcome: { status: Status; errorCode?: string };
@@ -41,6 +50,8 @@ export interface AuditLogConfig {
   stateDir: string;
   /** The cluster's nodes; the primary among them also gets a row in `pgcluster.audit_log`. */
   nodes?: readonly { name: string; url: string }[];
+  /** Finds that primary instead of `nodes` (static or Patroni); see `createTopologyProvider`. */
+  topology?: TopologyProvider;
   /** The table write gives up after this long; default 2,000 ms. */
   databaseTimeoutMs?: number;
   /** Diagnostics (table failures are debug lines); default: silent. */
@@ -55,12 +66,16 @@ export interface AuditListOptions {
   skill?: string;
 }
 
+/** The most bytes of input JSON one record keeps; larger inputs are recorded as their size and sha256. */
+export const MAX_AUDIT_INPUT_BYTES = 16_384;
+
 const SILENT: SkillLogger = { info: () => undefined, warn: () => undefined, debug: () => undefined };
 
 /**
  * The append-only audit log: one JSON line per run in `<stateDir>/audit/audit.jsonl`
  * (folder mode 700, file 600), and best-effort a row in `pgcluster.audit_log` on the
- * primary when the cluster is writable. Inputs are redacted before anything is written.
+ * primary when the cluster is writable — for write and destructive runs only: a read-only
+ * run costs no write on the primary. Inputs are redacted before anything is written.
  *
  * @example
  * ```ts
@@ -85,23 +100,36 @@ export class AuditLog {
    * @example AuditLog.fromConfig(loadConfig(), log)
    */
   static fromConfig(loaded: LoadedConfig, log?: SkillLogger): AuditLog {
-    return new AuditLog({ stateDir: loaded.stateDir, nodes: loaded.config.nodes ?? [], ...(log ? { log } : {}) });
+    let topology: TopologyProvider | undefined;
+    try {
+      topology = createTopologyProvider(loaded.config);
+    } catch {
+      topology = undefined; // Patroni without member credentials: the record stays in the file
+    }
+    return new AuditLog({ stateDir: loaded.stateDir, ...(topology ? { topology } : {}), ...(log ? { log } : {}) });
   }
 
   /**
-   * Starts connecting to the audit table now (when the config has nodes), so that the
-   * next {@link append} costs one INSERT instead of a round of connections. The executor
-   * calls it before a skill runs.
-   * @example audit.connect(); await run(); await audit.append(entry)
+   * Starts connecting to the audit table now (when the config has nodes or a topology and the
+   * run is not read-only), so that the next {@link append} costs one INSERT instead of a round
+   * of connections. The executor calls it before a skill runs.
+   * @param risk the risk of the run about to be appended; `read` connects nothing.
+   * @example audit.connect('write'); await run(); await audit.append(entry)
    */
-  connect(): void {
-    if (this.#table || !this.#config.nodes?.length) return;
-    this.#table = openAuditTable({ nodes: this.#config.nodes, timeoutMs: this.#config.databaseTimeoutMs ?? 2_000, log: this.#config.log ?? SILENT });
+  connect(risk?: Risk): void {
+    if (risk === 'read' || this.#table) return;
+    const nodes = this.#config.nodes;
+    const topology = this.#config.topology ?? (nodes?.length ? createStaticTopology({ nodes }) : undefined);
+    if (!topology) return;
+    this.#table = openAuditTable({ topology, timeoutMs: this.#config.databaseTimeoutMs ?? 2_000, log: this.#config.log ?? SILENT });
   }
 
   /**
    * Appends one record: redacts it, writes its line (throws when the file cannot be
-   * written), then tries the table (never throws; a dry run never creates the table).
+   * written), then, unless the run was `read`, tries the table (never throws; a dry run never
+   * creates the table). The input should already be summarised by its schema
+   * (`summariseAuditInput`, as the executor does); here only URL passwords are redacted and an
+   * oversized input is cut down to its size and sha256.
    * @returns the record as stored.
    */
   async append(entry: AuditEntry): Promise<AuditRecord> {
@@ -110,8 +138,9 @@ export class AuditLog {
       id: entry.id ?? newAuditId(),
       time: entry.time ?? new Date().toISOString(),
       skill: entry.skill,
+      ...(entry.risk ? { risk: entry.risk } : {}),
       actor: entry.actor,
-      input: redactSecrets(entry.input ?? {}),
+      input: boundedInput(await summariseAuditInput(undefined, entry.input ?? {})),
       dryRun: entry.dryRun,
       outcome: entry.outcome,
       durationMs: entry.durationMs,
@@ -123,6 +152,11 @@ export class AuditLog {
     tightenMode(dir, 0o700);
     appendFileSync(this.file, `${JSON.stringify(record)}\n`, { mode: 0o600 });
     tightenMode(this.file, 0o600);
+    // A read-only run is never written on the primary: one write per read would load it (README, "Audit log").
+    if (record.risk === 'read') {
+      await this.#closeTable();
+      return record;
+    }
     this.connect();
     const table = this.#table;
     this.#table = undefined;
@@ -161,6 +195,12 @@ export class AuditLog {
     return matches[0];
   }
 
+  async #closeTable(): Promise<void> {
+    const table = this.#table;
+    this.#table = undefined;
+    await table?.close();
+  }
+
   /** Every record in file order; a torn or foreign line is skipped, never fatal. */
   #readAll(): AuditRecord[] {
     if (!existsSync(this.file)) return [];
@@ -176,6 +216,14 @@ export class AuditLog {
     }
     return records;
   }
+}
+
+/** The input itself, or its size and sha256 when its JSON is over {@link MAX_AUDIT_INPUT_BYTES}. */
+function boundedInput(input: unknown): unknown {
+  const json = JSON.stringify(input) ?? 'null';
+  const bytes = Buffer.byteLength(json);
+  if (bytes <= MAX_AUDIT_INPUT_BYTES) return input;
+  return { oversized: { bytes, sha256: createHash('sha256').update(json).digest('hex') } };
 }
 
 /** Sets the mode of a file we own; one created earlier, or by someone else, is left alone. */

@@ -1,3 +1,4 @@
+import { nodeAddress, requirePrimary, type TopologyProvider } from '@pgcluster/core';
 import pg from 'pg';
 import type { SkillLogger } from '../skill/skill-meta';
 import type { AuditRecord } from './audit-log';
@@ -34,7 +35,8 @@ const INSERT = `insert into pgcluster.audit_log
 
 /** Where and how the audit table is written. */
 export interface AuditTableConfig {
-  nodes: readonly { name: string; url: string }[];
+  /** Finds the primary: the cluster's topology provider (static nodes or Patroni), as every package uses. */
+  topology: TopologyProvider;
   /** The write, connecting included, gives up after this long. */
   timeoutMs: number;
   log: SkillLogger;
@@ -54,16 +56,19 @@ export interface AuditTable {
    * @returns the name of the node written to, or undefined when nothing was written.
    */
   write(record: AuditRecord, createTable: boolean): Promise<string | undefined>;
+  /** Closes every connection without writing (a run that is not recorded in the table). */
+  close(): Promise<void>;
 }
 
 /**
- * Starts finding the primary for the audit table right away (every node is probed at once;
- * the first answering `pg_is_in_recovery() = false` wins), so that a run can overlap the
- * connecting with its own work and the write at its end costs one INSERT.
+ * Starts finding the primary for the audit table right away, through the cluster's topology
+ * (so a split brain, two nodes answering "not in recovery", writes no row anywhere: the record
+ * stays in the audit file), so that a run can overlap the connecting with its own work and the
+ * write at its end costs one INSERT.
  *
  * @example
  * ```ts
- * const table = openAuditTable({ nodes: config.nodes, timeoutMs: 2_000, log })
+ * const table = openAuditTable({ topology: createTopologyProvider(config), timeoutMs: 2_000, log })
  * // … run the skill …
  * await table.write(record, true)
  * ```
@@ -71,7 +76,7 @@ export interface AuditTable {
 export function openAuditTable(config: AuditTableConfig): AuditTable {
   const clients = new Set<pg.Client>();
   const closeAll = () => Promise.all([...clients].map((c) => (clients.delete(c), c.end().catch(() => undefined))));
-  const primary = firstPrimary(config, clients);
+  const primary = findPrimary(config, clients);
   return {
     async write(record, createTable) {
       let timer: NodeJS.Timeout | undefined;
@@ -90,6 +95,9 @@ export function openAuditTable(config: AuditTableConfig): AuditTable {
         clearTimeout(timer);
         await closeAll();
       }
+    },
+    async close() {
+      await closeAll();
     },
   };
 }
@@ -120,50 +128,18 @@ async function insert(record: AuditRecord, primary: Primary | undefined, createT
   return primary.name;
 }
 
-/** How long one probe may take before the next node is probed as well. */
-const NEXT_PROBE_AFTER_MS = 250;
-
-/**
- * Probes the nodes in config order (the primary is usually listed first), starting the next
- * one when a probe finds a replica, fails, or takes longer than {@link NEXT_PROBE_AFTER_MS}:
- * one connection in the common case instead of one per node.
- */
-function firstPrimary(config: AuditTableConfig, clients: Set<pg.Client>): Promise<Primary | undefined> {
-  return new Promise((resolve) => {
-    let found = false;
-    let pending = config.nodes.length;
-    if (pending === 0) resolve(undefined);
-    const start = (i: number): void => {
-      const node = config.nodes[i];
-      if (found || !node) return;
-      let nextStarted = false;
-      const startNext = () => {
-        if (nextStarted) return;
-        nextStarted = true;
-        clearTimeout(timer);
-        start(i + 1);
-      };
-      const timer = setTimeout(startNext, NEXT_PROBE_AFTER_MS);
-      probe(node, config, clients)
-        .then((primary) => {
-          if (!primary) return;
-          found = true;
-          clearTimeout(timer);
-          resolve(primary);
-        })
-        .catch((error: Error) => config.log.debug(`audit table: ${node.name}: ${error.message}`))
-        .finally(() => {
-          if (!found) startNext();
-          if (--pending === 0) resolve(undefined);
-        });
-    };
-    start(0);
-  });
-}
-
-async function probe(node: { name: string; url: string }, config: AuditTableConfig, clients: Set<pg.Client>): Promise<Primary | undefined> {
+/** Resolves the primary through the topology and opens the connection the record is written on. */
+async function findPrimary(config: AuditTableConfig, clients: Set<pg.Client>): Promise<Primary | undefined> {
+  const timeout = AbortSignal.timeout(config.timeoutMs);
+  let member;
+  try {
+    member = requirePrimary(await config.topology.resolve(timeout), 'the audit row');
+  } catch (error) {
+    config.log.debug(`audit table: ${(error as Error).message}`);
+    return undefined;
+  }
   const client = new pg.Client({
-    connectionString: node.url,
+    connectionString: member.url,
     application_name: 'pgcluster-audit',
     connectionTimeoutMillis: config.timeoutMs,
     statement_timeout: config.timeoutMs,
@@ -171,10 +147,16 @@ async function probe(node: { name: string; url: string }, config: AuditTableConf
   });
   client.on('error', () => undefined);
   clients.add(client);
-  await client.connect();
-  const { rows } = await client.query<{ in_recovery: boolean; has_table: boolean }>(
-    `select pg_is_in_recovery() as in_recovery, to_regclass('pgcluster.audit_log') is not null as has_table`,
-  );
-  const row = rows[0];
-  return row && !row.in_recovery ? { name: node.name, client, hasTable: row.has_table } : undefined;
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ in_recovery: boolean; has_table: boolean }>(
+      `select pg_is_in_recovery() as in_recovery, to_regclass('pgcluster.audit_log') is not null as has_table`,
+    );
+    const row = rows[0];
+    // Demoted since the topology was resolved: no row rather than a failed write.
+    return row && !row.in_recovery ? { name: member.name, client, hasTable: row.has_table } : undefined;
+  } catch (error) {
+    config.log.debug(`audit table: ${member.name} (${nodeAddress(member.url)}): ${(error as Error).message}`);
+    return undefined;
+  }
 }

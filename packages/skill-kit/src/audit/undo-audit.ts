@@ -14,8 +14,10 @@ export type UndoOptions = ExecuteOptions & { resolveSkill: (name: string) => Ski
  * Undoes an audited run: looks up the record (a unique id prefix is enough) and runs its
  * recorded rollback skill with the recorded input through {@link executeSkill} — so the undo
  * is validated, confirmable (`yes`/`policy`), audited with `undoOf`, and can be dry-run.
- * Refuses clearly when the record has no rollback, was already undone, or its rollback's
- * input lost a secret to redaction.
+ * The rollback names exactly what the run did (e.g. a restore by its id, not the database it
+ * went into), so it undoes that run and no other. Refuses clearly when the record has no
+ * rollback, was already undone (see {@link undoneRuns}), or its rollback's input lost a
+ * secret to redaction; a rollback skill that finds the run undone another way refuses too (exit 3).
  *
  * @example
  * ```ts
@@ -56,11 +58,11 @@ export async function undoAudit(id: string, options: UndoOptions): Promise<Envel
       hint: record.dryRun ? 'It was a dry run: nothing changed.' : `Undo it by hand; ${show}`,
     });
   }
-  const undoneBy = auditLog.list({ limit: Number.MAX_SAFE_INTEGER }).find((r) => r.undoOf === record.id && !r.dryRun && isSuccess(r));
+  const undoneBy = undoneRuns(auditLog.list({ limit: Number.MAX_SAFE_INTEGER })).get(record.id);
   if (undoneBy) {
     return fail('refused', {
       code: 'REFUSED',
-      message: `${record.id} was already undone by ${undoneBy.id}; nothing was run`,
+      message: `${record.id} was already undone by ${undoneBy}; nothing was run`,
       hint: `Run \`pgcluster ${record.rollback.skill}\` directly if you really mean to repeat it.`,
     });
   }
@@ -81,6 +83,23 @@ export async function undoAudit(id: string, options: UndoOptions): Promise<Envel
     });
   }
   return executeSkill(skillClass, record.rollback.input, { ...options, config: loaded, audit: options.audit ?? auditLog, undoOf: record.id });
+}
+
+/**
+ * The runs that were undone, each with the id of the run that undid it: every successful,
+ * real (not dry) run whose record has `undoOf` — an `audit undo`, or a skill's own undo that
+ * named the run it reversed (e.g. `cluster-restore --action undo`).
+ *
+ * @example
+ * ```ts
+ * const undone = undoneRuns(auditLog.list({ limit: Number.MAX_SAFE_INTEGER }))
+ * undone.get(record.id) // the undoing run's id, or undefined
+ * ```
+ */
+export function undoneRuns(records: readonly AuditRecord[]): Map<string, string> {
+  const undone = new Map<string, string>();
+  for (const r of records) if (r.undoOf && !r.dryRun && isSuccess(r) && !undone.has(r.undoOf)) undone.set(r.undoOf, r.id);
+  return undone;
 }
 
 function isSuccess(record: AuditRecord): boolean {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PgClusterError } from '@pgcluster/core';
+import { PgClusterError, RefusedError } from '@pgcluster/core';
 import { z } from 'zod';
 import { BrokenFixture, DropTableFixture, ReadFixture, SlowFixture } from '../../test/fixtures/fixture-skills';
 import { memoryLogger, tempConfig } from '../../test/fixtures/temp-config';
@@ -245,33 +245,95 @@ describe('executeSkill', () => {
 
   it('passes actor, signal, config and log to the skill', async () => {
     const seen: SkillContext[] = [];
-    class Probe {
-      @Skill({
-        name: 'monitoring-probe',
-        category: 'monitoring',
-        description: 'Probes.',
-        version: '1.0.0',
-        risk: 'read',
-        autonomous: true,
-        requiresConfirmation: false,
-        idempotent: true,
-        whenToUse: [],
-        interpret: '',
-        decisionTree: [],
-        examples: [],
-        input: z.object({}),
-        output: z.null(),
-      })
-      static async run(ctx: SkillContext) {
-        seen.push(ctx);
-        ctx.log.info('hello');
-        return { data: null };
-      }
-    }
+    const Probe = skillRunning('maintenance-probe', async (ctx) => {
+      seen.push(ctx);
+      ctx.log.info('hello');
+      return { data: null };
+    });
     const log = memoryLogger();
     await executeSkill(Probe, undefined, { config: env.loaded, log, actor: 'mcp' });
     expect(seen[0]).toMatchObject({ actor: 'mcp', loaded: env.loaded, log });
     expect(seen[0]?.signal).toBeInstanceOf(AbortSignal);
     expect(log.lines).toContain('info: hello');
+  });
+});
+
+/** A write skill whose run is `body`. */
+function skillRunning(name: string, body: (ctx: SkillContext) => Promise<{ data: null; undoes?: string }>) {
+  class Probe {
+    @Skill({
+      name,
+      category: 'maintenance',
+      description: 'Probes.',
+      version: '1.0.0',
+      risk: 'write',
+      autonomous: true,
+      requiresConfirmation: false,
+      idempotent: true,
+      whenToUse: [],
+      interpret: '',
+      decisionTree: [],
+      examples: [],
+      input: z.object({}),
+      output: z.null(),
+    })
+    static run(ctx: SkillContext) {
+      return body(ctx);
+    }
+  }
+  return Probe;
+}
+
+describe('executeSkill: stopping a run', () => {
+  it('stops waiting for a run that ignores its signal after stopWithinMs, and says so', async () => {
+    const Stubborn = skillRunning('maintenance-stubborn', () => new Promise((resolve) => setTimeout(() => resolve({ data: null }), 2_000)));
+    const envelope = await executeSkill(Stubborn, {}, { ...opts(), timeoutMs: 20, stopWithinMs: 50 });
+    expect(envelope).toMatchObject({ status: 'error', error: { code: 'TIMEOUT' } });
+    expect(envelope.alerts.join('\n')).toContain('the run did not stop within 50 ms of the cancel');
+  });
+
+  it('reports how a run stopped when it honours its signal', async () => {
+    const Polite = skillRunning(
+      'maintenance-polite',
+      (ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new PgClusterError('ABORTED', 'cleaned up: the half-made table was dropped')))),
+    );
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 20);
+    const envelope = await executeSkill(Polite, {}, { ...opts(), signal: controller.signal });
+    expect(envelope).toMatchObject({ status: 'error', error: { code: 'ABORTED', message: 'maintenance-polite was cancelled by the caller' } });
+    expect(envelope.alerts).toContain('the run stopped: cleaned up: the half-made table was dropped');
+  });
+
+  it('returns the result of a run that finished before it could be stopped', async () => {
+    const Quick = skillRunning('maintenance-quick', () => new Promise((resolve) => setTimeout(() => resolve({ data: null }), 60)));
+    const envelope = await executeSkill(Quick, {}, { ...opts(), timeoutMs: 20, stopWithinMs: 5_000 });
+    expect(envelope).toMatchObject({ ok: true, status: 'ok' });
+  });
+});
+
+describe('executeSkill: confirmation and undo links', () => {
+  it('a skill refusing a step for want of --yes is refused (exit 3); ctx.confirmed is --yes', async () => {
+    const seen: (boolean | undefined)[] = [];
+    const Careful = skillRunning('maintenance-careful', async (ctx) => {
+      seen.push(ctx.confirmed);
+      if (!ctx.confirmed) throw new RefusedError('deleting the only sound copy needs --yes; nothing was deleted');
+      return { data: null };
+    });
+    const refused = await executeSkill(Careful, {}, opts());
+    expect(refused).toMatchObject({ ok: false, status: 'refused', error: { code: 'REFUSED' } });
+    expect(exitCodeFor(refused)).toBe(3);
+    expect((await executeSkill(Careful, {}, { ...opts(), yes: true })).ok).toBe(true);
+    expect(seen).toEqual([false, true]);
+  });
+
+  it('gives the run its audit id up front, and records the run a skill says it undid as undoOf', async () => {
+    let runId: string | undefined;
+    const Undoer = skillRunning('maintenance-undoer', async (ctx) => {
+      runId = ctx.runId;
+      return { data: null, undoes: '01jz3q5t7w4k2m9xyz' };
+    });
+    const envelope = await executeSkill(Undoer, {}, opts());
+    expect(envelope.auditId).toBe(runId);
+    expect(new AuditLog({ stateDir: env.loaded.stateDir }).get(runId!)).toMatchObject({ undoOf: '01jz3q5t7w4k2m9xyz' });
   });
 });

@@ -1,5 +1,7 @@
-import { loadConfig, redactSecrets, redactUrl, type LoadConfigOptions, type LoadedConfig } from '@pgcluster/core';
+import { loadConfig, redactSecrets, redactUrl, RefusedError, type LoadConfigOptions, type LoadedConfig } from '@pgcluster/core';
+import { summariseAuditInput } from '../audit/audit-input';
 import { AuditLog } from '../audit/audit-log';
+import { newAuditId } from '../audit/new-audit-id';
 import { createStderrLogger } from '../log/stderr-logger';
 import { getSkillMeta } from '../skill/skill';
 import type {
@@ -15,7 +17,7 @@ import type {
   Status,
 } from '../skill/skill-meta';
 import { checkRecommendations } from './check-recommendations';
-import { createDeadline } from './deadline';
+import { createDeadline, RunStopped } from './deadline';
 import { describeInputIssues, labelInputError } from './describe-input-issues';
 import { toEnvelopeError, type EnvelopeError } from './to-envelope-error';
 
@@ -27,6 +29,8 @@ import { toEnvelopeError, type EnvelopeError } from './to-envelope-error';
  * ```
  */
 export type ConfirmationPolicy = (meta: SkillMeta, input: unknown) => boolean | Promise<boolean>;
+
+export { DEFAULT_STOP_WITHIN_MS } from './deadline';
 
 /** How long a run may take before it is aborted with `TIMEOUT`, unless told otherwise. */
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -49,8 +53,17 @@ export interface ExecuteOptions {
   policy?: ConfirmationPolicy;
   /** Abort the plan and the run after this long; default {@link DEFAULT_TIMEOUT_MS}. */
   timeoutMs?: number;
-  /** The caller's cancellation; aborting it aborts the run with `ABORTED`. */
+  /**
+   * The caller's cancellation (a library's AbortSignal, an MCP cancel, the agent, the CLI's
+   * SIGINT/SIGTERM); aborting it stops the run with `ABORTED` like a timeout does.
+   */
   signal?: AbortSignal;
+  /**
+   * After a timeout or cancel, how long the run may take to stop (its queries cancelled,
+   * its programs sent SIGTERM) before its backends are terminated and programs killed;
+   * default {@link DEFAULT_STOP_WITHIN_MS}.
+   */
+  stopWithinMs?: number;
   /** The configuration; when absent it is loaded (once, after input validation). */
   config?: LoadedConfig;
   /** Where to load the configuration from when `config` is absent. */
@@ -84,6 +97,7 @@ interface Outcome {
   recommendations?: Recommendation[];
   plan?: PlanStep[];
   rollback?: RollbackSpec;
+  undoes?: string;
   error?: EnvelopeError;
 }
 
@@ -119,11 +133,12 @@ export async function executeSkill<I, O>(skillClass: SkillClass<I, O>, rawInput:
   const getConfig = (): LoadedConfig => (loaded ??= loadConfig(options.loadConfig));
 
   const auditLog = auditLogOf(options, log, getConfig);
-  // The audit table's connections open while the skill runs, not after it.
-  auditLog?.connect();
-  const outcome = await attempt(skillClass as SkillClass, meta, rawInput, options, log, getConfig);
+  // The audit table's connections open while the skill runs, not after it (never for a read-only skill).
+  auditLog?.connect(meta.risk);
+  const runId = auditLog ? newAuditId() : undefined;
+  const outcome = await attempt(skillClass as SkillClass, meta, rawInput, options, log, getConfig, runId);
   const durationMs = Math.round(performance.now() - started);
-  const auditId = auditLog && (await audit(auditLog, meta, outcome, { time, durationMs, options, log }));
+  const auditId = auditLog && (await audit(auditLog, meta, outcome, { id: runId!, time, durationMs, options, log }));
   return envelopeOf<O>(meta.name, outcome, durationMs, auditId);
 }
 
@@ -134,6 +149,7 @@ async function attempt(
   options: ExecuteOptions,
   log: SkillLogger,
   getConfig: () => LoadedConfig,
+  runId: string | undefined,
 ): Promise<Outcome> {
   // Security: input is validated before anything else happens; bad input runs nothing.
   const parsed = meta.input.safeParse(rawInput ?? {});
@@ -150,10 +166,18 @@ async function attempt(
     };
   }
   const input: unknown = parsed.data;
-  const deadline = createDeadline(meta.name, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.signal);
+  const deadline = createDeadline(meta.name, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.signal, options.stopWithinMs);
   try {
-    const ctx: SkillContext = { loaded: getConfig(), signal: deadline.signal, actor: options.actor ?? 'library', log, ...(options.services ? { services: options.services } : {}) };
-    const plan = await deadline.race(Promise.resolve().then(() => buildPlan(skillClass, meta, ctx, input)));
+    const ctx: SkillContext = {
+      loaded: getConfig(),
+      signal: deadline.signal,
+      actor: options.actor ?? 'library',
+      log,
+      confirmed: options.yes === true,
+      ...(runId ? { runId } : {}),
+      ...(options.services ? { services: options.services } : {}),
+    };
+    const plan = await deadline.run(() => buildPlan(skillClass, meta, ctx, input));
     if (options.dryRun) return { status: 'planned', input, plan };
     // Security: the confirmation gate. A skill that requires it runs only with --yes or an approving policy.
     if (meta.requiresConfirmation && !options.yes && !(await approves(options.policy, meta, input, log))) {
@@ -170,11 +194,16 @@ async function attempt(
     }
     // The plan's statements are for debugging: progress lines stay readable at info.
     for (const step of plan) log.debug(`plan: [${step.kind}] ${step.target}: ${step.text}`);
-    const result = await deadline.race(Promise.resolve().then(() => skillClass.run(ctx, input)));
+    // The run is stopped, not just left behind, when the deadline or the caller aborts it.
+    const result = await deadline.run(() => skillClass.run(ctx, input));
     return checkResult(result, meta, input, options, log);
   } catch (error) {
     log.debug(`${meta.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    return { status: 'error', input, error: toEnvelopeError(labelInputError(error, fields), meta.name) };
+    if (error instanceof RunStopped) return { status: 'error', input, alerts: error.alerts, error: toEnvelopeError(error.reason, meta.name) };
+    const failure = toEnvelopeError(labelInputError(error, fields), meta.name);
+    // A skill that refuses a step for want of confirmation (RefusedError) changed nothing: exit 3, like the gate.
+    // Other refusals (a split brain's REFUSED from the topology) are errors of the cluster's state: exit 2.
+    return { status: error instanceof RefusedError ? 'refused' : 'error', input, error: failure };
   } finally {
     deadline.dispose();
   }
@@ -212,7 +241,7 @@ async function approves(policy: ConfirmationPolicy | undefined, meta: SkillMeta,
  * manifest promises (undeclared fields are stripped), and a mismatch is a bug in the skill.
  */
 function checkResult(result: unknown, meta: SkillMeta, input: unknown, options: ExecuteOptions, log: SkillLogger): Outcome {
-  const r = result as { data?: unknown; status?: Status; alerts?: string[]; recommendations?: Recommendation[]; rollback?: RollbackSpec } | null;
+  const r = result as { data?: unknown; status?: Status; alerts?: string[]; recommendations?: Recommendation[]; rollback?: RollbackSpec; undoes?: string } | null;
   const internal = (message: string): Outcome => ({
     status: 'error',
     input,
@@ -240,6 +269,7 @@ function checkResult(result: unknown, meta: SkillMeta, input: unknown, options: 
     alerts: r.alerts ?? [],
     recommendations,
     ...(r.rollback ? { rollback: r.rollback } : {}),
+    ...(typeof r.undoes === 'string' ? { undoes: r.undoes } : {}),
   };
 }
 
@@ -259,20 +289,23 @@ async function audit(
   auditLog: AuditLog,
   meta: SkillMeta,
   outcome: Outcome,
-  run: { time: string; durationMs: number; options: ExecuteOptions; log: SkillLogger },
+  run: { id: string; time: string; durationMs: number; options: ExecuteOptions; log: SkillLogger },
 ): Promise<string | undefined> {
   const { options, log } = run;
   try {
     const record = await auditLog.append({
+      id: run.id,
       time: run.time,
       skill: meta.name,
+      risk: meta.risk,
       actor: options.actor ?? 'library',
-      input: outcome.input,
+      // Security: recorded as the input schema declares: marked secrets redacted, large arrays and files digested.
+      input: await summariseAuditInput(meta.input, outcome.input),
       dryRun: options.dryRun === true,
       outcome: { status: outcome.status, ...(outcome.error ? { errorCode: outcome.error.code } : {}) },
       durationMs: run.durationMs,
       ...(outcome.rollback ? { rollback: outcome.rollback } : {}),
-      ...(options.undoOf ? { undoOf: options.undoOf } : {}),
+      ...(options.undoOf || outcome.undoes ? { undoOf: options.undoOf ?? outcome.undoes } : {}),
     });
     return record.id;
   } catch (error) {

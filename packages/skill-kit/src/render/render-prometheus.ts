@@ -1,46 +1,30 @@
-import { STATUSES, type Envelope, type SkillMeta } from '../skill/skill-meta';
+import { STATUSES, type Envelope, type MetricSpec, type SkillMeta } from '../skill/skill-meta';
 
-/**
- * String fields of array elements that become labels of the element's metrics, so that
- * `nodes: [{ name: 'node1', lagBytes: 0 }]` gives `…_nodes_lag_bytes{name="node1"} 0`.
- */
-export const PROMETHEUS_LABEL_FIELDS = [
-  'name', 'node', 'role', 'host', 'database', 'schema', 'table', 'index', 'collection',
-  'pool', 'user', 'member', 'check', 'metric', 'state', 'status', 'kind', 'type', 'id',
-] as const;
-
-/** The label that numbers array elements with no (or no unique) identifying field. */
-const POSITION = 'position';
-const MAX_LABEL = 128;
-
-interface Sample {
+/** One sample of a declared family: its labels and value. */
+export interface MetricSample {
   labels: Record<string, string>;
   value: number;
 }
-interface Family {
-  help: string;
-  samples: Sample[];
-}
-type Schema = { description?: string; def?: Record<string, unknown> } | undefined;
+
+const MAX_LABEL = 128;
 
 /**
  * The envelope as Prometheus exposition text, through prom-client with a fresh Registry:
  * `pgcluster_skill_status{skill,status}` (1 for the run's status, 0 for the others),
- * `pgcluster_skill_duration_seconds{skill}`, `pgcluster_skill_alerts{skill}`, and every
- * numeric or boolean leaf of `data` as a gauge `pgcluster_<skill>_<path>` (snake_case;
- * array elements labelled by their {@link PROMETHEUS_LABEL_FIELDS}). With `meta`, HELP
- * texts come from the output schema's `.describe()`.
+ * `pgcluster_skill_duration_seconds{skill}`, `pgcluster_skill_alerts{skill}`, and every family
+ * the skill declares in `metrics` (see {@link MetricSpec}), read from `data`, with its HELP and
+ * TYPE. A declared family with no sample (e.g. `data` is null after an error) is left out.
  *
  * @example
  * ```ts
  * process.stdout.write(await renderPrometheus(envelope, getSkillMeta(ClusterStatusSkill)))
- * // pgcluster_cluster_status_nodes_lag_bytes{name="node2",role="replica"} 1024
+ * // pgcluster_node_replication_lag_bytes{node="node2"} 1024
  * ```
  */
-export async function renderPrometheus(envelope: Envelope, meta?: SkillMeta): Promise<string> {
+export async function renderPrometheus(envelope: Envelope, meta?: Pick<SkillMeta, 'metrics'>): Promise<string> {
   // Loaded on first use: only --format prometheus needs it (it weighs ~90 modules).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { Gauge, Registry } = require('prom-client') as typeof import('prom-client');
+  const { Counter, Gauge, Registry } = require('prom-client') as typeof import('prom-client');
   const registry = new Registry();
   const skill = envelope.skill;
   const status = new Gauge({ name: 'pgcluster_skill_status', help: 'Status of the last run of a skill: 1 for its status, 0 for the others.', labelNames: ['skill', 'status'], registers: [registry] });
@@ -48,83 +32,113 @@ export async function renderPrometheus(envelope: Envelope, meta?: SkillMeta): Pr
   new Gauge({ name: 'pgcluster_skill_duration_seconds', help: 'How long the last run of a skill took.', labelNames: ['skill'], registers: [registry] }).set({ skill }, envelope.durationMs / 1000);
   new Gauge({ name: 'pgcluster_skill_alerts', help: 'How many alerts the last run of a skill raised.', labelNames: ['skill'], registers: [registry] }).set({ skill }, envelope.alerts.length);
 
-  const families = new Map<string, Family>();
-  collect(envelope.data, [], {}, meta?.output as Schema, { prefix: `pgcluster_${snake(skill)}`, skill, families });
-  for (const [name, family] of families) {
-    const labelNames = [...new Set(family.samples.flatMap((s) => Object.keys(s.labels)))];
-    const gauge = new Gauge({ name, help: family.help, labelNames, registers: [registry] });
-    for (const sample of family.samples) gauge.set(sample.labels, sample.value);
+  for (const spec of meta?.metrics ?? []) {
+    const samples = metricSamples(envelope.data, spec);
+    if (samples.length === 0) continue;
+    const labelNames = metricLabelNames(spec);
+    if (spec.type === 'counter') {
+      const counter = new Counter({ name: spec.name, help: spec.help, labelNames, registers: [registry] });
+      for (const sample of samples) counter.inc(sample.labels, sample.value);
+    } else {
+      const gauge = new Gauge({ name: spec.name, help: spec.help, labelNames, registers: [registry] });
+      for (const sample of samples) gauge.set(sample.labels, sample.value);
+    }
   }
   return registry.metrics();
 }
 
-interface Walk {
-  prefix: string;
-  skill: string;
-  families: Map<string, Family>;
+/**
+ * The label names of a declared family: its `labels`, then, for a state, the state label
+ * (the value's field name in snake_case: `nodes[].role` → `role`).
+ *
+ * @example
+ * ```ts
+ * metricLabelNames({ name: 'pgcluster_node_role', help: '…', value: 'nodes[].role', states: ['primary', 'replica'], labels: { node: 'nodes[].name' } })
+ * // ['node', 'role']
+ * ```
+ */
+export function metricLabelNames(spec: MetricSpec): string[] {
+  const names = Object.keys(spec.labels ?? {});
+  if (spec.states) names.push(stateLabel(spec.value));
+  return names;
 }
 
-function collect(value: unknown, path: string[], labels: Record<string, string>, schema: Schema, walk: Walk): void {
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
-    const name = [walk.prefix, ...path.map(snake)].join('_') + (path.length ? '' : '_value');
-    const family = walk.families.get(name) ?? { help: helpFor(walk.skill, path, schema), samples: [] };
-    family.samples.push({ labels, value: Number(value) });
-    walk.families.set(name, family);
-  } else if (Array.isArray(value)) {
-    const element = inner(schema, 'element');
-    const own = value.map((item) => identify(item, labels, path[path.length - 1] ?? 'item'));
-    const keys = own.map((l) => JSON.stringify(l));
-    const unique = own.every((l) => Object.keys(l).length > 0) && new Set(keys).size === keys.length;
-    value.forEach((item, i) => collect(item, path, { ...labels, ...own[i], ...(unique ? {} : { [POSITION]: String(i) }) }, element, walk));
-  } else if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
-    for (const [key, v] of Object.entries(value)) collect(v, [...path, key], labels, shapeOf(schema)?.[key] as Schema, walk);
+/**
+ * The samples of one declared family in `data`: one per value the path reaches (per element of
+ * each `[]` array), null and missing values left out; booleans are 1 or 0, numbers multiplied by
+ * `scale`; with `equals`, 1 when the value equals it; a state gives one sample per state, 1 for
+ * the current one.
+ *
+ * @example
+ * ```ts
+ * metricSamples({ nodes: [{ name: 'n1', latency_ms: 5 }] }, { name: 'pgcluster_node_latency_seconds', help: '…', value: 'nodes[].latency_ms', scale: 0.001, labels: { node: 'nodes[].name' } })
+ * // [{ labels: { node: 'n1' }, value: 0.005 }]
+ * ```
+ */
+export function metricSamples(data: unknown, spec: MetricSpec): MetricSample[] {
+  const samples: MetricSample[] = [];
+  walk(data, segments(spec.value), 0, '', new Map(), (leaf, bound) => {
+    const labels: Record<string, string> = {};
+    for (const [label, path] of Object.entries(spec.labels ?? {})) labels[label] = labelValue(resolve(data, path, bound));
+    if (spec.states) {
+      const name = stateLabel(spec.value);
+      for (const state of spec.states) samples.push({ labels: { ...labels, [name]: state }, value: leaf === state ? 1 : 0 });
+      return;
+    }
+    if (spec.equals !== undefined) {
+      samples.push({ labels, value: leaf === spec.equals ? 1 : 0 });
+      return;
+    }
+    const value = typeof leaf === 'boolean' ? Number(leaf) : typeof leaf === 'number' || typeof leaf === 'bigint' ? Number(leaf) : undefined;
+    if (value === undefined || Number.isNaN(value)) return;
+    samples.push({ labels, value: spec.scale === undefined ? value : Number((value * spec.scale).toPrecision(12)) });
+  });
+  return samples;
+}
+
+interface Segment {
+  key: string;
+  each: boolean;
+}
+
+function segments(path: string): Segment[] {
+  return path.split('.').map((part) => (part.endsWith('[]') ? { key: part.slice(0, -2), each: true } : { key: part, each: false }));
+}
+
+/** Walks `path` through `value`, binding each `[]` prefix (`nodes[]`) to the element being visited. */
+function walk(value: unknown, path: Segment[], i: number, prefix: string, bound: Map<string, unknown>, visit: (leaf: unknown, bound: Map<string, unknown>) => void): void {
+  if (i === path.length) {
+    if (value !== null && value !== undefined) visit(value, bound);
+    return;
   }
+  if (value === null || typeof value !== 'object') return;
+  const { key, each } = path[i]!;
+  const next = (value as Record<string, unknown>)[key];
+  const here = `${prefix}${prefix ? '.' : ''}${key}`;
+  if (!each) return walk(next, path, i + 1, here, bound, visit);
+  if (!Array.isArray(next)) return;
+  for (const element of next) walk(element, path, i + 1, `${here}[]`, new Map(bound).set(`${here}[]`, element), visit);
 }
 
-/** The identifying string fields of an array element, renamed when an outer label has the name. */
-function identify(item: unknown, outer: Record<string, string>, arrayKey: string): Record<string, string> {
-  if (item === null || typeof item !== 'object') return {};
-  const labels: Record<string, string> = {};
-  for (const field of PROMETHEUS_LABEL_FIELDS) {
-    const v = (item as Record<string, unknown>)[field];
-    if (typeof v !== 'string') continue;
-    labels[field in outer ? `${snake(arrayKey)}_${field}` : field] = v.slice(0, MAX_LABEL);
+/** A label's value: from the element bound to the longest `[]` prefix of its path, else from `data`. */
+function resolve(data: unknown, path: string, bound: Map<string, unknown>): unknown {
+  const cut = path.lastIndexOf('[]');
+  let value: unknown = data;
+  let rest = path;
+  if (cut >= 0 && bound.has(path.slice(0, cut + 2))) {
+    value = bound.get(path.slice(0, cut + 2));
+    rest = path.slice(cut + 3);
   }
-  return labels;
+  for (const key of rest ? rest.split('.') : []) value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+  return value;
 }
 
-function helpFor(skill: string, path: string[], schema: Schema): string {
-  return described(schema) ?? `${skill}: data${path.length ? `.${path.join('.')}` : ''}`;
+function labelValue(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value).slice(0, MAX_LABEL) : '';
 }
 
-function described(schema: Schema): string | undefined {
-  for (let s = schema; s; s = s.def?.['innerType'] as Schema) if (s.description) return s.description;
-  return undefined;
-}
-
-function unwrap(schema: Schema): Schema {
-  let s = schema;
-  while (s?.def?.['innerType']) s = s.def['innerType'] as Schema;
-  return s;
-}
-
-function inner(schema: Schema, key: 'element'): Schema {
-  return unwrap(schema)?.def?.[key] as Schema;
-}
-
-function shapeOf(schema: Schema): Record<string, unknown> | undefined {
-  const s = unwrap(schema);
-  return s?.def?.['type'] === 'object' ? (s.def['shape'] as Record<string, unknown>) : undefined;
-}
-
-/** `lagBytes` → `lag_bytes`, `cluster-status` → `cluster_status`: a valid metric or label name part. */
-function snake(text: string): string {
-  const s = text
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
-    .toLowerCase()
-    .replace(/[^a-z0-9_]+/g, '_')
-    .replace(/_+/g, '_')
-    .replace(/^_|_$/g, '');
-  return /^[0-9]/.test(s) ? `_${s}` : s || '_';
+/** `nodes[].role` → `role`, `stateName` → `state_name`. */
+function stateLabel(path: string): string {
+  const last = path.split('.').pop()!.replace(/\[\]$/, '');
+  return last.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().replace(/[^a-z0-9_]/g, '_');
 }

@@ -1,11 +1,9 @@
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { ReadFixture } from '../../test/fixtures/fixture-skills';
-import { getSkillMeta } from '../skill/skill';
-import type { Envelope } from '../skill/skill-meta';
+import type { Envelope, MetricSpec } from '../skill/skill-meta';
 import { renderEnvelope } from './render-envelope';
 import { renderHuman } from './render-human';
 import { renderJson } from './render-json';
-import { renderPrometheus } from './render-prometheus';
+import { metricLabelNames, metricSamples, renderPrometheus } from './render-prometheus';
 
 const healthy: Envelope = {
   ok: true,
@@ -134,14 +132,19 @@ describe('renderHuman', () => {
 
 describe('renderPrometheus', () => {
   const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+  const metrics: MetricSpec[] = [
+    { name: 'pgcluster_node_lag_bytes', help: 'WAL bytes the node is behind the primary.', value: 'nodes[].lagBytes', labels: { node: 'nodes[].name', cluster: 'cluster' } },
+    { name: 'pgcluster_node_up', help: 'Whether the node answers.', value: 'nodes[].up', labels: { node: 'nodes[].name' } },
+    { name: 'pgcluster_node_role', help: 'Role of the node: 1 for its role.', value: 'nodes[].role', states: ['primary', 'replica', 'unknown'], labels: { node: 'nodes[].name' } },
+    { name: 'pgcluster_pool_waiting_ratio', help: 'Waiting share.', value: 'pools.waiting', scale: 0.01 },
+    { name: 'pgcluster_fixture_checks_total', help: 'Checks run.', type: 'counter', value: 'pools.total' },
+    { name: 'pgcluster_fixture_absent', help: 'Not in the data.', value: 'nowhere.value' },
+  ];
 
-  it('is valid exposition text that a real parser reads', async () => {
-    const text = await renderPrometheus(healthy, getSkillMeta(ReadFixture));
+  it('renders the declared families from data, with HELP and TYPE, and the run families', async () => {
+    const text = await renderPrometheus(healthy, { metrics });
     const families = parsePrometheusTextFormat(text);
-    for (const f of families) {
-      expect(f.name).toMatch(METRIC_NAME);
-      expect(f.type).toBe('GAUGE');
-    }
+    for (const f of families) expect(f.name).toMatch(METRIC_NAME);
     const byName = new Map(families.map((f) => [f.name, f]));
     const status = byName.get('pgcluster_skill_status')!.metrics;
     expect(status).toHaveLength(7);
@@ -149,44 +152,41 @@ describe('renderPrometheus', () => {
     expect(byName.get('pgcluster_skill_duration_seconds')!.metrics).toEqual([{ value: '0.042', labels: { skill: 'monitoring-fixture-read' } }]);
     expect(byName.get('pgcluster_skill_alerts')!.metrics[0]?.value).toBe('1');
 
-    const lag = byName.get('pgcluster_monitoring_fixture_read_nodes_lag_bytes')!;
-    expect(lag.help).toBe('WAL bytes the node is behind the primary.'); // from the output schema's describe()
+    const lag = byName.get('pgcluster_node_lag_bytes')!;
+    expect(lag).toMatchObject({ help: 'WAL bytes the node is behind the primary.', type: 'GAUGE' });
     expect(lag.metrics).toEqual([
-      { value: '0', labels: { name: 'node1', role: 'primary' } },
-      { value: '1024', labels: { name: 'node2', role: 'replica' } },
+      { value: '0', labels: { node: 'node1', cluster: 'main' } },
+      { value: '1024', labels: { node: 'node2', cluster: 'main' } },
     ]);
-    expect(byName.get('pgcluster_monitoring_fixture_read_nodes_up')!.metrics.map((m) => m.value)).toEqual(['1', '0']);
-    expect(byName.get('pgcluster_monitoring_fixture_read_pools_waiting')!.metrics).toEqual([{ value: '2' }]);
-    expect(byName.get('pgcluster_monitoring_fixture_read_pools_total')!.help).toBe('monitoring-fixture-read: data.pools.total');
-    expect(byName.has('pgcluster_monitoring_fixture_read_cluster')).toBe(false); // strings are no samples
+    expect(byName.get('pgcluster_node_up')!.metrics.map((m) => m.value)).toEqual(['1', '0']);
+    expect(byName.get('pgcluster_pool_waiting_ratio')!.metrics).toEqual([{ value: '0.02' }]);
+    expect(byName.get('pgcluster_fixture_checks_total')).toMatchObject({ type: 'COUNTER', metrics: [{ value: '10' }] });
+    expect(byName.has('pgcluster_fixture_absent')).toBe(false);
   });
 
-  it('labels elements by position when they have no unique identifying field, and renames clashing labels', async () => {
-    const text = await renderPrometheus({
-      ...healthy,
-      data: {
-        sizes: [3, 4],
-        nodes: [{ name: 'n1', checks: [{ name: 'disk', ok: true }, { name: 'wal', ok: false }] }],
-        twins: [{ name: 'x', v: 1 }, { name: 'x', v: 2 }],
-      },
-    });
-    const byName = new Map(parsePrometheusTextFormat(text).map((f) => [f.name, f.metrics]));
-    expect(byName.get('pgcluster_monitoring_fixture_read_sizes')).toEqual([
-      { value: '3', labels: { position: '0' } },
-      { value: '4', labels: { position: '1' } },
+  it('gives a state one sample per state, so a series keeps its labels when the state changes', async () => {
+    const text = await renderPrometheus(healthy, { metrics });
+    const role = new Map(parsePrometheusTextFormat(text).map((f) => [f.name, f.metrics])).get('pgcluster_node_role')!;
+    expect(role).toEqual([
+      { value: '1', labels: { node: 'node1', role: 'primary' } },
+      { value: '0', labels: { node: 'node1', role: 'replica' } },
+      { value: '0', labels: { node: 'node1', role: 'unknown' } },
+      { value: '0', labels: { node: 'node2', role: 'primary' } },
+      { value: '1', labels: { node: 'node2', role: 'replica' } },
+      { value: '0', labels: { node: 'node2', role: 'unknown' } },
     ]);
-    expect(byName.get('pgcluster_monitoring_fixture_read_nodes_checks_ok')).toEqual([
-      { value: '1', labels: { name: 'n1', checks_name: 'disk' } },
-      { value: '0', labels: { name: 'n1', checks_name: 'wal' } },
-    ]);
-    expect(byName.get('pgcluster_monitoring_fixture_read_twins_v')?.map((m) => m.labels)).toEqual([
-      { name: 'x', position: '0' },
-      { name: 'x', position: '1' },
+    expect(metricLabelNames(metrics[2]!)).toEqual(['node', 'role']);
+  });
+
+  it('walks nested arrays, binding labels to the element of each level, and skips nulls', () => {
+    const data = { nodes: [{ name: 'n1', checks: [{ id: 'disk', ms: 5 }, { id: 'wal', ms: null }] }] };
+    expect(metricSamples(data, { name: 'pgcluster_check_seconds', help: 'h', value: 'nodes[].checks[].ms', scale: 0.001, labels: { node: 'nodes[].name', check: 'nodes[].checks[].id' } })).toEqual([
+      { labels: { node: 'n1', check: 'disk' }, value: 0.005 },
     ]);
   });
 
   it('renders an error envelope as status gauges only, escaping label values, with a fresh registry each time', async () => {
-    const first = await renderPrometheus(refused);
+    const first = await renderPrometheus(refused, { metrics });
     const second = await renderPrometheus({ ...refused, skill: 'maintenance-"odd"\\name' });
     expect(parsePrometheusTextFormat(first).map((f) => f.name)).toEqual([
       'pgcluster_skill_status',

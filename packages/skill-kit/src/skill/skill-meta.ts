@@ -80,6 +80,47 @@ export interface ExampleOptions {
   timeout?: number;
 }
 
+/** Prometheus metric types a skill can declare: a one-shot run's readings are gauges; counters only count since some start. */
+export const METRIC_TYPES = ['gauge', 'counter'] as const;
+/** One of {@link METRIC_TYPES}. */
+export type MetricType = (typeof METRIC_TYPES)[number];
+
+/**
+ * One Prometheus family of a skill's `--format prometheus` output, read from the envelope's
+ * `data`. Paths are dotted field names; `[]` after a field walks every element of that array
+ * (`nodes[].lagBytes`). skillgen checks every declaration against the output schema and the
+ * Prometheus conventions (base units with their suffix, `_total` only on counters, no `_count`
+ * on a gauge, no state in a label).
+ *
+ * @example
+ * ```ts
+ * { name: 'pgcluster_node_latency_seconds', help: 'Round trip of a probe query.', value: 'nodes[].latencyMs', scale: 0.001, labels: { node: 'nodes[].name' } }
+ * { name: 'pgcluster_node_up', help: 'Whether the node answered (1) or not (0).', value: 'nodes[].status', equals: 'up', labels: { node: 'nodes[].name' } }
+ * { name: 'pgcluster_node_role', help: 'Role of the node: 1 for its role, 0 for the others.', value: 'nodes[].role', states: ['primary', 'replica'], labels: { node: 'nodes[].name' } }
+ * ```
+ */
+export interface MetricSpec {
+  /** The family's full name: `pgcluster_<what>_<unit>` in base units (`_seconds`, `_bytes`, `_ratio`). */
+  name: string;
+  /** The HELP text. */
+  help: string;
+  /** Default `gauge`. */
+  type?: MetricType;
+  /** Where the value is in `data`: a number, a boolean (1 or 0), or with `states` or `equals` a string. */
+  value: string;
+  /** The value is a string: the sample is 1 when it equals this (`equals: 'up'` for `status`), else 0. */
+  equals?: string;
+  /** Multiplies the value into the base unit: 0.001 for milliseconds → seconds, 0.01 for percent → ratio. */
+  scale?: number;
+  /** Label name → path of a string or number in `data` (within the same array elements as `value`). */
+  labels?: Readonly<Record<string, string>>;
+  /**
+   * The value is a state: one sample per state (label named after the value's field), 1 for
+   * the current one and 0 for the others, so a series keeps its labels when the state changes.
+   */
+  states?: readonly string[];
+}
+
 /** A worked example shown in SKILL.md and `--help`: a reference with a title. */
 export interface SkillExample extends SkillReference {
   /** What the example does. */
@@ -95,8 +136,14 @@ export interface SkillMeta<I extends z.ZodType = z.ZodType, O extends z.ZodType 
   /** `{prefix}-{action}`, kebab-case, the prefix from {@link CATEGORY_PREFIXES}: `cluster-status`, `vector-search`. */
   name: string;
   category: Category;
-  /** Third person, what it does and when to use it; at most 1,024 characters. */
+  /**
+   * Third person, what it does and when to use it. Claude Code lists every installed skill's
+   * description in every session, within a budget: skillgen holds it to 200 characters; the rest
+   * goes to {@link SkillMeta.details}, `whenToUse` and `interpret` (the SKILL.md body).
+   */
   description: string;
+  /** The full account of what the skill does (SKILL.md body, `skills show`); not in the listing. */
+  details?: string;
   /** Semantic version of the skill's contract. */
   version: string;
   risk: Risk;
@@ -116,6 +163,8 @@ export interface SkillMeta<I extends z.ZodType = z.ZodType, O extends z.ZodType 
    * with a minimal valid example. Rendered in SKILL.md under "Input formats".
    */
   inputFormats?: readonly string[];
+  /** The Prometheus families of `--format prometheus`, read from `data` (see {@link MetricSpec}). */
+  metrics?: readonly MetricSpec[];
   /** Zod schema of the input; an exported constant of the package. */
   input: I;
   /** Zod schema of `data` in the envelope; an exported constant of the package. */
@@ -162,6 +211,11 @@ export interface SkillResult<O> {
   alerts?: string[];
   recommendations?: Recommendation[];
   rollback?: RollbackSpec;
+  /**
+   * The audit id of an earlier run that this run undid (e.g. a restore found in the restore
+   * journal), recorded as the record's `undoOf` so that `audit undo` refuses to undo it twice.
+   */
+  undoes?: string;
 }
 
 /** How far a long run is (an insert, a backup, a restore, a benchmark). */
@@ -195,6 +249,10 @@ export interface SkillContext {
   signal: AbortSignal;
   actor: Actor;
   log: SkillLogger;
+  /** The user confirmed this run (`--yes`): a step that needs it (deleting a verified backup) may go ahead. */
+  confirmed?: boolean;
+  /** The id this run's audit record will have (absent when the run is not audited). */
+  runId?: string;
   /**
    * Live objects of a long-running runtime (the agent, the MCP server) that a skill may act on,
    * by name — e.g. `{ pools }` (a `ClusterPools` that `cluster-scale` resizes). Absent in a

@@ -29,6 +29,8 @@ export interface HaClusterHandle extends ClusterHandle {
   pgbouncerUrl(database?: string): string;
   /** PgBouncer's admin console (database `pgbouncer`, the admin user). */
   pgbouncerAdminUrl(): string;
+  /** PgBouncer's `pgbouncer.ini` (for `pgbouncer.configFile`: cluster-scale writes pool sizes there so reloads keep them). */
+  pgbouncerConfigFile(): string;
   /** Patroni's `GET /cluster` members from the first REST API that answers; [] when none does. */
   members(): Promise<PatroniMember[]>;
   /** The current leader's name, or undefined while there is none. */

@@ -224,6 +224,10 @@ class HaCluster implements HaClusterHandle {
     return postgresUrl({ user: this.state.pgbouncer.adminUser, password: this.secrets.adminPassword, host: this.state.host, port: this.state.pgbouncer.port, database: 'pgbouncer' });
   }
 
+  pgbouncerConfigFile(): string {
+    return this.state.pgbouncer.iniFile;
+  }
+
   async members(): Promise<PatroniMember[]> {
     for (const n of this.state.nodes) {
       const members = await patroniMembers(this.patroniUrl(n.name), 1_000);

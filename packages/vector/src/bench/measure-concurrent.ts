@@ -23,7 +23,8 @@ export function percentile(sorted: readonly number[], q: number): number {
 
 /**
  * Runs `op(i)` for i in [0, operations) with `concurrency` workers pulling the next index,
- * and measures QPS and p50/p95/p99 latency.
+ * and measures QPS and p50/p95/p99 latency. When `signal` aborts, no further operation starts
+ * and it rejects with the signal's reason.
  *
  * @example
  * ```ts
@@ -31,12 +32,13 @@ export function percentile(sorted: readonly number[], q: number): number {
  * console.log(m.qps, m.p99Ms)
  * ```
  */
-export async function measureConcurrent(operations: number, concurrency: number, op: (i: number) => Promise<unknown>): Promise<LoadMeasurement> {
+export async function measureConcurrent(operations: number, concurrency: number, op: (i: number) => Promise<unknown>, signal?: AbortSignal): Promise<LoadMeasurement> {
   const latencies = new Array<number>(operations);
   let next = 0;
   const started = performance.now();
   const worker = async () => {
     for (let i = next++; i < operations; i = next++) {
+      signal?.throwIfAborted();
       const t = performance.now();
       await op(i);
       latencies[i] = performance.now() - t;

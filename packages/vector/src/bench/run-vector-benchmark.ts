@@ -31,6 +31,8 @@ export interface VectorBenchmarkOptions {
   /** `replica` (default) or `primary`. */
   readFrom?: 'replica' | 'primary';
   seed?: number;
+  /** Stops the benchmark between searches (the executor's signal); rejects with its reason. */
+  signal?: AbortSignal;
 }
 
 /** One measured ef_search. */
@@ -74,8 +76,10 @@ export async function runVectorBenchmark(db: VectorDb, input: VectorBenchmarkOpt
   if (queries.length === 0) throw new InputError('collection', `${info.name} is empty`);
   const extra = 0;
   const truth: string[][] = [];
+  const signal = input.signal;
   const steps = queries.length + efs.length;
   for (const q of queries) {
+    signal?.throwIfAborted();
     truth.push(dropSelf(await exactNeighbours(db, info, { vector: q.vector, k: k + extra }), q.self, k));
     input.onProgress?.(truth.length, steps);
   }
@@ -85,6 +89,7 @@ export async function runVectorBenchmark(db: VectorDb, input: VectorBenchmarkOpt
   for (const ef of efs) {
     let sum = 0;
     for (const [i, q] of queries.entries()) {
+      signal?.throwIfAborted();
       sum += recallAtK(truth[i]!, dropSelf(await approximateNeighbours(db, info, { vector: q.vector, k: k + extra, efSearch: ef }), q.self, k), k);
     }
     const statements = queries.map((q) => searchStatements(info, { vector: q.vector, k, efSearch: ef }));
@@ -93,7 +98,7 @@ export async function runVectorBenchmark(db: VectorDb, input: VectorBenchmarkOpt
       const s = statements[i % statements.length]!;
       const t = pick();
       await runInTransaction(t.pool, `benchmark search on ${t.label}`, s.settings, s.query);
-    });
+    }, signal);
     points.push({ efSearch: ef, recall: Math.round((sum / queries.length) * 1000) / 1000, ...m });
     input.onProgress?.(queries.length + points.length, steps);
   }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { CollectionInfo } from './collection-info';
+import type { VectorPool } from '../connection/vector-db';
 import type { Metric, VectorType } from './metric';
 import type { SqlStatement } from './sql-statement';
 
@@ -86,7 +87,7 @@ export function rowToInfo(r: CatalogRow): CollectionInfo {
  * Reads one collection's catalogue row, or undefined when it is not there (or the catalogue
  * does not exist yet).
  */
-export async function readCatalogRow(client: pg.ClientBase | pg.Pool, schema: string, name: string): Promise<CollectionInfo | undefined> {
+export async function readCatalogRow(client: pg.ClientBase | VectorPool, schema: string, name: string): Promise<CollectionInfo | undefined> {
   const exists = await client.query<{ t: string | null }>(`select to_regclass('${CATALOG_TABLE}')::text as t`);
   if (!exists.rows[0]?.t) return undefined;
   const r = await client.query<CatalogRow>(`SELECT ${CATALOG_COLUMNS} FROM ${CATALOG_TABLE} WHERE schema_name = $1 AND name = $2`, [schema, name]);

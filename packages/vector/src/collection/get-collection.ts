@@ -1,7 +1,6 @@
 import { InputError, QueryError } from '@pgcluster/core';
-import type pg from 'pg';
-import type { VectorDb } from '../connection/vector-db';
 import { nearestName } from '@pgcluster/skill-kit';
+import type { VectorDb, VectorPool } from '../connection/vector-db';
 import { CATALOG_TABLE, readCatalogRow } from './catalog';
 import type { CollectionInfo } from './collection-info';
 import { validateCollectionName } from './identifier';
@@ -20,7 +19,7 @@ import { validateCollectionName } from './identifier';
 export async function getCollection(
   db: VectorDb,
   name: string,
-  options: { pool?: pg.Pool; fresh?: boolean; field?: string } = {},
+  options: { pool?: VectorPool; fresh?: boolean; field?: string } = {},
 ): Promise<CollectionInfo> {
   const field = options.field ?? 'collection';
   validateCollectionName(name, field);
@@ -42,7 +41,7 @@ export async function getCollection(
 }
 
 /** The names of the schema's collections, for a suggestion; none when the catalogue is missing or unreadable. */
-async function collectionNames(db: VectorDb, pool: pg.Pool): Promise<string[]> {
+async function collectionNames(db: VectorDb, pool: VectorPool): Promise<string[]> {
   try {
     const r = await pool.query<{ name: string }>(`SELECT name FROM ${CATALOG_TABLE} WHERE schema_name = $1`, [db.schema]);
     return r.rows.map((row) => row.name);

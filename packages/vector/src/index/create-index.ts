@@ -1,4 +1,4 @@
-import { InputError, QueryError, withClient } from '@pgcluster/core';
+import { InputError, PgClusterError, QueryError, withClient } from '@pgcluster/core';
 import { CATALOG_TABLE } from '../collection/catalog';
 import type { CollectionInfo } from '../collection/collection-info';
 import { getCollection } from '../collection/get-collection';
@@ -172,10 +172,11 @@ export interface CreateIndexResult extends Omit<IndexBuildPlan, 'statements'> {
 /**
  * Builds an HNSW (default, `balanced` profile) or IVFFlat index, `CONCURRENTLY` by default
  * so writes go on, on a dedicated connection whose `maintenance_work_mem` and parallel
- * workers are set for the build (and reported). A failed concurrent build leaves an invalid
- * index behind; it is dropped before the error is returned.
+ * workers are set for the build (and reported). A failed or cancelled concurrent build (a
+ * timeout, an abort) leaves an invalid index behind; it is dropped before the error is
+ * returned, and the error says so — or, when it could not be dropped, how to drop it.
  *
- * @throws InputError on bad parameters, QueryError when the build fails.
+ * @throws InputError on bad parameters, PgClusterError (`QUERY_FAILED`) when the build fails or is cancelled.
  * @example
  * ```ts
  * const r = await createIndex(db, { collection: 'docs', profile: 'accuracy' })
@@ -192,17 +193,33 @@ export async function createIndex(db: VectorDb, input: CreateIndexInput): Promis
       for (const s of plan.statements) await c.query(s.text, s.values as unknown[] | undefined);
     });
   } catch (error) {
-    if (!existed) {
-      await withClient(db.primaryConnection, `dropping the failed index ${plan.index}`, (c) =>
-        c.query(`DROP INDEX CONCURRENTLY IF EXISTS ${qualifiedName(info.schema, plan.index)}`),
-      ).catch(() => undefined);
-    }
-    throw error;
+    if (existed) throw error;
+    const failure = QueryError.from(error, `building index ${plan.index}`);
+    const left = await dropFailedBuild(db, info, plan.index);
+    throw new PgClusterError(failure.code, `${failure.message}; ${left.text}`, { cause: error, ...(left.hint ? { hint: left.hint } : failure.hint ? { hint: failure.hint } : {}) });
   }
   db.cache.delete(info.name);
   const size = await db.primary.query<{ s: string | null }>('SELECT pg_relation_size(to_regclass($1))::text AS s', [`${info.schema}.${plan.index}`]);
   const { statements: _s, ...rest } = plan;
   return { ...rest, created: !existed, durationMs: Math.round(performance.now() - started), sizeBytes: Number(size.rows[0]?.s ?? 0) };
+}
+
+/** Drops what a failed build left (an invalid index), and says what it did or how to do it by hand. */
+async function dropFailedBuild(db: VectorDb, info: CollectionInfo, index: string): Promise<{ text: string; hint?: string }> {
+  try {
+    const dropped = await withClient(db.primaryConnection, `dropping the invalid index ${index} of the failed build`, async (c) => {
+      const found = await c.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [`${info.schema}.${index}`]);
+      if (found.rows[0]?.t == null) return false;
+      await c.query(`DROP INDEX CONCURRENTLY IF EXISTS ${qualifiedName(info.schema, index)}`);
+      return true;
+    });
+    return { text: dropped ? `the invalid index ${index} it left was dropped` : 'it left no index behind' };
+  } catch (error) {
+    return {
+      text: `the invalid index ${index} it may have left could not be dropped (${(error as Error).message})`,
+      hint: `Drop it with \`pgcluster vector-drop --target index --collection ${info.name} --index ${index} --yes\`.`,
+    };
+  }
 }
 
 async function indexExists(db: VectorDb, schema: string, index: string): Promise<boolean> {

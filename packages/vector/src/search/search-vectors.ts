@@ -2,7 +2,7 @@ import { InputError, QueryError } from '@pgcluster/core';
 import type pg from 'pg';
 import { getCollection } from '../collection/get-collection';
 import { similarityFromDistance } from '../collection/metric';
-import type { VectorDb } from '../connection/vector-db';
+import type { VectorDb, VectorPool } from '../connection/vector-db';
 import { pipelinedQuery } from './pipelined-query';
 import { type SearchQuery, searchStatements } from './search-query';
 
@@ -98,7 +98,7 @@ interface Row {
  * BEGIN; settings; query; COMMIT. Exported for `tune` and the benchmark.
  */
 export async function runInTransaction(
-  pool: pg.Pool,
+  pool: VectorPool,
   context: string,
   settings: { text: string; values?: readonly unknown[] },
   query: { text: string; values?: readonly unknown[]; name?: string },

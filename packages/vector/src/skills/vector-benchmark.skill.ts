@@ -65,10 +65,13 @@ export class VectorBenchmarkSkill {
     name: 'vector-benchmark',
     category: 'vector',
     description:
-      'Measures a pgvector collection\'s search quality and speed: recall@k against exact answers (computed with index scans disabled) and ' +
-      'queries per second with p50/p95/p99 latency at a given concurrency, for each hnsw.ef_search asked for, plus the index\'s size and ' +
-      'build parameters. Reads only, but puts real load on the cluster for its duration (about operations ÷ QPS seconds per point). ' +
-      'Use to choose between recall and speed, to compare ef_search values or profiles, or to check a collection after tuning or a large load.',
+      'Measures a pgvector collection\'s recall@k, QPS and latency for each hnsw.ef_search value. ' +
+      'Use to trade recall against speed, compare ef_search values, or check a collection after tuning or a load.',
+    details:
+      'Measures a pgvector collection\'s search quality and speed: recall@k against exact answers (computed with index scans ' +
+      'disabled) and queries per second with p50/p95/p99 latency at a given concurrency, for each hnsw.ef_search asked for, ' +
+      'plus the index\'s size and build parameters. Reads only, but puts real load on the cluster for its duration (about ' +
+      'operations ÷ QPS seconds per point).',
     version: '1.0.0',
     risk: 'read',
     autonomous: false,
@@ -90,6 +93,16 @@ export class VectorBenchmarkSkill {
       { title: 'Default: ef_search 40 and the collection\'s default, 8 clients', skill: 'vector-benchmark', input: { collection: 'docs' }, options: { format: 'json' } },
       { title: 'Compare three ef_search values', skill: 'vector-benchmark', input: { collection: 'docs', efSearch: [40, 100, 200] } },
     ],
+    metrics: [
+      { name: 'pgcluster_vector_benchmark_recall_ratio', help: 'Mean recall@k against exact answers, per hnsw.ef_search.', value: 'points[].recall', labels: { collection: 'collection', ef_search: 'points[].efSearch' } },
+      { name: 'pgcluster_vector_benchmark_queries_per_second', help: 'Searches per second at the concurrency, per hnsw.ef_search.', value: 'points[].qps', labels: { collection: 'collection', ef_search: 'points[].efSearch' } },
+      { name: 'pgcluster_vector_benchmark_latency_p50_seconds', help: 'Median search latency, per hnsw.ef_search.', value: 'points[].p50Ms', scale: 0.001, labels: { collection: 'collection', ef_search: 'points[].efSearch' } },
+      { name: 'pgcluster_vector_benchmark_latency_p95_seconds', help: '95th percentile search latency, per hnsw.ef_search.', value: 'points[].p95Ms', scale: 0.001, labels: { collection: 'collection', ef_search: 'points[].efSearch' } },
+      { name: 'pgcluster_vector_benchmark_latency_p99_seconds', help: '99th percentile search latency, per hnsw.ef_search.', value: 'points[].p99Ms', scale: 0.001, labels: { collection: 'collection', ef_search: 'points[].efSearch' } },
+      { name: 'pgcluster_vector_benchmark_latency_mean_seconds', help: 'Mean search latency, per hnsw.ef_search.', value: 'points[].meanMs', scale: 0.001, labels: { collection: 'collection', ef_search: 'points[].efSearch' } },
+      { name: 'pgcluster_vector_benchmark_concurrency', help: 'Concurrent clients of the measurement.', value: 'points[].concurrency', labels: { collection: 'collection', ef_search: 'points[].efSearch' } },
+      { name: 'pgcluster_vector_index_size_bytes', help: 'Size of the vector index on disk.', value: 'index.sizeBytes', labels: { collection: 'collection', index: 'index.name' } },
+    ],
     input: VectorBenchmarkInput,
     output: VectorBenchmarkOutput,
   })
@@ -107,6 +120,7 @@ export class VectorBenchmarkSkill {
           readFrom: input.readFrom,
           ...(input.efSearch ? { efSearch: input.efSearch } : {}),
           onProgress: (done, total) => ctx.log.progress?.({ label: `benchmarking ${input.collection}`, done, total, unit: 'steps' }),
+          signal: ctx.signal,
         }),
       Math.max(10, input.concurrency),
     );

@@ -46,10 +46,13 @@ export class VectorDropSkill {
     name: 'vector-drop',
     category: 'vector',
     description:
-      'Drops a vector index (DROP INDEX CONCURRENTLY, so reads and writes go on) or a whole pgvector collection (its table and every row, ' +
-      'and its catalogue entry). Destructive: it refuses to run without confirmation (--yes) and shows its plan first. Dropping an index ' +
-      'records its definition and a rollback that builds it again with the same parameters; dropping a collection cannot be undone. ' +
-      'Use when an index must be rebuilt with other build parameters (m, ef_construction, lists), or when a collection is no longer needed.',
+      'Drops a pgvector index (undoable) or a whole collection (not undoable); needs confirmation. ' +
+      'Use when an index must be rebuilt with other build parameters or a collection is no longer needed.',
+    details:
+      'Drops a vector index (DROP INDEX CONCURRENTLY, so reads and writes go on) or a whole pgvector collection (its table ' +
+      'and every row, and its catalogue entry). Destructive: it refuses to run without confirmation (--yes) and shows its ' +
+      'plan first. Dropping an index records its definition and a rollback that builds it again with the same parameters; ' +
+      'dropping a collection cannot be undone.',
     version: '1.0.0',
     risk: 'destructive',
     autonomous: false,

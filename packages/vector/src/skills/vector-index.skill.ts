@@ -136,13 +136,16 @@ export class VectorIndexSkill {
     name: 'vector-index',
     category: 'vector',
     description:
-      'Manages pgvector collections and their indexes. Index actions: create an HNSW (profiles accuracy 32/400/400, balanced 24/200/200, ' +
-      'speed 16/100/50 for m/ef_construction/ef_search) or IVFFlat index CONCURRENTLY with maintenance_work_mem and parallel workers set ' +
-      'and reported; rebuild it with REINDEX CONCURRENTLY; status (size, validity, parameters, build progress); tune: the smallest ' +
-      'ef_search reaching a target recall against exact answers, stored as the default. m and ef_construction apply only when an index ' +
-      'is built. Collection actions: create-collection (dimension, vector or halfvec, metric), list, describe. Nothing here destroys ' +
-      'data: dropping an index or a collection is the separate vector-drop skill, which requires confirmation (kept apart so that these ' +
-      'actions need none). Use when searches are slow or inaccurate, after a bulk load, or to set up a new collection.',
+      'Creates and describes pgvector collections; creates, rebuilds, inspects and tunes HNSW or IVFFlat indexes. ' +
+      'Use when vector search is slow or inaccurate, after a bulk load, or for a new collection.',
+    details:
+      'Manages pgvector collections and their indexes. Index actions: create an HNSW (profiles accuracy 32/400/400, balanced ' +
+      '24/200/200, speed 16/100/50 for m/ef_construction/ef_search) or IVFFlat index CONCURRENTLY with maintenance_work_mem ' +
+      'and parallel workers set and reported; rebuild it with REINDEX CONCURRENTLY; status (size, validity, parameters, build ' +
+      'progress); tune: the smallest ef_search reaching a target recall against exact answers, stored as the default. m and ' +
+      'ef_construction apply only when an index is built. Collection actions: create-collection (dimension, vector or ' +
+      'halfvec, metric), list, describe. Nothing here destroys data: dropping an index or a collection is the separate ' +
+      'vector-drop skill, which requires confirmation (kept apart so that these actions need none).',
     version: '1.0.0',
     risk: 'write',
     autonomous: true,
@@ -172,6 +175,17 @@ export class VectorIndexSkill {
       { title: 'Tune ef_search for recall@10 of 0.95', skill: 'vector-index', input: { action: 'tune', collection: 'docs', targetRecall: 0.95 } },
       { title: 'Index status with build progress', skill: 'vector-index', input: { action: 'status', collection: 'docs' }, options: { format: 'json' } },
       { title: 'Rebuild an invalid index that cluster-status reported, on any table', skill: 'vector-index', input: { action: 'rebuild', index: 'public.items_embedding_idx' } },
+    ],
+    metrics: [
+      { name: 'pgcluster_vector_index_size_bytes', help: 'Size of the vector index on disk.', value: 'indexes[].sizeBytes', labels: { collection: 'collection', index: 'indexes[].name' } },
+      { name: 'pgcluster_vector_index_valid', help: 'Whether the index is valid (1) or not, while a concurrent build runs or after one failed (0).', value: 'indexes[].valid', labels: { collection: 'collection', index: 'indexes[].name' } },
+      { name: 'pgcluster_vector_index_build_duration_seconds', help: 'Time the create or rebuild took.', value: 'build.durationMs', scale: 0.001, labels: { collection: 'collection', index: 'build.index' } },
+      { name: 'pgcluster_vector_index_build_progress_ratio', help: 'Progress of a running index build (0 to 1).', value: 'builds[].fraction', labels: { index: 'builds[].index', pid: 'builds[].pid' } },
+      { name: 'pgcluster_vector_index_tuned_ef_search', help: 'Smallest hnsw.ef_search that reached the target recall.', value: 'tune.efSearch', labels: { collection: 'collection' } },
+      { name: 'pgcluster_vector_index_tuned_recall_ratio', help: 'recall@k reached by the tuned hnsw.ef_search.', value: 'tune.recall', labels: { collection: 'collection' } },
+      { name: 'pgcluster_vector_collection_rows', help: "Planner's row estimate of the collection.", value: 'collections[].rows', labels: { collection: 'collections[].name' } },
+      { name: 'pgcluster_vector_collection_size_bytes', help: 'Size of the collection with its indexes.', value: 'collections[].sizeBytes', labels: { collection: 'collections[].name' } },
+      { name: 'pgcluster_vector_collection_dimensions', help: 'Dimensions of the collection.', value: 'collections[].dimension', labels: { collection: 'collections[].name' } },
     ],
     input: VectorIndexInput,
     output: VectorIndexOutput,

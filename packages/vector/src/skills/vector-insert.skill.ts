@@ -12,7 +12,8 @@ import { withSkillDb } from './open-skill-db';
 export const VectorInsertInput = z
   .object({
     collection: z.string().describe('The collection to insert into (it must exist: vector-index --action create-collection).'),
-    file: z.string().optional().describe('A file to stream: .ndjson/.jsonl, .csv, .fvecs or .npy (memory stays flat whatever its size).'),
+    // Audit: a file is recorded as its path, size and sha256; inline rows as their count and sha256.
+    file: z.string().meta({ audit: 'file' }).optional().describe('A file to stream: .ndjson/.jsonl, .csv, .fvecs or .npy (memory stays flat whatever its size).'),
     format: z.enum(FILE_FORMATS).optional().describe('The file\'s format when its extension does not say.'),
     keyOffset: z
       .number()
@@ -30,6 +31,7 @@ export const VectorInsertInput = z
         }),
       )
       .optional()
+      .meta({ audit: 'digest' })
       .describe('Rows given inline (small loads); use file for large ones.'),
     onConflict: z.enum(ON_CONFLICT).default('update').describe('update (upsert by namespace+key; default), skip existing keys, or error on a duplicate (fastest: COPY straight into the table).'),
     rebuildIndexes: z.boolean().default(false).describe('Drop the vector indexes before a large load and build them again after it, in the same transaction (blocks writes meanwhile).'),
@@ -67,12 +69,15 @@ export class VectorInsertSkill {
     name: 'vector-insert',
     category: 'vector',
     description:
-      'Loads embeddings into a pgvector collection with a streaming binary COPY (as fast as raw COPY), from inline rows or a file ' +
-      '(.ndjson/.jsonl, .csv, .fvecs, .npy) whose size does not matter: memory stays flat. Upserts by namespace and key through a ' +
-      'staging table by default (or skips existing keys, or fails on duplicates). Every row is checked while it streams (dimension, ' +
-      'NaN, infinity); a bad row is reported with its row number and the whole call is rolled back, so the collection is either fully ' +
-      'loaded or unchanged. Can drop and rebuild the HNSW index around a large load. Reports rows per second and progress on stderr. ' +
-      'Not undoable automatically (upserts overwrite). Use when the user wants to add, update or bulk-load vectors.',
+      'Loads embeddings into a pgvector collection by binary COPY, from inline rows or NDJSON, CSV, fvecs or npy files, upserting by key, all or nothing. ' +
+      'Use to add, update or bulk-load vectors.',
+    details:
+      'Loads embeddings into a pgvector collection with a streaming binary COPY (as fast as raw COPY), from inline rows or a ' +
+      'file (.ndjson/.jsonl, .csv, .fvecs, .npy) whose size does not matter: memory stays flat. Upserts by namespace and key ' +
+      'through a staging table by default (or skips existing keys, or fails on duplicates). Every row is checked while it ' +
+      'streams (dimension, NaN, infinity); a bad row is reported with its row number and the whole call is rolled back, so ' +
+      'the collection is either fully loaded or unchanged. Can drop and rebuild the HNSW index around a large load. Reports ' +
+      'rows per second and progress on stderr. Not undoable automatically (upserts overwrite).',
     version: '1.0.0',
     risk: 'write',
     autonomous: false,
@@ -102,6 +107,14 @@ export class VectorInsertSkill {
       '.ndjson/.jsonl: one row object per line, as above (`id` and `vector` are accepted for `key` and `embedding`; without a key, the 1-based line number).',
       '.csv: the first line is a header naming the columns; it must name `embedding` (or `vector`), and may name `key` (or `id`), `namespace` and `metadata`. Embeddings in pgvector text form and metadata as JSON, quoted: `key,embedding,metadata` then `doc-1,"[0.1,0.2,0.3]","{""lang"":""en""}"`. Without a key column, the row number is the key.',
       '.npy (float32 or float64, 2-D, C order) and .fvecs: no keys in the file; each row\'s key is its 0-based row number plus `--key-offset` (default 0). Loading a second file with the same offset replaces the first one\'s rows (an alert says how many): give `--key-offset` the number of rows already loaded, e.g. `--file part2.npy --key-offset 100000`.',
+    ],
+    metrics: [
+      { name: 'pgcluster_vector_insert_rows', help: 'Rows read from the input.', value: 'rows', labels: { collection: 'collection' } },
+      { name: 'pgcluster_vector_insert_inserted_rows', help: 'New rows written.', value: 'inserted', labels: { collection: 'collection' } },
+      { name: 'pgcluster_vector_insert_updated_rows', help: 'Existing rows replaced (upsert).', value: 'updated', labels: { collection: 'collection' } },
+      { name: 'pgcluster_vector_insert_skipped_rows', help: 'Rows not written: duplicates within the input, or existing keys with skip.', value: 'skipped', labels: { collection: 'collection' } },
+      { name: 'pgcluster_vector_insert_duration_seconds', help: 'Wall time of the whole load.', value: 'durationMs', scale: 0.001, labels: { collection: 'collection' } },
+      { name: 'pgcluster_vector_insert_rows_per_second', help: 'Throughput of the load.', value: 'rowsPerSecond', labels: { collection: 'collection' } },
     ],
     input: VectorInsertInput,
     output: VectorInsertOutput,

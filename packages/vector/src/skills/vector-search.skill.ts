@@ -9,7 +9,8 @@ import { withSkillDb } from './open-skill-db';
 /** Input of `vector-search`. */
 export const VectorSearchInput = z.object({
   collection: z.string().describe('The collection to search (lower-case letters, digits and _).'),
-  vector: z.array(z.number()).min(1).describe('The query embedding; its length must be the collection\'s dimension.'),
+  // Audit: the embedding is recorded as its length and sha256 (a 1,536-float vector would be ~30 KB per search).
+  vector: z.array(z.number()).min(1).meta({ audit: 'digest' }).describe('The query embedding; its length must be the collection\'s dimension.'),
   k: z.number().int().min(1).max(1000).default(10).describe('How many nearest neighbours to return.'),
   namespace: z.string().max(512).optional().describe('Only rows of this namespace.'),
   filter: z.record(z.string(), z.unknown()).optional().describe('Only rows whose metadata contains this JSON object (metadata @> filter), e.g. {"lang":"en"}.'),
@@ -59,12 +60,15 @@ export class VectorSearchSkill {
     name: 'vector-search',
     category: 'vector',
     description:
-      "Finds the k nearest neighbours of an embedding in a pgvector collection by the collection's metric (cosine, L2 or inner product), " +
-      'optionally only within a namespace, only rows whose metadata contains a JSON filter, and above a minimum similarity. ' +
-      'Sets hnsw.ef_search (the collection\'s tuned default unless given) and, for filtered queries, pgvector\'s iterative index scan ' +
-      'with SET LOCAL inside the query\'s own transaction, so a selective filter still returns k rows. Reads from a replica when the ' +
-      'cluster has one (readFrom primary for read-your-writes). Returns keys, distances, similarities and metadata. Read-only. ' +
-      'Use when the user wants similar documents, semantic search, retrieval for RAG, or to check what a collection returns for a query.',
+      'Finds the k nearest neighbours of an embedding in a pgvector collection, optionally within a namespace, a metadata filter or a minimum similarity. ' +
+      'Use for semantic search, RAG retrieval or checks.',
+    details:
+      'Finds the k nearest neighbours of an embedding in a pgvector collection by the collection\'s metric (cosine, L2 or ' +
+      'inner product), optionally only within a namespace, only rows whose metadata contains a JSON filter, and above a ' +
+      'minimum similarity. Sets hnsw.ef_search (the collection\'s tuned default unless given) and, for filtered queries, ' +
+      'pgvector\'s iterative index scan with SET LOCAL inside the query\'s own transaction, so a selective filter still ' +
+      'returns k rows. Reads from a replica when the cluster has one (readFrom primary for read-your-writes). Returns keys, ' +
+      'distances, similarities and metadata. Read-only.',
     version: '1.0.0',
     risk: 'read',
     autonomous: true,
@@ -88,6 +92,11 @@ export class VectorSearchSkill {
       { title: 'Ten nearest neighbours as JSON', skill: 'vector-search', input: { collection: 'docs', vector: [0.1, 0.2, 0.3] }, options: { format: 'json' } },
       { title: 'Filtered by metadata within a namespace', skill: 'vector-search', input: { collection: 'docs', vector: [0.1, 0.2, 0.3], filter: { lang: 'en' }, namespace: 'tenant1', k: 5 } },
       { title: 'Read-your-writes from the primary with a higher ef_search', skill: 'vector-search', input: { collection: 'docs', vector: [0.1, 0.2, 0.3], readFrom: 'primary', efSearch: 200 } },
+    ],
+    metrics: [
+      { name: 'pgcluster_vector_search_duration_seconds', help: 'Time of the search transaction.', value: 'durationMs', scale: 0.001, labels: { collection: 'collection' } },
+      { name: 'pgcluster_vector_search_ef_search', help: 'The hnsw.ef_search the search used.', value: 'efSearch', labels: { collection: 'collection' } },
+      { name: 'pgcluster_vector_search_neighbours', help: 'How many neighbours were asked for (k).', value: 'k', labels: { collection: 'collection' } },
     ],
     input: VectorSearchInput,
     output: VectorSearchOutput,

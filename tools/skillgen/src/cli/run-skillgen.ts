@@ -1,9 +1,12 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { PgClusterError } from '@pgcluster/core';
 import { SkillRuleError, formatProblem } from '../errors/skillgen-error';
 import { generate, type GenerateConfig } from '../generate/generate';
 import { syncFiles } from '../generate/sync-files';
+import { MEASURED_LISTING_FILE } from '../listing/listing-budget';
+import { measureListing } from '../listing/measure-listing';
+import { skillMdPath } from '../render/skill-model';
 
 /** Where skillgen writes its messages (everything goes to stderr; stdout stays empty). */
 export interface SkillgenIo {
@@ -14,13 +17,17 @@ export interface SkillgenIo {
 /** Exit codes of `skillgen`: 0 done / up to date, 1 stale (`--check`) or a rule broken, 2 usage or build error. */
 export const SKILLGEN_EXIT = { ok: 0, failed: 1, error: 2 } as const;
 
-const USAGE = `usage: skillgen [--check] [--root <dir>]
+const USAGE = `usage: skillgen [--check | --measure-listing [--claude <bin>]] [--root <dir>]
 
 Generates, from every @Skill under packages/*/src/skills/:
   skills/<category>/<name>/SKILL.md, skills/manifest.json,
   apps/cli/src/generated/**, CAPABILITIES.md
 
   --check       change nothing; exit 1 when a generated file is stale
+  --measure-listing  measure the always-on cost of the skill listing with
+                Claude Code (claude plugin details), record it in
+                ${MEASURED_LISTING_FILE}, then generate
+  --claude <bin>  the Claude Code executable (default: claude on PATH)
   --root <dir>  the workspace root (default: the nearest folder above the
                 working directory holding pnpm-workspace.yaml)
 `;
@@ -36,10 +43,14 @@ Generates, from every @Skill under packages/*/src/skills/:
  */
 export function runSkillgen(argv: readonly string[], io: SkillgenIo, overrides: Partial<GenerateConfig> = {}): number {
   let check = false;
+  let measure = false;
+  let claude = 'claude';
   let root: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--check') check = true;
+    else if (arg === '--measure-listing') measure = true;
+    else if (arg === '--claude' && argv[i + 1] !== undefined) claude = argv[++i]!;
     else if (arg === '--root' && argv[i + 1] !== undefined) root = resolve(io.cwd, argv[++i]!);
     else if (arg.startsWith('--root=')) root = resolve(io.cwd, arg.slice('--root='.length));
     else if (arg === '--help' || arg === '-h') {
@@ -52,6 +63,13 @@ export function runSkillgen(argv: readonly string[], io: SkillgenIo, overrides: 
   }
   root ??= findWorkspaceRoot(io.cwd);
   try {
+    if (measure && !check) {
+      const before = generate({ ...overrides, root });
+      const skillMds = new Map(before.skills.map((s) => [s.name, before.files.get(skillMdPath(s))!]));
+      const measured = measureListing(before.skills, skillMds, claude, new Date());
+      writeFileSync(join(root, MEASURED_LISTING_FILE), `${JSON.stringify(measured, null, 2)}\n`);
+      io.stderr(`skillgen: Claude Code ${measured.claudeCode} projects ~${measured.alwaysOnTokens} tokens always-on for ${measured.skills} skills (${MEASURED_LISTING_FILE})\n`);
+    }
     const result = generate({ ...overrides, root });
     for (const warning of result.warnings) io.stderr(`skillgen: warning: ${warning}\n`);
     const report = syncFiles(root, result.files, { check });

@@ -23,6 +23,11 @@ export const SKILL_RULES = [
   'skill-export',
   'reserved-flag',
   'flag-collision',
+  'secret-mark',
+  'listing-budget',
+  'metric-name',
+  'metric-value',
+  'metric-label',
 ] as const;
 
 /** One of {@link SKILL_RULES}. */

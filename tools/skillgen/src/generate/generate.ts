@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReferenceInputSchema } from '@pgcluster/skill-kit';
 import { SkillRuleError, type SkillProblem } from '../errors/skillgen-error';
+import { checkListingBudget, type ListingReport } from '../listing/listing-budget';
 import { renderCapabilities } from '../render/render-capabilities';
 import { COMMANDS_DIR, renderCommandIndex, renderCommandModule } from '../render/render-command-module';
 import { renderManifest } from '../render/render-manifest';
@@ -10,6 +11,7 @@ import { skillMdPath, type SkillModel } from '../render/skill-model';
 import { scanOperations, type ExportedOperation } from '../scan/scan-operations';
 import { scanSkills } from '../scan/scan-skills';
 import { createSourceProject, listPackages, type WorkspacePackage } from '../scan/workspace';
+import { checkMetrics } from '../schema/check-metrics';
 import { checkReferences } from '../schema/check-references';
 import { deriveFlags } from '../schema/derive-flags';
 import { requireBuiltPackage, skillSchemas, type PackageLoader } from '../schema/load-schemas';
@@ -28,6 +30,8 @@ export interface GenerateResult {
   files: Map<string, string>;
   skills: SkillModel[];
   operations: ExportedOperation[];
+  /** What the listing costs (estimate, reserved slots, the last measurement). */
+  listing: ListingReport;
   /** Things worth knowing that do not fail the run (e.g. a decision tree naming an unknown skill). */
   warnings: string[];
 }
@@ -76,7 +80,7 @@ export function generate(config: GenerateConfig): GenerateResult {
         continue;
       }
       const { flags, inputOnly, warnings: flagWarnings, problems: flagProblems } = deriveFlags(skill, result.schemas.input);
-      schemaProblems.push(...flagProblems);
+      schemaProblems.push(...flagProblems, ...checkMetrics(skill, result.schemas.output));
       warnings.push(...flagWarnings);
       models.push({ ...skill, schemas: result.schemas, flags, inputOnly });
     }
@@ -90,22 +94,22 @@ export function generate(config: GenerateConfig): GenerateResult {
     schemaProblems.push(...references.problems);
     warnings.push(...references.warnings);
   }
-  if (problems.length || schemaProblems.length) throw new SkillRuleError([...problems, ...schemaProblems]);
+  const listing = checkListingBudget(root, scanned);
+  if (problems.length || schemaProblems.length || listing.problems.length) throw new SkillRuleError([...problems, ...schemaProblems, ...listing.problems]);
 
   const skillNames = new Set(models.map((m) => m.name));
   const license = workspaceLicense(root);
   const files = new Map<string, string>();
   for (const model of models) {
-    const skillMd = renderSkillMd(model, { skillNames, ...(license ? { license } : {}) });
-    files.set(skillMdPath(model), skillMd);
-    files.set(`${COMMANDS_DIR}/commands/${model.name}.ts`, renderCommandModule(model, skillMd));
+    files.set(skillMdPath(model), renderSkillMd(model, { skillNames, ...(license ? { license } : {}) }));
+    files.set(`${COMMANDS_DIR}/commands/${model.name}.ts`, renderCommandModule(model));
   }
   files.set(`${OWNED_OUTPUTS.skillsDir}/manifest.json`, renderManifest(models));
   files.set(`${COMMANDS_DIR}/index.ts`, renderCommandIndex(models));
   const operations = scanOperations(root, project, packages, models);
-  files.set(OWNED_OUTPUTS.capabilities, renderCapabilities(models, operations));
+  files.set(OWNED_OUTPUTS.capabilities, renderCapabilities(models, operations, listing.report));
   const sorted = new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  return { files: sorted, skills: models, operations, warnings };
+  return { files: sorted, skills: models, operations, listing: listing.report, warnings };
 }
 
 function workspaceLicense(root: string): string | undefined {

@@ -1,3 +1,4 @@
+import { LISTING_BUDGET, MEASURED_LISTING_FILE, type ListingReport } from '../listing/listing-budget';
 import type { ExportedOperation } from '../scan/scan-operations';
 import { DOMAIN_PACKAGES } from '../scan/scan-operations';
 import { summary } from './schema-text';
@@ -5,7 +6,7 @@ import { skillMdPath, type SkillModel } from './skill-model';
 
 /**
  * Renders `CAPABILITIES.md`: every skill with its category, risk and whether it needs
- * confirmation, then the skill coverage: the share of the domain packages' exported
+ * confirmation, what the skill listing costs Claude Code, then the skill coverage: the share of the domain packages' exported
  * operations that a skill's `run` calls, and the list of those without one.
  *
  * @example
@@ -13,7 +14,7 @@ import { skillMdPath, type SkillModel } from './skill-model';
  * writeFileSync('CAPABILITIES.md', renderCapabilities(skills, scanOperations(root, project, packages, skills)))
  * ```
  */
-export function renderCapabilities(skills: readonly SkillModel[], operations: readonly ExportedOperation[]): string {
+export function renderCapabilities(skills: readonly SkillModel[], operations: readonly ExportedOperation[], listing?: ListingReport): string {
   const lines = [
     '# Capabilities',
     '',
@@ -37,6 +38,7 @@ export function renderCapabilities(skills: readonly SkillModel[], operations: re
     }
     lines.push('');
   }
+  if (listing) lines.push(...listingSection(listing));
   const covered = operations.filter((o) => o.coveredBy.length > 0);
   const share = operations.length === 0 ? 'n/a' : `${Math.round((covered.length / operations.length) * 100)}%`;
   lines.push(
@@ -70,4 +72,32 @@ export function renderCapabilities(skills: readonly SkillModel[], operations: re
     lines.push('');
   }
   return `${lines.join('\n').trimEnd()}\n`;
+}
+
+function listingSection(listing: ListingReport): string[] {
+  const n = (value: number) => value.toLocaleString('en-US');
+  const lines = [
+    '## Skill listing budget',
+    '',
+    "Claude Code puts every installed skill's name and description into every session; past its budget it drops",
+    'descriptions, and those skills no longer trigger by themselves. A description therefore says what the skill does',
+    'and when to use it in at most 200 characters, and the whole set, including the skills still to come, stays within',
+    `**${n(LISTING_BUDGET.tokens)} tokens always-on** (\`pnpm skillgen\` fails otherwise).`,
+    '',
+  ];
+  const m = listing.measured;
+  if (m) {
+    lines.push(
+      `- Measured with Claude Code ${m.claudeCode} (\`claude --plugin-dir <plugin wrapping skills/> plugin details pgcluster\`, ${m.date}):`,
+      `  **~${n(m.alwaysOnTokens)} tokens always-on for ${m.skills} skills**${m.current ? '.' : ' — measured before the descriptions last changed; rerun the measurement.'}`,
+    );
+  } else lines.push(`- Not measured yet with Claude Code.`);
+  lines.push(
+    `- skillgen's estimate: ~${n(listing.estimatedTokens)} tokens for the ${listing.skills} skills; with ${listing.reservedSlots} more reserved at the`,
+    `  200-character maximum (${LISTING_BUDGET.skills} skills planned): ~${n(listing.projectedTokens)} of ${n(LISTING_BUDGET.tokens)}.`,
+    `- Measure again: \`npm i -g @anthropic-ai/claude-code\`, then \`node tools/skillgen/bin/skillgen.js --measure-listing\``,
+    `  (records the figure in \`${MEASURED_LISTING_FILE}\` and regenerates this file).`,
+    '',
+  );
+  return lines;
 }

@@ -13,27 +13,34 @@ export function commandExportName(name: string): string {
   return `${name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())}Command`;
 }
 
-/**
- * Renders `apps/cli/src/generated/commands/<name>.ts`: the command's static metadata (name,
- * category, help texts, risk, flags from the input schema, examples, the SKILL.md text) and a
- * lazy loader that requires the skill's package only when the command runs, so
- * `pgcluster --help` loads no domain package.
- *
- * @example
- * ```ts
- * files.set(`apps/cli/src/generated/commands/${skill.name}.ts`, renderCommandModule(skill, skillMd))
- * ```
- */
-export function renderCommandModule(skill: SkillModel, skillMd: string): string {
-  const meta = {
+/** What command lists show of a skill (the CLI's `CommandSummary`), in its field order. */
+function commandSummary(skill: SkillModel) {
+  return {
     name: skill.name,
     category: skill.category,
-    package: skill.package.name,
     describe: summary(skill.description),
-    description: skill.description,
     risk: skill.risk,
     autonomous: skill.autonomous,
     requiresConfirmation: skill.requiresConfirmation,
+  };
+}
+
+/**
+ * Renders `apps/cli/src/generated/commands/<name>.ts`: the command's static metadata (name,
+ * category, help texts, risk, flags from the input schema, examples) and a lazy loader that
+ * requires the skill's package only when the command runs. The SKILL.md is not embedded
+ * (`skills show` reads the file), so loading one command stays cheap.
+ *
+ * @example
+ * ```ts
+ * files.set(`apps/cli/src/generated/commands/${skill.name}.ts`, renderCommandModule(skill))
+ * ```
+ */
+export function renderCommandModule(skill: SkillModel): string {
+  const meta = {
+    ...commandSummary(skill),
+    package: skill.package.name,
+    description: skill.description,
     idempotent: skill.idempotent,
     flags: skill.flags,
     examples: exampleCommands(skill),
@@ -47,7 +54,6 @@ import type { GeneratedCommand } from '../../skill-command/generated-command';
 /** \`pgcluster ${skill.name}\`: ${summary(skill.description).replace(/\*\//g, '* /')} */
 export const ${commandExportName(skill.name)}: GeneratedCommand = {
 ${body}
-  skillMd: ${JSON.stringify(skillMd)},
   load: (): SkillClass => {
     // Loaded only when this command runs, and only this skill's module of its package:
     // \`pgcluster --help\` loads no domain package, and a skill does not load its siblings.
@@ -60,7 +66,9 @@ ${body}
 }
 
 /**
- * Renders `apps/cli/src/generated/index.ts`, listing every generated command sorted by name.
+ * Renders `apps/cli/src/generated/index.ts`: the catalog of every generated command, sorted by
+ * name: each command's summary (for `--help` and `skills list`) and a loader per command
+ * module, so a run loads only the module of the command it runs.
  *
  * @example
  * ```ts
@@ -68,12 +76,25 @@ ${body}
  * ```
  */
 export function renderCommandIndex(skills: readonly SkillModel[]): string {
-  const imports = skills.map((s) => `import { ${commandExportName(s.name)} } from './commands/${s.name}';`);
-  const list = skills.map((s) => `  ${commandExportName(s.name)},`);
-  return `${HEADER('every @Skill under packages/*/src/skills')}import type { GeneratedCommand } from '../skill-command/generated-command';
-${imports.join('\n')}${imports.length ? '\n' : ''}
-/** Every skill command, sorted by name. Importing this loads no domain package. */
-export const GENERATED_COMMANDS: readonly GeneratedCommand[] = [${list.length ? `\n${list.join('\n')}\n` : ''}];
+  const summaries = tsValue(skills.map(commandSummary), '  ');
+  const cases = skills.map(
+    (s) =>
+      `      case ${JSON.stringify(s.name)}:\n        return (require('./commands/${s.name}') as typeof import('./commands/${s.name}')).${commandExportName(s.name)};`,
+  );
+  return `${HEADER('every @Skill under packages/*/src/skills')}import type { CommandCatalog, GeneratedCommand } from '../skill-command/generated-command';
+
+/** Every skill command: summaries sorted by name; a command's module is loaded only by \`load\`. */
+export const GENERATED_COMMANDS: CommandCatalog = {
+  summaries: ${summaries},
+  load: (name: string): GeneratedCommand | undefined => {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    switch (name) {
+${cases.join('\n')}${cases.length ? '\n' : ''}      default:
+        return undefined;
+    }
+    /* eslint-enable @typescript-eslint/no-require-imports */
+  },
+};
 `;
 }
 

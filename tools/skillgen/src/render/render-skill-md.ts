@@ -34,7 +34,8 @@ const RISK_TEXT = {
  * ```
  */
 export function renderSkillMd(skill: SkillModel, context: RenderContext): string {
-  const lines: string[] = [...frontmatter(skill, context), '', `# ${skill.name}`, '', oneLine(skill.description), ''];
+  // The body says what it does in full (`details`); the listing's short description is in the frontmatter.
+  const lines: string[] = [...frontmatter(skill, context), '', `# ${skill.name}`, '', oneLine(skill.details || skill.description), ''];
   lines.push('## Usage', '', '```bash', usageLine(skill), `${commandOf(skill)} --input '<json>' --format json`, '```', '');
   lines.push(
     'Run it with `--format json` to read the result: standard output then carries exactly one JSON document,',
@@ -48,6 +49,7 @@ export function renderSkillMd(skill: SkillModel, context: RenderContext): string
   lines.push(...output(skill));
   lines.push('## When to use', '', ...skill.whenToUse.map((w) => `- ${oneLine(w)}`), '');
   lines.push('## How to interpret the result', '', oneLine(skill.interpret), '');
+  lines.push(...metrics(skill));
   lines.push(...decisionTree(skill, context));
   lines.push(...examples(skill));
   lines.push(...safety(skill));
@@ -135,6 +137,26 @@ function output(skill: SkillModel): string[] {
     '```',
     '',
   ];
+}
+
+function metrics(skill: SkillModel): string[] {
+  const lines = [
+    '## Metrics',
+    '',
+    '`--format prometheus` prints `pgcluster_skill_status{skill,status}` (1 for the run\'s status, 0 for the others),',
+    '`pgcluster_skill_duration_seconds{skill}` and `pgcluster_skill_alerts{skill}`',
+  ];
+  if (skill.metrics.length === 0) {
+    lines.push('for every run.', '');
+    return lines;
+  }
+  lines.push('for every run, and these families (all gauges unless marked):', '', '| Metric | Labels | Meaning |', '| --- | --- | --- |');
+  for (const m of skill.metrics) {
+    const labels = [...Object.keys(m.labels ?? {}), ...(m.states ? [`${m.value.split('.').pop()!.replace(/\[\]$/, '')} (${m.states.join('\\|')})`] : [])];
+    lines.push(`| \`${m.name}\`${m.type === 'counter' ? ' (counter)' : ''} | ${labels.join(', ') || '—'} | ${cell(m.help)} |`);
+  }
+  lines.push('');
+  return lines;
 }
 
 function decisionTree(skill: SkillModel, context: RenderContext): string[] {

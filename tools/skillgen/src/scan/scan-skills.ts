@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CATEGORIES, CATEGORY_PREFIXES, RISKS, type Category, type DecisionRule, type Risk, type SkillExample } from '@pgcluster/skill-kit';
+import { CATEGORIES, CATEGORY_PREFIXES, RISKS, type Category, type DecisionRule, type MetricSpec, type Risk, type SkillExample } from '@pgcluster/skill-kit';
 import { Node, type Decorator, type MethodDeclaration, type Project, type SourceFile } from 'ts-morph';
 import type { SkillProblem, SkillRule } from '../errors/skillgen-error';
 import { describeNode, NotLiteralError, objectLiteralEntries, readLiteral, type Literal, type LiteralEntry } from './read-literal';
@@ -11,6 +11,8 @@ export interface ScannedSkill {
   name: string;
   category: Category;
   description: string;
+  /** The full account of what it does (SKILL.md body); `''` when the skill declares none. */
+  details: string;
   version: string;
   risk: Risk;
   autonomous: boolean;
@@ -22,6 +24,8 @@ export interface ScannedSkill {
   examples: SkillExample[];
   /** How to write file and row inputs, with examples (optional). */
   inputFormats?: string[];
+  /** The Prometheus families of `--format prometheus` (none when the skill declares none). */
+  metrics: MetricSpec[];
   /** The exported name of the input zod schema in the package's public face. */
   input: string;
   /** The exported name of the output zod schema (the envelope's `data`). */
@@ -59,14 +63,20 @@ export interface ScanResult {
 /** `{prefix}-{action}`: lower-case words of letters and digits joined by single hyphens. */
 export const SKILL_NAME_PATTERN = /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/;
 const MAX_NAME_LENGTH = 64;
-const MAX_DESCRIPTION_LENGTH = 1024;
+/**
+ * At most this many characters per description: Claude Code lists every skill's name and
+ * description in every session, and the whole set must stay within the listing budget
+ * (see `LISTING_BUDGET`); everything else belongs in `details`, `whenToUse` and `interpret`.
+ */
+export const MAX_DESCRIPTION_LENGTH = 200;
 const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 
-type FieldKind = 'string' | 'boolean' | 'strings' | 'decisionTree' | 'examples' | 'schema';
+type FieldKind = 'string' | 'boolean' | 'strings' | 'decisionTree' | 'examples' | 'metrics' | 'schema';
 const FIELDS: Readonly<Record<string, FieldKind>> = {
   name: 'string',
   category: 'string',
   description: 'string',
+  details: 'string',
   version: 'string',
   risk: 'string',
   autonomous: 'boolean',
@@ -77,12 +87,12 @@ const FIELDS: Readonly<Record<string, FieldKind>> = {
   decisionTree: 'decisionTree',
   examples: 'examples',
   inputFormats: 'strings',
+  metrics: 'metrics',
   input: 'schema',
   output: 'schema',
 };
 
 /** Metadata fields a skill may leave out. */
-const OPTIONAL_FIELDS: ReadonlySet<string> = new Set(['inputFormats']);
 
 /**
  * Reads every `@Skill({...})` under `packages/<pkg>/src/skills/` statically and checks the
@@ -186,10 +196,14 @@ function readSkill(decorator: Decorator, report: (node: Node, rule: SkillRule, m
     }
   }
   if (!ok) return undefined;
-  const skill = { ...(values as Omit<SkillFields, 'fieldLines'>), fieldLines };
+  const skill = { ...OPTIONAL_DEFAULTS, ...(values as Omit<SkillFields, 'fieldLines'>), fieldLines };
   const at = (field: string): Node => entries.get(field)?.property ?? decorator;
   return checkRules(skill, at, report) ? skill : undefined;
 }
+
+/** Fields a skill may leave out, with the value it then has (`inputFormats` stays absent). */
+const OPTIONAL_DEFAULTS: Readonly<Pick<SkillFields, 'details' | 'metrics'>> = { details: '', metrics: [] };
+const OPTIONAL_FIELDS: ReadonlySet<string> = new Set([...Object.keys(OPTIONAL_DEFAULTS), 'inputFormats']);
 
 function readField(
   key: string,
@@ -237,7 +251,29 @@ function readField(
       return isReferences(value, { title: 'string' }, { options: 'object' })
         ? value
         : bad('an array of skill references { title: string, skill: string, input: {…}, why?: string, options?: { format?, dryRun?, yes?, timeout? } }');
+    case 'metrics':
+      return isMetricSpecs(value) ? value : bad('an array of { name, help, value: string, type?: "gauge"|"counter", scale?: number, labels?: { [label]: path }, states?: string[], equals?: string }');
   }
+}
+
+function isMetricSpecs(value: Literal): boolean {
+  if (!Array.isArray(value)) return false;
+  const strings = (v: Literal) => Array.isArray(v) && v.every((s) => typeof s === 'string');
+  const stringRecord = (v: Literal) => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.values(v).every((s) => typeof s === 'string');
+  return value.every((item: Literal) => {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) return false;
+    const r = item as Record<string, Literal>;
+    const known = ['name', 'help', 'value', 'type', 'scale', 'labels', 'states', 'equals'];
+    return (
+      typeof r['name'] === 'string' && typeof r['help'] === 'string' && typeof r['value'] === 'string' &&
+      (r['type'] === undefined || r['type'] === 'gauge' || r['type'] === 'counter') &&
+      (r['scale'] === undefined || typeof r['scale'] === 'number') &&
+      (r['equals'] === undefined || typeof r['equals'] === 'string') &&
+      (r['labels'] === undefined || stringRecord(r['labels'])) &&
+      (r['states'] === undefined || strings(r['states'])) &&
+      Object.keys(r).every((k) => known.includes(k))
+    );
+  });
 }
 
 type Shape = Readonly<Record<string, 'string' | 'boolean' | 'object'>>;
@@ -286,7 +322,11 @@ function checkRules(
   }
   if (!SEMVER.test(skill.version)) fail('version', 'version', `version "${skill.version}" must be a semantic version such as 1.0.0`);
   if (!skill.description.trim() || skill.description.length > MAX_DESCRIPTION_LENGTH) {
-    fail('description', 'description-length', `description must have 1 to ${MAX_DESCRIPTION_LENGTH} characters (third person: what it does and when to use it); it has ${skill.description.length}`);
+    fail(
+      'description',
+      'description-length',
+      `description must have 1 to ${MAX_DESCRIPTION_LENGTH} characters (third person: what it does and when to use it; Claude Code lists it in every session); it has ${skill.description.length}: move the rest to \`details\`, \`whenToUse\` or \`interpret\``,
+    );
   }
   if (skill.whenToUse.length === 0 || skill.whenToUse.some((w) => !w.trim())) {
     fail('whenToUse', 'when-to-use', '`whenToUse` must list at least one non-empty situation in which to use the skill');

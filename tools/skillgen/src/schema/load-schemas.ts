@@ -5,6 +5,7 @@ import { PgClusterError } from '@pgcluster/core';
 import type { SkillProblem } from '../errors/skillgen-error';
 import type { ScannedSkill } from '../scan/scan-skills';
 import { listSources, relativePath, type WorkspacePackage } from '../scan/workspace';
+import { unmarkedSecretFields } from './check-secret-marks';
 
 /** A JSON Schema document (as produced by zod's `z.toJSONSchema`). */
 export type JsonSchema = { readonly [key: string]: unknown };
@@ -99,6 +100,14 @@ export function skillSchemas(
   const output = convert('output');
   if (input && input['type'] !== 'object') {
     problems.push({ file: skill.file, line: skill.fieldLines['input'] ?? skill.line, rule: 'schema-json', message: `\`input: ${skill.input}\` must be a z.object(...) (its fields become CLI flags)` });
+  }
+  for (const field of input ? unmarkedSecretFields(input) : []) {
+    problems.push({
+      file: skill.file,
+      line: skill.fieldLines['input'] ?? skill.line,
+      rule: 'secret-mark',
+      message: `input field \`${field}\` is named like a secret: mark it \`.meta({ secret: true })\` (recorded as *** in the audit log) or \`.meta({ secret: false })\`; audit records redact by the mark, not by the name`,
+    });
   }
   return problems.length || !input || !output ? { problems } : { schemas: { input, output } };
 }

@@ -1,3 +1,5 @@
+import { PgClusterError } from '../errors/pgcluster-error';
+
 /** The roles a member of the cluster can have, as seen by a topology provider. */
 export const MEMBER_ROLES = ['primary', 'replica', 'unreachable'] as const;
 /** One of {@link MEMBER_ROLES}. */
@@ -19,6 +21,10 @@ export interface TopologyMember {
   state?: string;
   /** Timeline, when the provider knows it. */
   timeline?: number;
+  /** The member's HA manager REST API (Patroni's `api_url`), when the provider knows it. */
+  apiUrl?: string;
+  /** The HA manager's own role word (Patroni's `leader`, `sync_standby`, `replica`, …), when there is one. */
+  haRole?: string;
 }
 
 /** A snapshot of the cluster: who is primary, who replicates, and how far behind. */
@@ -31,6 +37,10 @@ export interface Topology {
   resolvedAt: Date;
   /** Problems seen while resolving (no secrets), e.g. `two members report being primary: node1, node2`. */
   problems: string[];
+  /** Where the roles came from when not from the members themselves, e.g. the Patroni API (`host:port`) that answered. */
+  source?: string;
+  /** The HA manager is in maintenance mode (Patroni's pause): it will not fail over by itself. */
+  paused?: boolean;
 }
 
 /**
@@ -49,4 +59,38 @@ export interface TopologyProvider {
   readonly kind: string;
   /** Resolves the current topology; never throws for an unreachable member (it is marked so). */
   resolve(signal?: AbortSignal): Promise<Topology>;
+}
+
+/**
+ * The members that answer as primary: more than one is a split brain.
+ * @example primaryClaimants(topology).map((m) => m.name) // ['node1', 'node2'] in a split brain
+ */
+export function primaryClaimants(topology: Topology): TopologyMember[] {
+  return topology.members.filter((m) => m.role === 'primary');
+}
+
+/**
+ * The primary to write to, or a clear refusal: `REFUSED` in a split brain (two members answer
+ * "not in recovery": writing to either would fork the data), `UNREACHABLE` when there is none.
+ *
+ * @throws PgClusterError `REFUSED` (split brain) or `UNREACHABLE` (no primary).
+ * @example
+ * ```ts
+ * const primary = requirePrimary(await provider.resolve(), 'inserting into docs')
+ * ```
+ */
+export function requirePrimary(topology: Topology, purpose: string): TopologyMember {
+  if (topology.primary) return topology.primary;
+  const claimants = primaryClaimants(topology);
+  if (claimants.length > 1) {
+    // Security: refusing here is what keeps a write from landing on one side of a split brain.
+    throw new PgClusterError(
+      'REFUSED',
+      `split brain: ${claimants.map((m) => m.name).join(' and ')} both answer as primary (not in recovery); ${purpose} is refused so the data cannot fork`,
+      { hint: 'Fence (stop) the stale primary or rejoin it as a replica (pgcluster cluster-status names both), then retry.' },
+    );
+  }
+  throw new PgClusterError('UNREACHABLE', `no primary for ${purpose}: ${topology.problems.join('; ') || 'none found'}`, {
+    hint: 'A failover may be in progress; check pgcluster cluster-status.',
+  });
 }

@@ -82,7 +82,7 @@ describe('parsePatroniCluster', () => {
     });
     const t = await provider.resolve();
     expect(t.primary).toBeUndefined();
-    expect(t.problems[0]).toMatch(/did not answer/);
+    expect(t.problems[0]).toMatch(/no Patroni REST API answered \(127.0.0.1:1: connect ECONNREFUSED\)/);
   });
 
   it('calls GET /cluster', async () => {
@@ -97,5 +97,30 @@ describe('parsePatroniCluster', () => {
     });
     expect((await provider.resolve()).primary?.name).toBe('node2');
     expect(seen).toEqual(['http://127.0.0.1:8008/cluster']);
+  });
+
+  it('falls back to the other configured APIs, then to the api_urls members reported', async () => {
+    const seen: string[] = [];
+    const dead = new Set<string>(['127.0.0.1:8008']);
+    const provider = createPatroniTopology({
+      url: ['http://127.0.0.1:8008', 'http://127.0.0.1:8009'],
+      memberUrl: template,
+      fetch: (async (u: URL) => {
+        seen.push(u.host);
+        if (dead.has(u.host)) throw new Error('connect ECONNREFUSED');
+        const doc = { members: [1, 2, 3].map((i) => ({ name: `n${i}`, role: i === 1 ? 'leader' : 'replica', state: 'running', host: 'h', port: i, api_url: `http://127.0.0.1:810${i}/patroni` })) };
+        return new Response(JSON.stringify(doc), { status: 200 });
+      }) as unknown as typeof fetch,
+    });
+    expect((await provider.resolve()).source).toBe('127.0.0.1:8009');
+    expect(seen).toEqual(['127.0.0.1:8008', '127.0.0.1:8009']);
+    // Both configured APIs die: the members' own APIs learned from the last answer are asked.
+    dead.add('127.0.0.1:8009');
+    dead.add('127.0.0.1:8101');
+    seen.length = 0;
+    const t = await provider.resolve();
+    expect(t.primary?.name).toBe('n1');
+    expect(t.source).toBe('127.0.0.1:8102');
+    expect(seen).toEqual(['127.0.0.1:8009', '127.0.0.1:8008', '127.0.0.1:8101', '127.0.0.1:8102']);
   });
 });

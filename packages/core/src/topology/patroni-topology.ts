@@ -1,4 +1,4 @@
-import { ConfigError, PgClusterError } from '@pgcluster/core';
+import { ConfigError, PgClusterError } from '../errors/pgcluster-error';
 import type { MemberRole, Topology, TopologyMember, TopologyProvider } from './topology-provider';
 
 /** One member as Patroni's `GET /cluster` reports it (the fields we read). */
@@ -28,14 +28,18 @@ export interface PatroniClusterJson {
 
 /** Options of the {@link createPatroniTopology | Patroni topology provider}. */
 export interface PatroniTopologyConfig {
-  /** Patroni's REST API of any member, e.g. `http://127.0.0.1:8008`. */
-  url: string;
+  /**
+   * Patroni's REST API of a member, e.g. `http://127.0.0.1:8008`, or several members' APIs.
+   * They are asked in turn (the last one that answered first), then the `api_url`s of the
+   * members learned from an earlier answer, so the topology outlives any one Patroni.
+   */
+  url: string | readonly string[];
   /**
    * Builds a member's connection URL from Patroni's host and port. Patroni does not hand out
    * credentials, so they come from here; see {@link memberUrlFromTemplate}.
    */
   memberUrl: (member: { name: string; host: string; port: number }) => string;
-  /** Give up on the REST call after this long; default 3,000 ms. */
+  /** Give up on one REST API after this long (the next one is asked); default 3,000 ms. */
   timeoutMs?: number;
   /** Defaults to the global `fetch`; injectable for tests. */
   fetch?: typeof fetch;
@@ -99,6 +103,8 @@ export function parsePatroniCluster(json: unknown, memberUrl: PatroniTopologyCon
       lagBytes,
       state: m.state,
       ...(typeof m.timeline === 'number' ? { timeline: m.timeline } : {}),
+      ...(typeof m.api_url === 'string' ? { apiUrl: m.api_url } : {}),
+      haRole: m.role,
     });
   }
   const primaries = members.filter((m) => m.role === 'primary');
@@ -111,50 +117,68 @@ export function parsePatroniCluster(json: unknown, memberUrl: PatroniTopologyCon
       problems.push(`${m.name} is on timeline ${m.timeline}, the leader on ${leaderTimeline}`);
     }
   }
-  return { primary: primaries.length === 1 ? primaries[0] : undefined, members, resolvedAt: new Date(), problems };
+  return { primary: primaries.length === 1 ? primaries[0] : undefined, members, resolvedAt: new Date(), problems, paused: doc.pause === true };
 }
 
 /**
  * The `patroni` provider: members, roles and lag from Patroni's REST API (`GET /cluster`).
- * We never fight the HA manager: the topology is whatever Patroni says.
+ * We never fight the HA manager: the topology is whatever Patroni says. Every configured API
+ * is tried in turn, then the members' own `api_url`s learned from the last answer, so the
+ * death of one member's Patroni does not lose the topology; the API that answered is asked
+ * first next time.
  *
  * @example
  * ```ts
  * const provider = createPatroniTopology({
- *   url: 'http://127.0.0.1:8008',
+ *   url: ['http://127.0.0.1:8008', 'http://127.0.0.1:8009'],
  *   memberUrl: memberUrlFromTemplate('postgresql://app:pw@placeholder/app'),
  * })
- * const { primary } = await provider.resolve()
+ * const { primary, source } = await provider.resolve()
  * ```
  */
 export function createPatroniTopology(config: PatroniTopologyConfig): TopologyProvider {
-  let base: URL;
-  try {
-    base = new URL(config.url);
-  } catch {
-    throw new ConfigError('patroni.url is not a valid URL');
-  }
+  const configured = (typeof config.url === 'string' ? [config.url] : [...config.url]).map((u) => {
+    try {
+      return new URL(u).toString();
+    } catch {
+      throw new ConfigError('patroni.url is not a valid URL (or list of URLs)');
+    }
+  });
+  if (configured.length === 0) throw new ConfigError('patroni.url must name at least one REST API');
   const doFetch = config.fetch ?? fetch;
+  // Per provider, not module-level: the API that answered last and the members' APIs it listed.
+  let preferred: string | undefined;
+  let learned: string[] = [];
   return {
     kind: 'patroni',
     async resolve(signal?: AbortSignal): Promise<Topology> {
-      const timeout = AbortSignal.timeout(config.timeoutMs ?? 3_000);
-      const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-      let body: unknown;
-      try {
-        const res = await doFetch(new URL('/cluster', base), { signal: combined, headers: { accept: 'application/json' } });
-        if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        body = await res.json();
-      } catch (error) {
-        // Patroni unreachable: no primary known; pools keep retrying until their deadline.
-        return {
-          primary: undefined,
-          members: [],
-          resolvedAt: new Date(),
-          problems: [`Patroni REST API at ${base.host} did not answer: ${(error as Error).message}`],
-        };
+      const candidates = [...new Set([...(preferred ? [preferred] : []), ...configured, ...learned])];
+      const failures: string[] = [];
+      for (const api of candidates) {
+        if (signal?.aborted) break;
+        const timeout = AbortSignal.timeout(config.timeoutMs ?? 3_000);
+        let body: unknown;
+        try {
+          const res = await doFetch(new URL('/cluster', api), { signal: signal ? AbortSignal.any([signal, timeout]) : timeout, headers: { accept: 'application/json' } });
+          if (!res.ok) throw new Error(`HTTP ${res.status}`);
+          body = await res.json();
+        } catch (error) {
+          failures.push(`${new URL(api).host}: ${(error as Error).message}`);
+          continue;
+        }
+        const topology = parsePatroniCluster(body, config.memberUrl);
+        preferred = api;
+        const seen = topology.members.flatMap((m) => (m.apiUrl && URL.canParse(m.apiUrl) ? [new URL(m.apiUrl).origin + '/'] : []));
+        if (seen.length) learned = seen;
+        return { ...topology, source: new URL(api).host };
       }
-      return parsePatroniCluster(body, config.memberUrl);
+      // No Patroni answered: no primary known; pools keep retrying until their deadline.
+      return {
+        primary: undefined,
+        members: [],
+        resolvedAt: new Date(),
+        problems: [`no Patroni REST API answered (${failures.join('; ') || 'cancelled'})`],
+      };
     },
   };
 }

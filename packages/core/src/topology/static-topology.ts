@@ -1,4 +1,5 @@
-import { nodeAddress, withClient, type NodeConfig } from '@pgcluster/core';
+import type { NodeConfig } from '../config/cluster-config';
+import { nodeAddress, withClient } from '../connection/connect';
 import type { Topology, TopologyMember, TopologyProvider } from './topology-provider';
 
 /** Options of the {@link createStaticTopology | static topology provider}. */

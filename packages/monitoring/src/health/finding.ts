@@ -1,0 +1,53 @@
+import { SkillReferenceSchema } from '@pgcluster/skill-kit';
+import { z } from 'zod';
+
+/** Categories of health checks; one tuple yields the type, the validator and the CLI choices. */
+export const CHECK_CATEGORIES = [
+  'availability',
+  'connections',
+  'locks',
+  'transactions',
+  'vacuum',
+  'bloat',
+  'indexes',
+  'cache',
+  'replication',
+  'capacity',
+  'pgvector',
+] as const;
+/** One of {@link CHECK_CATEGORIES}. */
+export type CheckCategory = (typeof CHECK_CATEGORIES)[number];
+
+/** Severities of a finding. */
+export const SEVERITIES = ['warning', 'critical'] as const;
+/** One of {@link SEVERITIES}. */
+export type Severity = (typeof SEVERITIES)[number];
+
+/** What a check reported in one run: ok, warning or critical (its worst finding), or skipped with why. */
+export const CHECK_STATUSES = ['ok', 'warning', 'critical', 'skipped'] as const;
+/** One of {@link CHECK_STATUSES}. */
+export type CheckStatus = (typeof CHECK_STATUSES)[number];
+
+/**
+ * One problem found by a check, on one node and one object.
+ * @example
+ * ```ts
+ * const f: Finding = { check: 'idle_in_transaction', category: 'connections', severity: 'warning', node: 'node1',
+ *   object: 'pid 4242', value: 95, threshold: 60, unit: 'seconds', message: '…',
+ *   recommendation: { skill: 'maintenance-sessions', input: { pid: 4242 }, planned: true } }
+ * ```
+ */
+export const Finding = z.object({
+  check: z.string().describe('The stable id of the check, e.g. idle_in_transaction.'),
+  category: z.enum(CHECK_CATEGORIES).describe('The category of the check.'),
+  severity: z.enum(SEVERITIES).describe('warning or critical.'),
+  node: z.string().describe('The node it was found on (the cluster name for cluster-wide checks).'),
+  object: z.string().describe('What it concerns: a table, index, sequence, slot, database, role, setting or pid.'),
+  value: z.number().describe('The measured value, in unit.'),
+  threshold: z.number().describe('The threshold it crossed (the critical one when critical), in unit.'),
+  unit: z.string().describe('Unit of value and threshold.'),
+  message: z.string().describe('What was found, in a sentence (never a row, a bound value or a password).'),
+  recommendation: SkillReferenceSchema.describe('The skill that fixes it (planned: true while that skill is not built yet).'),
+});
+/** One problem found by a check. */
+export type Finding = z.infer<typeof Finding>;

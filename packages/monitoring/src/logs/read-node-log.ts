@@ -1,0 +1,83 @@
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { dirname, join, posix } from 'node:path';
+import { withClient, type NodeConfig } from '@pgcluster/core';
+import { READ_ONLY_SESSION_SQL, serverReason } from '../connection/read-only-session';
+import { parseJsonLog, parseStderrLog, type LogEntry } from './log-entry';
+
+/** Where a node's log was read from. */
+export interface NodeLog {
+  name: string;
+  format: 'jsonlog' | 'stderr' | null;
+  /** The file (a path on the node), or null when none was found. */
+  file: string | null;
+  via: 'pg_read_file' | 'local' | null;
+  /** Only the last `maxBytes` were read. */
+  truncated: boolean;
+  entries: LogEntry[];
+  /** Why nothing was read. */
+  skipped?: string;
+}
+
+/** The statements that find and read a node's current log through the server. */
+export const LOG_SQL = {
+  files: "select pg_current_logfile('jsonlog') as jsonlog, pg_current_logfile('stderr') as stderr, current_setting('data_directory') as data_directory",
+  size: 'select size::float8 as size from pg_stat_file($1, true)',
+  read: 'select pg_read_file($1, $2::bigint, $3::bigint) as text',
+} as const;
+
+/**
+ * Reads the tail (`maxBytes`) of one node's current server log and parses it, through
+ * `pg_read_file` when the role may read server files: the jsonlog file when the logging
+ * collector writes one, else its stderr file, else `server.log` beside the data directory (where
+ * `pgcluster dev` and the test clusters keep pg_ctl's log); when the server cannot be asked,
+ * that same file on this machine for nodes with a configured `dataDir`.
+ *
+ * @example
+ * ```ts
+ * const log = await readNodeLog(config.nodes[0], { maxBytes: 4 << 20, connectTimeoutMs: 2000 })
+ * log.format // 'jsonlog'
+ * ```
+ */
+export async function readNodeLog(node: NodeConfig, options: { maxBytes: number; connectTimeoutMs: number; database?: string }): Promise<NodeLog> {
+  const base = { name: node.name, truncated: false, entries: [] as LogEntry[] };
+  let failure = '';
+  try {
+    const read = await withClient({ url: node.url, database: options.database, connectTimeoutMs: options.connectTimeoutMs, applicationName: 'pgcluster-logs' }, node.name, async (client) => {
+      await client.query(READ_ONLY_SESSION_SQL);
+      const files = (await client.query<{ jsonlog: string | null; stderr: string | null; data_directory: string }>(LOG_SQL.files)).rows[0]!;
+      // Without the collector, pg_ctl's log of pgcluster dev and the test clusters is server.log beside the data directory.
+      const file = files.jsonlog ?? files.stderr ?? posix.join(posix.dirname(files.data_directory), 'server.log');
+      const size = (await client.query<{ size: number | null }>(LOG_SQL.size, [file])).rows[0]!.size;
+      if (size === null) return null;
+      const offset = Math.max(0, size - options.maxBytes);
+      const text = (await client.query<{ text: string }>(LOG_SQL.read, [file, offset, size - offset])).rows[0]!.text;
+      return { file, format: files.jsonlog ? ('jsonlog' as const) : ('stderr' as const), text: offset > 0 ? text.slice(text.indexOf('\n') + 1) : text, truncated: offset > 0 };
+    });
+    if (read) {
+      return { ...base, format: read.format, file: read.file, via: 'pg_read_file', truncated: read.truncated, entries: read.format === 'jsonlog' ? parseJsonLog(read.text) : parseStderrLog(read.text) };
+    }
+    failure = 'the logging collector is off and there is no server.log beside the data directory';
+  } catch (error) {
+    failure = serverReason(error, node.name);
+  }
+  const local = node.dataDir ? join(dirname(node.dataDir), 'server.log') : null;
+  if (local && existsSync(local)) {
+    const { text, truncated } = tail(local, options.maxBytes);
+    return { ...base, format: 'stderr', file: local, via: 'local', truncated, entries: parseStderrLog(text) };
+  }
+  return { ...base, format: null, file: null, via: null, skipped: `no log readable: ${failure}; and no local server.log beside a configured dataDir` };
+}
+
+function tail(file: string, maxBytes: number): { text: string; truncated: boolean } {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const start = Math.max(0, size - maxBytes);
+    const buffer = Buffer.alloc(size - start);
+    readSync(fd, buffer, 0, buffer.length, start);
+    const text = buffer.toString('utf8');
+    return { text: start > 0 ? text.slice(text.indexOf('\n') + 1) : text, truncated: start > 0 };
+  } finally {
+    closeSync(fd);
+  }
+}
