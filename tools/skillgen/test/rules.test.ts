@@ -22,6 +22,8 @@ const BASE: Record<string, string> = {
   output: 'EchoOutput',
 };
 const lineOf = (field: string) => 6 + Object.keys(BASE).indexOf(field);
+/** The base example, run by the skill `name` itself (examples must name an existing skill). */
+const exampleOf = (name: string) => `[{ title: 'Echo', skill: '${name}', input: { text: 'hi' } }]`;
 
 function skillSource(overrides: Record<string, string | null> = {}, member = 'static async run()'): string {
   const fields = Object.entries({ ...BASE, ...overrides })
@@ -131,7 +133,7 @@ describe('skill rules: each failure names file:line and the rule', () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 27; i++) {
       const description = `'${'x'.repeat(i === 5 ? 200 : 199)}'`;
-      files[`packages/vector/src/skills/e${String(i).padStart(2, '0')}.skill.ts`] = skillSource({ name: `'vector-echo-long-name-n${i}'`, description });
+      files[`packages/vector/src/skills/e${String(i).padStart(2, '0')}.skill.ts`] = skillSource({ name: `'vector-echo-long-name-n${i}'`, description, examples: exampleOf(`vector-echo-long-name-n${i}`) });
     }
     expect(problemsOf(files)).toEqual([
       {
@@ -145,7 +147,7 @@ describe('skill rules: each failure names file:line and the rule', () => {
 
   it('listing-budget: fewer skills fit, their free slots reserved at the maximum', () => {
     const files: Record<string, string> = {};
-    for (let i = 0; i < 3; i++) files[`packages/vector/src/skills/e${i}.skill.ts`] = skillSource({ name: `'vector-e${i}'`, description: `'${'x'.repeat(200)}'` });
+    for (let i = 0; i < 3; i++) files[`packages/vector/src/skills/e${i}.skill.ts`] = skillSource({ name: `'vector-e${i}'`, description: `'${'x'.repeat(200)}'`, examples: exampleOf(`vector-e${i}`) });
     expect(problemsOf(files)).toEqual([]);
   });
 
