@@ -225,6 +225,9 @@ describe('LLM simulation: every generated command, as a subprocess, against a re
       '<new_database>': 'e2e_from_backup',
       '<dimension>': '3',
       '<vector>': '[1,0,0.5]',
+      '<check>': 'lock_waits',
+      '<rule>': 'lock_waits-warning',
+      '<restore_id>': 'k3x9a0b2',
     };
     const commands = skillMdCommands(ROOT);
     expect(commands.length).toBeGreaterThan(manifest.skills.length * 2);
@@ -289,8 +292,9 @@ describe('LLM simulation: every generated command, as a subprocess, against a re
       followed.push(command);
       if (error.code === 'INVALID_INPUT') refused.push(`${from} → ${command}: ${error.message}`);
     }
-    // The session's own (backup verify, index tune, …) and the induced ones (rebuild, failover, …).
-    expect(new Set(followed.map((c) => c.split(' ')[1]))).toEqual(new Set(['cluster-backup', 'vector-index', 'cluster-failover']));
+    // The session's own (backup verify, index tune, …), the induced ones (rebuild, failover, …) and the monitoring
+    // skills' (monitoring-logs counts the test cluster's own restarts and points at cluster-status).
+    expect(new Set(followed.map((c) => c.split(' ')[1]))).toEqual(new Set(['cluster-backup', 'vector-index', 'cluster-failover', 'cluster-status']));
     expect(followed).toContain(`pgcluster vector-index --action rebuild --index public.${COLLECTION}_embedding_hnsw --database ${cluster().database}`);
     expect(refused).toEqual([]);
   });

@@ -55,7 +55,7 @@ export class MonitoringHealthSkill {
       { when: 'dead_tuples, autovacuum_overdue or xid_wraparound findings', skill: 'maintenance-vacuum', input: { table: '<object>' }, planned: true },
       { when: 'stale_statistics findings', skill: 'maintenance-analyze', input: { table: '<object>' }, planned: true },
       { when: 'invalid_indexes or index_bloat findings', skill: 'maintenance-reindex', input: { index: '<object>' }, planned: true },
-      { when: 'vector_index_invalid findings', skill: 'vector-index', input: { action: 'rebuild', collection: '<collection>', index: '<index>' }, why: 'the finding\'s recommendation.input has the values' },
+      { when: 'vector_index_invalid findings', skill: 'vector-index', input: { action: 'rebuild', index: '<schema.index>' }, why: 'the finding\'s recommendation.input has the values' },
       { when: 'vector_column_unindexed findings', skill: 'vector-index', input: { action: 'create', collection: '<collection>' }, why: 'the finding\'s recommendation.input has the values' },
       { when: 'node_down or no_primary findings', skill: 'cluster-failover', input: { action: 'failover' } },
       { when: 'cache_hit_ratio, temp_files or requested_checkpoints findings', skill: 'monitoring-performance', input: {} },
