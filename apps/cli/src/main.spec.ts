@@ -29,6 +29,6 @@ describe('main: command lists without loading the commands', () => {
   it('a word that is an Object property is no command', async () => {
     const { code, stderr } = await run(['toString']);
     expect(code).toBe(2);
-    expect(stderr).toContain('Unknown argument: toString');
+    expect(stderr).toContain('unknown command toString');
   });
 });

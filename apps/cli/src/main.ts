@@ -103,12 +103,12 @@ function buildParser(argv: string[], context: CommandContext): Argv {
     .epilog('Skills: pgcluster skills list. Guide for one skill: pgcluster skills show <skill>.')
     .exitProcess(false)
     .fail((message, error) => {
-      const { UsageError, isPgClusterError } = reporting();
+      const { UsageError, isPgClusterError, withNameSuggestions } = reporting();
       if (isPgClusterError(error)) throw error;
       const command = commandNameOf(argv, context.commands);
       const hint = `Run \`pgcluster ${command === 'pgcluster' ? '' : `${command} `}--help\` for the flags and commands.`;
       // yargs reports bad flags (and wraps errors thrown while coercing one) as YError.
-      if (!error || error.name === 'YError') throw new UsageError(error ? cleanYargsMessage(error.message) : message, hint);
+      if (!error || error.name === 'YError') throw new UsageError(withNameSuggestions(error ? cleanYargsMessage(error.message) : message, command, context.commands), hint);
       throw error;
     });
 }
@@ -136,7 +136,9 @@ function reporting() {
   const { PgClusterError } = require('@pgcluster/core') as typeof import('@pgcluster/core');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { reportError, UsageError } = require('./cli/report-error') as typeof import('./cli/report-error');
-  return { reportError, UsageError, isPgClusterError: (error: unknown) => error instanceof PgClusterError };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { withNameSuggestions } = require('./cli/suggest-names') as typeof import('./cli/suggest-names');
+  return { reportError, UsageError, withNameSuggestions, isPgClusterError: (error: unknown) => error instanceof PgClusterError };
 }
 
 /** Parses, resolving with the help/version text yargs produced (if any), after async handlers finish. */

@@ -54,8 +54,10 @@ describe('pgcluster (in-process)', () => {
   });
 
   it.each([
-    [['cluster-status', '--bogus', '--format', 'json'], 'INVALID_INPUT', 'Unknown argument: bogus'],
-    [['cluster-status', '--sample-ms', 'abc', '--format', 'json'], 'INVALID_INPUT', '--sample-ms: must be an integer'],
+    [['cluster-status', '--bogus', '--format', 'json'], 'INVALID_INPUT', 'unknown flag --bogus'],
+    [['vector-search', '--colection', 'docs', '--format', 'json'], 'INVALID_INPUT', 'unknown flag --colection; did you mean --collection?'],
+    [['skills', 'show', 'vector-serch', '--format', 'json'], 'INVALID_INPUT', 'unknown skill "vector-serch"; did you mean vector-search?'],
+    [['cluster-status', '--sample-ms', 'abc', '--format', 'json'], 'INVALID_INPUT', '--sample-ms (sampleMs): must be an integer'],
     [['cluster-status', '--input', '{nope', '--format', 'json'], 'INVALID_INPUT', '--input: must be a JSON object matching the input schema of cluster-status'],
     [['cluster-status', '--input', '[1]', '--format', 'json'], 'INVALID_INPUT', 'got an array'],
     [['cluster-status', '--timeout', '0', '--format', 'json'], 'INVALID_INPUT', '--timeout: must be a positive number'],

@@ -9,12 +9,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EXIT_CODES, type Status } from '@pgcluster/skill-kit';
+import { createPgPool, withClient } from '@pgcluster/core';
+import { EXIT_CODES, referenceCommand, type Recommendation, type Status } from '@pgcluster/skill-kit';
 import { useCluster } from '@pgcluster/testing';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { buildCli, ROOT, spawnCli, type CliRun } from './helpers/run-cli';
+import { shellWords, skillMdCommands } from './helpers/skill-md-commands';
 
 interface ManifestSkill {
   name: string;
@@ -90,6 +92,8 @@ describe('LLM simulation: every generated command, as a subprocess, against a re
   const covered = new Set<string>();
   /** The data of earlier steps, by `<skill>/<action or "">`. */
   const earlier = new Map<string, unknown>();
+  /** Every recommendation a run emitted, with the skill that emitted it. */
+  const emitted: { from: string; recommendation: Recommendation }[] = [];
 
   beforeAll(() => {
     buildCli();
@@ -101,11 +105,13 @@ describe('LLM simulation: every generated command, as a subprocess, against a re
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const run = (args: string[], stdin?: string) => spawnCli([...args, '--format', 'json'], { cwd: dir, ...(stdin !== undefined ? { stdin } : {}) });
+  // NODE_ENV=test: a recommendation its target would refuse fails the run (INTERNAL) instead of being dropped.
+  const run = (args: string[], stdin?: string) =>
+    spawnCli([...args, '--format', 'json'], { cwd: dir, env: { NODE_ENV: 'test' }, ...(stdin !== undefined ? { stdin } : {}) });
 
   /** Checks one run: one JSON document on stdout, a valid envelope, data valid against the skill's output schema, a consistent exit code. */
-  function check(skill: string, result: CliRun): { status: Status; auditId?: string; data: unknown; error?: { code: string } } {
-    let envelope: { ok: boolean; skill: string; status: Status; data: unknown; auditId?: string; error?: { code: string; message: string } };
+  function check(skill: string, result: CliRun): { status: Status; auditId?: string; data: unknown; recommendations: Recommendation[]; error?: { code: string } } {
+    let envelope: { ok: boolean; skill: string; status: Status; data: unknown; auditId?: string; recommendations: Recommendation[]; error?: { code: string; message: string } };
     try {
       envelope = JSON.parse(result.stdout);
     } catch {
@@ -120,6 +126,7 @@ describe('LLM simulation: every generated command, as a subprocess, against a re
       expect({ skill, outputErrors: validate(envelope.data) ? null : validate.errors }).toEqual({ skill, outputErrors: null });
     }
     covered.add(skill);
+    emitted.push(...(envelope.recommendations ?? []).map((recommendation) => ({ from: skill, recommendation })));
     return envelope;
   }
 
@@ -184,7 +191,126 @@ describe('LLM simulation: every generated command, as a subprocess, against a re
     }
     expect([...covered].sort()).toEqual(manifest.skills.map((s) => s.name).sort());
   });
+
+  /** Runs a command line as an agent copies it, with --dry-run, and returns the error code, if any. */
+  function dryRun(words: string[]): { code?: string; message?: string } {
+    const args: string[] = [];
+    for (let i = 0; i < words.length; i++) {
+      if (words[i] === '--format') i++; // the run's own --format json replaces it
+      else args.push(words[i]!);
+    }
+    if (!args.includes('--dry-run')) args.push('--dry-run');
+    const envelope = check(args[0]!, run(args));
+    return envelope.error ? { code: envelope.error.code, message: (envelope.error as { message?: string }).message ?? '' } : {};
+  }
+
+  test('every command of every generated SKILL.md runs with --dry-run without INVALID_INPUT', async () => {
+    // What the examples name: a collection "docs" of 3 dimensions, files in the working directory, real backups.
+    check('vector-index', run(['vector-index', '--action', 'create-collection', '--collection', 'docs', '--dimension', '3']));
+    await withClient({ url: cluster().url() }, 'a plain table with an HNSW index', async (c) => {
+      await c.query('create table if not exists public.items (id int primary key, embedding vector(3))');
+      await c.query('create index if not exists items_embedding_idx on public.items using hnsw (embedding vector_l2_ops)');
+    });
+    writeFileSync(join(dir, 'embeddings.ndjson'), ROWS.slice(0, 3).map((r) => JSON.stringify(r)).join('\n'));
+    writeFileSync(join(dir, 'vectors.npy'), npy([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]));
+    writeFileSync(join(dir, 'part2.npy'), npy([[0.7, 0.8, 0.9]]));
+    const physical = check('cluster-backup', run(['cluster-backup', '--action', 'backup', '--kind', 'physical'], undefined)) as { data: { backup?: { id: string } } };
+    const ids: Record<string, string> = { logical: backupId(earlier), physical: physical.data.backup!.id };
+    const placeholders: Record<string, string> = {
+      '<collection>': COLLECTION,
+      '<replica>': 'node2',
+      '<schema.index>': `public.${COLLECTION}_embedding_hnsw`,
+      '<database>': cluster().database,
+      '<id>': ids['logical']!,
+      '<new_database>': 'e2e_from_backup',
+      '<dimension>': '3',
+      '<vector>': '[1,0,0.5]',
+      '<check>': 'lock_waits',
+      '<rule>': 'lock_waits-warning',
+      '<restore_id>': 'k3x9a0b2',
+    };
+    const commands = skillMdCommands(ROOT);
+    expect(commands.length).toBeGreaterThan(manifest.skills.length * 2);
+    const refused: string[] = [];
+    for (const { file, section, command, coming } of commands) {
+      if (coming) continue; // its skill is not in this version: skillgen let it through as planned
+      const words = shellWords(command)
+        .slice(1)
+        .map((w) => placeholders[w] ?? w.replace(/^\d{8}T\d{6}Z-(logical|physical)-[a-z0-9]+$/, (_m, kind: string) => ids[kind]!));
+      if (words.some((w) => /^<.+>$/.test(w))) throw new Error(`${file} (${section}): no value for a placeholder in: ${command}`);
+      const error = dryRun(words);
+      if (error.code === 'INVALID_INPUT') refused.push(`${file} (${section}): ${command} → ${error.message}`);
+    }
+    expect(refused).toEqual([]);
+  });
+
+  test('under induced conditions, every recommendation a skill emits can be followed (--dry-run) without INVALID_INPUT', async () => {
+    const primary = cluster().url();
+    // An invalid HNSW index (as a failed CREATE INDEX CONCURRENTLY leaves it).
+    await withClient({ url: primary }, 'invalidate the HNSW index', (c) => c.query(`update pg_index set indisvalid = false where indexrelid = 'public.${COLLECTION}_embedding_hnsw'::regclass`));
+    const invalid = check('cluster-status', run(['cluster-status', '--sample-ms', '0']));
+    expect(invalid.status).toBe('degraded');
+    await withClient({ url: primary }, 'restore the index', (c) => c.query(`update pg_index set indisvalid = true where indexrelid = 'public.${COLLECTION}_embedding_hnsw'::regclass`));
+
+    // Slow statements, then saturated server connections (real sessions held open), then a replica down.
+    await withClient({ url: primary }, 'slow statements', async (c) => {
+      for (let i = 0; i < 3; i++) await c.query('select pg_sleep(0.2)');
+    });
+    const slow = check('cluster-status', run(['cluster-status', '--sample-ms', '0', '--slow-query-ms', '1']));
+    const pool = createPgPool({ url: primary });
+    const held = await Promise.all(Array.from({ length: 10 }, () => pool.connect()));
+    let saturated;
+    try {
+      saturated = check('cluster-status', run(['cluster-status', '--sample-ms', '0', '--pool-utilization-pct', '5']));
+    } finally {
+      for (const client of held) client.release();
+      await pool.end();
+    }
+    const skillOf = (e: { recommendations: Recommendation[] }) => e.recommendations.map((r) => r.skill ?? '(person)');
+    await cluster().kill('node2');
+    const replicaDown = check('cluster-status', run(['cluster-status', '--sample-ms', '0']));
+    expect(replicaDown.status).toBe('degraded');
+    // Then the primary lost, with the replica back: critical, and a failover to it recommended.
+    await cluster().restart('node2');
+    await cluster().kill('node1');
+    const primaryDown = check('cluster-status', run(['cluster-status', '--sample-ms', '0']));
+    expect(primaryDown.status).toBe('critical');
+    expect(skillOf(primaryDown)).toContain('cluster-failover');
+
+    expect(skillOf(invalid)).toContain('vector-index');
+    expect(skillOf(slow).length).toBeGreaterThan(0);
+    // No pool to scale without PgBouncer: the advice is for a person.
+    expect(saturated.status).toBe('degraded');
+    expect(skillOf(saturated)).not.toContain('cluster-scale');
+
+    const followed: string[] = [];
+    const refused: string[] = [];
+    for (const { from, recommendation } of emitted) {
+      if (!recommendation.skill || recommendation.planned) continue;
+      const command = referenceCommand({ skill: recommendation.skill, input: recommendation.input ?? {} });
+      const error = dryRun(shellWords(command).slice(1));
+      followed.push(command);
+      if (error.code === 'INVALID_INPUT') refused.push(`${from} → ${command}: ${error.message}`);
+    }
+    // The session's own (backup verify, index tune, …), the induced ones (rebuild, failover, …) and the monitoring
+    // skills' (monitoring-logs counts the test cluster's own restarts and points at cluster-status).
+    expect(new Set(followed.map((c) => c.split(' ')[1]))).toEqual(new Set(['cluster-backup', 'vector-index', 'cluster-failover', 'cluster-status']));
+    expect(followed).toContain(`pgcluster vector-index --action rebuild --index public.${COLLECTION}_embedding_hnsw --database ${cluster().database}`);
+    expect(refused).toEqual([]);
+  });
 });
+
+/** A float32 .npy file (format 1.0) holding these rows. */
+function npy(rows: number[][]): Buffer {
+  const dict = `{'descr': '<f4', 'fortran_order': False, 'shape': (${rows.length}, ${rows[0]!.length}), }`;
+  const padded = dict.padEnd(Math.ceil((10 + dict.length + 1) / 64) * 64 - 10 - 1, ' ') + '\n';
+  const header = Buffer.alloc(10);
+  header.write('\x93NUMPY', 0, 'latin1');
+  header[6] = 1;
+  header[7] = 0;
+  header.writeUInt16LE(padded.length, 8);
+  return Buffer.concat([header, Buffer.from(padded, 'latin1'), Buffer.from(new Float32Array(rows.flat()).buffer)]);
+}
 
 /** The smallest input a JSON Schema accepts that we can guess: required fields only. */
 function minimalInput(schema: Record<string, unknown>): Record<string, unknown> {

@@ -17,7 +17,7 @@
  */
 // Health: the catalogue, findings and the run.
 export { CHECK_CATALOGUE, CHECK_IDS, CHECK_SCOPES, severityOf, type CheckDefinition, type CheckId, type CheckScope, type Thresholds } from './health/check-catalogue';
-export { CHECK_CATEGORIES, CHECK_STATUSES, Finding, SEVERITIES, SkillReference, type CheckCategory, type CheckStatus, type Severity } from './health/finding';
+export { CHECK_CATEGORIES, CHECK_STATUSES, Finding, SEVERITIES, type CheckCategory, type CheckStatus, type Severity } from './health/finding';
 export { CheckResult, HEALTH_STATUSES, HealthInput, HealthNode, HealthReport } from './health/health-schema';
 export { checkHealth, selectChecks, thresholdsFor, type CheckHealthOptions } from './health/check-health';
 export { HEALTH_APPLICATION_NAME } from './health/collect-node-health';

@@ -119,7 +119,7 @@ describe('monitoring-alerts on a real cluster', () => {
   test('silence: notifications stop for the rule, and the run records how to undo it', async () => {
     const file = rulesFile('silenced');
     const silenced = await alerts({ action: 'silence', rule: 'idle', for: '1h', rulesFile: file });
-    expect(silenced.rollback).toEqual({ skill: 'monitoring-alerts', input: { action: 'unsilence', rule: 'idle' }, description: 'unsilence idle' });
+    expect(silenced.rollback).toEqual({ skill: 'monitoring-alerts', input: { action: 'unsilence', rule: 'idle' }, why: 'unsilence idle' });
     expect(Object.keys((silenced.data as AlertsReport).silences)).toEqual(['idle']);
     received.length = 0;
     const session = await idleSession();

@@ -80,7 +80,7 @@ describe('cluster-backup and cluster-restore skills', () => {
     expect(await count('app')).toBe(100);
     const restoreId = (env.data as ClusterRestoreOutput).restore!.restoreId;
     expect(restoreId).toMatch(/^[a-z0-9]{8}$/);
-    expect(env.rollback).toEqual({ skill: 'cluster-restore', input: { action: 'undo', target: 'app', restore: restoreId }, description: expect.stringContaining('rename to "app"') });
+    expect(env.rollback).toEqual({ skill: 'cluster-restore', input: { action: 'undo', target: 'app', restore: restoreId }, why: expect.stringContaining('rename to "app"') });
     const undo = await executeSkill(ClusterRestoreSkill, env.rollback!.input, { ...options, yes: true });
     expect(undo).toMatchObject({ ok: true, data: { undo: { action: 'reverted', target: 'app', restoreId, alsoUndone: [], kept: [] } } });
     expect(await count('app')).toBe(10);

@@ -30,7 +30,7 @@ const isPrimary = (node: string) =>
 test('bad input: an unknown --to exits 2 naming the field and the allowed nodes; nothing changes', async () => {
   const envelope = await executeSkill(ClusterFailoverSkill, { action: 'switchover', to: 'node9' }, { actor: 'cli', yes: true, config: loaded() });
   expect(exitCodeFor(envelope)).toBe(2);
-  expect(envelope.error).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('to: must be one of the cluster\'s nodes: node1, node2, node3') });
+  expect(envelope.error).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('--to (to): must be one of the cluster\'s nodes: node1, node2, node3') });
   const bad = await executeSkill(ClusterFailoverSkill, { action: 'sideways' }, { actor: 'cli', yes: true, config: loaded() });
   expect(exitCodeFor(bad)).toBe(2);
   expect(await isPrimary('node1')).toBe(true);

@@ -113,7 +113,7 @@ describe.each([
       }, 40_000);
       const unknown = await executeSkill(ClusterFailoverSkill, { action: 'switchover', to: 'nodex' }, { actor: 'cli', yes: true, config: loaded() });
       expect(exitCodeFor(unknown)).toBe(2);
-      expect(unknown.error?.message).toMatch(/to: must be one of the cluster's nodes: node1, node2, node3/);
+      expect(unknown.error?.message).toMatch(/--to \(to\): must be one of the cluster's nodes: node1, node2, node3/);
       // In synchronous_mode Patroni switches over only to a synchronous standby; without --to the skill picks it.
       let sync: string | undefined;
       await until('a synchronous standby', async () => !!(sync = (await cluster.members()).find((m) => m.role === 'sync_standby')?.name), 30_000);

@@ -150,7 +150,7 @@ describe('checkClusterStatus on a real cluster', () => {
     expect(perf.avg_query_ms).toBeGreaterThanOrEqual(150);
     expect(report.status).toBe('degraded');
     expect(report.alerts).toEqual([`statements on node1 averaged ${perf.avg_query_ms} ms over the last ${perf.sample_ms} ms (threshold 100 ms)`]);
-    expect(report.recommendations).toEqual([{ message: 'Statements are slow right now: look for missing indexes and bloated tables.', skill: 'maintenance-optimize' }]);
+    expect(report.recommendations).toEqual([{ why: 'Statements are slow right now: look for missing indexes and bloated tables.', skill: 'maintenance-optimize', input: {}, planned: true }]);
     await sql('node1', 'select pg_stat_statements_reset()');
   });
 
@@ -165,7 +165,7 @@ describe('checkClusterStatus on a real cluster', () => {
         'HNSW index public.items_embedding_idx on public.items is invalid (indisvalid = false): vector searches cannot use it until it is rebuilt',
       ]);
       expect(report.recommendations).toEqual([
-        { message: 'Rebuild the invalid HNSW index public.items_embedding_idx.', skill: 'vector-index', args: '--action rebuild --index public.items_embedding_idx' },
+        { why: 'Rebuild the invalid HNSW index public.items_embedding_idx.', skill: 'vector-index', input: { action: 'rebuild', index: 'public.items_embedding_idx', database: report.components.hnsw.database } },
       ]);
     } finally {
       await sql('node1', "update pg_index set indisvalid = true where indexrelid = 'public.items_embedding_idx'::regclass");
@@ -188,13 +188,7 @@ describe('checkClusterStatus on a real cluster', () => {
       expect(report.status).toBe('degraded');
       expect(report.components.pools).toMatchObject({ node: 'node1', active: 17, max: 20, utilization: 85 });
       expect(report.alerts).toEqual([`node1 (127.0.0.1:${port('node1')}) server connections at 85% (17 of max_connections 20; threshold 80%)`]);
-      expect(report.recommendations).toEqual([
-        {
-          message: 'Server connections are above 80% of max_connections on node1: scale the connection pools (or raise max_connections).',
-          skill: 'cluster-scale',
-          args: '--direction up',
-        },
-      ]);
+      expect(report.recommendations).toEqual([{ why: expect.stringMatching(/^Server connections are above 80% of max_connections on node1: find what holds them/) }]);
       // A higher threshold (an input) accepts the same load.
       expect((await check({ sampleMs: 0, poolUtilizationPct: 90 })).status).toBe('healthy');
     } finally {
@@ -252,7 +246,7 @@ describe('checkClusterStatus on a real cluster', () => {
       'no primary: none of the reachable nodes (node2, node3) accepts writes',
     ]);
     const failover = report.recommendations.find((r) => r.skill === 'cluster-failover');
-    expect(failover?.args).toMatch(/^--action failover --to node[23]$/);
+    expect(failover?.input).toEqual({ action: 'failover', to: expect.stringMatching(/^node[23]$/) });
     // HNSW is still read, from a replica.
     expect(report.components.hnsw).toMatchObject({ node: 'node2', loaded: true, index_count: 1 });
     expect(report.components.performance).toMatchObject({ node: null, source: 'none', qps: null, avg_query_ms: null });

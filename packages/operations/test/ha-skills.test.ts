@@ -49,22 +49,22 @@ describe('cluster-scale', () => {
   ])('bad input %j: exit 2 naming %s, nothing changed', async (input, field, message) => {
     const envelope = await executeSkill(ClusterScaleSkill, input, { actor: 'cli', config: loaded() });
     expect(exitCodeFor(envelope)).toBe(2);
-    expect(envelope.error?.message).toMatch(new RegExp(`^(input\\.)?${field}: `));
+    expect(envelope.error?.message).toMatch(new RegExp(`^--${field} \\(${field}\\): `));
     expect(envelope.error?.message).toMatch(message);
     expect(await poolSize()).toBe(10);
   });
 
-  test('without PgBouncer in the config and no runtime pools: exit 2 naming target, with a hint', async () => {
+  test('without PgBouncer in the config and no runtime pools: exit 2, NOT_SUPPORTED (the input is fine), with a hint', async () => {
     const envelope = await executeSkill(ClusterScaleSkill, { direction: 'up' }, { actor: 'cli', config: loaded(false) });
     expect(exitCodeFor(envelope)).toBe(2);
-    expect(envelope.error?.message).toMatch(/^target: no PgBouncer in the config/);
+    expect(envelope.error).toMatchObject({ code: 'NOT_SUPPORTED', message: expect.stringMatching(/^no PgBouncer in the config/) });
     expect(envelope.error?.hint).toContain('pgbouncer');
   });
 
   test('an impossible size is refused with the numbers; nothing changed', async () => {
     const envelope = await executeSkill(ClusterScaleSkill, { size: 500 }, { actor: 'cli', config: loaded() });
     expect(exitCodeFor(envelope)).toBe(2);
-    expect(envelope.error?.message).toMatch(/size: the new sizes could open 500 server connections on the primary node1, but it allows 97 \(max_connections 100 − 3 reserved/);
+    expect(envelope.error?.message).toMatch(/--size \(size\): the new sizes could open 500 server connections on the primary node1, but it allows 97 \(max_connections 100 − 3 reserved/);
     expect(await poolSize()).toBe(10);
   });
 

@@ -15,7 +15,9 @@ export {
   type Status,
   FORMATS,
   type Format,
+  type SkillReference,
   type DecisionRule,
+  type ExampleOptions,
   METRIC_TYPES,
   type MetricType,
   type MetricSpec,
@@ -25,6 +27,7 @@ export {
   type RollbackSpec,
   type Recommendation,
   type SkillResult,
+  type ProgressUpdate,
   type SkillLogger,
   type SkillContext,
   type Envelope,
@@ -47,11 +50,15 @@ export {
   type ExecuteOptions,
 } from './executor/execute-skill';
 export { exitCodeFor, type ExitCode, EXIT_CODES } from './executor/exit-code-for';
+export { SkillReferenceSchema } from './skill/skill-reference-schema';
+export { CLI_GLOBAL_FLAGS, flagName, PLACEHOLDER, referenceCommand } from './skill/reference-command';
+export { checkRecommendations, referenceInputProblems, type CheckRecommendationsConfig, type ReferenceInputSchema } from './executor/check-recommendations';
 export { toEnvelopeError, type EnvelopeError } from './executor/to-envelope-error';
-export { createStderrLogger, LOG_LEVELS, type LogLevel, type StderrLoggerOptions } from './log/stderr-logger';
+export { createStderrLogger, LOG_LEVELS, type LogLevel, type StderrLogger, type StderrLoggerOptions } from './log/stderr-logger';
+export { inputFieldLabel, nearestName, labelInputError, type DescribeInputOptions } from './executor/describe-input-issues';
 export { renderEnvelope } from './render/render-envelope';
 export { renderJson } from './render/render-json';
-export { renderHuman } from './render/render-human';
+export { renderHuman, formatHumanValue, type HumanOptions } from './render/render-human';
 export {
   renderPrometheus,
   metricLabelNames,

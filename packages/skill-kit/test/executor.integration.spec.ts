@@ -54,7 +54,7 @@ test('the destructive fixture refuses without --yes (exit 3) and the table is st
 
 test('bad input changes nothing and names the field', async () => {
   const envelope = await executeSkill(DropTableFixture, { table: 'Items; drop table x' }, { ...options(), yes: true });
-  expect(envelope.error).toMatchObject({ code: 'INVALID_INPUT', message: 'input.table: must be a lower-case identifier of at most 63 characters' });
+  expect(envelope.error).toMatchObject({ code: 'INVALID_INPUT', message: '--table (table): must be a lower-case identifier of at most 63 characters' });
   expect(exitCodeFor(envelope)).toBe(2);
   expect(await tableExists('items')).toBe(true);
 });

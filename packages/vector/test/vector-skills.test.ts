@@ -105,3 +105,58 @@ test('vector-drop refuses without confirmation, and a dropped index comes back t
   const list = await run(VectorIndexSkill, { action: 'list' });
   expect(list.data).toMatchObject({ collections: [] });
 });
+
+test('removing what is already gone succeeds with dropped false, and a typo in a collection name gets a suggestion', async () => {
+  await run(VectorIndexSkill, { action: 'create-collection', collection: 'gone', dimension: 8 });
+  const noIndex = await run(VectorDropSkill, { target: 'index', collection: 'gone' }, { yes: true });
+  expect(noIndex).toMatchObject({ ok: true, status: 'ok', data: { dropped: false, index: null } });
+  const namedAbsent = await run(VectorDropSkill, { target: 'index', collection: 'gone', index: 'gone_old_idx' }, { yes: true });
+  expect(namedAbsent).toMatchObject({ ok: true, data: { dropped: false } });
+  const plan = await run(VectorDropSkill, { target: 'index', collection: 'gone' }, { dryRun: true });
+  expect(plan.plan).toEqual([expect.objectContaining({ kind: 'note', text: expect.stringContaining('nothing to drop') })]);
+
+  const typo = await run(VectorIndexSkill, { action: 'describe', collection: 'gnoe' });
+  expect(typo.error).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/^--collection \(collection\): no collection named gnoe .*did you mean gone\?/) });
+
+  expect((await run(VectorDropSkill, { target: 'collection', collection: 'gone' }, { yes: true })).data).toMatchObject({ dropped: true });
+  const again = await run(VectorDropSkill, { target: 'collection', collection: 'gone' }, { yes: true });
+  expect(again).toMatchObject({ ok: true, data: { dropped: false }, alerts: [] });
+  expect(exitCodeFor(again)).toBe(0);
+});
+
+test('a missing --file is INVALID_INPUT naming --file before anything runs, in a dry run too', async () => {
+  await run(VectorIndexSkill, { action: 'create-collection', collection: 'files', dimension: 8 });
+  for (const dryRun of [true, false]) {
+    const missing = await run(VectorInsertSkill, { collection: 'files', file: '/nonexistent/embeddings.ndjson' }, { dryRun, yes: true });
+    expect(missing).toMatchObject({ ok: false, status: 'error', error: { code: 'INVALID_INPUT', message: '--file (file): /nonexistent/embeddings.ndjson does not exist' } });
+    expect(exitCodeFor(missing)).toBe(2);
+  }
+  await run(VectorDropSkill, { target: 'collection', collection: 'files' }, { yes: true });
+});
+
+test('vector-index rebuilds an invalid HNSW index of any table by its schema-qualified name, as cluster-status reports it', async () => {
+  await withClient({ url: cluster().url() }, 'plain table with an HNSW index', async (c) => {
+    await c.query('create table public.items (id int primary key, embedding vector(3))');
+    await c.query("insert into public.items select g, ('[' || g || ',1,2]')::vector from generate_series(1, 50) g");
+    await c.query('create index items_embedding_idx on public.items using hnsw (embedding vector_l2_ops)');
+    await c.query("update pg_index set indisvalid = false where indexrelid = 'public.items_embedding_idx'::regclass");
+  });
+  try {
+    const input = { action: 'rebuild', index: 'public.items_embedding_idx' };
+    const dry = await run(VectorIndexSkill, input, { dryRun: true });
+    expect(dry.plan!.map((p) => p.text)).toContain('REINDEX INDEX CONCURRENTLY "public"."items_embedding_idx"');
+    const rebuilt = await run(VectorIndexSkill, input);
+    expect(rebuilt).toMatchObject({ ok: true, data: { action: 'rebuild', collection: null, build: { index: 'public.items_embedding_idx', method: 'hnsw' } } });
+    const valid = await withClient({ url: cluster().url() }, 'validity', (c) => c.query("select indisvalid from pg_index where indexrelid = 'public.items_embedding_idx'::regclass"));
+    expect(valid.rows[0].indisvalid).toBe(true);
+
+    const typo = await run(VectorIndexSkill, { action: 'rebuild', index: 'other.items_embedding_idx' });
+    expect(typo.error?.message).toBe('--index (index): no HNSW or IVFFlat index other.items_embedding_idx in this database; did you mean public.items_embedding_idx?');
+    const bare = await run(VectorIndexSkill, { action: 'rebuild', index: 'items_embedding_idx' });
+    expect(bare.error?.message).toBe('--collection (collection): is required for action rebuild, unless --index names a schema-qualified index (schema.index)');
+    const injected = await run(VectorIndexSkill, { action: 'rebuild', index: 'public.x"; drop table items; --' });
+    expect(injected.error?.code).toBe('INVALID_INPUT');
+  } finally {
+    await withClient({ url: cluster().url() }, 'cleanup', (c) => c.query('drop table public.items'));
+  }
+});

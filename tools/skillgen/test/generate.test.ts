@@ -71,8 +71,13 @@ describe('generate (fixture workspace)', () => {
     expect(md).toContain('| `--ef-search` | `efSearch` | integer (1 to 1000) | no | `40` | HNSW ef_search for the query. |');
     expect(md).toContain('pgcluster vector-echo --collection <string> [--ef-search <integer>] [--metric cosine|l2|inner]');
     expect(md).toContain('- If status is empty: run `pgcluster cluster-ping --target primary`.');
-    expect(md).toContain('- If the collection is missing: run `pgcluster vector-create` (not available yet in this version).');
+    expect(md).toContain('- If the collection is missing: run `pgcluster vector-create --collection <collection>` (coming: not available in this version yet).');
+    expect(md).toContain("pgcluster vector-echo --collection docs --ef-search 80 --filter '{\"field\":\"lang\",\"value\":\"en\"}' --format json");
     expect(md).toContain('  hits: Array<{');
+    expect(md).toContain('\n## Input formats\n\nA filter is `{"field": "lang", "value": "en"}`.\n');
+    expect(md).toContain('\n## Environment and exit codes\n');
+    expect(md).toMatch(/`PGCLUSTER_LOG`: .*progress/);
+    expect(result.files.get('skills/operations/cluster-ping/SKILL.md')).not.toContain('## Input formats');
     expect(body).toBeDefined();
     for (const file of result.files.keys()) {
       if (file.endsWith('SKILL.md')) expect(result.files.get(file)!.split('\n').length).toBeLessThan(500);

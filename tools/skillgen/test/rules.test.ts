@@ -17,11 +17,13 @@ const BASE: Record<string, string> = {
   whenToUse: "['testing']",
   interpret: "'ok is good'",
   decisionTree: '[]',
-  examples: "[{ title: 'Echo', command: 'pgcluster vector-echo' }]",
+  examples: "[{ title: 'Echo', skill: 'vector-echo', input: { text: 'hi' } }]",
   input: 'EchoInput',
   output: 'EchoOutput',
 };
 const lineOf = (field: string) => 6 + Object.keys(BASE).indexOf(field);
+/** The base example, run by the skill `name` itself (examples must name an existing skill). */
+const exampleOf = (name: string) => `[{ title: 'Echo', skill: '${name}', input: { text: 'hi' } }]`;
 
 function skillSource(overrides: Record<string, string | null> = {}, member = 'static async run()'): string {
   const fields = Object.entries({ ...BASE, ...overrides })
@@ -106,14 +108,24 @@ describe('skill rules: each failure names file:line and the rule', () => {
     ['description-length', { description: "''" }, 'description', /it has 0/],
     ['when-to-use', { whenToUse: '[]' }, 'whenToUse', /at least one/],
     ['field-type', { autonomous: "'yes'" }, 'autonomous', /true or false/],
-    ['field-type', { decisionTree: "[{ when: 'x' }]" }, 'decisionTree', /\{ when: string, run: string, args\?: string \}/],
+    ['field-type', { decisionTree: "[{ when: 'x' }]" }, 'decisionTree', /skill references \{ when: string, skill: string, input: \{…\}/],
+    ['field-type', { decisionTree: "[{ when: 'x', skill: 'vector-echo', input: {}, args: '--text hi' }]" }, 'decisionTree', /skill references/],
     ['field-type', { input: 'z.object({})' }, 'input', /must name an exported zod schema constant/],
     ['unknown-field', { owner: "'me'" }, 'owner', /unknown metadata field `owner`/],
     ['destructive-needs-confirmation', { risk: "'destructive'" }, 'requiresConfirmation', /must set `requiresConfirmation: true`/],
-    ['example-command', { examples: "[{ title: 'Echo', command: 'vector-echo' }]" }, 'examples', /starting with `pgcluster `/],
+    ['reference-skill', { decisionTree: "[{ when: 'x', skill: 'vector-ecko', input: {} }]" }, 'decisionTree', /decisionTree\[0\] of vector-echo names "vector-ecko", which is not a skill \(did you mean vector-echo\?\); mark it `planned: true`/],
+    ['reference-input', { examples: "[{ title: 'Echo', skill: 'vector-echo', input: {} }]" }, 'examples', /examples\[0\] of vector-echo: vector-echo would refuse this input: --text \(text\): is required/],
+    ['reference-input', { examples: "[{ title: 'Echo', skill: 'vector-echo', input: { text: '<text>' } }]" }, 'examples', /an example must be runnable as written/],
   ])('%s: %j', (rule, overrides, field, message) => {
     const line = field in BASE ? lineOf(field) : 6 + Object.keys(BASE).length;
     expect(only(overrides as Record<string, string>)).toEqual([{ file: FILE, line, rule, message: expect.stringMatching(message) }]);
+  });
+
+  it('references: a planned skill and placeholders in a decision tree pass; an input refused beside a placeholder fails', () => {
+    expect(only({ decisionTree: "[{ when: 'x', skill: 'vector-later', input: { n: 1 }, planned: true }, { when: 'y', skill: 'vector-echo', input: { text: '<text>' } }]" })).toEqual([]);
+    expect(only({ decisionTree: "[{ when: 'y', skill: 'vector-echo', input: { text: '<text>', volume: 3 } }]" })).toEqual([
+      { file: FILE, line: lineOf('decisionTree'), rule: 'reference-input', message: expect.stringMatching(/--volume \(volume\): unknown field/) },
+    ]);
   });
 
   it('listing-budget: the whole set must fit Claude Code\'s always-on budget, reported at the longest description', () => {
@@ -121,7 +133,7 @@ describe('skill rules: each failure names file:line and the rule', () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 27; i++) {
       const description = `'${'x'.repeat(i === 5 ? 200 : 199)}'`;
-      files[`packages/vector/src/skills/e${String(i).padStart(2, '0')}.skill.ts`] = skillSource({ name: `'vector-echo-long-name-n${i}'`, description });
+      files[`packages/vector/src/skills/e${String(i).padStart(2, '0')}.skill.ts`] = skillSource({ name: `'vector-echo-long-name-n${i}'`, description, examples: exampleOf(`vector-echo-long-name-n${i}`) });
     }
     expect(problemsOf(files)).toEqual([
       {
@@ -135,7 +147,7 @@ describe('skill rules: each failure names file:line and the rule', () => {
 
   it('listing-budget: fewer skills fit, their free slots reserved at the maximum', () => {
     const files: Record<string, string> = {};
-    for (let i = 0; i < 3; i++) files[`packages/vector/src/skills/e${i}.skill.ts`] = skillSource({ name: `'vector-e${i}'`, description: `'${'x'.repeat(200)}'` });
+    for (let i = 0; i < 3; i++) files[`packages/vector/src/skills/e${i}.skill.ts`] = skillSource({ name: `'vector-e${i}'`, description: `'${'x'.repeat(200)}'`, examples: exampleOf(`vector-e${i}`) });
     expect(problemsOf(files)).toEqual([]);
   });
 
@@ -237,10 +249,12 @@ describe('skill rules: each failure names file:line and the rule', () => {
     const { root, cleanup } = makeWorkspace({
       'packages/vector/package.json': '{ "name": "@fixture/vector" }',
       'packages/vector/lib/index.js': LIB("z.object({ format: z.enum(['csv', 'json']).describe('File format.'), text: z.string() })"),
-      [FILE]: skillSource(),
+      [FILE]: skillSource({ examples: "[{ title: 'Echo', skill: 'vector-echo', input: { format: 'csv', text: 'hi' } }]" }),
     });
     try {
       const result = generate({ root, loadPackage: loadFixturePackage });
+      // The field goes through --input in a rendered command, never as the global --format.
+      expect(result.files.get('skills/vector/vector-echo/SKILL.md')).toContain(`pgcluster vector-echo --text hi --input '{"format":"csv"}'`);
       expect(result.skills[0]!.flags.map((f) => f.name)).toEqual(['text']);
       expect(result.skills[0]!.inputOnly).toEqual(['format']);
       expect(result.warnings).toEqual([`${FILE}:${lineOf('input')}: [reserved-flag] input field \`format\` of vector-echo would become --format, a global flag of the CLI; it is settable only through --input until it is renamed`]);

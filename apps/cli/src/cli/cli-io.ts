@@ -9,6 +9,12 @@ export interface CliIo {
   readStdin(): Promise<string>;
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** Standard output is a terminal (colour in human output, unless `NO_COLOR`). */
+  stdoutIsTTY?: boolean;
+  /** Standard error is a terminal (a live progress bar instead of progress lines). */
+  stderrIsTTY?: boolean;
+  /** The terminal's width, when standard output is one (wide tables become blocks). */
+  columns?: number;
   /**
    * Calls `handler` on SIGINT or SIGTERM while a skill runs (so the run is stopped, not
    * orphaned); returns the function that stops listening. Absent: signals are not handled.
@@ -31,6 +37,9 @@ export function processIo(): CliIo {
     readStdin: () => readStream(process.stdin),
     cwd: process.cwd(),
     env: process.env,
+    stdoutIsTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
+    ...(process.stdout.columns ? { columns: process.stdout.columns } : {}),
     onInterrupt: (handler) => {
       let received = 0;
       const on = (signal: NodeJS.Signals) => {

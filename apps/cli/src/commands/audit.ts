@@ -58,7 +58,7 @@ export function auditCommand(context: CommandContext): CommandModule {
     handler: (argv) => {
       const record = auditLog(argv).get(argv.id ?? '');
       if (!record) throw new InputError('id', `no audit record has the id "${argv.id}"`, { hint: 'Run `pgcluster audit list`.' });
-      print(argv.format, 'audit show', record, `${JSON.stringify(record, null, 2)}\n`);
+      print(argv.format, 'audit show', record, formatRecord(record));
       state.code = 0;
     },
   };
@@ -81,6 +81,13 @@ export function auditCommand(context: CommandContext): CommandModule {
     builder: (y) => y.command(list).command(show).command(undo).demandCommand(1, 'Choose one: pgcluster audit list | show <id> | undo <id>'),
     handler: () => undefined,
   };
+}
+
+/** One record for a person: a verdict line, then its fields (empty ones left out). */
+function formatRecord(record: AuditRecord): string {
+  const verdict = `${record.id}: ${record.skill} ${record.outcome.status}${record.dryRun ? ' (dry run)' : ''} by ${record.actor} at ${record.time}`;
+  const { id: _id, skill: _skill, ...rest } = record;
+  return `${[verdict, '', ...skillKit().formatHumanValue(rest)].join('\n')}\n`;
 }
 
 function formatRecords(records: readonly (AuditRecord & { undoneBy?: string })[]): string {

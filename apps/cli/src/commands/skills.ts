@@ -120,7 +120,9 @@ function findOnPath(name: string, path: string): string | undefined {
 export function findCommand(commands: readonly CommandSummary[], name: string): CommandSummary {
   const found = commands.find((c) => c.name === name);
   if (found) return found;
-  throw new InputError('name', `unknown skill "${name}"; the skills are: ${commands.map((c) => c.name).join(', ') || '(none)'}`, {
+  const nearest = skillKit().nearestName(name, commands.map((c) => c.name));
+  const suggestion = nearest ? `did you mean ${nearest}? ` : '';
+  throw new InputError('name', `unknown skill "${name}"; ${suggestion}the skills are: ${commands.map((c) => c.name).join(', ') || '(none)'}`, {
     hint: 'Run `pgcluster skills list`.',
   });
 }

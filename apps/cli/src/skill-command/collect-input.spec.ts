@@ -46,10 +46,10 @@ describe('collectInput', () => {
   });
 
   it.each([
-    [{ 'ef-search': Number.NaN }, '--ef-search: must be an integer'],
-    [{ 'ef-search': 1.5 }, '--ef-search: must be an integer (got 1.5)'],
-    [{ vector: ['a'] }, '--vector: must be a number'],
-    [{ filter: '{' }, '--filter: must be JSON'],
+    [{ 'ef-search': Number.NaN }, '--ef-search (efSearch): must be an integer'],
+    [{ 'ef-search': 1.5 }, '--ef-search (efSearch): must be an integer (got 1.5)'],
+    [{ vector: ['a'] }, '--vector (vector): must be a number'],
+    [{ filter: '{' }, '--filter (filter): must be JSON'],
     [{ input: 'nope' }, '--input: must be a JSON object matching the input schema of vector-search'],
     [{ input: '3' }, 'got a number'],
     [{ input: ['{}', '{}'] }, 'give it once'],

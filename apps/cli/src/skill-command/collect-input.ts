@@ -46,10 +46,12 @@ async function parseInputJson(skill: string, raw: unknown, readStdin: () => Prom
 
 function flagValue(flag: GeneratedFlag, value: unknown): unknown {
   const name = `--${flag.name}`;
+  // Messages name the flag and the JSON field, as the executor's do.
+  const field = `${name} (${flag.property})`;
   switch (flag.type) {
     case 'number':
     case 'integer':
-      return numberOf(name, flag.type, last(value));
+      return numberOf(field, flag.type, last(value));
     case 'boolean':
       return Boolean(last(value));
     case 'string':
@@ -62,10 +64,10 @@ function flagValue(flag: GeneratedFlag, value: unknown): unknown {
           const parsed: unknown = JSON.parse(only);
           if (Array.isArray(parsed)) items = parsed;
         } catch {
-          throw new InputError(name, `must be values separated by spaces or a JSON array, e.g. ${name} '[1, 2]' (got ${JSON.stringify(only)})`);
+          throw new InputError(field, `must be values separated by spaces or a JSON array, e.g. ${name} '[1, 2]' (got ${JSON.stringify(only)})`);
         }
       }
-      if (flag.items === 'number' || flag.items === 'integer') return items.map((v) => numberOf(name, flag.items!, v));
+      if (flag.items === 'number' || flag.items === 'integer') return items.map((v) => numberOf(field, flag.items!, v));
       if (flag.items === 'boolean') return items.map((v) => v === true || v === 'true');
       return items.map(String);
     }
@@ -74,7 +76,7 @@ function flagValue(flag: GeneratedFlag, value: unknown): unknown {
       try {
         return JSON.parse(text);
       } catch {
-        throw new InputError(name, `must be JSON, e.g. ${name} '{"key":"value"}' (got ${JSON.stringify(text)})`);
+        throw new InputError(field, `must be JSON, e.g. ${name} '{"key":"value"}' (got ${JSON.stringify(text)})`);
       }
     }
   }

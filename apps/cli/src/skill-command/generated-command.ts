@@ -1,4 +1,4 @@
-import type { Category, Risk, SkillClass, SkillExample } from '@pgcluster/skill-kit';
+import type { Category, Risk, SkillClass } from '@pgcluster/skill-kit';
 
 /** How a flag's value is parsed (mirrors skillgen's `FlagType`). */
 export type GeneratedFlagType = 'string' | 'number' | 'integer' | 'boolean' | 'array' | 'json';
@@ -50,7 +50,8 @@ export interface GeneratedCommand extends CommandSummary {
   readonly description: string;
   readonly idempotent: boolean;
   readonly flags: readonly GeneratedFlag[];
-  readonly examples: readonly SkillExample[];
+  /** The metadata's examples, rendered as command lines by skillgen. */
+  readonly examples: readonly { readonly title: string; readonly command: string }[];
   /** Requires the skill's package and returns the skill class. */
   load(): SkillClass;
 }

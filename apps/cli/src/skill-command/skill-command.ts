@@ -91,9 +91,13 @@ export async function runSkill(command: GeneratedCommand, argv: Record<string, u
   const input = await collectInput(command, argv, io.readStdin);
   const kit = skillKit();
   const skillClass = command.load();
+  // Progress goes to this process's stderr: a bar on a terminal, plain lines otherwise.
+  const log = kit.createStderrLogger({ prefix: command.name, env: io.env, write: io.stderr, tty: io.stderrIsTTY === true });
   const interrupt = interruptSignal(io, command.name);
-  const envelope = await kit.executeSkill(skillClass, input, executeOptions(argv, context, interrupt.signal)).finally(interrupt.dispose);
-  const text = await kit.renderEnvelope(envelope, argv.format, kit.getSkillMeta(skillClass));
+  const envelope = await kit.executeSkill(skillClass, input, { ...executeOptions(argv, context, interrupt.signal), log }).finally(interrupt.dispose);
+  log.endProgress();
+  const color = io.stdoutIsTTY === true && !io.env['NO_COLOR'];
+  const text = await kit.renderEnvelope(envelope, argv.format, kit.getSkillMeta(skillClass), { color, ...(io.columns ? { width: io.columns } : {}) });
   io.stdout(text.endsWith('\n') ? text : `${text}\n`);
   return kit.exitCodeFor(envelope);
 }

@@ -1,7 +1,8 @@
 import { PgClusterError, type ClusterConfig } from '@pgcluster/core';
+import type { SkillReference } from '@pgcluster/skill-kit';
 import { CHECK_CATALOGUE, CHECK_IDS, severityOf, type CheckDefinition, type CheckId, type Thresholds } from './check-catalogue';
 import { collectNodeHealth, type NodeHealth } from './collect-node-health';
-import type { CheckCategory, Finding, SkillReference } from './finding';
+import type { CheckCategory, Finding } from './finding';
 import type { CheckResult, HealthReport } from './health-schema';
 import type { Candidate, NodeFacts } from './node-check';
 import { NODE_CHECKS } from './node-checks';

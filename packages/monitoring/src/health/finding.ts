@@ -1,3 +1,4 @@
+import { SkillReferenceSchema } from '@pgcluster/skill-kit';
 import { z } from 'zod';
 
 /** Categories of health checks; one tuple yields the type, the validator and the CLI choices. */
@@ -28,30 +29,12 @@ export const CHECK_STATUSES = ['ok', 'warning', 'critical', 'skipped'] as const;
 export type CheckStatus = (typeof CHECK_STATUSES)[number];
 
 /**
- * A typed reference to the skill that acts on a finding: the skill's name and an input that
- * validates against that skill's input schema; prose goes into `why`, never into the input.
- *
- * Kept local (same shape as skill-kit's typed reference) so it can be swapped for it.
- * @example
- * ```ts
- * SkillReference.parse({ skill: 'vector-index', input: { action: 'rebuild', collection: 'docs' }, why: 'the index is invalid' })
- * ```
- */
-export const SkillReference = z.object({
-  skill: z.string().regex(/^[a-z]+-[a-z-]+$/).describe('The skill to run, e.g. maintenance-vacuum.'),
-  input: z.record(z.string(), z.unknown()).describe("Its input, valid against the skill's input schema."),
-  why: z.string().optional().describe('Why this skill, in a sentence.'),
-});
-/** A typed reference to a skill run. */
-export type SkillReference = z.infer<typeof SkillReference>;
-
-/**
  * One problem found by a check, on one node and one object.
  * @example
  * ```ts
  * const f: Finding = { check: 'idle_in_transaction', category: 'connections', severity: 'warning', node: 'node1',
  *   object: 'pid 4242', value: 95, threshold: 60, unit: 'seconds', message: '…',
- *   recommendation: { skill: 'maintenance-sessions', input: { pid: 4242 } } }
+ *   recommendation: { skill: 'maintenance-sessions', input: { pid: 4242 }, planned: true } }
  * ```
  */
 export const Finding = z.object({
@@ -64,7 +47,7 @@ export const Finding = z.object({
   threshold: z.number().describe('The threshold it crossed (the critical one when critical), in unit.'),
   unit: z.string().describe('Unit of value and threshold.'),
   message: z.string().describe('What was found, in a sentence (never a row, a bound value or a password).'),
-  recommendation: SkillReference.describe('The skill that fixes it.'),
+  recommendation: SkillReferenceSchema.describe('The skill that fixes it (planned: true while that skill is not built yet).'),
 });
 /** One problem found by a check. */
 export type Finding = z.infer<typeof Finding>;

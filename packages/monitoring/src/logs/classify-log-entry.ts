@@ -1,5 +1,6 @@
+import type { SkillReference } from '@pgcluster/skill-kit';
 import type { CheckId } from '../health/check-catalogue';
-import type { SkillReference } from '../health/finding';
+import { ref } from '../health/node-check';
 import type { LogEntry } from './log-entry';
 
 /** Categories of log entries; one tuple yields the type, the validator and the CLI choices. */
@@ -66,7 +67,7 @@ export function classifyLogEntry(entry: LogEntry): LogCategory | null {
 
 /** What each category links to: the check that watches it and the skill to run next. */
 export const LOG_CATEGORY_LINKS: Readonly<Record<LogCategory, { check: CheckId | null; recommendation: SkillReference }>> = {
-  authentication_failures: { check: null, recommendation: { skill: 'security-audit', input: {}, why: 'repeated failures: a wrong password in an application, or someone guessing' } },
+  authentication_failures: { check: null, recommendation: ref('security-audit', {}, 'repeated failures: a wrong password in an application, or someone guessing') },
   connection_failures: { check: null, recommendation: { skill: 'cluster-status', input: {}, why: 'clients drop connections: network or client crashes' } },
   too_many_connections: { check: 'connection_saturation', recommendation: { skill: 'monitoring-health', input: { checks: ['connection_saturation', 'idle_in_transaction'] } } },
   deadlocks: { check: 'deadlocks', recommendation: { skill: 'monitoring-health', input: { category: ['locks'] } } },

@@ -1,6 +1,6 @@
+import { SkillReferenceSchema } from '@pgcluster/skill-kit';
 import { z } from 'zod';
 import { CHECK_IDS } from '../health/check-catalogue';
-import { SkillReference } from '../health/finding';
 import { LOG_CATEGORIES } from './classify-log-entry';
 
 const DURATION = /^([1-9][0-9]{0,4})(m|h|d)$/;
@@ -57,7 +57,7 @@ export const LogsReport = z.object({
         entries: z.number().int().describe('Entries in the window.'),
         byNode: z.record(z.string(), z.number().int()).describe('Count per node.'),
         check: z.enum(CHECK_IDS).nullable().describe('The monitoring-health check that watches the same thing.'),
-        recommendation: SkillReference.describe('What to run next.'),
+        recommendation: SkillReferenceSchema.describe('What to run next.'),
       }),
     )
     .describe('Categories with at least one entry, most frequent first.'),

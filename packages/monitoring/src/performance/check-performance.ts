@@ -1,5 +1,5 @@
 import { PgClusterError, type ClusterConfig } from '@pgcluster/core';
-import type { SkillReference } from '../health/finding';
+import { ref } from '../health/node-check';
 import { collectNodePerformance } from './collect-node-performance';
 import { compareSnapshots, loadSnapshot, saveSnapshot, type PerformanceSnapshot } from './performance-snapshot';
 import { STATEMENT_ORDERS, type PerformanceReport, type StatementOrder, type StatementStats } from './performance-schema';
@@ -102,7 +102,7 @@ export function optimizeCandidates(statements: readonly StatementStats[], slowMs
       s.calls > 0 && s.sharedBlocksRead / s.calls >= 1000 ? `${Math.round(s.sharedBlocksRead / s.calls)} blocks read from disk per call` : '',
     ].filter(Boolean);
     if (reasons.length === 0) return [];
-    const recommendation: SkillReference = { skill: 'maintenance-optimize', input: { queryId: s.queryId, database: s.database }, why: 'find a missing index or a better plan for this statement' };
+    const recommendation = ref('maintenance-optimize', { queryId: s.queryId, database: s.database }, 'find a missing index or a better plan for this statement');
     return [{ key: s.key, why: reasons.join('; '), recommendation }];
   });
 }

@@ -1,5 +1,5 @@
+import { SkillReferenceSchema } from '@pgcluster/skill-kit';
 import { z } from 'zod';
-import { SkillReference } from '../health/finding';
 
 /** Orderings of the top statements; one tuple yields the type, the validator and the CLI choices. */
 export const STATEMENT_ORDERS = ['totalTime', 'meanTime', 'calls', 'rows', 'blocksRead', 'tempBlocks'] as const;
@@ -93,7 +93,7 @@ export const NodePerformance = z.object({
 export const OptimizeCandidate = z.object({
   key: z.string().describe('The statement (node:queryid).'),
   why: z.string().describe('What makes it worth optimising.'),
-  recommendation: SkillReference,
+  recommendation: SkillReferenceSchema,
 });
 
 /** What changed since an earlier snapshot, per node. */

@@ -45,14 +45,14 @@ export class MonitoringAlertsSkill {
       'promtool check rules). Rules come from pgcluster.alerts.json beside the config (rulesSource), else one warning and one ' +
       'critical rule per check with its default thresholds.',
     decisionTree: [
-      { when: 'an alert is firing', run: 'monitoring-health', args: '--checks <the rule\'s check>' },
-      { when: 'a known, accepted condition keeps alerting', run: 'monitoring-alerts', args: '--action silence --rule <rule> --for 1h' },
+      { when: 'an alert is firing', skill: 'monitoring-health', input: { checks: '<check>' }, why: 'the firing rule\'s check' },
+      { when: 'a known, accepted condition keeps alerting', skill: 'monitoring-alerts', input: { action: 'silence', rule: '<rule>', for: '1h' } },
     ],
     examples: [
-      { title: 'Evaluate the rules once', command: 'pgcluster monitoring-alerts --action evaluate' },
-      { title: 'List rules, active alerts and silences', command: 'pgcluster monitoring-alerts --action list --format json' },
-      { title: 'Silence a rule for an hour', command: 'pgcluster monitoring-alerts --action silence --rule lock_waits-warning --for 1h' },
-      { title: 'Export Prometheus rules', command: 'pgcluster monitoring-alerts --action export --output pgcluster-rules.yml' },
+      { title: 'Evaluate the rules once', skill: 'monitoring-alerts', input: { action: 'evaluate' } },
+      { title: 'List rules, active alerts and silences', skill: 'monitoring-alerts', input: { action: 'list' }, options: { format: 'json' } },
+      { title: 'Silence a rule for an hour', skill: 'monitoring-alerts', input: { action: 'silence', rule: 'lock_waits-warning', for: '1h' } },
+      { title: 'Export Prometheus rules', skill: 'monitoring-alerts', input: { action: 'export', output: 'pgcluster-rules.yml' } },
     ],
     metrics: [
       { name: 'pgcluster_alert_active', help: 'Alerts pending or firing after the action: 1 for the current state.', value: 'active[].state', states: ['pending', 'firing'], labels: { rule: 'active[].rule', node: 'active[].node', object: 'active[].object' } },
@@ -74,7 +74,7 @@ export class MonitoringAlertsSkill {
       writeAlertState(stateDir, state);
       return {
         data: { ...base, active: Object.values(state.alerts), silences: state.silences },
-        ...(input.action === 'silence' ? { rollback: { skill: 'monitoring-alerts', input: { action: 'unsilence', rule: input.rule }, description: `unsilence ${input.rule}` } } : {}),
+        ...(input.action === 'silence' ? { rollback: { skill: 'monitoring-alerts', input: { action: 'unsilence', rule: input.rule }, why: `unsilence ${input.rule}` } } : {}),
       };
     }
     if (input.action === 'export') {
@@ -95,7 +95,7 @@ export class MonitoringAlertsSkill {
       data: { ...base, evaluation: { evaluatedAt: evaluation.evaluatedAt, healthStatus: evaluation.healthStatus, transitions: evaluation.transitions }, active: evaluation.active, silences: state.silences },
       status: firing.length > 0 ? 'degraded' : 'ok',
       alerts: firing.map((a) => `${a.rule} firing on ${a.node} (${a.object}) since ${a.firedAt}: ${a.message}`),
-      recommendations: [...new Set(firing.map((a) => rules.rules.find((r) => r.name === a.rule)!.check))].map((check) => ({ message: `investigate ${check}`, skill: 'monitoring-health', args: `--checks ${check}` })),
+      recommendations: [...new Set(firing.map((a) => rules.rules.find((r) => r.name === a.rule)!.check))].map((check) => ({ why: `investigate ${check}`, skill: 'monitoring-health', input: { checks: [check] } })),
     };
   }
 

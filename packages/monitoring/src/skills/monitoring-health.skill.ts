@@ -51,20 +51,21 @@ export class MonitoringHealthSkill {
       'a query that hit the 1 s statement timeout), the thresholds used and the nodes it ran on. Bloat findings say in the ' +
       'message whether the estimate is reliable (an unreliable one is never critical). Exit 2: no node answered or bad input.',
     decisionTree: [
-      { when: 'lock_waits, idle_in_transaction or long_running_query findings', run: 'maintenance-sessions', args: '--pid <the pid in recommendation.input>' },
-      { when: 'dead_tuples, autovacuum_overdue or xid_wraparound findings', run: 'maintenance-vacuum', args: '--table <object>' },
-      { when: 'stale_statistics findings', run: 'maintenance-analyze', args: '--table <object>' },
-      { when: 'invalid_indexes or index_bloat findings', run: 'maintenance-reindex', args: '--index <object>' },
-      { when: 'vector_index_invalid or vector_column_unindexed findings', run: 'vector-index', args: '(the recommendation input)' },
-      { when: 'node_down or no_primary findings', run: 'cluster-failover', args: '--action failover' },
-      { when: 'cache_hit_ratio, temp_files or requested_checkpoints findings', run: 'monitoring-performance' },
+      { when: 'lock_waits, idle_in_transaction or long_running_query findings', skill: 'maintenance-sessions', input: { pid: '<pid>' }, why: 'the pid and action are in the finding\'s recommendation.input', planned: true },
+      { when: 'dead_tuples, autovacuum_overdue or xid_wraparound findings', skill: 'maintenance-vacuum', input: { table: '<object>' }, planned: true },
+      { when: 'stale_statistics findings', skill: 'maintenance-analyze', input: { table: '<object>' }, planned: true },
+      { when: 'invalid_indexes or index_bloat findings', skill: 'maintenance-reindex', input: { index: '<object>' }, planned: true },
+      { when: 'vector_index_invalid findings', skill: 'vector-index', input: { action: 'rebuild', index: '<schema.index>' }, why: 'the finding\'s recommendation.input has the values' },
+      { when: 'vector_column_unindexed findings', skill: 'vector-index', input: { action: 'create', collection: '<collection>' }, why: 'the finding\'s recommendation.input has the values' },
+      { when: 'node_down or no_primary findings', skill: 'cluster-failover', input: { action: 'failover' } },
+      { when: 'cache_hit_ratio, temp_files or requested_checkpoints findings', skill: 'monitoring-performance', input: {} },
     ],
     examples: [
-      { title: 'Every check on every node, as JSON', command: 'pgcluster monitoring-health --format json' },
-      { title: 'Only lock and connection checks', command: 'pgcluster monitoring-health --category locks --category connections' },
-      { title: 'Two checks by id', command: 'pgcluster monitoring-health --checks lock_waits --checks idle_in_transaction' },
-      { title: 'Stricter idle-in-transaction thresholds', command: 'pgcluster monitoring-health --input \'{"thresholds":{"idle_in_transaction":{"warning":60,"critical":300}}}\'' },
-      { title: 'Show the statements it would run', command: 'pgcluster monitoring-health --dry-run' },
+      { title: 'Every check on every node, as JSON', skill: 'monitoring-health', input: {}, options: { format: 'json' } },
+      { title: 'Only lock and connection checks', skill: 'monitoring-health', input: { category: ['locks', 'connections'] } },
+      { title: 'Two checks by id', skill: 'monitoring-health', input: { checks: ['lock_waits', 'idle_in_transaction'] } },
+      { title: 'Stricter idle-in-transaction thresholds', skill: 'monitoring-health', input: { thresholds: { idle_in_transaction: { warning: 60, critical: 300 } } } },
+      { title: 'Show the statements it would run', skill: 'monitoring-health', input: {}, options: { dryRun: true } },
     ],
     metrics: [
       { name: 'pgcluster_health_status', help: 'Overall verdict of the run: 1 for the current status.', value: 'status', states: ['healthy', 'degraded', 'critical'] },
@@ -116,10 +117,7 @@ function recommendations(findings: readonly Finding[]): Recommendation[] {
     const key = JSON.stringify([f.recommendation.skill, f.recommendation.input]);
     if (seen.has(key)) continue;
     seen.add(key);
-    const args = Object.entries(f.recommendation.input)
-      .map(([k, v]) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ${typeof v === 'string' ? v : JSON.stringify(v)}`)
-      .join(' ');
-    out.push({ message: `${f.check} (${f.object}): ${f.recommendation.why ?? f.message}`, skill: f.recommendation.skill, ...(args ? { args } : {}) });
+    out.push({ ...f.recommendation, why: `${f.check} (${f.object}): ${f.recommendation.why ?? f.message}` });
   }
   return out;
 }

@@ -43,15 +43,15 @@ export class MonitoringLogsSkill {
       'pg_read_file or a local file) or why it could not be. Status degraded (exit 1) when crashes, OOM, checksum failures, ' +
       'wraparound warnings or archive failures were logged; ok (exit 0) otherwise.',
     decisionTree: [
-      { when: 'authentication_failures is high', run: 'security-audit' },
-      { when: 'deadlocks or lock_timeouts', run: 'monitoring-health', args: '--category locks' },
-      { when: 'statement_timeouts or slow_statements', run: 'monitoring-performance' },
-      { when: 'crashes or restarts', run: 'cluster-status' },
+      { when: 'authentication_failures is high', skill: 'security-audit', input: {}, planned: true },
+      { when: 'deadlocks or lock_timeouts', skill: 'monitoring-health', input: { category: ['locks'] } },
+      { when: 'statement_timeouts or slow_statements', skill: 'monitoring-performance', input: {} },
+      { when: 'crashes or restarts', skill: 'cluster-status', input: {} },
     ],
     examples: [
-      { title: 'The last 24 hours, by hour', command: 'pgcluster monitoring-logs --format json' },
-      { title: 'The last 30 minutes, per 5 minutes', command: 'pgcluster monitoring-logs --since 30m --period 5m' },
-      { title: 'Only deadlocks and lock timeouts', command: 'pgcluster monitoring-logs --category deadlocks --category lock_timeouts' },
+      { title: 'The last 24 hours, by hour', skill: 'monitoring-logs', input: {}, options: { format: 'json' } },
+      { title: 'The last 30 minutes, per 5 minutes', skill: 'monitoring-logs', input: { since: '30m', period: '5m' } },
+      { title: 'Only deadlocks and lock timeouts', skill: 'monitoring-logs', input: { category: ['deadlocks', 'lock_timeouts'] } },
     ],
     metrics: [
       { name: 'pgcluster_log_entries', help: 'Server log entries of each category in the window.', value: 'categories[].entries', labels: { category: 'categories[].category' } },
@@ -69,7 +69,7 @@ export class MonitoringLogsSkill {
         ...serious.map((c) => `${c.entries} ${c.category.replace(/_/g, ' ')} entries since ${report.since}`),
         ...report.nodes.filter((n) => n.skipped).map((n) => `${n.name}: ${n.skipped}`),
       ],
-      recommendations: report.categories.map((c) => ({ message: `${c.entries} ${c.category.replace(/_/g, ' ')}${c.recommendation.why ? `: ${c.recommendation.why}` : ''}`, skill: c.recommendation.skill })),
+      recommendations: report.categories.map((c) => ({ ...c.recommendation, why: `${c.entries} ${c.category.replace(/_/g, ' ')}${c.recommendation.why ? `: ${c.recommendation.why}` : ''}` })),
     };
   }
 

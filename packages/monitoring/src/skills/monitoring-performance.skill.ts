@@ -42,14 +42,14 @@ export class MonitoringPerformanceSkill {
       'requestedShare means max_wal_size is too small. data.snapshot names the snapshot this run kept; --compare <name> adds ' +
       'comparison (deltas since then; reset true when statistics were reset in between). Exit 0; 2 when no node answered.',
     decisionTree: [
-      { when: 'optimize[] is not empty', run: 'maintenance-optimize', args: '--query-id <optimize[].recommendation.input.queryId>' },
-      { when: 'the top waits are Lock or LWLock', run: 'monitoring-health', args: '--category locks' },
-      { when: 'cache hitRatio below 90%', run: 'monitoring-health', args: '--checks cache_hit_ratio' },
+      { when: 'optimize[] is not empty', skill: 'maintenance-optimize', input: { queryId: '<query_id>' }, why: 'the queryId and database are in optimize[].recommendation.input', planned: true },
+      { when: 'the top waits are Lock or LWLock', skill: 'monitoring-health', input: { category: ['locks'] } },
+      { when: 'cache hitRatio below 90%', skill: 'monitoring-health', input: { checks: ['cache_hit_ratio'] } },
     ],
     examples: [
-      { title: 'Top 10 statements and waits, as JSON', command: 'pgcluster monitoring-performance --format json' },
-      { title: 'Sample sessions for 5 s', command: 'pgcluster monitoring-performance --sample-ms 5000' },
-      { title: 'What changed since an earlier run', command: 'pgcluster monitoring-performance --compare 2026-11-30T08-50-00-123Z' },
+      { title: 'Top 10 statements and waits, as JSON', skill: 'monitoring-performance', input: {}, options: { format: 'json' } },
+      { title: 'Sample sessions for 5 s', skill: 'monitoring-performance', input: { sampleMs: 5000 } },
+      { title: 'What changed since an earlier run', skill: 'monitoring-performance', input: { compare: '2026-11-30T08-50-00-123Z' } },
     ],
     metrics: [
       { name: 'pgcluster_node_up', help: 'Whether the node answered (1) or not (0).', value: 'nodes[].up', labels: { node: 'nodes[].name' } },
@@ -81,7 +81,7 @@ export class MonitoringPerformanceSkill {
       data: report,
       status: 'ok',
       alerts: down.map((n) => `node ${n.name} did not answer: ${n.error}`),
-      recommendations: report.optimize.map((o) => ({ message: `${o.key}: ${o.why}`, skill: o.recommendation.skill, args: `--query-id ${String(o.recommendation.input['queryId'])}` })),
+      recommendations: report.optimize.map((o) => ({ ...o.recommendation, why: `${o.key}: ${o.why}` })),
     };
   }
 

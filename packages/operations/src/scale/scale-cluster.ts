@@ -1,4 +1,4 @@
-import { createTopologyProvider, InputError, nodeAddress, withClient, type ClusterConfig } from '@pgcluster/core';
+import { createTopologyProvider, InputError, nodeAddress, PgClusterError, withClient, type ClusterConfig } from '@pgcluster/core';
 import type { ClusterPools } from '@pgcluster/pools';
 import type { PlanStep } from '@pgcluster/skill-kit';
 import { applyPgbouncerSizes, pgbouncerSetStatements, readPgbouncer, type PgbouncerState } from './pgbouncer-admin';
@@ -60,8 +60,9 @@ export async function planScale(config: ClusterConfig, input: ClusterScaleInput,
   const pools = wantsRuntime ? options.pools : undefined;
   const adminUrl = wantsBouncer ? config.pgbouncer?.adminUrl : undefined;
   if (!adminUrl && !pools) {
-    throw new InputError(
-      'target',
+    // Not bad input: the input is valid, this cluster (or process) has no pool to scale.
+    throw new PgClusterError(
+      'NOT_SUPPORTED',
       input.target === 'runtime'
         ? 'no in-process pools here: runtime pools are resized only inside a long-running agent or MCP server'
         : `no PgBouncer in the config (pgbouncer.adminUrl)${input.target === 'auto' ? ' and no in-process pools in this process' : ''}: nothing to scale`,

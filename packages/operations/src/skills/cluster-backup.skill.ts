@@ -53,18 +53,18 @@ export class ClusterBackupSkill {
       'means it would delete a verified (or never checked) backup and nothing was deleted: check --dry-run, then pass --yes. ' +
       'A timed-out or cancelled backup is stopped (pg_dump/pg_basebackup killed) and removed. Long backups need a longer --timeout.',
     decisionTree: [
-      { when: 'verify reports ok false', run: 'cluster-backup', args: '--action backup' },
-      { when: 'a sound backup exists and data must be brought back', run: 'cluster-restore', args: '--id <id> --target <new database>' },
-      { when: 'the catalogue holds more backups than needed (totalBytes large)', run: 'cluster-backup', args: '--action prune --keep 3' },
-      { when: 'backup failed because the primary was unreachable', run: 'cluster-status' },
+      { when: 'verify reports ok false', skill: 'cluster-backup', input: { action: 'backup' } },
+      { when: 'a sound backup exists and data must be brought back', skill: 'cluster-restore', input: { id: '<id>', target: '<new_database>' } },
+      { when: 'the catalogue holds more backups than needed (totalBytes large)', skill: 'cluster-backup', input: { action: 'prune', keep: 3 } },
+      { when: 'backup failed because the primary was unreachable', skill: 'cluster-status', input: {} },
     ],
     examples: [
-      { title: 'Logical backup of every configured database', command: 'pgcluster cluster-backup --action backup --format json' },
-      { title: 'Physical backup of the whole cluster, with WAL', command: 'pgcluster cluster-backup --action backup --kind physical --timeout 1800000' },
-      { title: 'List the catalogue', command: 'pgcluster cluster-backup --action list' },
-      { title: 'Verify one backup', command: 'pgcluster cluster-backup --action verify --id 20261124T071502Z-logical-k3x9' },
-      { title: 'See what pruning to the newest 3 verified backups would delete, with sizes', command: 'pgcluster cluster-backup --action prune --keep 3 --dry-run' },
-      { title: 'Prune, confirming the deletion of verified backups', command: 'pgcluster cluster-backup --action prune --keep 3 --yes' },
+      { title: 'Logical backup of every configured database', skill: 'cluster-backup', input: { action: 'backup' }, options: { format: 'json' } },
+      { title: 'Physical backup of the whole cluster, with WAL', skill: 'cluster-backup', input: { action: 'backup', kind: 'physical' }, options: { timeout: 1800000 } },
+      { title: 'List the catalogue', skill: 'cluster-backup', input: { action: 'list' } },
+      { title: 'Verify one backup', skill: 'cluster-backup', input: { action: 'verify', id: '20261124T071502Z-logical-k3x9' } },
+      { title: 'See what pruning to the newest 3 verified backups would delete, with sizes', skill: 'cluster-backup', input: { action: 'prune', keep: 3 }, options: { dryRun: true } },
+      { title: 'Prune, confirming the deletion of verified backups', skill: 'cluster-backup', input: { action: 'prune', keep: 3 }, options: { yes: true } },
     ],
     input: ClusterBackupInput,
     output: ClusterBackupOutput,
@@ -76,7 +76,7 @@ export class ClusterBackupSkill {
         const backup = await createBackup(bctx, { kind: input.kind ?? 'logical', ...(input.databases ? { databases: input.databases } : {}) });
         return {
           data: { action: 'backup', backup },
-          recommendations: [{ message: `verify it any time with cluster-backup --action verify --id ${backup.id}`, skill: 'cluster-backup', args: `--action verify --id ${backup.id}` }],
+          recommendations: [{ why: 'verify it any time', skill: 'cluster-backup', input: { action: 'verify', id: backup.id } }],
         };
       }
       case 'list': {
@@ -90,7 +90,7 @@ export class ClusterBackupSkill {
           data: { action: 'verify', verify },
           status: verify.ok ? 'ok' : 'degraded',
           alerts: failed.map((c) => `backup ${verify.id}: ${c.check} failed: ${c.detail}`),
-          ...(verify.ok ? {} : { recommendations: [{ message: 'this backup is damaged: take a new one', skill: 'cluster-backup', args: '--action backup' }] }),
+          ...(verify.ok ? {} : { recommendations: [{ why: 'this backup is damaged: take a new one', skill: 'cluster-backup', input: { action: 'backup' } }] }),
         };
       }
       case 'prune': {
@@ -125,9 +125,12 @@ export function backupContext(ctx: SkillContext): BackupContext {
     stateDir: ctx.loaded.stateDir,
     signal: ctx.signal,
     onProgress: (p: BackupProgress) => {
+      const label = `${p.phase}${p.database ? ` ${p.database}` : ''}`;
+      // The logger throttles and draws progress (a bar on a terminal); a plain logger gets a line every 2 s.
+      if (ctx.log.progress) return ctx.log.progress({ label, done: p.bytes, unit: 'bytes' });
       if (Date.now() - last < 2_000) return;
       last = Date.now();
-      ctx.log.info(`${p.phase}${p.database ? ` ${p.database}` : ''}: ${(p.bytes / 1048576).toFixed(1)} MB`);
+      ctx.log.info(`${label}: ${(p.bytes / 1048576).toFixed(1)} MB`);
     },
   };
 }

@@ -45,15 +45,15 @@ export class ClusterFailoverSkill {
       'Exit 2 names the field for bad input (an unknown --to lists the allowed nodes) and nothing changed; exit 3 means it was ' +
       'not confirmed.',
     decisionTree: [
-      { when: 'the old primary is left down or stopped and a local data dir is configured', run: 'cluster-failover', args: '--action failover --rewind (on the next failover), or re-clone it' },
-      { when: 'after any failover, to check that every replica streams from the new primary', run: 'cluster-status' },
-      { when: 'the failover reported lostBytes above 0', run: 'cluster-backup', args: '--action list (to recover the lost writes from a backup if needed)' },
+      { when: 'the old primary would be left down and a local data dir is configured', skill: 'cluster-failover', input: { action: 'failover', rewind: true }, why: 'rejoins the old primary as a replica with pg_rewind; otherwise re-clone it' },
+      { when: 'after any failover, to check that every replica streams from the new primary', skill: 'cluster-status', input: {} },
+      { when: 'the failover reported lostBytes above 0', skill: 'cluster-backup', input: { action: 'list' }, why: 'find a backup to recover the lost writes from, if needed' },
     ],
     examples: [
-      { title: 'Show the candidate and the plan of a failover', command: 'pgcluster cluster-failover --action failover --dry-run' },
-      { title: 'Fail over to the most advanced replica', command: 'pgcluster cluster-failover --action failover --yes' },
-      { title: 'Planned switchover to node2', command: 'pgcluster cluster-failover --action switchover --to node2 --yes' },
-      { title: 'Fail over and bring the old primary back as a replica', command: 'pgcluster cluster-failover --action failover --rewind --yes' },
+      { title: 'Show the candidate and the plan of a failover', skill: 'cluster-failover', input: { action: 'failover' }, options: { dryRun: true } },
+      { title: 'Fail over to the most advanced replica', skill: 'cluster-failover', input: { action: 'failover' }, options: { yes: true } },
+      { title: 'Planned switchover to node2', skill: 'cluster-failover', input: { action: 'switchover', to: 'node2' }, options: { yes: true } },
+      { title: 'Fail over and bring the old primary back as a replica', skill: 'cluster-failover', input: { action: 'failover', rewind: true }, options: { yes: true } },
     ],
     input: ClusterFailoverInput,
     output: ClusterFailoverOutput,
@@ -71,9 +71,9 @@ export class ClusterFailoverSkill {
       status: failed.length > 0 ? 'degraded' : 'ok',
       alerts,
       recommendations: [
-        { message: 'check that every replica streams from the new primary', skill: 'cluster-status' },
+        { why: 'check that every replica streams from the new primary', skill: 'cluster-status', input: {} },
         ...(['down', 'stopped'].includes(result.oldPrimary) && result.from
-          ? [{ message: `${result.from} is out of the cluster; rejoin it (pg_rewind) or re-clone it`, skill: 'cluster-failover', args: '--rewind on the next run' }]
+          ? [{ why: `${result.from} is out of the cluster: rejoin it with pg_rewind (cluster-failover --rewind does that on the next failover) or re-clone it` }]
           : []),
       ],
       ...(rejoined
@@ -83,7 +83,7 @@ export class ClusterFailoverSkill {
             rollback: {
               skill: 'cluster-failover',
               input: { action: 'switchover', to: result.from, rewind: input.rewind, catchUpTimeoutMs: input.catchUpTimeoutMs },
-              description: `switch back: ${result.from} becomes primary again (planned, no data loss${input.rewind ? `; ${result.to} rejoins with pg_rewind` : ''})`,
+              why: `switch back: ${result.from} becomes primary again (planned, no data loss${input.rewind ? `; ${result.to} rejoins with pg_rewind` : ''})`,
             },
           }
         : {}),

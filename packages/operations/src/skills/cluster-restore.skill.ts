@@ -45,16 +45,16 @@ export class ClusterRestoreSkill {
       'rollback runs it (pgcluster audit undo <audit id>). Exit 3 means it was not confirmed and nothing changed; exit 2 with a ' +
       'failed verification means the backup is damaged and nothing was restored.',
     decisionTree: [
-      { when: 'the restore failed verification', run: 'cluster-backup', args: '--action list' },
-      { when: 'the restored data looks right and the kept previous database is no longer needed', run: 'cluster-status' },
-      { when: 'the restore was a mistake', run: 'cluster-restore', args: '--action undo --target <database> --restore <restoreId>' },
+      { when: 'the restore failed verification', skill: 'cluster-backup', input: { action: 'list' }, why: 'pick another backup' },
+      { when: 'the restored data looks right and the kept previous database is no longer needed', skill: 'cluster-status', input: {}, why: 'check the cluster, then drop the kept database by hand' },
+      { when: 'the restore was a mistake', skill: 'cluster-restore', input: { action: 'undo', target: '<database>', restore: '<restore_id>' } },
     ],
     examples: [
-      { title: 'Restore into a new database to inspect it', command: 'pgcluster cluster-restore --id 20261124T071502Z-logical-k3x9 --target app_check --yes' },
-      { title: 'Replace an existing database (its old contents are kept)', command: 'pgcluster cluster-restore --id 20261124T071502Z-logical-k3x9 --target app --yes' },
-      { title: 'Show what a restore would do', command: 'pgcluster cluster-restore --id 20261124T071502Z-logical-k3x9 --target app --dry-run' },
-      { title: 'Start a physical backup as a new node', command: 'pgcluster cluster-restore --id 20261124T071502Z-physical-a1b2 --data-dir /var/lib/postgresql/restore1 --start --yes' },
-      { title: 'Undo one restore into app (data.restore.restoreId of that run)', command: 'pgcluster cluster-restore --action undo --target app --restore k3x9a0b2 --yes' },
+      { title: 'Restore into a new database to inspect it', skill: 'cluster-restore', input: { id: '20261124T071502Z-logical-k3x9', target: 'app_check' }, options: { yes: true } },
+      { title: 'Replace an existing database (its old contents are kept)', skill: 'cluster-restore', input: { id: '20261124T071502Z-logical-k3x9', target: 'app' }, options: { yes: true } },
+      { title: 'Show what a restore would do', skill: 'cluster-restore', input: { id: '20261124T071502Z-logical-k3x9', target: 'app' }, options: { dryRun: true } },
+      { title: 'Start a physical backup as a new node', skill: 'cluster-restore', input: { id: '20261124T071502Z-physical-a1b2', dataDir: '/var/lib/postgresql/restore1', start: true }, options: { yes: true } },
+      { title: 'Undo one restore into app (data.restore.restoreId of that run)', skill: 'cluster-restore', input: { action: 'undo', target: 'app', restore: 'k3x9a0b2' }, options: { yes: true } },
     ],
     input: ClusterRestoreInput,
     output: ClusterRestoreOutput,
@@ -86,10 +86,10 @@ export class ClusterRestoreSkill {
     return {
       data: { action: 'restore', restore },
       ...(reversible
-        ? { rollback: { skill: 'cluster-restore', input: { action: 'undo', target: restore.target!, restore: restore.restoreId! }, description: restore.undo } }
+        ? { rollback: { skill: 'cluster-restore', input: { action: 'undo', target: restore.target!, restore: restore.restoreId! }, why: restore.undo } }
         : {}),
       ...(restore.previousDatabase
-        ? { recommendations: [{ message: `the replaced contents are kept in ${restore.previousDatabase}; drop it when the restore is confirmed good` }] }
+        ? { recommendations: [{ why: `the replaced contents are kept in ${restore.previousDatabase}; drop it when the restore is confirmed good` }] }
         : {}),
       ...(restore.started ? { alerts: [`a new node runs from ${restore.dataDir} on port ${restore.port}; stop it with: ${restore.undo}`] } : {}),
     };

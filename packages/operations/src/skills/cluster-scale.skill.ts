@@ -47,18 +47,18 @@ export class ClusterScaleSkill {
     interpret:
       'data.pgbouncer and data.runtime give before → after per target; data.headroom compares the connections the new sizes ' +
       'may open (required) with what the primary allows (available = max_connections − superuser_reserved_connections). ' +
-      'Exit 2 names the field: an impossible size (with the numbers), a negative or zero size, or no PgBouncer in the config ' +
-      '(target) — nothing changed. data.notes says that PgBouncer SETs last until it reloads; the envelope\'s rollback restores ' +
+      'Exit 2 names the field for an impossible size (with the numbers) or a negative or zero size, and says NOT_SUPPORTED when ' +
+      'there is no PgBouncer in the config (nothing to scale) — nothing changed. data.notes says that PgBouncer SETs last until it reloads; the envelope\'s rollback restores ' +
       'the previous sizes (pgcluster audit undo <id>).',
     decisionTree: [
-      { when: 'the headroom is above 80% after the change', run: 'cluster-status', args: '(watch server connections)' },
-      { when: 'clients still wait after scaling up', run: 'cluster-status', args: '(look for slow statements holding connections)' },
+      { when: 'the headroom is above 80% after the change', skill: 'cluster-status', input: {}, why: 'watch server connections' },
+      { when: 'clients still wait after scaling up', skill: 'cluster-status', input: {}, why: 'look for slow statements holding connections' },
     ],
     examples: [
-      { title: 'Grow PgBouncer pools by 5', command: 'pgcluster cluster-scale --direction up --increment 5' },
-      { title: 'Set the pool size to 20 and show before → after first', command: 'pgcluster cluster-scale --size 20 --dry-run' },
-      { title: 'Shrink by 2', command: 'pgcluster cluster-scale --direction down --increment 2' },
-      { title: 'Allow a reserve of 5 connections per pool', command: 'pgcluster cluster-scale --reserve-pool-size 5' },
+      { title: 'Grow PgBouncer pools by 5', skill: 'cluster-scale', input: { direction: 'up', increment: 5 } },
+      { title: 'Set the pool size to 20 and show before → after first', skill: 'cluster-scale', input: { size: 20 }, options: { dryRun: true } },
+      { title: 'Shrink by 2', skill: 'cluster-scale', input: { direction: 'down', increment: 2 } },
+      { title: 'Allow a reserve of 5 connections per pool', skill: 'cluster-scale', input: { reservePoolSize: 5 } },
     ],
     input: ClusterScaleInput,
     output: ClusterScaleOutput,
@@ -77,7 +77,7 @@ export class ClusterScaleSkill {
       status: 'ok',
       alerts: result.headroom && result.headroom.required > 0.8 * result.headroom.available ? [`the new sizes use ${result.headroom.required} of ${result.headroom.available} server connections the primary allows`] : [],
       ...(rollbackInput && (rollbackInput.size ?? 0) >= 1
-        ? { rollback: { skill: 'cluster-scale', input: rollbackInput, description: `restore the previous sizes (pool size ${rollbackInput.size})` } }
+        ? { rollback: { skill: 'cluster-scale', input: rollbackInput, why: `restore the previous sizes (pool size ${rollbackInput.size})` } }
         : {}),
     };
   }

@@ -32,8 +32,9 @@ describe('ClusterStatusSkill', () => {
     expect(meta.output).toBe(ClusterStatusReport);
     expect(meta.description.length).toBeLessThanOrEqual(1024);
     expect(meta.description).toMatch(/^Checks .* Use when /s);
-    expect(meta.decisionTree.map((r) => r.run)).toEqual(['cluster-failover', 'cluster-scale', 'vector-index', 'maintenance-optimize', 'monitoring-health']);
-    expect(meta.examples[0]).toEqual({ title: 'Check the cluster and read the result as JSON', command: 'pgcluster cluster-status --format json' });
+    expect(meta.decisionTree.map((r) => r.skill)).toEqual(['cluster-failover', 'cluster-scale', 'vector-index', 'maintenance-optimize', 'monitoring-health']);
+    expect(meta.examples[0]).toEqual({ title: 'Check the cluster and read the result as JSON', skill: 'cluster-status', input: {}, options: { format: 'json' } });
+    expect(meta.decisionTree.filter((r) => r.planned).map((r) => r.skill)).toEqual(['maintenance-optimize']);
   });
 
   it('fills in every input default and describes every field', () => {

@@ -121,7 +121,7 @@ describe('assessClusterStatus', () => {
       'node1 (127.0.0.1:5432) is down: connection refused',
       'no primary: none of the reachable nodes (node2, node3) accepts writes',
     ]);
-    expect(r.recommendations[0]).toMatchObject({ skill: 'cluster-failover', args: '--action failover --to node3' });
+    expect(r.recommendations[0]).toMatchObject({ skill: 'cluster-failover', input: { action: 'failover', to: 'node3' } });
     expect(r.components.performance.source).toBe('none');
     // HNSW facts come from a replica when the primary is gone.
     expect(r.components.hnsw.node).toBeNull();
@@ -201,13 +201,9 @@ describe('assessClusterStatus', () => {
       'node1 (127.0.0.1:5432) server connections at 85% (17 of max_connections 20; threshold 80%)',
       'node2 (127.0.0.1:5433) server connections at 95% (19 of max_connections 20; threshold 80%)',
     ]);
-    expect(r.recommendations.filter((x) => x.skill === 'cluster-scale')).toEqual([
-      {
-        message: 'Server connections are above 80% of max_connections on node1, node2: scale the connection pools (or raise max_connections).',
-        skill: 'cluster-scale',
-        args: '--direction up',
-      },
-    ]);
+    // No pool to scale without PgBouncer: the advice is for a person, not cluster-scale.
+    expect(r.recommendations.filter((x) => x.skill === 'cluster-scale')).toEqual([]);
+    expect(r.recommendations).toEqual([{ why: expect.stringMatching(/^Server connections are above 80% of max_connections on node1, node2: find what holds them/) }]);
   });
 
   it('does not count exactly 80% as over the threshold', () => {
@@ -235,7 +231,7 @@ describe('assessClusterStatus', () => {
     expect(r.alerts).toEqual([
       'HNSW index public.a_idx on public.a is invalid (indisvalid = false): vector searches cannot use it until it is rebuilt',
     ]);
-    expect(r.recommendations).toEqual([{ message: 'Rebuild the invalid HNSW index public.a_idx.', skill: 'vector-index', args: '--action rebuild --index public.a_idx' }]);
+    expect(r.recommendations).toEqual([{ why: 'Rebuild the invalid HNSW index public.a_idx.', skill: 'vector-index', input: { action: 'rebuild', index: 'public.a_idx', database: 'app' } }]);
   });
 
   it('recommends an HNSW index for large unindexed vector columns only, without degrading', () => {
@@ -255,9 +251,7 @@ describe('assessClusterStatus', () => {
     expect(r.components.hnsw.unindexed_vector_columns).toEqual(['public.docs.embedding', 'public.tiny.v']);
     expect(r.recommendations).toEqual([
       {
-        message: 'public.docs.embedding (~250000 rows) has no HNSW index: similarity searches on it scan the table.',
-        skill: 'vector-index',
-        args: '--action create --table public.docs --column embedding',
+        why: expect.stringMatching(/^public\.docs\.embedding \(~250000 rows\) has no HNSW index: .* CREATE INDEX CONCURRENTLY ON public\.docs USING hnsw \(embedding vector_cosine_ops\)/),
       },
     ]);
   });
@@ -266,7 +260,7 @@ describe('assessClusterStatus', () => {
     const r = assessClusterStatus(cluster(primary({ hnsw: { database: 'app', vectorVersion: null, indexes: [], unindexedVectorColumns: [] } })), T, NOW);
     expect(r.status).toBe('healthy');
     expect(r.components.hnsw).toMatchObject({ loaded: false, extension_version: null, index_count: 0 });
-    expect(r.recommendations).toEqual([{ message: 'pgvector is not installed in database app: run CREATE EXTENSION vector there before storing embeddings.' }]);
+    expect(r.recommendations).toEqual([{ why: 'pgvector is not installed in database app: run CREATE EXTENSION vector there before storing embeddings.' }]);
   });
 
   it('is degraded and recommends maintenance-optimize when statements were slow in the window', () => {
@@ -277,7 +271,7 @@ describe('assessClusterStatus', () => {
     expect(r.components.performance).toMatchObject({ avg_query_ms: 250, qps: 16, tps: 20, sample_ms: 250, source: 'window', statements: 4 });
     expect(r.status).toBe('degraded');
     expect(r.alerts).toEqual(['statements on node1 averaged 250 ms over the last 250 ms (threshold 100 ms)']);
-    expect(r.recommendations).toEqual([{ message: 'Statements are slow right now: look for missing indexes and bloated tables.', skill: 'maintenance-optimize' }]);
+    expect(r.recommendations).toEqual([{ why: 'Statements are slow right now: look for missing indexes and bloated tables.', skill: 'maintenance-optimize', input: {}, planned: true }]);
   });
 
   it('falls back to the mean since reset when no statement ran in the window, and only advises', () => {
@@ -312,7 +306,7 @@ describe('assessClusterStatus', () => {
       statements: null,
     });
     expect(r.status).toBe('healthy');
-    expect(r.recommendations[0]!.message).toMatch(/^pg_stat_statements is not available \(not installed in database app\)/);
+    expect(r.recommendations[0]!.why).toMatch(/^pg_stat_statements is not available \(not installed in database app\)/);
   });
 
   it('uses the mean since reset with a zero-length window', () => {

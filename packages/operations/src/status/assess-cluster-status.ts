@@ -61,28 +61,28 @@ export function assessClusterStatus(facts: ClusterFacts, thresholds: StatusThres
   if (up.length === 0) {
     critical = true;
     alerts.push(`no node of cluster ${facts.name} is reachable`);
-    recommendations.push({ message: 'Alert a human: no node answers. Check that the servers run and that this host can reach them.' });
+    recommendations.push({ why: 'Alert a human: no node answers. Check that the servers run and that this host can reach them.' });
   } else if (!primary) {
     critical = true;
     alerts.push(`no primary: none of the reachable nodes (${up.map((n) => n.name).join(', ')}) accepts writes`);
     const candidate = bestFailoverCandidate(replicas);
     recommendations.push({
-      message: `The primary is down: alert a human, then promote the most up-to-date replica${candidate ? ` (${candidate.name})` : ''} with cluster-failover.`,
+      why: `The primary is down: alert a human, then promote the most up-to-date replica${candidate ? ` (${candidate.name})` : ''}.`,
       skill: 'cluster-failover',
-      ...(candidate ? { args: `--action failover --to ${candidate.name}` } : {}),
+      input: { action: 'failover', ...(candidate ? { to: candidate.name } : {}) },
     });
   } else if (primaries.length > 1) {
     critical = true;
     alerts.push(`split brain: ${primaries.length} nodes are primaries (${primaries.map((n) => n.name).join(', ')}); writes may diverge`);
     recommendations.push({
-      message: `Alert a human: stop writes to all primaries but one (${primaries.map((n) => n.name).join(', ')}) and rebuild the others as replicas (pg_rewind); a human must choose which data to keep.`,
+      why: `Alert a human: stop writes to all primaries but one (${primaries.map((n) => n.name).join(', ')}) and rebuild the others as replicas (pg_rewind); a human must choose which data to keep.`,
     });
   }
   const down = facts.nodes.filter((n) => !n.up);
   if (primary && down.length > 0) {
     degraded = true;
     for (const n of down) {
-      recommendations.push({ message: `Restart ${n.name} or rebuild it as a replica: until it is back the cluster has less read capacity and failover headroom.` });
+      recommendations.push({ why: `Restart ${n.name} or rebuild it as a replica: until it is back the cluster has less read capacity and failover headroom.` });
     }
   }
 
@@ -93,7 +93,7 @@ export function assessClusterStatus(facts: ClusterFacts, thresholds: StatusThres
       if (!node.replication?.streaming) {
         degraded = true;
         alerts.push(`${label(facts0)} is not streaming from the primary (WAL receiver: ${facts0.replica?.receiverStatus ?? 'not running'})`);
-        recommendations.push({ message: `Check ${node.name}'s primary_conninfo, network and logs; if it cannot resume streaming, rebuild it from ${primary.name}.` });
+        recommendations.push({ why: `Check ${node.name}'s primary_conninfo, network and logs; if it cannot resume streaming, rebuild it from ${primary.name}.` });
         continue;
       }
       const overBytes = node.lag_bytes !== null && node.lag_bytes > thresholds.lagBytesThreshold;
@@ -104,7 +104,7 @@ export function assessClusterStatus(facts: ClusterFacts, thresholds: StatusThres
           `${label(facts0)} is ${formatBytes(node.lag_bytes)} / ${formatSeconds(node.lag_seconds)} behind the primary ` +
             `(thresholds ${formatBytes(thresholds.lagBytesThreshold)} / ${formatSeconds(thresholds.lagSecondsThreshold)})`,
         );
-        recommendations.push({ message: `Check ${node.name}'s disk, network and long queries that hold back replay; reads from it are stale.` });
+        recommendations.push({ why: `Check ${node.name}'s disk, network and long queries that hold back replay; reads from it are stale.` });
       }
     }
   }
@@ -117,10 +117,11 @@ export function assessClusterStatus(facts: ClusterFacts, thresholds: StatusThres
     alerts.push(`${label(n)} server connections at ${p.utilization}% (${p.active} of max_connections ${p.max}; threshold ${thresholds.poolUtilizationPct}%)`);
   }
   if (busy.length > 0) {
+    // No cluster-scale here: server connections are not a pool it can grow (PgBouncer's saturation is judged in withHaStatus).
     recommendations.push({
-      message: `Server connections are above ${thresholds.poolUtilizationPct}% of max_connections on ${busy.map((p) => p.node).join(', ')}: scale the connection pools (or raise max_connections).`,
-      skill: 'cluster-scale',
-      args: '--direction up',
+      why:
+        `Server connections are above ${thresholds.poolUtilizationPct}% of max_connections on ${busy.map((p) => p.node).join(', ')}: ` +
+        'find what holds them (pg_stat_activity: idle in transaction, long statements), put a connection pooler such as PgBouncer in front of the clients, or raise max_connections (restart needed).',
     });
   }
 
@@ -128,22 +129,19 @@ export function assessClusterStatus(facts: ClusterFacts, thresholds: StatusThres
   for (const ix of hnsw.invalid_indexes) {
     degraded = true;
     alerts.push(`HNSW index ${ix.schema}.${ix.name} on ${ix.schema}.${ix.table} is invalid (indisvalid = false): vector searches cannot use it until it is rebuilt`);
-    recommendations.push({
-      message: `Rebuild the invalid HNSW index ${ix.schema}.${ix.name}.`,
-      skill: 'vector-index',
-      args: `--action rebuild --index ${ix.schema}.${ix.name}`,
-    });
+    recommendations.push(rebuildRecommendation(ix, hnsw.database));
   }
   for (const col of hnswSource?.hnsw?.unindexedVectorColumns ?? []) {
     if (col.rows < UNINDEXED_VECTOR_MIN_ROWS) continue;
+    // vector-index creates indexes on catalogued collections only, so the way for any table is said in words.
     recommendations.push({
-      message: `${col.schema}.${col.table}.${col.column} (~${Math.round(col.rows)} rows) has no HNSW index: similarity searches on it scan the table.`,
-      skill: 'vector-index',
-      args: `--action create --table ${col.schema}.${col.table} --column ${col.column}`,
+      why:
+        `${col.schema}.${col.table}.${col.column} (~${Math.round(col.rows)} rows) has no HNSW index: similarity searches on it scan the table. ` +
+        `For a pgcluster collection run vector-index --action create --collection <name>; otherwise CREATE INDEX CONCURRENTLY ON ${col.schema}.${col.table} USING hnsw (${col.column} vector_cosine_ops) (the operator class of the metric searched).`,
     });
   }
   if (hnswSource?.hnsw && !hnsw.loaded) {
-    recommendations.push({ message: `pgvector is not installed in database ${hnsw.database}: run CREATE EXTENSION vector there before storing embeddings.` });
+    recommendations.push({ why: `pgvector is not installed in database ${hnsw.database}: run CREATE EXTENSION vector there before storing embeddings.` });
   }
   if (!hnswSource) {
     const failed = up.find((n) => n.hnswError);
@@ -157,18 +155,20 @@ export function assessClusterStatus(facts: ClusterFacts, thresholds: StatusThres
       alerts.push(
         `statements on ${performance.node} averaged ${performance.avg_query_ms} ms over the last ${performance.sample_ms} ms (threshold ${thresholds.slowQueryMs} ms)`,
       );
-      recommendations.push({ message: 'Statements are slow right now: look for missing indexes and bloated tables.', skill: 'maintenance-optimize' });
+      recommendations.push({ why: 'Statements are slow right now: look for missing indexes and bloated tables.', skill: 'maintenance-optimize', input: {}, planned: true });
     } else {
       recommendations.push({
-        message: `Statements have averaged ${performance.avg_query_ms} ms since the last pg_stat_statements reset (threshold ${thresholds.slowQueryMs} ms): look for missing indexes and bloated tables.`,
+        why: `Statements have averaged ${performance.avg_query_ms} ms since the last pg_stat_statements reset (threshold ${thresholds.slowQueryMs} ms): look for missing indexes and bloated tables.`,
         skill: 'maintenance-optimize',
+        input: {},
+        planned: true,
       });
     }
   }
   if (primary && !performance.pg_stat_statements) {
     const why = primary.performance?.statementsProblem;
     recommendations.push({
-      message: `pg_stat_statements is not available${why ? ` (${why})` : ''}: add it to shared_preload_libraries and CREATE EXTENSION pg_stat_statements to measure statement times.`,
+      why: `pg_stat_statements is not available${why ? ` (${why})` : ''}: add it to shared_preload_libraries and CREATE EXTENSION pg_stat_statements to measure statement times.`,
     });
   }
 
@@ -382,10 +382,22 @@ function formatSeconds(s: number | null): string {
   return s === null ? '? s' : `${Number(s.toFixed(1))} s`;
 }
 
+/** What vector-index accepts as each part of `--index schema.index` (its identifier rule). */
+const INDEX_PART = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Rebuild an invalid HNSW index with vector-index when its name fits that skill's identifier rule, else in words. */
+function rebuildRecommendation(ix: { schema: string; name: string }, database: string | null): StatusRecommendation {
+  const qualified = `${ix.schema}.${ix.name}`;
+  if (INDEX_PART.test(ix.schema) && INDEX_PART.test(ix.name) && !ix.schema.startsWith('pg_') && !ix.name.startsWith('pg_')) {
+    return { why: `Rebuild the invalid HNSW index ${qualified}.`, skill: 'vector-index', input: { action: 'rebuild', index: qualified, ...(database ? { database } : {}) } };
+  }
+  return { why: `Rebuild the invalid HNSW index ${qualified}: REINDEX INDEX CONCURRENTLY ${JSON.stringify(ix.schema)}.${JSON.stringify(ix.name)}${database ? ` in database ${database}` : ''}.` };
+}
+
 function dedupe(list: StatusRecommendation[]): StatusRecommendation[] {
   const seen = new Set<string>();
   return list.filter((r) => {
-    const key = `${r.skill ?? ''}\u0000${r.args ?? ''}\u0000${r.message}`;
+    const key = `${r.skill ?? ''}\u0000${JSON.stringify(r.input ?? null)}\u0000${r.why}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

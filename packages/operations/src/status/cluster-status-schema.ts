@@ -224,9 +224,10 @@ export type PerformanceStatus = z.infer<typeof PerformanceStatus>;
  * @example report.recommendations.filter((r) => r.skill === 'cluster-scale')
  */
 export const StatusRecommendation = z.object({
-  message: z.string().describe('What to do and why.'),
+  why: z.string().describe('What to do and why; without a skill, the whole step for a person.'),
   skill: z.string().optional().describe('The skill that does it.'),
-  args: z.string().optional().describe('Suggested CLI flags for that skill.'),
+  input: z.record(z.string(), z.unknown()).optional().describe("That skill's input (valid against its input schema): run `pgcluster <skill>` with it as --input or as flags."),
+  planned: z.boolean().optional().describe('The skill is not available in this version yet.'),
 });
 /** A next step. */
 export type StatusRecommendation = z.infer<typeof StatusRecommendation>;

@@ -90,7 +90,7 @@ export function withHaStatus(report: ClusterStatusReport, pgbouncer: PgbouncerSt
       problem = true;
       const busiest = [...pgbouncer.pools].sort((a, b) => b.cl_waiting - a.cl_waiting)[0]!;
       alerts.push(`PgBouncer: ${pgbouncer.clients_waiting} client(s) waiting for a server connection (pool ${busiest.database}/${busiest.user}, oldest ${busiest.maxwait_s.toFixed(1)} s)`);
-      recommendations.push({ message: 'PgBouncer pools are saturated: grow them', skill: 'cluster-scale', args: '--direction up' });
+      recommendations.push({ why: 'PgBouncer pools are saturated: grow them', skill: 'cluster-scale', input: { target: 'pgbouncer', direction: 'up' } });
     }
   }
   if (patroni) {

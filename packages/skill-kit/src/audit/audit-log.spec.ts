@@ -37,7 +37,7 @@ describe('AuditLog', () => {
     const record = await audit.append(
       entry({
         input: { key: 'row-7', nested: { conninfo: "host=h password='pw'" }, dsn: 'postgresql://u:pw2@h/d' },
-        rollback: { skill: 'security-rotate', input: { password: 'old-pw' }, description: 'restore' },
+        rollback: { skill: 'security-rotate', input: { password: 'old-pw' }, why: 'restore' },
       }),
     );
     expect(record.input).toEqual({ key: 'row-7', nested: { conninfo: "host=h password='***'" }, dsn: 'postgresql://u:***@h/d' });

@@ -13,7 +13,7 @@ import { newAuditId } from './new-audit-id';
  * ```json
  * { "id": "01jz3q5t7w4k2m9xyz", "time": "2026-05-20T10:00:00.000Z", "skill": "cluster-scale", "risk": "write", "actor": "agent",
  *   "input": { "direction": "up" }, "dryRun": false, "outcome": { "status": "ok" }, "durationMs": 812,
- *   "rollback": { "skill": "cluster-scale", "input": { "direction": "down" }, "description": "scale back down" } }
+ *   "rollback": { "skill": "cluster-scale", "input": { "direction": "down" }, "why": "scale back down" } }
  * ```
  */
 export interface AuditRecord {

@@ -17,7 +17,7 @@ afterEach(() => {
   env.cleanup();
 });
 const opts = () => ({ config: env.loaded, log: memoryLogger(), resolveSkill: resolve });
-const rollback = { skill: 'maintenance-fixture-drop-table', input: { table: 'items' }, description: 'drop items' };
+const rollback = { skill: 'maintenance-fixture-drop-table', input: { table: 'items' }, why: 'drop items' };
 const base = { skill: 'maintenance-fixture-create-table', actor: 'cli', input: { table: 'items' }, dryRun: false, outcome: { status: 'ok' }, durationMs: 5 } as const;
 
 describe('undoAudit', () => {

@@ -30,7 +30,7 @@ describe('executeSkill', () => {
       status: 'ok',
       data: { nodes: [{ name: 'node1' }, { name: 'node2' }], pools: { total: 10, waiting: 2 }, cluster: 'test' },
       alerts: [],
-      recommendations: [{ message: 'Scale the pools up', skill: 'cluster-scale' }],
+      recommendations: [{ why: 'Scale the pools up', skill: 'cluster-scale', input: { direction: 'up' }, planned: true }],
     });
     expect(envelope.plan).toBeUndefined();
     expect(envelope.error).toBeUndefined();
@@ -56,13 +56,13 @@ describe('executeSkill', () => {
     const envelope = await executeSkill(ReadFixture, { limit: 'ten', report: 'fine' }, opts());
     expect(envelope).toMatchObject({ ok: false, status: 'error', data: null, error: { code: 'INVALID_INPUT' } });
     expect(envelope.error?.message).toBe(
-      'input.limit: expected number, received string; input.report: expected one of "ok"|"healthy"|"degraded"|"critical"',
+      '--limit (limit): must be a number, not a string; --report (report): must be one of ok, healthy, degraded, critical',
     );
     expect(envelope.error?.hint).toContain('Nothing was run');
     expect(run).not.toHaveBeenCalled();
     expect(exitCodeFor(envelope)).toBe(2);
     const out = await executeSkill(ReadFixture, { limit: 500 }, opts());
-    expect(out.error?.message).toBe('input.limit: expected number to be <=100');
+    expect(out.error?.message).toBe('--limit (limit): must be at most 100');
   });
 
   describe('confirmation gate', () => {
@@ -137,7 +137,7 @@ describe('executeSkill', () => {
     const envelope = await executeSkill(BrokenFixture, {}, opts());
     expect(envelope).toMatchObject({ status: 'error', data: null, error: { code: 'INTERNAL' } });
     expect(envelope.error?.message).toBe(
-      'monitoring-fixture-broken returned data that breaks its output schema: data.count: expected number, received string',
+      'monitoring-fixture-broken returned data that breaks its output schema: data.count: must be a number, not a string',
     );
   });
 
@@ -202,7 +202,7 @@ describe('executeSkill', () => {
   });
 
   it('records the rollback in the envelope and the audit record', async () => {
-    const rollback = { skill: 'maintenance-fixture-drop-table', input: { table: 't' }, description: 'drop t' };
+    const rollback = { skill: 'maintenance-fixture-drop-table', input: { table: 't' }, why: 'drop t' };
     jest.spyOn(ReadFixture, 'run').mockResolvedValueOnce({ data: { nodes: [], pools: { total: 0, waiting: 0 }, cluster: 'x' }, rollback });
     const envelope = await executeSkill(ReadFixture, {}, opts());
     expect(envelope.rollback).toEqual(rollback);

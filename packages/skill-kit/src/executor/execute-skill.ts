@@ -16,8 +16,9 @@ import type {
   SkillMeta,
   Status,
 } from '../skill/skill-meta';
+import { checkRecommendations } from './check-recommendations';
 import { createDeadline, RunStopped } from './deadline';
-import { describeInputIssues } from './describe-input-issues';
+import { describeInputIssues, labelInputError } from './describe-input-issues';
 import { toEnvelopeError, type EnvelopeError } from './to-envelope-error';
 
 /**
@@ -71,8 +72,16 @@ export interface ExecuteOptions {
   log?: SkillLogger;
   /** Where the run is audited; default the config's {@link AuditLog}; `false` audits nothing. */
   audit?: AuditLog | false;
-  /** Finds a skill by name; `undoAudit` needs it to run a recorded rollback. */
+  /**
+   * Finds a skill by name: `undoAudit` needs it to run a recorded rollback, and the run's
+   * recommendations are checked against their target's input schema with it.
+   */
   resolveSkill?: (name: string) => SkillClass | undefined;
+  /**
+   * A recommendation its target would refuse: `drop` leaves it out with a warning, `throw` fails
+   * the run with INTERNAL. Default `throw` under `NODE_ENV=test` (Jest sets it), else `drop`.
+   */
+  onInvalidRecommendation?: 'drop' | 'throw';
   /** The audit id this run undoes; set by `undoAudit`. */
   undoOf?: string;
   /** Live runtime objects handed to the skill as {@link SkillContext.services}, e.g. `{ pools }`. */
@@ -144,13 +153,14 @@ async function attempt(
 ): Promise<Outcome> {
   // Security: input is validated before anything else happens; bad input runs nothing.
   const parsed = meta.input.safeParse(rawInput ?? {});
+  const fields = inputFields(meta);
   if (!parsed.success) {
     return {
       status: 'error',
       input: rawInput,
       error: {
         code: 'INVALID_INPUT',
-        message: describeInputIssues(parsed.error).join('; '),
+        message: describeInputIssues(parsed.error, 'input', { knownFields: fields }).join('; '),
         hint: `Nothing was run. \`pgcluster ${meta.name} --help\` lists every parameter and what it allows.`,
       },
     };
@@ -182,20 +192,27 @@ async function attempt(
         },
       };
     }
-    for (const step of plan) log.info(`plan: [${step.kind}] ${step.target}: ${step.text}`);
+    // The plan's statements are for debugging: progress lines stay readable at info.
+    for (const step of plan) log.debug(`plan: [${step.kind}] ${step.target}: ${step.text}`);
     // The run is stopped, not just left behind, when the deadline or the caller aborts it.
     const result = await deadline.run(() => skillClass.run(ctx, input));
-    return checkResult(result, meta, input);
+    return checkResult(result, meta, input, options, log);
   } catch (error) {
     log.debug(`${meta.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     if (error instanceof RunStopped) return { status: 'error', input, alerts: error.alerts, error: toEnvelopeError(error.reason, meta.name) };
-    const failure = toEnvelopeError(error, meta.name);
+    const failure = toEnvelopeError(labelInputError(error, fields), meta.name);
     // A skill that refuses a step for want of confirmation (RefusedError) changed nothing: exit 3, like the gate.
     // Other refusals (a split brain's REFUSED from the topology) are errors of the cluster's state: exit 2.
     return { status: error instanceof RefusedError ? 'refused' : 'error', input, error: failure };
   } finally {
     deadline.dispose();
   }
+}
+
+/** The top-level fields of a skill's input object (for flag labels and suggestions). */
+function inputFields(meta: SkillMeta): string[] {
+  const shape = (meta.input as { shape?: unknown }).shape;
+  return shape && typeof shape === 'object' ? Object.keys(shape) : [];
 }
 
 async function buildPlan(skillClass: SkillClass, meta: SkillMeta, ctx: SkillContext, input: unknown): Promise<PlanStep[]> {
@@ -223,7 +240,7 @@ async function approves(policy: ConfirmationPolicy | undefined, meta: SkillMeta,
  * The data always goes through the output schema: what reaches the caller is exactly what the
  * manifest promises (undeclared fields are stripped), and a mismatch is a bug in the skill.
  */
-function checkResult(result: unknown, meta: SkillMeta, input: unknown): Outcome {
+function checkResult(result: unknown, meta: SkillMeta, input: unknown, options: ExecuteOptions, log: SkillLogger): Outcome {
   const r = result as { data?: unknown; status?: Status; alerts?: string[]; recommendations?: Recommendation[]; rollback?: RollbackSpec; undoes?: string } | null;
   const internal = (message: string): Outcome => ({
     status: 'error',
@@ -238,12 +255,19 @@ function checkResult(result: unknown, meta: SkillMeta, input: unknown): Outcome 
   if (!checked.success) {
     return internal(`${meta.name} returned data that breaks its output schema: ${describeInputIssues(checked.error, 'data').join('; ')}`);
   }
+  let recommendations: Recommendation[];
+  try {
+    const onInvalid = options.onInvalidRecommendation ?? (process.env['NODE_ENV'] === 'test' ? 'throw' : 'drop');
+    recommendations = checkRecommendations(r.recommendations ?? [], { resolveSkill: options.resolveSkill, onInvalid, log });
+  } catch (error) {
+    return internal(`${meta.name} emitted an invalid ${(error as Error).message}`);
+  }
   return {
     status,
     input,
     data: checked.data,
     alerts: r.alerts ?? [],
-    recommendations: r.recommendations ?? [],
+    recommendations,
     ...(r.rollback ? { rollback: r.rollback } : {}),
     ...(typeof r.undoes === 'string' ? { undoes: r.undoes } : {}),
   };

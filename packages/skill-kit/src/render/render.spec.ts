@@ -18,8 +18,8 @@ const healthy: Envelope = {
     cluster: 'main',
   },
   alerts: ['node2 is down'],
-  recommendations: [{ message: 'Start node2', skill: 'cluster-start', args: '--node node2' }],
-  rollback: { skill: 'cluster-scale', input: { replicas: 1 }, description: 'scale back to 1 replica' },
+  recommendations: [{ why: 'Start node2', skill: 'cluster-start', input: { node: 'node2' } }],
+  rollback: { skill: 'cluster-scale', input: { replicas: 1 }, why: 'scale back to 1 replica' },
   auditId: '01jz3q5t7w4k2m9xyz',
   durationMs: 42,
 };
@@ -51,16 +51,16 @@ describe('renderJson', () => {
 });
 
 describe('renderHuman', () => {
-  it('shows the status, a table for a list of flat objects, key: value, alerts, recommendations, undo', () => {
+  it('shows a verdict first, tables, key: value, alerts, recommendations as command lines, undo', () => {
     expect(renderHuman(healthy)).toBe(
       [
-        'monitoring-fixture-read: degraded (42 ms)',
+        '! monitoring-fixture-read: degraded, 1 alert (42 ms)',
         '',
         'nodes:',
         '  name   role     lagBytes  up',
         '  -----  -------  --------  -----',
-        '  node1  primary  0         true',
-        '  node2  replica  1024      false',
+        '  node1  primary  0 B       true',
+        '  node2  replica  1 kB      false',
         'pools:',
         '  total: 10',
         '  waiting: 2',
@@ -70,7 +70,8 @@ describe('renderHuman', () => {
         '  ! node2 is down',
         '',
         'Recommendations:',
-        '  - Start node2 (pgcluster cluster-start --node node2)',
+        '  - Start node2',
+        '    pgcluster cluster-start --node node2',
         '',
         'Undo: scale back to 1 replica (pgcluster audit undo 01jz3q5t7w4k2m9xyz)',
         '',
@@ -80,6 +81,41 @@ describe('renderHuman', () => {
     );
   });
 
+  it('colours the verdict only when asked', () => {
+    expect(renderHuman(healthy, { color: true }).startsWith('\u001b[33m! monitoring-fixture-read')).toBe(true);
+    expect(renderHuman(healthy)).not.toContain('\u001b[');
+  });
+
+  it('leaves out nulls, empty fields and what the envelope already says, and rounds for reading', () => {
+    const data = {
+      status: 'degraded',
+      alerts: ['node2 is down'],
+      error: null,
+      note: '',
+      tags: [],
+      sizeBytes: 3_500_000_000,
+      durationMs: 15_234,
+      avg_query_ms: 3.14159,
+      fraction: 0.3479648842777334,
+      utilization: 85.333,
+      recall: 0.953333333,
+      builds: [{ phase: 'building', fraction: 0.5, index: null }],
+    };
+    const text = renderHuman({ ...healthy, data } as Envelope);
+    expect(text).not.toMatch(/^status:|^alerts:|error:|note:|tags:|null/m);
+    expect(text).toContain('sizeBytes: 3.3 GB\ndurationMs: 15.2 s\navg_query_ms: 3.1 ms\nfraction: 34.8%\nutilization: 85.3%\nrecall: 0.9533');
+    expect(text).toContain('builds:\n  phase     fraction\n  --------  --------\n  building  50%');
+  });
+
+  it('cuts long table cells between words, never inside one', () => {
+    const long = 'CREATE INDEX docs_embedding_hnsw ON public.docs USING hnsw (embedding vector_cosine_ops) WITH (m = 24)';
+    const text = renderHuman({ ...healthy, data: [{ definition: long }], alerts: [], recommendations: [] } as Envelope);
+    const cell = text.split('\n').find((l) => l.startsWith('CREATE'))!;
+    expect(cell.endsWith('…')).toBe(true);
+    expect(long.startsWith(cell.slice(0, -1))).toBe(true);
+    expect(long[cell.length - 1]).toBe(' ');
+  });
+
   it('shows the error with its hint and the plan that was not run', () => {
     const text = renderHuman(refused);
     expect(text).toContain('Error REFUSED: requires confirmation\nHint: Pass --yes to confirm.');
@@ -87,10 +123,10 @@ describe('renderHuman', () => {
     expect(renderHuman({ ...refused, status: 'planned', error: undefined } as Envelope)).toContain('Plan (dry run: nothing was changed):');
   });
 
-  it('shows a top-level list as a table and empty lists as (none)', () => {
+  it('shows a top-level list as a table and leaves out empty lists', () => {
     const text = renderHuman({ ...healthy, data: [{ a: 1, b: 'x' }, { a: 2 }], alerts: [], recommendations: [] } as Envelope);
     expect(text).toContain('a  b\n-  -\n1  x\n2');
-    expect(renderHuman({ ...healthy, data: { items: [] } } as Envelope)).toContain('items: (none)');
+    expect(renderHuman({ ...healthy, data: { items: [] } } as Envelope)).not.toContain('items');
   });
 });
 
@@ -168,5 +204,13 @@ describe('renderEnvelope', () => {
     expect(await renderEnvelope(healthy, 'human')).toContain('monitoring-fixture-read: degraded');
     expect(await renderEnvelope(healthy, 'prometheus')).toContain('# TYPE pgcluster_skill_status gauge');
     await expect(renderEnvelope(healthy, 'xml' as never)).rejects.toThrow('unknown format "xml"');
+  });
+});
+
+describe('renderHuman on a narrow screen', () => {
+  it('turns a table wider than the screen into one block per record', () => {
+    const data = { nodes: [{ name: 'node1', address: '127.0.0.1:5432/app', version: '15.20 (Debian 15.20-0+deb12u1)', lag_bytes: 0 }] };
+    const text = renderHuman({ ...healthy, data, alerts: [], recommendations: [] } as Envelope, { width: 40 });
+    expect(text).toContain('nodes:\n  node1:\n    address: 127.0.0.1:5432/app\n    version: 15.20 (Debian 15.20-0+deb12u1)\n    lag_bytes: 0 B');
   });
 });

@@ -38,12 +38,46 @@ export const FORMATS = ['json', 'human', 'prometheus'] as const;
 /** One of {@link FORMATS}. */
 export type Format = (typeof FORMATS)[number];
 
-/** One branch of a skill's decision tree: when `when` holds, run `run` (a skill name). */
-export interface DecisionRule {
+/**
+ * A typed reference to a skill run: the target skill and an input object that its input schema
+ * accepts. Recommendations, decision-tree entries, examples and rollbacks are all references;
+ * SKILL.md renders one as a command line (`pgcluster <skill> --flag value …`). Prose belongs in
+ * `why` (and a rule's `when`), never in `input`.
+ *
+ * In a decision tree, a string value `<placeholder>` stands for a value only known at the time
+ * (e.g. `{ collection: '<collection>' }`); skillgen checks the rest of the input.
+ *
+ * @example
+ * ```ts
+ * const next: SkillReference = { skill: 'vector-index', input: { action: 'rebuild', index: 'public.docs_embedding_idx' }, why: 'the index is invalid' }
+ * ```
+ */
+export interface SkillReference {
+  /** The target skill's name, e.g. `vector-index`. */
+  skill: string;
+  /** The target's input, validated against its input schema (at generation and before emission). */
+  input: Record<string, unknown>;
+  /** Why to run it, for a person or an agent. */
+  why?: string;
+  /**
+   * The target skill is not built yet: skillgen renders the reference with "(coming)" instead of
+   * failing, and the executor keeps it unvalidated. Once the skill exists its input is checked.
+   */
+  planned?: boolean;
+}
+
+/** One branch of a skill's decision tree: when `when` holds, run the referenced skill. */
+export interface DecisionRule extends SkillReference {
   when: string;
-  run: string;
-  /** Suggested arguments, as CLI flags, e.g. `--direction up --increment 10`. */
-  args?: string;
+}
+
+/** Global CLI flags an example shows besides the input (`--format`, `--dry-run`, `--yes`, `--timeout`). */
+export interface ExampleOptions {
+  format?: Format;
+  dryRun?: boolean;
+  yes?: boolean;
+  /** Milliseconds. */
+  timeout?: number;
 }
 
 /** Prometheus metric types a skill can declare: a one-shot run's readings are gauges; counters only count since some start. */
@@ -87,12 +121,11 @@ export interface MetricSpec {
   states?: readonly string[];
 }
 
-/** A worked example shown in SKILL.md and `--help`. */
-export interface SkillExample {
+/** A worked example shown in SKILL.md and `--help`: a reference with a title. */
+export interface SkillExample extends SkillReference {
   /** What the example does. */
   title: string;
-  /** The full command line, starting with `pgcluster`. */
-  command: string;
+  options?: ExampleOptions;
 }
 
 /**
@@ -125,6 +158,11 @@ export interface SkillMeta<I extends z.ZodType = z.ZodType, O extends z.ZodType 
   interpret: string;
   decisionTree: readonly DecisionRule[];
   examples: readonly SkillExample[];
+  /**
+   * How to write what flags cannot show: file formats, inline rows, how keys are chosen — each
+   * with a minimal valid example. Rendered in SKILL.md under "Input formats".
+   */
+  inputFormats?: readonly string[];
   /** The Prometheus families of `--format prometheus`, read from `data` (see {@link MetricSpec}). */
   metrics?: readonly MetricSpec[];
   /** Zod schema of the input; an exported constant of the package. */
@@ -142,19 +180,27 @@ export interface PlanStep {
   text: string;
 }
 
-/** How to undo what a run did: another skill run (through the executor, so audited too). */
-export interface RollbackSpec {
-  skill: string;
-  input: Record<string, unknown>;
-  description: string;
+/** How to undo what a run did: a reference to another skill run (through the executor, so audited too). */
+export interface RollbackSpec extends SkillReference {
+  /** What undoing does, in words. */
+  why: string;
 }
 
-/** A recommendation: a next step, usually another skill. */
+/**
+ * A next step. With `skill`, a {@link SkillReference} (its `input` validated against the target's
+ * schema before the envelope carries it); without, something a person does, said in `why`.
+ *
+ * @example
+ * ```ts
+ * const r: Recommendation = { why: 'pools are saturated: grow them', skill: 'cluster-scale', input: { direction: 'up' } }
+ * ```
+ */
 export interface Recommendation {
-  message: string;
-  /** A skill name, when a skill does the job. */
+  why: string;
   skill?: string;
-  args?: string;
+  /** The target's input; `{}` when absent. */
+  input?: Record<string, unknown>;
+  planned?: boolean;
 }
 
 /** What a skill's `run` returns; the executor wraps it into an {@link Envelope}. */
@@ -172,11 +218,27 @@ export interface SkillResult<O> {
   undoes?: string;
 }
 
+/** How far a long run is (an insert, a backup, a restore, a benchmark). */
+export interface ProgressUpdate {
+  /** What is being done, e.g. `inserting into docs`, `backup app`. */
+  label: string;
+  /** How much is done, in `unit`. */
+  done: number;
+  /** The whole, when known: then a percentage and an ETA are shown; `done === total` ends the bar. */
+  total?: number;
+  unit: 'rows' | 'bytes' | 'queries' | 'steps';
+}
+
 /** Writes progress and diagnostics to stderr (never stdout); lines are redacted. */
 export interface SkillLogger {
   info(message: string): void;
   warn(message: string): void;
   debug(message: string): void;
+  /**
+   * Reports progress of a long run: a live bar on a terminal, a plain line every few seconds
+   * otherwise, shown by default (not only at `PGCLUSTER_LOG=info`). Optional for other loggers.
+   */
+  progress?(update: ProgressUpdate): void;
 }
 
 /** What a skill receives when it runs. */

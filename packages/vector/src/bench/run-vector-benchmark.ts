@@ -13,6 +13,9 @@ import { recallAtK } from './recall-at-k';
 /** What {@link runVectorBenchmark} measures. */
 export interface VectorBenchmarkOptions {
   collection: string;
+  /** Called after each step (each exact answer, then each ef_search measured), for a progress bar. */
+  onProgress?: (done: number, total: number) => void;
+
   /** Default 10. */
   k?: number;
   /** Concurrent clients; default 8. */
@@ -74,9 +77,11 @@ export async function runVectorBenchmark(db: VectorDb, input: VectorBenchmarkOpt
   const extra = 0;
   const truth: string[][] = [];
   const signal = input.signal;
+  const steps = queries.length + efs.length;
   for (const q of queries) {
     signal?.throwIfAborted();
     truth.push(dropSelf(await exactNeighbours(db, info, { vector: q.vector, k: k + extra }), q.self, k));
+    input.onProgress?.(truth.length, steps);
   }
   const { indexes } = await indexStatus(db, { collection: info.name });
   const idx = indexes.find((i) => i.valid) ?? null;
@@ -95,6 +100,7 @@ export async function runVectorBenchmark(db: VectorDb, input: VectorBenchmarkOpt
       await runInTransaction(t.pool, `benchmark search on ${t.label}`, s.settings, s.query);
     }, signal);
     points.push({ efSearch: ef, recall: Math.round((sum / queries.length) * 1000) / 1000, ...m });
+    input.onProgress?.(queries.length + points.length, steps);
   }
   return {
     collection: info.name,

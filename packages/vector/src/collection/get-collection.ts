@@ -1,6 +1,7 @@
 import { InputError, QueryError } from '@pgcluster/core';
+import { nearestName } from '@pgcluster/skill-kit';
 import type { VectorDb, VectorPool } from '../connection/vector-db';
-import { readCatalogRow } from './catalog';
+import { CATALOG_TABLE, readCatalogRow } from './catalog';
 import type { CollectionInfo } from './collection-info';
 import { validateCollectionName } from './identifier';
 
@@ -30,7 +31,39 @@ export async function getCollection(
   } catch (error) {
     throw QueryError.from(error, `reading collection ${name}`);
   }
-  if (!info) throw new InputError(field, `no collection named ${name} in schema ${db.schema}; create it first (vector-index with action create-collection)`);
+  if (!info) {
+    const nearest = nearestName(name, await collectionNames(db, options.pool ?? db.primary));
+    const hint = nearest ? `did you mean ${nearest}? Or create it` : 'create it first';
+    throw new InputError(field, `no collection named ${name} in schema ${db.schema}; ${hint} (vector-index with action create-collection)`);
+  }
   db.cache.set(name, { info, at: Date.now() });
   return info;
+}
+
+/** The names of the schema's collections, for a suggestion; none when the catalogue is missing or unreadable. */
+async function collectionNames(db: VectorDb, pool: VectorPool): Promise<string[]> {
+  try {
+    const r = await pool.query<{ name: string }>(`SELECT name FROM ${CATALOG_TABLE} WHERE schema_name = $1`, [db.schema]);
+    return r.rows.map((row) => row.name);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Whether the collection is in the catalogue (a valid name is required all the same).
+ *
+ * @throws InputError when the name is not a valid collection name.
+ * @example
+ * ```ts
+ * if (!(await collectionExists(db, 'docs'))) return { dropped: false }
+ * ```
+ */
+export async function collectionExists(db: VectorDb, name: string): Promise<boolean> {
+  validateCollectionName(name, 'collection');
+  try {
+    return (await readCatalogRow(db.primary, db.schema, name)) !== undefined;
+  } catch (error) {
+    throw QueryError.from(error, `reading collection ${name}`);
+  }
 }

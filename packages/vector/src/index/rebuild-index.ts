@@ -1,5 +1,6 @@
 import { InputError, withClient } from '@pgcluster/core';
-import { qualifiedName, validateCollectionName } from '../collection/identifier';
+import { nearestName } from '@pgcluster/skill-kit';
+import { qualifiedName, validateCollectionName, validateIdentifier } from '../collection/identifier';
 import type { SqlStatement } from '../collection/sql-statement';
 import type { VectorDb } from '../connection/vector-db';
 import { resolveIndex } from './drop-index';
@@ -66,3 +67,83 @@ export async function rebuildIndex(
     note: 'REINDEX keeps the index parameters (m, ef_construction, lists); to change them, drop and create the index.',
   };
 }
+
+/** A vector index named `schema.name`, as cluster-status reports it, and the table it is on. */
+export interface QualifiedVectorIndex {
+  schema: string;
+  name: string;
+  table: string;
+  method: string;
+  valid: boolean;
+  sizeBytes: number;
+}
+
+/**
+ * Finds an HNSW or IVFFlat index by its schema-qualified name (`public.items_embedding_idx`), on
+ * any table — catalogued collection or not. Each part must be a lower-case identifier.
+ *
+ * @throws InputError (`index`) when the name is malformed or no such vector index exists
+ *   (suggesting the nearest vector index name).
+ * @example
+ * ```ts
+ * const ix = await findQualifiedIndex(db, 'public.items_embedding_idx')
+ * ```
+ */
+export async function findQualifiedIndex(db: VectorDb, qualified: string): Promise<QualifiedVectorIndex> {
+  const dot = qualified.indexOf('.');
+  if (dot < 0) throw new InputError('index', 'must be schema-qualified (schema.index) when no collection is given');
+  const schema = validateIdentifier(qualified.slice(0, dot), 'index');
+  const name = validateIdentifier(qualified.slice(dot + 1), 'index');
+  return withClient({ ...db.primaryConnection, applicationName: 'pgcluster-vector-index' }, `finding index ${schema}.${name}`, async (c) => {
+    const found = await c.query<{ schema: string; name: string; table: string; method: string; valid: boolean; size_bytes: string }>(
+      `select n.nspname as schema, ic.relname as name, t.relname as "table", am.amname as method, i.indisvalid as valid,
+              pg_relation_size(ic.oid)::text as size_bytes
+         from pg_index i
+         join pg_class ic on ic.oid = i.indexrelid
+         join pg_am am on am.oid = ic.relam
+         join pg_class t on t.oid = i.indrelid
+         join pg_namespace n on n.oid = ic.relnamespace
+        where am.amname in ('hnsw', 'ivfflat')`,
+    );
+    const match = found.rows.find((r) => r.schema === schema && r.name === name);
+    if (!match) {
+      const nearest = nearestName(`${schema}.${name}`, found.rows.map((r) => `${r.schema}.${r.name}`));
+      throw new InputError('index', `no HNSW or IVFFlat index ${schema}.${name} in this database${nearest ? `; did you mean ${nearest}?` : ''}`);
+    }
+    return { schema: match.schema, name: match.name, table: match.table, method: match.method, valid: match.valid, sizeBytes: Number(match.size_bytes) };
+  });
+}
+
+/**
+ * Rebuilds a vector index named `schema.index` with `REINDEX CONCURRENTLY`, whatever table it is on
+ * (cluster-status reports invalid HNSW indexes this way). Keeps its parameters.
+ *
+ * @example
+ * ```ts
+ * await rebuildQualifiedIndex(db, { index: 'public.items_embedding_idx' })
+ * ```
+ */
+export async function rebuildQualifiedIndex(
+  db: VectorDb,
+  input: { index: string; maintenanceWorkMem?: string; parallelWorkers?: number },
+): Promise<Omit<RebuildIndexResult, 'collection'> & { before: QualifiedVectorIndex }> {
+  const target = await findQualifiedIndex(db, input.index);
+  const mwm = input.maintenanceWorkMem ?? '512MB';
+  const workers = input.parallelWorkers ?? 2;
+  const started = performance.now();
+  await withClient({ ...db.primaryConnection, applicationName: 'pgcluster-vector-index' }, `rebuilding index ${target.schema}.${target.name}`, async (c) => {
+    for (const s of rebuildIndexStatements(target.schema, target.name, mwm, workers)) await c.query(s.text, s.values as unknown[] | undefined);
+  });
+  const after = await findQualifiedIndex(db, input.index);
+  return {
+    index: `${target.schema}.${target.name}`,
+    before: target,
+    durationMs: Math.round(performance.now() - started),
+    sizeBytesBefore: target.sizeBytes,
+    sizeBytesAfter: after.sizeBytes,
+    maintenanceWorkMem: mwm,
+    parallelWorkers: workers,
+    note: 'REINDEX keeps the index parameters (m, ef_construction, lists); to change them, drop and create the index.',
+  };
+}
+

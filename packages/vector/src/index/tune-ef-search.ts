@@ -14,6 +14,9 @@ export const DEFAULT_EF_CANDIDATES: readonly number[] = [10, 20, 40, 60, 80, 100
 /** What {@link tuneEfSearch} is asked for. */
 export interface TuneInput {
   collection: string;
+  /** Called after each step (each exact answer, then each ef_search tried; it may stop early), for a progress bar. */
+  onProgress?: (done: number, total: number) => void;
+
   /** The recall@k to reach, 0–1 (e.g. 0.95). */
   targetRecall: number;
   /** Default 10. */
@@ -87,7 +90,11 @@ export async function tuneEfSearch(db: VectorDb, input: TuneInput): Promise<Tune
   if (queries.length === 0) throw new InputError('collection', `${info.name} is empty; load data before tuning`);
   const extra = 0;
   const truth: string[][] = [];
-  for (const q of queries) truth.push(dropSelf(await exactNeighbours(db, info, { vector: q.vector, k: k + extra }), q.self, k));
+  const steps = queries.length + candidates.length;
+  for (const q of queries) {
+    truth.push(dropSelf(await exactNeighbours(db, info, { vector: q.vector, k: k + extra }), q.self, k));
+    input.onProgress?.(truth.length, steps);
+  }
   const curve: TunePoint[] = [];
   let chosen: TunePoint | undefined;
   for (const ef of candidates) {
@@ -99,6 +106,7 @@ export async function tuneEfSearch(db: VectorDb, input: TuneInput): Promise<Tune
     }
     const point = { efSearch: ef, recall: round(sum / queries.length), meanLatencyMs: round((performance.now() - t) / queries.length) };
     curve.push(point);
+    input.onProgress?.(queries.length + curve.length, steps);
     if (point.recall >= input.targetRecall) {
       chosen = point;
       break;

@@ -1,10 +1,11 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { extname } from 'node:path';
 import { InputError } from '@pgcluster/core';
 import type { VectorRow } from '../insert/vector-row';
 import { readCsv } from './read-csv';
 import { readFvecs } from './read-fvecs';
 import { readNdjson } from './read-ndjson';
-import { readNpy } from './read-npy';
+import { parseNpyHeader, readNpy } from './read-npy';
 
 /** File formats the loaders read; one tuple yields type and CLI choices. */
 export const FILE_FORMATS = ['ndjson', 'csv', 'fvecs', 'npy'] as const;
@@ -34,11 +35,40 @@ export function formatOfFile(path: string): FileFormat {
  * await insertVectors(db, 'docs', readVectorFile('/data/docs.npy'))
  * ```
  */
-export function readVectorFile(path: string, format?: FileFormat): AsyncGenerator<VectorRow> {
+export function readVectorFile(path: string, format?: FileFormat, options: { keyOffset?: number } = {}): AsyncGenerator<VectorRow> {
   const f = format ?? formatOfFile(path);
   if (f === 'ndjson') return readNdjson(path);
   if (f === 'csv') return readCsv(path);
-  if (f === 'fvecs') return readFvecs(path);
-  if (f === 'npy') return readNpy(path);
+  if (f === 'fvecs') return readFvecs(path, options);
+  if (f === 'npy') return readNpy(path, options);
   throw new InputError('format', `must be one of ${FILE_FORMATS.join(', ')}`);
+}
+
+/**
+ * How many rows a file holds, when its format says so without reading it all: a `.npy` header's
+ * shape, or a `.fvecs` file's size over its record size. Undefined for line formats (and on any
+ * read problem: the load itself reports those). Used for a progress bar's percent and ETA.
+ *
+ * @example
+ * ```ts
+ * countFileRows('vectors.npy') // 200000
+ * ```
+ */
+export function countFileRows(path: string, format?: FileFormat): number | undefined {
+  try {
+    const f = format ?? formatOfFile(path);
+    if (f !== 'npy' && f !== 'fvecs') return undefined;
+    const fd = openSync(path, 'r');
+    try {
+      const head = Buffer.alloc(f === 'npy' ? 4096 : 4);
+      const read = readSync(fd, head, 0, head.length, 0);
+      if (f === 'npy') return parseNpyHeader(head.subarray(0, read)).rows;
+      const dimension = head.readInt32LE(0);
+      return dimension > 0 ? Math.floor(fstatSync(fd).size / (4 + 4 * dimension)) : undefined;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
 }

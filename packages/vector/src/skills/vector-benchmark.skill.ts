@@ -86,12 +86,12 @@ export class VectorBenchmarkSkill {
       'Each point: recall (0-1, mean recall@k), qps at the concurrency, and p50/p95/p99 latency in ms. Higher ef_search raises recall ' +
       'and lowers QPS; pick the smallest that meets the recall you need. index null means no index: every search scans the table.',
     decisionTree: [
-      { when: 'recall is below what the user needs at every measured ef_search', run: 'vector-index', args: '--action tune --collection <name> --target-recall 0.95' },
-      { when: 'index is null', run: 'vector-index', args: '--action create --collection <name> --profile balanced' },
+      { when: 'recall is below what the user needs at every measured ef_search', skill: 'vector-index', input: { action: 'tune', collection: '<collection>', targetRecall: 0.95 } },
+      { when: 'index is null', skill: 'vector-index', input: { action: 'create', collection: '<collection>', profile: 'balanced' } },
     ],
     examples: [
-      { title: 'Default: ef_search 40 and the collection\'s default, 8 clients', command: 'pgcluster vector-benchmark --collection docs --format json' },
-      { title: 'Compare three ef_search values', command: 'pgcluster vector-benchmark --collection docs --ef-search 40 --ef-search 100 --ef-search 200' },
+      { title: 'Default: ef_search 40 and the collection\'s default, 8 clients', skill: 'vector-benchmark', input: { collection: 'docs' }, options: { format: 'json' } },
+      { title: 'Compare three ef_search values', skill: 'vector-benchmark', input: { collection: 'docs', efSearch: [40, 100, 200] } },
     ],
     metrics: [
       { name: 'pgcluster_vector_benchmark_recall_ratio', help: 'Mean recall@k against exact answers, per hnsw.ef_search.', value: 'points[].recall', labels: { collection: 'collection', ef_search: 'points[].efSearch' } },
@@ -119,6 +119,7 @@ export class VectorBenchmarkSkill {
           operations: input.operations,
           readFrom: input.readFrom,
           ...(input.efSearch ? { efSearch: input.efSearch } : {}),
+          onProgress: (done, total) => ctx.log.progress?.({ label: `benchmarking ${input.collection}`, done, total, unit: 'steps' }),
           signal: ctx.signal,
         }),
       Math.max(10, input.concurrency),

@@ -1,10 +1,9 @@
-import { InputError } from '@pgcluster/core';
 import { Skill, type PlanStep, type RollbackSpec, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
 import { z } from 'zod';
 import { dropCollection, dropCollectionStatements } from '../collection/drop-collection';
-import { getCollection } from '../collection/get-collection';
+import { collectionExists } from '../collection/get-collection';
 import { toPlanSteps } from '../collection/sql-statement';
-import { dropIndex, dropIndexStatements, resolveIndex } from '../index/drop-index';
+import { dropIndex, dropIndexStatements, indexToDrop } from '../index/drop-index';
 import { indexStatus } from '../index/index-status';
 import { withSkillDb } from './open-skill-db';
 
@@ -64,23 +63,27 @@ export class VectorDropSkill {
       'a collection is obsolete and the user asked to delete it',
     ],
     interpret: 'dropped false means there was nothing to drop. definition holds the dropped index\'s CREATE INDEX statement; the rollback recreates it.',
-    decisionTree: [{ when: 'an index was dropped to change its profile', run: 'vector-index', args: '--action create --collection <name> --profile accuracy' }],
+    decisionTree: [{ when: 'an index was dropped to change its profile', skill: 'vector-index', input: { action: 'create', collection: '<collection>', profile: 'accuracy' } }],
     examples: [
-      { title: 'See what dropping the index would do', command: 'pgcluster vector-drop --target index --collection docs --dry-run' },
-      { title: 'Drop the collection\'s index', command: 'pgcluster vector-drop --target index --collection docs --yes' },
-      { title: 'Delete a collection and its data', command: 'pgcluster vector-drop --target collection --collection old_docs --yes' },
+      { title: 'See what dropping the index would do', skill: 'vector-drop', input: { target: 'index', collection: 'docs' }, options: { dryRun: true } },
+      { title: 'Drop the collection\'s index', skill: 'vector-drop', input: { target: 'index', collection: 'docs' }, options: { yes: true } },
+      { title: 'Delete a collection and its data', skill: 'vector-drop', input: { target: 'collection', collection: 'old_docs' }, options: { yes: true } },
     ],
     input: VectorDropInput,
     output: VectorDropOutput,
   })
   static async run(ctx: SkillContext, input: VectorDropInput): Promise<SkillResult<VectorDropOutput>> {
     return withSkillDb(ctx, input.database, async (db) => {
+      // Removing what is already gone succeeds with dropped: false (the skill is idempotent).
       if (input.target === 'collection') {
-        const r = await dropCollection(db, input.collection);
+        const r = await dropCollection(db, input.collection, { ifExists: true });
         return {
           data: { target: 'collection', collection: input.collection, dropped: r.dropped, index: null, definition: null },
-          alerts: [`collection ${input.collection} and its rows were dropped; this cannot be undone`],
+          alerts: r.dropped ? [`collection ${input.collection} and its rows were dropped; this cannot be undone`] : [],
         };
+      }
+      if (!(await collectionExists(db, input.collection))) {
+        return { data: { target: 'index', collection: input.collection, dropped: false, index: null, definition: null } };
       }
       const before = await indexStatus(db, { collection: input.collection });
       const r = await dropIndex(db, { collection: input.collection, ...(input.index ? { index: input.index } : {}) });
@@ -90,7 +93,7 @@ export class VectorDropSkill {
         rollback = {
           skill: 'vector-index',
           input: { action: 'create', collection: input.collection, method: dropped.method, index: dropped.name, ...dropped.params.m !== undefined ? { m: dropped.params['m'], efConstruction: dropped.params['ef_construction'] } : {}, ...(dropped.params['lists'] !== undefined ? { lists: dropped.params['lists'] } : {}) },
-          description: `recreate ${dropped.name}: ${dropped.definition}`,
+          why: `recreate ${dropped.name}: ${dropped.definition}`,
         };
       }
       return {
@@ -103,11 +106,12 @@ export class VectorDropSkill {
   /** The DROP statement(s); reads the catalogue to name the index. */
   static async plan(ctx: SkillContext, input: VectorDropInput): Promise<PlanStep[]> {
     return withSkillDb(ctx, input.database, async (db) => {
-      await getCollection(db, input.collection);
+      const nothing = (what: string): PlanStep[] => [{ kind: 'note', target: db.primaryLabel, text: `nothing to drop: ${what}; the run reports dropped false` }];
+      if (!(await collectionExists(db, input.collection))) return nothing(`there is no collection ${input.collection}`);
       if (input.target === 'collection') return toPlanSteps(db.primaryLabel, [{ text: 'BEGIN' }, ...dropCollectionStatements(db.schema, input.collection), { text: 'COMMIT' }]);
       const s = await indexStatus(db, { collection: input.collection });
-      const i = resolveIndex(s.indexes, input.index, input.collection);
-      if (!i) throw new InputError('index', `${input.collection} has no vector index`);
+      const i = await indexToDrop(db, s.indexes, input.index, input.collection);
+      if (!i) return nothing(input.index ? `${input.collection} has no index ${input.index}` : `${input.collection} has no vector index`);
       return [...toPlanSteps(db.primaryLabel, dropIndexStatements(db.schema, i.name)), { kind: 'note', target: db.primaryLabel, text: `rollback: ${i.definition}` }];
     });
   }

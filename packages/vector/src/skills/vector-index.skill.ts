@@ -10,7 +10,7 @@ import { createIndex, indexBuildFacts, planIndexBuild } from '../index/create-in
 import { resolveIndex } from '../index/drop-index';
 import { INDEX_METHODS, INDEX_PROFILE_NAMES } from '../index/index-profiles';
 import { indexStatus } from '../index/index-status';
-import { rebuildIndex, rebuildIndexStatements } from '../index/rebuild-index';
+import { findQualifiedIndex, rebuildIndex, rebuildIndexStatements, rebuildQualifiedIndex } from '../index/rebuild-index';
 import { tuneEfSearch } from '../index/tune-ef-search';
 import { withSkillDb } from './open-skill-db';
 
@@ -26,7 +26,10 @@ export const VectorIndexInput = z.object({
   m: z.number().int().min(2).max(100).optional().describe('create (hnsw): links per node, overrides the profile; applies only at build time.'),
   efConstruction: z.number().int().min(4).max(1000).optional().describe('create (hnsw): build candidate list, overrides the profile; applies only at build time.'),
   lists: z.number().int().min(1).max(32768).optional().describe('create (ivfflat): number of lists; default rows/1000 (sqrt(rows) above 1M).'),
-  index: z.string().optional().describe('create: the index name (default <collection>_embedding_<method>); rebuild: which index when there are several.'),
+  index: z
+    .string()
+    .optional()
+    .describe('create: the index name (default <collection>_embedding_<method>); rebuild: which index when there are several, or schema.index for any vector index (no collection needed).'),
   maintenanceWorkMem: z.string().regex(/^[1-9][0-9]{0,6}(kB|MB|GB)$/).optional().describe('create/rebuild: maintenance_work_mem for the build, e.g. 1GB; default sized from the table.'),
   parallelWorkers: z.number().int().min(0).max(64).optional().describe('create/rebuild: max_parallel_maintenance_workers for the build; default 2 at most.'),
   targetRecall: z.number().gt(0).max(1).optional().describe('tune: the recall@k to reach, e.g. 0.95 (required for tune).'),
@@ -36,6 +39,14 @@ export const VectorIndexInput = z.object({
   type: z.enum(VECTOR_TYPES).default('vector').describe('create-collection: vector (float4) or halfvec (float2).'),
   metric: z.enum(METRICS).default('cosine').describe('create-collection: cosine, l2 or inner_product; fixed at creation.'),
   database: z.string().optional().describe('A database name or a name from the config\'s databases; default the node URL\'s.'),
+}).superRefine((input, ctx) => {
+  // What each action needs, in the schema, so a reference to this skill is checked before it is followed.
+  const required = (path: keyof typeof input, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (input.collection === undefined && input.action !== 'list' && !(input.action === 'rebuild' && input.index?.includes('.'))) {
+    required('collection', input.action === 'rebuild' ? 'is required for action rebuild, unless --index names a schema-qualified index (schema.index)' : `is required for action ${input.action}`);
+  }
+  if (input.action === 'create-collection' && input.dimension === undefined) required('dimension', 'is required for create-collection');
+  if (input.action === 'tune' && input.targetRecall === undefined) required('targetRecall', 'is required for tune, e.g. 0.95');
 });
 /** Input of `vector-index`. */
 export type VectorIndexInput = z.infer<typeof VectorIndexInput>;
@@ -101,6 +112,11 @@ export const VectorIndexOutput = z.object({
 /** Output of `vector-index`. */
 export type VectorIndexOutput = z.infer<typeof VectorIndexOutput>;
 
+/** The `database` of the input, carried into a recommended follow-up so it acts on the same database. */
+function sameDatabase(input: { database?: string | undefined }): { database?: string } {
+  return input.database === undefined ? {} : { database: input.database };
+}
+
 function need(input: VectorIndexInput): string {
   if (!input.collection) throw new InputError('collection', `is required for action ${input.action}`);
   return input.collection;
@@ -147,17 +163,18 @@ export class VectorIndexSkill {
       'status: valid false means a build is running (see builds[].fraction) or failed (rebuild it). tune: reached false means even the ' +
       'largest ef_search tried missed the target (build with a stronger profile: vector-drop the index, then create with accuracy).',
     decisionTree: [
-      { when: 'an index is invalid and no build is running', run: 'vector-index', args: '--action rebuild --collection <name>' },
-      { when: 'tune did not reach the target', run: 'vector-drop', args: '--target index --collection <name>, then vector-index --action create --profile accuracy' },
-      { when: 'after create or a large load, to pick ef_search', run: 'vector-index', args: '--action tune --collection <name> --target-recall 0.95' },
-      { when: 'to measure QPS and latency at the tuned setting', run: 'vector-benchmark', args: '--collection <name>' },
+      { when: 'an index is invalid and no build is running', skill: 'vector-index', input: { action: 'rebuild', collection: '<collection>' } },
+      { when: 'tune did not reach the target', skill: 'vector-drop', input: { target: 'index', collection: '<collection>' }, why: 'then build it again with vector-index --action create --profile accuracy' },
+      { when: 'after create or a large load, to pick ef_search', skill: 'vector-index', input: { action: 'tune', collection: '<collection>', targetRecall: 0.95 } },
+      { when: 'to measure QPS and latency at the tuned setting', skill: 'vector-benchmark', input: { collection: '<collection>' } },
     ],
     examples: [
-      { title: 'Create a collection', command: 'pgcluster vector-index --action create-collection --collection docs --dimension 384 --metric cosine' },
-      { title: 'Build an HNSW index with the balanced profile', command: 'pgcluster vector-index --action create --collection docs --profile balanced' },
-      { title: 'Show the statements without running them', command: 'pgcluster vector-index --action create --collection docs --profile accuracy --dry-run' },
-      { title: 'Tune ef_search for recall@10 of 0.95', command: 'pgcluster vector-index --action tune --collection docs --target-recall 0.95' },
-      { title: 'Index status with build progress', command: 'pgcluster vector-index --action status --collection docs --format json' },
+      { title: 'Create a collection', skill: 'vector-index', input: { action: 'create-collection', collection: 'docs', dimension: 384, metric: 'cosine' } },
+      { title: 'Build an HNSW index with the balanced profile', skill: 'vector-index', input: { action: 'create', collection: 'docs', profile: 'balanced' } },
+      { title: 'Show the statements without running them', skill: 'vector-index', input: { action: 'create', collection: 'docs', profile: 'accuracy' }, options: { dryRun: true } },
+      { title: 'Tune ef_search for recall@10 of 0.95', skill: 'vector-index', input: { action: 'tune', collection: 'docs', targetRecall: 0.95 } },
+      { title: 'Index status with build progress', skill: 'vector-index', input: { action: 'status', collection: 'docs' }, options: { format: 'json' } },
+      { title: 'Rebuild an invalid index that cluster-status reported, on any table', skill: 'vector-index', input: { action: 'rebuild', index: 'public.items_embedding_idx' } },
     ],
     metrics: [
       { name: 'pgcluster_vector_index_size_bytes', help: 'Size of the vector index on disk.', value: 'indexes[].sizeBytes', labels: { collection: 'collection', index: 'indexes[].name' } },
@@ -179,13 +196,22 @@ export class VectorIndexSkill {
       if (action === 'list') {
         return { data: { action, collection: null, collections: await listCollections(db) } };
       }
+      if (action === 'rebuild' && input.collection === undefined && input.index !== undefined) {
+        const r = await rebuildQualifiedIndex(db, {
+          index: input.index,
+          ...(input.maintenanceWorkMem ? { maintenanceWorkMem: input.maintenanceWorkMem } : {}),
+          ...(input.parallelWorkers !== undefined ? { parallelWorkers: input.parallelWorkers } : {}),
+        });
+        const build = { index: r.index, method: r.before.method, profile: null, params: {}, created: false, durationMs: r.durationMs, sizeBytes: r.sizeBytesAfter, maintenanceWorkMem: r.maintenanceWorkMem, parallelWorkers: r.parallelWorkers, defaultEfSearch: null, notes: [r.note] };
+        return { data: { action, collection: null, build } };
+      }
       const collection = need(input);
       if (action === 'create-collection') {
         if (input.dimension === undefined) throw new InputError('dimension', 'is required for create-collection');
         const r = await createCollection(db, { name: collection, dimension: input.dimension, type: input.type, metric: input.metric, ifNotExists: true });
         const d = await describeCollection(db, collection);
         const rollback: RollbackSpec | undefined = r.created
-          ? { skill: 'vector-drop', input: { target: 'collection', collection }, description: `drop the new collection ${collection}` }
+          ? { skill: 'vector-drop', input: { target: 'collection', collection }, why: `drop the new collection ${collection}` }
           : undefined;
         return { data: { action, collection, collections: [d] }, ...(rollback ? { rollback } : {}), alerts: r.created ? [] : [`${collection} already existed with that shape`] };
       }
@@ -200,7 +226,7 @@ export class VectorIndexSkill {
           data: { action, collection, indexes: s.indexes, builds: s.builds.map((b) => ({ pid: b.pid, index: b.index, phase: b.phase, fraction: b.fraction })) },
           status: alerts.length ? 'degraded' : 'ok',
           alerts,
-          ...(s.indexes.length === 0 ? { recommendations: [{ message: `${collection} has no vector index`, skill: 'vector-index', args: `--action create --collection ${collection}` }] } : {}),
+          ...(s.indexes.length === 0 ? { recommendations: [{ why: `${collection} has no vector index`, skill: 'vector-index', input: { action: 'create', collection, ...sameDatabase(input) } }] } : {}),
         };
       }
       if (action === 'create') {
@@ -217,8 +243,8 @@ export class VectorIndexSkill {
         });
         return {
           data: { action, collection, build: r },
-          ...(r.created ? { rollback: { skill: 'vector-drop', input: { target: 'index', collection, index: r.index }, description: `drop the new index ${r.index}` } } : {}),
-          recommendations: [{ message: 'pick ef_search for a target recall', skill: 'vector-index', args: `--action tune --collection ${collection} --target-recall 0.95` }],
+          ...(r.created ? { rollback: { skill: 'vector-drop', input: { target: 'index', collection, index: r.index }, why: `drop the new index ${r.index}` } } : {}),
+          recommendations: [{ why: 'pick ef_search for a target recall', skill: 'vector-index', input: { action: 'tune', collection, targetRecall: 0.95, ...sameDatabase(input) } }],
         };
       }
       if (action === 'rebuild') {
@@ -242,7 +268,10 @@ export class VectorIndexSkill {
       // tune
       if (input.targetRecall === undefined) throw new InputError('targetRecall', 'is required for tune, e.g. 0.95');
       const before = await getCollection(db, collection, { fresh: true });
-      const t = await tuneEfSearch(db, { collection, targetRecall: input.targetRecall, k: input.k, sampleSize: input.sampleSize });
+      const label = `tuning ef_search of ${collection}`;
+      const onProgress = (done: number, total: number) => ctx.log.progress?.({ label, done, total, unit: 'steps' });
+      const t = await tuneEfSearch(db, { collection, targetRecall: input.targetRecall, k: input.k, sampleSize: input.sampleSize, onProgress });
+      ctx.log.progress?.({ label, done: 1, total: 1, unit: 'steps' }); // it may stop before the last candidate
       return {
         data: { action, collection, tune: { efSearch: t.efSearch, recall: t.recall, reached: t.reached, stored: t.stored, previousEfSearch: before.defaultEfSearch, sampleSize: t.sampleSize, curve: t.curve } },
         status: t.reached ? 'ok' : 'degraded',
@@ -257,6 +286,10 @@ export class VectorIndexSkill {
       const target = db.primaryLabel;
       if (input.action === 'list' || input.action === 'describe' || input.action === 'status') {
         return [{ kind: 'note', target, text: `${input.action} reads pg_class, pg_index, pg_stat_progress_create_index and pgcluster.vector_collections; it changes nothing` }];
+      }
+      if (input.action === 'rebuild' && input.collection === undefined && input.index !== undefined) {
+        const ix = await findQualifiedIndex(db, input.index);
+        return toPlanSteps(target, rebuildIndexStatements(ix.schema, ix.name, input.maintenanceWorkMem ?? '512MB', input.parallelWorkers ?? 2));
       }
       const collection = need(input);
       if (input.action === 'create-collection') {

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { getCollection } from '../collection/get-collection';
 import { toPlanSteps } from '../collection/sql-statement';
 import { insertStatements, insertVectors, ON_CONFLICT, type InsertProgress } from '../insert/insert-vectors';
-import { FILE_FORMATS, readVectorFile } from '../loaders/read-vector-file';
+import { checkReadableFile } from '../loaders/check-readable-file';
+import { countFileRows, FILE_FORMATS, formatOfFile, readVectorFile } from '../loaders/read-vector-file';
 import { withSkillDb } from './open-skill-db';
 
 /** Input of `vector-insert`. */
@@ -14,6 +15,12 @@ export const VectorInsertInput = z
     // Audit: a file is recorded as its path, size and sha256; inline rows as their count and sha256.
     file: z.string().meta({ audit: 'file' }).optional().describe('A file to stream: .ndjson/.jsonl, .csv, .fvecs or .npy (memory stays flat whatever its size).'),
     format: z.enum(FILE_FORMATS).optional().describe('The file\'s format when its extension does not say.'),
+    keyOffset: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .describe('.npy/.fvecs: added to each row number to make its key (default 0). Give the rows already loaded from earlier files, or their rows are replaced.'),
     rows: z
       .array(
         z.object({
@@ -85,14 +92,21 @@ export class VectorInsertSkill {
       'inserted + updated + skipped = rows. rowsPerSecond is the load\'s throughput. An INVALID_INPUT error naming rows[i] means row i+1 ' +
       'was bad and nothing was written; fix it and run again. indexesRebuilt lists indexes rebuilt when rebuildIndexes was set.',
     decisionTree: [
-      { when: 'the collection does not exist', run: 'vector-index', args: '--action create-collection --collection <name> --dimension <n>' },
-      { when: 'a large load finished and the collection has no index', run: 'vector-index', args: '--action create --collection <name> --profile balanced' },
-      { when: 'many rows were updated', run: 'vector-index', args: '--action tune --collection <name> --target-recall 0.95' },
+      { when: 'the collection does not exist', skill: 'vector-index', input: { action: 'create-collection', collection: '<collection>', dimension: '<dimension>' } },
+      { when: 'a large load finished and the collection has no index', skill: 'vector-index', input: { action: 'create', collection: '<collection>', profile: 'balanced' } },
+      { when: 'many rows were updated', skill: 'vector-index', input: { action: 'tune', collection: '<collection>', targetRecall: 0.95 } },
     ],
     examples: [
-      { title: 'Load an NDJSON file (upsert)', command: 'pgcluster vector-insert --collection docs --file embeddings.ndjson' },
-      { title: 'Bulk-load a big .npy, rebuilding the index once at the end', command: 'pgcluster vector-insert --collection docs --file vectors.npy --rebuild-indexes' },
-      { title: 'Show what it would run', command: 'pgcluster vector-insert --collection docs --file embeddings.ndjson --dry-run' },
+      { title: 'Load an NDJSON file (upsert)', skill: 'vector-insert', input: { collection: 'docs', file: 'embeddings.ndjson' } },
+      { title: 'Bulk-load a big .npy, rebuilding the index once at the end', skill: 'vector-insert', input: { collection: 'docs', file: 'vectors.npy', rebuildIndexes: true } },
+      { title: 'Show what it would run', skill: 'vector-insert', input: { collection: 'docs', file: 'embeddings.ndjson' }, options: { dryRun: true } },
+      { title: 'Add a second .npy after a first one of 100000 rows, keyed 100000 onwards', skill: 'vector-insert', input: { collection: 'docs', file: 'part2.npy', keyOffset: 100000 } },
+    ],
+    inputFormats: [
+      'A row is `{"key": "doc-1", "embedding": [0.1, 0.2, 0.3], "namespace": "tenant1", "metadata": {"lang": "en"}}`: `key` (string or number) is unique per namespace, `embedding` has the collection\'s dimension, `namespace` (default "") and `metadata` (a JSON object, searchable with filters) are optional. Inline: `--input \'{"collection": "docs", "rows": [{"key": "doc-1", "embedding": [0.1, 0.2, 0.3]}]}\'`.',
+      '.ndjson/.jsonl: one row object per line, as above (`id` and `vector` are accepted for `key` and `embedding`; without a key, the 1-based line number).',
+      '.csv: the first line is a header naming the columns; it must name `embedding` (or `vector`), and may name `key` (or `id`), `namespace` and `metadata`. Embeddings in pgvector text form and metadata as JSON, quoted: `key,embedding,metadata` then `doc-1,"[0.1,0.2,0.3]","{""lang"":""en""}"`. Without a key column, the row number is the key.',
+      '.npy (float32 or float64, 2-D, C order) and .fvecs: no keys in the file; each row\'s key is its 0-based row number plus `--key-offset` (default 0). Loading a second file with the same offset replaces the first one\'s rows (an alert says how many): give `--key-offset` the number of rows already loaded, e.g. `--file part2.npy --key-offset 100000`.',
     ],
     metrics: [
       { name: 'pgcluster_vector_insert_rows', help: 'Rows read from the input.', value: 'rows', labels: { collection: 'collection' } },
@@ -106,17 +120,33 @@ export class VectorInsertSkill {
     output: VectorInsertOutput,
   })
   static async run(ctx: SkillContext, input: VectorInsertInput): Promise<SkillResult<VectorInsertOutput>> {
-    const source = input.file !== undefined ? readVectorFile(input.file, input.format) : input.rows ?? [];
-    const onProgress = (p: InsertProgress) => ctx.log.info(`vector-insert: ${p.rows} rows, ${Math.round(p.rowsPerSecond)} rows/s`);
+    const source = input.file !== undefined ? readVectorFile(input.file, input.format, input.keyOffset !== undefined ? { keyOffset: input.keyOffset } : {}) : input.rows ?? [];
+    const label = `inserting into ${input.collection}`;
+    const total = input.rows?.length ?? (input.file !== undefined ? countFileRows(input.file, input.format) : undefined);
+    const onProgress = (p: InsertProgress) => {
+      if (!ctx.log.progress) return ctx.log.info(`${label}: ${p.rows} rows, ${Math.round(p.rowsPerSecond)} rows/s`);
+      // Streaming every row is not the end: the rows are then written (upsert, index rebuild) in the same transaction.
+      if (total !== undefined && p.rows >= total) return ctx.log.progress({ label: `writing ${total} rows into ${input.collection}`, done: p.rows, unit: 'rows' });
+      ctx.log.progress({ label, done: p.rows, ...(total !== undefined ? { total } : {}), unit: 'rows' });
+    };
     const r = await withSkillDb(ctx, input.database, (db) =>
       insertVectors(db, input.collection, source, { onConflict: input.onConflict, rebuildIndexes: input.rebuildIndexes, onProgress, signal: ctx.signal }),
     );
-    return { data: r, alerts: r.skipped > 0 ? [`${r.skipped} rows were not written (duplicates in the input or existing keys)`] : [] };
+    ctx.log.progress?.({ label, done: r.rows, total: r.rows, unit: 'rows' });
+    const alerts = r.skipped > 0 ? [`${r.skipped} rows were not written (duplicates in the input or existing keys)`] : [];
+    const numbered = input.file !== undefined && ['npy', 'fvecs'].includes(input.format ?? formatOfFile(input.file));
+    if (numbered && r.updated > 0) {
+      // Rows of .npy/.fvecs are keyed by row number: a second file would silently replace the first's rows.
+      alerts.push(`${r.updated} rows replaced existing rows with the same row-number keys (${input.file} is keyed 0, 1, 2, … plus --key-offset): to add a file instead, load it with --key-offset <rows already loaded>`);
+    }
+    return { data: r, alerts };
   }
 
   /** The statements of the load (the rows go through COPY in binary). */
   static async plan(ctx: SkillContext, input: VectorInsertInput): Promise<PlanStep[]> {
     if (input.file === undefined && input.rows === undefined) throw new InputError('file', 'give exactly one of file or rows');
+    // Before anything runs (dry run included): a file that cannot be read is bad input, not a failed query.
+    if (input.file !== undefined) checkReadableFile(input.file, 'file');
     return withSkillDb(ctx, input.database, async (db) => {
       const info = await getCollection(db, input.collection);
       const what = input.file !== undefined ? `the rows of ${input.file}` : `${input.rows!.length} inline rows`;

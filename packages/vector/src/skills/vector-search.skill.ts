@@ -84,14 +84,14 @@ export class VectorSearchSkill {
       'and 1/(1+distance) for l2. Fewer than k matches means the filter, namespace or minSimilarity left fewer rows. efSearch shows the ' +
       'candidate list used; node shows which server answered (a replica may lag the primary by a moment).',
     decisionTree: [
-      { when: 'results look wrong or recall is poor', run: 'vector-index', args: '--action tune --collection <name> --target-recall 0.95' },
-      { when: 'searches are slow and the collection has no index', run: 'vector-index', args: '--action create --collection <name> --profile balanced' },
-      { when: 'a row just written is missing', run: 'vector-search', args: '--read-from primary' },
+      { when: 'results look wrong or recall is poor', skill: 'vector-index', input: { action: 'tune', collection: '<collection>', targetRecall: 0.95 } },
+      { when: 'searches are slow and the collection has no index', skill: 'vector-index', input: { action: 'create', collection: '<collection>', profile: 'balanced' } },
+      { when: 'a row just written is missing', skill: 'vector-search', input: { collection: '<collection>', vector: '<vector>', readFrom: 'primary' }, why: 'replicas may lag behind the write' },
     ],
     examples: [
-      { title: 'Ten nearest neighbours as JSON', command: 'pgcluster vector-search --collection docs --vector "[0.1,0.2,0.3]" --format json' },
-      { title: 'Filtered by metadata within a namespace', command: 'pgcluster vector-search --collection docs --vector "[0.1,0.2,0.3]" --filter \'{"lang":"en"}\' --namespace tenant1 --k 5' },
-      { title: 'Read-your-writes from the primary with a higher ef_search', command: 'pgcluster vector-search --collection docs --vector "[0.1,0.2,0.3]" --read-from primary --ef-search 200' },
+      { title: 'Ten nearest neighbours as JSON', skill: 'vector-search', input: { collection: 'docs', vector: [0.1, 0.2, 0.3] }, options: { format: 'json' } },
+      { title: 'Filtered by metadata within a namespace', skill: 'vector-search', input: { collection: 'docs', vector: [0.1, 0.2, 0.3], filter: { lang: 'en' }, namespace: 'tenant1', k: 5 } },
+      { title: 'Read-your-writes from the primary with a higher ef_search', skill: 'vector-search', input: { collection: 'docs', vector: [0.1, 0.2, 0.3], readFrom: 'primary', efSearch: 200 } },
     ],
     metrics: [
       { name: 'pgcluster_vector_search_duration_seconds', help: 'Time of the search transaction.', value: 'durationMs', scale: 0.001, labels: { collection: 'collection' } },

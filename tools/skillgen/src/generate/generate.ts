@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ReferenceInputSchema } from '@pgcluster/skill-kit';
 import { SkillRuleError, type SkillProblem } from '../errors/skillgen-error';
 import { checkListingBudget, type ListingReport } from '../listing/listing-budget';
 import { renderCapabilities } from '../render/render-capabilities';
@@ -11,6 +12,7 @@ import { scanOperations, type ExportedOperation } from '../scan/scan-operations'
 import { scanSkills } from '../scan/scan-skills';
 import { createSourceProject, listPackages, type WorkspacePackage } from '../scan/workspace';
 import { checkMetrics } from '../schema/check-metrics';
+import { checkReferences } from '../schema/check-references';
 import { deriveFlags } from '../schema/derive-flags';
 import { requireBuiltPackage, skillSchemas, type PackageLoader } from '../schema/load-schemas';
 
@@ -83,15 +85,19 @@ export function generate(config: GenerateConfig): GenerateResult {
       models.push({ ...skill, schemas: result.schemas, flags, inputOnly });
     }
   }
+  if (problems.length === 0 && schemaProblems.length === 0) {
+    const byName = new Map(models.map((m) => [m.name, m]));
+    const references = checkReferences(models, (name) => {
+      const target = byName.get(name);
+      return target && (loaded.get(target.package)?.[target.input] as ReferenceInputSchema | undefined);
+    });
+    schemaProblems.push(...references.problems);
+    warnings.push(...references.warnings);
+  }
   const listing = checkListingBudget(root, scanned);
   if (problems.length || schemaProblems.length || listing.problems.length) throw new SkillRuleError([...problems, ...schemaProblems, ...listing.problems]);
 
   const skillNames = new Set(models.map((m) => m.name));
-  warnings.push(...models.flatMap((m) =>
-    m.decisionTree
-      .filter((rule) => !skillNames.has(rule.run))
-      .map((rule) => `${m.file}:${m.fieldLines['decisionTree'] ?? m.line}: decision tree of ${m.name} runs "${rule.run}", which is not a skill yet`),
-  ));
   const license = workspaceLicense(root);
   const files = new Map<string, string>();
   for (const model of models) {

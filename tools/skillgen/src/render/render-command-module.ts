@@ -1,3 +1,4 @@
+import { exampleCommands } from './render-reference';
 import { summary } from './schema-text';
 import type { SkillModel } from './skill-model';
 
@@ -42,7 +43,7 @@ export function renderCommandModule(skill: SkillModel): string {
     description: skill.description,
     idempotent: skill.idempotent,
     flags: skill.flags,
-    examples: skill.examples,
+    examples: exampleCommands(skill),
   };
   const body = Object.entries(meta)
     .map(([key, value]) => `  ${key}: ${tsValue(value, '  ')},`)

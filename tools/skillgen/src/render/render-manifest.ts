@@ -21,8 +21,14 @@ export const ENVELOPE_SCHEMA = {
       type: 'array',
       items: {
         type: 'object',
-        properties: { message: { type: 'string' }, skill: { type: 'string' }, args: { type: 'string' } },
-        required: ['message'],
+        description: 'A next step: with skill, a reference whose input that skill accepts (pgcluster <skill> with it as --input or flags); without, a step for a person.',
+        properties: {
+          why: { type: 'string' },
+          skill: { type: 'string' },
+          input: { type: 'object', description: "The skill's input, valid against its input schema." },
+          planned: { type: 'boolean', description: 'The skill is not available in this version yet.' },
+        },
+        required: ['why'],
       },
     },
     plan: {
@@ -35,8 +41,9 @@ export const ENVELOPE_SCHEMA = {
     },
     rollback: {
       type: 'object',
-      properties: { skill: { type: 'string' }, input: { type: 'object' }, description: { type: 'string' } },
-      required: ['skill', 'input', 'description'],
+      description: 'How to undo the run: a reference to another skill run (pgcluster audit undo <auditId> applies it).',
+      properties: { skill: { type: 'string' }, input: { type: 'object' }, why: { type: 'string' } },
+      required: ['skill', 'input', 'why'],
     },
     error: {
       type: 'object',

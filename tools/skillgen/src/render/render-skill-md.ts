@@ -1,4 +1,6 @@
 import { typeLabel, shapeLines, oneLine } from './schema-text';
+import { PLACEHOLDER, referenceCommand } from '@pgcluster/skill-kit';
+import { exampleCommands } from './render-reference';
 import { commandOf, flagPlaceholder, usageLine, type SkillModel } from './skill-model';
 import type { JsonSchema } from '../schema/load-schemas';
 
@@ -45,6 +47,7 @@ export function renderSkillMd(skill: SkillModel, context: RenderContext): string
     '',
   );
   lines.push(...parameters(skill));
+  lines.push(...inputFormats(skill));
   lines.push(...output(skill));
   lines.push('## When to use', '', ...skill.whenToUse.map((w) => `- ${oneLine(w)}`), '');
   lines.push('## How to interpret the result', '', oneLine(skill.interpret), '');
@@ -52,6 +55,7 @@ export function renderSkillMd(skill: SkillModel, context: RenderContext): string
   lines.push(...decisionTree(skill, context));
   lines.push(...examples(skill));
   lines.push(...safety(skill));
+  lines.push(...environment());
   return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
 }
 
@@ -103,6 +107,24 @@ function parameters(skill: SkillModel): string[] {
   return lines;
 }
 
+function inputFormats(skill: SkillModel): string[] {
+  if (!skill.inputFormats?.length) return [];
+  return ['## Input formats', '', ...skill.inputFormats.flatMap((text) => [text, '']), ''];
+}
+
+/** The same for every skill: what the environment changes, and what each exit code means. */
+function environment(): string[] {
+  return [
+    '',
+    '## Environment and exit codes',
+    '',
+    '- `PGCLUSTER_CONFIG`: the config file (default: `pgcluster.config.json`, found by walking up from the working directory); `PGCLUSTER_NODES` gives node URLs without a file.',
+    '- `PGCLUSTER_LOG`: what goes to standard error: `warn` (default: warnings, and the progress of long runs: a bar on a terminal, a line every 5 s otherwise), `info` (also what each step does), `debug` (also the plan\'s statements as they run) or `silent` (nothing, not even progress).',
+    '- `NO_COLOR`: no colour in `--format human` output, even on a terminal.',
+    '- Exit codes: 0 ok/healthy; 1 degraded or critical (read the alerts); 2 error (`error.code` says which: INVALID_INPUT names the flag, nothing was run); 3 refused (confirmation required, nothing was run).',
+  ];
+}
+
 function output(skill: SkillModel): string[] {
   return [
     '## Output',
@@ -143,9 +165,12 @@ function decisionTree(skill: SkillModel, context: RenderContext): string[] {
   if (skill.decisionTree.length === 0) return [];
   const lines = ['## Decision tree', ''];
   for (const rule of skill.decisionTree) {
-    const command = `pgcluster ${rule.run}${rule.args ? ` ${rule.args}` : ''}`;
-    const known = context.skillNames.has(rule.run) ? '' : ' (not available yet in this version)';
-    lines.push(`- If ${oneLine(rule.when)}: run \`${command}\`${known}.`);
+    const coming = context.skillNames.has(rule.skill) ? '' : ' (coming: not available in this version yet)';
+    const why = rule.why ? ` (${oneLine(rule.why)})` : '';
+    lines.push(`- If ${oneLine(rule.when)}: run \`${referenceCommand(rule)}\`${coming}${why}.`);
+  }
+  if (skill.decisionTree.some((rule) => Object.values(rule.input).some((v) => typeof v === 'string' && PLACEHOLDER.test(v)))) {
+    lines.push('', 'A `<placeholder>` stands for the value the result names (the collection, index or node concerned).');
   }
   lines.push('');
   return lines;
@@ -155,7 +180,7 @@ function examples(skill: SkillModel): string[] {
   const lines = ['## Examples', ''];
   const required = skill.flags.filter((f) => f.required).map((f) => `--${f.name}${flagPlaceholder(f)}`);
   const fallback = { title: 'Run it and read the result as JSON', command: [commandOf(skill), ...required, '--format json'].join(' ') };
-  const all = skill.examples.length > 0 ? skill.examples : [fallback];
+  const all = skill.examples.length > 0 ? exampleCommands(skill) : [fallback];
   for (const example of all) {
     lines.push(`${oneLine(example.title)}:`, '', '```bash', example.command, '```', '');
   }

@@ -22,6 +22,8 @@ export interface ScannedSkill {
   interpret: string;
   decisionTree: DecisionRule[];
   examples: SkillExample[];
+  /** How to write file and row inputs, with examples (optional). */
+  inputFormats?: string[];
   /** The Prometheus families of `--format prometheus` (none when the skill declares none). */
   metrics: MetricSpec[];
   /** The exported name of the input zod schema in the package's public face. */
@@ -38,7 +40,7 @@ export interface ScannedSkill {
   file: string;
   /** The line of the `@Skill` decorator. */
   line: number;
-  /** The line of each metadata field. */
+  /** The line of each metadata field, and of each reference as `decisionTree[0]`, `examples[2]`. */
   fieldLines: Readonly<Record<string, number>>;
   /** The functions the `run` body calls (for the coverage report). */
   calls: CallSite[];
@@ -84,10 +86,13 @@ const FIELDS: Readonly<Record<string, FieldKind>> = {
   interpret: 'string',
   decisionTree: 'decisionTree',
   examples: 'examples',
+  inputFormats: 'strings',
   metrics: 'metrics',
   input: 'schema',
   output: 'schema',
 };
+
+/** Metadata fields a skill may leave out. */
 
 /**
  * Reads every `@Skill({...})` under `packages/<pkg>/src/skills/` statically and checks the
@@ -172,6 +177,9 @@ function readSkill(decorator: Decorator, report: (node: Node, rule: SkillRule, m
   for (const [key, entry] of entries) {
     const kind = FIELDS[key];
     fieldLines[key] = entry.property.getStartLineNumber();
+    if (Node.isArrayLiteralExpression(entry.value)) {
+      entry.value.getElements().forEach((element, i) => (fieldLines[`${key}[${i}]`] = element.getStartLineNumber()));
+    }
     if (!kind) {
       report(entry.property, 'unknown-field', `unknown metadata field \`${key}\`; the fields are ${Object.keys(FIELDS).join(', ')}`);
       ok = false;
@@ -182,19 +190,20 @@ function readSkill(decorator: Decorator, report: (node: Node, rule: SkillRule, m
     else values[key] = value;
   }
   for (const key of Object.keys(FIELDS)) {
-    if (!entries.has(key) && !(key in OPTIONAL_FIELDS)) {
+    if (!entries.has(key) && !OPTIONAL_FIELDS.has(key)) {
       report(decorator, key === 'whenToUse' ? 'when-to-use' : 'missing-field', `metadata field \`${key}\` is missing`);
       ok = false;
     }
   }
   if (!ok) return undefined;
-  const skill = { ...OPTIONAL_FIELDS, ...(values as Omit<SkillFields, 'fieldLines'>), fieldLines };
+  const skill = { ...OPTIONAL_DEFAULTS, ...(values as Omit<SkillFields, 'fieldLines'>), fieldLines };
   const at = (field: string): Node => entries.get(field)?.property ?? decorator;
   return checkRules(skill, at, report) ? skill : undefined;
 }
 
-/** Fields a skill may leave out, with the value it then has. */
-const OPTIONAL_FIELDS: Readonly<Pick<SkillFields, 'details' | 'metrics'>> = { details: '', metrics: [] };
+/** Fields a skill may leave out, with the value it then has (`inputFormats` stays absent). */
+const OPTIONAL_DEFAULTS: Readonly<Pick<SkillFields, 'details' | 'metrics'>> = { details: '', metrics: [] };
+const OPTIONAL_FIELDS: ReadonlySet<string> = new Set([...Object.keys(OPTIONAL_DEFAULTS), 'inputFormats']);
 
 function readField(
   key: string,
@@ -237,9 +246,11 @@ function readField(
     case 'strings':
       return Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : bad('an array of string literals');
     case 'decisionTree':
-      return isObjects(value, ['when', 'run'], ['args']) ? value : bad('an array of { when: string, run: string, args?: string }');
+      return isReferences(value, { when: 'string' }) ? value : bad('an array of skill references { when: string, skill: string, input: {…}, why?: string, planned?: boolean }');
     case 'examples':
-      return isObjects(value, ['title', 'command'], []) ? value : bad('an array of { title: string, command: string }');
+      return isReferences(value, { title: 'string' }, { options: 'object' })
+        ? value
+        : bad('an array of skill references { title: string, skill: string, input: {…}, why?: string, options?: { format?, dryRun?, yes?, timeout? } }');
     case 'metrics':
       return isMetricSpecs(value) ? value : bad('an array of { name, help, value: string, type?: "gauge"|"counter", scale?: number, labels?: { [label]: path }, states?: string[], equals?: string }');
   }
@@ -265,14 +276,22 @@ function isMetricSpecs(value: Literal): boolean {
   });
 }
 
-function isObjects(value: Literal, required: string[], optional: string[]): boolean {
+type Shape = Readonly<Record<string, 'string' | 'boolean' | 'object'>>;
+const REFERENCE: Shape = { skill: 'string', input: 'object' };
+const REFERENCE_OPTIONAL: Shape = { why: 'string', planned: 'boolean' };
+
+/** An array of `{ skill, input, why?, planned? }` objects plus the given fields, and nothing else. */
+function isReferences(value: Literal, required: Shape, optional: Shape = {}): boolean {
   if (!Array.isArray(value)) return false;
+  const must = { ...REFERENCE, ...required };
+  const may = { ...REFERENCE_OPTIONAL, ...optional };
+  const typed = (v: Literal | undefined, type: string) => (type === 'object' ? typeof v === 'object' && v !== null && !Array.isArray(v) : typeof v === type);
   return value.every((item: Literal) => {
     if (typeof item !== 'object' || item === null || Array.isArray(item)) return false;
     const record = item as Record<string, Literal>;
     return (
-      required.every((k) => typeof record[k] === 'string') &&
-      Object.keys(record).every((k) => (required.includes(k) || optional.includes(k)) && typeof record[k] === 'string')
+      Object.entries(must).every(([k, type]) => typed(record[k], type)) &&
+      Object.keys(record).every((k) => (must[k] ?? may[k]) !== undefined && typed(record[k], (must[k] ?? may[k])!))
     );
   });
 }
@@ -314,11 +333,6 @@ function checkRules(
   }
   if (skill.risk === 'destructive' && !skill.requiresConfirmation) {
     fail('requiresConfirmation', 'destructive-needs-confirmation', 'a destructive skill must set `requiresConfirmation: true`');
-  }
-  for (const example of skill.examples) {
-    if (!example.command.startsWith('pgcluster ')) {
-      fail('examples', 'example-command', `example "${example.title}" must be a full command line starting with \`pgcluster \`; got "${example.command}"`);
-    }
   }
   return failures === 0;
 }

@@ -1,9 +1,10 @@
+import { CLI_GLOBAL_FLAGS, flagName } from '@pgcluster/skill-kit';
 import type { SkillProblem } from '../errors/skillgen-error';
 import type { ScannedSkill } from '../scan/scan-skills';
 import type { JsonSchema } from './load-schemas';
 
 /** The CLI's global flags; no input field may take one of these names. */
-export const RESERVED_FLAGS = ['format', 'dry-run', 'yes', 'config', 'timeout', 'input', 'help', 'version'] as const;
+export const RESERVED_FLAGS = CLI_GLOBAL_FLAGS;
 
 /** How a flag's value is parsed: scalars, arrays of scalars, or a JSON value for anything nested. */
 export const FLAG_TYPES = ['string', 'number', 'integer', 'boolean', 'array', 'json'] as const;
@@ -37,11 +38,7 @@ export interface SkillFlag {
  * ```
  */
 export function kebabCase(name: string): string {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1-$2')
-    .replace(/[_\s]+/g, '-')
-    .toLowerCase();
+  return flagName(name);
 }
 
 /**

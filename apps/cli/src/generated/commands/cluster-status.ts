@@ -77,7 +77,7 @@ export const clusterStatusCommand: GeneratedCommand = {
     },
     {
       title: "Human-readable summary",
-      command: "pgcluster cluster-status",
+      command: "pgcluster cluster-status --format human",
     },
     {
       title: "Sample performance for a full second",

@@ -71,7 +71,7 @@ export const monitoringHealthCommand: GeneratedCommand = {
     },
     {
       title: "Stricter idle-in-transaction thresholds",
-      command: "pgcluster monitoring-health --input '{\"thresholds\":{\"idle_in_transaction\":{\"warning\":60,\"critical\":300}}}'",
+      command: "pgcluster monitoring-health --thresholds '{\"idle_in_transaction\":{\"warning\":60,\"critical\":300}}'",
     },
     {
       title: "Show the statements it would run",

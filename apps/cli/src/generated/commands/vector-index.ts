@@ -71,7 +71,7 @@ export const vectorIndexCommand: GeneratedCommand = {
       name: "index",
       property: "index",
       type: "string",
-      description: "create: the index name (default <collection>_embedding_<method>); rebuild: which index when there are several.",
+      description: "create: the index name (default <collection>_embedding_<method>); rebuild: which index when there are several, or schema.index for any vector index (no collection needed).",
       required: false,
     },
     {
@@ -164,6 +164,10 @@ export const vectorIndexCommand: GeneratedCommand = {
     {
       title: "Index status with build progress",
       command: "pgcluster vector-index --action status --collection docs --format json",
+    },
+    {
+      title: "Rebuild an invalid index that cluster-status reported, on any table",
+      command: "pgcluster vector-index --action rebuild --index public.items_embedding_idx",
     },
   ],
   load: (): SkillClass => {

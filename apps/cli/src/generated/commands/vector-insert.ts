@@ -29,6 +29,13 @@ export const vectorInsertCommand: GeneratedCommand = {
       required: false,
     },
     {
+      name: "key-offset",
+      property: "keyOffset",
+      type: "integer",
+      description: ".npy/.fvecs: added to each row number to make its key (default 0). Give the rows already loaded from earlier files, or their rows are replaced.",
+      required: false,
+    },
+    {
       name: "rows",
       property: "rows",
       type: "json",
@@ -72,6 +79,10 @@ export const vectorInsertCommand: GeneratedCommand = {
     {
       title: "Show what it would run",
       command: "pgcluster vector-insert --collection docs --file embeddings.ndjson --dry-run",
+    },
+    {
+      title: "Add a second .npy after a first one of 100000 rows, keyed 100000 onwards",
+      command: "pgcluster vector-insert --collection docs --file part2.npy --key-offset 100000",
     },
   ],
   load: (): SkillClass => {

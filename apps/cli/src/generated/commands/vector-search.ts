@@ -92,15 +92,15 @@ export const vectorSearchCommand: GeneratedCommand = {
   examples: [
     {
       title: "Ten nearest neighbours as JSON",
-      command: "pgcluster vector-search --collection docs --vector \"[0.1,0.2,0.3]\" --format json",
+      command: "pgcluster vector-search --collection docs --vector '[0.1,0.2,0.3]' --format json",
     },
     {
       title: "Filtered by metadata within a namespace",
-      command: "pgcluster vector-search --collection docs --vector \"[0.1,0.2,0.3]\" --filter '{\"lang\":\"en\"}' --namespace tenant1 --k 5",
+      command: "pgcluster vector-search --collection docs --vector '[0.1,0.2,0.3]' --filter '{\"lang\":\"en\"}' --namespace tenant1 --k 5",
     },
     {
       title: "Read-your-writes from the primary with a higher ef_search",
-      command: "pgcluster vector-search --collection docs --vector \"[0.1,0.2,0.3]\" --read-from primary --ef-search 200",
+      command: "pgcluster vector-search --collection docs --vector '[0.1,0.2,0.3]' --read-from primary --ef-search 200",
     },
   ],
   load: (): SkillClass => {
