@@ -5,7 +5,6 @@
  * @packageDocumentation
  */
 export { parseQualifiedName, qualified, quoteIdent, quoteLiteral, type QualifiedName } from './sql/qualified-name';
-export { SkillReference, toRecommendation } from './sql/skill-reference';
 export { DatabaseName, MAINTENANCE_APPLICATION_NAME, currentDatabase, resolveTarget, withTarget, withProgress, freeBytes, type MaintenanceTarget } from './connection/maintenance-target';
 export { SESSION_ACTIONS, SESSION_STATES, SessionsInput, SessionsReport, SessionInfo, BlockingChain, PreparedTransaction, SessionActionResult, type SessionAction, type SessionState } from './sessions/sessions-schema';
 export { controlSessions, readSessions, selectSessions, checkSessionsInput, actionStatement, preparedOf, type ControlSessionsOptions, type SessionsSnapshot } from './sessions/control-sessions';

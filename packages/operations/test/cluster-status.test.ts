@@ -150,7 +150,7 @@ describe('checkClusterStatus on a real cluster', () => {
     expect(perf.avg_query_ms).toBeGreaterThanOrEqual(150);
     expect(report.status).toBe('degraded');
     expect(report.alerts).toEqual([`statements on node1 averaged ${perf.avg_query_ms} ms over the last ${perf.sample_ms} ms (threshold 100 ms)`]);
-    expect(report.recommendations).toEqual([{ why: 'Statements are slow right now: look for missing indexes and bloated tables.', skill: 'maintenance-optimize', input: {}, planned: true }]);
+    expect(report.recommendations).toEqual([{ why: 'Statements are slow right now: look for missing indexes and bloated tables.', skill: 'maintenance-optimize', input: {} }]);
     await sql('node1', 'select pg_stat_statements_reset()');
   });
 

@@ -16,7 +16,7 @@
  */
 // Audit: the catalogue, findings and the run.
 export { CHECK_SCOPES, checkDefinition, SECURITY_CHECK_IDS, SECURITY_CHECKS, type CheckScope, type SecurityCheckDefinition, type SecurityCheckId } from './audit/check-catalogue';
-export { CHECK_STATUSES, SECURITY_CATEGORIES, SecurityFinding, SEVERITIES, SkillReference, type CheckStatus, type SecurityCategory, type Severity } from './audit/finding';
+export { CHECK_STATUSES, SECURITY_CATEGORIES, SecurityFinding, SEVERITIES, type CheckStatus, type SecurityCategory, type Severity } from './audit/finding';
 export { AUDIT_STATUSES, AuditNode, SecurityAuditInput, SecurityAuditReport, SecurityCheckResult } from './audit/audit-schema';
 export { databasesOf, expectedRolesOf, runSecurityAudit, selectSecurityChecks, type SecurityAuditOptions } from './audit/run-audit';
 export { AUDIT_APPLICATION_NAME, RECOMMENDED_LOG_LINE_PREFIX } from './audit/checks/setting-checks';

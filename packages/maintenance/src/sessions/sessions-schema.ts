@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SkillReference } from '../sql/skill-reference';
+import { SkillReferenceSchema } from '@pgcluster/skill-kit';
 
 /** What maintenance-sessions does; one tuple yields the type, the validator and the CLI choices. */
 export const SESSION_ACTIONS = ['list', 'cancel', 'terminate', 'rollback'] as const;
@@ -59,7 +59,7 @@ export const BlockingChain = z.object({
   root: z.number().int().describe('The pid at the root: it blocks and waits for nobody.'),
   waiting: z.array(z.number().int()).describe('Every pid waiting on it, directly or through others.'),
   longestWaitSeconds: z.number().describe('The longest any of them has waited, in seconds.'),
-  recommendation: SkillReference.describe('The run that ends the chain: terminate its root (with --yes).'),
+  recommendation: SkillReferenceSchema.describe('The run that ends the chain: terminate its root (with --yes).'),
 });
 /** One lock chain. */
 export type BlockingChain = z.infer<typeof BlockingChain>;

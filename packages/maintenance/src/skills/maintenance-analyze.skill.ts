@@ -41,13 +41,13 @@ export class MaintenanceAnalyzeSkill {
       'analyzed it; data.statements what ran; data.statisticsTarget the column target changed (before is what undo restores). ' +
       'Exit 2 on bad input (the field is named; nothing ran).',
     decisionTree: [
-      { when: 'estimates stay wrong for one skewed column after ANALYZE', run: 'maintenance-analyze', args: '--table <table> --column <column> --statistics-target 1000' },
-      { when: 'the table also has many dead rows', run: 'maintenance-vacuum', args: '--table <table> --analyze' },
+      { when: 'estimates stay wrong for one skewed column after ANALYZE', skill: 'maintenance-analyze', input: { table: '<table>', column: '<column>', statisticsTarget: 1000 } },
+      { when: 'the table also has many dead rows', skill: 'maintenance-vacuum', input: { table: '<table>', analyze: true } },
     ],
     examples: [
-      { title: 'Analyze one table', command: 'pgcluster maintenance-analyze --table public.items' },
-      { title: 'Analyze the stale tables of a database', command: 'pgcluster maintenance-analyze --database app' },
-      { title: 'Raise a skewed column\'s statistics target (undo restores it)', command: 'pgcluster maintenance-analyze --table public.items --column sku --statistics-target 1000' },
+      { title: 'Analyze one table', skill: 'maintenance-analyze', input: { table: 'public.items' } },
+      { title: 'Analyze the stale tables of a database', skill: 'maintenance-analyze', input: { database: 'app' } },
+      { title: 'Raise a skewed column\'s statistics target (undo restores it)', skill: 'maintenance-analyze', input: { table: 'public.items', column: 'sku', statisticsTarget: 1000 } },
     ],
     metrics: [
       { name: 'pgcluster_maintenance_analyze_rows_changed', help: 'Rows changed since the last analyze, per table considered (before this run).', value: 'tables[].rowsChanged', labels: { table: 'tables[].table' } },
@@ -66,7 +66,7 @@ export class MaintenanceAnalyzeSkill {
             rollback: {
               skill: 'maintenance-analyze',
               input: { table: st.table, column: st.column, statisticsTarget: st.before, ...(input.database ? { database: input.database } : {}) },
-              description: `restore the statistics target of ${st.table}.${st.column} to ${st.before} and analyze it again`,
+              why: `restore the statistics target of ${st.table}.${st.column} to ${st.before} and analyze it again`,
             },
           }
         : {}),

@@ -47,13 +47,13 @@ export class MaintenanceOptimizeSkill {
       'calls × cost. An empty list means no index would help enough. data.skipped names statements that could not be planned. ' +
       'Exit 2 without hypopg or on bad input.',
     decisionTree: [
-      { when: 'a recommended index was created and its CONCURRENTLY build failed', run: 'maintenance-reindex', args: '--invalid' },
-      { when: 'no index helps and the statement is still slow', run: 'monitoring-performance' },
+      { when: 'a recommended index was created and its CONCURRENTLY build failed', skill: 'maintenance-reindex', input: { invalid: true } },
+      { when: 'no index helps and the statement is still slow', skill: 'monitoring-performance', input: {} },
     ],
     examples: [
-      { title: 'Advise on the top 20 statements', command: 'pgcluster maintenance-optimize' },
-      { title: 'One statement from monitoring-performance', command: 'pgcluster maintenance-optimize --query-id -6215423384924356917' },
-      { title: 'A statement of your own', command: 'pgcluster maintenance-optimize --query \'select * from orders where customer_id = $1\'' },
+      { title: 'Advise on the top 20 statements', skill: 'maintenance-optimize', input: {} },
+      { title: 'One statement from monitoring-performance', skill: 'maintenance-optimize', input: { queryId: '-6215423384924356917' } },
+      { title: 'A statement of your own', skill: 'maintenance-optimize', input: { query: ['select * from orders where customer_id = $1'] } },
     ],
     metrics: [
       { name: 'pgcluster_maintenance_optimize_recommended_indexes', help: 'Indexes the advisor recommends.', value: 'recommended' },
@@ -68,7 +68,7 @@ export class MaintenanceOptimizeSkill {
       status: report.recommendations.length > 0 ? 'degraded' : 'ok',
       alerts: report.budgetExhausted ? [`the search stopped at its ${input.budgetSeconds} s budget after ${report.candidates} candidates`] : [],
       recommendations: report.recommendations.map((r) => ({
-        message: `${r.statement} (about ${r.estimatedSizeBytes} bytes) lowers the cost of ${r.improved.length} statement(s)${r.slower.length ? ` and raises ${r.slower.length}` : ''}`,
+        why: `${r.statement} (about ${r.estimatedSizeBytes} bytes) lowers the cost of ${r.improved.length} statement(s)${r.slower.length ? ` and raises ${r.slower.length}` : ''}`,
       })),
     };
   }

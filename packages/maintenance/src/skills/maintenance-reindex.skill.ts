@@ -47,15 +47,15 @@ export class MaintenanceReindexSkill {
       'duplicate rows: remove them and run it again. Exit 0 when all went through, 1 when some failed, 2 on bad input (the field ' +
       'is named; nothing ran) or when the only index failed, 3 when a blocking rebuild was not confirmed.',
     decisionTree: [
-      { when: 'the table is bloated too', run: 'maintenance-vacuum', args: '--table <table>' },
-      { when: 'an HNSW index should change its parameters (m, ef_construction)', run: 'vector-index' },
+      { when: 'the table is bloated too', skill: 'maintenance-vacuum', input: { table: '<table>' } },
+      { when: 'an HNSW index should change its parameters (m, ef_construction)', skill: 'vector-index', input: {} },
     ],
     examples: [
-      { title: 'Rebuild one index without blocking writes', command: 'pgcluster maintenance-reindex --index public.items_sku_key' },
-      { title: 'Repair every invalid index (leftovers are dropped)', command: 'pgcluster maintenance-reindex --invalid --timeout 3600' },
-      { title: 'Drop a leftover of a failed REINDEX CONCURRENTLY', command: 'pgcluster maintenance-reindex --index public.items_sku_key_ccnew --action drop-leftover' },
-      { title: 'Rebuild an HNSW index with more memory', command: 'pgcluster maintenance-reindex --index public.docs_embedding_hnsw --maintenance-work-mem 2GB' },
-      { title: 'Show the statements and locks for a table', command: 'pgcluster maintenance-reindex --table public.items --dry-run' },
+      { title: 'Rebuild one index without blocking writes', skill: 'maintenance-reindex', input: { index: 'public.items_sku_key' } },
+      { title: 'Repair every invalid index (leftovers are dropped)', skill: 'maintenance-reindex', input: { invalid: true }, options: { timeout: 3600 } },
+      { title: 'Drop a leftover of a failed REINDEX CONCURRENTLY', skill: 'maintenance-reindex', input: { index: 'public.items_sku_key_ccnew', action: 'drop-leftover' } },
+      { title: 'Rebuild an HNSW index with more memory', skill: 'maintenance-reindex', input: { index: 'public.docs_embedding_hnsw', maintenanceWorkMem: '2GB' } },
+      { title: 'Show the statements and locks for a table', skill: 'maintenance-reindex', input: { table: 'public.items' }, options: { dryRun: true } },
     ],
     metrics: [
       { name: 'pgcluster_maintenance_reindex_index_size_bytes', help: 'Size of each rebuilt index after the run.', value: 'indexes[].sizeBytesAfter', labels: { index: 'indexes[].index' } },

@@ -1,6 +1,5 @@
 import { Skill, type PlanStep, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
 import { resolveTarget } from '../connection/maintenance-target';
-import { toRecommendation } from '../sql/skill-reference';
 import { actionStatement, checkSessionsInput, controlSessions, preparedOf, readSessions, selectSessions } from '../sessions/control-sessions';
 import { SessionsInput, SessionsReport } from '../sessions/sessions-schema';
 
@@ -50,17 +49,17 @@ export class MaintenanceSessionsSkill {
       '= { target, statement, done } (done false: the session had already gone). Exit 0 when it ran, 2 on bad input (the field is ' +
       'named), 3 when terminate or rollback was not confirmed.',
     decisionTree: [
-      { when: 'a chain has a root that is idle in a transaction', run: 'maintenance-sessions', args: '--pid <root> --action terminate --yes' },
-      { when: 'a chain has an active root running a long statement', run: 'maintenance-sessions', args: '--pid <root> --action cancel' },
-      { when: 'many sessions are idle in a transaction for long', run: 'maintenance-sessions', args: '--state idle-in-transaction --min-seconds 600 --action terminate --yes' },
-      { when: 'the long statement is slow rather than blocked', run: 'maintenance-optimize' },
+      { when: 'a chain has a root that is idle in a transaction', skill: 'maintenance-sessions', input: { pid: '<root>', action: 'terminate' }, why: 'with --yes: its uncommitted work is lost' },
+      { when: 'a chain has an active root running a long statement', skill: 'maintenance-sessions', input: { pid: '<root>', action: 'cancel' } },
+      { when: 'many sessions are idle in a transaction for long', skill: 'maintenance-sessions', input: { state: 'idle-in-transaction', minSeconds: 600, action: 'terminate' }, why: 'with --yes: their uncommitted work is lost' },
+      { when: 'the long statement is slow rather than blocked', skill: 'maintenance-optimize', input: {} },
     ],
     examples: [
-      { title: 'Lock chains and idle transactions on the primary', command: 'pgcluster maintenance-sessions' },
-      { title: 'Show what terminating a session would send', command: 'pgcluster maintenance-sessions --pid 4242 --action terminate --dry-run' },
-      { title: 'Terminate the root of a lock chain', command: 'pgcluster maintenance-sessions --pid 4242 --action terminate --yes' },
-      { title: 'Cancel the statements of every root blocking others for 30 s or more', command: 'pgcluster maintenance-sessions --blocking --min-seconds 30 --action cancel' },
-      { title: 'Roll back a forgotten prepared transaction', command: 'pgcluster maintenance-sessions --prepared-transaction tx42 --action rollback --yes' },
+      { title: 'Lock chains and idle transactions on the primary', skill: 'maintenance-sessions', input: {} },
+      { title: 'Show what terminating a session would send', skill: 'maintenance-sessions', input: { pid: 4242, action: 'terminate' }, options: { dryRun: true } },
+      { title: 'Terminate the root of a lock chain', skill: 'maintenance-sessions', input: { pid: 4242, action: 'terminate' }, options: { yes: true } },
+      { title: 'Cancel the statements of every root blocking others for 30 s or more', skill: 'maintenance-sessions', input: { blocking: true, minSeconds: 30, action: 'cancel' } },
+      { title: 'Roll back a forgotten prepared transaction', skill: 'maintenance-sessions', input: { preparedTransaction: 'tx42', action: 'rollback' }, options: { yes: true } },
     ],
     metrics: [
       { name: 'pgcluster_maintenance_lock_chains', help: 'Lock chains (a root session others wait for) on the node.', value: 'counts.chains' },
@@ -76,7 +75,7 @@ export class MaintenanceSessionsSkill {
     return {
       data: report,
       alerts: report.actions.filter((a) => !a.done).map((a) => `${a.target}: ${a.statement} found nothing to signal (it had already ended)`),
-      recommendations: report.chains.map((c) => toRecommendation(c.recommendation)),
+      recommendations: report.chains.map((c) => ({ ...c.recommendation, why: c.recommendation.why ?? `end the lock chain of pid ${c.root}` })),
     };
   }
 

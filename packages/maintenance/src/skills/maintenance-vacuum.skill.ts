@@ -1,5 +1,4 @@
 import { Skill, type PlanStep, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
-import { toRecommendation } from '../sql/skill-reference';
 import { undoSettings } from '../vacuum/autovacuum-settings';
 import { planVacuum, runVacuum } from '../vacuum/run-vacuum';
 import { VacuumInput, VacuumReport } from '../vacuum/vacuum-schema';
@@ -52,17 +51,17 @@ export class MaintenanceVacuumSkill {
       '= { table, current, suggested, reasons, applied }. Exit 2 on bad input (the field is ' +
       'named; nothing ran), 3 when --full was not confirmed.',
     decisionTree: [
-      { when: 'deadRowsAfter stays high: an old transaction holds the xmin horizon', run: 'maintenance-sessions' },
-      { when: 'the table is bloated and a plain VACUUM did not shrink it (in a quiet window)', run: 'maintenance-vacuum', args: '--table <table> --full --yes' },
-      { when: 'the statistics are stale too', run: 'maintenance-analyze', args: '--table <table>' },
+      { when: 'deadRowsAfter stays high: an old transaction holds the xmin horizon', skill: 'maintenance-sessions', input: {} },
+      { when: 'the table is bloated and a plain VACUUM did not shrink it (in a quiet window)', skill: 'maintenance-vacuum', input: { table: '<table>', full: true }, why: 'with --yes: it takes an exclusive lock' },
+      { when: 'the statistics are stale too', skill: 'maintenance-analyze', input: { table: '<table>' } },
     ],
     examples: [
-      { title: 'Vacuum one table', command: 'pgcluster maintenance-vacuum --table public.items' },
-      { title: 'Freeze a whole database against wraparound', command: 'pgcluster maintenance-vacuum --database app --freeze' },
-      { title: 'See what VACUUM FULL would lock and need', command: 'pgcluster maintenance-vacuum --table public.items --full --dry-run' },
-      { title: 'Rewrite a bloated table (exclusive lock)', command: 'pgcluster maintenance-vacuum --table public.items --full --yes' },
-      { title: 'Suggest autovacuum settings for a table', command: 'pgcluster maintenance-vacuum --table public.items --autovacuum suggest' },
-      { title: 'Apply them (undo restores the previous ones)', command: 'pgcluster maintenance-vacuum --table public.items --autovacuum apply' },
+      { title: 'Vacuum one table', skill: 'maintenance-vacuum', input: { table: 'public.items' } },
+      { title: 'Freeze a whole database against wraparound', skill: 'maintenance-vacuum', input: { database: 'app', freeze: true } },
+      { title: 'See what VACUUM FULL would lock and need', skill: 'maintenance-vacuum', input: { table: 'public.items', full: true }, options: { dryRun: true } },
+      { title: 'Rewrite a bloated table (exclusive lock)', skill: 'maintenance-vacuum', input: { table: 'public.items', full: true }, options: { yes: true } },
+      { title: 'Suggest autovacuum settings for a table', skill: 'maintenance-vacuum', input: { table: 'public.items', autovacuum: 'suggest' } },
+      { title: 'Apply them (undo restores the previous ones)', skill: 'maintenance-vacuum', input: { table: 'public.items', autovacuum: 'apply' } },
     ],
     metrics: [
       { name: 'pgcluster_maintenance_vacuum_dead_rows', help: 'Dead rows of the vacuumed table after the run.', value: 'tables[].deadRowsAfter', labels: { table: 'tables[].table' } },
@@ -83,7 +82,7 @@ export class MaintenanceVacuumSkill {
               rollback: {
                 skill: 'maintenance-vacuum',
                 input: { table: tuned.table, autovacuumSettings: undoSettings(tuned.current, tuned.applied), ...(input.database ? { database: input.database } : {}) },
-                description: `restore the autovacuum parameters of ${tuned.table}`,
+                why: `restore the autovacuum parameters of ${tuned.table}`,
               },
             }
           : {}),
@@ -93,9 +92,11 @@ export class MaintenanceVacuumSkill {
     return {
       data: report,
       alerts: stuck.map((t) => `${t.table} still has ${t.deadRowsAfter} dead rows: an old transaction, a prepared transaction or a replication slot (a replica's hot_standby_feedback) still needs them`),
-      recommendations: stuck.map((t) =>
-        toRecommendation({ skill: 'maintenance-sessions', input: { state: 'idle-in-transaction', node: report.node }, why: `find what holds the dead rows of ${t.table} (also check replication slots)` }),
-      ),
+      recommendations: stuck.map((t) => ({
+        skill: 'maintenance-sessions',
+        input: { state: 'idle-in-transaction', node: report.node },
+        why: `find what holds the dead rows of ${t.table} (also check replication slots)`,
+      })),
     };
   }
 

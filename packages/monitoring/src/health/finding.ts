@@ -34,7 +34,7 @@ export type CheckStatus = (typeof CHECK_STATUSES)[number];
  * ```ts
  * const f: Finding = { check: 'idle_in_transaction', category: 'connections', severity: 'warning', node: 'node1',
  *   object: 'pid 4242', value: 95, threshold: 60, unit: 'seconds', message: '…',
- *   recommendation: { skill: 'maintenance-sessions', input: { pid: 4242 }, planned: true } }
+ *   recommendation: { skill: 'maintenance-sessions', input: { pid: 4242, action: 'terminate' } } }
  * ```
  */
 export const Finding = z.object({
@@ -47,7 +47,7 @@ export const Finding = z.object({
   threshold: z.number().describe('The threshold it crossed (the critical one when critical), in unit.'),
   unit: z.string().describe('Unit of value and threshold.'),
   message: z.string().describe('What was found, in a sentence (never a row, a bound value or a password).'),
-  recommendation: SkillReferenceSchema.describe('The skill that fixes it (planned: true while that skill is not built yet).'),
+  recommendation: SkillReferenceSchema.describe('The skill that fixes it, or that re-checks it after a fix by hand (said in why).'),
 });
 /** One problem found by a check. */
 export type Finding = z.infer<typeof Finding>;

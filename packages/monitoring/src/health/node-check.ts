@@ -60,25 +60,11 @@ export interface NodeCheck {
 }
 
 /**
- * Skills that other packages are still building: a reference to one is marked `planned: true`,
- * so skillgen and the executor accept it without the target's input schema. A name leaves this
- * list when its skill lands (then its input is checked).
- */
-export const PLANNED_SKILLS: ReadonlySet<string> = new Set([
-  'maintenance-analyze',
-  'maintenance-optimize',
-  'maintenance-reindex',
-  'maintenance-sessions',
-  'maintenance-vacuum',
-  'security-audit',
-]);
-
-/**
- * A typed reference to a skill, for a recommendation (`planned: true` for a skill in {@link PLANNED_SKILLS}).
+ * A typed reference to a skill, for a recommendation.
  * @example ref('maintenance-vacuum', { table: 'public.items' }, 'reclaims the dead rows')
  */
 export function ref(skill: string, input: Record<string, unknown>, why?: string): SkillReference {
-  return { skill, input, ...(why === undefined ? {} : { why }), ...(PLANNED_SKILLS.has(skill) ? { planned: true } : {}) };
+  return { skill, input, ...(why === undefined ? {} : { why }) };
 }
 
 /** Rounds for messages: 1234.5678 → 1234.57. */

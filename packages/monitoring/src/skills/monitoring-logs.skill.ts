@@ -43,7 +43,7 @@ export class MonitoringLogsSkill {
       'pg_read_file or a local file) or why it could not be. Status degraded (exit 1) when crashes, OOM, checksum failures, ' +
       'wraparound warnings or archive failures were logged; ok (exit 0) otherwise.',
     decisionTree: [
-      { when: 'authentication_failures is high', skill: 'security-audit', input: {}, planned: true },
+      { when: 'authentication_failures is high', skill: 'security-audit', input: {} },
       { when: 'deadlocks or lock_timeouts', skill: 'monitoring-health', input: { category: ['locks'] } },
       { when: 'statement_timeouts or slow_statements', skill: 'monitoring-performance', input: {} },
       { when: 'crashes or restarts', skill: 'cluster-status', input: {} },

@@ -42,7 +42,7 @@ export class MonitoringPerformanceSkill {
       'requestedShare means max_wal_size is too small. data.snapshot names the snapshot this run kept; --compare <name> adds ' +
       'comparison (deltas since then; reset true when statistics were reset in between). Exit 0; 2 when no node answered.',
     decisionTree: [
-      { when: 'optimize[] is not empty', skill: 'maintenance-optimize', input: { queryId: '<query_id>' }, why: 'the queryId and database are in optimize[].recommendation.input', planned: true },
+      { when: 'optimize[] is not empty', skill: 'maintenance-optimize', input: { queryId: '<query_id>' }, why: 'the queryId and database are in optimize[].recommendation.input' },
       { when: 'the top waits are Lock or LWLock', skill: 'monitoring-health', input: { category: ['locks'] } },
       { when: 'cache hitRatio below 90%', skill: 'monitoring-health', input: { checks: ['cache_hit_ratio'] } },
     ],

@@ -65,7 +65,7 @@ export class ClusterStatusSkill {
       { when: 'status is critical because the primary is down or no primary was found', skill: 'cluster-failover', input: { action: 'failover', to: '<replica>' }, why: 'the replica the recommendation names is the most advanced one' },
       { when: 'PgBouncer pools are saturated (components.pgbouncer)', skill: 'cluster-scale', input: { target: 'pgbouncer', direction: 'up' }, why: 'without PgBouncer there is no pool to scale: server connections near max_connections call for fewer clients, shorter transactions or a higher max_connections' },
       { when: 'an HNSW index is invalid (components.hnsw.invalid_indexes)', skill: 'vector-index', input: { action: 'rebuild', index: '<schema.index>', database: '<database>' } },
-      { when: 'performance degraded: avg_query_ms above the slow-query threshold', skill: 'maintenance-optimize', input: {}, planned: true },
+      { when: 'performance degraded: avg_query_ms above the slow-query threshold', skill: 'maintenance-optimize', input: {} },
       { when: 'status is degraded for another reason (a replica down or lagging): investigate the alerts', skill: 'monitoring-health', input: {} },
     ],
     examples: [

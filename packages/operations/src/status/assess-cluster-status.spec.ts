@@ -271,7 +271,7 @@ describe('assessClusterStatus', () => {
     expect(r.components.performance).toMatchObject({ avg_query_ms: 250, qps: 16, tps: 20, sample_ms: 250, source: 'window', statements: 4 });
     expect(r.status).toBe('degraded');
     expect(r.alerts).toEqual(['statements on node1 averaged 250 ms over the last 250 ms (threshold 100 ms)']);
-    expect(r.recommendations).toEqual([{ why: 'Statements are slow right now: look for missing indexes and bloated tables.', skill: 'maintenance-optimize', input: {}, planned: true }]);
+    expect(r.recommendations).toEqual([{ why: 'Statements are slow right now: look for missing indexes and bloated tables.', skill: 'maintenance-optimize', input: {} }]);
   });
 
   it('falls back to the mean since reset when no statement ran in the window, and only advises', () => {

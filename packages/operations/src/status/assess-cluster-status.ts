@@ -155,13 +155,12 @@ export function assessClusterStatus(facts: ClusterFacts, thresholds: StatusThres
       alerts.push(
         `statements on ${performance.node} averaged ${performance.avg_query_ms} ms over the last ${performance.sample_ms} ms (threshold ${thresholds.slowQueryMs} ms)`,
       );
-      recommendations.push({ why: 'Statements are slow right now: look for missing indexes and bloated tables.', skill: 'maintenance-optimize', input: {}, planned: true });
+      recommendations.push({ why: 'Statements are slow right now: look for missing indexes and bloated tables.', skill: 'maintenance-optimize', input: {} });
     } else {
       recommendations.push({
         why: `Statements have averaged ${performance.avg_query_ms} ms since the last pg_stat_statements reset (threshold ${thresholds.slowQueryMs} ms): look for missing indexes and bloated tables.`,
         skill: 'maintenance-optimize',
         input: {},
-        planned: true,
       });
     }
   }

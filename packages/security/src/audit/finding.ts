@@ -1,3 +1,4 @@
+import { SkillReferenceSchema } from '@pgcluster/skill-kit';
 import { z } from 'zod';
 
 /** Categories of security checks; one tuple yields the type, the validator and the CLI choices. */
@@ -14,24 +15,6 @@ export type Severity = (typeof SEVERITIES)[number];
 export const CHECK_STATUSES = ['ok', 'warning', 'critical', 'skipped'] as const;
 /** One of {@link CHECK_STATUSES}. */
 export type CheckStatus = (typeof CHECK_STATUSES)[number];
-
-/**
- * A typed reference to the skill that acts on a finding: the skill's name and an input that
- * validates against that skill's input schema; prose goes into `why`, never into the input.
- *
- * Kept local (the same shape as monitoring's and skill-kit's typed reference) so it can be swapped for it.
- * @example
- * ```ts
- * SkillReference.parse({ skill: 'security-audit', input: { checks: ['hba_trust'] }, why: 're-run the check after the fix' })
- * ```
- */
-export const SkillReference = z.object({
-  skill: z.string().regex(/^[a-z]+-[a-z-]+$/).describe('The skill to run, e.g. security-audit.'),
-  input: z.record(z.string(), z.unknown()).describe("Its input, valid against the skill's input schema."),
-  why: z.string().optional().describe('Why this skill, in a sentence.'),
-});
-/** A typed reference to a skill run. */
-export type SkillReference = z.infer<typeof SkillReference>;
 
 /**
  * One security problem found by a check, on one node and one object: monitoring's finding shape,
@@ -56,7 +39,7 @@ export const SecurityFinding = z.object({
   message: z.string().describe('What was found and why it matters, in a sentence.'),
   remedy: z.string().describe('The exact statement or command that fixes it (placeholders in <angle brackets>, never a secret).'),
   reference: z.string().optional().describe('The CIS PostgreSQL Benchmark section, numbered as pgdsat does (e.g. "CIS 5.2"), where one applies.'),
-  recommendation: SkillReference.describe('The skill to run about it.'),
+  recommendation: SkillReferenceSchema.describe('The skill to run about it.'),
 });
 /** One security problem found by a check. */
 export type SecurityFinding = z.infer<typeof SecurityFinding>;

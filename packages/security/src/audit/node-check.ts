@@ -1,6 +1,7 @@
 import type { NodeConfig } from '@pgcluster/core';
 import type { SecurityCheckId } from './check-catalogue';
-import type { Severity, SkillReference } from './finding';
+import type { SkillReference } from '@pgcluster/skill-kit';
+import type { Severity } from './finding';
 
 /** What the audit learned about a node before its checks ran (one statement). */
 export interface NodeFacts {

@@ -65,17 +65,17 @@ export class SecurityAuditSkill {
       'critical, skipped with reason: e.g. "needs superuser (pg_authid …)", "no dataDir in the config"). Exit 2: no node ' +
       'answered or bad input.',
     decisionTree: [
-      { when: 'ssl_off, tls_min_version, clients_without_ssl or hba_host_without_ssl findings', run: 'security-encrypt', args: '(the recommendation input), e.g. --require-tls' },
-      { when: "password_expiry or md5_password_hashes on the config's own login", run: 'security-rotate', args: '--role <recommendation.input.role>' },
-      { when: 'you need a CIS report with a score and pass/fail per section, for a person or a ticket', run: 'security-compliance', args: '--format human' },
-      { when: 'a finding was fixed with its remedy', run: 'security-audit', args: '--checks <the check id>' },
-      { when: 'the audit should allow a known privileged role (a replication user)', run: 'security-audit', args: '--expected-roles <role>' },
+      { when: 'ssl_off, tls_min_version, clients_without_ssl or hba_host_without_ssl findings', skill: 'security-encrypt', input: { requireTls: true }, why: 'or the input of the finding\'s recommendation' },
+      { when: "password_expiry or md5_password_hashes on the config's own login", skill: 'security-rotate', input: { role: '<recommendation_input_role>' } },
+      { when: 'you need a CIS report with a score and pass/fail per section, for a person or a ticket', skill: 'security-compliance', input: {}, why: 'with --format human' },
+      { when: 'a finding was fixed with its remedy', skill: 'security-audit', input: { checks: ['<check_id>'] } },
+      { when: 'the audit should allow a known privileged role (a replication user)', skill: 'security-audit', input: { expectedRoles: ['<role>'] } },
     ],
     examples: [
-      { title: 'Every check on every node, as JSON', command: 'pgcluster security-audit --format json' },
-      { title: 'Only pg_hba.conf and password checks', command: 'pgcluster security-audit --category authentication' },
-      { title: 'Allow a replication role besides the config user', command: 'pgcluster security-audit --expected-roles replicator' },
-      { title: 'Show the statements it would run', command: 'pgcluster security-audit --dry-run' },
+      { title: 'Every check on every node, as JSON', skill: 'security-audit', input: {}, options: { format: 'json' } },
+      { title: 'Only pg_hba.conf and password checks', skill: 'security-audit', input: { category: ['authentication'] } },
+      { title: 'Allow a replication role besides the config user', skill: 'security-audit', input: { expectedRoles: ['replicator'] } },
+      { title: 'Show the statements it would run', skill: 'security-audit', input: {}, options: { dryRun: true } },
     ],
     metrics: [
       { name: 'pgcluster_security_findings', help: 'Security findings of the audit, in total.', value: 'counts.findings' },
@@ -126,16 +126,7 @@ function recommendations(findings: readonly SecurityFinding[]): Recommendation[]
     if (seen.has(f.check)) continue;
     seen.add(f.check);
     const others = findings.filter((g) => g.check === f.check).length - 1;
-    const args = flagsOf(f.recommendation.input);
-    out.push({ message: `${f.check} (${f.object}${others > 0 ? ` and ${others} more` : ''}): ${f.remedy}`, skill: f.recommendation.skill, ...(args ? { args } : {}) });
+    out.push({ why: `${f.check} (${f.object}${others > 0 ? ` and ${others} more` : ''}): ${f.remedy}`, skill: f.recommendation.skill, input: f.recommendation.input });
   }
   return out;
-}
-
-/** A typed reference's input as CLI flags: `{ checks: ['a'], requireTls: true }` → `--checks a --require-tls`. */
-function flagsOf(input: Record<string, unknown>): string {
-  const kebab = (k: string) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-  return Object.entries(input)
-    .flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => `--${kebab(k)} ${String(x)}`) : v === true ? [`--${kebab(k)}`] : [`--${kebab(k)} ${String(v)}`]))
-    .join(' ');
 }

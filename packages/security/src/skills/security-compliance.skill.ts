@@ -52,14 +52,14 @@ export class SecurityComplianceSkill {
       'verify }: run remedy, then verify. data.file is the Markdown file written. Exit 2: bad input (output not ending in ' +
       '.md, its folder missing) or no node answered; exit 3: the output file exists (nothing was run or written).',
     decisionTree: [
-      { when: 'a section fails and you want the findings in detail', run: 'security-audit', args: '--checks <the check ids of the section>' },
-      { when: 'a fix was applied', run: 'security-audit', args: '--checks <check>' },
+      { when: 'a section fails and you want the findings in detail', skill: 'security-audit', input: { checks: ['<section_check_id>'] }, why: 'one --checks per check id of the section' },
+      { when: 'a fix was applied', skill: 'security-audit', input: { checks: ['<check>'] } },
     ],
     examples: [
-      { title: 'The report for a person', command: 'pgcluster security-compliance --format human' },
-      { title: 'The report as JSON, for an agent', command: 'pgcluster security-compliance --format json' },
-      { title: 'Write it as Markdown for a ticket', command: 'pgcluster security-compliance --output cis-report.md' },
-      { title: 'Replace last week\'s report', command: 'pgcluster security-compliance --output cis-report.md --overwrite' },
+      { title: 'The report for a person', skill: 'security-compliance', input: {}, options: { format: 'human' } },
+      { title: 'The report as JSON, for an agent', skill: 'security-compliance', input: {}, options: { format: 'json' } },
+      { title: 'Write it as Markdown for a ticket', skill: 'security-compliance', input: { output: 'cis-report.md' } },
+      { title: 'Replace last week\'s report', skill: 'security-compliance', input: { output: 'cis-report.md', overwrite: true } },
     ],
     metrics: [
       { name: 'pgcluster_security_compliance_score_ratio', help: 'Passed CIS sections as a share of the decided ones.', value: 'score.percent', scale: 0.01 },
@@ -79,7 +79,7 @@ export class SecurityComplianceSkill {
       data,
       status: report.status,
       alerts: report.sections.filter((s) => s.result === 'fail').map((s) => `CIS ${s.section} fails: ${s.title} (${s.findings} finding(s))`),
-      recommendations: report.fixes.map((f) => ({ message: `CIS ${f.section} ${f.check} on ${f.node} (${f.object}): ${f.remedy}`, skill: 'security-audit', args: `--checks ${f.check}` })),
+      recommendations: report.fixes.map((f) => ({ why: `CIS ${f.section} ${f.check} on ${f.node} (${f.object}): ${f.remedy}`, skill: 'security-audit', input: { checks: [f.check] } })),
     };
   }
 

@@ -52,14 +52,14 @@ export class SecurityEncryptSkill {
       'WAL-sender connections still without TLS (0 after --require-tls). rollback undoes it. Exit 2: a node has no local ' +
       'dataDir, or a stage did not verify (its error says which; the backup restores the files); exit 3: --yes missing.',
     decisionTree: [
-      { when: 'clients fail with certificate errors after it', run: 'security-encrypt', args: '--action undo --backup <data.backup>' },
-      { when: 'to confirm every TLS finding is gone', run: 'security-audit', args: '--category encryption' },
+      { when: 'clients fail with certificate errors after it', skill: 'security-encrypt', input: { action: 'undo', backup: '<data_backup>' }, why: 'with --yes' },
+      { when: 'to confirm every TLS finding is gone', skill: 'security-audit', input: { category: ['encryption'] } },
     ],
     examples: [
-      { title: 'See every stage first', command: 'pgcluster security-encrypt --require-tls --dry-run' },
-      { title: 'TLS everywhere, clients without TLS refused', command: 'pgcluster security-encrypt --require-tls --yes' },
-      { title: 'TLS offered but not yet required (first stage of a rollout)', command: 'pgcluster security-encrypt --yes' },
-      { title: 'Undo it', command: 'pgcluster security-encrypt --action undo --backup /srv/app/.pgcluster/security/encrypt-<id>.json --yes' },
+      { title: 'See every stage first', skill: 'security-encrypt', input: { requireTls: true }, options: { dryRun: true } },
+      { title: 'TLS everywhere, clients without TLS refused', skill: 'security-encrypt', input: { requireTls: true }, options: { yes: true } },
+      { title: 'TLS offered but not yet required (first stage of a rollout)', skill: 'security-encrypt', input: {}, options: { yes: true } },
+      { title: 'Undo it', skill: 'security-encrypt', input: { action: 'undo', backup: '/srv/app/.pgcluster/security/encrypt-1f2e3d4c.json' }, options: { yes: true } },
     ],
     input: SecurityEncryptInput,
     output: EncryptReport,
@@ -70,8 +70,8 @@ export class SecurityEncryptSkill {
     return {
       data: report,
       alerts: report.unencryptedConnections > 0 ? [`${report.unencryptedConnections} connection(s) still without TLS: their clients must reconnect with sslmode=verify-full (or run again with --require-tls)`] : [],
-      recommendations: [{ message: `give clients the CA ${report.ca} (sslrootcert) and sslmode=verify-full`, skill: 'security-audit', args: '--category encryption' }],
-      rollback: { skill: 'security-encrypt', input: { action: 'undo', backup: report.backup }, description: 'restore pg_hba.conf, postgresql.auto.conf, the certificates and the config file, and reload' },
+      recommendations: [{ why: `give clients the CA ${report.ca} (sslrootcert) and sslmode=verify-full`, skill: 'security-audit', input: { category: ['encryption'] } }],
+      rollback: { skill: 'security-encrypt', input: { action: 'undo', backup: report.backup }, why: 'restore pg_hba.conf, postgresql.auto.conf, the certificates and the config file, and reload' },
     };
   }
 

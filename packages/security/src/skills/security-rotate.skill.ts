@@ -56,16 +56,16 @@ export class SecurityRotateSkill {
       'newLogin by hand before previousValidUntil. rollback undoes it. Exit 2: the role is not the config\'s user, no primary ' +
       'answered, or the new login failed (nothing was switched); exit 3: --yes missing, or a replica streams as the login and cannot be updated from here (nothing was changed).',
     decisionTree: [
-      { when: 'clients report authentication failures after the rotation', run: 'security-rotate', args: '--action undo --backup <data.backup>' },
-      { when: 'a replica was not updated (updated: false)', run: 'cluster-status' },
-      { when: 'to confirm the old hash kind and expiry are gone', run: 'security-audit', args: '--checks password_expiry --checks md5_password_hashes' },
+      { when: 'clients report authentication failures after the rotation', skill: 'security-rotate', input: { role: '<role>', action: 'undo', backup: '<data_backup>' }, why: 'with --yes, while the old password still works' },
+      { when: 'a replica was not updated (updated: false)', skill: 'cluster-status', input: {} },
+      { when: 'to confirm the old hash kind and expiry are gone', skill: 'security-audit', input: { checks: ['password_expiry', 'md5_password_hashes'] } },
     ],
     examples: [
-      { title: "Rotate the config's login, old password valid one more hour", command: 'pgcluster security-rotate --role pgcluster --yes' },
-      { title: 'Ten minutes of grace', command: 'pgcluster security-rotate --role pgcluster --grace-seconds 600 --yes' },
-      { title: 'Keep the role name (single mode, with a window)', command: 'pgcluster security-rotate --role pgcluster --mode single --yes' },
-      { title: 'See the statements first', command: 'pgcluster security-rotate --role pgcluster --dry-run' },
-      { title: 'Undo it while the old password still works', command: 'pgcluster security-rotate --role pgcluster --action undo --backup /srv/app/.pgcluster/security/rotate-<id>.json --yes' },
+      { title: "Rotate the config's login, old password valid one more hour", skill: 'security-rotate', input: { role: 'pgcluster' }, options: { yes: true } },
+      { title: 'Ten minutes of grace', skill: 'security-rotate', input: { role: 'pgcluster', graceSeconds: 600 }, options: { yes: true } },
+      { title: 'Keep the role name (single mode, with a window)', skill: 'security-rotate', input: { role: 'pgcluster', mode: 'single' }, options: { yes: true } },
+      { title: 'See the statements first', skill: 'security-rotate', input: { role: 'pgcluster' }, options: { dryRun: true } },
+      { title: 'Undo it while the old password still works', skill: 'security-rotate', input: { role: 'pgcluster', action: 'undo', backup: '/srv/app/.pgcluster/security/rotate-1f2e3d4c.json' }, options: { yes: true } },
     ],
     input: SecurityRotateInput,
     output: RotateReport,
@@ -80,11 +80,11 @@ export class SecurityRotateSkill {
     return {
       data: report,
       alerts: replicaAlerts(report),
-      recommendations: [{ message: `make every client reload ${report.configFile} before ${report.previousValidUntil ?? 'its next connection'}; ${report.window}` }],
+      recommendations: [{ why: `make every client reload ${report.configFile} before ${report.previousValidUntil ?? 'its next connection'}; ${report.window}` }],
       rollback: {
         skill: 'security-rotate',
         input: { role: input.role, action: 'undo', backup: report.backup },
-        description: `switch the config back to ${report.previousLogin} (possible while its password works${report.previousValidUntil ? `, until ${report.previousValidUntil}` : ''})`,
+        why: `switch the config back to ${report.previousLogin} (possible while its password works${report.previousValidUntil ? `, until ${report.previousValidUntil}` : ''})`,
       },
     };
   }

@@ -61,7 +61,7 @@ export const CAPACITY_CHECKS: readonly NodeCheck[] = [
           object: s.object,
           value: round(used * 100, 3),
           message: `sequence ${s.object} is at ${last} of ${s.increment > 0 ? hi : lo}${capped}: ${round(used * 100, 2)}% used`,
-          recommendation: ref('maintenance-optimize', { action: 'widen-sequence', sequence: s.object }, 'move it (and its column) to bigint before inserts start failing'),
+          recommendation: ref('monitoring-health', { checks: ['sequence_exhaustion'] }, `move ${s.object} (ALTER SEQUENCE … AS bigint) and its column (ALTER TABLE … TYPE bigint, a rewrite) to bigint by hand before inserts start failing (no skill does it yet), then re-check`),
         };
       });
     },

@@ -75,7 +75,7 @@ export const INDEX_CHECKS: readonly NodeCheck[] = [
                   object: index,
                   value: r.bytes[i + 1]!,
                   message: `index ${index} (${formatBytes(r.bytes[i + 1]!)}) on ${r.table_name} duplicates ${r.indexes[0]}: same columns, operator classes, expressions and predicate`,
-                  recommendation: ref('maintenance-optimize', { action: 'drop-index', index }, `${r.indexes[0]} already serves the same queries`),
+                  recommendation: ref('monitoring-health', { checks: ['duplicate_indexes'] }, `${r.indexes[0]} already serves the same queries: DROP INDEX CONCURRENTLY ${index} (by hand, no skill drops indexes yet), then re-check`),
                 },
               ],
         ),
@@ -88,7 +88,7 @@ export const INDEX_CHECKS: readonly NodeCheck[] = [
         object: r.object,
         value: r.bytes,
         message: `index ${r.object} (${formatBytes(r.bytes)}) on ${r.table_name} has not been scanned on the primary in ${Math.round(r.window_seconds / 86400)} day(s) since the statistics reset (replicas count their own scans)`,
-        recommendation: ref('maintenance-optimize', { action: 'drop-index', index: r.object }, 'check the replicas use it neither, then drop it to speed up writes'),
+        recommendation: ref('monitoring-health', { checks: ['unused_indexes'] }, `check the replicas use it neither, then DROP INDEX CONCURRENTLY ${r.object} (by hand, no skill drops indexes yet) to speed up writes, and re-check`),
       })),
   },
 ];
