@@ -48,7 +48,7 @@ export class MaintenanceReindexSkill {
       'is named; nothing ran) or when the only index failed, 3 when a blocking rebuild was not confirmed.',
     decisionTree: [
       { when: 'the table is bloated too', skill: 'maintenance-vacuum', input: { table: '<table>' } },
-      { when: 'an HNSW index should change its parameters (m, ef_construction)', skill: 'vector-index', input: {} },
+      { when: 'an HNSW index should change its parameters (m, ef_construction)', skill: 'vector-index', input: { action: 'create', collection: '<collection>', m: '<m>', efConstruction: '<ef_construction>' }, why: 'm and ef_construction apply only at build time: vector-index builds it anew with them' },
     ],
     examples: [
       { title: 'Rebuild one index without blocking writes', skill: 'maintenance-reindex', input: { index: 'public.items_sku_key' } },

@@ -71,7 +71,7 @@ export const securityEncryptCommand: GeneratedCommand = {
     },
     {
       title: "Undo it",
-      command: "pgcluster security-encrypt --action undo --backup /srv/app/.pgcluster/security/encrypt-<id>.json --yes",
+      command: "pgcluster security-encrypt --action undo --backup /srv/app/.pgcluster/security/encrypt-1f2e3d4c.json --yes",
     },
   ],
   load: (): SkillClass => {

@@ -89,7 +89,7 @@ export const securityRotateCommand: GeneratedCommand = {
     },
     {
       title: "Undo it while the old password still works",
-      command: "pgcluster security-rotate --role pgcluster --action undo --backup /srv/app/.pgcluster/security/rotate-<id>.json --yes",
+      command: "pgcluster security-rotate --role pgcluster --action undo --backup /srv/app/.pgcluster/security/rotate-1f2e3d4c.json --yes",
     },
   ],
   load: (): SkillClass => {
