@@ -208,9 +208,17 @@ describe('LLM simulation: every generated command, as a subprocess, against a re
     // What the examples name: a collection "docs" of 3 dimensions, files in the working directory, real backups.
     check('vector-index', run(['vector-index', '--action', 'create-collection', '--collection', 'docs', '--dimension', '3']));
     await withClient({ url: cluster().url() }, 'a plain table with an HNSW index', async (c) => {
-      await c.query('create table if not exists public.items (id int primary key, embedding vector(3))');
+      await c.query('create table if not exists public.items (id int primary key, sku text unique, embedding vector(3))');
       await c.query('create index if not exists items_embedding_idx on public.items using hnsw (embedding vector_l2_ops)');
+      await c.query('create index if not exists docs_embedding_hnsw on public.docs using hnsw (embedding vector_cosine_ops)');
+      // The leftover of a failed REINDEX CONCURRENTLY that maintenance-reindex's example drops (removed after the loop).
+      await c.query('create unique index if not exists items_sku_key_ccnew on public.items (sku)');
+      await c.query("update pg_index set indisvalid = false where indexrelid = 'public.items_sku_key_ccnew'::regclass");
     });
+    // A session for the decision trees' <pid> (maintenance-sessions acts on a live pid only).
+    const session = createPgPool({ url: cluster().url() });
+    const held = await session.connect();
+    const { rows } = await held.query<{ pid: number }>('select pg_backend_pid() as pid');
     writeFileSync(join(dir, 'embeddings.ndjson'), ROWS.slice(0, 3).map((r) => JSON.stringify(r)).join('\n'));
     writeFileSync(join(dir, 'vectors.npy'), npy([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]));
     writeFileSync(join(dir, 'part2.npy'), npy([[0.7, 0.8, 0.9]]));
@@ -228,6 +236,16 @@ describe('LLM simulation: every generated command, as a subprocess, against a re
       '<check>': 'lock_waits',
       '<rule>': 'lock_waits-warning',
       '<restore_id>': 'k3x9a0b2',
+      '<table>': 'public.items',
+      '<column>': 'id',
+      '<index>': 'public.items_embedding_idx',
+      '<pid>': String(rows[0]!.pid),
+      '<query_id>': '-4242',
+      '<m>': '16',
+      '<ef_construction>': '64',
+      '<check_id>': 'hba_trust',
+      '<role>': 'pgcluster',
+      '<data_backup>': join(dir, 'backup.json'),
     };
     const commands = skillMdCommands(ROOT);
     expect(commands.length).toBeGreaterThan(manifest.skills.length * 2);
@@ -241,6 +259,9 @@ describe('LLM simulation: every generated command, as a subprocess, against a re
       const error = dryRun(words);
       if (error.code === 'INVALID_INPUT') refused.push(`${file} (${section}): ${command} → ${error.message}`);
     }
+    held.release();
+    await session.end();
+    await withClient({ url: cluster().url() }, 'drop the leftover', (c) => c.query('drop index public.items_sku_key_ccnew'));
     expect(refused).toEqual([]);
   });
 

@@ -49,17 +49,16 @@ export class MaintenanceSessionsSkill {
       '= { target, statement, done } (done false: the session had already gone). Exit 0 when it ran, 2 on bad input (the field is ' +
       'named), 3 when terminate or rollback was not confirmed.',
     decisionTree: [
-      { when: 'a chain has a root that is idle in a transaction', skill: 'maintenance-sessions', input: { pid: '<root>', action: 'terminate' }, why: 'with --yes: its uncommitted work is lost' },
-      { when: 'a chain has an active root running a long statement', skill: 'maintenance-sessions', input: { pid: '<root>', action: 'cancel' } },
+      { when: 'a chain has a root that is idle in a transaction', skill: 'maintenance-sessions', input: { pid: '<pid>', action: 'terminate' }, why: 'with --yes: its uncommitted work is lost' },
+      { when: 'a chain has an active root running a long statement', skill: 'maintenance-sessions', input: { pid: '<pid>', action: 'cancel' } },
       { when: 'many sessions are idle in a transaction for long', skill: 'maintenance-sessions', input: { state: 'idle-in-transaction', minSeconds: 600, action: 'terminate' }, why: 'with --yes: their uncommitted work is lost' },
       { when: 'the long statement is slow rather than blocked', skill: 'maintenance-optimize', input: {} },
     ],
     examples: [
       { title: 'Lock chains and idle transactions on the primary', skill: 'maintenance-sessions', input: {} },
-      { title: 'Show what terminating a session would send', skill: 'maintenance-sessions', input: { pid: 4242, action: 'terminate' }, options: { dryRun: true } },
-      { title: 'Terminate the root of a lock chain', skill: 'maintenance-sessions', input: { pid: 4242, action: 'terminate' }, options: { yes: true } },
+      { title: 'Show what terminating the transactions idle for 10 min or more would send', skill: 'maintenance-sessions', input: { state: 'idle-in-transaction', minSeconds: 600, action: 'terminate' }, options: { dryRun: true } },
+      { title: 'Terminate the roots of lock chains that blocked others for 60 s or more', skill: 'maintenance-sessions', input: { blocking: true, minSeconds: 60, action: 'terminate' }, options: { yes: true } },
       { title: 'Cancel the statements of every root blocking others for 30 s or more', skill: 'maintenance-sessions', input: { blocking: true, minSeconds: 30, action: 'cancel' } },
-      { title: 'Roll back a forgotten prepared transaction', skill: 'maintenance-sessions', input: { preparedTransaction: 'tx42', action: 'rollback' }, options: { yes: true } },
     ],
     metrics: [
       { name: 'pgcluster_maintenance_lock_chains', help: 'Lock chains (a root session others wait for) on the node.', value: 'counts.chains' },

@@ -52,9 +52,9 @@ export class MonitoringHealthSkill {
       'message whether the estimate is reliable (an unreliable one is never critical). Exit 2: no node answered or bad input.',
     decisionTree: [
       { when: 'lock_waits, idle_in_transaction or long_running_query findings', skill: 'maintenance-sessions', input: { pid: '<pid>' }, why: 'the pid and action are in the finding\'s recommendation.input' },
-      { when: 'dead_tuples, autovacuum_overdue or xid_wraparound findings', skill: 'maintenance-vacuum', input: { table: '<object>' } },
-      { when: 'stale_statistics findings', skill: 'maintenance-analyze', input: { table: '<object>' } },
-      { when: 'invalid_indexes or index_bloat findings', skill: 'maintenance-reindex', input: { index: '<object>' } },
+      { when: 'dead_tuples, autovacuum_overdue or xid_wraparound findings', skill: 'maintenance-vacuum', input: { table: '<table>' }, why: 'the table is the finding\'s object' },
+      { when: 'stale_statistics findings', skill: 'maintenance-analyze', input: { table: '<table>' }, why: 'the table is the finding\'s object' },
+      { when: 'invalid_indexes or index_bloat findings', skill: 'maintenance-reindex', input: { index: '<index>' }, why: 'the index is the finding\'s object' },
       { when: 'vector_index_invalid findings', skill: 'vector-index', input: { action: 'rebuild', index: '<schema.index>' }, why: 'the finding\'s recommendation.input has the values' },
       { when: 'vector_column_unindexed findings', skill: 'vector-index', input: { action: 'create', collection: '<collection>' }, why: 'the finding\'s recommendation.input has the values' },
       { when: 'node_down or no_primary findings', skill: 'cluster-failover', input: { action: 'failover' } },

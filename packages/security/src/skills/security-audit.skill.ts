@@ -66,7 +66,7 @@ export class SecurityAuditSkill {
       'answered or bad input.',
     decisionTree: [
       { when: 'ssl_off, tls_min_version, clients_without_ssl or hba_host_without_ssl findings', skill: 'security-encrypt', input: { requireTls: true }, why: 'or the input of the finding\'s recommendation' },
-      { when: "password_expiry or md5_password_hashes on the config's own login", skill: 'security-rotate', input: { role: '<recommendation_input_role>' } },
+      { when: "password_expiry or md5_password_hashes on the config's own login", skill: 'security-rotate', input: { role: '<role>' } },
       { when: 'you need a CIS report with a score and pass/fail per section, for a person or a ticket', skill: 'security-compliance', input: {}, why: 'with --format human' },
       { when: 'a finding was fixed with its remedy', skill: 'security-audit', input: { checks: '<check_id>' } },
       { when: 'the audit should allow a known privileged role (a replication user)', skill: 'security-audit', input: { expectedRoles: '<role>' } },

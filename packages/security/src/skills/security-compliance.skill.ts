@@ -52,8 +52,8 @@ export class SecurityComplianceSkill {
       'verify }: run remedy, then verify. data.file is the Markdown file written. Exit 2: bad input (output not ending in ' +
       '.md, its folder missing) or no node answered; exit 3: the output file exists (nothing was run or written).',
     decisionTree: [
-      { when: 'a section fails and you want the findings in detail', skill: 'security-audit', input: { checks: '<section_check_id>' }, why: 'one --checks per check id of the section' },
-      { when: 'a fix was applied', skill: 'security-audit', input: { checks: '<check>' } },
+      { when: 'a section fails and you want the findings in detail', skill: 'security-audit', input: { checks: '<check_id>' }, why: 'one --checks per check id of the section' },
+      { when: 'a fix was applied', skill: 'security-audit', input: { checks: '<check_id>' } },
     ],
     examples: [
       { title: 'The report for a person', skill: 'security-compliance', input: {}, options: { format: 'human' } },

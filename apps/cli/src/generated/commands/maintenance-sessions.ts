@@ -80,20 +80,16 @@ export const maintenanceSessionsCommand: GeneratedCommand = {
       command: "pgcluster maintenance-sessions",
     },
     {
-      title: "Show what terminating a session would send",
-      command: "pgcluster maintenance-sessions --pid 4242 --action terminate --dry-run",
+      title: "Show what terminating the transactions idle for 10 min or more would send",
+      command: "pgcluster maintenance-sessions --state idle-in-transaction --min-seconds 600 --action terminate --dry-run",
     },
     {
-      title: "Terminate the root of a lock chain",
-      command: "pgcluster maintenance-sessions --pid 4242 --action terminate --yes",
+      title: "Terminate the roots of lock chains that blocked others for 60 s or more",
+      command: "pgcluster maintenance-sessions --blocking --min-seconds 60 --action terminate --yes",
     },
     {
       title: "Cancel the statements of every root blocking others for 30 s or more",
       command: "pgcluster maintenance-sessions --blocking --min-seconds 30 --action cancel",
-    },
-    {
-      title: "Roll back a forgotten prepared transaction",
-      command: "pgcluster maintenance-sessions --prepared-transaction tx42 --action rollback --yes",
     },
   ],
   load: (): SkillClass => {
