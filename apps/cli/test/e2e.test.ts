@@ -275,6 +275,8 @@ describe('LLM simulation: every generated command, as a subprocess, against a re
 
     // Slow statements, then saturated server connections (real sessions held open), then a replica down.
     await withClient({ url: primary }, 'slow statements', async (c) => {
+      // From a reset, so the many fast statements of the runs above do not dilute the mean under the threshold.
+      await c.query('select pg_stat_statements_reset()');
       for (let i = 0; i < 3; i++) await c.query('select pg_sleep(0.2)');
     });
     const slow = check('cluster-status', run(['cluster-status', '--sample-ms', '0', '--slow-query-ms', '1']));
@@ -313,9 +315,12 @@ describe('LLM simulation: every generated command, as a subprocess, against a re
       followed.push(command);
       if (error.code === 'INVALID_INPUT') refused.push(`${from} → ${command}: ${error.message}`);
     }
-    // The session's own (backup verify, index tune, …), the induced ones (rebuild, failover, …) and the monitoring
-    // skills' (monitoring-logs counts the test cluster's own restarts and points at cluster-status).
-    expect(new Set(followed.map((c) => c.split(' ')[1]))).toEqual(new Set(['cluster-backup', 'vector-index', 'cluster-failover', 'cluster-status']));
+    // The session's own (backup verify, index tune, …), the induced ones (rebuild, failover, slow statements → maintenance-optimize),
+    // the monitoring skills' (monitoring-logs counts the test cluster's own restarts and points at cluster-status) and the
+    // security skills' (the test cluster has no TLS and a superuser login: security-audit points at security-encrypt and -rotate).
+    expect(new Set(followed.map((c) => c.split(' ')[1]))).toEqual(
+      new Set(['cluster-backup', 'vector-index', 'cluster-failover', 'cluster-status', 'maintenance-optimize', 'monitoring-logs', 'security-audit', 'security-encrypt', 'security-rotate']),
+    );
     expect(followed).toContain(`pgcluster vector-index --action rebuild --index public.${COLLECTION}_embedding_hnsw --database ${cluster().database}`);
     expect(refused).toEqual([]);
   });

@@ -23,7 +23,7 @@ describe('maintenance-sessions on a real cluster', () => {
     const report = listed.data as SessionsReport;
     expect(report.chains).toEqual([expect.objectContaining({ root: blocker.pid, waiting: [waiter.pid] })]);
     expect(report.sessions.find((s) => s.pid === blocker.pid)).toMatchObject({ state: 'idle in transaction', blocking: [waiter.pid], statement: 'update accounts set balance = balance - ? where id = ?' });
-    expect(listed.recommendations[0]).toMatchObject({ skill: 'maintenance-sessions', args: `--pid ${blocker.pid} --action terminate --node node1` });
+    expect(listed.recommendations[0]).toMatchObject({ skill: 'maintenance-sessions', input: { pid: blocker.pid, action: 'terminate', node: 'node1' } });
     expect(SessionsInput.safeParse(report.chains[0]!.recommendation.input).error).toBeUndefined();
 
     // monitoring-health's references to this skill validate against its schema and name the same pid.
