@@ -38,8 +38,8 @@ test('the fixture cluster fails exactly the sections it does not meet, with a sc
   expect(report.score.percent).toBe(Math.round((pass / (pass + fail)) * 1000) / 10);
   expect(report.fixes.map((f) => f.check)).toEqual(expect.arrayContaining(['ssl_off', 'data_checksums', 'password_expiry']));
   for (const f of report.fixes) expect(f.verify).toBe(`pgcluster security-audit --checks ${f.check}`);
-  // The person's view is a table of sections.
-  const human = renderHuman(envelope);
+  // The person's view is a table of sections (on a screen wide enough; a narrow one gets a block per section).
+  const human = renderHuman(envelope, { width: 400 });
   expect(human).toMatch(/section\s+result\s+title/);
   expect(human).toMatch(/6\.8\s+fail/);
 }, 60_000);
@@ -69,7 +69,7 @@ test('--output writes the Markdown report, refuses to replace it, and replaces i
   writeFileSync(file, 'kept');
   const refused = await compliance({ output: file });
   expect(exitCodeFor(refused)).toBe(3);
-  expect(refused.error?.message).toMatch(/^output: .* exists; nothing was written/);
+  expect(refused.error?.message).toMatch(/^--output \(output\): .* exists; nothing was written/);
   expect(readFileSync(file, 'utf8')).toBe('kept');
 
   expect(exitCodeFor(await compliance({ output: file, overwrite: true }))).toBe(1);
@@ -82,9 +82,9 @@ test('--output writes the Markdown report, refuses to replace it, and replaces i
 test('a bad output names the field and writes nothing', async () => {
   const notMd = await compliance({ output: join(dir, 'report.txt') });
   expect(exitCodeFor(notMd)).toBe(2);
-  expect(notMd.error?.message).toMatch(/output: must be a file name ending in \.md/);
+  expect(notMd.error?.message).toMatch(/--output \(output\): must be a file name ending in \.md/);
   const noFolder = await compliance({ output: join(dir, 'missing', 'report.md') });
   expect(exitCodeFor(noFolder)).toBe(2);
-  expect(noFolder.error?.message).toMatch(/^output: the folder .*missing does not exist/);
+  expect(noFolder.error?.message).toMatch(/^--output \(output\): the folder .*missing does not exist/);
   expect(() => statSync(join(dir, 'report.txt'))).toThrow();
 });

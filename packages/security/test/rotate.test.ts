@@ -160,7 +160,7 @@ test('without --yes, or for a role that is not the config\'s, nothing changes', 
   expect(refused.plan?.map((s) => s.text).join('\n')).toMatch(/ALTER ROLE .* PASSWORD '<SCRAM-SHA-256 verifier of the new password>'/);
   const wrong = await rotate({ role: 'someone_else' });
   expect(exitCodeFor(wrong)).toBe(2);
-  expect(wrong.error?.message).toMatch(/^role: must be the config's user/);
+  expect(wrong.error?.message).toMatch(/^--role \(role\): must be the config's user/);
   const bad = await rotate({ role: 'Bad-Name', action: 'undo' });
   expect(exitCodeFor(bad)).toBe(2);
   expect(bad.error?.message).toMatch(/role/);
