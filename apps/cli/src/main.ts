@@ -37,6 +37,12 @@ const BUILTINS: Readonly<Record<string, { command: string; describe: string; loa
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     load: (context) => (require('./commands/mcp') as typeof import('./commands/mcp')).mcpCommand(context) as CommandModule,
   },
+  plugin: {
+    command: 'plugin',
+    describe: 'Build a Claude Code plugin holding every skill, a DBA subagent and the MCP server',
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    load: (context) => (require('./commands/plugin') as typeof import('./commands/plugin')).pluginCommand(context),
+  },
   dev: {
     command: 'dev',
     describe: 'Run a local development cluster (PostgreSQL 15 + pgvector, a primary and streaming replicas)',
@@ -51,7 +57,7 @@ const BUILTINS: Readonly<Record<string, { command: string; describe: string; loa
  * 3 refused (confirmation required).
  *
  * Commands: one per skill (`pgcluster cluster-status [flags]`, generated from the skill
- * metadata), `skills list|show|install`, `audit list|show|undo`, `mcp`, `dev up|status|down`.
+ * metadata), `skills list|show|install`, `audit list|show|undo`, `mcp`, `plugin build`, `dev up|status|down`.
  * Only the command that runs is registered and loaded (with its skill's package); `--help`,
  * `--version` and an unknown command list every command from the generated summaries and load
  * no command module, no domain package, not even `@pgcluster/core`.
@@ -99,7 +105,7 @@ function buildParser(argv: string[], context: CommandContext): Argv {
     .group(Object.keys(GLOBAL_OPTIONS), 'Global flags:');
   for (const command of commandsToRegister(argv, context)) parser = parser.command(command);
   return parser
-    .demandCommand(1, 'Name a command: a skill (pgcluster skills list), skills, audit, mcp or dev.')
+    .demandCommand(1, 'Name a command: a skill (pgcluster skills list), skills, audit, mcp, plugin or dev.')
     .strict()
     .recommendCommands()
     .help()

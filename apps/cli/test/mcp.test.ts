@@ -2,11 +2,13 @@
  * `pgcluster mcp` driven by the official MCP SDK's client over stdio, as Claude Code runs it:
  * the built CLI as a subprocess against a real cluster. The client itself checks every
  * structured result against the tool's output schema; the test checks it against the
- * manifest's too, and that refused, dry-run and invalid calls change nothing.
+ * manifest's too, and that refused, dry-run and invalid calls change nothing. Then
+ * `pgcluster plugin build`, checked by Claude Code's own `claude plugin validate`.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult, Tool } from '@modelcontextprotocol/sdk/types.js';
@@ -14,7 +16,7 @@ import { withClient } from '@pgcluster/core';
 import { useCluster } from '@pgcluster/testing';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { BIN, ROOT, buildCli } from './helpers/run-cli';
+import { BIN, ROOT, buildCli, spawnCli } from './helpers/run-cli';
 
 interface ManifestSkill {
   name: string;
@@ -141,5 +143,65 @@ describe('pgcluster mcp, driven by the MCP SDK client', () => {
     expect(names).toEqual(manifest.skills.filter((s) => s.risk === 'read').map((s) => s.name).sort());
     expect(readOnly.getInstructions()).toMatch(/READ-ONLY/);
     await expect(readOnly.callTool({ name: 'vector-drop', arguments: { target: 'index', collection: COLLECTION, confirm: true } })).rejects.toThrow(/read-only/);
+  });
+});
+
+/** Claude Code's CLI on PATH (npm \`@anthropic-ai/claude-code\`), or undefined. */
+function claudeOnPath(): string | undefined {
+  for (const dir of (process.env['PATH'] ?? '').split(delimiter).filter(Boolean)) {
+    try {
+      accessSync(join(dir, 'claude'), constants.X_OK);
+      return join(dir, 'claude');
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+describe('pgcluster plugin build', () => {
+  let dir: string;
+  beforeAll(() => {
+    buildCli();
+    dir = mkdtempSync(join(tmpdir(), 'pgcluster-plugin-'));
+  }, 180_000);
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  const plugin = () => join(dir, 'plugin');
+
+  test('writes plugin.json, every skill flat, the DBA subagent and .mcp.json', () => {
+    const run = spawnCli(['plugin', 'build', 'plugin', '--format', 'json'], { cwd: dir });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ ok: true, data: { dir: plugin(), skills: manifest.skills.length } });
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'apps', 'cli', 'package.json'), 'utf8')) as { version: string };
+    expect(JSON.parse(readFileSync(join(plugin(), '.claude-plugin', 'plugin.json'), 'utf8'))).toMatchObject({
+      name: 'pgcluster',
+      version: pkg.version,
+      author: { name: expect.any(String) },
+      license: 'MIT',
+    });
+    for (const skill of manifest.skills) expect(readFileSync(join(plugin(), 'skills', skill.name, 'SKILL.md'), 'utf8')).toMatch(new RegExp(`^---\\nname: ${skill.name}\\n`));
+    expect(JSON.parse(readFileSync(join(plugin(), '.mcp.json'), 'utf8'))).toEqual({ mcpServers: { pgcluster: { command: 'pgcluster', args: ['mcp'] } } });
+    const agent = readFileSync(join(plugin(), 'agents', 'dba.md'), 'utf8');
+    expect(agent).toMatch(/^---\nname: dba\ndescription: .+\n---\n/);
+    expect(agent).toMatch(/dryRun: true/);
+  });
+
+  const claude = claudeOnPath();
+  const withClaude = claude ? test : test.skip;
+  withClaude(`claude plugin validate --strict passes, and Claude Code sees every skill, the agent and the MCP server${claude ? '' : ' (SKIPPED: claude is not on PATH; npm install -g @anthropic-ai/claude-code)'}`, () => {
+    if (!existsSync(plugin())) spawnCli(['plugin', 'build', 'plugin'], { cwd: dir });
+    // A throwaway HOME: Claude Code writes its settings there.
+    const env = { PATH: process.env['PATH'] ?? '', HOME: dir };
+    const validate = spawnSync(claude!, ['plugin', 'validate', '--strict', plugin()], { encoding: 'utf8', env, timeout: 60_000 });
+    expect({ code: validate.status, out: validate.stdout + validate.stderr }).toEqual({ code: 0, out: expect.stringContaining('Validation passed') });
+    expect(validate.stdout + validate.stderr).not.toMatch(/warning/i);
+    const details = spawnSync(claude!, ['--plugin-dir', plugin(), 'plugin', 'details', 'pgcluster'], { encoding: 'utf8', env, timeout: 60_000 });
+    expect(details.status).toBe(0);
+    expect(details.stdout).toContain(`Skills (${manifest.skills.length})`);
+    for (const skill of manifest.skills) expect(details.stdout).toContain(skill.name);
+    expect(details.stdout).toMatch(/Agents \(1\)\s+dba/);
+    expect(details.stdout).toMatch(/MCP servers \(1\)\s+pgcluster/);
   });
 });
