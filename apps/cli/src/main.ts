@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { processIo, type CliIo } from './cli/cli-io';
+import { cliPackage } from './cli/cli-package';
 import { GLOBAL_OPTIONS, formatOf } from './cli/global-options';
 import { GENERATED_COMMANDS } from './generated';
 import type { CommandCatalog } from './skill-command/generated-command';
@@ -193,7 +192,7 @@ function cleanYargsMessage(message: string): string {
 
 function cliVersion(): string {
   try {
-    return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+    return cliPackage().version ?? 'unknown';
   } catch {
     return 'unknown';
   }

@@ -2,10 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '@pgcluster/core';
 import type { Argv, CommandModule } from 'yargs';
+import { cliPackage } from '../cli/cli-package';
 import type { GlobalArgs } from '../cli/global-options';
 import { skillKit } from '../cli/skill-kit';
 import { createMcpServer } from '../mcp/mcp-server';
-import type { ManifestSkill } from '../mcp/mcp-tools';
+import type { Manifest } from '../mcp/mcp-tools';
 import { executeOptions, type CommandContext } from '../skill-command/skill-command';
 import { findSkillsDir } from './skills';
 
@@ -47,12 +48,12 @@ async function serveMcp(argv: McpArgs, context: CommandContext): Promise<number>
     if (set) throw new InputError(flag, 'is not a server option: each tool call passes confirm: true or dryRun: true itself');
   }
   const kit = skillKit();
-  const manifest = JSON.parse(readFileSync(join(findSkillsDir(), 'manifest.json'), 'utf8')) as { skills: ManifestSkill[] };
+  const manifest = JSON.parse(readFileSync(join(findSkillsDir(), 'manifest.json'), 'utf8')) as Manifest;
   const { server, settled } = createMcpServer({
     // The manifest and the generated commands come from the same skillgen run; serve what both know.
-    skills: manifest.skills.filter((s) => commands.summaries.some((c) => c.name === s.name)),
+    manifest: { ...manifest, skills: manifest.skills.filter((s) => commands.summaries.some((c) => c.name === s.name)) },
     readOnly: argv.readOnly,
-    version: (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version,
+    version: cliPackage().version,
     renderJson: kit.renderJson,
     execute: (name, { input, confirm, dryRun }, signal) =>
       kit.executeSkill(commands.load(name)!.load(), input, { ...executeOptions({ ...argv, dryRun, yes: confirm }, context, signal), actor: 'mcp' }),

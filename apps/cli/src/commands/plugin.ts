@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
+import { cliPackage, type CliPackage } from '../cli/cli-package';
 import type { GlobalArgs } from '../cli/global-options';
 import { okEnvelope } from '../cli/report-error';
 import { skillKit } from '../cli/skill-kit';
@@ -9,13 +10,6 @@ import { findSkillMd } from './skills';
 
 interface PluginArgs extends GlobalArgs {
   dir?: string;
-}
-
-/** What `plugin.json` takes from the CLI's package.json. */
-interface PackageJson {
-  version: string;
-  license?: string;
-  homepage?: string;
 }
 
 /**
@@ -37,7 +31,7 @@ export function pluginCommand(context: CommandContext): CommandModule {
     builder: (y) => y.positional('dir', { type: 'string', describe: 'Where to write it (default: ./pgcluster-plugin)' }) as unknown as Argv<PluginArgs>,
     handler: (argv) => {
       const root = resolve(io.cwd, argv.dir ?? 'pgcluster-plugin');
-      const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as PackageJson;
+      const pkg = cliPackage();
       const files = new Map<string, string>([
         [join('.claude-plugin', 'plugin.json'), `${JSON.stringify(pluginJson(pkg), null, 2)}\n`],
         ['.mcp.json', `${JSON.stringify({ mcpServers: { pgcluster: { command: 'pgcluster', args: ['mcp'] } } }, null, 2)}\n`],
@@ -62,7 +56,7 @@ export function pluginCommand(context: CommandContext): CommandModule {
   };
 }
 
-function pluginJson(pkg: PackageJson) {
+function pluginJson(pkg: CliPackage) {
   return {
     name: 'pgcluster',
     version: pkg.version,

@@ -1,12 +1,12 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { Envelope } from '@pgcluster/skill-kit';
-import { invalidEnvelope, splitArguments, toolOf, toolResult, type ManifestSkill, type ToolArguments } from './mcp-tools';
+import { invalidEnvelope, splitArguments, toolOf, toolResult, type Manifest, type ToolArguments } from './mcp-tools';
 
 /** How {@link createMcpServer} serves the skills. */
 export interface McpServerOptions {
-  /** Every skill of the manifest; with `readOnly`, only the read ones become tools. */
-  skills: readonly ManifestSkill[];
+  /** The skills manifest; every skill becomes a tool (with `readOnly`, only the read ones). */
+  manifest: Manifest;
   /** Register only the skills of risk `read`. */
   readOnly: boolean;
   /** The server's version (the CLI's). */
@@ -31,13 +31,14 @@ export interface McpServerHandle {
  *
  * @example
  * ```ts
- * const { server } = createMcpServer({ skills, readOnly: true, version, execute, renderJson })
+ * const { server } = createMcpServer({ manifest, readOnly: true, version, execute, renderJson })
  * await server.connect(new StdioServerTransport())
  * ```
  */
 export function createMcpServer(options: McpServerOptions): McpServerHandle {
-  const served = options.skills.filter((s) => !options.readOnly || s.risk === 'read');
-  const tools = served.map(toolOf);
+  const { skills, envelope } = options.manifest;
+  const served = skills.filter((s) => !options.readOnly || s.risk === 'read');
+  const tools = served.map((s) => toolOf(s, envelope.properties.plan));
   const byName = new Map(served.map((s) => [s.name, s]));
   const running = new Set<Promise<unknown>>();
   const server = new Server({ name: 'pgcluster', version: options.version }, { capabilities: { tools: {} }, instructions: instructionsOf(options.readOnly, tools.length) });
@@ -46,7 +47,7 @@ export function createMcpServer(options: McpServerOptions): McpServerHandle {
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const name = request.params.name;
     if (!byName.has(name)) {
-      const why = options.readOnly && options.skills.some((s) => s.name === name) ? ' (this server is read-only: it serves only read skills)' : '';
+      const why = options.readOnly && skills.some((s) => s.name === name) ? ' (this server is read-only: it serves only read skills)' : '';
       throw new McpError(ErrorCode.InvalidParams, `unknown tool "${name}"${why}; tools/list names the tools`);
     }
     const args = splitArguments(request.params.arguments);

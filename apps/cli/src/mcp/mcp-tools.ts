@@ -16,6 +16,12 @@ export interface ManifestSkill {
   readonly output: JsonSchema;
 }
 
+/** What the MCP server reads of `skills/manifest.json`. */
+export interface Manifest {
+  readonly envelope: { readonly properties: { readonly plan: JsonSchema } };
+  readonly skills: readonly ManifestSkill[];
+}
+
 /** An MCP tool definition (the `tools/list` entry of one skill). */
 export interface McpTool {
   name: string;
@@ -44,35 +50,29 @@ const CONTROL_PROPERTIES = {
   dryRun: { type: 'boolean', default: false, description: 'Validate and return the plan (the SQL and commands it would run); change nothing.' },
 } as const;
 
-/** The structured content of a dry run: the plan instead of the skill's data. */
-const PLANNED_SCHEMA = {
-  type: 'object',
-  description: 'A dry run (dryRun: true): what the call would do; nothing was changed.',
-  properties: {
-    dryRun: { const: true },
-    plan: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { kind: { type: 'string', enum: ['sql', 'command', 'http', 'file', 'note'] }, target: { type: 'string' }, text: { type: 'string' } },
-        required: ['kind', 'target', 'text'],
-      },
-    },
-  },
-  required: ['dryRun', 'plan'],
-  additionalProperties: false,
-} as const;
+/** The structured content of a dry run: the plan (the manifest envelope's `plan` schema) instead of the skill's data. */
+function plannedSchema(plan: JsonSchema): JsonSchema {
+  return {
+    type: 'object',
+    description: 'A dry run (dryRun: true): what the call would do; nothing was changed.',
+    properties: { dryRun: { const: true }, plan },
+    required: ['dryRun', 'plan'],
+    additionalProperties: false,
+  };
+}
 
 /**
  * The MCP tool of a manifest skill: its input schema plus `confirm` and `dryRun`, an output
- * schema that is the skill's data (or, for a dry run, the plan), and annotations from its risk.
+ * schema that is the skill's data (or, for a dry run, the plan: `planSchema`, the envelope's), and
+ * annotations from its risk.
  *
  * @example
  * ```ts
- * const tools = manifest.skills.map(toolOf) // [{ name: 'cluster-status', annotations: { readOnlyHint: true, … } }, …]
+ * const tools = manifest.skills.map((s) => toolOf(s, manifest.envelope.properties.plan))
+ * // [{ name: 'cluster-status', annotations: { readOnlyHint: true, … } }, …]
  * ```
  */
-export function toolOf(skill: ManifestSkill): McpTool {
+export function toolOf(skill: ManifestSkill, planSchema: JsonSchema): McpTool {
   const input = withoutDialect(skill.input);
   const safety =
     skill.risk === 'read'
@@ -83,7 +83,7 @@ export function toolOf(skill: ManifestSkill): McpTool {
     title: skill.name,
     description: `${skill.description}\n\n${safety}`,
     inputSchema: { ...input, type: 'object', properties: { ...(input['properties'] as JsonSchema | undefined), ...CONTROL_PROPERTIES } },
-    outputSchema: { type: 'object', anyOf: [withoutDialect(skill.output), PLANNED_SCHEMA] },
+    outputSchema: { type: 'object', anyOf: [withoutDialect(skill.output), plannedSchema(planSchema)] },
     annotations: {
       title: skill.name,
       readOnlyHint: skill.risk === 'read',
