@@ -137,6 +137,40 @@ describe('pgcluster mcp, driven by the MCP SDK client', () => {
     expect(envelopeOf(badFlag).error).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/^dryRun: expected true or false/) });
   });
 
+  test('cancelling a call (the request signal) stops its query on the server; the server keeps serving', async () => {
+    const sql = (text: string) => withClient({ url: cluster().url(), applicationName: 'mcp-test' }, 'test query', async (c) => (await c.query(text)).rows);
+    const waitingOnLock = async () => (await sql("select pid from pg_stat_activity where application_name like 'pgcluster%' and wait_event_type = 'Lock'")).length;
+    const until = async (what: string, check: () => Promise<boolean>) => {
+      for (const bound = Date.now() + 60_000; !(await check()); await new Promise((r) => setTimeout(r, 100))) {
+        if (Date.now() > bound) throw new Error(`gave up waiting for ${what}`);
+      }
+    };
+    let release = () => undefined as void;
+    const released = new Promise<void>((r) => (release = r));
+    let locked = () => undefined as void;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const blocker = withClient({ url: cluster().url(), applicationName: 'mcp-test' }, 'holding a lock', async (c) => {
+      await c.query('begin');
+      await c.query(`lock table ${COLLECTION} in access exclusive mode`);
+      locked();
+      await released;
+      await c.query('rollback');
+    });
+    await Promise.race([isLocked, blocker]);
+    try {
+      const controller = new AbortController();
+      const search = client.callTool({ name: 'vector-search', arguments: { collection: COLLECTION, vector: [1, 0, 0], k: 1 } }, undefined, { signal: controller.signal });
+      await until('the search to wait on the locked collection', async () => (await waitingOnLock()) > 0);
+      controller.abort();
+      await expect(search).rejects.toThrow(/abort/i);
+      await until('the cancelled search to leave the server', async () => (await waitingOnLock()) === 0);
+    } finally {
+      release();
+      await blocker;
+    }
+    expect((await call('cluster-status', {})).isError).toBeFalsy();
+  }, 120_000);
+
   test('--read-only serves only read skills, and says so', async () => {
     const readOnly = await connect('--read-only');
     const names = (await readOnly.listTools()).tools.map((t) => t.name).sort();
