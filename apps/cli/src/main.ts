@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { processIo, type CliIo } from './cli/cli-io';
+import { cliPackage } from './cli/cli-package';
 import { GLOBAL_OPTIONS, formatOf } from './cli/global-options';
 import { GENERATED_COMMANDS } from './generated';
 import type { CommandCatalog } from './skill-command/generated-command';
@@ -31,6 +30,18 @@ const BUILTINS: Readonly<Record<string, { command: string; describe: string; loa
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     load: (context) => (require('./commands/audit') as typeof import('./commands/audit')).auditCommand(context),
   },
+  mcp: {
+    command: 'mcp',
+    describe: 'Serve every skill as a tool to MCP clients (Model Context Protocol over stdio)',
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    load: (context) => (require('./commands/mcp') as typeof import('./commands/mcp')).mcpCommand(context) as CommandModule,
+  },
+  plugin: {
+    command: 'plugin',
+    describe: 'Build a Claude Code plugin holding every skill, a DBA subagent and the MCP server',
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    load: (context) => (require('./commands/plugin') as typeof import('./commands/plugin')).pluginCommand(context),
+  },
   dev: {
     command: 'dev',
     describe: 'Run a local development cluster (PostgreSQL 15 + pgvector, a primary and streaming replicas)',
@@ -45,7 +56,7 @@ const BUILTINS: Readonly<Record<string, { command: string; describe: string; loa
  * 3 refused (confirmation required).
  *
  * Commands: one per skill (`pgcluster cluster-status [flags]`, generated from the skill
- * metadata), `skills list|show|install`, `audit list|show|undo`, `dev up|status|down`.
+ * metadata), `skills list|show|install`, `audit list|show|undo`, `mcp`, `plugin build`, `dev up|status|down`.
  * Only the command that runs is registered and loaded (with its skill's package); `--help`,
  * `--version` and an unknown command list every command from the generated summaries and load
  * no command module, no domain package, not even `@pgcluster/core`.
@@ -93,7 +104,7 @@ function buildParser(argv: string[], context: CommandContext): Argv {
     .group(Object.keys(GLOBAL_OPTIONS), 'Global flags:');
   for (const command of commandsToRegister(argv, context)) parser = parser.command(command);
   return parser
-    .demandCommand(1, 'Name a command: a skill (pgcluster skills list), skills, audit or dev.')
+    .demandCommand(1, 'Name a command: a skill (pgcluster skills list), skills, audit, mcp, plugin or dev.')
     .strict()
     .recommendCommands()
     .help()
@@ -183,7 +194,7 @@ function cleanYargsMessage(message: string): string {
 
 function cliVersion(): string {
   try {
-    return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+    return cliPackage().version ?? 'unknown';
   } catch {
     return 'unknown';
   }

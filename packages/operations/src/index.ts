@@ -70,7 +70,7 @@ export {
 } from './backup/backup-context';
 export { createBackup, type CreateBackupOptions } from './backup/create-backup';
 export { verifyBackup, type VerifyCheck, type VerifyReport } from './backup/verify-backup';
-export { restoreBackup, type RestoreBackupOptions, type RestoreResult } from './backup/restore-backup';
+export { restoreBackup, undoPhysicalRestore, RESTORE_MARK, type RestoreBackupOptions, type RestoreResult, type UndoPhysicalRestoreResult } from './backup/restore-backup';
 export { listBackups, type BackupList } from './backup/list-backups';
 export { pruneBackups, type PruneBackupsOptions, type PruneResult } from './backup/prune-backups';
 export { undoRestore, RestoreEntry, type UndoRestoreResult } from './backup/restore-journal';

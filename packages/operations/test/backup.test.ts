@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClusterConfig, recordedServers, withClient } from '@pgcluster/core';
+import { ClusterConfig, recordedServers, RefusedError, withClient } from '@pgcluster/core';
 import { stopRecordedServers, useCluster } from '@pgcluster/testing';
 import { backupsDir, readCatalogue } from '../src/backup/backup-catalogue';
 import {
@@ -9,6 +9,7 @@ import {
   listBackups,
   pruneBackups,
   restoreBackup,
+  undoPhysicalRestore,
   verifyBackup,
   type BackupContext,
   type BackupProgress,
@@ -164,8 +165,20 @@ describe('cluster-backup on a real cluster', () => {
       expect(await checksums('project', u.toString())).toEqual(expected);
       // Recorded in the state dir's inventory, so `pgcluster dev down` stops it.
       expect(recordedServers(stateDir)).toEqual([expect.objectContaining({ dataDir: restored.dataDir, port: restored.port, startedBy: `cluster-restore ${record.id}` })]);
+      // Its undo (the skill's rollback: --action undo --data-dir) stops the node, forgets it and deletes the folder.
+      const undone = await undoPhysicalRestore(ctx, restored.dataDir!);
+      expect(undone).toMatchObject({ dataDir: restored.dataDir, backupId: record.id, stopped: true });
+      expect(existsSync(restored.dataDir!)).toBe(false);
+      expect(recordedServers(stateDir)).toEqual([]);
+      await expect(undoPhysicalRestore(ctx, restored.dataDir!)).rejects.toBeInstanceOf(RefusedError);
+      // Only a folder a physical restore marked is ever removed.
+      await expect(undoPhysicalRestore(ctx, parent)).rejects.toMatchObject({ field: 'dataDir' });
+      expect(existsSync(parent)).toBe(true);
+      // Started again, it is stopped with the dev cluster (`pgcluster dev down` stops the inventory).
+      const again = await restoreBackup(ctx, { id: record.id, start: true, dataDir: join(parent, 'data2') });
+      expect(await stopRecordedServers(stateDir)).toEqual([again.dataDir]);
     } finally {
-      expect(await stopRecordedServers(stateDir)).toEqual([restored.dataDir]);
+      await stopRecordedServers(stateDir);
       rmSync(parent, { recursive: true, force: true });
     }
     // A tampered manifest is caught by the checksum and by pg_verifybackup.

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClusterConfig, withClient, type LoadedConfig } from '@pgcluster/core';
+import { ClusterConfig, createStaticTopology, withClient, type LoadedConfig } from '@pgcluster/core';
 import { createClusterPools, type ClusterPools } from '@pgcluster/pools';
 import { executeSkill, exitCodeFor } from '@pgcluster/skill-kit';
 import { findSecret, plantLockPid, startZombie, useCluster, type Zombie } from '@pgcluster/testing';
@@ -160,6 +160,15 @@ test('a switchover whose old primary has no dataDir in the config fences it read
   expect(envelope.alerts).toEqual(expect.arrayContaining([expect.stringContaining('node1 still runs as a fenced (read-only) primary')]));
   // The fence holds: node1 takes no write.
   await expect(withClient({ url: cluster().url('node1') }, 'a write on the fenced node', (c) => c.query('create table must_fail (i int)'))).rejects.toThrow(/read-only/);
+  // cluster-status sees a fenced old primary and what to do with it, not a split brain; writes go to node2.
+  const fencedStatus = ClusterStatusReport.parse((await executeSkill(ClusterStatusSkill, { sampleMs: 0 }, { actor: 'cli', config: remote })).data);
+  expect(fencedStatus.status).toBe('degraded');
+  expect(fencedStatus.alerts.join('\n')).not.toMatch(/split brain/);
+  expect(fencedStatus.alerts).toEqual(expect.arrayContaining([expect.stringContaining('node1 (127.0.0.1:')]));
+  expect(fencedStatus.recommendations.map((r) => r.why).join('\n')).toMatch(/Rejoin node1 as a replica of node2/);
+  const topology = await createStaticTopology({ nodes: remote.config.nodes! }).resolve();
+  expect(topology.primary?.name).toBe('node2');
+  expect(topology.members.find((m) => m.name === 'node1')).toMatchObject({ role: 'unreachable', state: 'fenced' });
   // What was left to do, done on "its machine": stop, pg_rewind, standby.signal, start.
   await cluster().rejoin!('node1');
   await expectHealthy('node2');

@@ -129,8 +129,7 @@ export function findCommand(commands: readonly CommandSummary[], name: string): 
 
 /**
  * The generated SKILL.md of a skill: `skills/<category>/<name>/SKILL.md` (or flat
- * `skills/<name>/SKILL.md`) in the nearest folder above this module holding `skills/manifest.json`
- * — the workspace root in the repository, the package itself when the skills ship inside it.
+ * `skills/<name>/SKILL.md`) in the skills folder (see {@link findSkillsDir}).
  *
  * @throws PgClusterError (`INTERNAL`) when no skills folder is found.
  * @example
@@ -139,11 +138,24 @@ export function findCommand(commands: readonly CommandSummary[], name: string): 
  * ```
  */
 export function findSkillMd(skill: Pick<CommandSummary, 'name' | 'category'>, from: string = __dirname): string {
+  const dir = findSkillsDir(from);
+  const nested = join(dir, skill.category, skill.name, 'SKILL.md');
+  return existsSync(nested) ? nested : join(dir, skill.name, 'SKILL.md');
+}
+
+/**
+ * The generated skills folder: the nearest `skills/` above `from` holding `manifest.json` — the
+ * workspace root's in the repository, the package's own when the skills ship inside it.
+ *
+ * @throws PgClusterError (`INTERNAL`) when there is none.
+ * @example
+ * ```ts
+ * readFileSync(join(findSkillsDir(), 'manifest.json'), 'utf8')
+ * ```
+ */
+export function findSkillsDir(from: string = __dirname): string {
   for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'skills', 'manifest.json'))) {
-      const nested = join(dir, 'skills', skill.category, skill.name, 'SKILL.md');
-      return existsSync(nested) ? nested : join(dir, 'skills', skill.name, 'SKILL.md');
-    }
+    if (existsSync(join(dir, 'skills', 'manifest.json'))) return join(dir, 'skills');
     if (dirname(dir) === dir) {
       throw new PgClusterError('INTERNAL', `no skills folder (skills/manifest.json) found above ${from}`, {
         hint: 'Reinstall pgcluster, or run `pnpm skillgen` in the repository.',

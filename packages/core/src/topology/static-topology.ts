@@ -18,6 +18,8 @@ interface Probe {
   timeline: number | undefined;
   /** A replica's WAL receiver status (`streaming`, …); undefined when it has none running. */
   receiver: string | undefined;
+  /** Not in recovery but `default_transaction_read_only` on: an old primary that a failover fenced. */
+  fenced: boolean;
 }
 
 /**
@@ -28,7 +30,8 @@ const PROBE_SQL = `select pg_is_in_recovery() as r,
   pg_wal_lsn_diff(case when pg_is_in_recovery() then pg_last_wal_replay_lsn() else pg_current_wal_lsn() end, '0/0')::text as lsn,
   case when pg_is_in_recovery() then (select received_tli from pg_stat_wal_receiver)
        else ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int end as tli,
-  (select status from pg_stat_wal_receiver) as receiver`;
+  (select status from pg_stat_wal_receiver) as receiver,
+  current_setting('default_transaction_read_only')::bool as fenced`;
 
 /**
  * The `static` provider: the nodes are listed in the config and each one is asked
@@ -52,19 +55,21 @@ export function createStaticTopology(config: StaticTopologyConfig): TopologyProv
       const probes = await Promise.all(
         nodes.map((n) =>
           withClient({ url: n.url, connectTimeoutMs: timeout, applicationName: 'pgcluster-topology' }, `probing ${n.name}`, async (c) => {
-            const { rows } = await c.query<{ r: boolean; lsn: string | null; tli: string | number | null; receiver: string | null }>(PROBE_SQL);
+            const { rows } = await c.query<{ r: boolean; lsn: string | null; tli: string | number | null; receiver: string | null; fenced: boolean }>(PROBE_SQL);
             const row = rows[0]!;
             return {
               inRecovery: row.r,
               lsn: row.lsn === null ? undefined : BigInt(row.lsn.split('.')[0]!),
               timeline: row.tli === null ? undefined : Number(row.tli),
               receiver: row.receiver ?? undefined,
+              // A primary made read-only by cluster-failover's fence: an old primary, not a claimant.
+              fenced: !row.r && row.fenced,
             } satisfies Probe;
           }).catch(() => undefined),
         ),
       );
       const problems: string[] = [];
-      const primaries = nodes.filter((_, i) => probes[i] && !probes[i]!.inRecovery);
+      const primaries = nodes.filter((_, i) => probes[i] && !probes[i]!.inRecovery && !probes[i]!.fenced);
       if (primaries.length > 1) {
         problems.push(`${primaries.length} members report being primary: ${primaries.map((n) => n.name).join(', ')}; writes are refused until one is fenced`);
       }
@@ -76,6 +81,11 @@ export function createStaticTopology(config: StaticTopologyConfig): TopologyProv
         if (!p) {
           problems.push(`${n.name} (${nodeAddress(n.url)}) is unreachable`);
           return { name: n.name, url: n.url, role: 'unreachable', lagBytes: undefined };
+        }
+        if (p.fenced) {
+          // It takes no write and follows nobody: usable for neither, until it rejoins as a replica.
+          problems.push(`${n.name} is a fenced old primary (read-only, not in recovery): rejoin it as a replica`);
+          return { name: n.name, url: n.url, role: 'unreachable', lagBytes: undefined, state: 'fenced', ...(p.timeline !== undefined ? { timeline: p.timeline } : {}) };
         }
         if (!p.inRecovery) return { name: n.name, url: n.url, role: 'primary', lagBytes: 0, state: 'running', ...(p.timeline !== undefined ? { timeline: p.timeline } : {}) };
         // A replica that does not stream, or streams another timeline (it still follows a lost

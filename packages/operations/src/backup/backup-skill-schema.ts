@@ -85,13 +85,14 @@ export const ClusterRestoreInput = z
     database: DB_NAME.optional().describe('restore, logical: which database of the backup; needed when it holds several.'),
     target: DB_NAME.optional().describe('restore, logical: the database to restore into (new by default: <database>_restored_<time>; an existing one is replaced). undo: the database whose restore to undo.'),
     keepPrevious: z.boolean().default(true).describe('restore into an existing database: keep its old contents as <target>_pre_<suffix> so the restore can be undone.'),
-    dataDir: z.string().optional().describe('restore, physical: an absolute, absent or empty folder for the new data directory.'),
+    dataDir: z.string().optional().describe('restore, physical: an absolute, absent or empty folder for the new data directory. undo: the folder of the physical restore to remove (its node is stopped first).'),
     start: z.boolean().default(false).describe('restore, physical: start the copy as a new, independent node on a free loopback port.'),
     port: z.number().int().min(1024).max(65535).optional().describe('restore, physical, with start: the port (default a free one).'),
   })
   .superRefine((input, ctx) => {
     if (input.action === 'restore' && !input.id) ctx.addIssue({ code: 'custom', path: ['id'], message: 'restore needs the id of a backup (see cluster-backup --action list)' });
-    if (input.action === 'undo' && !input.target) ctx.addIssue({ code: 'custom', path: ['target'], message: 'undo needs --target, the database restored into' });
+    if (input.action === 'undo' && !input.target && !input.dataDir) ctx.addIssue({ code: 'custom', path: ['target'], message: 'undo needs --target (the database a logical restore went into) or --data-dir (the folder of a physical restore)' });
+    if (input.action === 'undo' && input.target && input.dataDir) ctx.addIssue({ code: 'custom', path: ['dataDir'], message: 'undo takes --target (logical) or --data-dir (physical), not both' });
     if (input.action !== 'undo' && input.restore) ctx.addIssue({ code: 'custom', path: ['restore'], message: 'only the undo action takes a restore id' });
     if (input.dataDir !== undefined && !input.dataDir.startsWith('/')) ctx.addIssue({ code: 'custom', path: ['dataDir'], message: 'must be an absolute path' });
   });
@@ -130,6 +131,15 @@ export const ClusterRestoreOutput = z.object({
     })
     .optional()
     .describe('undo: what was done to the target; the target is as it was before the undone restore.'),
+  removed: z
+    .object({
+      dataDir: z.string(),
+      backupId: z.string(),
+      stopped: z.boolean().describe('A node ran from it and was stopped.'),
+      bytes: z.number().int().describe('Bytes deleted.'),
+    })
+    .optional()
+    .describe('undo of a physical restore: the data directory stopped and deleted.'),
 });
 /** `data` of a `cluster-restore` run. */
 export type ClusterRestoreOutput = z.output<typeof ClusterRestoreOutput>;

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
-import type { ClusterConfig } from '@pgcluster/core';
+import { SERVER_INVENTORY_FILE, type ClusterConfig } from '@pgcluster/core';
 import type { PlanStep } from '@pgcluster/skill-kit';
 import { backupsDir, findBackup } from './backup-catalogue';
 import type { ClusterBackupInput, ClusterRestoreInput } from './backup-skill-schema';
 import { pruneBackups } from './prune-backups';
+import { RESTORE_MARK } from './restore-backup';
 
 const ON_PRIMARY = 'the primary (resolved when it runs)';
 const CREDENTIALS = 'PGHOST/PGPORT/PGUSER of the primary, PGPASSWORD=*** (environment, never argv)';
@@ -66,6 +67,13 @@ export async function planBackupAction(config: ClusterConfig, stateDir: string, 
  * ```
  */
 export function planRestore(_config: ClusterConfig, stateDir: string, input: ClusterRestoreInput): PlanStep[] {
+  if (input.action === 'undo' && input.dataDir) {
+    return [
+      { kind: 'file', target: input.dataDir, text: `check that it holds a physical restore (${RESTORE_MARK}); refused otherwise` },
+      { kind: 'command', target: input.dataDir, text: `pg_ctl stop -D ${input.dataDir} -m fast (when a node runs from it; as the postgres OS user under root), then forget it in ${join(stateDir, SERVER_INVENTORY_FILE)}` },
+      { kind: 'file', target: input.dataDir, text: `delete ${input.dataDir}` },
+    ];
+  }
   if (input.action === 'undo') {
     return [
       {

@@ -1,9 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, isAbsolute, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ensureStateSubdir, InputError, PgClusterError, recordServer, RefusedError, startDataDir, withClient } from '@pgcluster/core';
+import { ensureStateSubdir, forgetServer, InputError, PgClusterError, recordServer, RefusedError, startDataDir, stopDataDir, withClient } from '@pgcluster/core';
 import type { TopologyMember } from '@pgcluster/pools';
 import pg from 'pg';
 import { backupsDir, findBackup, type BackupRecord } from './backup-catalogue';
@@ -188,6 +188,8 @@ async function restorePhysical(ctx: BackupContext, record: BackupRecord, options
       `\n# pgcluster restore of ${record.id}\nport = ${port}\nlisten_addresses = '127.0.0.1'\narchive_mode = off\nsynchronous_standby_names = ''\n`,
     );
   }
+  // The mark that lets `cluster-restore --action undo --data-dir` remove this folder, and no other.
+  writeFileSync(join(dataDir, RESTORE_MARK), `${JSON.stringify({ backupId: record.id, restoredAt: new Date().toISOString() })}\n`, { mode: 0o600 });
   if (asRoot) execFileSync('chown', ['-R', 'postgres:postgres', dataDir]);
   execFileSync('chmod', ['700', dataDir]);
   ctx.onProgress?.({ phase: 'restore', bytes: sizeOf(dataDir) });
@@ -206,10 +208,47 @@ async function restorePhysical(ctx: BackupContext, record: BackupRecord, options
     dataDir,
     started: port !== undefined,
     ...(port !== undefined ? { port } : {}),
-    undo: port !== undefined ? `pg_ctl --pgdata ${dataDir} stop, then delete ${dataDir}` : `delete ${dataDir}`,
+    undo: port !== undefined ? `stop the restored node and delete ${dataDir}` : `delete ${dataDir}`,
     bytes: sizeOf(dataDir),
     durationMs: Date.now() - started,
   };
+}
+
+/** The file a physical restore leaves in its data directory: only such a folder is ever removed by an undo. */
+export const RESTORE_MARK = 'pgcluster.restore.json';
+
+/** What {@link undoPhysicalRestore} did. */
+export interface UndoPhysicalRestoreResult {
+  dataDir: string;
+  backupId: string;
+  /** Whether a server ran from it and was stopped. */
+  stopped: boolean;
+  /** Bytes removed. */
+  bytes: number;
+}
+
+/**
+ * Undoes a physical restore: stops the server that runs from its data directory (if one does),
+ * takes it out of the state dir's inventory, and deletes the folder.
+ * @throws InputError when `dataDir` holds no physical restore of cluster-restore (nothing is
+ *   touched); RefusedError when the folder is already gone (undone before).
+ * @example
+ * ```ts
+ * await undoPhysicalRestore(ctx, '/var/lib/postgresql/restores/r1') // { stopped: true, bytes: 41943040, … }
+ * ```
+ */
+export async function undoPhysicalRestore(ctx: BackupContext, dataDir: string): Promise<UndoPhysicalRestoreResult> {
+  if (!isAbsolute(dataDir)) throw new InputError('dataDir', 'must be an absolute path');
+  if (!existsSync(dataDir)) throw new RefusedError(`${dataDir} is gone: that physical restore was already undone; nothing was changed`);
+  // Security: only a folder that a physical restore marked is stopped and deleted, never another data directory.
+  const mark = join(dataDir, RESTORE_MARK);
+  if (!existsSync(mark)) throw new InputError('dataDir', `${dataDir} holds no physical restore of cluster-restore (no ${RESTORE_MARK}); nothing was changed`);
+  const { backupId } = JSON.parse(readFileSync(mark, 'utf8')) as { backupId: string };
+  const stopped = await stopDataDir(dataDir, serverRunner(dataDir, ctx.signal));
+  forgetServer(ctx.stateDir, dataDir);
+  const bytes = sizeOf(dataDir);
+  rmSync(dataDir, { recursive: true, force: true });
+  return { dataDir, backupId, stopped, bytes };
 }
 
 async function ensureVerified(ctx: BackupContext, id: string): Promise<void> {

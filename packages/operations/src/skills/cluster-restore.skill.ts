@@ -1,7 +1,7 @@
 import { Skill, type PlanStep, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
 import { ClusterRestoreInput, ClusterRestoreOutput } from '../backup/backup-skill-schema';
 import { planRestore } from '../backup/plan-backup-action';
-import { restoreBackup } from '../backup/restore-backup';
+import { restoreBackup, undoPhysicalRestore } from '../backup/restore-backup';
 import { undoRestore } from '../backup/restore-journal';
 import { backupContext } from './cluster-backup.skill';
 
@@ -61,6 +61,9 @@ export class ClusterRestoreSkill {
   })
   static async run(ctx: SkillContext, input: ClusterRestoreInput): Promise<SkillResult<ClusterRestoreOutput>> {
     const bctx = backupContext(ctx);
+    if (input.action === 'undo' && input.dataDir) {
+      return { data: { action: 'undo', removed: await undoPhysicalRestore(bctx, input.dataDir) } };
+    }
     if (input.action === 'undo') {
       const { auditId, ...undo } = await undoRestore(bctx, input.target!, input.restore);
       return {
@@ -88,10 +91,13 @@ export class ClusterRestoreSkill {
       ...(reversible
         ? { rollback: { skill: 'cluster-restore', input: { action: 'undo', target: restore.target!, restore: restore.restoreId! }, why: restore.undo } }
         : {}),
+      ...(restore.kind === 'physical' ? { rollback: { skill: 'cluster-restore', input: { action: 'undo', dataDir: restore.dataDir! }, why: restore.undo } } : {}),
       ...(restore.previousDatabase
         ? { recommendations: [{ why: `the replaced contents are kept in ${restore.previousDatabase}; drop it when the restore is confirmed good` }] }
         : {}),
-      ...(restore.started ? { alerts: [`a new node runs from ${restore.dataDir} on port ${restore.port}; stop it with: ${restore.undo}`] } : {}),
+      ...(restore.started
+        ? { alerts: [`a new node runs from ${restore.dataDir} on port ${restore.port}; \`pgcluster cluster-restore --action undo --data-dir ${restore.dataDir} --yes\` stops and removes it`] }
+        : {}),
     };
   }
 

@@ -139,6 +139,16 @@ describe('assessClusterStatus', () => {
     expect(r.alerts).toContain('split brain: 2 nodes are primaries (node1, node2); writes may diverge');
   });
 
+  it('is degraded, not split brain, with a fenced old primary beside the new one, and says how to rejoin it', () => {
+    const oldPrimary = primary({ name: 'node1', fenced: true, senders: [] });
+    const newPrimary = primary({ name: 'node2', address: '127.0.0.1:5433/app', senders: [sender('node3')] });
+    const r = assessClusterStatus(cluster(oldPrimary, newPrimary, replica('node3', 5434)), T, NOW);
+    expect(r.status).toBe('degraded');
+    expect(r.alerts.join('\n')).not.toContain('split brain');
+    expect(r.alerts).toContain('node1 (127.0.0.1:5432) is a fenced old primary: read-only and on its own timeline, it follows no primary');
+    expect(r.recommendations.map((x) => x.why).join('\n')).toMatch(/Rejoin node1 as a replica of node2: .*pg_rewind.*pgcluster dev rejoin node1/);
+  });
+
   it('is critical when no node answers', () => {
     const r = assessClusterStatus(cluster(down('node1', 5432), down('node2', 5433, 'no connection within 2000 ms')), T, NOW);
     expect(r.status).toBe('critical');

@@ -38,7 +38,9 @@ export const UNINDEXED_VECTOR_MIN_ROWS = 10_000;
  */
 export function assessClusterStatus(facts: ClusterFacts, thresholds: StatusThresholds, now: Date = new Date()): ClusterStatusReport {
   const up = facts.nodes.filter((n) => n.up);
-  const primaries = up.filter((n) => n.inRecovery === false);
+  // A fenced old primary (read-only, not in recovery) takes no writes: it is left over, not a second primary.
+  const primaries = up.filter((n) => n.inRecovery === false && !n.fenced);
+  const fenced = up.filter((n) => n.inRecovery === false && n.fenced);
   const replicas = up.filter((n) => n.inRecovery === true);
   const primary = primaries[0] ?? null;
   const senderOf = matchSenders(replicas, primary?.senders ?? []);
@@ -76,6 +78,15 @@ export function assessClusterStatus(facts: ClusterFacts, thresholds: StatusThres
     alerts.push(`split brain: ${primaries.length} nodes are primaries (${primaries.map((n) => n.name).join(', ')}); writes may diverge`);
     recommendations.push({
       why: `Alert a human: stop writes to all primaries but one (${primaries.map((n) => n.name).join(', ')}) and rebuild the others as replicas (pg_rewind); a human must choose which data to keep.`,
+    });
+  }
+  for (const n of fenced) {
+    degraded = true;
+    alerts.push(`${label(n)} is a fenced old primary: read-only and on its own timeline, it follows no primary`);
+    recommendations.push({
+      why:
+        `Rejoin ${n.name} as a replica${primary ? ` of ${primary.name}` : ''}: on its machine stop it, pg_rewind it from the current primary, ` +
+        `add standby.signal and start it (a dev cluster: pgcluster dev rejoin ${n.name}).`,
     });
   }
   const down = facts.nodes.filter((n) => !n.up);

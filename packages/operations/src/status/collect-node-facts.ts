@@ -90,6 +90,7 @@ async function inspect(
   const latencyMs = perf.now() - t0;
   const row = (await client.query(NODE_SQL)).rows[0] as {
     in_recovery: boolean;
+    read_only: boolean;
     version: string;
     version_num: number;
     max_connections: number;
@@ -104,6 +105,7 @@ async function inspect(
     connectMs,
     latencyMs,
     inRecovery: row.in_recovery,
+    ...(!row.in_recovery && row.read_only ? { fenced: true } : {}),
     version: row.version,
     versionNum: row.version_num,
     pool: { active: row.active, max: row.max_connections, executing: row.executing, idleInTransaction: row.idle_in_transaction },

@@ -100,6 +100,8 @@ export interface NodeFacts {
   connectMs?: number;
   latencyMs?: number;
   inRecovery?: boolean;
+  /** Not in recovery but `default_transaction_read_only` on: an old primary fenced by cluster-failover. */
+  fenced?: boolean;
   version?: string;
   versionNum?: number;
   pool?: PoolFacts;

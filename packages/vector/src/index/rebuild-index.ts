@@ -1,4 +1,4 @@
-import { InputError, withClient } from '@pgcluster/core';
+import { InputError, PgClusterError, QueryError, withClient } from '@pgcluster/core';
 import { nearestName } from '@pgcluster/skill-kit';
 import { qualifiedName, validateCollectionName, validateIdentifier } from '../collection/identifier';
 import type { SqlStatement } from '../collection/sql-statement';
@@ -18,6 +18,46 @@ export function rebuildIndexStatements(schema: string, index: string, maintenanc
   ];
 }
 
+/**
+ * Runs a rebuild on its own connection. A failed or cancelled `REINDEX CONCURRENTLY` leaves an
+ * invalid `<index>_ccnew` copy behind (the original stays valid); it is dropped before the error
+ * is returned, and the error says so — or, when it could not be dropped, how to drop it.
+ */
+async function reindexConcurrently(db: VectorDb, schema: string, index: string, maintenanceWorkMem: string, parallelWorkers: number): Promise<void> {
+  try {
+    await withClient({ ...db.primaryConnection, applicationName: 'pgcluster-vector-index' }, `rebuilding index ${schema}.${index}`, async (c) => {
+      for (const s of rebuildIndexStatements(schema, index, maintenanceWorkMem, parallelWorkers)) await c.query(s.text, s.values as unknown[] | undefined);
+    });
+  } catch (error) {
+    const failure = QueryError.from(error, `rebuilding index ${schema}.${index}`);
+    const left = await dropRebuildLeftovers(db, schema, index);
+    throw new PgClusterError(failure.code, `${failure.message}; ${left.text}`, { cause: error, ...(left.hint ? { hint: left.hint } : failure.hint ? { hint: failure.hint } : {}) });
+  }
+}
+
+/** Drops the invalid `<index>_ccnew[N]` copies a failed concurrent rebuild left, and says what it did. */
+async function dropRebuildLeftovers(db: VectorDb, schema: string, index: string): Promise<{ text: string; hint?: string }> {
+  try {
+    const dropped = await withClient(db.primaryConnection, `dropping what the failed rebuild of ${index} left`, async (c) => {
+      const { rows } = await c.query<{ name: string }>(
+        `select ic.relname as name
+           from pg_index i join pg_class ic on ic.oid = i.indexrelid join pg_namespace n on n.oid = ic.relnamespace
+          where n.nspname = $1 and not i.indisvalid and left(ic.relname, length($2)) = $2
+            and substr(ic.relname, length($2) + 1) ~ '^_ccnew[0-9]*$'`,
+        [schema, index],
+      );
+      for (const r of rows) await c.query(`DROP INDEX CONCURRENTLY IF EXISTS ${qualifiedName(schema, r.name)}`);
+      return rows.map((r) => r.name);
+    });
+    return { text: dropped.length > 0 ? `the invalid copy ${dropped.join(', ')} it left was dropped; ${index} itself is unchanged` : `it left no copy behind; ${index} itself is unchanged` };
+  } catch (error) {
+    return {
+      text: `an invalid copy ${index}_ccnew it may have left could not be dropped (${(error as Error).message})`,
+      hint: `Drop it with \`pgcluster maintenance-reindex --index ${schema}.${index}_ccnew --action drop-leftover --yes\`.`,
+    };
+  }
+}
+
 /** What {@link rebuildIndex} did. */
 export interface RebuildIndexResult {
   collection: string;
@@ -32,7 +72,8 @@ export interface RebuildIndexResult {
 
 /**
  * Rebuilds a vector index with `REINDEX CONCURRENTLY` (reads and writes go on), for example
- * after a failed build left it invalid or after many updates. Keeps its parameters.
+ * after a failed build left it invalid or after many updates. Keeps its parameters. A failed or
+ * cancelled rebuild drops the invalid copy it left and says so.
  *
  * @example
  * ```ts
@@ -52,9 +93,7 @@ export async function rebuildIndex(
   const target = resolveIndex(before.indexes, input.index, collection);
   if (!target) throw new InputError('index', `${collection} has no vector index to rebuild; create one first`);
   const started = performance.now();
-  await withClient({ ...db.primaryConnection, applicationName: 'pgcluster-vector-index' }, `rebuilding index ${target.name}`, async (c) => {
-    for (const s of rebuildIndexStatements(db.schema, target.name, mwm, workers)) await c.query(s.text, s.values as unknown[] | undefined);
-  });
+  await reindexConcurrently(db, db.schema, target.name, mwm, workers);
   const after = await indexStatus(db, { collection });
   return {
     collection,
@@ -131,9 +170,7 @@ export async function rebuildQualifiedIndex(
   const mwm = input.maintenanceWorkMem ?? '512MB';
   const workers = input.parallelWorkers ?? 2;
   const started = performance.now();
-  await withClient({ ...db.primaryConnection, applicationName: 'pgcluster-vector-index' }, `rebuilding index ${target.schema}.${target.name}`, async (c) => {
-    for (const s of rebuildIndexStatements(target.schema, target.name, mwm, workers)) await c.query(s.text, s.values as unknown[] | undefined);
-  });
+  await reindexConcurrently(db, target.schema, target.name, mwm, workers);
   const after = await findQualifiedIndex(db, input.index);
   return {
     index: `${target.schema}.${target.name}`,

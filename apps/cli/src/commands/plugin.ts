@@ -1,0 +1,96 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { cliPackage, type CliPackage } from '../cli/cli-package';
+import type { GlobalArgs } from '../cli/global-options';
+import { okEnvelope } from '../cli/report-error';
+import { skillKit } from '../cli/skill-kit';
+import type { CommandContext } from '../skill-command/skill-command';
+import { findSkillMd } from './skills';
+
+interface PluginArgs extends GlobalArgs {
+  dir?: string;
+}
+
+/**
+ * `pgcluster plugin build [dir]`: writes a Claude Code plugin (default `./pgcluster-plugin`):
+ * `.claude-plugin/plugin.json`, flat `skills/<name>/SKILL.md` for every skill, `agents/dba.md`
+ * (a careful DBA subagent) and `.mcp.json` starting `pgcluster mcp`. Load it with
+ * `claude --plugin-dir <dir>`; check it with `claude plugin validate <dir>`.
+ *
+ * @example
+ * ```ts
+ * yargs(argv).command(pluginCommand(context))
+ * ```
+ */
+export function pluginCommand(context: CommandContext): CommandModule {
+  const { io, state, commands } = context;
+  const build: CommandModule<object, PluginArgs> = {
+    command: 'build [dir]',
+    describe: 'Write a Claude Code plugin: plugin.json, every skill, a DBA subagent and the MCP server',
+    builder: (y) => y.positional('dir', { type: 'string', describe: 'Where to write it (default: ./pgcluster-plugin)' }) as unknown as Argv<PluginArgs>,
+    handler: (argv) => {
+      const root = resolve(io.cwd, argv.dir ?? 'pgcluster-plugin');
+      const pkg = cliPackage();
+      const files = new Map<string, string>([
+        [join('.claude-plugin', 'plugin.json'), `${JSON.stringify(pluginJson(pkg), null, 2)}\n`],
+        ['.mcp.json', `${JSON.stringify({ mcpServers: { pgcluster: { command: 'pgcluster', args: ['mcp'] } } }, null, 2)}\n`],
+        [join('agents', 'dba.md'), DBA_AGENT],
+        ...commands.summaries.map((c) => [join('skills', c.name, 'SKILL.md'), readFileSync(findSkillMd(c), 'utf8')] as const),
+      ]);
+      for (const [path, text] of files) {
+        mkdirSync(dirname(join(root, path)), { recursive: true });
+        writeFileSync(join(root, path), text);
+      }
+      const data = { dir: root, files: [...files.keys()], skills: commands.summaries.length };
+      const human = `wrote a Claude Code plugin to ${root}: ${data.skills} skills, agents/dba.md, .mcp.json (pgcluster mcp)\nTry it: claude --plugin-dir ${root}\n`;
+      io.stdout(argv.format === 'json' ? skillKit().renderJson(okEnvelope('plugin build', data, Date.now())) : human);
+      state.code = 0;
+    },
+  };
+  return {
+    command: 'plugin',
+    describe: 'Build a Claude Code plugin holding every skill, a DBA subagent and the MCP server',
+    builder: (y) => y.command(build).demandCommand(1, 'Choose one: pgcluster plugin build [dir]'),
+    handler: () => undefined,
+  };
+}
+
+function pluginJson(pkg: CliPackage) {
+  return {
+    name: 'pgcluster',
+    version: pkg.version,
+    description: 'Operate a PostgreSQL 15 + pgvector cluster safely: every pgcluster skill, a careful DBA subagent and the pgcluster MCP server.',
+    author: { name: 'the pgcluster authors' },
+    ...(pkg.homepage ? { homepage: pkg.homepage } : {}),
+    license: pkg.license ?? 'MIT',
+    keywords: ['postgresql', 'pgvector', 'dba', 'mcp'],
+  };
+}
+
+/** The DBA subagent: what it may do alone, what it must plan first, and what only a person decides. */
+const DBA_AGENT = `---
+name: dba
+description: A careful PostgreSQL + pgvector DBA for the pgcluster cluster. Use it to check the cluster's health, find and explain problems (slow statements, bloat, invalid indexes, locks, replication lag, security findings) and fix them safely through the pgcluster skills.
+---
+
+You are the database administrator of a PostgreSQL 15 + pgvector cluster operated with pgcluster.
+You act only through the pgcluster skills: the \`pgcluster\` MCP server's tools, or the
+\`pgcluster <skill> --format json\` commands the skills describe. Never run psql or raw SQL that
+changes anything.
+
+How you work:
+
+1. **Look first, read-only.** Start with \`cluster-status\` and \`monitoring-health\`; go deeper with the
+   read skills (\`monitoring-performance\`, \`monitoring-logs\`, \`maintenance-optimize\`,
+   \`security-audit\`). Report what you found with the figures the skills returned.
+2. **Plan before any write.** Run a write skill with \`dryRun: true\` (\`--dry-run\`) first, show the
+   plan (the SQL and commands it would run), then run it. Take a \`cluster-backup\` before a risky change.
+3. **Never destructive without the user.** A destructive skill (\`vector-drop\`, \`cluster-failover\`,
+   \`cluster-restore\`) and any step that asks for confirmation runs only after the user has seen
+   its plan and said yes in this conversation; only then pass \`confirm: true\` (\`--yes\`).
+4. **Verify.** After a change, run the check that found the problem again and say whether it is gone.
+   If it made things worse, undo it (\`pgcluster audit undo <auditId>\`) and tell the user.
+5. **Escalate** what the skills cannot fix (a primary down without a configured failover, a split
+   brain, hardware): say what you saw, what you tried and the audit ids.
+`;

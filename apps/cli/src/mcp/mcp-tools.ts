@@ -1,0 +1,160 @@
+import type { Envelope, Risk } from '@pgcluster/skill-kit';
+
+/** A JSON Schema object, as the manifest holds it. */
+export type JsonSchema = Record<string, unknown>;
+
+/** What the MCP server needs of a skill in `skills/manifest.json` (written by skillgen). */
+export interface ManifestSkill {
+  readonly name: string;
+  readonly description: string;
+  readonly risk: Risk;
+  readonly requiresConfirmation: boolean;
+  readonly idempotent: boolean;
+  /** The input's JSON Schema: a flat `type: object`. */
+  readonly input: JsonSchema;
+  /** The data's JSON Schema (`type: object`). */
+  readonly output: JsonSchema;
+}
+
+/** What the MCP server reads of `skills/manifest.json`. */
+export interface Manifest {
+  readonly envelope: { readonly properties: { readonly plan: JsonSchema } };
+  readonly skills: readonly ManifestSkill[];
+}
+
+/** An MCP tool definition (the `tools/list` entry of one skill). */
+export interface McpTool {
+  name: string;
+  title: string;
+  description: string;
+  inputSchema: JsonSchema & { type: 'object' };
+  outputSchema: JsonSchema & { type: 'object' };
+  annotations: { title: string; readOnlyHint: boolean; destructiveHint: boolean; idempotentHint: boolean; openWorldHint: false };
+}
+
+/** The result of one `tools/call` (MCP `CallToolResult`). */
+export interface McpToolResult {
+  [key: string]: unknown;
+  content: { type: 'text'; text: string }[];
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+}
+
+/** The arguments every tool takes besides its skill's input; removed before the skill sees the input. */
+const CONTROL_PROPERTIES = {
+  confirm: {
+    type: 'boolean',
+    default: false,
+    description: 'Confirm a skill (or a step) that requires confirmation — every destructive tool. Without it they refuse and change nothing.',
+  },
+  dryRun: { type: 'boolean', default: false, description: 'Validate and return the plan (the SQL and commands it would run); change nothing.' },
+} as const;
+
+/** The structured content of a dry run: the plan (the manifest envelope's `plan` schema) instead of the skill's data. */
+function plannedSchema(plan: JsonSchema): JsonSchema {
+  return {
+    type: 'object',
+    description: 'A dry run (dryRun: true): what the call would do; nothing was changed.',
+    properties: { dryRun: { const: true }, plan },
+    required: ['dryRun', 'plan'],
+    additionalProperties: false,
+  };
+}
+
+/**
+ * The MCP tool of a manifest skill: its input schema plus `confirm` and `dryRun`, an output
+ * schema that is the skill's data (or, for a dry run, the plan: `planSchema`, the envelope's), and
+ * annotations from its risk.
+ *
+ * @example
+ * ```ts
+ * const tools = manifest.skills.map((s) => toolOf(s, manifest.envelope.properties.plan))
+ * // [{ name: 'cluster-status', annotations: { readOnlyHint: true, … } }, …]
+ * ```
+ */
+export function toolOf(skill: ManifestSkill, planSchema: JsonSchema): McpTool {
+  const input = withoutDialect(skill.input);
+  const safety =
+    skill.risk === 'read'
+      ? 'Read-only: changes nothing.'
+      : `Risk: ${skill.risk}. Call with dryRun: true first to see the plan.${skill.requiresConfirmation ? ' Refuses without confirm: true; ask the user before confirming.' : ''}`;
+  return {
+    name: skill.name,
+    title: skill.name,
+    description: `${skill.description}\n\n${safety}`,
+    inputSchema: { ...input, type: 'object', properties: { ...(input['properties'] as JsonSchema | undefined), ...CONTROL_PROPERTIES } },
+    outputSchema: { type: 'object', anyOf: [withoutDialect(skill.output), plannedSchema(planSchema)] },
+    annotations: {
+      title: skill.name,
+      readOnlyHint: skill.risk === 'read',
+      destructiveHint: skill.risk === 'destructive',
+      idempotentHint: skill.idempotent,
+      openWorldHint: false,
+    },
+  };
+}
+
+/** A tool call's arguments, split into the skill's input and the executor's options. */
+export interface ToolArguments {
+  input: Record<string, unknown>;
+  confirm: boolean;
+  dryRun: boolean;
+}
+
+/**
+ * Splits a call's arguments into the skill input and `confirm`/`dryRun`; returns the message
+ * naming the field when either is not a boolean.
+ *
+ * @example
+ * ```ts
+ * splitArguments({ target: 'index', collection: 'docs', dryRun: true }) // { input: { target, collection }, confirm: false, dryRun: true }
+ * ```
+ */
+export function splitArguments(args: Record<string, unknown> | undefined): ToolArguments | string {
+  const { confirm = false, dryRun = false, ...input } = args ?? {};
+  if (typeof confirm !== 'boolean') return `confirm: expected true or false, got ${JSON.stringify(confirm)}`;
+  if (typeof dryRun !== 'boolean') return `dryRun: expected true or false, got ${JSON.stringify(dryRun)}`;
+  return { input, confirm, dryRun };
+}
+
+/**
+ * The MCP result of an executor envelope: the JSON envelope as text, and as structured content
+ * the skill's data (or `{ dryRun: true, plan }` for a dry run); a failed or refused run is an
+ * error result whose hints speak of tool arguments rather than CLI flags.
+ *
+ * @example
+ * ```ts
+ * return toolResult(await executeSkill(skillClass, input, { actor: 'mcp' }), renderJson)
+ * ```
+ */
+export function toolResult(envelope: Envelope, renderJson: (envelope: Envelope) => string): McpToolResult {
+  const shown = envelope.error ? { ...envelope, error: { ...envelope.error, hint: mcpHint(envelope) } } : envelope;
+  const content = [{ type: 'text' as const, text: renderJson(shown) }];
+  if (!envelope.ok) return { content, isError: true };
+  if (envelope.status === 'planned') return { content, structuredContent: { dryRun: true, plan: envelope.plan ?? [] } };
+  return { content, structuredContent: (envelope.data ?? {}) as Record<string, unknown> };
+}
+
+/**
+ * An error envelope for a call the executor never saw (its `confirm`/`dryRun` were not booleans).
+ * @example
+ * ```ts
+ * toolResult(invalidEnvelope('vector-drop', 'confirm: expected true or false'), renderJson)
+ * ```
+ */
+export function invalidEnvelope(skill: string, message: string): Envelope {
+  return { ok: false, skill, status: 'error', data: null, alerts: [], recommendations: [], error: { code: 'INVALID_INPUT', message }, durationMs: 0 };
+}
+
+/** The executor's hints name CLI flags; say what an MCP caller does instead. */
+function mcpHint({ status, error }: Envelope): string | undefined {
+  if (status === 'refused') return 'Nothing was changed. Review the plan (shown here, or call with dryRun: true), ask the user, then call again with confirm: true.';
+  if (error?.code === 'INVALID_INPUT') return "Nothing was run. The tool's inputSchema lists every parameter and what it allows.";
+  return error?.hint?.replace(/--dry-run/g, 'dryRun: true').replace(/--yes/g, 'confirm: true');
+}
+
+/** MCP schemas default to JSON Schema 2020-12; the manifest's `$schema` line is dropped so any validator accepts them. */
+function withoutDialect(schema: JsonSchema): JsonSchema {
+  const { $schema: _dialect, ...rest } = schema;
+  return rest;
+}
