@@ -63,7 +63,7 @@ export const clusterRestoreCommand: GeneratedCommand = {
       name: "data-dir",
       property: "dataDir",
       type: "string",
-      description: "restore, physical: an absolute, absent or empty folder for the new data directory.",
+      description: "restore, physical: an absolute, absent or empty folder for the new data directory. undo: the folder of the physical restore to remove (its node is stopped first).",
       required: false,
     },
     {
