@@ -18,7 +18,11 @@ interface Probe {
   timeline: number | undefined;
   /** A replica's WAL receiver status (`streaming`, …); undefined when it has none running. */
   receiver: string | undefined;
-  /** Not in recovery but `default_transaction_read_only` on: an old primary that a failover fenced. */
+  /**
+   * Not in recovery but `default_transaction_read_only` on in the server's configuration (as
+   * cluster-failover's fence sets it with ALTER SYSTEM): an old primary, not a claimant. A
+   * per-database or per-role setting is not a fence.
+   */
   fenced: boolean;
 }
 
@@ -31,7 +35,7 @@ const PROBE_SQL = `select pg_is_in_recovery() as r,
   case when pg_is_in_recovery() then (select received_tli from pg_stat_wal_receiver)
        else ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int end as tli,
   (select status from pg_stat_wal_receiver) as receiver,
-  current_setting('default_transaction_read_only')::bool as fenced`;
+  (select setting = 'on' and source = 'configuration file' from pg_settings where name = 'default_transaction_read_only') as fenced`;
 
 /**
  * The `static` provider: the nodes are listed in the config and each one is asked

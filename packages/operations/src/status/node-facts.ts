@@ -100,7 +100,7 @@ export interface NodeFacts {
   connectMs?: number;
   latencyMs?: number;
   inRecovery?: boolean;
-  /** Not in recovery but `default_transaction_read_only` on: an old primary fenced by cluster-failover. */
+  /** Not in recovery but `default_transaction_read_only` on in the server's configuration: an old primary fenced by cluster-failover. */
   fenced?: boolean;
   version?: string;
   versionNum?: number;

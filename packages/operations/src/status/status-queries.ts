@@ -15,7 +15,7 @@ export const PING_SQL = `select ${M} 1`;
 /** Role, version, max_connections and server connections of one node. */
 export const NODE_SQL = `select ${M}
   pg_is_in_recovery() as in_recovery,
-  current_setting('default_transaction_read_only')::bool as read_only,
+  (select setting = 'on' and source = 'configuration file' from pg_settings where name = 'default_transaction_read_only') as read_only,
   current_setting('server_version') as version,
   current_setting('server_version_num')::int as version_num,
   current_setting('max_connections')::int as max_connections,

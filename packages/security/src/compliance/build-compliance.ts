@@ -107,7 +107,7 @@ export function checkComplianceOutput(path: string, overwrite: boolean): string 
   if (!existsSync(dirname(absolute)) || !statSync(dirname(absolute)).isDirectory()) throw new InputError('output', `the folder ${dirname(absolute)} does not exist`);
   if (existsSync(absolute)) {
     if (statSync(absolute).isDirectory()) throw new InputError('output', `${absolute} is a directory; give a file name ending in .md`);
-    if (!overwrite) throw new RefusedError(`output: ${absolute} exists; nothing was written`, { hint: 'Pass --overwrite (or --yes) to replace it, or choose another file.' });
+    if (!overwrite) throw new RefusedError(`--output (output): ${absolute} exists; nothing was written`, { hint: 'Pass --overwrite (or --yes) to replace it, or choose another file.' });
   }
   return absolute;
 }
