@@ -88,8 +88,14 @@ async function cycle(writer: Writer, kill: () => Promise<void>, recover: () => P
   const present = await withClient({ url }, 'reading ids', async (c) => new Set((await c.query<{ id: number }>(`select id from ${table}`)).rows.map((r) => r.id)));
   const lostIds = writer.acked.slice(0, acknowledged).map((id, i) => ({ id, i })).filter(({ id }) => !present.has(id));
   if (lostIds.length > 0) {
-    const at = lostIds.map(({ i }) => `${writer.ackedAt[i]! - killedAt}`).join(',');
-    log(`lost ids ${lostIds.map((x) => x.id).join(',')} acknowledged at ${at} ms after SIGKILL (${goneAt - killedAt} ms until the old processes were gone)`);
+    // The first and last loss say enough; thousands of ids on one line do not.
+    const first = lostIds[0]!;
+    const last = lostIds[lostIds.length - 1]!;
+    const at = (i: number) => writer.ackedAt[i]! - killedAt;
+    log(
+      `${lostIds.length} acknowledged id(s) lost: ${first.id} (acknowledged ${at(first.i)} ms after SIGKILL)` +
+        `${lostIds.length > 1 ? ` … ${last.id} (${at(last.i)} ms)` : ''}; the old processes were gone ${goneAt - killedAt} ms after SIGKILL`,
+    );
   }
   return { rto, lost: lostIds.length };
 }
