@@ -14,6 +14,7 @@ APT_PACKAGES=(
   pgbouncer patroni etcd-server pgbackrest dpkg-dev build-essential
   prometheus      # promtool: tests check every skill's --format prometheus with `promtool check metrics`
   check-postgres  # the baseline of bench:monitoring
+  "postgresql-${PG_MAJOR}-pgaudit"  # security-audit checks for it; its tests load it
 )
 
 log() { printf '[setup] %s\n' "$*" >&2; }
