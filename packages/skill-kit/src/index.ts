@@ -51,6 +51,15 @@ export {
 } from './executor/execute-skill';
 export { exitCodeFor, type ExitCode, EXIT_CODES } from './executor/exit-code-for';
 export { SkillReferenceSchema } from './skill/skill-reference-schema';
+export {
+  SEVERITIES,
+  type Severity,
+  CHECK_STATUSES,
+  type CheckStatus,
+  CHECK_REPORT_STATUSES,
+  type CheckReportStatus,
+  CheckCounts,
+} from './skill/check-report-schema';
 export { CLI_GLOBAL_FLAGS, flagName, PLACEHOLDER, referenceCommand } from './skill/reference-command';
 export { checkRecommendations, referenceInputProblems, type CheckRecommendationsConfig, type ReferenceInputSchema } from './executor/check-recommendations';
 export { toEnvelopeError, type EnvelopeError } from './executor/to-envelope-error';

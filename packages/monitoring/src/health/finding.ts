@@ -1,4 +1,4 @@
-import { SkillReferenceSchema } from '@pgcluster/skill-kit';
+import { SEVERITIES, SkillReferenceSchema } from '@pgcluster/skill-kit';
 import { z } from 'zod';
 
 /** Categories of health checks; one tuple yields the type, the validator and the CLI choices. */
@@ -18,15 +18,8 @@ export const CHECK_CATEGORIES = [
 /** One of {@link CHECK_CATEGORIES}. */
 export type CheckCategory = (typeof CHECK_CATEGORIES)[number];
 
-/** Severities of a finding. */
-export const SEVERITIES = ['warning', 'critical'] as const;
-/** One of {@link SEVERITIES}. */
-export type Severity = (typeof SEVERITIES)[number];
-
-/** What a check reported in one run: ok, warning or critical (its worst finding), or skipped with why. */
-export const CHECK_STATUSES = ['ok', 'warning', 'critical', 'skipped'] as const;
-/** One of {@link CHECK_STATUSES}. */
-export type CheckStatus = (typeof CHECK_STATUSES)[number];
+// Severities and check statuses are the kit's, shared with every check-running skill.
+export { CHECK_STATUSES, SEVERITIES, type CheckStatus, type Severity } from '@pgcluster/skill-kit';
 
 /**
  * One problem found by a check, on one node and one object.

@@ -1,9 +1,10 @@
+import { CHECK_REPORT_STATUSES, CheckCounts } from '@pgcluster/skill-kit';
 import { z } from 'zod';
 import { CHECK_IDS } from './check-catalogue';
 import { CHECK_CATEGORIES, CHECK_STATUSES, Finding } from './finding';
 
 /** Overall status of a health run: healthy (no finding), degraded (warnings), critical. */
-export const HEALTH_STATUSES = ['healthy', 'degraded', 'critical'] as const;
+export const HEALTH_STATUSES = CHECK_REPORT_STATUSES;
 
 const ThresholdOverride = z
   .object({
@@ -69,16 +70,7 @@ export const HealthReport = z.object({
   status: z.enum(HEALTH_STATUSES).describe('healthy (no finding), degraded (warnings only) or critical.'),
   cluster: z.string().describe('Cluster name.'),
   nodes: z.array(HealthNode).describe('Every configured node.'),
-  counts: z
-    .object({
-      checks: z.number().int().describe('Checks selected.'),
-      ok: z.number().int().describe('Checks with no finding.'),
-      warning: z.number().int().describe('Checks whose worst finding is a warning.'),
-      critical: z.number().int().describe('Checks with a critical finding.'),
-      skipped: z.number().int().describe('Checks that could not run anywhere.'),
-      findings: z.number().int().describe('Findings in total.'),
-    })
-    .describe('Counts.'),
+  counts: CheckCounts,
   findings: z.array(Finding).describe('Every finding, critical first.'),
   checks: z.array(CheckResult).describe('Every selected check with its status.'),
 });

@@ -1,9 +1,10 @@
+import { CHECK_REPORT_STATUSES, CheckCounts } from '@pgcluster/skill-kit';
 import { z } from 'zod';
 import { SECURITY_CHECK_IDS } from './check-catalogue';
 import { CHECK_STATUSES, SECURITY_CATEGORIES, SecurityFinding } from './finding';
 
 /** Overall status of an audit: healthy (no finding), degraded (warnings only), critical. */
-export const AUDIT_STATUSES = ['healthy', 'degraded', 'critical'] as const;
+export const AUDIT_STATUSES = CHECK_REPORT_STATUSES;
 
 const ROLE_NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
 const DATABASE_NAME = /^[a-z_][a-z0-9_$]{0,62}$/;
@@ -68,16 +69,7 @@ export const SecurityAuditReport = z.object({
   nodes: z.array(AuditNode).describe('Every configured node.'),
   databases: z.array(z.string()).describe('The databases whose schemas and functions were checked (on the primary).'),
   expectedRoles: z.array(z.string()).describe('The roles allowed to be superusers or privileged in this run.'),
-  counts: z
-    .object({
-      checks: z.number().int().describe('Checks selected.'),
-      ok: z.number().int().describe('Checks with no finding.'),
-      warning: z.number().int().describe('Checks whose worst finding is a warning.'),
-      critical: z.number().int().describe('Checks with a critical finding.'),
-      skipped: z.number().int().describe('Checks that could not run anywhere.'),
-      findings: z.number().int().describe('Findings in total.'),
-    })
-    .describe('Counts.'),
+  counts: CheckCounts,
   findings: z.array(SecurityFinding).describe('Every finding, critical first.'),
   checks: z.array(SecurityCheckResult).describe('Every selected check with its status.'),
 });

@@ -1,4 +1,4 @@
-import { SkillReferenceSchema } from '@pgcluster/skill-kit';
+import { SEVERITIES, SkillReferenceSchema } from '@pgcluster/skill-kit';
 import { z } from 'zod';
 
 /** Categories of security checks; one tuple yields the type, the validator and the CLI choices. */
@@ -6,15 +6,8 @@ export const SECURITY_CATEGORIES = ['authentication', 'roles', 'privileges', 'en
 /** One of {@link SECURITY_CATEGORIES}. */
 export type SecurityCategory = (typeof SECURITY_CATEGORIES)[number];
 
-/** Severities of a finding (the same two as monitoring's). */
-export const SEVERITIES = ['warning', 'critical'] as const;
-/** One of {@link SEVERITIES}. */
-export type Severity = (typeof SEVERITIES)[number];
-
-/** What a check reported in one run: ok, warning or critical (its worst finding), or skipped with why. */
-export const CHECK_STATUSES = ['ok', 'warning', 'critical', 'skipped'] as const;
-/** One of {@link CHECK_STATUSES}. */
-export type CheckStatus = (typeof CHECK_STATUSES)[number];
+// Severities and check statuses are the kit's, shared with monitoring-health.
+export { CHECK_STATUSES, SEVERITIES, type CheckStatus, type Severity } from '@pgcluster/skill-kit';
 
 /**
  * One security problem found by a check, on one node and one object: monitoring's finding shape,
