@@ -99,6 +99,15 @@ test('undo restores every file: ssl off, host lines, the config, the replica str
   expect(again.error?.message).toMatch(/already undone/);
 }, 120_000);
 
+test('a dry run shows every stage and changes nothing', async () => {
+  const before = await withClient({ url: loaded().config.nodes![0]!.url }, 'ssl', async (c) => (await c.query<{ s: string }>("select current_setting('ssl') as s")).rows[0]!.s);
+  const dry = await executeSkill(SecurityEncryptSkill, {}, { config: loaded(), yes: true, dryRun: true });
+  expect(dry.status).toBe('planned');
+  expect(dry.plan?.length).toBeGreaterThan(0);
+  expect(readFileSync(configFile, 'utf8')).toBe(originalConfig);
+  expect(await withClient({ url: loaded().config.nodes![0]!.url }, 'ssl', async (c) => (await c.query<{ s: string }>("select current_setting('ssl') as s")).rows[0]!.s)).toBe(before);
+});
+
 test('a node without a local data directory is refused by name, nothing changed', async () => {
   const config = loaded();
   config.config.nodes![1] = { name: 'node2', url: config.config.nodes![1]!.url };

@@ -155,6 +155,15 @@ test('single-role mode keeps the login, states its window, and records a given p
 
 test('without --yes, or for a role that is not the config\'s, nothing changes', async () => {
   const text = readFileSync(configFile, 'utf8');
+  // A dry run shows the plan and changes nothing, even confirmed.
+  const roles = () =>
+    withClient({ url: primaryUrl() }, 'roles', async (c) =>
+      (await c.query("select rolname, rolvaliduntil::text as until, rolpassword from pg_authid where rolname like $1 || '%' order by 1", [cluster().user])).rows);
+  const rolesBefore = await roles();
+  const dry = await executeSkill(SecurityRotateSkill, { role: cluster().user }, { config: loaded(), yes: true, dryRun: true });
+  expect(dry.status).toBe('planned');
+  expect(dry.plan?.length).toBeGreaterThan(0);
+  expect(await roles()).toEqual(rolesBefore);
   const refused = await rotate({ role: cluster().user }, false);
   expect(exitCodeFor(refused)).toBe(3);
   expect(refused.plan?.map((s) => s.text).join('\n')).toMatch(/ALTER ROLE .* PASSWORD '<SCRAM-SHA-256 verifier of the new password>'/);
