@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
-// The dependency direction (DESIGN §2): core ← skill-kit ← domain packages ← apps. Each project's
+// The dependency direction (DESIGN §2): core ← skill-kit ← domain packages ← agent ← dashboard ← CLI. Each project's
 // package.json carries its `scope:*` tag (`nx.tags`); a domain package uses another one only through
 // its public entry point, and @pgcluster/testing is for tests, benchmarks and the CLI's `dev` command.
 const RUNTIME_CONSTRAINTS = [
@@ -11,8 +11,12 @@ const RUNTIME_CONSTRAINTS = [
   { sourceTag: 'scope:domain', onlyDependOnLibsWithTags: ['scope:core', 'scope:kit', 'scope:domain'] },
   { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['scope:core'] },
   { sourceTag: 'scope:tool', onlyDependOnLibsWithTags: ['scope:core', 'scope:kit'] },
-  { sourceTag: 'scope:app', onlyDependOnLibsWithTags: ['scope:core', 'scope:kit', 'scope:domain', 'scope:testing'] },
-  { sourceTag: 'scope:bench', onlyDependOnLibsWithTags: ['scope:core', 'scope:kit', 'scope:domain', 'scope:testing'] },
+  // The agent (apps/agent) acts through the domain skills; the dashboard (apps/dashboard) reads them and the
+  // agent's outcome store; the CLI bundles both behind its lazily loaded commands.
+  { sourceTag: 'scope:agent', onlyDependOnLibsWithTags: ['scope:core', 'scope:kit', 'scope:domain'] },
+  { sourceTag: 'scope:ui', onlyDependOnLibsWithTags: ['scope:core', 'scope:kit', 'scope:domain', 'scope:agent'] },
+  { sourceTag: 'scope:app', onlyDependOnLibsWithTags: ['scope:core', 'scope:kit', 'scope:domain', 'scope:agent', 'scope:ui', 'scope:testing'] },
+  { sourceTag: 'scope:bench', onlyDependOnLibsWithTags: ['scope:core', 'scope:kit', 'scope:domain', 'scope:agent', 'scope:testing'] },
 ];
 // Tests (integration tests in test/, unit specs) may also start clusters with @pgcluster/testing,
 // and skillgen's tests scan the domain packages.
