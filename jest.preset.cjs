@@ -16,7 +16,7 @@ module.exports = function preset(projectDir) {
     },
     moduleFileExtensions: ['ts', 'js', 'json'],
     moduleNameMapper: {
-      '^@pgcluster/(cli|agent)$': path.join(__dirname, 'apps/$1/src/index.ts'),
+      '^@pgcluster/(cli|agent|dashboard)$': path.join(__dirname, 'apps/$1/src/index.ts'),
       '^@pgcluster/skillgen$': path.join(__dirname, 'tools/skillgen/src/index.ts'),
       '^@pgcluster/([a-z-]+)$': path.join(__dirname, 'packages/$1/src/index.ts'),
       '^@pgcluster/([a-z-]+)/skills/(.+)$': path.join(__dirname, 'packages/$1/src/skills/$2.ts'),
