@@ -216,7 +216,11 @@
     const stateName = status.paused ? 'paused' : status.running ? 'running' : 'stopped';
     const policy = status.policy || {};
     const toggle = el('button', { id: 'agent-toggle', class: status.paused ? 'primary' : 'danger', type: 'button', onclick: () => confirmPause(!status.paused) }, status.paused ? 'Resume the agent' : 'Pause the agent');
-    const overall = report.overall || {};
+    const overall = {
+      ...report.overall,
+      reverted: report.perCheck.reduce((n, c) => n + c.reverted, 0),
+      escalated: report.perCheck.reduce((n, c) => n + c.escalated, 0),
+    };
     const body = [
       el('div', { class: 'card' },
         el('div', { class: 'agent-state' },
@@ -233,10 +237,10 @@
       el('div', { class: 'agent-grid' },
         el('div', { class: 'card' }, el('h3', {}, 'Timeline: finding → action → result'),
           outcomes.length
-            ? el('ol', { class: 'timeline' }, outcomes.map((o) => el('li', { 'data-outcome': o.result },
+            ? el('ol', { class: 'timeline' }, outcomes.map((o) => el('li', { 'data-outcome': o.result || o.decision },
               el('time', { class: 'muted' }, when(o.at)),
-              el('div', {}, el('strong', {}, o.check), ` on ${o.node}${o.object ? ` · ${o.object}` : ''}`, el('span', { class: 'arrow' }, ' → '), o.action || o.decision, el('div', { class: 'muted' }, o.message)),
-              pill(o.result))))
+              el('div', {}, el('strong', {}, o.check), ` on ${o.node}${o.object ? ` · ${o.object}` : ''}`, el('span', { class: 'arrow' }, ' → '), o.action ? el('code', {}, o.action.skill) : o.decision, el('div', { class: 'muted' }, o.message)),
+              pill(o.result || o.decision))))
             : el('p', { class: 'empty' }, 'The agent has not acted yet.')),
         el('figure', { class: 'card chart-card' }, el('figcaption', {}, el('h3', {}, 'Success rate and MTTR per check')),
           el('div', { class: 'chart-box' }, el('canvas', { id: 'chart-agent', role: 'img', 'aria-label': 'Success rate per check' })),

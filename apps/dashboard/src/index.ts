@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export { startDashboard, type DashboardConfig, type DashboardServer } from './server/dashboard-server';
+export { agentRoutes, type AgentNow, type AgentRoutes } from './server/agent-routes';
 export { isLoopback, TOKEN_COOKIE, ACTION_HEADER } from './server/access-guard';
 export { PERIODS, type Period, type AnalyticsQuery, parseAnalyticsQuery } from './analytics/analytics-query';
 export {

@@ -9,6 +9,7 @@ import { AuditRollup } from '../analytics/audit-rollup';
 import { readClusterNow, type ClusterNow } from '../data/cluster-now';
 import { readVectorCollections, type VectorNow } from '../data/vector-collections';
 import { AccessGuard, ACTION_HEADER, isLoopback, newToken, TOKEN_COOKIE } from './access-guard';
+import { agentRoutes } from './agent-routes';
 
 /** How {@link startDashboard} serves. */
 export interface DashboardConfig {
@@ -22,6 +23,8 @@ export interface DashboardConfig {
   refreshMs?: number;
   /** The token required beyond loopback; default: a new random one. Ignored on loopback. */
   token?: string;
+  /** The agent's policy file; default found like the config (see @pgcluster/agent's `findAgentPolicyFile`). */
+  agentPolicyFile?: string;
   /** Server diagnostics (never a token, a password or a query string); default: none. */
   log?: (line: string) => void;
 }
@@ -73,6 +76,7 @@ export async function startDashboard(config: DashboardConfig): Promise<Dashboard
   const rollup = new AuditRollup({ stateDir: loaded.stateDir });
   const clusterCache = cached(refreshMs / 2, () => readClusterNow(loaded.config));
   const vectorCache = cached(refreshMs, () => readVectorCollections(loaded.config, { benchmarks: rollup.benchmarks() }));
+  const agent = agentRoutes(loaded, config.agentPolicyFile);
   const assets = assetFiles();
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -124,6 +128,11 @@ export async function startDashboard(config: DashboardConfig): Promise<Dashboard
         checkParams(url.searchParams, []);
         rollup.refresh();
         return sendJson(response, 200, await vectorCache());
+      case 'GET /api/agent':
+        return sendJson(response, 200, await agent.read(url.searchParams));
+      case 'POST /api/agent/pause':
+        checkParams(url.searchParams, []);
+        return sendJson(response, 200, await agent.pause(await readJsonBody(request)));
       default: {
         const known = ['GET /', 'GET /api/meta', 'GET /api/cluster', 'GET /api/analytics', 'GET /api/vector', 'GET /api/agent', 'POST /api/agent/pause'];
         const samePath = known.some((k) => k.endsWith(` ${path}`));
@@ -186,7 +195,7 @@ export async function startDashboard(config: DashboardConfig): Promise<Dashboard
 function assetFiles(): { page: Buffer; files: Record<string, Buffer> } {
   const dir = join(__dirname, '..', '..', 'assets');
   // Served from node_modules: no network at run time.
-  const chart = join(dirname(require.resolve('chart.js/package.json')), 'dist', 'chart.umd.js');
+  const chart = join(dirname(require.resolve('chart.js')), 'chart.umd.min.js');
   return {
     page: readFileSync(join(dir, 'dashboard.html')),
     files: { 'dashboard.js': readFileSync(join(dir, 'dashboard.js')), 'dashboard.css': readFileSync(join(dir, 'dashboard.css')), 'chart.umd.js': readFileSync(chart) },
@@ -225,4 +234,20 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
 function sendFile(response: ServerResponse, body: Buffer, type: string): void {
   response.writeHead(200, { ...SECURITY_HEADERS, 'content-type': type, 'cache-control': 'no-cache', 'content-length': body.length });
   response.end(body);
+}
+
+/** A small JSON body (at most 16 KiB). */
+async function readJsonBody(request: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > 16_384) throw new InputError('body', 'must be at most 16 KiB of JSON');
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null');
+  } catch {
+    throw new InputError('body', 'must be a JSON object such as {"paused": true, "reason": "maintenance"}');
+  }
 }
