@@ -15,6 +15,7 @@ APT_PACKAGES=(
   prometheus      # promtool: tests check every skill's --format prometheus with `promtool check metrics`
   check-postgres  # the baseline of bench:monitoring
   "postgresql-${PG_MAJOR}-pgaudit"  # security-audit checks for it; its tests load it
+  chromium        # the dashboard's end-to-end test drives it headless through playwright-core
 )
 
 log() { printf '[setup] %s\n' "$*" >&2; }

@@ -139,7 +139,8 @@
       kpi('Degraded', pct(a.shares.degraded), a.shares.degraded > 0 ? 'warn' : null, 'degraded'),
       kpi('Errors', pct(a.shares.error), a.shares.error > 0 ? 'crit' : null, 'error'),
       kpi('Refused', pct(a.shares.refused), a.shares.refused > 0 ? 'warn' : null, 'refused'),
-      kpi('p50 / p90', `${ms(a.durationMs.p50)} / ${ms(a.durationMs.p90)}`, null, 'p50'),
+      kpi('p50', ms(a.durationMs.p50), null, 'p50'),
+      kpi('p90', ms(a.durationMs.p90), null, 'p90'),
       kpi('p99', ms(a.durationMs.p99), null, 'p99'),
       kpi('Undos', fmt(t.undos), null, 'undos'));
 
@@ -174,9 +175,9 @@
       data: {
         labels: top.map((s) => s.skill),
         datasets: [
-          { label: 'p50 (ms)', data: top.map((s) => s.p50Ms), backgroundColor: colours[0] },
-          { label: 'p90 (ms)', data: top.map((s) => s.p90Ms), backgroundColor: colours[2] },
-          { label: 'p99 (ms)', data: top.map((s) => s.p99Ms), backgroundColor: colours[4] },
+          { label: 'p50 (ms)', data: top.map((s) => s.p50Ms), backgroundColor: colours[0], maxBarThickness: 12 },
+          { label: 'p90 (ms)', data: top.map((s) => s.p90Ms), backgroundColor: colours[2], maxBarThickness: 12 },
+          { label: 'p99 (ms)', data: top.map((s) => s.p99Ms), backgroundColor: colours[4], maxBarThickness: 12 },
         ],
       },
       options: { indexAxis: 'y', scales: { x: { type: 'logarithmic', title: { display: true, text: 'duration, ms (log scale)' } } }, plugins: { legend: { position: 'bottom' } } },
@@ -259,7 +260,7 @@
     $('agent-body').replaceChildren(...body);
     drawChart('chart-agent', {
       type: 'bar',
-      data: { labels: report.perCheck.map((c) => c.check), datasets: [{ label: 'success rate (%)', data: report.perCheck.map((c) => Math.round((c.successRate || 0) * 100)), backgroundColor: palette()[1] }] },
+      data: { labels: report.perCheck.map((c) => c.check), datasets: [{ label: 'success rate (%)', data: report.perCheck.map((c) => Math.round((c.successRate || 0) * 100)), backgroundColor: palette()[1], maxBarThickness: 40 }] },
       options: { scales: { y: { beginAtZero: true, max: 100 } }, plugins: { legend: { display: false } } },
     });
   }
