@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { readAgentStatus } from '@pgcluster/agent';
 import { useCluster } from '@pgcluster/testing';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { BIN, buildCli, ROOT, spawnCli } from './helpers/run-cli';
+import { BIN, buildCli, ROOT, runCli, spawnCli } from './helpers/run-cli';
 
 const CHROMIUM = '/usr/bin/chromium';
 const REFRESH_SECONDS = 2;
@@ -26,6 +26,9 @@ let dashboard: ChildProcess | undefined;
 let url: string;
 let browser: BrowserContext | undefined;
 let page: Page;
+
+/** A page expression (a string: these tests compile without the DOM's types): the analytics table lists `entry`. */
+const SKILLS_ATTR_MATCHES = (entry: string) => `(document.querySelector('#table-skills')?.getAttribute('data-skills') ?? '').split(',').includes(${JSON.stringify(entry)})`;
 
 /** The runs per skill the analytics table shows, from its `data-skills` attribute. */
 async function runsShown(skill: string): Promise<number> {
@@ -86,6 +89,26 @@ afterAll(async () => {
   if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
+describe('pgcluster dashboard flags', () => {
+  test.each([
+    [['--port', '70000'], /--port: must be an integer from 0 to 65535/],
+    [['--port', 'abc'], /--port: must be an integer from 0 to 65535/],
+    [['--refresh', '0'], /--refresh: must be a whole number of seconds from 1 to 300/],
+    [['--host', 'a b'], /--host: must be an IP address or a host name/],
+  ])('%j exits 2 naming the flag', async (flags, message) => {
+    const run = await runCli(['dashboard', ...flags], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+  });
+
+  test('a port in use exits 2 naming --port', async () => {
+    const port = new URL(url).port;
+    const run = await runCli(['dashboard', '--port', port], { cwd: dir });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`--port: ${port} is in use`);
+  });
+});
+
 describe('pgcluster dashboard in a headless browser', () => {
   test('shows the three nodes with their roles', async () => {
     await page.waitForSelector('[data-node="node3"]');
@@ -97,20 +120,20 @@ describe('pgcluster dashboard in a headless browser', () => {
     ]);
     expect(await page.textContent('#cluster-name')).toBe('e2e-dash');
     // Charts are drawn on canvases by Chart.js, served locally.
-    expect(await page.evaluate(() => typeof (window as unknown as { Chart?: unknown }).Chart)).toBe('function');
-    expect(await page.$$eval('canvas', (els) => els.filter((c) => (c as HTMLCanvasElement).width > 0).length)).toBeGreaterThanOrEqual(3);
+    expect(await page.evaluate('typeof window.Chart')).toBe('function');
+    expect(await page.evaluate("[...document.querySelectorAll('canvas')].filter((c) => c.width > 0).length")).toBeGreaterThanOrEqual(3);
   });
 
   test('the skill analytics count the runs made through the CLI, and a new one within a refresh', async () => {
     expect(await runsShown('cluster-status')).toBe(2);
     expect(await runsShown('monitoring-health')).toBe(1);
     expect(spawnCli(['cluster-status', '--format', 'json'], { cwd: dir }).code).toBe(0);
-    await page.waitForFunction(() => /cluster-status:3/.test(document.querySelector('#table-skills')?.getAttribute('data-skills') ?? ''), undefined, { timeout: 30_000 });
+    await page.waitForFunction(SKILLS_ATTR_MATCHES('cluster-status:3'), undefined, { timeout: 30_000 });
     // The filters are applied on the server: only the agent's runs (none) for this actor.
     await page.selectOption('#filter-actor', 'agent');
-    await page.waitForFunction(() => (document.querySelector('#table-skills')?.getAttribute('data-skills') ?? 'x') === '');
+    await page.waitForFunction("document.querySelector('#table-skills')?.getAttribute('data-skills') === ''");
     await page.selectOption('#filter-actor', '');
-    await page.waitForFunction(() => /cluster-status:3/.test(document.querySelector('#table-skills')?.getAttribute('data-skills') ?? ''));
+    await page.waitForFunction(SKILLS_ATTR_MATCHES('cluster-status:3'));
   });
 
   test('pause and resume, each confirmed in a dialog, change the agent state in its store', async () => {
@@ -136,12 +159,12 @@ describe('pgcluster dashboard in a headless browser', () => {
 
   test('a replica killed for real appears as a node_down finding and a down node within one refresh, without reloading', async () => {
     expect(await page.$('[data-check="node_down"]')).toBeNull();
-    await page.evaluate(() => ((window as unknown as { marker: boolean }).marker = true));
+    await page.evaluate('window.marker = true');
     await cluster().kill('node3');
     // One refresh is REFRESH_SECONDS plus the checks themselves on a loaded machine.
     await page.waitForSelector('[data-check="node_down"][data-severity]', { timeout: 30_000 });
     await page.waitForSelector('[data-node="node3"][data-state="down"]', { timeout: 30_000 });
-    expect(await page.evaluate(() => (window as unknown as { marker?: boolean }).marker)).toBe(true); // the same page: no reload
+    expect(await page.evaluate('window.marker')).toBe(true); // the same page: no reload
     expect(await page.getAttribute('#cluster-status', 'data-status')).not.toBe('healthy');
 
     mkdirSync(ARTIFACTS, { recursive: true });

@@ -93,6 +93,15 @@ describe('AuditRollup', () => {
     expect(q.log.skippedLines).toBe(1);
   });
 
+  test('an overlong line (over 16 MiB) is skipped and counted, and the records after it are read', () => {
+    write(record({}));
+    appendFileSync(logFile, `${'x'.repeat(17 * 1024 * 1024)}\n`);
+    write(record({ skill: 'vector-search' }));
+    const rollup = rollupOf();
+    expect(rollup.refresh()).toBe(2);
+    expect(rollup.query({ period: '24h' }).log).toMatchObject({ records: 2, skippedLines: 1 });
+  });
+
   test('a saved rollup carries on from its byte offset; a replaced log is read again from the start', () => {
     write(record({}), record({}));
     const first = rollupOf();

@@ -9,7 +9,7 @@ import { bucketOf, mergeHistogram, percentiles, type DurationHistogram } from '.
 export interface AuditRollupConfig {
   /** The absolute state dir: the log is `<stateDir>/audit/audit.jsonl`, the rollup `<stateDir>/dashboard/audit-rollup.json`. */
   stateDir: string;
-  /** Save the rollup after reading this many new bytes, or {@link saveEveryMs} after a change; default 4 MiB. */
+  /** Save the rollup after reading this many new bytes, or `saveEveryMs` after a change; default 4 MiB. */
   saveEveryBytes?: number;
   /** Default 10,000 ms. */
   saveEveryMs?: number;
@@ -95,7 +95,11 @@ const TOP_ERRORS = 10;
 const UNDOS_KEPT = 200;
 const UNDOS_SHOWN = 20;
 const ROLLUP_VERSION = 1;
-const CHUNK_BYTES = 4 * 1024 * 1024;
+/** Read size: small chunks keep the garbage of a first read of a large log (and the peak RSS) low. */
+const CHUNK_BYTES = 512 * 1024;
+/** A longer line is no record: it is skipped (and counted). */
+const MAX_LINE_BYTES = 16 * 1024 * 1024;
+const SAVE_EVERY_BYTES = 4 * 1024 * 1024;
 
 /** One hour × skill × actor. */
 interface Row {
@@ -195,6 +199,7 @@ export class AuditRollup {
       const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
       // Bytes after the last newline read so far: a line the next chunk completes (or a torn one).
       let carry = Buffer.alloc(0);
+      let skipping = false;
       let position = this.#offset;
       for (;;) {
         const read = readSync(fd, buffer, 0, CHUNK_BYTES, position);
@@ -202,11 +207,20 @@ export class AuditRollup {
         position += read;
         const newline = buffer.lastIndexOf(10, read - 1);
         if (newline < 0) {
-          carry = Buffer.concat([carry, buffer.subarray(0, read)]);
-          if (carry.length > CHUNK_BYTES * 4) break; // a line over 16 MiB is no record: stop before it
+          if (!skipping) carry = Buffer.concat([carry, buffer.subarray(0, read)]);
+          if (carry.length > MAX_LINE_BYTES) {
+            skipping = true;
+            carry = Buffer.alloc(0);
+          }
           continue;
         }
-        const text = carry.length ? Buffer.concat([carry, buffer.subarray(0, newline + 1)]).toString('utf8') : buffer.toString('utf8', 0, newline + 1);
+        let from = 0;
+        if (skipping) {
+          from = buffer.indexOf(10) + 1; // the rest of the overlong line
+          skipping = false;
+          this.#skipped++;
+        }
+        const text = carry.length ? Buffer.concat([carry, buffer.subarray(from, newline + 1)]).toString('utf8') : buffer.toString('utf8', from, newline + 1);
         carry = Buffer.from(buffer.subarray(newline + 1, read));
         added += this.#consume(text);
         this.#offset = position - carry.length;
@@ -216,7 +230,7 @@ export class AuditRollup {
       closeSync(fd);
     }
     const now = Date.now();
-    if (this.#unsavedBytes > 0 && (this.#unsavedBytes >= (this.#config.saveEveryBytes ?? CHUNK_BYTES) || now - this.#savedAt >= (this.#config.saveEveryMs ?? 10_000))) this.save();
+    if (this.#unsavedBytes > 0 && (this.#unsavedBytes >= (this.#config.saveEveryBytes ?? SAVE_EVERY_BYTES) || now - this.#savedAt >= (this.#config.saveEveryMs ?? 10_000))) this.save();
     return added;
   }
 
