@@ -27,8 +27,14 @@ let url: string;
 let browser: BrowserContext | undefined;
 let page: Page;
 
-/** A page expression (a string: these tests compile without the DOM's types): the analytics table lists `entry`. */
-const SKILLS_ATTR_MATCHES = (entry: string) => `(document.querySelector('#table-skills')?.getAttribute('data-skills') ?? '').split(',').includes(${JSON.stringify(entry)})`;
+// The page's globals, for functions that run in the page (these tests compile without the DOM's
+// types; the page's content security policy forbids evaluating strings, so they are functions).
+declare const document: { querySelector(selector: string): { getAttribute(name: string): string | null; textContent: string | null } | null };
+
+/** Runs in the page: whether the analytics table lists `entry` (`skill:runs`). */
+function skillsListed(entry: string): boolean {
+  return (document.querySelector('#table-skills')?.getAttribute('data-skills') ?? '').split(',').includes(entry);
+}
 
 /** The runs per skill the analytics table shows, from its `data-skills` attribute. */
 async function runsShown(skill: string): Promise<number> {
@@ -128,12 +134,12 @@ describe('pgcluster dashboard in a headless browser', () => {
     expect(await runsShown('cluster-status')).toBe(2);
     expect(await runsShown('monitoring-health')).toBe(1);
     expect(spawnCli(['cluster-status', '--format', 'json'], { cwd: dir }).code).toBe(0);
-    await page.waitForFunction(SKILLS_ATTR_MATCHES('cluster-status:3'), undefined, { timeout: 30_000 });
+    await page.waitForFunction(skillsListed, 'cluster-status:3', { timeout: 30_000 });
     // The filters are applied on the server: only the agent's runs (none) for this actor.
     await page.selectOption('#filter-actor', 'agent');
-    await page.waitForFunction("document.querySelector('#table-skills')?.getAttribute('data-skills') === ''");
+    await page.waitForFunction(() => document.querySelector('#table-skills')?.getAttribute('data-skills') === '');
     await page.selectOption('#filter-actor', '');
-    await page.waitForFunction(SKILLS_ATTR_MATCHES('cluster-status:3'));
+    await page.waitForFunction(skillsListed, 'cluster-status:3');
   });
 
   test('pause and resume, each confirmed in a dialog, change the agent state in its store', async () => {
@@ -171,6 +177,13 @@ describe('pgcluster dashboard in a headless browser', () => {
     const shot = join(ARTIFACTS, 'dashboard.png');
     await page.screenshot({ path: shot, fullPage: true });
     expect(existsSync(shot)).toBe(true);
+
+    // The same page in the dark scheme (prefers-color-scheme), after its next refresh redraws the charts.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const before = await page.textContent('#updated-at');
+    await page.waitForFunction((text) => document.querySelector('#updated-at')?.textContent !== text, before, { timeout: 30_000 });
+    expect(await page.evaluate("getComputedStyle(document.documentElement).backgroundColor")).toBe('rgb(15, 20, 27)');
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-dark.png'), fullPage: true });
     const password = new URL(cluster().url()).password;
     expect(await page.content()).not.toContain(password);
   });

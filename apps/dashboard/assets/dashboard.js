@@ -244,7 +244,9 @@
               pill(o.result || o.decision))))
             : el('p', { class: 'empty' }, 'The agent has not acted yet.')),
         el('figure', { class: 'card chart-card' }, el('figcaption', {}, el('h3', {}, 'Success rate and MTTR per check')),
-          el('div', { class: 'chart-box' }, el('canvas', { id: 'chart-agent', role: 'img', 'aria-label': 'Success rate per check' })),
+          report.perCheck.length
+            ? el('div', { class: 'chart-box' }, el('canvas', { id: 'chart-agent', role: 'img', 'aria-label': 'Success rate per check' }))
+            : el('p', { class: 'empty' }, 'No actions yet: nothing to rate.'),
           el('details', {}, el('summary', {}, 'Table view'), el('div', { class: 'table-wrap' }, table([
             { label: 'check', value: (c) => c.check },
             { label: 'attempts', num: true, value: (c) => fmt(c.attempts) },
@@ -258,6 +260,7 @@
     delete charts['chart-agent'];
     $('agent-body').className = '';
     $('agent-body').replaceChildren(...body);
+    if (!report.perCheck.length) return;
     drawChart('chart-agent', {
       type: 'bar',
       data: { labels: report.perCheck.map((c) => c.check), datasets: [{ label: 'success rate (%)', data: report.perCheck.map((c) => Math.round((c.successRate || 0) * 100)), backgroundColor: palette()[1], maxBarThickness: 40 }] },
