@@ -115,6 +115,38 @@ describe('pgcluster dashboard flags', () => {
   });
 });
 
+describe('pgcluster dashboard beyond loopback', () => {
+  test('prints a token once on stdout (never on stderr) and refuses requests without it', async () => {
+    const child = spawn(process.execPath, [BIN, 'dashboard', '--host', '0.0.0.0', '--port', '0'], { cwd: dir, env: { PATH: process.env['PATH'] ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let token = '';
+    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    try {
+      const opened = await new Promise<URL>((resolve, reject) => {
+        child.stdout!.on('data', (c: Buffer) => {
+          out += c.toString();
+          const match = /^open (http:\/\/\S+)$/m.exec(out);
+          if (match) resolve(new URL(match[1]!));
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}${err}`)));
+      });
+      token = opened.searchParams.get('token')!;
+      expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      const base = `http://127.0.0.1:${opened.port}`;
+      expect((await fetch(`${base}/api/meta`)).status).toBe(401);
+      expect((await fetch(`${base}/api/meta`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+      expect(out.split(token).length - 1).toBe(1);
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGINT');
+      await exited;
+    }
+    expect(err).toContain('stopped');
+    expect(err).not.toContain(token);
+  });
+});
+
 describe('pgcluster dashboard in a headless browser', () => {
   test('shows the three nodes with their roles', async () => {
     await page.waitForSelector('[data-node="node3"]');
