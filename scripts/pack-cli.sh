@@ -12,8 +12,8 @@ stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 log() { printf '[pack-cli] %s\n' "$*" >&2; }
 
-# `pnpm pack` of the CLI and of every @pgcluster/* package (pnpm turns workspace:* into versions).
-for dir in apps/cli packages/*; do
+# `pnpm pack` of the CLI, the apps it bundles (agent, dashboard) and every @pgcluster/* package (pnpm turns workspace:* into versions).
+for dir in apps/cli apps/agent apps/dashboard packages/*; do
   (cd "$dir" && pnpm pack --pack-destination "$stage" >/dev/null)
 done
 mkdir "$stage/pkg"
