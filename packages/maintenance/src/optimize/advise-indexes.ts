@@ -3,6 +3,9 @@ import { normaliseStatement } from '@pgcluster/monitoring';
 import type pg from 'pg';
 import { currentDatabase, resolveTarget, withTarget } from '../connection/maintenance-target';
 import { qualified, quoteIdent } from '../sql/qualified-name';
+import { resolveRelation } from '../sql/resolve-relation';
+import { dropRecommendations } from './index-hygiene';
+import { parameterSets, type MeasurableStatement } from './measure-workload';
 import type { IndexRecommendation, OptimizeInput, OptimizeReport, StatementCost } from './optimize-schema';
 
 // The workload: this database's top-level planned statements by total time (utility statements are never costed).
@@ -24,10 +27,39 @@ interface Statement {
   calls: number;
 }
 
-interface Candidate {
+/** A B-tree candidate: a table and its columns in index order. */
+export interface Candidate {
   schema: string;
   table: string;
   columns: string[];
+}
+
+/** The advice, with what --apply needs to verify it: each statement that can be measured, with its parameter sets. */
+export interface Advice {
+  report: OptimizeReport;
+  measurable: MeasurableStatement[];
+  unmeasured: string[];
+}
+
+// `[schema.]table(column[, column…])`, identifiers plain lower-case or double-quoted.
+const IDENT = String.raw`(?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)`;
+const FORCED = new RegExp(String.raw`^(${IDENT}(?:\.${IDENT})?)\s*\(\s*(${IDENT}(?:\s*,\s*${IDENT}){0,2})\s*\)$`);
+const unquote = (p: string) => (p.startsWith('"') ? p.slice(1, -1).replace(/""/g, '"') : p);
+
+/** Parses and checks the forced candidates against the catalog. @throws InputError naming `index.N`. */
+async function forcedCandidates(c: pg.Client, forced: readonly string[], database: string): Promise<Candidate[]> {
+  const out: Candidate[] = [];
+  for (const [i, text] of forced.entries()) {
+    const m = FORCED.exec(text.trim());
+    if (!m) throw new InputError(`index.${i}`, 'must be [schema.]table(column[, column[, column]]): lower-case or double-quoted identifiers, 1 to 3 columns');
+    const rel = await resolveRelation(c, m[1]!, `index.${i}`, ['r', 'm', 'p'], `database ${database}`);
+    const columns = m[2]!.split(/\s*,\s*/).map(unquote);
+    const t = (await c.query<{ columns: string[] }>(COLUMNS_SQL, [rel.schema, rel.name])).rows[0];
+    const missing = columns.filter((col) => !t?.columns.includes(col));
+    if (missing.length) throw new InputError(`index.${i}`, `${rel.display} has no column ${missing.join(', ')}`);
+    out.push({ schema: rel.schema, table: rel.name, columns });
+  }
+  return out;
 }
 
 interface PlanNode {
@@ -118,6 +150,15 @@ const sql = (c: Candidate) => `CREATE INDEX ON ${qualified(c.schema, c.table)} (
  * ```
  */
 export async function adviseIndexes(config: ClusterConfig, input: OptimizeInput, signal?: AbortSignal): Promise<OptimizeReport> {
+  return (await advise(config, input, signal)).report;
+}
+
+/**
+ * {@link adviseIndexes} with what `--apply` needs: the statements that can be measured (SELECTs
+ * whose every parameter is compared with a column, with parameter sets drawn from the column
+ * statistics) and those that cannot.
+ */
+export async function advise(config: ClusterConfig, input: OptimizeInput, signal?: AbortSignal): Promise<Advice> {
   if (input.query && input.queryId) throw new InputError('query', 'give either query or queryId, not both');
   for (const [i, q] of (input.query ?? []).entries()) {
     // Security: one statement only (it is spliced into PREPARE … AS, in a read-only transaction, and only planned).
@@ -138,6 +179,9 @@ export async function adviseIndexes(config: ClusterConfig, input: OptimizeInput,
         : (await c.query<Statement>(WORKLOAD_SQL, [input.queryId ?? null, input.top])).rows;
       if (input.queryId && statements.length === 0) throw new InputError('queryId', `must be a statement of pg_stat_statements in ${database}; there is none with queryid ${input.queryId}`);
       const costed: (Statement & { before: number })[] = [];
+      const measurable: MeasurableStatement[] = [];
+      const unmeasured: string[] = [];
+      const forced = input.index ? await forcedCandidates(c, input.index, database) : undefined;
       const skipped: { statement: string; reason: string }[] = [];
       const candidates = new Map<string, Candidate>();
       for (const s of statements) {
@@ -147,6 +191,12 @@ export async function adviseIndexes(config: ClusterConfig, input: OptimizeInput,
           continue;
         }
         costed.push({ ...s, before: r.cost });
+        if (input.apply) {
+          const sets = /^\s*(select|with)\b/i.test(s.text) ? await parameterSets(c, s.text, r.plan, 5) : null;
+          if (sets) measurable.push({ text: s.text, statement: normaliseStatement(s.text), parameterSets: sets });
+          else unmeasured.push(normaliseStatement(s.text));
+        }
+        if (forced) continue;
         const rels = relationsOf(r.plan);
         for (const rel of rels.filter((x) => x.seqScan || rels.length === 1)) {
           const t = (await c.query<{ columns: string[] }>(COLUMNS_SQL, [rel.schema, rel.table])).rows[0];
@@ -166,7 +216,17 @@ export async function adviseIndexes(config: ClusterConfig, input: OptimizeInput,
       let tried = 0;
       let exhausted = false;
       const remaining = new Map(candidates);
-      while (remaining.size > 0) {
+      for (const cand of forced ?? []) {
+        // A forced candidate is costed and recommended whatever it does (with apply, verification decides).
+        const h = (await c.query<{ oid: number }>('select indexrelid::int as oid from hypopg_create_index($1)', [sql(cand)])).rows[0]!;
+        const after = await costs();
+        const bytes = Number((await c.query<{ b: string }>('select hypopg_relation_size($1)::text as b', [h.oid])).rows[0]!.b);
+        chosen.push({ cand, before: current, after, bytes });
+        candidates.set(sql(cand), cand);
+        tried++;
+        current = after;
+      }
+      while (!forced && remaining.size > 0) {
         let best: { key: string; cand: Candidate; after: number[]; gain: number; bytes: number } | undefined;
         for (const [key, cand] of remaining) {
           if (Date.now() > deadline || signal?.aborted) {
@@ -189,6 +249,7 @@ export async function adviseIndexes(config: ClusterConfig, input: OptimizeInput,
         remaining.delete(best.key);
       }
       await c.query('select hypopg_reset()');
+      const drops = input.index ? [] : await dropRecommendations(c, input.unusedDays);
       const cost = (s: Statement & { before: number }, after: number): StatementCost => ({ queryId: s.queryId, statement: normaliseStatement(s.text), calls: s.calls, costBefore: s.before, costAfter: after });
       const recommendations: IndexRecommendation[] = chosen.map(({ cand, before, after, bytes }) => ({
         action: 'create_index',
@@ -200,7 +261,7 @@ export async function adviseIndexes(config: ClusterConfig, input: OptimizeInput,
         improved: costed.flatMap((s, i) => (after[i]! < before[i]! ? [{ ...cost(s, after[i]!), costBefore: before[i]! }] : [])),
         slower: costed.flatMap((s, i) => (after[i]! > before[i]! ? [{ ...cost(s, after[i]!), costBefore: before[i]! }] : [])),
       }));
-      return {
+      const report: OptimizeReport = {
         node: target.node,
         database,
         statements: costed.map((s, i) => cost(s, current[i]!)),
@@ -211,7 +272,10 @@ export async function adviseIndexes(config: ClusterConfig, input: OptimizeInput,
         budgetExhausted: exhausted,
         workloadCostBefore: costed.reduce((sum, s) => sum + s.calls * s.before, 0),
         workloadCostAfter: costed.reduce((sum, s, i) => sum + s.calls * current[i]!, 0),
+        considered: [...candidates.keys()],
+        drops,
       };
+      return { report, measurable, unmeasured };
     } finally {
       await c.query('rollback').catch(() => undefined);
     }
