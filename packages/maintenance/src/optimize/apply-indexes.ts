@@ -141,6 +141,8 @@ async function dropOnly(config: ClusterConfig, input: OptimizeInput, options: Op
       workloadCostAfter: 0,
       considered: [],
       drops: [],
+      qualstats: false,
+      vectors: [],
       dropped,
     };
   });

@@ -50,6 +50,8 @@ export const IndexRecommendation = z.object({
   table: z.string(),
   columns: z.array(z.string()).describe('In index order.'),
   method: z.literal('btree'),
+  include: z.array(z.string()).optional().describe('INCLUDE columns (for index-only scans).'),
+  where: z.string().optional().describe('The predicate of a partial index (a constant the statements compare a column with).'),
   statement: z.string().describe('The CREATE INDEX CONCURRENTLY statement to run.'),
   estimatedSizeBytes: z.number(),
   improved: z.array(StatementCost).describe('Statements whose cost it lowers.'),
@@ -106,6 +108,10 @@ export const OptimizeReport = z.object({
   workloadCostAfter: z.number().describe('Σ calls × cost with the recommended indexes.'),
   considered: z.array(z.string()).describe('Every candidate costed (CREATE INDEX statements).'),
   drops: z.array(DropRecommendation).describe('Indexes worth dropping (never a primary key, unique or constraint index).'),
+  qualstats: z.boolean().describe("pg_qualstats' predicates were read (it is installed in the database and preloaded)."),
+  vectors: z
+    .array(z.object({ table: z.string(), column: z.string(), collection: z.string(), rows: z.number(), statement: z.string() }))
+    .describe('pgvector columns the statements order or filter by: no B-tree for them; vector-index builds HNSW (see the recommendations).'),
   unmeasured: z.array(z.string()).optional().describe('With apply: statements not measured (not a SELECT, or a parameter whose column could not be found).'),
   applied: z.array(AppliedIndex).optional().describe('With apply: each index created and whether it was kept.'),
   dropped: z.array(z.string()).optional().describe('With dropIndex: the indexes dropped.'),

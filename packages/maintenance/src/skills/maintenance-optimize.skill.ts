@@ -23,8 +23,11 @@ export class MaintenanceOptimizeSkill {
     details:
       'Read-only. Takes the top statements of pg_stat_statements by total time in the database (--top, default 20), one by ' +
       '--query-id, or given --query texts; plans each with its generic plan (PREPARE, then EXPLAIN EXECUTE under plan_cache_mode = ' +
-      'force_generic_plan: never run); builds B-tree candidates from the columns the plans filter, join and sort on (one column, ' +
-      'or an equality column followed by another); costs each as a hypothetical index with hypopg and picks greedily: the ' +
+      'force_generic_plan: never run); builds B-tree candidates from the columns the plans filter, join and sort on (one column; ' +
+      'an equality column and another; two equality columns and another), each also with INCLUDE of the columns the scan ' +
+      'outputs (up to 3, for index-only scans), and partial indexes WHERE column = constant when a statement compares a column ' +
+      'with a constant that keeps at most 20% of the rows; adds the columns of pg_qualstats\' predicates when it is installed and ' +
+      'preloaded; vector columns searched by distance get a vector-index (HNSW) reference instead of a B-tree; costs each as a hypothetical index with hypopg and picks greedily: the ' +
       'candidate that lowers the calls-weighted workload cost most, kept only when some statement\'s cost drops by at least ' +
       '--min-improvement (default 0.5, as Dexter), until nothing helps or --budget-seconds (default 30) is spent. Each ' +
       'recommendation gives the CREATE INDEX CONCURRENTLY statement, its estimated size, and the statements it makes cheaper or ' +
@@ -79,7 +82,15 @@ export class MaintenanceOptimizeSkill {
     const report = await optimizeIndexes(ctx.loaded.config, input, { confirmed: ctx.confirmed === true, signal: ctx.signal, progress: (line) => ctx.log.info(line) });
     const db = input.database ? { database: input.database } : {};
     if (report.dropped) return { data: report };
-    const drops = report.drops.map((d) => ({ skill: 'maintenance-optimize', input: { dropIndex: [d.index], ...db }, why: `${d.index} is ${d.reason}${d.of ? ` (${d.of})` : ''}, ${d.sizeBytes} bytes; needs --yes` }));
+    const drops = [
+      ...report.drops.map((d) => ({ skill: 'maintenance-optimize', input: { dropIndex: [d.index], ...db }, why: `${d.index} is ${d.reason}${d.of ? ` (${d.of})` : ''}, ${d.sizeBytes} bytes; needs --yes` })),
+      // pgvector columns: the vector skills' advice (HNSW; halfvec halves its size) instead of a B-tree.
+      ...report.vectors.map((v) => ({
+        skill: 'vector-index',
+        input: { action: 'create', collection: v.collection, method: 'hnsw', ...db },
+        why: `${v.table}.${v.column} (about ${Math.round(v.rows)} rows) is searched by distance: an HNSW index (vector-index picks m and ef_construction; halfvec halves it), not a B-tree`,
+      })),
+    ];
     if (report.applied) {
       const kept = report.applied.filter((a) => a.outcome === 'kept');
       const notKept = report.applied.filter((a) => a.outcome !== 'kept');
@@ -95,7 +106,7 @@ export class MaintenanceOptimizeSkill {
     }
     return {
       data: report,
-      status: report.recommendations.length > 0 || report.drops.length > 0 ? 'degraded' : 'ok',
+      status: report.recommendations.length > 0 || drops.length > 0 ? 'degraded' : 'ok',
       alerts: report.budgetExhausted ? [`the search stopped at its ${input.budgetSeconds} s budget after ${report.candidates} candidates`] : [],
       recommendations: [
         ...report.recommendations.map((r) => ({
