@@ -38,6 +38,9 @@ interface TableColumns {
   rows: number;
 }
 
+/** A statement whose planner cost is below this is already cheap: no index is recommended for it alone (Dexter's --min-cost default). */
+export const MIN_STATEMENT_COST = 100;
+
 interface Statement {
   queryId: string | null;
   text: string;
@@ -360,7 +363,8 @@ export async function advise(config: ClusterConfig, input: OptimizeInput, signal
           const bytes = Number((await c.query<{ b: string }>('select hypopg_relation_size($1)::text as b', [h.oid])).rows[0]!.b);
           await c.query('select hypopg_drop_index($1)', [h.oid]);
           const gain = costed.reduce((sum, s, i) => sum + s.calls * (current[i]! - after[i]!), 0);
-          const helps = costed.some((_, i) => after[i]! <= current[i]! * (1 - input.minImprovement));
+          // As Dexter (--min-cost 100): a statement already that cheap is not worth an index.
+          const helps = costed.some((_, i) => current[i]! >= MIN_STATEMENT_COST && after[i]! <= current[i]! * (1 - input.minImprovement));
           // Within 1% of the best gain, the smaller index wins (a partial or narrower one over a wide one).
           const better = !best || gain > best.gain * 1.01 || (gain >= best.gain * 0.99 && bytes < best.bytes);
           if (helps && gain > 0 && better) best = { key, cand, after, gain, bytes };

@@ -28,8 +28,8 @@ export class MaintenanceOptimizeSkill {
       'outputs (up to 3, for index-only scans), and partial indexes WHERE column = constant when a statement compares a column ' +
       'with a constant that keeps at most 20% of the rows; adds the columns of pg_qualstats\' predicates when it is installed and ' +
       'preloaded; vector columns searched by distance get a vector-index (HNSW) reference instead of a B-tree; costs each as a hypothetical index with hypopg and picks greedily: the ' +
-      'candidate that lowers the calls-weighted workload cost most, kept only when some statement\'s cost drops by at least ' +
-      '--min-improvement (default 0.5, as Dexter), until nothing helps or --budget-seconds (default 30) is spent. Each ' +
+      'candidate that lowers the calls-weighted workload cost most, kept only when some statement costing at least 100 drops by ' +
+      'at least --min-improvement (default 0.5; both as Dexter); within 1% of the best gain the smaller index wins; until nothing helps or --budget-seconds (default 30) is spent. Each ' +
       'recommendation gives the CREATE INDEX CONCURRENTLY statement, its estimated size, and the statements it makes cheaper or ' +
       'dearer with their costs before and after. Everything runs in one READ ONLY transaction and the hypothetical indexes end ' +
       'with it. Needs hypopg (and pg_stat_statements for the workload) in the database. data.drops lists indexes worth dropping: ' +
