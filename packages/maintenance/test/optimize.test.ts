@@ -1,6 +1,7 @@
 import { executeSkill, exitCodeFor } from '@pgcluster/skill-kit';
 import { useCluster } from '@pgcluster/testing';
 import { MaintenanceOptimizeSkill, OptimizeInput, OptimizeReport } from '../src';
+import { OPTIMIZE_LOCK_KEY } from '../src/optimize/apply-indexes';
 import { clusterHelpers } from './helpers';
 
 const cluster = useCluster({ replicas: 0, fast: true });
@@ -103,6 +104,14 @@ describe('maintenance-optimize (read-only advisor) on a real cluster', () => {
     const f = forced.data as OptimizeReport;
     expect(f.applied).toEqual([expect.objectContaining({ index: 'public.orders_status_idx', outcome: 'reverted', reason: expect.stringContaining('no gain') })]);
     expect(forced.rollback).toBeUndefined();
+    expect(await indexes()).toEqual(['orders_customer_id_idx', 'orders_pkey']);
+
+    // One optimizer at a time: while another holds the advisory lock, --apply refuses and creates nothing.
+    const other = await session();
+    await other.client.query('select pg_advisory_lock($1::bigint)', [OPTIMIZE_LOCK_KEY]);
+    const busy = await executeSkill(MaintenanceOptimizeSkill, { index: ['orders(amount)'], apply: true }, options());
+    expect(busy).toMatchObject({ ok: false, error: { code: 'REFUSED', message: expect.stringContaining('advisory lock') } });
+    await other.client.end();
     expect(await indexes()).toEqual(['orders_customer_id_idx', 'orders_pkey']);
 
     // Undo of the kept index: a drop, refused without --yes.

@@ -29,6 +29,16 @@ export interface OptimizeOptions {
 /**
  * maintenance-optimize: advice only, advice then `apply` (create, verify, keep or revert), or
  * `dropIndex` (drop named indexes; needs confirmation).
+ *
+ * Why verification runs the statements itself instead of reading pg_stat_statements deltas over
+ * a window: deltas need the application's own traffic during the window (none on a quiet
+ * cluster, a different mix from one window to the next), and on a small loaded machine a mean
+ * over whatever ran is mostly noise. Here every statement runs with the same parameter sets
+ * (drawn from pg_stats) before and after, in a READ ONLY transaction; the server's own timing
+ * (EXPLAIN ANALYZE, TIMING OFF: no client or network in it) is taken, and the fastest of
+ * `measureRuns` counts — load only ever adds time, so the minimum is the steadiest estimate. A
+ * regression must exceed both 10% and {@link NOISE_FLOOR_MS}. Writes (UPDATE, DELETE) are not
+ * run: they are listed as unmeasured.
  * @throws InputError (nothing done); RefusedError for an unconfirmed drop or when another optimizer holds the lock.
  * @example
  * ```ts
@@ -67,7 +77,15 @@ export async function optimizeIndexes(config: ClusterConfig, input: OptimizeInpu
           applied.push({ index, statement, outcome: 'failed', reason: (error as Error).message.split('\n')[0]!, improved: [], others: [] });
           continue;
         }
-        const after = await measure(target, measurable, input.measureRuns, options);
+        let after: Map<string, number>;
+        try {
+          after = await measure(target, measurable, input.measureRuns, options);
+        } catch (error) {
+          // Not verified, not kept.
+          await c.query(drop);
+          applied.push({ index, statement, outcome: 'failed', reason: `not verified, dropped again: ${(error as Error).message.split('\n')[0]!}`, improved: [], others: [] });
+          continue;
+        }
         const verdict = judge(rec, baseline, after);
         if (verdict.keep) baseline = after;
         else await c.query(drop);

@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import { normaliseStatement } from '@pgcluster/monitoring';
 
 /** A statement ready to measure: its text and parameter sets drawn from the column statistics. */
 export interface MeasurableStatement {
@@ -84,20 +83,15 @@ export async function measureStatements(c: pg.Client, statements: readonly Measu
     await c.query("set local plan_cache_mode = 'force_custom_plan'");
     for (const s of statements) {
       if (signal?.aborted) break;
-      await c.query(`prepare pgcluster_measure as ${s.text}`);
-      let total = 0;
-      for (const set of s.parameterSets) {
-        const args = set.length ? `(${set.map((v) => c.escapeLiteral(v)).join(', ')})` : '';
-        let best = Number.POSITIVE_INFINITY;
-        for (let r = 0; r < runs; r++) {
-          const res = await c.query<{ 'QUERY PLAN': { 'Planning Time': number; 'Execution Time': number }[] }>(`explain (analyze, timing off, format json) execute pgcluster_measure${args}`);
-          const p = res.rows[0]!['QUERY PLAN'][0]!;
-          best = Math.min(best, p['Planning Time'] + p['Execution Time']);
-        }
-        total += best;
+      // A statement that fails here (a drawn value its cast rejects, a write in a WITH) is left out, not fatal.
+      await c.query('savepoint measure');
+      try {
+        out.set(s.statement, await measureOne(c, s, runs));
+        await c.query('release savepoint measure');
+      } catch {
+        await c.query('rollback to savepoint measure');
+        await c.query('deallocate pgcluster_measure').catch(() => undefined);
       }
-      await c.query('deallocate pgcluster_measure');
-      out.set(s.statement, total / Math.max(1, s.parameterSets.length));
     }
   } finally {
     await c.query('rollback').catch(() => undefined);
@@ -105,5 +99,23 @@ export async function measureStatements(c: pg.Client, statements: readonly Measu
   return out;
 }
 
-/** The normalised text used as a statement's key. */
-export const statementKey = (text: string): string => normaliseStatement(text);
+async function measureOne(c: pg.Client, s: MeasurableStatement, runs: number): Promise<number> {
+  await c.query(`prepare pgcluster_measure as ${s.text}`);
+  try {
+    let total = 0;
+    for (const set of s.parameterSets) {
+      const args = set.length ? `(${set.map((v) => c.escapeLiteral(v)).join(', ')})` : '';
+      let best = Number.POSITIVE_INFINITY;
+      for (let r = 0; r < runs; r++) {
+        const res = await c.query<{ 'QUERY PLAN': { 'Planning Time': number; 'Execution Time': number }[] }>(`explain (analyze, timing off, format json) execute pgcluster_measure${args}`);
+        const p = res.rows[0]!['QUERY PLAN'][0]!;
+        best = Math.min(best, p['Planning Time'] + p['Execution Time']);
+      }
+      total += best;
+    }
+    return total / Math.max(1, s.parameterSets.length);
+  } finally {
+    // PREPARE is not undone by a rollback: always deallocate (in a failed transaction it waits for the savepoint's rollback).
+    await c.query('deallocate pgcluster_measure').catch(() => undefined);
+  }
+}
