@@ -4,7 +4,7 @@
  * or BENCH_FULL=1: 100k / 1M / 500k) and eight statements: selective filters, a join, a range
  * scan, a sort with LIMIT, a range with GROUP BY, and three already well indexed (primary key,
  * unique). Each runs enough times to fill pg_stat_statements; then the workload's time is
- * measured (each statement with fixed parameter sets, the fastest of 5 runs, the median over the sets, × its calls):
+ * measured (each statement with fixed parameter sets, the fastest of 5 runs (25 below 2 ms), the median over the sets, × its calls):
  * before, after the advisor's indexes, and after the oracle's — the best subset of the advisor's
  * own candidates by exhaustive search (hypopg costs of every subset, the cheapest built for
  * real). Prints advisor improvement ÷ oracle improvement (goal ≥ 90%), statements slower by more
@@ -24,8 +24,9 @@ const SIZE = FULL ? { customers: 100_000, orders: 1_000_000, items: 500_000 } : 
 const CALLS = Number(process.env['BENCH_CALLS'] ?? 30);
 const SETS = 6;
 const RUNS = 5;
+const FAST_RUNS = 25;
 /** The oracle enumerates every subset of at most this many candidates (the best by their own gain). */
-const ORACLE_MAX = 10;
+const ORACLE_MAX = 11;
 /** A statement counts as slower when it is > 10% and > this many ms slower (below: a loaded machine's jitter). */
 const NOISE_FLOOR_MS = 0.25;
 
@@ -91,7 +92,8 @@ async function measure(c: pg.Client): Promise<Map<string, number>> {
     for (let k = 0; k < SETS; k++) {
       const params = s.params(r);
       let best = Number.POSITIVE_INFINITY;
-      for (let i = 0; i < RUNS; i++) {
+      // Sub-millisecond statements are all scheduling noise on a loaded machine: more runs, the fastest counts.
+      for (let i = 0; i < (best < 2 ? FAST_RUNS : RUNS); i++) {
         const t = performance.now();
         await c.query(s.text, params);
         best = Math.min(best, performance.now() - t);
@@ -128,9 +130,9 @@ const sum = (xs: number[]) => xs.reduce((a, x) => a + x, 0);
 /** The best subset of `candidates` by hypopg cost (within 0.5%: fewer indexes). */
 async function oracle(c: pg.Client, candidates: string[]): Promise<{ best: string[]; subsets: number; pruned: number }> {
   const base = await planCost(c);
-  // Above ORACLE_MAX candidates, the pool keeps, for each statement, the two candidates that matter
-  // most to it: by their gain alone, or by what the set of all candidates loses without them (so
-  // pairs that help only together, such as both sides of a join, stay in).
+  // The pool keeps, for each statement, the two candidates the full set misses most without them
+  // (so pairs that help only together, such as both sides of a join, stay in) and the one that
+  // helps it most alone; at most ORACLE_MAX.
   const costWith = async (set: string[]) => {
     for (const sql of set) await c.query('select hypopg_create_index($1)', [sql]);
     const cost = await planCost(c);
@@ -138,17 +140,20 @@ async function oracle(c: pg.Client, candidates: string[]): Promise<{ best: strin
     return cost;
   };
   const all = await costWith(candidates);
-  const scores = new Map<string, number[]>();
+  const aloneGain = new Map<string, number[]>();
+  const missing = new Map<string, number[]>();
   for (const sql of candidates) {
     const alone = await costWith([sql]);
     const without = await costWith(candidates.filter((x) => x !== sql));
-    scores.set(sql, WORKLOAD.map((_, i) => Math.max(base[i]! - alone[i]!, without[i]! - all[i]!)));
+    aloneGain.set(sql, WORKLOAD.map((_, i) => base[i]! - alone[i]!));
+    missing.set(sql, WORKLOAD.map((_, i) => without[i]! - all[i]!));
   }
+  const top = (score: Map<string, number[]>, i: number, n: number) =>
+    candidates.filter((x) => score.get(x)![i]! > 1e-6).sort((a, b) => score.get(b)![i]! - score.get(a)![i]!).slice(0, n);
   const picked = new Set<string>();
-  for (let i = 0; i < WORKLOAD.length; i++) {
-    for (const sql of candidates.filter((x) => scores.get(x)![i]! > 1e-6).sort((a, b) => scores.get(b)![i]! - scores.get(a)![i]!).slice(0, 2)) picked.add(sql);
-  }
-  const pool = [...picked].sort((a, b) => sum(scores.get(b)!) - sum(scores.get(a)!)).slice(0, ORACLE_MAX);
+  for (let i = 0; i < WORKLOAD.length; i++) for (const sql of [...top(missing, i, 2), ...top(aloneGain, i, 1)]) picked.add(sql);
+  const total = (sql: string) => sum(aloneGain.get(sql)!) + sum(missing.get(sql)!);
+  const pool = [...picked].sort((a, b) => total(b) - total(a)).slice(0, ORACLE_MAX);
   let best = { cost: sum(base), set: [] as string[] };
   for (let mask = 1; mask < 1 << pool.length; mask++) {
     const set = pool.filter((_, i) => mask & (1 << i));
@@ -219,6 +224,7 @@ async function main(): Promise<void> {
     writeReport(FULL ? 'maintenance-full' : 'maintenance', version, [
       metric('workload-time-before', 'ms', 'lower-is-better', w0, null, 'the seeded workload without the missing indexes'),
       metric('workload-time-advisor', 'ms', 'lower-is-better', wa, { name: 'oracle (exhaustive over the same candidates)', value: wo }, 'close to the oracle'),
+      metric('workload-improvement', '%', 'higher-is-better', 100 * advisorGain, { name: 'oracle', value: 100 * oracleGain }, 'the share of the workload time the indexes save'),
       metric('advisor-improvement-of-oracle', '%', 'higher-is-better', oracleGain > 0 ? (100 * advisorGain) / oracleGain : 100, null, '>= 90%'),
       metric('statements-slower-10pct', 'statements', 'lower-is-better', slower.length, null, '0'),
       metric('advisor-wall-time', 's', 'lower-is-better', advisorWallMs / 1000, { name: 'budget', value: 30 }, 'within its 30 s budget'),
