@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system pieces pgcluster needs, only what is missing:
-# PostgreSQL 15 (+ server headers, hypopg), PgBouncer, Patroni, etcd, pgBackRest, Prometheus (promtool),
+# PostgreSQL 15 (+ server headers, hypopg, pg_repack, pg_qualstats), PgBouncer, Patroni, etcd, pgBackRest, Prometheus (promtool),
 # and pgvector 0.8.0 built from Debian's *source* package.
 # Idempotent: on a ready machine it checks and returns in well under a second.
 set -euo pipefail
@@ -16,6 +16,8 @@ APT_PACKAGES=(
   check-postgres  # the baseline of bench:monitoring
   "postgresql-${PG_MAJOR}-pgaudit"  # security-audit checks for it; its tests load it
   chromium        # the dashboard's end-to-end test drives it headless through playwright-core
+  "postgresql-${PG_MAJOR}-repack"      # maintenance-vacuum --repack: online bloat removal (pg_repack binary + extension)
+  "postgresql-${PG_MAJOR}-pg-qualstats"  # maintenance-optimize reads its predicates when it is loaded
 )
 
 log() { printf '[setup] %s\n' "$*" >&2; }

@@ -20,6 +20,7 @@ export { REINDEX_ACTIONS, ReindexInput, ReindexReport, ReindexedIndex, type Rein
 export { planReindex, runReindex, REINDEX_LOCKS, type ReindexPlan, type IndexStep, type ReindexStatement } from './reindex/run-reindex';
 export { MaintenanceReindexSkill } from './skills/maintenance-reindex.skill';
 export { AutovacuumSettings, AUTOVACUUM_PARAMETERS, adviseAutovacuum, autovacuumStatements, undoSettings, type AutovacuumAdvice } from './vacuum/autovacuum-settings';
-export { OptimizeInput, OptimizeReport, IndexRecommendation, StatementCost } from './optimize/optimize-schema';
+export { OptimizeInput, OptimizeReport, IndexRecommendation, StatementCost, DropRecommendation, AppliedIndex, MeasuredStatement } from './optimize/optimize-schema';
+export { optimizeIndexes, type OptimizeOptions } from './optimize/apply-indexes';
 export { adviseIndexes } from './optimize/advise-indexes';
 export { MaintenanceOptimizeSkill } from './skills/maintenance-optimize.skill';

@@ -1,11 +1,12 @@
 import { executeSkill, exitCodeFor } from '@pgcluster/skill-kit';
 import { useCluster } from '@pgcluster/testing';
-import { MaintenanceOptimizeSkill, OptimizeReport } from '../src';
+import { MaintenanceOptimizeSkill, OptimizeInput, OptimizeReport } from '../src';
+import { OPTIMIZE_LOCK_KEY } from '../src/optimize/apply-indexes';
 import { clusterHelpers } from './helpers';
 
 const cluster = useCluster({ replicas: 0, fast: true });
 const { loaded, sql, session } = clusterHelpers(cluster);
-const options = (extra: { dryRun?: boolean } = {}) => ({ config: loaded(), audit: false as const, actor: 'library' as const, timeoutMs: 120_000, ...extra });
+const options = (extra: { dryRun?: boolean; yes?: boolean } = {}) => ({ config: loaded(), audit: false as const, actor: 'library' as const, timeoutMs: 120_000, ...extra });
 
 describe('maintenance-optimize (read-only advisor) on a real cluster', () => {
   beforeAll(async () => {
@@ -68,5 +69,81 @@ describe('maintenance-optimize (read-only advisor) on a real cluster', () => {
       expect(e.error!.message).toContain(field);
     }
     expect(await sql("select 1 from pg_class where relname = 'orders'")).toHaveLength(1);
+  });
+
+  test('--apply keeps the index that helps and reverts a forced one that cannot; the rollback drops the kept one (with --yes)', async () => {
+    await sql('select pg_stat_statements_reset()');
+    const s = await session();
+    for (let i = 0; i < 20; i++) {
+      await s.client.query('select * from orders where customer_id = $1', [i * 37]);
+      await s.client.query('select * from orders where id = $1', [i * 101]);
+    }
+    await s.client.end();
+    const indexes = async () => (await sql<{ i: string }>("select indexname as i from pg_indexes where tablename = 'orders' order by 1")).map((r) => r.i);
+
+    const dry = await executeSkill(MaintenanceOptimizeSkill, { apply: true }, options({ dryRun: true }));
+    expect(dry.plan!.map((p) => p.text).join('\n')).toContain('CREATE INDEX CONCURRENTLY');
+    expect(await indexes()).toEqual(['orders_pkey']);
+
+    const kept = await executeSkill(MaintenanceOptimizeSkill, { apply: true }, options());
+    expect(kept.ok).toBe(true);
+    const report = kept.data as OptimizeReport;
+    expect(report.applied).toEqual([expect.objectContaining({ index: 'public.orders_customer_id_idx', outcome: 'kept' })]);
+    const [measured] = report.applied![0]!.improved;
+    expect(measured).toMatchObject({ statement: 'select * from orders where customer_id = $1' });
+    expect(measured!.afterMs).toBeLessThan(measured!.beforeMs);
+    expect(report.applied![0]!.others).toContainEqual(expect.objectContaining({ statement: 'select * from orders where id = $1' }));
+    expect(await indexes()).toEqual(['orders_customer_id_idx', 'orders_pkey']);
+    expect(await sql("select 1 from pg_index where indexrelid = 'orders_customer_id_idx'::regclass and indisvalid")).toHaveLength(1);
+    expect(kept.rollback).toMatchObject({ skill: 'maintenance-optimize', input: { dropIndex: ['public.orders_customer_id_idx'] }, why: expect.stringContaining('orders_customer_id_idx kept') });
+    expect(OptimizeInput.safeParse(kept.rollback!.input).error).toBeUndefined();
+
+    // A forced candidate the workload cannot use: created, measured, dropped again.
+    const forced = await executeSkill(MaintenanceOptimizeSkill, { index: ['orders(status)'], apply: true }, options());
+    expect(forced).toMatchObject({ ok: true, status: 'degraded' });
+    const f = forced.data as OptimizeReport;
+    expect(f.applied).toEqual([expect.objectContaining({ index: 'public.orders_status_idx', outcome: 'reverted', reason: expect.stringContaining('no gain') })]);
+    expect(forced.rollback).toBeUndefined();
+    expect(await indexes()).toEqual(['orders_customer_id_idx', 'orders_pkey']);
+
+    // One optimizer at a time: while another holds the advisory lock, --apply refuses and creates nothing.
+    const other = await session();
+    await other.client.query('select pg_advisory_lock($1::bigint)', [OPTIMIZE_LOCK_KEY]);
+    const busy = await executeSkill(MaintenanceOptimizeSkill, { index: ['orders(amount)'], apply: true }, options());
+    expect(busy).toMatchObject({ ok: false, error: { code: 'REFUSED', message: expect.stringContaining('advisory lock') } });
+    await other.client.end();
+    expect(await indexes()).toEqual(['orders_customer_id_idx', 'orders_pkey']);
+
+    // Undo of the kept index: a drop, refused without --yes.
+    const refused = await executeSkill(MaintenanceOptimizeSkill, kept.rollback!.input, options());
+    expect(refused).toMatchObject({ ok: false, error: { code: 'REFUSED' } });
+    expect(exitCodeFor(refused)).toBe(3);
+    const undone = await executeSkill(MaintenanceOptimizeSkill, kept.rollback!.input, options({ yes: true }));
+    expect(undone.ok).toBe(true);
+    expect((undone.data as OptimizeReport).dropped).toEqual(['public.orders_customer_id_idx']);
+    expect(await indexes()).toEqual(['orders_pkey']);
+
+    const bad = await executeSkill(MaintenanceOptimizeSkill, { index: ['orders(nope)'], apply: true }, options());
+    expect(bad).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringContaining('index.0') } });
+  });
+
+  test('a duplicate index is recommended for drop; a primary key or unique index never is, and dropIndex refuses them', async () => {
+    await sql('create index customers_region_a on customers (region)');
+    await sql('create index customers_region_b on customers (region)');
+    await sql('create index customers_id_plain on customers (id)'); // the primary key's twin: the twin goes, the key stays
+    await sql('create unique index customers_id_unique on customers (id)');
+    const envelope = await executeSkill(MaintenanceOptimizeSkill, {}, options());
+    const drops = (envelope.data as OptimizeReport).drops;
+    expect(drops).toContainEqual(expect.objectContaining({ index: 'public.customers_region_b', reason: 'duplicate', of: 'public.customers_region_a', statement: 'DROP INDEX CONCURRENTLY public.customers_region_b' }));
+    expect(drops).toContainEqual(expect.objectContaining({ index: 'public.customers_id_plain', reason: 'duplicate' }));
+    const dropped = drops.map((d) => d.index);
+    for (const never of ['public.customers_pkey', 'public.customers_id_unique', 'public.customers_region_a', 'public.orders_pkey']) expect(dropped).not.toContain(never);
+    expect(envelope.recommendations).toContainEqual(expect.objectContaining({ skill: 'maintenance-optimize', input: { dropIndex: ['public.customers_region_b'] } }));
+
+    for (const index of ['customers_pkey', 'customers_id_unique']) {
+      const e = await executeSkill(MaintenanceOptimizeSkill, { dropIndex: [index] }, options({ yes: true }));
+      expect(e).toMatchObject({ ok: false, error: { code: 'REFUSED', message: expect.stringContaining('never drops') } });
+    }
+    expect(await sql("select 1 from pg_indexes where indexname in ('customers_pkey', 'customers_id_unique')")).toHaveLength(2);
   });
 });

@@ -55,8 +55,8 @@ export const GENERATED_COMMANDS: CommandCatalog = {
     {
       name: "maintenance-optimize",
       category: "maintenance",
-      describe: "Recommends missing indexes for the slowest statements, costed with hypothetical indexes (hypopg).",
-      risk: "read",
+      describe: "Recommends missing indexes (hypopg-costed) and duplicate or unused ones to drop.",
+      risk: "write",
       autonomous: true,
       requiresConfirmation: false,
     },

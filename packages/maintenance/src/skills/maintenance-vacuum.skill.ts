@@ -28,7 +28,10 @@ export class MaintenanceVacuumSkill {
       'second and logged to stderr (PGCLUSTER_LOG=info). --full runs VACUUM FULL, which rewrites the table and returns the space ' +
       'to the OS but takes an ACCESS EXCLUSIVE lock (every read and write waits) and needs free disk up to the table\'s size with ' +
       'its indexes: it needs --yes (refused with exit 3 otherwise), waits at most 5 s for its lock, and is refused when the data ' +
-      'directory (when local) has less free space. Vacuum has no undo and needs none: it removes only dead rows. The run\'s ' +
+      'directory (when local) has less free space. --repack removes bloat online with pg_repack instead (exclusive lock only for a moment ' +
+      'at the start and the swap): it needs a primary key or a unique index on NOT NULL columns and about twice the table\'s size ' +
+      'free (both checked first, refused with exit 3 otherwise), creates the pg_repack extension when needed, and logs pg_repack\'s ' +
+      'lines as progress. Vacuum has no undo and needs none: it removes only dead rows. The run\'s ' +
       'timeout (--timeout) bounds it; a cancelled VACUUM leaves the table as it was. Instead of vacuuming, --autovacuum suggest ' +
       'reads the table\'s autovacuum parameters and suggests some from its size and churn (smaller scale factors for tables over ' +
       '100k rows, autovacuum back on, a higher cost limit over 1 GiB, an insert scale factor for tables that mostly grow); ' +
@@ -52,6 +55,7 @@ export class MaintenanceVacuumSkill {
       'named; nothing ran), 3 when --full was not confirmed.',
     decisionTree: [
       { when: 'deadRowsAfter stays high: an old transaction holds the xmin horizon', skill: 'maintenance-sessions', input: {} },
+      { when: 'the table is bloated and a plain VACUUM did not shrink it (it has a primary key)', skill: 'maintenance-vacuum', input: { table: '<table>', repack: true }, why: 'online: no long lock' },
       { when: 'the table is bloated and a plain VACUUM did not shrink it (in a quiet window)', skill: 'maintenance-vacuum', input: { table: '<table>', full: true }, why: 'with --yes: it takes an exclusive lock' },
       { when: 'the statistics are stale too', skill: 'maintenance-analyze', input: { table: '<table>' } },
     ],
@@ -60,6 +64,7 @@ export class MaintenanceVacuumSkill {
       { title: 'Freeze a whole database against wraparound', skill: 'maintenance-vacuum', input: { database: 'app', freeze: true } },
       { title: 'See what VACUUM FULL would lock and need', skill: 'maintenance-vacuum', input: { table: 'public.items', full: true }, options: { dryRun: true } },
       { title: 'Rewrite a bloated table (exclusive lock)', skill: 'maintenance-vacuum', input: { table: 'public.items', full: true }, options: { yes: true } },
+      { title: 'Remove bloat online with pg_repack', skill: 'maintenance-vacuum', input: { table: 'public.items', repack: true } },
       { title: 'Suggest autovacuum settings for a table', skill: 'maintenance-vacuum', input: { table: 'public.items', autovacuum: 'suggest' } },
       { title: 'Apply them (undo restores the previous ones)', skill: 'maintenance-vacuum', input: { table: 'public.items', autovacuum: 'apply' } },
     ],
@@ -107,6 +112,15 @@ export class MaintenanceVacuumSkill {
     if (plan.tuning) {
       if (plan.tuning.statements.length === 0) return [{ kind: 'note', target, text: `reads the autovacuum parameters of ${plan.table!.display}; changes nothing` }];
       return plan.tuning.statements.map((text): PlanStep => ({ kind: 'sql', target, text: `${text} -- lock: ${plan.lock}` }));
+    }
+    if (plan.repack) {
+      const pre = plan.repack.preconditions;
+      const free = pre.diskFreeBytes === undefined ? 'free space unknown (the data directory is not on this machine)' : `${pre.diskFreeBytes} bytes free`;
+      return [
+        ...(pre.extensionInstalled ? [] : [{ kind: 'sql' as const, target, text: 'CREATE EXTENSION IF NOT EXISTS pg_repack' }]),
+        { kind: 'command', target, text: `${plan.statement} -- lock: ${plan.lock}` },
+        { kind: 'note', target, text: `key index: ${pre.keyIndex ?? 'none (refused: needs a primary key or a NOT NULL unique index)'}; needs about ${pre.diskNeededBytes} bytes of disk (${free})` },
+      ];
     }
     const steps: PlanStep[] = [{ kind: 'sql', target, text: `${plan.statement} -- lock: ${plan.lock}` }];
     if (input.full) {

@@ -2,6 +2,7 @@ import { InputError, PgClusterError, RefusedError, type ClusterConfig } from '@p
 import type pg from 'pg';
 import { currentDatabase, freeBytes, resolveTarget, withProgress, withTarget, type MaintenanceTarget } from '../connection/maintenance-target';
 import { resolveRelation, type ResolvedRelation } from '../sql/resolve-relation';
+import { checkRepack, REPACK_LOCK, repackArgs, repackPreconditions, runRepack, type RepackPreconditions } from './repack';
 import { adviseAutovacuum, autovacuumStatements, type AutovacuumAdvice, type AutovacuumSettings } from './autovacuum-settings';
 import type { VacuumedTable, VacuumInput, VacuumReport } from './vacuum-schema';
 
@@ -37,6 +38,8 @@ export interface VacuumPlan {
   /** Free bytes where the data directory is, when it is on this machine. */
   diskFreeBytes?: number;
   /** With `autovacuum` or `autovacuumSettings`: the advice and the settings to apply (none for a suggestion). */
+  /** With `repack`: pg_repack's arguments and preconditions. */
+  repack?: { args: string[]; preconditions: RepackPreconditions };
   tuning?: { advice: AutovacuumAdvice; change?: AutovacuumSettings; statements: string[] };
 }
 
@@ -53,11 +56,13 @@ export interface VacuumPlan {
 export async function planVacuum(config: ClusterConfig, input: VacuumInput, signal?: AbortSignal): Promise<VacuumPlan> {
   if (!input.table && !input.database) throw new InputError('table', 'give a table ([schema.]name), or a database to vacuum whole');
   if (input.full && !input.table) throw new InputError('full', 'VACUUM FULL needs a table: it locks it exclusively while it rewrites it');
+  if (input.repack && !input.table) throw new InputError('repack', 'pg_repack needs a table: give --table');
+  if (input.repack && (input.full || input.freeze || input.indexCleanup)) throw new InputError('repack', 'rewrites the table online; do not combine it with full, freeze or indexCleanup');
   if (input.full && input.indexCleanup) throw new InputError('indexCleanup', 'does not apply to VACUUM FULL (it rebuilds every index)');
   const tuning = input.autovacuum !== undefined || input.autovacuumSettings !== undefined;
   if (tuning && !input.table) throw new InputError('table', 'autovacuum settings are per table: give the table');
   if (input.autovacuum && input.autovacuumSettings) throw new InputError('autovacuumSettings', 'give either autovacuum (suggest or apply) or autovacuumSettings, not both');
-  if (tuning && (input.full || input.freeze || input.analyze || input.indexCleanup)) {
+  if (tuning && (input.repack || input.full || input.freeze || input.analyze || input.indexCleanup)) {
     throw new InputError(input.autovacuum ? 'autovacuum' : 'autovacuumSettings', 'changes settings only; run the VACUUM (full, freeze, analyze, indexCleanup) separately');
   }
   const target = await resolveTarget(config, input, 'VACUUM', signal);
@@ -70,6 +75,11 @@ export async function planVacuum(config: ClusterConfig, input: VacuumInput, sign
       // Given settings must name at least one parameter; an empty suggestion simply changes nothing.
       const statements = change && (input.autovacuumSettings || Object.keys(change).length > 0) ? autovacuumStatements(table, change) : [];
       return { target, database, table, statement: statements.join('; '), lock: VACUUM_LOCKS.settings, tuning: { advice, ...(change ? { change } : {}), statements } };
+    }
+    if (input.repack && table) {
+      const preconditions = await repackPreconditions(c, table, await freeBytes(target));
+      const args = repackArgs(table, database);
+      return { target, database, table, statement: ['pg_repack', ...args].join(' '), lock: REPACK_LOCK, repack: { args, preconditions } };
     }
     const options = [
       input.full ? 'FULL' : undefined,
@@ -113,6 +123,7 @@ export async function runVacuum(
 ): Promise<VacuumReport> {
   const plan = await planVacuum(config, input, options.signal);
   if (plan.tuning) return applyTuning(plan, plan.tuning);
+  if (plan.repack) return repack(plan, plan.repack, options);
   if (input.full) {
     if (!options.confirmed) {
       throw new RefusedError(`VACUUM FULL takes an ACCESS EXCLUSIVE lock on ${plan.table!.display}: every read and write of it waits until it finishes; nothing was done`, {
@@ -146,6 +157,28 @@ export async function runVacuum(
     }
   });
   return { node: plan.target.node, database: plan.database, statement: plan.statement, lock: plan.lock, tables, durationMs: Math.round(performance.now() - started) };
+}
+
+async function repack(plan: VacuumPlan, r: NonNullable<VacuumPlan['repack']>, options: { signal?: AbortSignal; progress?: (line: string) => void }): Promise<VacuumReport> {
+  const table = plan.table!;
+  checkRepack(table, r.preconditions);
+  const started = performance.now();
+  const before = await withTarget(plan.target, `preparing pg_repack of ${table.display}`, async (c) => {
+    if (!r.preconditions.extensionInstalled) await c.query('CREATE EXTENSION IF NOT EXISTS pg_repack');
+    return tableStats(c, table);
+  });
+  await runRepack(plan.target, plan.database, r.args, (line) => options.progress?.(line), options.signal);
+  const after = await withTarget(plan.target, `reading ${table.display} after pg_repack`, (c) => tableStats(c, table));
+  const { keyIndex, diskNeededBytes, diskFreeBytes } = r.preconditions;
+  return {
+    node: plan.target.node,
+    database: plan.database,
+    statement: plan.statement,
+    lock: plan.lock,
+    repack: { keyIndex: keyIndex!, diskNeededBytes, ...(diskFreeBytes !== undefined ? { diskFreeBytes } : {}), extensionCreated: !r.preconditions.extensionInstalled },
+    tables: [{ table: table.display, deadRowsBefore: before.dead, deadRowsAfter: after.dead, liveRows: after.live, sizeBytesBefore: before.bytes, sizeBytesAfter: after.bytes }],
+    durationMs: Math.round(performance.now() - started),
+  };
 }
 
 async function applyTuning(plan: VacuumPlan, tuning: NonNullable<VacuumPlan['tuning']>): Promise<VacuumReport> {

@@ -17,6 +17,7 @@ export const AUTOVACUUM_MODES = ['suggest', 'apply'] as const;
  * VacuumInput.parse({ table: 'public.items' })
  * VacuumInput.parse({ database: 'app', freeze: true })
  * VacuumInput.parse({ table: 'public.items', full: true }) // needs --yes
+ * VacuumInput.parse({ table: 'public.items', repack: true }) // online, with pg_repack
  * ```
  */
 export const VacuumInput = z
@@ -27,6 +28,7 @@ export const VacuumInput = z
     analyze: z.boolean().optional().describe('VACUUM (ANALYZE): refresh the planner statistics too.'),
     indexCleanup: z.enum(INDEX_CLEANUP_MODES).optional().describe('VACUUM (INDEX_CLEANUP …): off skips the indexes (faster, for wraparound emergencies).'),
     full: z.boolean().optional().describe('VACUUM FULL: rewrites the table to return space to the OS; takes an ACCESS EXCLUSIVE lock; needs a table and --yes.'),
+    repack: z.boolean().optional().describe('Remove bloat online with pg_repack (needs a primary key or a NOT NULL unique index and about twice the table size free; creates the extension when needed).'),
     autovacuum: z.enum(AUTOVACUUM_MODES).optional().describe("Instead of vacuuming: suggest the table's autovacuum settings from its size and churn, or apply the suggestion (undo restores the previous ones)."),
     autovacuumSettings: AutovacuumSettings.optional().describe('Instead of vacuuming: set these autovacuum parameters on the table (null resets one); undo restores the previous ones.'),
   })
@@ -62,6 +64,10 @@ export const VacuumReport = z.object({
     })
     .optional()
     .describe("The table's autovacuum parameters, with --autovacuum or --autovacuum-settings."),
+  repack: z
+    .object({ keyIndex: z.string(), diskNeededBytes: z.number(), diskFreeBytes: z.number().optional(), extensionCreated: z.boolean() })
+    .optional()
+    .describe('With --repack: the index pg_repack keyed on, the disk it needed and had, whether the extension was created.'),
   tables: z.array(VacuumedTable).describe('The table vacuumed (empty for a whole database).'),
   durationMs: z.number(),
 });

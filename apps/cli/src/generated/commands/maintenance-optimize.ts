@@ -2,17 +2,17 @@
 import type { SkillClass } from '@pgcluster/skill-kit';
 import type { GeneratedCommand } from '../../skill-command/generated-command';
 
-/** `pgcluster maintenance-optimize`: Recommends missing indexes for the slowest statements, costed with hypothetical indexes (hypopg). */
+/** `pgcluster maintenance-optimize`: Recommends missing indexes (hypopg-costed) and duplicate or unused ones to drop. */
 export const maintenanceOptimizeCommand: GeneratedCommand = {
   name: "maintenance-optimize",
   category: "maintenance",
-  describe: "Recommends missing indexes for the slowest statements, costed with hypothetical indexes (hypopg).",
-  risk: "read",
+  describe: "Recommends missing indexes (hypopg-costed) and duplicate or unused ones to drop.",
+  risk: "write",
   autonomous: true,
   requiresConfirmation: false,
   package: "@pgcluster/maintenance",
-  description: "Recommends missing indexes for the slowest statements, costed with hypothetical indexes (hypopg); changes nothing. Use when statements are slow or scan whole tables.",
-  idempotent: true,
+  description: "Recommends missing indexes (hypopg-costed) and duplicate or unused ones to drop; --apply creates them, measures, keeps or reverts. Use when statements are slow or scan whole tables.",
+  idempotent: false,
   flags: [
     {
       name: "query-id",
@@ -60,6 +60,45 @@ export const maintenanceOptimizeCommand: GeneratedCommand = {
       required: false,
       default: 0.5,
     },
+    {
+      name: "apply",
+      property: "apply",
+      type: "boolean",
+      description: "Create each recommended index (CONCURRENTLY, under an advisory lock), measure the statements before and after, keep it only when the gain is real; else drop it again.",
+      required: false,
+    },
+    {
+      name: "index",
+      property: "index",
+      type: "array",
+      items: "string",
+      description: "Force these candidates, as [schema.]table(column[, column…]), instead of searching (with apply: created, verified and kept or reverted like any other).",
+      required: false,
+    },
+    {
+      name: "drop-index",
+      property: "dropIndex",
+      type: "array",
+      items: "string",
+      description: "Instead of advising: drop these indexes ([schema.]name; never a primary key, unique or constraint index); needs --yes. The undo of a kept index.",
+      required: false,
+    },
+    {
+      name: "measure-runs",
+      property: "measureRuns",
+      type: "integer",
+      description: "With apply: runs of each statement per parameter set when measuring (the fastest counts).",
+      required: false,
+      default: 5,
+    },
+    {
+      name: "unused-days",
+      property: "unusedDays",
+      type: "integer",
+      description: "An index with no scan since statistics were reset at least this many days ago is recommended for drop.",
+      required: false,
+      default: 30,
+    },
   ],
   examples: [
     {
@@ -73,6 +112,18 @@ export const maintenanceOptimizeCommand: GeneratedCommand = {
     {
       title: "A statement of your own",
       command: "pgcluster maintenance-optimize --query 'select * from orders where customer_id = $1'",
+    },
+    {
+      title: "Create the recommended indexes, verify, keep or revert",
+      command: "pgcluster maintenance-optimize --apply",
+    },
+    {
+      title: "Try a given index against the workload",
+      command: "pgcluster maintenance-optimize --index 'public.orders(status, created_at)' --apply",
+    },
+    {
+      title: "Drop a duplicate index",
+      command: "pgcluster maintenance-optimize --drop-index public.orders_customer_id_idx1 --yes",
     },
   ],
   load: (): SkillClass => {

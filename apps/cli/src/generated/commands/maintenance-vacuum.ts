@@ -58,6 +58,13 @@ export const maintenanceVacuumCommand: GeneratedCommand = {
       required: false,
     },
     {
+      name: "repack",
+      property: "repack",
+      type: "boolean",
+      description: "Remove bloat online with pg_repack (needs a primary key or a NOT NULL unique index and about twice the table size free; creates the extension when needed).",
+      required: false,
+    },
+    {
       name: "autovacuum",
       property: "autovacuum",
       type: "string",
@@ -89,6 +96,10 @@ export const maintenanceVacuumCommand: GeneratedCommand = {
     {
       title: "Rewrite a bloated table (exclusive lock)",
       command: "pgcluster maintenance-vacuum --table public.items --full --yes",
+    },
+    {
+      title: "Remove bloat online with pg_repack",
+      command: "pgcluster maintenance-vacuum --table public.items --repack",
     },
     {
       title: "Suggest autovacuum settings for a table",
