@@ -162,7 +162,9 @@ export async function startDashboard(config: DashboardConfig): Promise<Dashboard
       resolve();
     });
   });
-  // The first read of a large log happens now, not on the first request.
+  // The first reads of the cluster and of a large log happen now, not on the first request: a page
+  // opened right after the start draws "Cluster now" from a read already under way.
+  void clusterCache().catch(() => undefined);
   setImmediate(() => {
     try {
       rollup.refresh();
