@@ -29,7 +29,7 @@ export const ClusterBackupInput = z
     kind: z.enum(BACKUP_KINDS).optional().describe('backup: logical (pg_dump -Fc per database, default) or physical (pg_basebackup with WAL, the whole cluster). list/prune: only this kind.'),
     databases: z.array(DB_NAME).optional().describe('backup, logical: configured names (project, shared) or database names; default every configured database.'),
     id: BACKUP_ID.optional().describe('verify: the backup to check. drill: the physical backup to rehearse with (default the latest).'),
-    backend: z.enum(BACKUP_BACKENDS).default('native').describe('native (pg_dump / pg_basebackup, the default) or pgbackrest (enable-archiving sets it up; backup, list, verify then go through pgBackRest).'),
+    backend: z.enum(BACKUP_BACKENDS).optional().describe('native (pg_dump / pg_basebackup, the default) or pgbackrest (enable-archiving sets it up; backup, list, verify then go through pgBackRest).'),
     type: z.enum(PGBACKREST_TYPES).optional().describe('backup, pgbackrest: full, diff or incr (default incr, full when there is none).'),
     compress: z.enum(PGBACKREST_COMPRESSION).optional().describe('enable-archiving, pgbackrest: compression of backups and WAL (default lz4).'),
     processMax: z.number().int().min(1).max(32).optional().describe('enable-archiving, pgbackrest: parallel processes for backup and restore (default 2).'),
@@ -39,7 +39,7 @@ export const ClusterBackupInput = z
     keep: z.number().int().min(1, 'must be at least 1: prune never deletes the newest verified backup').optional().describe('prune: how many of the newest verified backups to keep (at least 1); the newest verified backup of every kind and database is always kept.'),
   })
   .superRefine((input, ctx) => {
-    if (input.action === 'verify' && !input.id) ctx.addIssue({ code: 'custom', path: ['id'], message: 'verify needs the id of a backup (see --action list)' });
+    if (input.action === 'verify' && !input.id && input.backend !== 'pgbackrest') ctx.addIssue({ code: 'custom', path: ['id'], message: 'verify needs the id of a backup (see --action list)' });
     if (input.action === 'prune' && input.keep === undefined) ctx.addIssue({ code: 'custom', path: ['keep'], message: 'prune needs --keep N (at least 1)' });
     if (input.action !== 'backup' && input.databases) ctx.addIssue({ code: 'custom', path: ['databases'], message: 'only the backup action takes databases' });
     if (input.backend === 'pgbackrest' && !['backup', 'list', 'verify', 'enable-archiving'].includes(input.action)) ctx.addIssue({ code: 'custom', path: ['backend'], message: 'pgbackrest works with backup, list, verify and enable-archiving' });
@@ -165,7 +165,7 @@ export const ClusterRestoreInput = z
     dataDir: z.string().optional().describe('restore, physical: an absolute, absent or empty folder for the new data directory. undo: the folder of the physical restore to remove (its node is stopped first).'),
     start: z.boolean().default(false).describe('restore, physical: start the copy as a new, independent node on a free loopback port.'),
     port: z.number().int().min(1024).max(65535).optional().describe('restore, physical, with start: the port (default a free one).'),
-    backend: z.enum(BACKUP_BACKENDS).default('native').describe('point in time: restore from pgcluster\'s own physical backups and archive (native) or through pgBackRest (pgbackrest).'),
+    backend: z.enum(BACKUP_BACKENDS).optional().describe('point in time (default native): restore from pgcluster\'s own physical backups and archive (native) or through pgBackRest (pgbackrest).'),
     toTime: z.string().optional().describe('restore to a point in time (ISO 8601 with zone): the newest physical backup before it plus archived WAL, started as a new node.'),
     toLsn: z.string().optional().describe('restore to a WAL position (like 0/3000028), as --to-time.'),
     toRestorePoint: z.string().optional().describe('restore to a named restore point (cluster-backup --action restore-point), as --to-time.'),

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { InputError, PgClusterError, redactUrl, withClient, type TopologyMember } from '@pgcluster/core';
 import { maintenanceUrl, resolvePrimary, type BackupContext } from './backup-context';
 import { runTool } from './pg-tools';
-import { pgTime } from './point-in-time';
+import { pgTime } from './pg-time';
 
 /** Backup backends: pgcluster's own (pg_dump / pg_basebackup, the default) or pgBackRest. */
 export const BACKUP_BACKENDS = ['native', 'pgbackrest'] as const;

@@ -5,6 +5,7 @@ import { backupsDir, findBackup } from './backup-catalogue';
 import type { ClusterBackupInput, ClusterRestoreInput } from './backup-skill-schema';
 import { pruneBackups } from './prune-backups';
 import { RESTORE_MARK } from './restore-backup';
+import { pgbackrestArchiveCommand } from './pgbackrest';
 import { archiveCommand, ARCHIVE_SCRIPT, readArchivingState, resolveArchiveDir, restoreCommand, walDir } from './wal-archive';
 import { chooseBaseBackup, recoveryTarget } from './point-in-time';
 
@@ -21,6 +22,12 @@ const CREDENTIALS = 'PGHOST/PGPORT/PGUSER of the primary, PGPASSWORD=*** (enviro
  */
 export async function planBackupAction(config: ClusterConfig, stateDir: string, input: ClusterBackupInput): Promise<PlanStep[]> {
   const dir = join(backupsDir(stateDir), '<new id>');
+  if (input.backend === 'pgbackrest' && input.action !== 'enable-archiving') {
+    const archive = readArchivingState(stateDir);
+    const conf = archive?.backend === 'pgbackrest' ? join(archive.archiveDir, 'pgbackrest.conf') : '<not set up: refused; run enable-archiving --backend pgbackrest>';
+    const args = input.action === 'backup' ? `backup --type=${input.type ?? 'incr (full when there is none)'}` : input.action === 'list' ? 'info --output=json' : 'verify';
+    return [{ kind: 'command', target: 'local', text: `as the postgres OS user: pgbackrest --config=${conf} --stanza=pgcluster ${args}` }];
+  }
   switch (input.action) {
     case 'backup': {
       const steps: PlanStep[] = [{ kind: 'sql', target: ON_PRIMARY, text: "select pg_current_wal_lsn(), current_setting('server_version')" }];
@@ -60,13 +67,17 @@ export async function planBackupAction(config: ClusterConfig, stateDir: string, 
     }
     case 'enable-archiving': {
       const dir = resolveArchiveDir(stateDir, input.archiveDir);
+      const pgbr = input.backend === 'pgbackrest';
+      const command = pgbr ? pgbackrestArchiveCommand(dir) : archiveCommand(dir);
       return [
-        { kind: 'file', target: join(dir, 'bin', ARCHIVE_SCRIPT), text: `write the archive script (copies a WAL file into ${walDir(dir)}, never overwrites a segment with different content); owner postgres, mode 700` },
-        { kind: 'note', target: 'every node (replicas first, then the primary)', text: "read data_directory, archive_mode, archive_command; refused when a node is unreachable or its data directory is not on this machine" },
+        pgbr
+          ? { kind: 'file', target: join(dir, 'pgbackrest.conf'), text: `write pgBackRest's configuration (repository ${join(dir, 'pgbackrest')}, the primary's data directory and unix socket, process-max ${input.processMax ?? 2}, compress ${input.compress ?? 'lz4'}; no password); owner postgres, mode 600; then pgbackrest stanza-create as postgres` }
+          : { kind: 'file', target: join(dir, 'bin', ARCHIVE_SCRIPT), text: `write the archive script (copies a WAL file into ${walDir(dir)}, never overwrites a segment with different content); owner postgres, mode 700` },
+        { kind: 'note', target: 'every node (replicas first, then the primary)', text: 'read data_directory, archive_mode, archive_command; refused when a node is unreachable or its data directory is not on this machine' },
         { kind: 'file', target: join(backupsDir(stateDir), 'archiving.json'), text: "record every node's archive_mode and archive_command before the change (disable-archiving puts them back)" },
-        { kind: 'sql', target: 'every node', text: `alter system set archive_mode = 'always';\nalter system set archive_command = '${archiveCommand(dir).replace(/'/g, "''")}'` },
-        { kind: 'command', target: 'every node whose archive_mode changes', text: 'pg_ctl stop -m fast, then pg_ctl start -w (a restart: sessions are cut); a node already on always is reloaded instead' },
-        { kind: 'sql', target: ON_PRIMARY, text: 'select pg_switch_wal() -- then wait until pg_stat_archiver.last_archived_wal reaches that segment' },
+        { kind: 'sql', target: 'every node', text: `alter system set archive_mode = '${pgbr ? 'on' : 'always'}';\nalter system set archive_command = '${command.replace(/'/g, "''")}'` },
+        { kind: 'command', target: 'every node whose archive_mode changes', text: 'pg_ctl stop -m fast, then pg_ctl start -w (a restart: sessions are cut); a node already set is reloaded instead' },
+        { kind: 'sql', target: ON_PRIMARY, text: `select pg_switch_wal() -- then wait until pg_stat_archiver.last_archived_wal reaches that segment${pgbr ? '; then pgbackrest check' : ''}` },
         { kind: 'note', target: 'confirmation', text: 'the restarts need --yes' },
       ];
     }
@@ -121,7 +132,16 @@ export function planRestore(_config: ClusterConfig, stateDir: string, input: Clu
   }
   const target = recoveryTarget(input);
   if (target) {
-    const archive = readArchivingState(stateDir)?.archiveDir;
+    const state = readArchivingState(stateDir);
+    const archive = state?.archiveDir;
+    if (input.backend === 'pgbackrest') {
+      const dataDir = input.dataDir ?? join(stateDir, 'restores', 'pgbackrest-<time>');
+      return [
+        { kind: 'sql', target: ON_PRIMARY, text: 'select pg_switch_wal() -- then wait until it is archived (skipped when the primary is unreachable)' },
+        { kind: 'command', target: 'local', text: `as the postgres OS user: pgbackrest --config=${archive ?? '<archive>'}/pgbackrest.conf --stanza=pgcluster restore --pg1-path=${dataDir} --type=${target.kind} --target=<target> --target-action=pause --archive-mode=off` },
+        { kind: 'command', target: 'local', text: `start it on port ${input.port ?? '<a free one>'}, wait until recovery pauses at the target, read the LSN and last transaction time, then pg_promote()` },
+      ];
+    }
     if (!archive) return [{ kind: 'note', target: 'archiving', text: 'WAL archiving was never enabled: a point-in-time restore is refused, nothing changes' }];
     const chosen = chooseBaseBackup(stateDir, target, input.id);
     const dataDir = input.dataDir ?? join(stateDir, 'restores', `${chosen.id}-<suffix>`);

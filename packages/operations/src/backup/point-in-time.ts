@@ -5,6 +5,7 @@ import { backupsDir, readCatalogue, type BackupRecord } from './backup-catalogue
 import { resolvePrimary, type BackupContext } from './backup-context';
 import { readRestorePoints, checkRestorePointName } from './restore-points';
 import { readArchivingState, restoreCommand, switchAndWaitArchived } from './wal-archive';
+import { pgTime } from './pg-time';
 
 /** Where a point-in-time restore stops: a time, a WAL position, or a named restore point. */
 export type RecoveryTarget = { kind: 'time'; time: string } | { kind: 'lsn'; lsn: string } | { kind: 'name'; name: string };
@@ -112,14 +113,6 @@ export function writeRecoveryConfig(dataDir: string, archiveDir: string, target:
   if (target.kind === 'name') lines.push(`recovery_target_name = '${target.name.replace(/'/g, "''")}'`);
   appendFileSync(join(dataDir, 'postgresql.auto.conf'), `\n# pgcluster point-in-time recovery\n${lines.join('\n')}\n`);
   writeFileSync(join(dataDir, 'recovery.signal'), '', { mode: 0o600 });
-}
-
-/**
- * An ISO time in the form recovery_target_time accepts (it rejects the 'T' and 'Z' of ISO 8601).
- * @example pgTime('2026-11-30T11:48:06.192Z') // '2026-11-30 11:48:06.192+00'
- */
-export function pgTime(iso: string): string {
-  return new Date(iso).toISOString().replace('T', ' ').replace('Z', '+00');
 }
 
 /**

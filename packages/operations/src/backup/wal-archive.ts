@@ -211,8 +211,9 @@ async function restartNode(ctx: BackupContext, node: NodeArchiving): Promise<voi
 }
 
 /**
- * Enables WAL archiving on every node into `archiveDir` (`archive_mode = always`, so a replica
- * archives too and a failover leaves no gap; the shipped script makes the duplicate harmless),
+ * Enables WAL archiving on every node into `archiveDir` (native: `archive_mode = always`, so a replica
+ * archives too and a failover leaves no gap, the shipped script making the duplicate harmless;
+ * pgBackRest: `on`, which is all it supports),
  * restarting each node (replicas first). Refused without `confirm` (the restart interrupts
  * sessions) and when a node's data directory is not on this machine. Records the previous
  * settings so {@link disableArchiving} can put them back; then switches WAL on the primary
@@ -255,13 +256,15 @@ export async function enableArchiving(
     nodes: nodes.map((n) => previous?.nodes.find((p) => p.name === n.member.name) ?? { name: n.member.name, dataDir: n.dataDir, previous: { archive_mode: n.mode, archive_command: n.command } }),
   };
   await withFileLock(join(backupsDir(ctx.stateDir), 'archiving.lock'), () => writeJsonAtomic(archivingStateFile(ctx.stateDir), state));
+  // pgBackRest refuses archive_mode = always (it archives from the primary only).
+  const mode = backend === 'pgbackrest' ? 'on' : 'always';
   const changes: ArchivingChange[] = [];
   for (const node of nodes) {
-    await setArchivingSettings(node.member, 'always', command);
-    const restarted = node.mode !== 'always';
+    await setArchivingSettings(node.member, mode, command);
+    const restarted = node.mode !== mode;
     if (restarted) await restartNode(ctx, node);
     else await reload(node.member);
-    changes.push({ node: node.member.name, role: node.member.role, from: { archive_mode: node.mode, archive_command: node.command }, to: { archive_mode: 'always', archive_command: command }, restarted });
+    changes.push({ node: node.member.name, role: node.member.role, from: { archive_mode: node.mode, archive_command: node.command }, to: { archive_mode: mode, archive_command: command }, restarted });
   }
   const primary = nodes.at(-1)!.member;
   const firstArchived = await switchAndWaitArchived(primary, 60_000, ctx.signal);

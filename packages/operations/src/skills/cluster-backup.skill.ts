@@ -128,7 +128,7 @@ export class ClusterBackupSkill {
         // The restart needs the user's --yes, though the skill as a whole does not (like prune).
         const archiving = await enableArchiving(bctx, {
           ...(input.archiveDir ? { archiveDir: input.archiveDir } : {}),
-          backend: input.backend,
+          ...(input.backend ? { backend: input.backend } : {}),
           ...(input.compress ? { compress: input.compress } : {}),
           ...(input.processMax ? { processMax: input.processMax } : {}),
           confirm: ctx.confirmed === true,
