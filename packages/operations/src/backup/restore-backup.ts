@@ -167,6 +167,8 @@ async function restoreLogical(ctx: BackupContext, record: BackupRecord, options:
 
 async function restorePhysical(ctx: BackupContext, record: BackupRecord, options: RestoreBackupOptions): Promise<RestoreResult> {
   const started = Date.now();
+  // A point-in-time recovery runs in the server: the copy is always started.
+  if (options.recovery) options = { ...options, start: true };
   if (options.target !== undefined || options.database !== undefined) {
     throw new InputError('target', 'a physical backup is restored into a new data directory (dataDir), not into a database');
   }
@@ -186,7 +188,6 @@ async function restorePhysical(ctx: BackupContext, record: BackupRecord, options
     );
   }
   if (!options.verified) await ensureVerified(ctx, record.id);
-  if (options.recovery) options = { ...options, start: true };
   const source = join(backupsDir(ctx.stateDir), record.path, 'base');
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   cpSync(source, dataDir, { recursive: true });

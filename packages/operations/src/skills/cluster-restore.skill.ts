@@ -50,7 +50,10 @@ export class ClusterRestoreSkill {
       'data.restore says where the backup went: target (and created true for a new database, or previousDatabase where the ' +
       'replaced contents are kept), or dataDir and port for a physical restore; undo says how to reverse it, and the envelope\'s ' +
       'rollback runs it (pgcluster audit undo <audit id>). Exit 3 means it was not confirmed and nothing changed; exit 2 with a ' +
-      'failed verification means the backup is damaged and nothing was restored.',
+      'failed verification means the backup is damaged and nothing was restored. A point-in-time restore reports ' +
+      'data.restore.recovery: lsn and lastTransactionTime say exactly where recovery stopped (stopLine is the server\'s own ' +
+      'line), window the data covered, rtoMs the time until the node took writes; a target the archive does not reach fails ' +
+      'and leaves nothing behind.',
     decisionTree: [
       { when: 'the restore failed verification', skill: 'cluster-backup', input: { action: 'list' }, why: 'pick another backup' },
       { when: 'the restored data looks right and the kept previous database is no longer needed', skill: 'cluster-status', input: {}, why: 'check the cluster, then drop the kept database by hand' },
