@@ -177,7 +177,7 @@ export const ClusterRestoreInput = z
     if (targets > 1) ctx.addIssue({ code: 'custom', path: ['toTime'], message: 'give one of --to-time, --to-lsn, --to-restore-point' });
     if (targets && input.action !== 'restore') ctx.addIssue({ code: 'custom', path: ['toTime'], message: 'only the restore action takes a recovery target' });
     if (targets && (input.target || input.database)) ctx.addIssue({ code: 'custom', path: ['target'], message: 'a point-in-time restore makes a new node, not a database' });
-    if (input.toTime !== undefined && (!/^\d{4}-\d\d-\d\d[T ]\d\d:\d\d/.test(input.toTime) || Number.isNaN(Date.parse(input.toTime)))) ctx.addIssue({ code: 'custom', path: ['toTime'], message: 'must be an ISO 8601 time with a zone, e.g. 2026-11-30T14:02:00Z' });
+    if (input.toTime !== undefined && (!/^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d(:?\d\d)?)$/.test(input.toTime) || Number.isNaN(Date.parse(input.toTime)))) ctx.addIssue({ code: 'custom', path: ['toTime'], message: 'must be an ISO 8601 time with a zone, e.g. 2026-11-30T14:02:00Z' });
     if (input.toLsn !== undefined && !/^[0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8}$/.test(input.toLsn)) ctx.addIssue({ code: 'custom', path: ['toLsn'], message: 'must be a WAL position like 0/3000028' });
     if (input.toRestorePoint !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/.test(input.toRestorePoint)) ctx.addIssue({ code: 'custom', path: ['toRestorePoint'], message: 'must be 1–63 characters: letters, digits and _ . : -' });
     if (input.action === 'restore' && !input.id && !targets) ctx.addIssue({ code: 'custom', path: ['id'], message: 'restore needs the id of a backup (see cluster-backup --action list)' });

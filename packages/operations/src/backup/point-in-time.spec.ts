@@ -19,6 +19,7 @@ describe('point-in-time helpers', () => {
       return 'no error';
     };
     expect(field(() => recoveryTarget({ toTime: 'yesterday' }))).toBe('toTime');
+    expect(field(() => recoveryTarget({ toTime: '2026-11-30T14:02:00' }))).toBe('toTime'); // no zone: ambiguous
     expect(field(() => recoveryTarget({ toLsn: "0/1'; drop" }))).toBe('toLsn');
     expect(field(() => recoveryTarget({ toRestorePoint: "x'y" }))).toBe('toRestorePoint');
     expect(field(() => recoveryTarget({ toTime: '2026-11-30T14:02:00Z', toLsn: '0/1' }))).toBe('toTime');

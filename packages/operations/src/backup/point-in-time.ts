@@ -46,7 +46,7 @@ export function recoveryTarget(input: { toTime?: string; toLsn?: string; toResto
   if (given > 1) throw new InputError('toTime', 'give one of --to-time, --to-lsn, --to-restore-point');
   if (input.toTime !== undefined) {
     const t = Date.parse(input.toTime);
-    if (!/^\d{4}-\d\d-\d\d[T ]\d\d:\d\d/.test(input.toTime) || Number.isNaN(t)) throw new InputError('toTime', 'must be an ISO 8601 time with a zone, e.g. 2026-11-30T14:02:00Z');
+    if (!/^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d(:?\d\d)?)$/.test(input.toTime) || Number.isNaN(t)) throw new InputError('toTime', 'must be an ISO 8601 time with a zone, e.g. 2026-11-30T14:02:00Z');
     return { kind: 'time', time: new Date(t).toISOString() };
   }
   if (input.toLsn !== undefined) {
