@@ -84,6 +84,32 @@ export {
   ClusterRestoreOutput,
 } from './backup/backup-skill-schema';
 export { planBackupAction, planRestore } from './backup/plan-backup-action';
+export {
+  enableArchiving,
+  disableArchiving,
+  readArchivingState,
+  switchAndWaitArchived,
+  archiveCommand,
+  restoreCommand,
+  ArchivingState,
+  type ArchivingChange,
+  type ArchivingResult,
+} from './backup/wal-archive';
+export { createRestorePoint, readRestorePoints, RestorePoint } from './backup/restore-points';
+export { recoveryTarget, chooseBaseBackup, lsnValue, type RecoveryTarget, type RecoveryPoint } from './backup/point-in-time';
+export { restoreDrill, type DrillReport, type DrillTable } from './backup/restore-drill';
+export {
+  BACKUP_BACKENDS,
+  type BackupBackend,
+  PGBACKREST_TYPES,
+  type PgbackrestType,
+  PGBACKREST_COMPRESSION,
+  pgbackrestBackup,
+  pgbackrestInfo,
+  pgbackrestVerify,
+  type PgbackrestBackup,
+} from './backup/pgbackrest';
+export { restorePgbackrestToPoint, type PgbackrestRestoreResult } from './backup/pgbackrest-restore';
 export { ClusterBackupSkill, backupContext } from './skills/cluster-backup.skill';
 export { ClusterRestoreSkill } from './skills/cluster-restore.skill';
 export {

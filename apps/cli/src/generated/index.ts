@@ -7,7 +7,7 @@ export const GENERATED_COMMANDS: CommandCatalog = {
     {
       name: "cluster-backup",
       category: "operations",
-      describe: "Takes, lists, verifies and prunes backups of the cluster: logical (pg_dump) or physical (pg_basebackup).",
+      describe: "Takes, lists, verifies, prunes and drills backups (pg_dump, pg_basebackup), archives WAL, makes restore...",
       risk: "write",
       autonomous: true,
       requiresConfirmation: false,

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { BACKUP_ID_PATTERN, BACKUP_KINDS, BackupRecord } from './backup-catalogue';
+import { BACKUP_BACKENDS, PGBACKREST_COMPRESSION, PGBACKREST_TYPES } from './pgbackrest';
 
 const DB_NAME = z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case identifier (letters, digits, _; at most 63 characters)');
 const BACKUP_ID = z.string().regex(BACKUP_ID_PATTERN, 'must be a backup id like 20261124T071502Z-logical-k3x9 (see --action list)');
 
 /** Actions of `cluster-backup`; restore is its own skill, `cluster-restore` (it needs confirmation, these do not). */
-export const BACKUP_ACTIONS = ['backup', 'list', 'verify', 'prune'] as const;
+export const BACKUP_ACTIONS = ['backup', 'list', 'verify', 'prune', 'enable-archiving', 'disable-archiving', 'restore-point', 'drill'] as const;
 /** One of {@link BACKUP_ACTIONS}. */
 export type BackupAction = (typeof BACKUP_ACTIONS)[number];
 
@@ -18,22 +19,73 @@ export type BackupAction = (typeof BACKUP_ACTIONS)[number];
  */
 export const ClusterBackupInput = z
   .object({
-    action: z.enum(BACKUP_ACTIONS).default('backup').describe('backup (take one), list (the catalogue), verify (checksums and tool checks of one backup), prune (delete all but the newest --keep verified backups; deleting a sound one needs --yes).'),
+    action: z
+      .enum(BACKUP_ACTIONS)
+      .default('backup')
+      .describe(
+        'backup (take one), list (the catalogue), verify (checksums and tool checks of one backup), prune (delete all but the newest --keep verified backups; deleting a sound one needs --yes), ' +
+          'enable-archiving / disable-archiving (WAL archiving on every node; restarts them, needs --yes), restore-point (a named point to restore to), drill (restore the latest physical backup into a throwaway node and compare it).',
+      ),
     kind: z.enum(BACKUP_KINDS).optional().describe('backup: logical (pg_dump -Fc per database, default) or physical (pg_basebackup with WAL, the whole cluster). list/prune: only this kind.'),
     databases: z.array(DB_NAME).optional().describe('backup, logical: configured names (project, shared) or database names; default every configured database.'),
-    id: BACKUP_ID.optional().describe('verify: the backup to check.'),
+    id: BACKUP_ID.optional().describe('verify: the backup to check. drill: the physical backup to rehearse with (default the latest).'),
+    backend: z.enum(BACKUP_BACKENDS).optional().describe('native (pg_dump / pg_basebackup, the default) or pgbackrest (enable-archiving sets it up; backup, list, verify then go through pgBackRest).'),
+    type: z.enum(PGBACKREST_TYPES).optional().describe('backup, pgbackrest: full, diff or incr (default incr, full when there is none).'),
+    compress: z.enum(PGBACKREST_COMPRESSION).optional().describe('enable-archiving, pgbackrest: compression of backups and WAL (default lz4).'),
+    processMax: z.number().int().min(1).max(32).optional().describe('enable-archiving, pgbackrest: parallel processes for backup and restore (default 2).'),
+    archiveDir: z.string().optional().describe('enable-archiving: the absolute folder of the WAL archive (the postgres OS user must reach it); default the one used before, else <state dir>/backups/archive.'),
+    name: z.string().optional().describe('restore-point: its name (letters, digits, _ . : -; at most 63).'),
+    dataDir: z.string().optional().describe('drill: an absolute, absent or empty folder for the throwaway copy; default a new folder under the system temp dir.'),
     keep: z.number().int().min(1, 'must be at least 1: prune never deletes the newest verified backup').optional().describe('prune: how many of the newest verified backups to keep (at least 1); the newest verified backup of every kind and database is always kept.'),
   })
   .superRefine((input, ctx) => {
-    if (input.action === 'verify' && !input.id) ctx.addIssue({ code: 'custom', path: ['id'], message: 'verify needs the id of a backup (see --action list)' });
+    if (input.action === 'verify' && !input.id && input.backend !== 'pgbackrest') ctx.addIssue({ code: 'custom', path: ['id'], message: 'verify needs the id of a backup (see --action list)' });
     if (input.action === 'prune' && input.keep === undefined) ctx.addIssue({ code: 'custom', path: ['keep'], message: 'prune needs --keep N (at least 1)' });
     if (input.action !== 'backup' && input.databases) ctx.addIssue({ code: 'custom', path: ['databases'], message: 'only the backup action takes databases' });
+    if (input.backend === 'pgbackrest' && !['backup', 'list', 'verify', 'enable-archiving'].includes(input.action)) ctx.addIssue({ code: 'custom', path: ['backend'], message: 'pgbackrest works with backup, list, verify and enable-archiving' });
+    if (input.backend !== 'pgbackrest' && (input.type || input.compress || input.processMax)) ctx.addIssue({ code: 'custom', path: ['type'], message: 'type, compress and processMax apply to --backend pgbackrest' });
+    if (input.backend === 'pgbackrest' && input.id) ctx.addIssue({ code: 'custom', path: ['id'], message: 'pgbackrest verifies its whole repository; omit the id' });
+    if (input.action === 'restore-point' && !input.name) ctx.addIssue({ code: 'custom', path: ['name'], message: 'restore-point needs --name' });
+    if (input.action === 'restore-point' && input.name && !/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/.test(input.name)) ctx.addIssue({ code: 'custom', path: ['name'], message: 'must be 1–63 characters: letters, digits and _ . : - (starting with a letter or digit)' });
+    if (input.action !== 'restore-point' && input.name) ctx.addIssue({ code: 'custom', path: ['name'], message: 'only the restore-point action takes a name' });
+    if (input.action !== 'enable-archiving' && input.archiveDir) ctx.addIssue({ code: 'custom', path: ['archiveDir'], message: 'only the enable-archiving action takes an archive folder' });
+    if (input.archiveDir !== undefined && !/^\/[A-Za-z0-9_./-]+$/.test(input.archiveDir)) ctx.addIssue({ code: 'custom', path: ['archiveDir'], message: 'must be an absolute path of letters, digits and _ . / -' });
+    if (input.action !== 'drill' && input.dataDir) ctx.addIssue({ code: 'custom', path: ['dataDir'], message: 'only the drill action takes a data directory' });
+    if (input.dataDir !== undefined && !input.dataDir.startsWith('/')) ctx.addIssue({ code: 'custom', path: ['dataDir'], message: 'must be an absolute path' });
     if (input.kind === 'physical' && input.databases) ctx.addIssue({ code: 'custom', path: ['databases'], message: 'a physical backup always holds every database' });
   });
 /** Input of `cluster-backup`. */
 export type ClusterBackupInput = z.output<typeof ClusterBackupInput>;
 
 const VerifyCheckSchema = z.object({ check: z.string(), ok: z.boolean(), detail: z.string() });
+
+const RecoveryPointSchema = z.object({
+  reached: z.boolean(),
+  target: z.union([
+    z.object({ kind: z.literal('time'), time: z.string() }),
+    z.object({ kind: z.literal('lsn'), lsn: z.string() }),
+    z.object({ kind: z.literal('name'), name: z.string() }),
+  ]),
+  lsn: z.string().describe('pg_last_wal_replay_lsn() where recovery stopped.'),
+  lastTransactionTime: z.string().nullable().describe('Commit time of the last transaction replayed.'),
+  stopLine: z.string().optional().describe("The server's own 'recovery stopping …' log line."),
+  window: z.object({ from: z.string(), to: z.string() }).describe('Backup start to the last replayed transaction.'),
+});
+
+const ArchivingSchema = z.object({
+  archiveDir: z.string(),
+  backend: z.enum(BACKUP_BACKENDS),
+  nodes: z.array(
+    z.object({
+      node: z.string(),
+      role: z.string(),
+      from: z.object({ archive_mode: z.string(), archive_command: z.string() }),
+      to: z.object({ archive_mode: z.string(), archive_command: z.string() }),
+      restarted: z.boolean(),
+    }),
+  ),
+  firstArchived: z.string().optional().describe('enable: the WAL segment archived right after, proving the command works.'),
+});
 
 /** `data` of a `cluster-backup` run: the part for the action taken is set. */
 export const ClusterBackupOutput = z.object({
@@ -63,6 +115,31 @@ export const ClusterBackupOutput = z.object({
     })
     .optional()
     .describe('prune: kept ids, removed (or, in a dry run, to be removed) ids with sizes and reasons, failures.'),
+  archiving: ArchivingSchema.optional().describe('enable-archiving / disable-archiving: every node\'s settings before and after, and whether it restarted.'),
+  pgbackrest: z
+    .object({
+      backup: z.object({ label: z.string(), type: z.string(), start: z.string(), stop: z.string(), size: z.number(), repoSize: z.number(), lsnStart: z.string(), lsnStop: z.string() }).optional(),
+      backups: z.array(z.object({ label: z.string(), type: z.string(), start: z.string(), stop: z.string(), size: z.number(), repoSize: z.number(), lsnStart: z.string(), lsnStop: z.string() })).optional(),
+      verify: z.object({ ok: z.boolean(), detail: z.string() }).optional(),
+    })
+    .optional()
+    .describe('backend pgbackrest: the backup taken (label, type, sizes, LSNs), the backups (list), or the verify result.'),
+  restorePoint: z.object({ name: z.string(), lsn: z.string(), createdAt: z.string(), node: z.string() }).optional().describe('restore-point: the point made.'),
+  drill: z
+    .object({
+      ok: z.boolean(),
+      backupId: z.string(),
+      checks: z.array(VerifyCheckSchema),
+      restorePoint: z.string().optional(),
+      recovery: RecoveryPointSchema.optional(),
+      rtoMs: z.number().int().optional().describe('From the start of the restore until the copy accepted writes.'),
+      window: z.object({ from: z.string(), to: z.string() }).optional(),
+      exact: z.boolean().describe('Nothing committed between the source snapshot and the restore point; only then do differences fail the drill.'),
+      tables: z.array(z.object({ database: z.string(), table: z.string(), rows: z.number().int(), sourceRows: z.number().int(), match: z.boolean() })),
+      removed: z.boolean(),
+    })
+    .optional()
+    .describe('drill: the checks, the point reached, RTO, the data window and every table compared.'),
 });
 /** `data` of a `cluster-backup` run. */
 export type ClusterBackupOutput = z.output<typeof ClusterBackupOutput>;
@@ -88,9 +165,22 @@ export const ClusterRestoreInput = z
     dataDir: z.string().optional().describe('restore, physical: an absolute, absent or empty folder for the new data directory. undo: the folder of the physical restore to remove (its node is stopped first).'),
     start: z.boolean().default(false).describe('restore, physical: start the copy as a new, independent node on a free loopback port.'),
     port: z.number().int().min(1024).max(65535).optional().describe('restore, physical, with start: the port (default a free one).'),
+    backend: z.enum(BACKUP_BACKENDS).optional().describe('point in time (default native): restore from pgcluster\'s own physical backups and archive (native) or through pgBackRest (pgbackrest).'),
+    toTime: z.string().optional().describe('restore to a point in time (ISO 8601 with zone): the newest physical backup before it plus archived WAL, started as a new node.'),
+    toLsn: z.string().optional().describe('restore to a WAL position (like 0/3000028), as --to-time.'),
+    toRestorePoint: z.string().optional().describe('restore to a named restore point (cluster-backup --action restore-point), as --to-time.'),
   })
   .superRefine((input, ctx) => {
-    if (input.action === 'restore' && !input.id) ctx.addIssue({ code: 'custom', path: ['id'], message: 'restore needs the id of a backup (see cluster-backup --action list)' });
+    const targets = [input.toTime, input.toLsn, input.toRestorePoint].filter((t) => t !== undefined).length;
+    if (input.backend === 'pgbackrest' && !targets) ctx.addIssue({ code: 'custom', path: ['backend'], message: 'pgbackrest restores take a recovery target (--to-time, --to-lsn, --to-restore-point)' });
+    if (input.backend === 'pgbackrest' && input.id) ctx.addIssue({ code: 'custom', path: ['id'], message: 'pgbackrest picks its latest backup before the target; omit the id' });
+    if (targets > 1) ctx.addIssue({ code: 'custom', path: ['toTime'], message: 'give one of --to-time, --to-lsn, --to-restore-point' });
+    if (targets && input.action !== 'restore') ctx.addIssue({ code: 'custom', path: ['toTime'], message: 'only the restore action takes a recovery target' });
+    if (targets && (input.target || input.database)) ctx.addIssue({ code: 'custom', path: ['target'], message: 'a point-in-time restore makes a new node, not a database' });
+    if (input.toTime !== undefined && (!/^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d(:?\d\d)?)$/.test(input.toTime) || Number.isNaN(Date.parse(input.toTime)))) ctx.addIssue({ code: 'custom', path: ['toTime'], message: 'must be an ISO 8601 time with a zone, e.g. 2026-11-30T14:02:00Z' });
+    if (input.toLsn !== undefined && !/^[0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8}$/.test(input.toLsn)) ctx.addIssue({ code: 'custom', path: ['toLsn'], message: 'must be a WAL position like 0/3000028' });
+    if (input.toRestorePoint !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/.test(input.toRestorePoint)) ctx.addIssue({ code: 'custom', path: ['toRestorePoint'], message: 'must be 1–63 characters: letters, digits and _ . : -' });
+    if (input.action === 'restore' && !input.id && !targets) ctx.addIssue({ code: 'custom', path: ['id'], message: 'restore needs the id of a backup (see cluster-backup --action list)' });
     if (input.action === 'undo' && !input.target && !input.dataDir) ctx.addIssue({ code: 'custom', path: ['target'], message: 'undo needs --target (the database a logical restore went into) or --data-dir (the folder of a physical restore)' });
     if (input.action === 'undo' && input.target && input.dataDir) ctx.addIssue({ code: 'custom', path: ['dataDir'], message: 'undo takes --target (logical) or --data-dir (physical), not both' });
     if (input.action !== 'undo' && input.restore) ctx.addIssue({ code: 'custom', path: ['restore'], message: 'only the undo action takes a restore id' });
@@ -114,6 +204,9 @@ export const ClusterRestoreOutput = z.object({
       dataDir: z.string().optional(),
       started: z.boolean().optional(),
       port: z.number().int().optional(),
+      label: z.string().optional().describe('pgbackrest: the backup label recovery started from.'),
+      recovery: RecoveryPointSchema.optional().describe('point in time: the point reached (LSN, last replayed transaction time).'),
+      rtoMs: z.number().int().optional().describe('physical, started: from the start of the restore until the node accepted connections (writes, after a point-in-time recovery).'),
       undo: z.string(),
       bytes: z.number().int(),
       durationMs: z.number().int(),

@@ -5,6 +5,9 @@ import { backupsDir, findBackup } from './backup-catalogue';
 import type { ClusterBackupInput, ClusterRestoreInput } from './backup-skill-schema';
 import { pruneBackups } from './prune-backups';
 import { RESTORE_MARK } from './restore-backup';
+import { pgbackrestArchiveCommand } from './pgbackrest';
+import { archiveCommand, ARCHIVE_SCRIPT, readArchivingState, resolveArchiveDir, restoreCommand, walDir } from './wal-archive';
+import { chooseBaseBackup, recoveryTarget } from './point-in-time';
 
 const ON_PRIMARY = 'the primary (resolved when it runs)';
 const CREDENTIALS = 'PGHOST/PGPORT/PGUSER of the primary, PGPASSWORD=*** (environment, never argv)';
@@ -19,11 +22,17 @@ const CREDENTIALS = 'PGHOST/PGPORT/PGUSER of the primary, PGPASSWORD=*** (enviro
  */
 export async function planBackupAction(config: ClusterConfig, stateDir: string, input: ClusterBackupInput): Promise<PlanStep[]> {
   const dir = join(backupsDir(stateDir), '<new id>');
+  if (input.backend === 'pgbackrest' && input.action !== 'enable-archiving') {
+    const archive = readArchivingState(stateDir);
+    const conf = archive?.backend === 'pgbackrest' ? join(archive.archiveDir, 'pgbackrest.conf') : '<not set up: refused; run enable-archiving --backend pgbackrest>';
+    const args = input.action === 'backup' ? `backup --type=${input.type ?? 'incr (full when there is none)'}` : input.action === 'list' ? 'info --output=json' : 'verify';
+    return [{ kind: 'command', target: 'local', text: `as the postgres OS user: pgbackrest --config=${conf} --stanza=pgcluster ${args}` }];
+  }
   switch (input.action) {
     case 'backup': {
       const steps: PlanStep[] = [{ kind: 'sql', target: ON_PRIMARY, text: "select pg_current_wal_lsn(), current_setting('server_version')" }];
       if (input.kind === 'physical') {
-        steps.push({ kind: 'command', target: ON_PRIMARY, text: `${CREDENTIALS}: pg_basebackup --pgdata ${join(dir, 'base')} --wal-method=stream --checkpoint=fast --manifest-checksums=SHA256 --no-password` });
+        steps.push({ kind: 'command', target: ON_PRIMARY, text: `${CREDENTIALS}: pg_basebackup --pgdata ${join(dir, 'base')} --wal-method=stream --checkpoint=fast --manifest-checksums=CRC32C --no-password` });
         steps.push({ kind: 'command', target: 'local', text: `pg_verifybackup --quiet ${join(dir, 'base')}` });
       } else {
         const dbs = input.databases?.map((d) => config.databases[d] ?? d) ?? (Object.values(config.databases).length ? Object.values(config.databases) : ['<the node URL\'s database>']);
@@ -56,6 +65,43 @@ export async function planBackupAction(config: ClusterConfig, stateDir: string, 
       if (dry.removed.some((r) => r.soundness !== 'failed')) steps.push({ kind: 'note', target: 'confirmation', text: 'deleting a verified or never-checked backup needs --yes' });
       return steps;
     }
+    case 'enable-archiving': {
+      const dir = resolveArchiveDir(stateDir, input.archiveDir);
+      const pgbr = input.backend === 'pgbackrest';
+      const command = pgbr ? pgbackrestArchiveCommand(dir) : archiveCommand(dir);
+      return [
+        pgbr
+          ? { kind: 'file', target: join(dir, 'pgbackrest.conf'), text: `write pgBackRest's configuration (repository ${join(dir, 'pgbackrest')}, the primary's data directory and unix socket, process-max ${input.processMax ?? 2}, compress ${input.compress ?? 'lz4'}; no password); owner postgres, mode 600; then pgbackrest stanza-create as postgres` }
+          : { kind: 'file', target: join(dir, 'bin', ARCHIVE_SCRIPT), text: `write the archive script (copies a WAL file into ${walDir(dir)}, never overwrites a segment with different content); owner postgres, mode 700` },
+        { kind: 'note', target: 'every node (replicas first, then the primary)', text: 'read data_directory, archive_mode, archive_command; refused when a node is unreachable or its data directory is not on this machine' },
+        { kind: 'file', target: join(backupsDir(stateDir), 'archiving.json'), text: "record every node's archive_mode and archive_command before the change (disable-archiving puts them back)" },
+        { kind: 'sql', target: 'every node', text: `alter system set archive_mode = '${pgbr ? 'on' : 'always'}';\nalter system set archive_command = '${command.replace(/'/g, "''")}'` },
+        { kind: 'command', target: 'every node whose archive_mode changes', text: 'pg_ctl stop -m fast, then pg_ctl start -w (a restart: sessions are cut); a node already set is reloaded instead' },
+        { kind: 'sql', target: ON_PRIMARY, text: `select pg_switch_wal() -- then wait until pg_stat_archiver.last_archived_wal reaches that segment${pgbr ? '; then pgbackrest check' : ''}` },
+        { kind: 'note', target: 'confirmation', text: 'the restarts need --yes' },
+      ];
+    }
+    case 'disable-archiving': {
+      const state = readArchivingState(stateDir);
+      if (!state?.enabled) return [{ kind: 'note', target: 'archiving', text: 'archiving was not enabled by pgcluster: refused, nothing changes' }];
+      return [
+        ...state.nodes.map((n) => ({ kind: 'sql' as const, target: n.name, text: `alter system set archive_mode = '${n.previous.archive_mode}'; ${n.previous.archive_command ? `alter system set archive_command = '${n.previous.archive_command.replace(/'/g, "''")}'` : 'alter system reset archive_command'} -- then a restart when archive_mode changes` })),
+        { kind: 'note', target: state.archiveDir, text: 'the archive is kept' },
+      ];
+    }
+    case 'restore-point':
+      return [
+        { kind: 'sql', target: ON_PRIMARY, text: `select pg_create_restore_point('${input.name}')` },
+        { kind: 'file', target: join(backupsDir(stateDir), 'restore-points.json'), text: 'record its name, LSN and time' },
+      ];
+    case 'drill':
+      return [
+        { kind: 'note', target: 'backup', text: `${input.id ?? 'the latest physical backup'}: verify it (sizes, checksums, pg_verifybackup); a damaged one fails the drill here` },
+        { kind: 'sql', target: ON_PRIMARY, text: "begin isolation level repeatable read read only (one per database, held); select pg_create_restore_point('drill-<time>'); sum every table's rows; select pg_switch_wal()" },
+        { kind: 'command', target: 'local', text: `copy the backup into ${input.dataDir ?? '<temp dir>/pgcluster-drill-<random>'}, recover it with WAL from the archive to that restore point on a free port, promote it` },
+        { kind: 'sql', target: 'the throwaway copy', text: "sum every table's rows the same way and compare" },
+        { kind: 'command', target: 'local', text: 'stop the copy and delete its folder' },
+      ];
   }
 }
 
@@ -82,6 +128,28 @@ export function planRestore(_config: ClusterConfig, stateDir: string, input: Clu
         text: `find ${input.restore ? `restore ${input.restore}` : 'the latest restore'} into ${input.target} (refused when already undone); later restores into it are undone with it, the databases they kept are left in place`,
       },
       { kind: 'sql', target: ON_PRIMARY, text: `drop database if exists "${input.target}" with (force) -- then, if the restore replaced it: alter database "<previous>" rename to "${input.target}"` },
+    ];
+  }
+  const target = recoveryTarget(input);
+  if (target) {
+    const state = readArchivingState(stateDir);
+    const archive = state?.archiveDir;
+    if (input.backend === 'pgbackrest') {
+      const dataDir = input.dataDir ?? join(stateDir, 'restores', 'pgbackrest-<time>');
+      return [
+        { kind: 'sql', target: ON_PRIMARY, text: 'select pg_switch_wal() -- then wait until it is archived (skipped when the primary is unreachable)' },
+        { kind: 'command', target: 'local', text: `as the postgres OS user: pgbackrest --config=${archive ?? '<archive>'}/pgbackrest.conf --stanza=pgcluster restore --pg1-path=${dataDir} --type=${target.kind} --target=<target> --target-action=pause --archive-mode=off` },
+        { kind: 'command', target: 'local', text: `start it on port ${input.port ?? '<a free one>'}, wait until recovery pauses at the target, read the LSN and last transaction time, then pg_promote()` },
+      ];
+    }
+    if (!archive) return [{ kind: 'note', target: 'archiving', text: 'WAL archiving was never enabled: a point-in-time restore is refused, nothing changes' }];
+    const chosen = chooseBaseBackup(stateDir, target, input.id);
+    const dataDir = input.dataDir ?? join(stateDir, 'restores', `${chosen.id}-<suffix>`);
+    return [
+      { kind: 'sql', target: ON_PRIMARY, text: 'select pg_switch_wal() -- then wait until it is archived (skipped when the primary is unreachable)' },
+      { kind: 'note', target: join(backupsDir(stateDir), chosen.path), text: `base backup ${chosen.id} (the newest that finished before the target); verify it first` },
+      { kind: 'file', target: dataDir, text: `copy it here (owner postgres, mode 700); postgresql.auto.conf: port ${input.port ?? '<a free one>'}, archive_mode off, restore_command = '${restoreCommand(archive)}', recovery_target_${target.kind === 'name' ? 'name' : target.kind} = '${target.kind === 'time' ? target.time : target.kind === 'lsn' ? target.lsn : target.name}', recovery_target_action = 'pause'; recovery.signal` },
+      { kind: 'command', target: 'local', text: `pg_ctl --pgdata ${dataDir} --wait start, wait until recovery pauses at the target, read pg_last_wal_replay_lsn() and pg_last_xact_replay_timestamp(), then pg_promote()` },
     ];
   }
   const record = findBackup(stateDir, input.id!);

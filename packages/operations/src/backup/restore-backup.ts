@@ -12,6 +12,7 @@ import { libpqEnv, pgBinDir, runTool, sizeOf } from './pg-tools';
 import { recordRestore } from './restore-journal';
 import { verifyBackup } from './verify-backup';
 import { serverRunner } from '../failover/local-node';
+import { finishRecovery, writeRecoveryConfig, type RecoveryPoint, type RecoveryTarget } from './point-in-time';
 
 /** What to restore and where. */
 export interface RestoreBackupOptions {
@@ -37,6 +38,10 @@ export interface RestoreBackupOptions {
   port?: number;
   /** Logical: the audit id of the run doing it, kept in the restore journal so that undoing it is linked to that run. */
   auditId?: string;
+  /** Physical: the caller verified the backup just now (a drill); skip the second read. */
+  verified?: boolean;
+  /** Physical: recover to a point in time with WAL from this archive (implies start). */
+  recovery?: { archiveDir: string; target: RecoveryTarget };
 }
 
 /** The result of {@link restoreBackup}. */
@@ -56,6 +61,10 @@ export interface RestoreResult {
   dataDir?: string;
   started?: boolean;
   port?: number;
+  /** Physical, point in time: the point reached. */
+  recovery?: RecoveryPoint;
+  /** Physical, started: milliseconds from the start of the restore until the node accepted writes (the recovery time). */
+  rtoMs?: number;
   /** How to undo it, in words; the skill turns it into a rollback record. */
   undo: string;
   bytes: number;
@@ -158,6 +167,8 @@ async function restoreLogical(ctx: BackupContext, record: BackupRecord, options:
 
 async function restorePhysical(ctx: BackupContext, record: BackupRecord, options: RestoreBackupOptions): Promise<RestoreResult> {
   const started = Date.now();
+  // A point-in-time recovery runs in the server: the copy is always started.
+  if (options.recovery) options = { ...options, start: true };
   if (options.target !== undefined || options.database !== undefined) {
     throw new InputError('target', 'a physical backup is restored into a new data directory (dataDir), not into a database');
   }
@@ -176,11 +187,12 @@ async function restorePhysical(ctx: BackupContext, record: BackupRecord, options
       `the postgres OS user (which runs the server; we are root) cannot reach ${dirname(dataDir)}; give a dataDir under a folder it can traverse, e.g. /var/lib/postgresql/restores/<name>`,
     );
   }
-  await ensureVerified(ctx, record.id);
+  if (!options.verified) await ensureVerified(ctx, record.id);
   const source = join(backupsDir(ctx.stateDir), record.path, 'base');
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   cpSync(source, dataDir, { recursive: true });
   const port = options.start ? (options.port ?? (await freePort())) : undefined;
+  let recovery: RecoveryPoint | undefined;
   if (port !== undefined) {
     // An independent copy: its own port, no archiving, never waiting for the source's sync standbys.
     appendFileSync(
@@ -188,6 +200,7 @@ async function restorePhysical(ctx: BackupContext, record: BackupRecord, options
       `\n# pgcluster restore of ${record.id}\nport = ${port}\nlisten_addresses = '127.0.0.1'\narchive_mode = off\nsynchronous_standby_names = ''\n`,
     );
   }
+  if (options.recovery) writeRecoveryConfig(dataDir, options.recovery.archiveDir, options.recovery.target);
   // The mark that lets `cluster-restore --action undo --data-dir` remove this folder, and no other.
   writeFileSync(join(dataDir, RESTORE_MARK), `${JSON.stringify({ backupId: record.id, restoredAt: new Date().toISOString() })}\n`, { mode: 0o600 });
   if (asRoot) execFileSync('chown', ['-R', 'postgres:postgres', dataDir]);
@@ -198,9 +211,24 @@ async function restorePhysical(ctx: BackupContext, record: BackupRecord, options
     // root), after clearing lock files the backup copied from a running source (postmaster.pid is not in a base
     // backup, but a socket lock of the port may be stale).
     const logFile = join(dataDir, 'restore-start.log');
-    await startDataDir(dataDir, { run: serverRunner(dataDir, ctx.signal), logFile, label: `the restored copy of ${record.id}`, port, timeoutS: 120 });
     // Recorded in the state dir's inventory: `pgcluster dev down` stops it with the dev cluster.
     recordServer(ctx.stateDir, { dataDir, port, logFile, startedBy: `cluster-restore ${record.id}`, startedAt: new Date().toISOString() });
+    try {
+      await startDataDir(dataDir, { run: serverRunner(dataDir, ctx.signal), logFile, label: `the restored copy of ${record.id}`, port, timeoutS: options.recovery ? 1800 : 120 });
+      if (options.recovery) {
+        const url = restoredUrl(primaryUrlOf(ctx), port);
+        recovery = await finishRecovery(url, logFile, options.recovery.target, record.createdAt, 1_800_000, ctx.signal);
+        await waitWritable(url);
+      }
+    } catch (error) {
+      if (!options.recovery) throw error;
+      // A recovery that did not reach its target leaves nothing behind: the copy is stopped and deleted.
+      await stopDataDir(dataDir, serverRunner(dataDir)).catch(() => undefined);
+      forgetServer(ctx.stateDir, dataDir);
+      rmSync(dataDir, { recursive: true, force: true });
+      if (error instanceof PgClusterError) throw new PgClusterError(error.code, `${error.message}; the copy in ${dataDir} was removed`, { cause: error, ...(error.hint ? { hint: error.hint } : {}) });
+      throw error;
+    }
   }
   return {
     id: record.id,
@@ -208,6 +236,8 @@ async function restorePhysical(ctx: BackupContext, record: BackupRecord, options
     dataDir,
     started: port !== undefined,
     ...(port !== undefined ? { port } : {}),
+    ...(recovery ? { recovery } : {}),
+    ...(port !== undefined ? { rtoMs: Date.now() - started } : {}),
     undo: port !== undefined ? `stop the restored node and delete ${dataDir}` : `delete ${dataDir}`,
     bytes: sizeOf(dataDir),
     durationMs: Date.now() - started,
@@ -355,7 +385,47 @@ function restoreId(): string {
   return suffix(8);
 }
 
-function freePort(): Promise<number> {
+/**
+ * The configured URL of a node (for its user and password), used to reach a restored copy on 127.0.0.1.
+ * @example primaryUrlOf(ctx)
+ */
+export function primaryUrlOf(ctx: BackupContext): string {
+  const node = ctx.config.nodes?.[0];
+  if (!node) throw new PgClusterError('INTERNAL', 'the configuration names no node');
+  return node.url;
+}
+
+/**
+ * The URL of a restored copy: the source's user and password (a physical copy has the same
+ * roles), on 127.0.0.1 and the copy's port, database postgres.
+ * @example restoredUrl('postgresql://u:p@db1:5432/app', 54999) // 'postgresql://u:p@127.0.0.1:54999/postgres'
+ */
+export function restoredUrl(sourceUrl: string, port: number, database = 'postgres'): string {
+  const u = new URL(sourceUrl);
+  u.hostname = '127.0.0.1';
+  u.port = String(port);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/**
+ * Waits until a promoted copy leaves recovery (accepts writes).
+ * @example await waitWritable(url)
+ */
+export async function waitWritable(url: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const recovering = await withClient({ url }, 'waiting for promotion', async (c) => (await c.query<{ r: boolean }>('select pg_is_in_recovery() as r')).rows[0]!.r).catch(() => true);
+    if (!recovering) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new PgClusterError('TIMEOUT', 'the restored copy was not promoted within 60 s');
+}
+
+/**
+ * A free loopback TCP port.
+ * @example await freePort() // 54311
+ */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);

@@ -6,6 +6,11 @@ import { listBackups } from '../backup/list-backups';
 import { planBackupAction } from '../backup/plan-backup-action';
 import { pruneBackups } from '../backup/prune-backups';
 import { verifyBackup } from '../backup/verify-backup';
+import { disableArchiving, enableArchiving } from '../backup/wal-archive';
+import { createRestorePoint } from '../backup/restore-points';
+import { restoreDrill } from '../backup/restore-drill';
+import { pgbackrestBackup, pgbackrestInfo, pgbackrestVerify } from '../backup/pgbackrest';
+import { pgbackrestArchiveDir } from '../backup/point-in-time';
 
 /**
  * `cluster-backup`: take a logical or physical backup, list the catalogue, verify a backup,
@@ -23,16 +28,20 @@ export class ClusterBackupSkill {
     name: 'cluster-backup',
     category: 'operations',
     description:
-      'Takes, lists, verifies and prunes backups of the cluster: logical (pg_dump) or physical (pg_basebackup). ' +
-      'Use before a failover, scale or risky change, on a schedule, or to check backups.',
+      'Takes, lists, verifies, prunes and drills backups (pg_dump, pg_basebackup), archives WAL, makes restore points. ' +
+      'Use before a risky change, on a schedule, or to check backups.',
     details:
       'Takes and manages backups of the PostgreSQL + pgvector cluster: logical (pg_dump custom format, one file per database) ' +
       'or physical (pg_basebackup of the whole cluster with its WAL, checked with pg_verifybackup), taken from the primary ' +
       'and recorded in a catalogue in the state dir with size, SHA-256, start LSN and duration; lists the catalogue; verifies ' +
       'a backup (file checksums against the catalogue, pg_restore --list or pg_verifybackup); prunes all but the newest N verified ' +
       'backups (never the newest verified one of a kind or database; deleting a sound backup needs --yes). ' +
-      'Passwords reach pg_dump and pg_basebackup through the environment only. Restoring is the separate cluster-restore ' +
-      'skill.',
+      'Passwords reach pg_dump and pg_basebackup through the environment only. enable-archiving turns on WAL archiving ' +
+      '(archive_mode always, a shipped script that never overwrites an archived segment) on every node into an archive folder, ' +
+      'restarting them (needs --yes; disable-archiving puts the previous settings back); restore-point makes a named point ' +
+      '(pg_create_restore_point) to restore to; drill restores the latest physical backup plus WAL into a throwaway node, ' +
+      'compares every table with the source at a restore point, reports RTO and the data window, and removes it. ' +
+      'Restoring is the separate cluster-restore skill.',
     version: '1.0.0',
     risk: 'write',
     autonomous: true,
@@ -43,6 +52,9 @@ export class ClusterBackupSkill {
       'the user asks for a backup, or which backups exist',
       'to check that a backup is intact before relying on it',
       'on a schedule, followed by prune to keep disk use bounded',
+      'point-in-time recovery is wanted: enable archiving once, then take physical backups',
+      'just before a risky change: make a restore point to go back to',
+      'to prove backups can be restored (a drill), e.g. weekly',
     ],
     interpret:
       'backup: data.backup is the new catalogue entry (id, kind, databases, size in bytes, sha256, lsn, durationMs, path); the ' +
@@ -51,12 +63,18 @@ export class ClusterBackupSkill {
       'check means the file changed since it was written (corruption or tampering) and status is degraded (exit 1). prune: ' +
       'data.prune.removed lists deleted ids with size, soundness and reason, failed those that could not be deleted; exit 3 ' +
       'means it would delete a verified (or never checked) backup and nothing was deleted: check --dry-run, then pass --yes. ' +
-      'A timed-out or cancelled backup is stopped (pg_dump/pg_basebackup killed) and removed. Long backups need a longer --timeout.',
+      'A timed-out or cancelled backup is stopped (pg_dump/pg_basebackup killed) and removed. Long backups need a longer --timeout. ' +
+      'enable-archiving: data.archiving.nodes with settings before and after; firstArchived proves WAL reaches the archive. ' +
+      'restore-point: data.restorePoint.lsn. drill: data.drill.ok false (exit 1) means the backup could not be restored or differs ' +
+      'from the source: see checks and tables; rtoMs and window say how long recovery took and what it covered.',
     decisionTree: [
       { when: 'verify reports ok false', skill: 'cluster-backup', input: { action: 'backup' } },
       { when: 'a sound backup exists and data must be brought back', skill: 'cluster-restore', input: { id: '<id>', target: '<new_database>' } },
       { when: 'the catalogue holds more backups than needed (totalBytes large)', skill: 'cluster-backup', input: { action: 'prune', keep: 3 } },
       { when: 'backup failed because the primary was unreachable', skill: 'cluster-status', input: {} },
+      { when: 'a drill or point-in-time restore is refused because archiving is off', skill: 'cluster-backup', input: { action: 'enable-archiving' } },
+      { when: 'drill reports ok false', skill: 'cluster-backup', input: { action: 'backup', kind: 'physical' }, why: 'the latest backup cannot be trusted' },
+      { when: 'data must go back to the restore point', skill: 'cluster-restore', input: { toRestorePoint: '<name>' } },
     ],
     examples: [
       { title: 'Logical backup of every configured database', skill: 'cluster-backup', input: { action: 'backup' }, options: { format: 'json' } },
@@ -65,12 +83,16 @@ export class ClusterBackupSkill {
       { title: 'Verify one backup', skill: 'cluster-backup', input: { action: 'verify', id: '20261124T071502Z-logical-k3x9' } },
       { title: 'See what pruning to the newest 3 verified backups would delete, with sizes', skill: 'cluster-backup', input: { action: 'prune', keep: 3 }, options: { dryRun: true } },
       { title: 'Prune, confirming the deletion of verified backups', skill: 'cluster-backup', input: { action: 'prune', keep: 3 }, options: { yes: true } },
+      { title: 'Turn on WAL archiving (restarts the nodes)', skill: 'cluster-backup', input: { action: 'enable-archiving', archiveDir: '/var/lib/postgresql/pgcluster-archive' }, options: { yes: true } },
+      { title: 'Make a restore point before a migration', skill: 'cluster-backup', input: { action: 'restore-point', name: 'before-migration-42' } },
+      { title: 'Rehearse a restore of the latest physical backup', skill: 'cluster-backup', input: { action: 'drill' }, options: { timeout: 1800000 } },
     ],
     input: ClusterBackupInput,
     output: ClusterBackupOutput,
   })
   static async run(ctx: SkillContext, input: ClusterBackupInput): Promise<SkillResult<ClusterBackupOutput>> {
     const bctx = backupContext(ctx);
+    if (input.backend === 'pgbackrest' && input.action !== 'enable-archiving') return runPgbackrest(bctx, input);
     switch (input.action) {
       case 'backup': {
         const backup = await createBackup(bctx, { kind: input.kind ?? 'logical', ...(input.databases ? { databases: input.databases } : {}) });
@@ -102,6 +124,46 @@ export class ClusterBackupSkill {
           alerts: prune.failed.map((f) => `could not delete backup ${f.id}: ${f.error}`),
         };
       }
+      case 'enable-archiving': {
+        // The restart needs the user's --yes, though the skill as a whole does not (like prune).
+        const archiving = await enableArchiving(bctx, {
+          ...(input.archiveDir ? { archiveDir: input.archiveDir } : {}),
+          ...(input.backend ? { backend: input.backend } : {}),
+          ...(input.compress ? { compress: input.compress } : {}),
+          ...(input.processMax ? { processMax: input.processMax } : {}),
+          confirm: ctx.confirmed === true,
+        });
+        return {
+          data: { action: 'enable-archiving', archiving },
+          rollback: { skill: 'cluster-backup', input: { action: 'disable-archiving' }, why: 'put back the archiving settings every node had before (restarts them)' },
+          recommendations: [
+            archiving.backend === 'pgbackrest'
+              ? { why: 'a point-in-time restore starts from a backup taken after this', skill: 'cluster-backup', input: { action: 'backup', backend: 'pgbackrest', type: 'full' } }
+              : { why: 'a point-in-time restore starts from a physical backup taken after this', skill: 'cluster-backup', input: { action: 'backup', kind: 'physical' } },
+          ],
+        };
+      }
+      case 'disable-archiving': {
+        const archiving = await disableArchiving(bctx, { confirm: ctx.confirmed === true });
+        return { data: { action: 'disable-archiving', archiving }, alerts: [`the archive in ${archiving.archiveDir} is kept; point-in-time restores reach only up to now`] };
+      }
+      case 'restore-point': {
+        const restorePoint = await createRestorePoint(bctx, input.name!);
+        return {
+          data: { action: 'restore-point', restorePoint },
+          recommendations: [{ why: 'to go back to it', skill: 'cluster-restore', input: { toRestorePoint: restorePoint.name } }],
+        };
+      }
+      case 'drill': {
+        const drill = await restoreDrill(bctx, { ...(input.id ? { id: input.id } : {}), ...(input.dataDir ? { dataDir: input.dataDir } : {}) });
+        const failed = drill.checks.filter((c) => !c.ok);
+        return {
+          data: { action: 'drill', drill },
+          status: drill.ok ? 'ok' : 'degraded',
+          alerts: failed.map((c) => `drill of ${drill.backupId}: ${c.check} failed: ${c.detail}`),
+          ...(drill.ok ? {} : { recommendations: [{ why: 'the latest backup did not restore cleanly: take a new one', skill: 'cluster-backup', input: { action: 'backup', kind: 'physical' } }] }),
+        };
+      }
     }
   }
 
@@ -109,6 +171,27 @@ export class ClusterBackupSkill {
   static plan(ctx: SkillContext, input: ClusterBackupInput): Promise<PlanStep[]> {
     return planBackupAction(ctx.loaded.config, ctx.loaded.stateDir, input);
   }
+}
+
+/** backup, list and verify through pgBackRest (configured by enable-archiving --backend pgbackrest). */
+async function runPgbackrest(bctx: BackupContext, input: ClusterBackupInput): Promise<SkillResult<ClusterBackupOutput>> {
+  const archiveDir = pgbackrestArchiveDir(bctx.stateDir);
+  if (input.action === 'backup') {
+    const existing = await pgbackrestInfo(bctx, archiveDir);
+    const backup = await pgbackrestBackup(bctx, archiveDir, input.type ?? (existing.length ? 'incr' : 'full'));
+    return { data: { action: 'backup', pgbackrest: { backup } }, recommendations: [{ why: 'check the repository any time', skill: 'cluster-backup', input: { action: 'verify', backend: 'pgbackrest' } }] };
+  }
+  if (input.action === 'list') {
+    const backups = (await pgbackrestInfo(bctx, archiveDir)).reverse();
+    return { data: { action: 'list', pgbackrest: { backups }, count: backups.length, totalBytes: backups.reduce((n, b) => n + b.repoSize, 0) } };
+  }
+  const verify = await pgbackrestVerify(bctx, archiveDir);
+  return {
+    data: { action: 'verify', pgbackrest: { verify } },
+    status: verify.ok ? 'ok' : 'degraded',
+    alerts: verify.ok ? [] : [`pgbackrest verify failed: ${verify.detail}`],
+    ...(verify.ok ? {} : { recommendations: [{ why: 'the repository is damaged: take a new full backup', skill: 'cluster-backup', input: { action: 'backup', backend: 'pgbackrest', type: 'full' } }] }),
+  };
 }
 
 /**

@@ -3,6 +3,10 @@ import { ClusterRestoreInput, ClusterRestoreOutput } from '../backup/backup-skil
 import { planRestore } from '../backup/plan-backup-action';
 import { restoreBackup, undoPhysicalRestore } from '../backup/restore-backup';
 import { undoRestore } from '../backup/restore-journal';
+import { join } from 'node:path';
+import { ensureStateSubdir } from '@pgcluster/core';
+import { archiveForRestore, chooseBaseBackup, flushToArchive, pgbackrestArchiveDir, recoveryTarget } from '../backup/point-in-time';
+import { restorePgbackrestToPoint } from '../backup/pgbackrest-restore';
 import { backupContext } from './cluster-backup.skill';
 
 /**
@@ -27,7 +31,9 @@ export class ClusterRestoreSkill {
       'Restores a backup taken by cluster-backup, after verifying its checksums: a logical backup into a new database (the ' +
       'default, named <database>_restored_<time>) or into an existing one, which is replaced only after the restore succeeded ' +
       'in a scratch database and whose old contents are kept under another name so the restore can be undone; a physical ' +
-      'backup into a new data directory, optionally started as a new, independent node on a free loopback port. Also undoes ' +
+      'backup into a new data directory, optionally started as a new, independent node on a free loopback port; to a point in ' +
+      'time (--to-time, --to-lsn, --to-restore-point): the newest physical backup before it plus archived WAL, started as a ' +
+      'new node, reporting the exact point reached (LSN, last replayed transaction time). Also undoes ' +
       'one logical restore (by its restore id, else the latest into a database). Requires confirmation.',
     version: '1.0.0',
     risk: 'destructive',
@@ -38,12 +44,16 @@ export class ClusterRestoreSkill {
       'data was deleted or damaged and must be brought back',
       'the user wants to look at an earlier state next to the current one',
       'rehearsing disaster recovery: restore the latest backup as a new node and check it',
+      'a table was dropped or data damaged at a known time: restore to just before it as a new node and copy the data back',
     ],
     interpret:
       'data.restore says where the backup went: target (and created true for a new database, or previousDatabase where the ' +
       'replaced contents are kept), or dataDir and port for a physical restore; undo says how to reverse it, and the envelope\'s ' +
       'rollback runs it (pgcluster audit undo <audit id>). Exit 3 means it was not confirmed and nothing changed; exit 2 with a ' +
-      'failed verification means the backup is damaged and nothing was restored.',
+      'failed verification means the backup is damaged and nothing was restored. A point-in-time restore reports ' +
+      'data.restore.recovery: lsn and lastTransactionTime say exactly where recovery stopped (stopLine is the server\'s own ' +
+      'line), window the data covered, rtoMs the time until the node took writes; a target the archive does not reach fails ' +
+      'and leaves nothing behind.',
     decisionTree: [
       { when: 'the restore failed verification', skill: 'cluster-backup', input: { action: 'list' }, why: 'pick another backup' },
       { when: 'the restored data looks right and the kept previous database is no longer needed', skill: 'cluster-status', input: {}, why: 'check the cluster, then drop the kept database by hand' },
@@ -54,6 +64,8 @@ export class ClusterRestoreSkill {
       { title: 'Replace an existing database (its old contents are kept)', skill: 'cluster-restore', input: { id: '20261124T071502Z-logical-k3x9', target: 'app' }, options: { yes: true } },
       { title: 'Show what a restore would do', skill: 'cluster-restore', input: { id: '20261124T071502Z-logical-k3x9', target: 'app' }, options: { dryRun: true } },
       { title: 'Start a physical backup as a new node', skill: 'cluster-restore', input: { id: '20261124T071502Z-physical-a1b2', dataDir: '/var/lib/postgresql/restore1', start: true }, options: { yes: true } },
+      { title: 'Restore the cluster as it was at a time, as a new node', skill: 'cluster-restore', input: { toTime: '2026-11-30T14:02:00Z' }, options: { yes: true } },
+      { title: 'Restore to a named restore point', skill: 'cluster-restore', input: { toRestorePoint: 'before-migration-42' }, options: { yes: true } },
       { title: 'Undo one restore into app (data.restore.restoreId of that run)', skill: 'cluster-restore', input: { action: 'undo', target: 'app', restore: 'k3x9a0b2' }, options: { yes: true } },
     ],
     input: ClusterRestoreInput,
@@ -73,9 +85,34 @@ export class ClusterRestoreSkill {
         ...(undo.kept.length ? { alerts: [`kept ${undo.kept.join(', ')}: the contents of ${undo.target} between the undone restores; drop them when not needed`] } : {}),
       };
     }
+    const target = recoveryTarget(input);
+    if (target && input.backend === 'pgbackrest') {
+      const archiveDir = pgbackrestArchiveDir(bctx.stateDir);
+      await flushToArchive(bctx).catch((error: Error) => ctx.log.warn(`could not flush WAL to the archive: ${error.message}`));
+      const r = await restorePgbackrestToPoint(bctx, archiveDir, target, {
+        dataDir: input.dataDir ?? join(ensureStateSubdir(bctx.stateDir, 'restores'), `pgbackrest-${Date.now()}`),
+        ...(input.port !== undefined ? { port: input.port } : {}),
+      });
+      const undo = `stop the restored node and delete ${r.dataDir}`;
+      return {
+        data: { action: 'restore', restore: { id: `pgbackrest:${r.label}`, kind: 'physical', label: r.label, dataDir: r.dataDir, started: true, port: r.port, recovery: r.recovery, rtoMs: r.rtoMs, undo, bytes: r.bytes, durationMs: r.rtoMs } },
+        rollback: { skill: 'cluster-restore', input: { action: 'undo', dataDir: r.dataDir }, why: undo },
+        alerts: [`recovered to ${r.recovery.lsn} (last transaction ${r.recovery.lastTransactionTime ?? 'none'}); a new node runs from ${r.dataDir} on port ${r.port}`],
+      };
+    }
+    let recovery;
+    let id = input.id;
+    if (target) {
+      const archiveDir = archiveForRestore(bctx.stateDir);
+      // Everything the primary wrote so far goes to the archive first, so a recent target is reachable.
+      await flushToArchive(bctx).catch((error: Error) => ctx.log.warn(`could not flush WAL to the archive: ${error.message}`));
+      id = chooseBaseBackup(bctx.stateDir, target, input.id).id;
+      recovery = { archiveDir, target };
+    }
     // The executor's confirmation gate already passed (requiresConfirmation), so replacing is confirmed.
     const restore = await restoreBackup(bctx, {
-      id: input.id!,
+      id: id!,
+      ...(recovery ? { recovery } : {}),
       confirm: true,
       keepPrevious: input.keepPrevious,
       ...(input.database ? { database: input.database } : {}),
@@ -96,7 +133,7 @@ export class ClusterRestoreSkill {
         ? { recommendations: [{ why: `the replaced contents are kept in ${restore.previousDatabase}; drop it when the restore is confirmed good` }] }
         : {}),
       ...(restore.started
-        ? { alerts: [`a new node runs from ${restore.dataDir} on port ${restore.port}; \`pgcluster cluster-restore --action undo --data-dir ${restore.dataDir} --yes\` stops and removes it`] }
+        ? { alerts: [`${restore.recovery ? `recovered to ${restore.recovery.lsn} (last transaction ${restore.recovery.lastTransactionTime ?? 'none'}); ` : ''}a new node runs from ${restore.dataDir} on port ${restore.port}; \`pgcluster cluster-restore --action undo --data-dir ${restore.dataDir} --yes\` stops and removes it`] }
         : {}),
     };
   }

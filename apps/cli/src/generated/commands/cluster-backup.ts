@@ -2,24 +2,24 @@
 import type { SkillClass } from '@pgcluster/skill-kit';
 import type { GeneratedCommand } from '../../skill-command/generated-command';
 
-/** `pgcluster cluster-backup`: Takes, lists, verifies and prunes backups of the cluster: logical (pg_dump) or physical (pg_basebackup). */
+/** `pgcluster cluster-backup`: Takes, lists, verifies, prunes and drills backups (pg_dump, pg_basebackup), archives WAL, makes restore... */
 export const clusterBackupCommand: GeneratedCommand = {
   name: "cluster-backup",
   category: "operations",
-  describe: "Takes, lists, verifies and prunes backups of the cluster: logical (pg_dump) or physical (pg_basebackup).",
+  describe: "Takes, lists, verifies, prunes and drills backups (pg_dump, pg_basebackup), archives WAL, makes restore...",
   risk: "write",
   autonomous: true,
   requiresConfirmation: false,
   package: "@pgcluster/operations",
-  description: "Takes, lists, verifies and prunes backups of the cluster: logical (pg_dump) or physical (pg_basebackup). Use before a failover, scale or risky change, on a schedule, or to check backups.",
+  description: "Takes, lists, verifies, prunes and drills backups (pg_dump, pg_basebackup), archives WAL, makes restore points. Use before a risky change, on a schedule, or to check backups.",
   idempotent: false,
   flags: [
     {
       name: "action",
       property: "action",
       type: "string",
-      choices: ["backup", "list", "verify", "prune"],
-      description: "backup (take one), list (the catalogue), verify (checksums and tool checks of one backup), prune (delete all but the newest --keep verified backups; deleting a sound one needs --yes).",
+      choices: ["backup", "list", "verify", "prune", "enable-archiving", "disable-archiving", "restore-point", "drill"],
+      description: "backup (take one), list (the catalogue), verify (checksums and tool checks of one backup), prune (delete all but the newest --keep verified backups; deleting a sound one needs --yes), enable-archiving / disable-archiving (WAL archiving on every node; restarts them, needs --yes), restore-point (a named point to restore to), drill (restore the latest physical backup into a throwaway node and compare it).",
       required: false,
       default: "backup",
     },
@@ -43,7 +43,59 @@ export const clusterBackupCommand: GeneratedCommand = {
       name: "id",
       property: "id",
       type: "string",
-      description: "verify: the backup to check.",
+      description: "verify: the backup to check. drill: the physical backup to rehearse with (default the latest).",
+      required: false,
+    },
+    {
+      name: "backend",
+      property: "backend",
+      type: "string",
+      choices: ["native", "pgbackrest"],
+      description: "native (pg_dump / pg_basebackup, the default) or pgbackrest (enable-archiving sets it up; backup, list, verify then go through pgBackRest).",
+      required: false,
+    },
+    {
+      name: "type",
+      property: "type",
+      type: "string",
+      choices: ["full", "diff", "incr"],
+      description: "backup, pgbackrest: full, diff or incr (default incr, full when there is none).",
+      required: false,
+    },
+    {
+      name: "compress",
+      property: "compress",
+      type: "string",
+      choices: ["lz4", "zstd"],
+      description: "enable-archiving, pgbackrest: compression of backups and WAL (default lz4).",
+      required: false,
+    },
+    {
+      name: "process-max",
+      property: "processMax",
+      type: "integer",
+      description: "enable-archiving, pgbackrest: parallel processes for backup and restore (default 2).",
+      required: false,
+    },
+    {
+      name: "archive-dir",
+      property: "archiveDir",
+      type: "string",
+      description: "enable-archiving: the absolute folder of the WAL archive (the postgres OS user must reach it); default the one used before, else <state dir>/backups/archive.",
+      required: false,
+    },
+    {
+      name: "name",
+      property: "name",
+      type: "string",
+      description: "restore-point: its name (letters, digits, _ . : -; at most 63).",
+      required: false,
+    },
+    {
+      name: "data-dir",
+      property: "dataDir",
+      type: "string",
+      description: "drill: an absolute, absent or empty folder for the throwaway copy; default a new folder under the system temp dir.",
       required: false,
     },
     {
@@ -78,6 +130,18 @@ export const clusterBackupCommand: GeneratedCommand = {
     {
       title: "Prune, confirming the deletion of verified backups",
       command: "pgcluster cluster-backup --action prune --keep 3 --yes",
+    },
+    {
+      title: "Turn on WAL archiving (restarts the nodes)",
+      command: "pgcluster cluster-backup --action enable-archiving --archive-dir /var/lib/postgresql/pgcluster-archive --yes",
+    },
+    {
+      title: "Make a restore point before a migration",
+      command: "pgcluster cluster-backup --action restore-point --name before-migration-42",
+    },
+    {
+      title: "Rehearse a restore of the latest physical backup",
+      command: "pgcluster cluster-backup --action drill --timeout 1800000",
     },
   ],
   load: (): SkillClass => {

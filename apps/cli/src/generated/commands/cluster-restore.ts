@@ -81,6 +81,35 @@ export const clusterRestoreCommand: GeneratedCommand = {
       description: "restore, physical, with start: the port (default a free one).",
       required: false,
     },
+    {
+      name: "backend",
+      property: "backend",
+      type: "string",
+      choices: ["native", "pgbackrest"],
+      description: "point in time (default native): restore from pgcluster's own physical backups and archive (native) or through pgBackRest (pgbackrest).",
+      required: false,
+    },
+    {
+      name: "to-time",
+      property: "toTime",
+      type: "string",
+      description: "restore to a point in time (ISO 8601 with zone): the newest physical backup before it plus archived WAL, started as a new node.",
+      required: false,
+    },
+    {
+      name: "to-lsn",
+      property: "toLsn",
+      type: "string",
+      description: "restore to a WAL position (like 0/3000028), as --to-time.",
+      required: false,
+    },
+    {
+      name: "to-restore-point",
+      property: "toRestorePoint",
+      type: "string",
+      description: "restore to a named restore point (cluster-backup --action restore-point), as --to-time.",
+      required: false,
+    },
   ],
   examples: [
     {
@@ -98,6 +127,14 @@ export const clusterRestoreCommand: GeneratedCommand = {
     {
       title: "Start a physical backup as a new node",
       command: "pgcluster cluster-restore --id 20261124T071502Z-physical-a1b2 --data-dir /var/lib/postgresql/restore1 --start --yes",
+    },
+    {
+      title: "Restore the cluster as it was at a time, as a new node",
+      command: "pgcluster cluster-restore --to-time 2026-11-30T14:02:00Z --yes",
+    },
+    {
+      title: "Restore to a named restore point",
+      command: "pgcluster cluster-restore --to-restore-point before-migration-42 --yes",
     },
     {
       title: "Undo one restore into app (data.restore.restoreId of that run)",
