@@ -40,3 +40,8 @@ export { ensureCa, issueServerCertificate, nodeSans } from './encrypt/certificat
 export { enableTls, ENCRYPT_APPLICATION_NAME, tlsUrl, undoTls, type EnableTlsOptions } from './encrypt/enable-tls';
 export { findPrimary } from './cluster/find-primary';
 export { SecurityEncryptSkill } from './skills/security-encrypt.skill';
+// pgaudit: preload with a planned restart, the extension, pgaudit.log, undo.
+export { DEFAULT_PGAUDIT_LOG, PGAUDIT_ACTIONS, PGAUDIT_CLASSES, PgauditNode, PgauditReport, SecurityPgauditInput } from './pgaudit/pgaudit-schema';
+export { enablePgaudit, PGAUDIT_APPLICATION_NAME, preloadList, preloadStatement, undoPgaudit, type EnablePgauditOptions } from './pgaudit/enable-pgaudit';
+export { restartCommand, restartLocalNode, restartLogFile } from './cluster/restart-node';
+export { SecurityPgauditSkill } from './skills/security-pgaudit.skill';
