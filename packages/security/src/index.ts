@@ -33,6 +33,7 @@ export { ALT_SUFFIX, ROTATE_ACTIONS, ROTATE_MODES, RotatedReplica, RotateReport,
 export { loginsOf, rotateCredentials, rotationStatements, ROTATE_APPLICATION_NAME, undoRotation, type RotateOptions } from './rotate/rotate-credentials';
 export { generatePassword, scramVerifier } from './rotate/scram-verifier';
 export { parseConninfo, renderConninfo } from './rotate/replica-credentials';
+export { authFileLine, bouncerUrl, pgbouncerAuthOf, pgbouncerSettings, proveBouncerLogin, reloadPgbouncer, setAuthFileSecret, writeAuthFile, type PgbouncerAuth } from './rotate/pgbouncer-auth';
 export { SecurityRotateSkill } from './skills/security-rotate.skill';
 // TLS: certificates, staged enabling, undo.
 export { ENCRYPT_ACTIONS, EncryptedNode, EncryptReport, SecurityEncryptInput, TLS_VERSIONS } from './encrypt/encrypt-schema';

@@ -1,0 +1,130 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, withClient, type LoadedConfig } from '@pgcluster/core';
+import { executeSkill, type Envelope } from '@pgcluster/skill-kit';
+import { isHaClusterHandle, startCluster, type HaClusterHandle } from '@pgcluster/testing';
+import { bouncerUrl, generatePassword, pgbouncerAuthOf, reloadPgbouncer, RotateReport, scramVerifier, SecurityRotateSkill, setAuthFileSecret, writeAuthFile } from '../src';
+
+// A real `dev up --ha`-style cluster (etcd, Patroni, PgBouncer in transaction pooling with a SCRAM
+// auth file), one node to keep it light. The application logs in as `app` (Patroni's own
+// superuser is not what clients rotate); pgbench runs THROUGH PgBouncer while the rotation
+// switches PgBouncer's auth file and reloads it, and a client that reconnects through PgBouncer
+// with whatever login the config holds must never fail.
+let cluster: HaClusterHandle;
+const dir = mkdtempSync(join(tmpdir(), 'pgcluster-rotate-bouncer-'));
+const configFile = join(dir, 'pgcluster.config.json');
+const appPassword = generatePassword();
+
+beforeAll(async () => {
+  const handle = await startCluster({ ha: true, replicas: 0, fast: true });
+  if (!isHaClusterHandle(handle)) throw new Error('expected an HA cluster');
+  cluster = handle;
+  await withClient({ url: cluster.url('node1', 'postgres') }, 'the application role', async (c) => {
+    await c.query(`create role app login createrole password ${c.escapeLiteral(scramVerifier(appPassword))}`);
+    await c.query('create database appdb owner app');
+  });
+  const direct = new URL(cluster.url('node1'));
+  direct.username = 'app';
+  direct.password = encodeURIComponent(appPassword);
+  direct.pathname = '/appdb';
+  writeFileSync(configFile, JSON.stringify({ name: 'ha', patroni: { url: cluster.patroniUrl('node1') }, nodes: [{ name: 'node1', url: direct.toString() }], pgbouncer: { adminUrl: cluster.pgbouncerAdminUrl(), configFile: cluster.pgbouncerConfigFile() } }, null, 2), { mode: 0o600 });
+  // PgBouncer learns about app the way an operator adds a user: its SCRAM secret (as the server stores it) in the auth file, then RELOAD.
+  const secret = await withClient({ url: cluster.url('node1', 'postgres') }, 'the secret', async (c) => (await c.query<{ s: string }>("select rolpassword as s from pg_authid where rolname = 'app'")).rows[0]!.s);
+  const authFile = pgbouncerAuthOf(loaded().config)!.authFile!;
+  writeAuthFile(authFile, setAuthFileSecret(readFileSync(authFile, 'utf8'), 'app', secret));
+  await reloadPgbouncer(cluster.pgbouncerAdminUrl());
+}, 180_000);
+
+afterAll(async () => {
+  await cluster?.stop({ purge: true }).catch(() => cluster.destroySync());
+  rmSync(dir, { recursive: true, force: true });
+}, 120_000);
+
+const loaded = (): LoadedConfig => loadConfig({ path: configFile });
+const configUrl = () => loaded().config.nodes![0]!.url;
+/** The config's login, through PgBouncer. */
+const throughBouncer = () => {
+  const u = new URL(configUrl());
+  return bouncerUrl(cluster.pgbouncerAdminUrl(), decodeURIComponent(u.username), decodeURIComponent(u.password), 'appdb');
+};
+
+async function canLogIn(url: string): Promise<true | string> {
+  try {
+    await withClient({ url, connectTimeoutMs: 5_000 }, 'probe', (c) => c.query('select 1'));
+    return true;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+function runPgbench(url: string, args: string[]): Promise<{ code: number | null; out: string }> {
+  const u = new URL(url);
+  const bin = join(execFileSync('pg_config', ['--bindir'], { encoding: 'utf8' }).trim(), 'pgbench');
+  // Security: the password reaches pgbench through its environment, never its command line.
+  const child = spawn(bin, ['-h', u.hostname, '-p', u.port, '-U', decodeURIComponent(u.username), ...args, u.pathname.slice(1)], { env: { ...process.env, PGPASSWORD: decodeURIComponent(u.password) } });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, out })));
+}
+
+test("alternating rotation under pgbench -c 8 THROUGH PgBouncer: PgBouncer's auth file gets the new login and a RELOAD, zero failed transactions, a client reconnecting through PgBouncer with the config's login never fails", async () => {
+  expect((await runPgbench(configUrl(), ['-i', '-s', '1', '-q'])).code).toBe(0);
+  const bench = runPgbench(throughBouncer(), ['-c', '8', '-j', '2', '-T', '20']);
+  let stop = false;
+  const reconnects = { ok: 0, failed: [] as string[] };
+  const reconnecting = (async () => {
+    while (!stop) {
+      const result = await canLogIn(throughBouncer());
+      if (result === true) reconnects.ok += 1;
+      else reconnects.failed.push(result);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 3_000));
+
+  const envelope = (await executeSkill(SecurityRotateSkill, { role: 'app', graceSeconds: 6 }, { config: loaded(), yes: true })) as Envelope<RotateReport>;
+  expect(envelope.error).toBeUndefined();
+  const report = envelope.data!;
+  expect(RotateReport.parse(report)).toEqual(report);
+  const authFile = pgbouncerAuthOf(loaded().config)!.authFile!;
+  expect(report).toMatchObject({ previousLogin: 'app', newLogin: 'app_alt', pgbouncer: { authFile, reloaded: true, loginProved: true } });
+  const newPassword = decodeURIComponent(new URL(configUrl()).password);
+  const auth = readFileSync(authFile, 'utf8');
+  expect(auth).toMatch(/^"app_alt" "SCRAM-SHA-256\$4096:/m);
+  expect(auth).toMatch(/^"app" "SCRAM-SHA-256\$/m);
+  expect(auth).not.toContain(newPassword);
+  expect(statSync(authFile).mode & 0o777).toBe(0o600);
+  expect(JSON.stringify(envelope)).not.toContain(newPassword);
+
+  const { code, out } = await bench;
+  stop = true;
+  await reconnecting;
+  const processed = Number(/number of transactions actually processed: (\d+)/.exec(out)?.[1]);
+  const failed = Number(/number of failed transactions: (\d+)/.exec(out)?.[1]);
+  process.stderr.write(`pgbench through PgBouncer during rotation: ${processed} transactions, ${failed} failed; reconnecting client through PgBouncer: ${reconnects.ok} logins, ${reconnects.failed.length} failed\n`);
+  expect(code).toBe(0);
+  expect(processed).toBeGreaterThan(0);
+  expect(failed).toBe(0);
+  expect(reconnects.failed).toEqual([]);
+  expect(reconnects.ok).toBeGreaterThan(0);
+  // The new login goes through PgBouncer; the old password is refused by the server after the grace period.
+  expect(await canLogIn(throughBouncer())).toBe(true);
+  const old = new URL(configUrl());
+  old.username = 'app';
+  old.password = encodeURIComponent(appPassword);
+  expect(await canLogIn(old.toString())).toMatch(/password authentication failed/);
+}, 180_000);
+
+test('a config that names PgBouncer without its configFile is refused before anything changes (exit 2, the field named)', async () => {
+  const raw = JSON.parse(readFileSync(configFile, 'utf8')) as { pgbouncer: { configFile?: string } };
+  delete raw.pgbouncer.configFile;
+  const other = join(dir, 'no-ini.config.json');
+  writeFileSync(other, JSON.stringify(raw), { mode: 0o600 });
+  const before = readFileSync(other, 'utf8');
+  const envelope = await executeSkill(SecurityRotateSkill, { role: 'app' }, { config: loadConfig({ path: other }), yes: true });
+  expect(envelope.error).toMatchObject({ code: 'INVALID_CONFIG', message: expect.stringContaining('pgbouncer.configFile') });
+  expect(readFileSync(other, 'utf8')).toBe(before);
+});
