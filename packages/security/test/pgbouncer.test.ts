@@ -1,11 +1,11 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { loadConfig, withClient, type LoadedConfig } from '@pgcluster/core';
 import { executeSkill, type Envelope } from '@pgcluster/skill-kit';
 import { isHaClusterHandle, startCluster, type HaClusterHandle } from '@pgcluster/testing';
-import { bouncerUrl, generatePassword, pgbouncerAuthOf, reloadPgbouncer, RotateReport, scramVerifier, SecurityRotateSkill, setAuthFileSecret, writeAuthFile } from '../src';
+import { bouncerUrl, EncryptReport, generatePassword, pgbouncerAuthOf, reloadPgbouncer, RotateReport, scramVerifier, SecurityEncryptSkill, SecurityRotateSkill, setAuthFileSecret, writeAuthFile } from '../src';
 
 // A real `dev up --ha`-style cluster (etcd, Patroni, PgBouncer in transaction pooling with a SCRAM
 // auth file), one node to keep it light. The application logs in as `app` (Patroni's own
@@ -128,3 +128,44 @@ test('a config that names PgBouncer without its configFile is refused before any
   expect(envelope.error).toMatchObject({ code: 'INVALID_CONFIG', message: expect.stringContaining('pgbouncer.configFile') });
   expect(readFileSync(other, 'utf8')).toBe(before);
 });
+
+test("security-encrypt with PgBouncer: client TLS required and server TLS verify-full against the CA, each verified; the config's admin URL verifies PgBouncer; undo puts pgbouncer.ini back", async () => {
+  const tlsConfig = join(dir, 'tls.config.json');
+  const node = cluster.nodes[0]!;
+  writeFileSync(tlsConfig, JSON.stringify({ name: 'ha', patroni: { url: cluster.patroniUrl('node1') }, nodes: [{ name: 'node1', url: node.url(), dataDir: node.dataDir }], pgbouncer: { adminUrl: cluster.pgbouncerAdminUrl(), configFile: cluster.pgbouncerConfigFile() } }, null, 2), { mode: 0o600 });
+  const iniBefore = readFileSync(cluster.pgbouncerConfigFile(), 'utf8');
+  const tlsLoaded = () => loadConfig({ path: tlsConfig });
+
+  const dry = await executeSkill(SecurityEncryptSkill, { requireTls: true }, { config: tlsLoaded(), dryRun: true, yes: true });
+  expect(dry.plan!.some((s) => s.target === cluster.pgbouncerConfigFile() && s.text.includes('client_tls_sslmode = require'))).toBe(true);
+  expect(readFileSync(cluster.pgbouncerConfigFile(), 'utf8')).toBe(iniBefore);
+
+  const envelope = (await executeSkill(SecurityEncryptSkill, { requireTls: true }, { config: tlsLoaded(), yes: true })) as Envelope<EncryptReport>;
+  expect(envelope.error).toBeUndefined();
+  const report = envelope.data!;
+  expect(EncryptReport.parse(report)).toEqual(report);
+  expect(report.pgbouncer).toMatchObject({ clientTls: 'require', serverTls: 'verify-full', serverSsl: true, protocol: expect.stringMatching(/^TLSv1\.[23]$/) });
+  const ini = readFileSync(cluster.pgbouncerConfigFile(), 'utf8');
+  expect(ini).toMatch(/^client_tls_sslmode = require$/m);
+  expect(ini).toMatch(/^server_tls_sslmode = verify-full$/m);
+  expect(statSync(join(dirname(cluster.pgbouncerConfigFile()), 'pgbouncer-tls.key')).mode & 0o777).toBe(0o600);
+  const adminUrl = new URL(tlsLoaded().config.pgbouncer!.adminUrl);
+  expect(adminUrl.searchParams.get('sslmode')).toBe('verify-full');
+  expect(adminUrl.searchParams.get('sslrootcert')).toBe(report.ca);
+
+  // A verify-full client through PgBouncer, whose own server connection is encrypted too; a client without TLS is refused.
+  const through = (search: string) => {
+    const u = new URL(cluster.pgbouncerUrl());
+    u.search = search;
+    return u.toString();
+  };
+  const ssl = await withClient({ url: through(`?sslmode=verify-full&sslrootcert=${encodeURIComponent(report.ca)}`) }, 'through PgBouncer', async (c) => (await c.query<{ ssl: boolean }>('select ssl from pg_stat_ssl where pid = pg_backend_pid()')).rows[0]!.ssl);
+  expect(ssl).toBe(true);
+  expect(await canLogIn(through('?sslmode=disable'))).not.toBe(true);
+  await withClient({ url: tlsLoaded().config.pgbouncer!.adminUrl }, 'the admin console over TLS', (c) => c.query('SHOW VERSION'));
+
+  const undo = await executeSkill(SecurityEncryptSkill, envelope.rollback!.input, { config: tlsLoaded(), yes: true });
+  expect(undo.error).toBeUndefined();
+  expect(readFileSync(cluster.pgbouncerConfigFile(), 'utf8')).toBe(iniBefore);
+  expect(await canLogIn(through('?sslmode=disable'))).toBe(true);
+}, 180_000);
