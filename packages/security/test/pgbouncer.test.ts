@@ -169,3 +169,23 @@ test("security-encrypt with PgBouncer: client TLS required and server TLS verify
   expect(readFileSync(cluster.pgbouncerConfigFile(), 'utf8')).toBe(iniBefore);
   expect(await canLogIn(through('?sslmode=disable'))).toBe(true);
 }, 180_000);
+
+test("single-role mode through PgBouncer: the login's line in the auth file changes with its password; undo puts the previous password back on the server and in PgBouncer", async () => {
+  const before = configUrl();
+  const login = decodeURIComponent(new URL(before).username);
+  const authFile = pgbouncerAuthOf(loaded().config)!.authFile!;
+  const lineBefore = readFileSync(authFile, 'utf8').split('\n').find((l) => l.startsWith(`"${login}" `));
+  const envelope = (await executeSkill(SecurityRotateSkill, { role: 'app', mode: 'single' }, { config: loaded(), yes: true })) as Envelope<RotateReport>;
+  expect(envelope.error).toBeUndefined();
+  expect(envelope.data).toMatchObject({ mode: 'single', previousLogin: login, newLogin: login, pgbouncer: { authFile, reloaded: true, loginProved: true } });
+  expect(readFileSync(authFile, 'utf8').split('\n').find((l) => l.startsWith(`"${login}" `))).not.toBe(lineBefore);
+  expect(await canLogIn(throughBouncer())).toBe(true);
+
+  const undo = (await executeSkill(SecurityRotateSkill, envelope.rollback!.input, { config: loaded(), yes: true })) as Envelope<RotateReport>;
+  expect(undo.error).toBeUndefined();
+  expect(undo.data!.pgbouncer).toMatchObject({ reloaded: true, loginProved: true });
+  expect(configUrl()).toBe(before);
+  // The previous password logs in again, directly and through PgBouncer.
+  expect(await canLogIn(before)).toBe(true);
+  expect(await canLogIn(throughBouncer())).toBe(true);
+}, 120_000);
