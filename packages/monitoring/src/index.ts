@@ -19,7 +19,7 @@
 export { CHECK_CATALOGUE, CHECK_IDS, CHECK_SCOPES, severityOf, type CheckDefinition, type CheckId, type CheckScope, type Thresholds } from './health/check-catalogue';
 export { CHECK_CATEGORIES, CHECK_STATUSES, Finding, SEVERITIES, type CheckCategory, type CheckStatus, type Severity } from './health/finding';
 export { CheckResult, HEALTH_STATUSES, HealthInput, HealthNode, HealthReport } from './health/health-schema';
-export { checkHealth, selectChecks, thresholdsFor, type CheckHealthOptions } from './health/check-health';
+export { checkHealth, configuredThresholds, mergeThresholds, selectChecks, thresholdsFor, type CheckHealthOptions, type ThresholdOverrides } from './health/check-health';
 export { HEALTH_APPLICATION_NAME } from './health/collect-node-health';
 export { MonitoringHealthSkill } from './skills/monitoring-health.skill';
 // Performance.

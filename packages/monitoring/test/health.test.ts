@@ -84,6 +84,31 @@ describe('monitoring-health on a real cluster', () => {
     expect(findingsOf(report, 'recently_restarted').map((f) => f.node).sort()).toEqual(['node1', 'node2', 'node3']);
   });
 
+  test("the config's monitoring.thresholds apply to every run, and a run's own thresholds win over them", async () => {
+    // recently_restarted fires for every node by default (the cluster started seconds ago); the config silences it.
+    const config = ClusterConfig.parse({ ...configOf(), monitoring: { thresholds: { recently_restarted: { warning: 0 } } } });
+    const quiet = await checkHealth(config, { checks: ['recently_restarted'] });
+    expect(findingsOf(quiet, 'recently_restarted')).toEqual([]);
+    expect(quiet.checks[0]).toMatchObject({ check: 'recently_restarted', status: 'ok', warning: 0 });
+    const loud = await checkHealth(config, { checks: ['recently_restarted'], thresholds: { recently_restarted: { warning: 3600 } } });
+    expect(findingsOf(loud, 'recently_restarted').map((f) => [f.node, f.threshold]).sort()).toEqual([['node1', 3600], ['node2', 3600], ['node3', 3600]]);
+    // Field by field: the run's warning, the config's critical.
+    const mixed = ClusterConfig.parse({ ...configOf(), monitoring: { thresholds: { recently_restarted: { warning: 0, critical: 7200 } } } });
+    const both = await checkHealth(mixed, { checks: ['recently_restarted'], thresholds: { recently_restarted: { warning: 3600 } } });
+    expect(both.checks[0]).toMatchObject({ warning: 3600, critical: 7200 });
+    expect(new Set(findingsOf(both, 'recently_restarted').map((f) => f.severity))).toEqual(new Set(['critical']));
+  });
+
+  test('a config threshold for an unknown check id is a config error naming the key and the nearest id (exit 2), before any query', async () => {
+    const config = ClusterConfig.parse({ ...configOf(), monitoring: { thresholds: { idle_in_transactoin: { warning: 60 } } } });
+    await expect(checkHealth(config)).rejects.toMatchObject({ code: 'INVALID_CONFIG', message: expect.stringMatching(/monitoring\.thresholds\.idle_in_transactoin.*did you mean "idle_in_transaction"/) });
+    const envelope = await executeSkill(MonitoringHealthSkill, {}, { config: { ...loaded(), config }, audit: false, actor: 'library' });
+    expect(exitCodeFor(envelope)).toBe(2);
+    expect(envelope.error).toMatchObject({ code: 'INVALID_CONFIG', message: expect.stringContaining('monitoring.thresholds.idle_in_transactoin') });
+    // A threshold field that is not one is refused when the config is read.
+    expect(ClusterConfig.safeParse({ ...configOf(), monitoring: { thresholds: { idle_in_transaction: { warn: 60 } } } }).success).toBe(false);
+  });
+
   test('bad input: an unknown check id, category or threshold field is refused with exit 2 and the field named', async () => {
     for (const input of [{ checks: ['no_such_check'] }, { category: ['nope'] }, { thresholds: { idle_in_transaction: { warn: 1 } } }, { thresholds: { nope: { warning: 1 } } }]) {
       const envelope = await executeSkill(MonitoringHealthSkill, input, { config: loaded(), audit: false, actor: 'library' });

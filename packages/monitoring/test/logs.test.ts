@@ -51,8 +51,9 @@ async function eventually(run: () => ReturnType<typeof executeSkill>): ReturnTyp
   const until = Date.now() + 30_000;
   for (;;) {
     const envelope = await run();
-    const node1 = (envelope.data as LogsReport | null)?.nodes.find((n) => n.name === 'node1');
-    if (node1?.format === 'jsonlog' || Date.now() > until) return envelope;
+    // The crash is logged and the node answers again once the postmaster has reset every session.
+    const crashes = (envelope.data as LogsReport | null)?.categories.find((c) => c.category === 'crashes')?.byNode['node1'] ?? 0;
+    if (crashes > 0 || Date.now() > until) return envelope;
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -80,12 +81,12 @@ beforeAll(async () => {
 });
 
 describe('monitoring-logs on a real cluster', () => {
-  test('stderr logs (the dev/test default): failed logins, a deadlock, a statement timeout and a slow statement are classified', async () => {
+  test('jsonlog (the dev/test default, into <dataDir>/log): failed logins, a deadlock, a statement timeout and a slow statement are classified, with their SQLSTATE', async () => {
     await provoke();
     const report = await analyseLogs(configOf(), { since: '1h' });
     expect(LogsReport.parse(report)).toEqual(report);
     expectNoSecret(report);
-    expect(report.nodes.find((n) => n.name === 'node1')).toMatchObject({ format: 'stderr', via: 'pg_read_file', file: cluster().nodes[0]!.logFile });
+    expect(report.nodes.find((n) => n.name === 'node1')).toMatchObject({ format: 'jsonlog', via: 'pg_read_file', file: expect.stringMatching(new RegExp(`^${cluster().nodes[0]!.dataDir}/log/postgresql-.*\\.json$`)) });
     const count = (c: string) => report.categories.find((x) => x.category === c)?.byNode['node1'] ?? 0;
     expect(count('authentication_failures')).toBe(2);
     expect(count('deadlocks')).toBe(1);
@@ -96,8 +97,9 @@ describe('monitoring-logs on a real cluster', () => {
     expect(report.slowStatements).toEqual(expect.arrayContaining([expect.objectContaining({ statement: 'select pg_sleep(?), ?', occurrences: 1 })]));
     expect(report.topErrors).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ category: 'authentication_failures', severity: 'FATAL', sqlstate: null, message: 'password authentication failed for user "pgcluster"', occurrences: 2, nodes: ['node1'] }),
-        expect.objectContaining({ category: 'deadlocks', severity: 'ERROR', occurrences: 1 }),
+        expect.objectContaining({ category: 'authentication_failures', severity: 'FATAL', sqlstate: '28P01', message: 'password authentication failed for user "pgcluster"', occurrences: 2, nodes: ['node1'] }),
+        expect.objectContaining({ category: 'deadlocks', severity: 'ERROR', sqlstate: '40P01', occurrences: 1 }),
+        expect.objectContaining({ category: 'statement_timeouts', sqlstate: '57014', occurrences: 1 }),
       ]),
     );
     expect(report.periods.filter((p) => p.category === 'authentication_failures').reduce((a, p) => a + p.entries, 0)).toBe(2);
@@ -106,21 +108,21 @@ describe('monitoring-logs on a real cluster', () => {
     expect(only.categories.map((c) => c.category)).toEqual(['deadlocks']);
   });
 
-  test('jsonlog: with node1 switched to the logging collector and jsonlog, entries are read through pg_read_file with their SQLSTATE', async () => {
-    await sql("alter system set logging_collector = 'on'");
-    await sql("alter system set log_destination = 'jsonlog'");
+  test('stderr fallback: with node1 switched to stderr without the collector, entries are read from server.log beside its data directory through pg_read_file', async () => {
+    await sql("alter system set logging_collector = 'off'");
+    await sql("alter system set log_destination = 'stderr'");
     await cluster().restart('node1');
     await provoke();
     const envelope = await executeSkill(MonitoringLogsSkill, { since: '1h' }, { config: loaded(), audit: false, actor: 'library' });
     const report = envelope.data as LogsReport;
     expect(LogsReport.parse(report)).toEqual(report);
     expectNoSecret(report);
-    expect(report.nodes.find((n) => n.name === 'node1')).toMatchObject({ format: 'jsonlog', via: 'pg_read_file', file: expect.stringMatching(/\.json$/) });
+    expect(report.nodes.find((n) => n.name === 'node1')).toMatchObject({ format: 'stderr', via: 'pg_read_file', file: cluster().nodes[0]!.logFile });
     expect(report.topErrors).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ category: 'authentication_failures', severity: 'FATAL', sqlstate: '28P01', occurrences: 2 }),
-        expect.objectContaining({ category: 'deadlocks', sqlstate: '40P01', occurrences: 1 }),
-        expect.objectContaining({ category: 'statement_timeouts', sqlstate: '57014', occurrences: 1 }),
+        expect.objectContaining({ category: 'authentication_failures', severity: 'FATAL', sqlstate: null, occurrences: 2 }),
+        expect.objectContaining({ category: 'deadlocks', severity: 'ERROR', occurrences: 1 }),
+        expect.objectContaining({ category: 'statement_timeouts', occurrences: 1 }),
       ]),
     );
     expect(report.slowStatements).toEqual(expect.arrayContaining([expect.objectContaining({ statement: 'select pg_sleep(?), ?', occurrences: 1 })]));
@@ -144,10 +146,10 @@ describe('monitoring-logs on a real cluster', () => {
     expect(exitCodeFor(envelope)).toBe(1);
   });
 
-  test('a node that is down: its log is read from the local server.log beside its dataDir', async () => {
+  test("a node that is down: its log is read on this machine, the collector's jsonlog file in its dataDir", async () => {
     await cluster().kill('node2');
     const report = await analyseLogs(configOf(), { since: '1h' });
-    expect(report.nodes.find((n) => n.name === 'node2')).toMatchObject({ format: 'stderr', via: 'local', file: cluster().nodes[1]!.logFile });
+    expect(report.nodes.find((n) => n.name === 'node2')).toMatchObject({ format: 'jsonlog', via: 'local', file: expect.stringMatching(new RegExp(`^${cluster().nodes[1]!.dataDir}/log/postgresql-.*\\.json$`)) });
     expect(report.categories.find((c) => c.category === 'restarts')?.byNode['node2']).toBeGreaterThanOrEqual(1);
     const { config } = loaded();
     const remote = ClusterConfig.parse({ ...config, nodes: config.nodes!.map(({ dataDir: _, ...n }) => n) });

@@ -33,10 +33,17 @@ export { ALT_SUFFIX, ROTATE_ACTIONS, ROTATE_MODES, RotatedReplica, RotateReport,
 export { loginsOf, rotateCredentials, rotationStatements, ROTATE_APPLICATION_NAME, undoRotation, type RotateOptions } from './rotate/rotate-credentials';
 export { generatePassword, scramVerifier } from './rotate/scram-verifier';
 export { parseConninfo, renderConninfo } from './rotate/replica-credentials';
+export { authFileLine, bouncerUrl, pgbouncerAuthOf, pgbouncerSettings, proveBouncerLogin, reloadPgbouncer, setAuthFileSecret, writeAuthFile, type PgbouncerAuth } from './rotate/pgbouncer-auth';
 export { SecurityRotateSkill } from './skills/security-rotate.skill';
 // TLS: certificates, staged enabling, undo.
 export { ENCRYPT_ACTIONS, EncryptedNode, EncryptReport, SecurityEncryptInput, TLS_VERSIONS } from './encrypt/encrypt-schema';
 export { ensureCa, issueServerCertificate, nodeSans } from './encrypt/certificates';
 export { enableTls, ENCRYPT_APPLICATION_NAME, tlsUrl, undoTls, type EnableTlsOptions } from './encrypt/enable-tls';
+export { enablePgbouncerTls, PGBOUNCER_TLS_FILES, pgbouncerTlsSettings, setIniSettings, undoPgbouncerTls, type PgbouncerTlsState } from './encrypt/pgbouncer-tls';
 export { findPrimary } from './cluster/find-primary';
 export { SecurityEncryptSkill } from './skills/security-encrypt.skill';
+// pgaudit: preload with a planned restart, the extension, pgaudit.log, undo.
+export { DEFAULT_PGAUDIT_LOG, PGAUDIT_ACTIONS, PGAUDIT_CLASSES, PgauditNode, PgauditReport, SecurityPgauditInput } from './pgaudit/pgaudit-schema';
+export { enablePgaudit, PGAUDIT_APPLICATION_NAME, preloadList, preloadStatement, undoPgaudit, type EnablePgauditOptions } from './pgaudit/enable-pgaudit';
+export { restartCommand, restartLocalNode, restartLogFile } from './cluster/restart-node';
+export { SecurityPgauditSkill } from './skills/security-pgaudit.skill';

@@ -3,7 +3,7 @@ import { ClusterConfig, withClient, type LoadedConfig } from '@pgcluster/core';
 import { executeSkill, exitCodeFor, type Envelope } from '@pgcluster/skill-kit';
 import { useCluster } from '@pgcluster/testing';
 import pg from 'pg';
-import { SecurityAuditInput, SecurityAuditReport, SecurityAuditSkill, SecurityEncryptInput, SecurityRotateInput, type SecurityFinding } from '../src';
+import { SecurityAuditInput, SecurityAuditReport, SecurityAuditSkill, SecurityEncryptInput, SecurityPgauditInput, SecurityRotateInput, type SecurityFinding } from '../src';
 import { appendHba, pgauditInstalled, restoreHba, runAsServerUser, writeSelfSignedCertificate } from './weak-cluster';
 
 // One real cluster, made weak for real (pg_hba lines, an MD5 role, a passwordless login role,
@@ -100,11 +100,12 @@ test('a deliberately weak cluster gets every expected finding, with its CIS sect
     expect(f.expected).not.toBe('');
     expect(f.remedy).not.toBe('');
     if (f.check !== 'password_expiry') expect(f.reference).toMatch(/^CIS \d/);
-    const schema = { 'security-audit': SecurityAuditInput, 'security-rotate': SecurityRotateInput, 'security-encrypt': SecurityEncryptInput }[f.recommendation.skill];
+    const schema = { 'security-audit': SecurityAuditInput, 'security-rotate': SecurityRotateInput, 'security-encrypt': SecurityEncryptInput, 'security-pgaudit': SecurityPgauditInput }[f.recommendation.skill];
     expect(schema?.safeParse(f.recommendation.input).success).toBe(true);
   }
   // The skill that fixes it where one does: TLS by security-encrypt, the config's login by security-rotate.
   expect(of(report, 'ssl_off')[0]!.recommendation).toMatchObject({ skill: 'security-encrypt', input: {} });
+  expect(of(report, 'pgaudit_absent')[0]!.recommendation).toMatchObject({ skill: 'security-pgaudit', input: {} });
   expect(of(report, 'hba_host_without_ssl')[0]!.recommendation).toMatchObject({ skill: 'security-encrypt', input: { requireTls: true } });
   expect(of(report, 'password_expiry').map((f) => [f.object, f.recommendation.skill])).toEqual(
     [[cluster().user, 'security-rotate'], ['weak_md5', 'security-audit'], ['weak_nopass', 'security-audit']].sort(),

@@ -36,5 +36,6 @@ export { HA_STATE_FILE } from './ha/ha-state';
 export { CLUSTER_STATE_FILE } from './local/cluster-state';
 export { dockerEngineAnswers, TESTCONTAINERS_SKIP_MESSAGE } from './testcontainers/testcontainers-cluster';
 export { findSecret, type SecretSighting } from './local/find-secret';
+export { LOG_DIRECTORY, readServerLog, renderJsonlogLine, serverLogFiles } from './local/server-log';
 export { stopRecordedServers } from './local/recorded-servers';
 export { plantLockPid, startZombie, type Zombie } from './local/zombie';

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { lockHolderState, prepareDataDirStart, runningPostmaster, withClient } from '@pgcluster/core';
-import { findSecret, plantLockPid, startZombie, useCluster, type Zombie } from '@pgcluster/testing';
+import { findSecret, plantLockPid, serverLogFiles, startZombie, useCluster, type Zombie } from '@pgcluster/testing';
 
 // Restarts that survive what a slow-reaping PID 1 leaves behind: a real zombie process (exited,
 // never waited for by its parent) whose PID sits in postmaster.pid and in the socket lock file.
@@ -81,4 +81,25 @@ test('findSecret finds a canary that an ALTER SYSTEM statement left in pg_stat_s
   expect(sightings.map((s) => [s.node, s.where])).toEqual(expect.arrayContaining([['node1', 'pg_stat_statements']]));
   expect(sightings.every((s) => !s.excerpt.includes(canary))).toBe(true);
   expect(await findSecret(cluster(), decodeURIComponent(new URL(cluster().url()).password))).toEqual([]);
+});
+
+test("the nodes log jsonlog into <dataDir>/log: logs() renders it as plain lines, findSecret reads it, and the replica's folder holds only its own files", async () => {
+  const [primary, replica] = [cluster().nodes[0]!, cluster().nodes[1]!];
+  const canary = `canary-log-${process.pid}-${Date.now()}`;
+  // A failed statement carrying the canary lands in the primary's log (with its STATEMENT line).
+  await withClient({ url: cluster().url() }, 'a failing statement', (c) => c.query(`select '${canary}'::int`)).catch(() => undefined);
+  let text = '';
+  for (let i = 0; i < 50 && !text.includes(canary); i += 1) {
+    text = await cluster().logs('node1', 200);
+    if (!text.includes(canary)) await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(text).toMatch(/\[\d+\] pgcluster@pgcluster ERROR: {2}invalid input syntax for type integer/);
+  expect(text).toContain(`STATEMENT:  select '${canary}'::int`);
+  const files = serverLogFiles(primary.dataDir, primary.logFile);
+  expect(files.some((f) => f.startsWith(`${primary.dataDir}/log/`) && f.endsWith('.json'))).toBe(true);
+  const sightings = await findSecret(cluster(), canary);
+  expect(sightings.some((s) => s.node === 'node1' && s.where.endsWith('.json'))).toBe(true);
+  // pg_basebackup copied the primary's log folder: the fixture emptied it, so node2's log is node2's.
+  expect(await cluster().logs('node2', 5000)).not.toContain(canary);
+  expect(serverLogFiles(replica.dataDir, replica.logFile).filter((f) => f.endsWith('.json')).length).toBeGreaterThan(0);
 });

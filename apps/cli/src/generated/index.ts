@@ -141,6 +141,14 @@ export const GENERATED_COMMANDS: CommandCatalog = {
       requiresConfirmation: true,
     },
     {
+      name: "security-pgaudit",
+      category: "security",
+      describe: "Loads pgaudit on every node (restart: replicas first), creates the extension and sets pgaudit.log.",
+      risk: "write",
+      autonomous: false,
+      requiresConfirmation: true,
+    },
+    {
       name: "security-rotate",
       category: "security",
       describe: "Rotates the config's login password with zero failed connections (alternating <role>/<role>_alt), proves...",
@@ -226,6 +234,8 @@ export const GENERATED_COMMANDS: CommandCatalog = {
         return (require('./commands/security-compliance') as typeof import('./commands/security-compliance')).securityComplianceCommand;
       case "security-encrypt":
         return (require('./commands/security-encrypt') as typeof import('./commands/security-encrypt')).securityEncryptCommand;
+      case "security-pgaudit":
+        return (require('./commands/security-pgaudit') as typeof import('./commands/security-pgaudit')).securityPgauditCommand;
       case "security-rotate":
         return (require('./commands/security-rotate') as typeof import('./commands/security-rotate')).securityRotateCommand;
       case "vector-benchmark":

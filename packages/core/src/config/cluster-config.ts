@@ -69,6 +69,26 @@ export const ClusterConfig = z
       })
       .optional()
       .describe('PgBouncer in front of the cluster.'),
+    monitoring: z
+      .object({
+        thresholds: z
+          .record(
+            z.string(),
+            z
+              .object({
+                warning: z.number().finite().optional().describe("Warning threshold, in the check's unit."),
+                critical: z.number().finite().nullable().optional().describe("Critical threshold, in the check's unit; null: never critical."),
+              })
+              .strict(),
+          )
+          .default({})
+          .describe(
+            'Per-cluster threshold overrides of monitoring-health\'s checks, by check id, e.g. { "idle_in_transaction": { "warning": 60, "critical": 300 } }; a run\'s own thresholds input wins. The ids are checked against the catalogue when the checks run.',
+          ),
+      })
+      .strict()
+      .optional()
+      .describe('Monitoring settings of this cluster.'),
     databases: z
       .record(
         z.string().regex(IDENTIFIER, 'names must be lower-case identifiers'),

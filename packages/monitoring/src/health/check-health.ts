@@ -1,5 +1,5 @@
-import { PgClusterError, type ClusterConfig } from '@pgcluster/core';
-import type { SkillReference } from '@pgcluster/skill-kit';
+import { ConfigError, PgClusterError, type ClusterConfig } from '@pgcluster/core';
+import { nearestName, type SkillReference } from '@pgcluster/skill-kit';
 import { CHECK_CATALOGUE, CHECK_IDS, severityOf, type CheckDefinition, type CheckId, type Thresholds } from './check-catalogue';
 import { collectNodeHealth, type NodeHealth } from './collect-node-health';
 import type { CheckCategory, Finding } from './finding';
@@ -16,7 +16,7 @@ export interface CheckHealthOptions {
   checks?: readonly CheckId[];
   /** Only the checks of these categories; default all. */
   category?: readonly CheckCategory[];
-  /** Per-check overrides, in the check's unit. */
+  /** Per-check overrides, in the check's unit; they win over the config's `monitoring.thresholds`. */
   thresholds?: Partial<Record<CheckId, { warning?: number; critical?: number | null }>>;
   /** A database name or a name from the config's `databases`; default `databases.project`, else the URL's. */
   database?: string;
@@ -43,6 +43,41 @@ export function thresholdsFor(id: CheckId, overrides: CheckHealthOptions['thresh
   return { warning: o.warning ?? def.warning, critical: o.critical === undefined ? def.critical : o.critical };
 }
 
+/** Per-check threshold overrides, in each check's unit. */
+export type ThresholdOverrides = NonNullable<CheckHealthOptions['thresholds']>;
+
+/**
+ * The cluster's own threshold overrides (`monitoring.thresholds` of the config), checked against
+ * the catalogue.
+ * @throws ConfigError naming `monitoring.thresholds.<key>` and the nearest check id when a key is not a check.
+ * @example configuredThresholds(loadConfig().config) // { idle_in_transaction: { warning: 60 } }
+ */
+export function configuredThresholds(config: ClusterConfig): ThresholdOverrides {
+  const configured = config.monitoring?.thresholds ?? {};
+  const known: readonly string[] = CHECK_IDS;
+  for (const key of Object.keys(configured)) {
+    if (known.includes(key)) continue;
+    const nearest = nearestName(key, CHECK_IDS);
+    throw new ConfigError(`monitoring.thresholds.${key}: "${key}" is not a check id${nearest ? `; did you mean "${nearest}"?` : ''}`, {
+      hint: `Use an id of monitoring-health's catalogue: ${CHECK_IDS.join(', ')}.`,
+    });
+  }
+  return configured as ThresholdOverrides;
+}
+
+/**
+ * The overrides a run uses: the cluster's (config) under the run's own, field by field (the run wins).
+ * @example mergeThresholds({ lock_waits: { warning: 5, critical: 60 } }, { lock_waits: { warning: 10 } }) // { lock_waits: { warning: 10, critical: 60 } }
+ */
+export function mergeThresholds(configured: ThresholdOverrides, run: ThresholdOverrides = {}): ThresholdOverrides {
+  const merged: ThresholdOverrides = { ...configured };
+  for (const [id, o] of Object.entries(run) as Array<[CheckId, { warning?: number; critical?: number | null }]>) {
+    const base = merged[id] ?? {};
+    merged[id] = { ...base, ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) };
+  }
+  return merged;
+}
+
 /**
  * Runs the health check catalogue on every node of the cluster at once — one connection per
  * node, read-only statements of at most 1 s — and returns every finding (with the skill that
@@ -67,6 +102,7 @@ export async function checkHealth(config: ClusterConfig, options: CheckHealthOpt
     });
   }
   if (options.signal?.aborted) throw new PgClusterError('ABORTED', 'health check was cancelled before it started');
+  const thresholds = mergeThresholds(configuredThresholds(config), options.thresholds);
   const selected = selectChecks(options);
   const wanted = new Set<CheckId>(selected);
   const database = options.database ? (config.databases[options.database] ?? options.database) : config.databases['project'];
@@ -80,7 +116,7 @@ export async function checkHealth(config: ClusterConfig, options: CheckHealthOpt
       hint: 'Check that the servers run and that this host can reach them (`pgcluster dev up` starts a local cluster).',
     });
   }
-  return assessHealth(config.name, healths, selected, options.thresholds ?? {});
+  return assessHealth(config.name, healths, selected, thresholds);
 }
 
 function appliesTo(def: CheckDefinition, facts: NodeFacts): boolean {

@@ -20,6 +20,7 @@ export const LOG_CATEGORIES = [
   'checksum_failures',
   'wraparound_warnings',
   'slow_statements',
+  'audit_events',
   'other_errors',
 ] as const;
 /** One of {@link LOG_CATEGORIES}. */
@@ -33,6 +34,8 @@ interface Rule {
 
 // First match wins; SQLSTATEs when the log has them (jsonlog), message patterns otherwise.
 const RULES: readonly Rule[] = [
+  // pgaudit's lines (security-pgaudit): `AUDIT: SESSION,<statement id>,<substatement id>,<class>,<command>,…`, logged at LOG.
+  { category: 'audit_events', pattern: /^AUDIT: (?:SESSION|OBJECT),\d+,\d+,/ },
   { category: 'slow_statements', pattern: /^duration: \d/ },
   { category: 'authentication_failures', sqlstates: ['28P01', '28000'], pattern: /authentication failed|no pg_hba\.conf entry|role ".*" does not exist|is not permitted to log in/ },
   { category: 'too_many_connections', sqlstates: ['53300'], pattern: /too many clients|remaining connection slots are reserved|too many connections for/ },
@@ -82,6 +85,7 @@ export const LOG_CATEGORY_LINKS: Readonly<Record<LogCategory, { check: CheckId |
   checksum_failures: { check: null, recommendation: { skill: 'cluster-backup', input: { action: 'list' }, why: 'data corruption: find a good backup before anything else' } },
   wraparound_warnings: { check: 'xid_wraparound', recommendation: { skill: 'monitoring-health', input: { category: ['transactions'] } } },
   slow_statements: { check: null, recommendation: { skill: 'monitoring-performance', input: {} } },
+  audit_events: { check: null, recommendation: { skill: 'security-audit', input: { category: ['roles', 'privileges'] }, why: "pgaudit's record of schema, role and data changes: review who holds the roles that made them" } },
   other_errors: { check: null, recommendation: { skill: 'monitoring-logs', input: {}, why: 'read the top errors' } },
 };
 

@@ -54,6 +54,9 @@ describe('classifyLogEntry', () => {
     [{ severity: 'LOG', sqlstate: null, message: 'checkpoints are occurring too frequently (9 seconds apart)' }, 'checkpoints_too_frequent'],
     [{ severity: 'WARNING', sqlstate: null, message: 'database "app" must be vacuumed within 9000000 transactions' }, 'wraparound_warnings'],
     [{ severity: 'LOG', sqlstate: null, message: 'checkpoint starting: time' }, null],
+    [{ severity: 'LOG', sqlstate: '00000', message: 'AUDIT: SESSION,1,1,DDL,CREATE TABLE,TABLE,public.t,create table t (id int),<not logged>' }, 'audit_events'],
+    [{ severity: 'LOG', sqlstate: '00000', message: 'AUDIT: OBJECT,3,1,WRITE,UPDATE,TABLE,public.t,update t set id = 2,<not logged>' }, 'audit_events'],
+    [{ severity: 'ERROR', sqlstate: '42601', message: 'syntax error at or near "AUDIT: SESSION,1,1,"' }, 'other_errors'],
   ])('%j → %s', (entry, category) => {
     expect(classifyLogEntry({ at, pid: 1, ...entry })).toBe(category);
   });

@@ -1,5 +1,5 @@
-import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
-import { dirname, join, posix } from 'node:path';
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { dirname, join, posix, resolve } from 'node:path';
 import { withClient, type NodeConfig } from '@pgcluster/core';
 import { READ_ONLY_SESSION_SQL, serverReason } from '../connection/read-only-session';
 import { parseJsonLog, parseStderrLog, type LogEntry } from './log-entry';
@@ -28,9 +28,10 @@ export const LOG_SQL = {
 /**
  * Reads the tail (`maxBytes`) of one node's current server log and parses it, through
  * `pg_read_file` when the role may read server files: the jsonlog file when the logging
- * collector writes one, else its stderr file, else `server.log` beside the data directory (where
- * `pgcluster dev` and the test clusters keep pg_ctl's log); when the server cannot be asked,
- * that same file on this machine for nodes with a configured `dataDir`.
+ * collector writes one (`pgcluster dev` and the test clusters do, into `<dataDir>/log`), else its
+ * stderr file, else `server.log` beside the data directory (pg_ctl's log without the collector);
+ * when the server cannot be asked, the same on this machine for nodes with a configured `dataDir`
+ * (the collector's current file as `current_logfiles` names it, else the newest `.json` there).
  *
  * @example
  * ```ts
@@ -46,7 +47,8 @@ export async function readNodeLog(node: NodeConfig, options: { maxBytes: number;
       await client.query(READ_ONLY_SESSION_SQL);
       const files = (await client.query<{ jsonlog: string | null; stderr: string | null; data_directory: string }>(LOG_SQL.files)).rows[0]!;
       // Without the collector, pg_ctl's log of pgcluster dev and the test clusters is server.log beside the data directory.
-      const file = files.jsonlog ?? files.stderr ?? posix.join(posix.dirname(files.data_directory), 'server.log');
+      const current = files.jsonlog ?? files.stderr;
+      const file = current ? posix.resolve(files.data_directory, current) : posix.join(posix.dirname(files.data_directory), 'server.log');
       const size = (await client.query<{ size: number | null }>(LOG_SQL.size, [file])).rows[0]!.size;
       if (size === null) return null;
       const offset = Math.max(0, size - options.maxBytes);
@@ -60,12 +62,34 @@ export async function readNodeLog(node: NodeConfig, options: { maxBytes: number;
   } catch (error) {
     failure = serverReason(error, node.name);
   }
-  const local = node.dataDir ? join(dirname(node.dataDir), 'server.log') : null;
-  if (local && existsSync(local)) {
-    const { text, truncated } = tail(local, options.maxBytes);
-    return { ...base, format: 'stderr', file: local, via: 'local', truncated, entries: parseStderrLog(text) };
+  const local = node.dataDir ? localLogOf(node.dataDir) : null;
+  if (local) {
+    const { text, truncated } = tail(local.file, options.maxBytes);
+    return { ...base, format: local.format, file: local.file, via: 'local', truncated, entries: local.format === 'jsonlog' ? parseJsonLog(text) : parseStderrLog(text) };
   }
-  return { ...base, format: null, file: null, via: null, skipped: `no log readable: ${failure}; and no local server.log beside a configured dataDir` };
+  return { ...base, format: null, file: null, via: null, skipped: `no log readable: ${failure}; and no local log (the collector's in the data directory, or server.log beside it) for a configured dataDir` };
+}
+
+/**
+ * The log of a local data directory whose server cannot be asked: the jsonlog file
+ * `current_logfiles` names (the collector's last), else the newest `.json` file of `<dataDir>/log`,
+ * else `server.log` beside the data directory (pg_ctl's log without the collector).
+ */
+function localLogOf(dataDir: string): { file: string; format: 'jsonlog' | 'stderr' } | null {
+  try {
+    const named = /^jsonlog (.+)$/m.exec(readFileSync(join(dataDir, 'current_logfiles'), 'utf8'))?.[1];
+    if (named && existsSync(resolve(dataDir, named))) return { file: resolve(dataDir, named), format: 'jsonlog' };
+  } catch {
+    /* no collector, or not readable from here */
+  }
+  try {
+    const newest = readdirSync(join(dataDir, 'log')).filter((f) => f.endsWith('.json')).sort().pop();
+    if (newest) return { file: join(dataDir, 'log', newest), format: 'jsonlog' };
+  } catch {
+    /* no log folder */
+  }
+  const beside = join(dirname(dataDir), 'server.log');
+  return existsSync(beside) ? { file: beside, format: 'stderr' } : null;
 }
 
 function tail(file: string, maxBytes: number): { text: string; truncated: boolean } {

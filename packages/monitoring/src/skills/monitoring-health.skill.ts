@@ -44,6 +44,7 @@ export class MonitoringHealthSkill {
     ],
     interpret:
       'status is healthy (exit 0: no finding), degraded (exit 1: warnings) or critical (exit 1: at least one critical finding). ' +
+      'Thresholds: the catalogue\'s defaults, under the config\'s monitoring.thresholds, under the run\'s thresholds input. ' +
       'data.findings[] = { check, category, severity, node, object, value, threshold, unit, message, recommendation }: object names ' +
       'the table, index, sequence, slot, database, setting or pid; value and threshold are in unit; recommendation is a typed ' +
       'reference { skill, input, why } to the skill that fixes it (run it with that input). data.checks[] lists every selected ' +

@@ -80,7 +80,7 @@ export class MonitoringLogsSkill {
       return [
         { kind: 'sql' as const, target, text: LOG_SQL.files },
         { kind: 'sql' as const, target, text: `${LOG_SQL.size}; ${LOG_SQL.read}  -- the tail of the current log` },
-        { kind: 'file' as const, target, text: 'or, when the log is not collected: server.log beside the configured dataDir (local nodes)' },
+        { kind: 'file' as const, target, text: "or, when the server cannot be asked: the collector's current file in the configured dataDir's log folder, else server.log beside it (local nodes)" },
       ];
     });
   }

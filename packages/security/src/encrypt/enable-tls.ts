@@ -1,10 +1,12 @@
 import { chmodSync, chownSync, copyFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { InputError, parseConfig, PgClusterError, RefusedError, withClient, type ClusterConfig, type LoadedConfig, type NodeConfig } from '@pgcluster/core';
+import { ConfigError, InputError, parseConfig, PgClusterError, RefusedError, withClient, type ClusterConfig, type LoadedConfig, type NodeConfig } from '@pgcluster/core';
 import { findPrimary } from '../cluster/find-primary';
 import { assertConfigUnchanged, configFileOf, sha256, writeSecretFile } from '../rotate/config-file';
 import { parseConninfo, renderConninfo, rewritePrimaryConninfo } from '../rotate/replica-credentials';
+import { pgbouncerSettings } from '../rotate/pgbouncer-auth';
 import { ensureCa, issueServerCertificate, nodeSans } from './certificates';
+import { enablePgbouncerTls, pgbouncerTlsBackup, undoPgbouncerTls } from './pgbouncer-tls';
 import type { EncryptReport } from './encrypt-schema';
 
 /** `application_name` of the encrypt skill's connections. */
@@ -37,6 +39,8 @@ interface EncryptBackup {
   nodes: Array<{ name: string; dataDir: string; files: Record<string, string | null> }>;
   /** sha256 of the config file as the run wrote it: undo refuses when it changed since. */
   writtenConfigSha256?: string;
+  /** pgbouncer.ini and the TLS files beside it, as they were (PgBouncer in the config). */
+  pgbouncer?: { iniFile: string; files: Record<string, string | null> };
   undone?: string;
 }
 
@@ -86,6 +90,7 @@ export async function enableTls(loaded: LoadedConfig, options: EnableTlsOptions)
   const configFile = configFileOf(loaded);
   const nodes = localNodes(loaded.config);
   const primary = await findPrimary(loaded.config);
+  const bouncer = pgbouncerOf(loaded.config);
   const backupFile = join(loaded.stateDir, 'security', `encrypt-${options.runId ?? new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   const backup: EncryptBackup = {
     version: 1,
@@ -93,6 +98,7 @@ export async function enableTls(loaded: LoadedConfig, options: EnableTlsOptions)
     configFile,
     previousConfig: readFileSync(configFile, 'utf8'),
     nodes: nodes.map((n) => ({ name: n.name, dataDir: n.dataDir, files: Object.fromEntries(NODE_FILES.map((f) => [f, existsSync(join(n.dataDir, f)) ? readFileSync(join(n.dataDir, f), 'utf8') : null])) })),
+    ...(bouncer ? { pgbouncer: { iniFile: bouncer.iniFile, files: pgbouncerTlsBackup(bouncer.iniFile) } } : {}),
   };
   writeSecretFile(backupFile, `${JSON.stringify(backup, null, 2)}\n`);
 
@@ -135,15 +141,19 @@ export async function enableTls(loaded: LoadedConfig, options: EnableTlsOptions)
   }
   const streaming = await streamsOverTls(primary, ca.crt, replicas.map((r) => r.name));
 
-  // 4. The config's URLs verify the servers.
-  const raw = JSON.parse(backup.previousConfig) as { nodes?: Array<{ url: string }> };
+  // 4. PgBouncer: TLS for its clients (offered, or required) and verify-full to the servers — before any node requires TLS.
+  const pgbouncer = bouncer ? await enablePgbouncerTls(bouncer, ca, join(loaded.stateDir, 'tls'), primary, options) : null;
+
+  // 5. The config's URLs verify the servers (and PgBouncer).
+  const raw = JSON.parse(backup.previousConfig) as { nodes?: Array<{ url: string }>; pgbouncer?: { adminUrl: string } };
   for (const n of raw.nodes ?? []) n.url = tlsUrl(n.url, ca.crt);
+  if (bouncer && raw.pgbouncer) raw.pgbouncer.adminUrl = tlsUrl(raw.pgbouncer.adminUrl, ca.crt);
   const written = `${JSON.stringify(raw, null, 2)}\n`;
   writeSecretFile(backupFile, `${JSON.stringify({ ...backup, writtenConfigSha256: sha256(written) }, null, 2)}\n`);
   writeSecretFile(configFile, written);
   const now = parseConfig(raw, configFile);
 
-  // 5. Only TLS is accepted (optional, last).
+  // 6. Only TLS is accepted (optional, last).
   if (options.requireTls) {
     for (const n of nodes) {
       const path = join(n.dataDir, 'pg_hba.conf');
@@ -167,7 +177,22 @@ export async function enableTls(loaded: LoadedConfig, options: EnableTlsOptions)
     unencryptedConnections: await countUnencrypted(now),
     configFile,
     backup: backupFile,
+    pgbouncer,
   };
+}
+
+/**
+ * PgBouncer of the config, whose pgbouncer.ini must be on this machine (its TLS settings are written there).
+ * @throws ConfigError naming `pgbouncer.configFile` when it is missing.
+ */
+function pgbouncerOf(config: ClusterConfig): { iniFile: string; adminUrl: string } | null {
+  if (!config.pgbouncer) return null;
+  if (!config.pgbouncer.configFile || !existsSync(config.pgbouncer.configFile)) {
+    throw new ConfigError('pgbouncer.configFile: PgBouncer is configured but its pgbouncer.ini is not on this machine, so its TLS cannot be configured; nothing was changed', {
+      hint: 'Set pgbouncer.configFile to the pgbouncer.ini PgBouncer runs with.',
+    });
+  }
+  return { iniFile: config.pgbouncer.configFile, adminUrl: config.pgbouncer.adminUrl };
 }
 
 /**
@@ -183,6 +208,13 @@ export async function undoTls(loaded: LoadedConfig, backupFile: string): Promise
   if (backup.undone) throw new RefusedError(`the TLS change in ${backupFile} was already undone at ${backup.undone}`);
   assertConfigUnchanged(backup.configFile, backup.writtenConfigSha256, 'the TLS change');
   const current = loaded.config.nodes ?? [];
+  // PgBouncer first: its server connections verify TLS, which the nodes are about to stop offering.
+  let pgbouncer: EncryptReport['pgbouncer'] = null;
+  if (backup.pgbouncer && loaded.config.pgbouncer) {
+    await undoPgbouncerTls(backup.pgbouncer.files, loaded.config.pgbouncer.adminUrl);
+    const ini = pgbouncerSettings(backup.pgbouncer.files[backup.pgbouncer.iniFile] ?? '');
+    pgbouncer = { clientTls: ini.get('client_tls_sslmode') ?? 'disable', serverTls: ini.get('server_tls_sslmode') ?? 'prefer', protocol: null, serverSsl: false };
+  }
   for (const n of backup.nodes) {
     const { uid, gid } = statSync(n.dataDir);
     for (const [file, content] of Object.entries(n.files)) {
@@ -211,7 +243,7 @@ export async function undoTls(loaded: LoadedConfig, backupFile: string): Promise
     nodes.push({ node: n.name, ssl: ssl === 'on', protocol: null, sans: [], streamsOverTls: null, hostssl: false });
   }
   writeSecretFile(backupFile, `${JSON.stringify({ ...backup, undone: new Date().toISOString() }, null, 2)}\n`);
-  return { action: 'undo', ca: join(loaded.stateDir, 'tls', 'ca.crt'), nodes, unencryptedConnections: await countUnencrypted(previous), configFile: backup.configFile, backup: backupFile };
+  return { action: 'undo', ca: join(loaded.stateDir, 'tls', 'ca.crt'), nodes, unencryptedConnections: await countUnencrypted(previous), configFile: backup.configFile, backup: backupFile, pgbouncer };
 }
 
 /**

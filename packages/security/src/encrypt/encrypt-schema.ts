@@ -60,6 +60,15 @@ export const EncryptReport = z.object({
   unencryptedConnections: z.number().int().describe('Client and WAL-sender connections still without TLS, over every node, after the run.'),
   configFile: z.string().describe('The config file whose URLs now say sslmode=verify-full and sslrootcert (undo: restored).'),
   backup: z.string().describe('The backup (mode 600, state dir) that undo uses.'),
+  pgbouncer: z
+    .object({
+      clientTls: z.string().describe('client_tls_sslmode: prefer (TLS offered) or require (--require-tls); undo: as restored.'),
+      serverTls: z.string().describe('server_tls_sslmode: verify-full against the CA.'),
+      protocol: z.string().nullable().describe('The TLS version of a verify-full client connection to PgBouncer.'),
+      serverSsl: z.boolean().describe("A statement through PgBouncer ran on a server connection encrypted in pg_stat_ssl."),
+    })
+    .nullable()
+    .describe('PgBouncer (config pgbouncer.configFile): its client and server TLS; null when the config has no PgBouncer.'),
 });
 /** `data` of `security-encrypt`. */
 export type EncryptReport = z.infer<typeof EncryptReport>;

@@ -32,8 +32,8 @@ export function writeSecretFile(path: string, content: string): void {
 
 /**
  * The config text with every server URL whose user is `from` switched to `to` with `password`:
- * nodes[].url and patroni.memberUrl. pgbouncer.adminUrl is left alone: PgBouncer authenticates
- * its console from its own auth file, which a rotation does not update yet. Other fields are kept.
+ * nodes[].url and patroni.memberUrl. pgbouncer.adminUrl is left alone: its console user is
+ * PgBouncer's own (the rotation writes the new login into PgBouncer's auth file). Other fields are kept.
  * @example switchConfigLogin(text, 'app', 'app_alt', password)
  */
 export function switchConfigLogin(text: string, from: string, to: string, password: string): { text: string; switched: number } {

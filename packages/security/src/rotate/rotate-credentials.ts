@@ -4,6 +4,7 @@ import { InputError, parseConfig, PgClusterError, RefusedError, withClient, type
 import type pg from 'pg';
 import { findPrimary } from '../cluster/find-primary';
 import { assertConfigUnchanged, configFileOf, sha256, switchConfigLogin, writeSecretFile } from './config-file';
+import { authFileLine, bouncerUrl, pgbouncerAuthOf, proveBouncerLogin, reloadPgbouncer, setAuthFileSecret, writeAuthFile, type PgbouncerAuth } from './pgbouncer-auth';
 import { replicasNotUpdatable, updateReplicaCredentials } from './replica-credentials';
 import { ALT_SUFFIX, type RotateMode, type RotateReport } from './rotate-schema';
 import { generatePassword, scramVerifier } from './scram-verifier';
@@ -51,6 +52,8 @@ interface RotationBackup {
   /** The previous login's VALID UNTIL before the rotation (null: none). */
   previousLoginValidUntil: string | null;
   createdRole: boolean;
+  /** PgBouncer's auth file and the new login's line in it before the rotation (null: none), when the config has PgBouncer. */
+  pgbouncer?: { authFile: string | null; previousLine: string | null };
   /** sha256 of the config file as the rotation wrote it: undo refuses when it changed since. */
   writtenConfigSha256?: string;
   undone?: string;
@@ -113,6 +116,8 @@ export async function rotateCredentials(loaded: LoadedConfig, options: RotateOpt
   const previousConfig = readFileSync(configFile, 'utf8');
   const newUrlOf = (node: NodeConfig) => withLogin(node.url, target, password);
   const replicas = replicasOf(config, primary);
+  // Read before anything changes: a PgBouncer the rotation cannot update is refused up front.
+  const bouncer = pgbouncerAuthOf(config);
   // Security: a replica left streaming as the old login stops replicating once its password expires.
   const stuck = await replicasNotUpdatable(replicas, current);
   if (stuck.length > 0 && !options.manualReplicas) {
@@ -151,15 +156,31 @@ export async function rotateCredentials(loaded: LoadedConfig, options: RotateOpt
     });
   }
 
-  // 3. The backup undo needs, then the config, then the replicas.
+  // 3. PgBouncer knows the new login (the same SCRAM secret as the server, so it can log in for its clients), proven through it.
+  let pgbouncer: Awaited<ReturnType<typeof switchPgbouncer>> | null = null;
+  try {
+    pgbouncer = bouncer ? await switchPgbouncer(bouncer, target, verifier, newUrlOf(primary)) : null;
+  } catch (error) {
+    // Single mode changed the login in use: put its password back before giving up (the config was not switched).
+    if (options.mode === 'single') {
+      const restored = await restorePassword(primary, current, previousConfig, target, password);
+      if (bouncer?.authFile) {
+        writeAuthFile(bouncer.authFile, setAuthFileSecret(readFileSync(bouncer.authFile, 'utf8'), current, restored));
+        await reloadPgbouncer(bouncer.adminUrl).catch(() => undefined);
+      }
+    }
+    throw error;
+  }
+
+  // 4. The backup undo needs, then the config, then the replicas.
   const backupFile = join(loaded.stateDir, 'security', `rotate-${options.runId ?? new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  const backup: RotationBackup = { version: 1, time: new Date().toISOString(), role: options.role, mode: options.mode, graceSeconds: options.graceSeconds, configFile, previousConfig, previousLogin: current, newLogin: target, previousLoginValidUntil, createdRole };
+  const backup: RotationBackup = { version: 1, time: new Date().toISOString(), role: options.role, mode: options.mode, graceSeconds: options.graceSeconds, configFile, previousConfig, previousLogin: current, newLogin: target, previousLoginValidUntil, createdRole, ...(pgbouncer ? { pgbouncer: { authFile: pgbouncer.report.authFile, previousLine: pgbouncer.previousLine } } : {}) };
   const switched = switchConfigLogin(previousConfig, current, target, password).text;
   writeSecretFile(backupFile, `${JSON.stringify({ ...backup, writtenConfigSha256: sha256(switched) }, null, 2)}\n`);
   writeSecretFile(configFile, switched);
   const replicaUpdates = await updateReplicaCredentials(replicas, current, target, password, newUrlOf);
 
-  // 4. Only now the old login's password gets its end (alternate); single mode changed it in step 1.
+  // 5. Only now the old login's password gets its end (alternate); single mode changed it in step 1.
   let previousValidUntil: string | null = null;
   if (options.mode === 'alternate') {
     previousValidUntil = new Date(Date.now() + options.graceSeconds * 1000).toISOString();
@@ -178,7 +199,25 @@ export async function rotateCredentials(loaded: LoadedConfig, options: RotateOpt
     backup: backupFile,
     replicas: replicaUpdates,
     window: windowOf(options.mode, previousValidUntil),
+    pgbouncer: pgbouncer?.report ?? null,
   };
+}
+
+/**
+ * Writes the login's SCRAM secret into PgBouncer's auth file (auth_query needs nothing written),
+ * RELOADs PgBouncer and proves a login through it with the new password.
+ */
+async function switchPgbouncer(bouncer: PgbouncerAuth, login: string, verifier: string, directUrl: string): Promise<{ report: NonNullable<RotateReport['pgbouncer']>; previousLine: string | null }> {
+  let previousLine: string | null = null;
+  if (bouncer.authFile) {
+    const text = existsSync(bouncer.authFile) ? readFileSync(bouncer.authFile, 'utf8') : '';
+    previousLine = authFileLine(text, login);
+    writeAuthFile(bouncer.authFile, setAuthFileSecret(text, login, verifier));
+    await reloadPgbouncer(bouncer.adminUrl);
+  }
+  const direct = new URL(directUrl);
+  await proveBouncerLogin(bouncerUrl(bouncer.adminUrl, login, decodeURIComponent(direct.password), decodeURIComponent(direct.pathname.slice(1)) || login), login);
+  return { report: { authFile: bouncer.authFile, reloaded: bouncer.authFile !== null, loginProved: true }, previousLine };
 }
 
 /**
@@ -203,8 +242,9 @@ export async function undoRotation(loaded: LoadedConfig, backupFile: string, rol
   if (!previousPrimary) throw new PgClusterError('ACTION_FAILED', `the previous config has no node ${primary.name}, the primary now`);
   const oldPassword = decodeURIComponent(new URL(previousPrimary.url).password);
 
+  let restoredVerifier: string | null = null;
   if (backup.mode === 'single') {
-    await restorePassword(primary, backup.previousLogin, backup.previousConfig, backup.newLogin, undefined);
+    restoredVerifier = await restorePassword(primary, backup.previousLogin, backup.previousConfig, backup.newLogin, undefined);
   } else {
     await withClient({ url: primary.url, applicationName: ROTATE_APPLICATION_NAME }, `restoring ${backup.previousLogin}`, async (c) => {
       await c.query(`ALTER ROLE ${q(c, backup.previousLogin)} VALID UNTIL ${c.escapeLiteral(backup.previousLoginValidUntil ?? 'infinity')}`);
@@ -225,6 +265,20 @@ export async function undoRotation(loaded: LoadedConfig, backupFile: string, rol
     newLoginValidUntil = new Date(Date.now() + backup.graceSeconds * 1000).toISOString();
     await withClient({ url: previousPrimary.url, applicationName: ROTATE_APPLICATION_NAME }, `expiring ${backup.newLogin}`, (c) => c.query(`ALTER ROLE ${q(c, backup.newLogin)} VALID UNTIL ${c.escapeLiteral(newLoginValidUntil!)}`));
   }
+  // PgBouncer: single mode puts the login's restored secret back (alternate keeps the new login's line: it stays valid for the grace period).
+  let pgbouncer: RotateReport['pgbouncer'] = null;
+  if (backup.pgbouncer) {
+    const bouncer = pgbouncerAuthOf(loaded.config);
+    if (bouncer?.authFile && restoredVerifier) {
+      writeAuthFile(bouncer.authFile, setAuthFileSecret(existsSync(bouncer.authFile) ? readFileSync(bouncer.authFile, 'utf8') : '', backup.previousLogin, restoredVerifier));
+      await reloadPgbouncer(bouncer.adminUrl);
+    }
+    if (bouncer) {
+      const u = new URL(previousPrimary.url);
+      await proveBouncerLogin(bouncerUrl(bouncer.adminUrl, backup.previousLogin, oldPassword, decodeURIComponent(u.pathname.slice(1)) || backup.previousLogin), backup.previousLogin);
+      pgbouncer = { authFile: bouncer.authFile, reloaded: bouncer.authFile !== null && restoredVerifier !== null, loginProved: true };
+    }
+  }
   writeSecretFile(now, backup.previousConfig);
   const undoneAt = new Date().toISOString();
   writeSecretFile(backupFile, `${JSON.stringify({ ...backup, undone: undoneAt }, null, 2)}\n`);
@@ -241,6 +295,7 @@ export async function undoRotation(loaded: LoadedConfig, backupFile: string, rol
     backup: backupFile,
     replicas: replicaUpdates,
     window: windowOf(backup.mode, newLoginValidUntil),
+    pgbouncer,
   };
 }
 
@@ -250,13 +305,15 @@ function windowOf(mode: RotateMode, validUntil: string | null): string {
     : 'new connections with the old password fail from the password change until each client reloads the config; open connections are unaffected';
 }
 
-/** Single mode: puts the previous password back (from the previous config), as a verifier. */
-async function restorePassword(primary: NodeConfig, login: string, previousConfig: string, connectAs: string, connectPassword: string | undefined): Promise<void> {
+/** Single mode: puts the previous password back (from the previous config), as a verifier; returns that verifier (PgBouncer's auth file gets the same). */
+async function restorePassword(primary: NodeConfig, login: string, previousConfig: string, connectAs: string, connectPassword: string | undefined): Promise<string> {
   const previous = parseConfig(JSON.parse(previousConfig), 'the previous config');
   const old = previous.nodes?.find((n) => n.name === primary.name)?.url ?? primary.url;
   const oldPassword = decodeURIComponent(new URL(old).password);
   const url = connectPassword ? withLogin(primary.url, connectAs, connectPassword) : primary.url;
-  await withClient({ url, applicationName: ROTATE_APPLICATION_NAME }, `restoring ${login}'s previous password`, (c) => c.query(`ALTER ROLE ${q(c, login)} PASSWORD ${c.escapeLiteral(scramVerifier(oldPassword))}`));
+  const verifier = scramVerifier(oldPassword);
+  await withClient({ url, applicationName: ROTATE_APPLICATION_NAME }, `restoring ${login}'s previous password`, (c) => c.query(`ALTER ROLE ${q(c, login)} PASSWORD ${c.escapeLiteral(verifier)}`));
+  return verifier;
 }
 
 function withLogin(url: string, user: string, password: string): string {

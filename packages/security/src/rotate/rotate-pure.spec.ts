@@ -2,6 +2,7 @@ import { ClusterConfig } from '@pgcluster/core';
 import { isLoopback, isOpen } from '../audit/checks/hba-checks';
 import { expectedRolesOf } from '../audit/run-audit';
 import { switchConfigLogin } from './config-file';
+import { authFileLine, pgbouncerSettings, setAuthFileSecret } from './pgbouncer-auth';
 import { parseConninfo, renderConninfo } from './replica-credentials';
 import { loginsOf } from './rotate-credentials';
 
@@ -44,4 +45,22 @@ test('pg_hba addresses: loopback and open', () => {
   expect(isOpen({ address: '::', netmask: '::' })).toBe(true);
   expect(isOpen({ address: 'all', netmask: null })).toBe(true);
   expect(isOpen({ address: '10.0.0.0', netmask: '255.0.0.0' })).toBe(false);
+});
+
+describe("PgBouncer's auth file and ini", () => {
+  test('setAuthFileSecret replaces the user\'s line in place, appends a new user, removes with null, and keeps every other line', () => {
+    const text = '; users\n"app" "SCRAM-SHA-256$4096:a$b:c"\n"pgbouncer_admin" "SCRAM-SHA-256$4096:x$y:z"\n';
+    expect(setAuthFileSecret(text, 'app', 'SCRAM-SHA-256$4096:n$e:w')).toBe('; users\n"app" "SCRAM-SHA-256$4096:n$e:w"\n"pgbouncer_admin" "SCRAM-SHA-256$4096:x$y:z"\n');
+    expect(setAuthFileSecret(text, 'app_alt', 'S')).toBe(`${text}"app_alt" "S"\n`);
+    expect(setAuthFileSecret(text, 'app', null)).toBe('; users\n"pgbouncer_admin" "SCRAM-SHA-256$4096:x$y:z"\n');
+    expect(setAuthFileSecret('', 'we"ird', 'S')).toBe('"we""ird" "S"\n');
+    expect(authFileLine(setAuthFileSecret('', 'we"ird', 'S'), 'we"ird')).toBe('"we""ird" "S"');
+  });
+
+  test('pgbouncerSettings reads the [pgbouncer] section only, comments left out', () => {
+    const ini = '[databases]\nauth_file = /not/this\n[pgbouncer]\n;auth_file = /commented\nauth_file = /etc/pgbouncer/userlist.txt\nAUTH_TYPE = scram-sha-256\n';
+    const s = pgbouncerSettings(ini);
+    expect(s.get('auth_file')).toBe('/etc/pgbouncer/userlist.txt');
+    expect(s.get('auth_type')).toBe('scram-sha-256');
+  });
 });

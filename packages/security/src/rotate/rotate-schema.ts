@@ -89,6 +89,14 @@ export const RotateReport = z.object({
   backup: z.string().describe('The backup (mode 600, in the state dir) that undo uses; it holds the previous config file.'),
   replicas: z.array(RotatedReplica).describe('Replicas that stream as the rotated login, and what was done about them.'),
   window: z.string().describe('When clients with the old password fail: none (alternate, until previousValidUntil) or the single-role window.'),
+  pgbouncer: z
+    .object({
+      authFile: z.string().nullable().describe("PgBouncer's auth_file the new login's SCRAM secret was written to (null: auth_query, nothing to write)."),
+      reloaded: z.boolean().describe('PgBouncer was told to RELOAD (admin console).'),
+      loginProved: z.boolean().describe('A login as the new login through PgBouncer succeeded.'),
+    })
+    .nullable()
+    .describe('What was done about PgBouncer (config pgbouncer.configFile); null when the config has no PgBouncer.'),
 });
 /** `data` of `security-rotate`. */
 export type RotateReport = z.infer<typeof RotateReport>;

@@ -32,10 +32,13 @@ export class SecurityEncryptSkill {
       "owned by the server's user); (2) ssl_cert_file, ssl_key_file, ssl_min_protocol_version and ssl = on with ALTER SYSTEM " +
       'and a reload, verified by a sslmode=verify-full connection and pg_stat_ssl; (3) each replica\'s primary_conninfo gets ' +
       'sslmode=verify-full and the CA (a password found inline moves to a mode-600 password file first), verified in the ' +
-      "primary's pg_stat_ssl; (4) the config's node URLs get sslmode=verify-full and sslrootcert (atomic, mode 600); (5) " +
+      "primary's pg_stat_ssl; (4) with PgBouncer in the config (pgbouncer.configFile required): a certificate for it beside " +
+      'pgbouncer.ini, client_tls_sslmode prefer (require with --require-tls) and server_tls_sslmode verify-full with the CA, ' +
+      'RELOAD and RECONNECT, verified by a verify-full client whose statement runs on an encrypted server connection; (5) ' +
+      "the config's node URLs and pgbouncer.adminUrl get sslmode=verify-full and sslrootcert (atomic, mode 600); (6) " +
       'with --require-tls, TCP host lines of pg_hba.conf become hostssl and a client without TLS is verified to be refused. ' +
       'Every file it changes is backed up first (state dir, mode 600); undo (the rollback, or --action undo --backup) ' +
-      "restores them and reloads. PgBouncer's TLS is not configured yet.",
+      'restores them (pgbouncer.ini first, then RELOAD) and reloads.',
     version: '1.0.0',
     risk: 'write',
     autonomous: false,
@@ -48,7 +51,7 @@ export class SecurityEncryptSkill {
     ],
     interpret:
       'data = { action, ca, nodes[] { node, ssl, protocol, sans, streamsOverTls, hostssl }, unencryptedConnections, ' +
-      'configFile, backup }: ca is what clients verify with (sslrootcert); unencryptedConnections counts client and ' +
+      'configFile, backup, pgbouncer { clientTls, serverTls, protocol, serverSsl } | null }: ca is what clients verify with (sslrootcert); unencryptedConnections counts client and ' +
       'WAL-sender connections still without TLS (0 after --require-tls). rollback undoes it. Exit 2: a node has no local ' +
       'dataDir, or a stage did not verify (its error says which; the backup restores the files); exit 3: --yes missing.',
     decisionTree: [
@@ -83,17 +86,29 @@ export class SecurityEncryptSkill {
       return [
         ...nodes.map((n) => ({ kind: 'file' as const, target: n.dataDir ?? n.name, text: 'restore pg_hba.conf, postgresql.auto.conf, server.crt, server.key from the backup' })),
         ...nodes.map((n) => ({ kind: 'sql' as const, target: n.name, text: 'SELECT pg_reload_conf()' })),
+        ...(ctx.loaded.config.pgbouncer?.configFile ? [{ kind: 'file' as const, target: ctx.loaded.config.pgbouncer.configFile, text: 'restore pgbouncer.ini and the TLS files beside it (first), RELOAD; RECONNECT' }] : []),
         { kind: 'file', target: configFile, text: `restore the config from ${input.backup}` },
       ];
     }
     const tls = join(ctx.loaded.stateDir, 'tls');
+    const bouncer = ctx.loaded.config.pgbouncer;
     return [
       { kind: 'command', target: tls, text: 'openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt (when no CA exists there)' },
       ...nodes.map((n) => ({ kind: 'command' as const, target: n.dataDir ?? n.name, text: `openssl req -new … && openssl x509 -req -CA ca.crt (SANs for ${new URL(n.url).hostname}) → server.crt, server.key (mode 600)` })),
       ...nodes.map((n) => ({ kind: 'sql' as const, target: n.name, text: `ALTER SYSTEM SET ssl_cert_file = 'server.crt'; ALTER SYSTEM SET ssl_key_file = 'server.key'; ALTER SYSTEM SET ssl_min_protocol_version = '${input.minProtocol}'; ALTER SYSTEM SET ssl = 'on'; SELECT pg_reload_conf()` })),
       { kind: 'note', target: 'every node', text: 'verify: a sslmode=verify-full connection, encrypted in pg_stat_ssl' },
       { kind: 'sql', target: 'replicas', text: "ALTER SYSTEM SET primary_conninfo = '… sslmode=verify-full sslrootcert=<data dir>/pgcluster-ca.crt passfile=…'; SELECT pg_reload_conf() — then wait until they stream over TLS" },
-      { kind: 'file', target: configFile, text: 'node URLs: add sslmode=verify-full and sslrootcert (mode 600)' },
+      ...(bouncer?.configFile
+        ? [
+            { kind: 'command' as const, target: bouncer.configFile, text: 'openssl … -CA ca.crt → pgbouncer-tls.crt, pgbouncer-tls.key (mode 600) and pgcluster-ca.crt beside pgbouncer.ini' },
+            {
+              kind: 'file' as const,
+              target: bouncer.configFile,
+              text: `client_tls_sslmode = ${input.requireTls ? 'require' : 'prefer'}, client_tls_cert_file, client_tls_key_file, client_tls_ca_file; server_tls_sslmode = verify-full, server_tls_ca_file; then RELOAD; RECONNECT — verify a verify-full client and an encrypted server connection (pg_stat_ssl)`,
+            },
+          ]
+        : []),
+      { kind: 'file', target: configFile, text: `node URLs${bouncer ? ' and pgbouncer.adminUrl' : ''}: add sslmode=verify-full and sslrootcert (mode 600)` },
       ...(input.requireTls ? nodes.map((n) => ({ kind: 'file' as const, target: `${n.dataDir ?? n.name}/pg_hba.conf`, text: 'host → hostssl on TCP lines; reload; verify a client without TLS is refused' })) : []),
     ];
   }

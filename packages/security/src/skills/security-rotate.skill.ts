@@ -1,5 +1,6 @@
 import { Skill, type PlanStep, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
 import { configFileOf } from '../rotate/config-file';
+import { pgbouncerAuthOf } from '../rotate/pgbouncer-auth';
 import { loginsOf, rotateCredentials, rotationStatements, undoRotation } from '../rotate/rotate-credentials';
 import { RotateReport, SecurityRotateInput } from '../rotate/rotate-schema';
 
@@ -37,8 +38,11 @@ export class SecurityRotateSkill {
       '(for a role whose name clients depend on) changes the role\'s own password: new connections with the old password ' +
       'fail until each client reloads the config. The previous config goes to a mode-600 backup in the state dir; undo ' +
       '(the rollback, or --action undo --backup <file>) restores it while the old password still works. The password is ' +
-      'never printed: it goes to the config file only (or --password, recorded as *** in the audit log). PgBouncer\'s auth ' +
-      'file is not updated yet.',
+      'never printed: it goes to the config file only (or --password, recorded as *** in the audit log). With PgBouncer in ' +
+      "the config (pgbouncer.configFile required), before the config switches the new login's SCRAM verifier (the same the " +
+      'server holds, so PgBouncer can log in for its clients) is written into its auth_file (atomically, its mode and owner ' +
+      'kept), PgBouncer gets RELOAD on its admin console, and a login through it is proven; auth_query needs no file. Undo ' +
+      "of single mode puts the restored secret back there; alternate keeps the new login's line for its grace period.",
     version: '1.0.0',
     risk: 'write',
     autonomous: false,
@@ -51,7 +55,7 @@ export class SecurityRotateSkill {
     ],
     interpret:
       'data = { action, mode, role, previousLogin, newLogin, createdRole, previousValidUntil, loginProved, configFile, ' +
-      'backup, replicas[] { node, updated, detail }, window }: clients must reload the config before previousValidUntil ' +
+      'backup, replicas[] { node, updated, detail }, window, pgbouncer { authFile, reloaded, loginProved } | null }: clients must reload the config before previousValidUntil ' +
       '(alternate); window says when clients with the old password fail. A replica with updated: false must be pointed at ' +
       'newLogin by hand before previousValidUntil. rollback undoes it. Exit 2: the role is not the config\'s user, no primary ' +
       'answered, or the new login failed (nothing was switched); exit 3: --yes missing, or a replica streams as the login and cannot be updated from here (nothing was changed).',
@@ -100,8 +104,16 @@ export class SecurityRotateSkill {
       ];
     }
     const { current, target } = loginsOf(ctx.loaded.config, input.role, input.mode);
+    const bouncer = pgbouncerAuthOf(ctx.loaded.config);
     return [
       ...rotationStatements(current, target, input.role, input.mode, input.graceSeconds).map((text) => ({ kind: 'sql' as const, target: 'primary', text })),
+      ...(bouncer
+        ? [
+            ...(bouncer.authFile ? [{ kind: 'file' as const, target: bouncer.authFile, text: `set the line of ${target} to its SCRAM-SHA-256 verifier (atomic, mode and owner kept)` }] : []),
+            { kind: 'sql' as const, target: 'PgBouncer admin console', text: bouncer.authFile ? 'RELOAD' : 'nothing to write (auth_query)' },
+            { kind: 'note' as const, target: 'PgBouncer', text: `prove a login as ${target} through PgBouncer before the config switches` },
+          ]
+        : []),
       { kind: 'file', target: configFile, text: `switch URLs of ${current} to ${target} with the new password (atomic, mode 600); previous config backed up in the state dir` },
       { kind: 'note', target: 'replicas', text: `replicas streaming as ${current}: password file (mode 600) and primary_conninfo user=${target}, reload, wait until streaming` },
     ];

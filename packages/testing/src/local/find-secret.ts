@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { withClient } from '@pgcluster/core';
 import type { ClusterHandle } from '../cluster/cluster-handle';
+import { serverLogFiles } from './server-log';
 
 /** One place a secret was found. */
 export interface SecretSighting {
@@ -14,7 +15,7 @@ export interface SecretSighting {
 
 /**
  * Looks for a secret (a cluster password) where PostgreSQL could have kept it: every node's
- * server log and other `*.log` files beside and inside its data directory, every
+ * server log (pg_ctl's and every file of the collector's `<dataDir>/log`) and other `*.log` files beside and inside its data directory, every
  * `postgresql*.conf`, and `pg_stat_statements` on every node that answers (in each database
  * that has the extension). The nodes' own libpq password files are where the secret belongs
  * and are not read.
@@ -32,6 +33,7 @@ export async function findSecret(cluster: ClusterHandle, secret: string): Promis
   for (const node of cluster.nodes) {
     const files = new Set<string>();
     if (node.logFile) files.add(node.logFile);
+    for (const f of serverLogFiles(node.dataDir, node.logFile)) files.add(f);
     for (const dir of node.dataDir ? [node.dataDir, dirname(node.dataDir)] : []) {
       if (!existsSync(dir)) continue;
       for (const f of readdirSync(dir)) if (/^postgresql.*\.conf$|\.log$/.test(f)) files.add(join(dir, f));

@@ -18,10 +18,11 @@ import {
   type ClusterState,
   type ClusterStateNode,
 } from './cluster-state';
-import { chooseDataRoot, quoteIdent, tailFile } from './data-root';
+import { chooseDataRoot, quoteIdent } from './data-root';
 import { findFreePort } from './free-port';
 import { createPgRunner, type PgRunner } from './pg-runner';
 import { renderPgHba, renderPostgresqlConf, socketDirFits } from './postgres-conf';
+import { LOG_DIRECTORY, readServerLog } from './server-log';
 import { killPostmaster, signal, waitUntilGone } from './postmaster';
 
 const HOST = '127.0.0.1';
@@ -321,7 +322,7 @@ class LocalCluster implements ClusterHandle {
 
   async logs(node?: NodeRef, lines = 50): Promise<string> {
     const selected = node === undefined ? this.state.nodes : [this.stateNode(node)];
-    return selected.map((n) => `==> ${n.name}: ${n.logFile} <==\n${tailFile(n.logFile, lines)}`).join('\n');
+    return selected.map((n) => `==> ${n.name}: ${n.logFile} and ${join(n.dataDir, LOG_DIRECTORY)} <==\n${readServerLog(n.dataDir, n.logFile, lines)}`).join('\n');
   }
 
   private nodeUrl(n: ClusterStateNode, database?: string): string {
@@ -437,6 +438,9 @@ class LocalCluster implements ClusterHandle {
       { env: { PGPASSFILE: this.passfile(n) } },
     );
     this.writeConf(n);
+    // The copy carries the source's server logs: this node's own start with an empty log folder.
+    rmSync(join(n.dataDir, LOG_DIRECTORY), { recursive: true, force: true });
+    rmSync(join(n.dataDir, 'current_logfiles'), { force: true });
     // The copy carries the source's postgresql.auto.conf, which may name another upstream (a failover's ALTER SYSTEM): it wins over postgresql.conf.
     writeStandbyConfig(n.dataDir, {
       conninfo: standbyConninfo({ host: this.state.host, port: primary.port, user: this.state.user, passfile: this.passfile(n), applicationName: n.name }),

@@ -1,4 +1,5 @@
 import { standbyConninfo } from '@pgcluster/core';
+import { LOG_DIRECTORY } from './server-log';
 
 /** Where a replica streams from. */
 export interface UpstreamConfig {
@@ -47,7 +48,7 @@ export function quoteConfValue(value: string): string {
 
 /**
  * Renders a whole `postgresql.conf` for one node: loopback only, replication on,
- * pg_stat_statements preloaded; replicas also get `primary_conninfo` and their slot.
+ * pg_stat_statements preloaded, jsonlog by the logging collector into `<dataDir>/log`; replicas also get `primary_conninfo` and their slot.
  *
  * @example
  * ```ts
@@ -75,7 +76,13 @@ export function renderPostgresqlConf(input: PostgresConfInput): string {
     ['wal_retrieve_retry_interval', quoteConfValue('1s')],
     ['fsync', input.fast ? 'off' : 'on'],
     ['full_page_writes', input.fast ? 'off' : 'on'],
-    ['logging_collector', 'off'],
+    // jsonlog through the collector, into <dataDir>/log: exact parsing for monitoring-logs, and a
+    // copied data directory (replica, restore) logs into its own folder, never into its source's.
+    ['logging_collector', 'on'],
+    ['log_destination', quoteConfValue('jsonlog')],
+    ['log_directory', quoteConfValue(LOG_DIRECTORY)],
+    ['log_filename', quoteConfValue('postgresql-%Y-%m-%d_%H%M%S.log')],
+    ['log_file_mode', '0600'],
     ['log_line_prefix', quoteConfValue('%m [%p] %q%u@%d ')],
   ];
   if (input.synchronousStandbys && input.synchronousStandbys.length > 0) {

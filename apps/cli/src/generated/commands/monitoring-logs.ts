@@ -35,7 +35,7 @@ export const monitoringLogsCommand: GeneratedCommand = {
       property: "category",
       type: "array",
       items: "string",
-      choices: ["authentication_failures", "connection_failures", "too_many_connections", "deadlocks", "lock_timeouts", "statement_timeouts", "autovacuum_cancelled", "checkpoints_too_frequent", "archive_failures", "out_of_memory", "crashes", "restarts", "checksum_failures", "wraparound_warnings", "slow_statements", "other_errors"],
+      choices: ["authentication_failures", "connection_failures", "too_many_connections", "deadlocks", "lock_timeouts", "statement_timeouts", "autovacuum_cancelled", "checkpoints_too_frequent", "archive_failures", "out_of_memory", "crashes", "restarts", "checksum_failures", "wraparound_warnings", "slow_statements", "audit_events", "other_errors"],
       description: "Only these categories; default all.",
       required: false,
     },

@@ -40,7 +40,13 @@ function alterSystem(name: string, value: string): string {
 /** ssl and its minimum version are set (with certificates) by security-encrypt; the others are a statement and a re-check. */
 function settingCandidate(id: SecurityCheckId, name: string, value: string, expected: string, message: string, remedy: string): Candidate {
   const recommendation =
-    id === 'ssl_off' ? encryptFix({}, 'creates a CA and node certificates and turns ssl on with a reload') : id === 'tls_min_version' ? encryptFix({ minProtocol: 'TLSv1.2' }, 'sets ssl_min_protocol_version on every node') : recheck(id);
+    id === 'ssl_off'
+      ? encryptFix({}, 'creates a CA and node certificates and turns ssl on with a reload')
+      : id === 'tls_min_version'
+        ? encryptFix({ minProtocol: 'TLSv1.2' }, 'sets ssl_min_protocol_version on every node')
+        : id === 'pgaudit_absent'
+          ? { skill: 'security-pgaudit', input: {}, why: "preloads pgaudit with a planned restart (replicas first), creates the extension and sets pgaudit.log = 'ddl, role, write'" }
+          : recheck(id);
   return { object: name, value, expected, unit: 'setting', message, remedy, recommendation };
 }
 
