@@ -16,6 +16,7 @@ import { withClient } from '@pgcluster/core';
 import { useCluster } from '@pgcluster/testing';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import { unfenceUntrusted } from '../src/mcp/mcp-tools';
 import { BIN, ROOT, buildCli, spawnCli } from './helpers/run-cli';
 
 interface ManifestSkill {
@@ -57,7 +58,7 @@ describe('pgcluster mcp, driven by the MCP SDK client', () => {
   let client: Client;
   let tools: Tool[];
   const call = async (name: string, args: Record<string, unknown>) => (await client.callTool({ name, arguments: args })) as CallToolResult;
-  const envelopeOf = (result: CallToolResult) => JSON.parse((result.content[0] as { text: string }).text) as { ok: boolean; status: string; plan?: unknown[]; auditId?: string; error?: { code: string; message: string; hint?: string } };
+  const envelopeOf = (result: CallToolResult) => JSON.parse(unfenceUntrusted((result.content[0] as { text: string }).text)) as { ok: boolean; status: string; plan?: unknown[]; auditId?: string; error?: { code: string; message: string; hint?: string } };
   const vectorIndexes = () =>
     withClient({ url: cluster().url() }, 'list indexes', async (c) => (await c.query<{ indexname: string }>('select indexname from pg_indexes where tablename = $1 and indexdef ~ $2', [COLLECTION, 'hnsw|ivfflat'])).rows.map((r) => r.indexname));
 

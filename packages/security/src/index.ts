@@ -40,3 +40,7 @@ export { ensureCa, issueServerCertificate, nodeSans } from './encrypt/certificat
 export { enableTls, ENCRYPT_APPLICATION_NAME, tlsUrl, undoTls, type EnableTlsOptions } from './encrypt/enable-tls';
 export { findPrimary } from './cluster/find-primary';
 export { SecurityEncryptSkill } from './skills/security-encrypt.skill';
+// The least-privilege reader of read-only skills.
+export { DEFAULT_READER_ROLE, READER_ACTIONS, ReaderReport, SecurityReaderInput } from './reader/reader-schema';
+export { dropReaderRole, initReaderRole, PASSWORD_KINDS_FUNCTION, READER_APPLICATION_NAME, READER_FORBIDDEN_ROLES, READER_MEMBERSHIPS, type ReaderOptions } from './reader/reader-role';
+export { SecurityReaderSkill } from './skills/security-reader.skill';

@@ -21,6 +21,14 @@ export const GENERATED_COMMANDS: CommandCatalog = {
       requiresConfirmation: true,
     },
     {
+      name: "cluster-query",
+      category: "operations",
+      describe: "Runs one read-only SQL statement (SELECT, EXPLAIN, SHOW) as the least-privilege reader, rows limited.",
+      risk: "read",
+      autonomous: true,
+      requiresConfirmation: false,
+    },
+    {
       name: "cluster-restore",
       category: "operations",
       describe: "Restores a cluster-backup backup after checking it.",
@@ -141,6 +149,14 @@ export const GENERATED_COMMANDS: CommandCatalog = {
       requiresConfirmation: true,
     },
     {
+      name: "security-reader",
+      category: "security",
+      describe: "Creates the least-privilege read-only login that read skills and cluster-query connect as.",
+      risk: "write",
+      autonomous: false,
+      requiresConfirmation: false,
+    },
+    {
       name: "security-rotate",
       category: "security",
       describe: "Rotates the config's login password with zero failed connections (alternating <role>/<role>_alt), proves...",
@@ -196,6 +212,8 @@ export const GENERATED_COMMANDS: CommandCatalog = {
         return (require('./commands/cluster-backup') as typeof import('./commands/cluster-backup')).clusterBackupCommand;
       case "cluster-failover":
         return (require('./commands/cluster-failover') as typeof import('./commands/cluster-failover')).clusterFailoverCommand;
+      case "cluster-query":
+        return (require('./commands/cluster-query') as typeof import('./commands/cluster-query')).clusterQueryCommand;
       case "cluster-restore":
         return (require('./commands/cluster-restore') as typeof import('./commands/cluster-restore')).clusterRestoreCommand;
       case "cluster-scale":
@@ -226,6 +244,8 @@ export const GENERATED_COMMANDS: CommandCatalog = {
         return (require('./commands/security-compliance') as typeof import('./commands/security-compliance')).securityComplianceCommand;
       case "security-encrypt":
         return (require('./commands/security-encrypt') as typeof import('./commands/security-encrypt')).securityEncryptCommand;
+      case "security-reader":
+        return (require('./commands/security-reader') as typeof import('./commands/security-reader')).securityReaderCommand;
       case "security-rotate":
         return (require('./commands/security-rotate') as typeof import('./commands/security-rotate')).securityRotateCommand;
       case "vector-benchmark":

@@ -25,6 +25,11 @@ export interface LoadedConfig {
   source: string;
   /** `stateDir` made absolute (relative to the config file's folder, or the cwd). */
   stateDir: string;
+  /**
+   * The configuration as written, when `config` is a view of it that connects as another login
+   * (the least-privilege reader's, see `readerConfig`): its own logins are still known.
+   */
+  configured?: ClusterConfig;
 }
 
 /**
