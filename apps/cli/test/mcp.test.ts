@@ -214,8 +214,12 @@ describe('pgcluster plugin build', () => {
       name: 'pgcluster',
       version: pkg.version,
       author: { name: expect.any(String) },
+      homepage: expect.stringMatching(/^https:\/\//),
       license: 'MIT',
     });
+    expect(JSON.parse(readFileSync(join(plugin(), 'hooks', 'hooks.json'), 'utf8'))).toMatchObject({ hooks: { PreToolUse: [{ matcher: 'Bash' }] } });
+    const guarded = JSON.parse(readFileSync(join(plugin(), 'hooks', 'guarded-skills.json'), 'utf8')) as { name: string }[];
+    expect(guarded.map((g) => g.name).sort()).toEqual(manifest.skills.filter((s) => s.risk === 'destructive' || (s as { requiresConfirmation?: boolean }).requiresConfirmation).map((s) => s.name).sort());
     for (const skill of manifest.skills) expect(readFileSync(join(plugin(), 'skills', skill.name, 'SKILL.md'), 'utf8')).toMatch(new RegExp(`^---\\nname: ${skill.name}\\n`));
     expect(JSON.parse(readFileSync(join(plugin(), '.mcp.json'), 'utf8'))).toEqual({ mcpServers: { pgcluster: { command: 'pgcluster', args: ['mcp'] } } });
     const agent = readFileSync(join(plugin(), 'agents', 'dba.md'), 'utf8');
@@ -238,5 +242,6 @@ describe('pgcluster plugin build', () => {
     for (const skill of manifest.skills) expect(details.stdout).toContain(skill.name);
     expect(details.stdout).toMatch(/Agents \(1\)\s+dba/);
     expect(details.stdout).toMatch(/MCP servers \(1\)\s+pgcluster/);
+    expect(details.stdout).toMatch(/Hooks \(1\)\s+PreToolUse/);
   });
 });

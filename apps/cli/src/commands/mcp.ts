@@ -99,7 +99,7 @@ async function serveMcp(argv: McpArgs, context: CommandContext): Promise<number>
 /** Serves Streamable HTTP until SIGINT/SIGTERM; returns the exit code. */
 async function serveHttp(argv: McpArgs, context: CommandContext, newServer: McpHttpOptions['newServer']): Promise<number> {
   const token = process.env[MCP_TOKEN_VARIABLE] || undefined;
-  const handle = await serveMcpHttp({ host: argv.host, port: argv.port, ...(token ? { token } : {}), newServer });
+  const handle = await serveMcpHttp({ host: argv.host, port: argv.port, ...(token ? { token } : {}), tokenSource: MCP_TOKEN_VARIABLE, newServer });
   context.io.stderr(`pgcluster mcp: serving ${argv.readOnly ? 'the read skills (read-only)' : 'every skill'} at ${handle.url}${token ? ' (bearer token required)' : ''}\n`);
   await new Promise<void>((resolve) => {
     const stop = context.io.onInterrupt?.(() => {

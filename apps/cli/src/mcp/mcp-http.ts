@@ -13,6 +13,8 @@ export interface McpHttpOptions {
   port: number;
   /** A bearer token every request must carry (`Authorization: Bearer <token>`). */
   token?: string;
+  /** Where the token comes from, named when a non-loopback bind has none (e.g. `PGCLUSTER_MCP_TOKEN`). */
+  tokenSource: string;
   /** A new MCP server for each session (one server serves one transport). */
   newServer(): { server: Server; settled(): Promise<void> };
 }
@@ -35,13 +37,13 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
  * @throws InputError naming `--host` when a non-loopback bind has no `--token`.
  * @example
  * ```ts
- * const { url, close } = await serveMcpHttp({ port: 0, newServer: () => createMcpServer(options) })
+ * const { url, close } = await serveMcpHttp({ port: 0, tokenSource: 'PGCLUSTER_MCP_TOKEN', newServer: () => createMcpServer(options) })
  * ```
  */
 export async function serveMcpHttp(options: McpHttpOptions): Promise<McpHttpHandle> {
   const host = options.host ?? '127.0.0.1';
   // Security: an MCP endpoint runs database skills; off this machine only behind a token.
-  if (!LOOPBACK.has(host) && !options.token) throw new InputError('--host', `${host} is not a loopback address: give --token <secret> to serve beyond this machine, or bind 127.0.0.1`);
+  if (!LOOPBACK.has(host) && !options.token) throw new InputError('--host', `${host} is not a loopback address: set a bearer token in ${options.tokenSource} to serve beyond this machine, or bind 127.0.0.1`);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { StreamableHTTPServerTransport: Transport } = require('@modelcontextprotocol/sdk/server/streamableHttp.js') as typeof import('@modelcontextprotocol/sdk/server/streamableHttp.js');
   const sessions = new Map<string, { transport: StreamableHTTPServerTransport; settled(): Promise<void> }>();
