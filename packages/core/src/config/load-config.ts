@@ -39,7 +39,8 @@ export interface LoadedConfig {
  *
  * Variables: `PGCLUSTER_NODES` (comma-separated URLs, or `name=url` pairs),
  * `PGCLUSTER_PATRONI_URL`, `PGCLUSTER_PGBOUNCER_ADMIN_URL`, `PGCLUSTER_DATABASES`
- * (`project=app,shared=shared`), `PGCLUSTER_STATE_DIR`, `PGCLUSTER_NAME`.
+ * (`project=app,shared=shared`), `PGCLUSTER_STATE_DIR`, `PGCLUSTER_NAME`, and the least-privilege
+ * reader of read-only skills: `PGCLUSTER_READER_USER` with `PGCLUSTER_READER_PASSWORD`.
  *
  * @example
  * ```ts
@@ -138,5 +139,6 @@ function configFromEnv(env: NodeJS.ProcessEnv): ClusterConfigInput {
     ...(env['PGCLUSTER_PGBOUNCER_ADMIN_URL'] ? { pgbouncer: { adminUrl: env['PGCLUSTER_PGBOUNCER_ADMIN_URL'] } } : {}),
     ...(Object.keys(databases).length ? { databases } : {}),
     ...(env['PGCLUSTER_STATE_DIR'] ? { stateDir: env['PGCLUSTER_STATE_DIR'] } : {}),
+    ...(env['PGCLUSTER_READER_USER'] || env['PGCLUSTER_READER_PASSWORD'] ? { reader: { user: env['PGCLUSTER_READER_USER'] ?? '', password: env['PGCLUSTER_READER_PASSWORD'] ?? '' } } : {}),
   };
 }
