@@ -73,6 +73,17 @@ describe('guardrails: the least-privilege reader, cluster-query and mcp --read-o
     clients.push(client);
     return client;
   }
+  /** The URL `pgcluster mcp --http` prints on stderr once it listens. */
+  const urlOf = (child: ChildProcess) =>
+    new Promise<string>((resolve, reject) => {
+      let err = '';
+      child.stderr!.on('data', (d: Buffer) => {
+        err += d.toString();
+        const m = /at (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(err);
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`mcp --http exited ${code}: ${err}`)));
+    });
   const envelopeOf = (result: CallToolResult) => JSON.parse(unfenceUntrusted((result.content[0] as { text: string }).text)) as EnvelopeJson;
 
   test('security-reader creates the role, writes its login to the config (mode 600) and never prints the password; again keeps it', () => {
@@ -258,15 +269,7 @@ describe('guardrails: the least-privilege reader, cluster-query and mcp --read-o
   test('mcp --read-only --http: Streamable HTTP on loopback, same tools, same guard; a non-loopback bind needs a token', async () => {
     const child = spawn(process.execPath, [BIN, 'mcp', '--read-only', '--http', '--port', '0'], { cwd: dir, env: { PATH: process.env['PATH'] ?? '' }, stdio: ['ignore', 'ignore', 'pipe'] });
     children.push(child);
-    const url = await new Promise<string>((resolve, reject) => {
-      let err = '';
-      child.stderr!.on('data', (d: Buffer) => {
-        err += d.toString();
-        const m = /at (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(err);
-        if (m) resolve(m[1]!);
-      });
-      child.once('exit', (code) => reject(new Error(`mcp --http exited ${code}: ${err}`)));
-    });
+    const url = await urlOf(child);
     const client = new Client({ name: 'pgcluster-guardrails-http', version: '1.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(url)));
     clients.push(client);
@@ -278,6 +281,20 @@ describe('guardrails: the least-privilege reader, cluster-query and mcp --read-o
     expect(await tableT()).toEqual([{ id: 1, note: INSTRUCTION }]);
     await client.close();
     child.kill('SIGTERM');
+
+    // With a bearer token, a request without it is refused (401) and the SDK client passes with it.
+    const token = 'guardrails-test-token-0123456789';
+    const guarded = spawn(process.execPath, [BIN, 'mcp', '--read-only', '--http', '--port', '0'], { cwd: dir, env: { PATH: process.env['PATH'] ?? '', PGCLUSTER_MCP_TOKEN: token }, stdio: ['ignore', 'ignore', 'pipe'] });
+    children.push(guarded);
+    const guardedUrl = await urlOf(guarded);
+    const anonymous = await fetch(guardedUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' });
+    expect(anonymous.status).toBe(401);
+    const withToken = new Client({ name: 'pgcluster-guardrails-token', version: '1.0.0' });
+    await withToken.connect(new StreamableHTTPClientTransport(new URL(guardedUrl), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+    clients.push(withToken);
+    expect((await withToken.listTools()).tools.length).toBe(READ_SKILLS.length);
+    await withToken.close();
+    guarded.kill('SIGTERM');
 
     const open = spawnCli(['mcp', '--http', '--host', '0.0.0.0'], { cwd: dir });
     expect(open.code).toBe(2);
