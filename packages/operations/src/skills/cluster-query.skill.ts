@@ -50,7 +50,7 @@ export class ClusterQuerySkill {
     examples: [
       { title: 'Count rows', skill: 'cluster-query', input: { sql: 'select count(*) from docs' } },
       { title: 'A query plan, without running it', skill: 'cluster-query', input: { sql: 'explain select * from docs where id = 42' } },
-      { title: 'A setting, on a replica', skill: 'cluster-query', input: { sql: 'show hnsw.ef_search', node: 'node2' } },
+      { title: 'A setting, on a replica', skill: 'cluster-query', input: { sql: 'show work_mem', node: 'node2' } },
     ],
     input: ClusterQueryInput,
     output: ClusterQueryResult,

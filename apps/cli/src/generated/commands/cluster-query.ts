@@ -71,7 +71,7 @@ export const clusterQueryCommand: GeneratedCommand = {
     },
     {
       title: "A setting, on a replica",
-      command: "pgcluster cluster-query --sql 'show hnsw.ef_search' --node node2",
+      command: "pgcluster cluster-query --sql 'show work_mem' --node node2",
     },
   ],
   load: (): SkillClass => {
