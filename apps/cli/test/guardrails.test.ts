@@ -181,8 +181,10 @@ describe('guardrails: the least-privilege reader, cluster-query and mcp --read-o
       const skipped = (report: Record<string, unknown>) => (report['checks'] as { check: string; status: string; reason?: string }[]).filter((c) => c.status === 'skipped').map((c) => `${c.check}: ${c.reason}`);
       const asOwner = await executeSkill(SecurityAuditSkill, {}, { config: loadConfig({ path: configFile }), reader: 'never', audit: false });
       expect(skipped(data['security-audit']!)).toEqual(skipped(asOwner.data as unknown as Record<string, unknown>));
-      // monitoring-logs: the reader may not read server files, so it reads the node's log on this machine.
+      // monitoring-logs: the reader may not read server files, so it reads the node's log on this machine,
+      // without trying first (no "permission denied" of its own in the log it analyses).
       expect(data['monitoring-logs']).toMatchObject({ nodes: [{ name: 'node1', via: 'local' }] });
+      expect(await cluster().logs(undefined, 2000)).not.toMatch(/permission denied for function (pg_current_logfile|pg_stat_file)/);
     }, 240_000);
 
     test('cluster-query runs as the reader; rows are data fenced as untrusted', async () => {
