@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClusterConfig } from '@pgcluster/core';
+import { ClusterConfig, readerConfig, withClient } from '@pgcluster/core';
 import { main } from '../src/main';
 import { capture, processesUsing } from './helpers/dev-helpers';
 import { devDown } from '../src/dev/dev-down';
@@ -74,6 +74,12 @@ describe('pgcluster dev up / status / down', () => {
     expect(config).toMatchObject({ name: 'dev', databases: { project: 'pgcluster' }, stateDir: '.pgcluster' });
     expect(config.nodes?.map((n) => n.name)).toEqual(['node1', 'node2', 'node3']);
     expect(config.nodes?.every((n) => /^postgresql:\/\/pgcluster:[^@]+@127\.0\.0\.1:\d+\/pgcluster$/.test(n.url))).toBe(true);
+    // The least-privilege reader is created and named in the config; read skills connect as it (replicas too).
+    expect(config.reader).toMatchObject({ user: 'pgcluster_reader' });
+    expect(io.stdout.join('\n')).not.toContain(config.reader!.password);
+    const asReader = readerConfig({ config, source: configFile, stateDir: cwd })!;
+    const who = await withClient({ url: asReader.config.nodes![2]!.url }, 'the reader on a replica', async (c) => (await c.query("select current_user as u, current_setting('default_transaction_read_only') as ro")).rows[0]);
+    expect(who).toEqual({ u: 'pgcluster_reader', ro: 'on' });
     // Every node's data directory is in the config: native failover can stop, rewind and rejoin it.
     expect(config.nodes?.every((n) => n.dataDir !== undefined && existsSync(join(n.dataDir, 'PG_VERSION')))).toBe(true);
 

@@ -16,6 +16,7 @@ import { withClient } from '@pgcluster/core';
 import { useCluster } from '@pgcluster/testing';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import { unfenceUntrusted } from '../src/mcp/mcp-tools';
 import { BIN, ROOT, buildCli, spawnCli } from './helpers/run-cli';
 
 interface ManifestSkill {
@@ -57,7 +58,7 @@ describe('pgcluster mcp, driven by the MCP SDK client', () => {
   let client: Client;
   let tools: Tool[];
   const call = async (name: string, args: Record<string, unknown>) => (await client.callTool({ name, arguments: args })) as CallToolResult;
-  const envelopeOf = (result: CallToolResult) => JSON.parse((result.content[0] as { text: string }).text) as { ok: boolean; status: string; plan?: unknown[]; auditId?: string; error?: { code: string; message: string; hint?: string } };
+  const envelopeOf = (result: CallToolResult) => JSON.parse(unfenceUntrusted((result.content[0] as { text: string }).text)) as { ok: boolean; status: string; plan?: unknown[]; auditId?: string; error?: { code: string; message: string; hint?: string } };
   const vectorIndexes = () =>
     withClient({ url: cluster().url() }, 'list indexes', async (c) => (await c.query<{ indexname: string }>('select indexname from pg_indexes where tablename = $1 and indexdef ~ $2', [COLLECTION, 'hnsw|ivfflat'])).rows.map((r) => r.indexname));
 
@@ -213,8 +214,12 @@ describe('pgcluster plugin build', () => {
       name: 'pgcluster',
       version: pkg.version,
       author: { name: expect.any(String) },
+      homepage: expect.stringMatching(/^https:\/\//),
       license: 'MIT',
     });
+    expect(JSON.parse(readFileSync(join(plugin(), 'hooks', 'hooks.json'), 'utf8'))).toMatchObject({ hooks: { PreToolUse: [{ matcher: 'Bash' }] } });
+    const guarded = JSON.parse(readFileSync(join(plugin(), 'hooks', 'guarded-skills.json'), 'utf8')) as { name: string }[];
+    expect(guarded.map((g) => g.name).sort()).toEqual(manifest.skills.filter((s) => s.risk === 'destructive' || (s as { requiresConfirmation?: boolean }).requiresConfirmation).map((s) => s.name).sort());
     for (const skill of manifest.skills) expect(readFileSync(join(plugin(), 'skills', skill.name, 'SKILL.md'), 'utf8')).toMatch(new RegExp(`^---\\nname: ${skill.name}\\n`));
     expect(JSON.parse(readFileSync(join(plugin(), '.mcp.json'), 'utf8'))).toEqual({ mcpServers: { pgcluster: { command: 'pgcluster', args: ['mcp'] } } });
     const agent = readFileSync(join(plugin(), 'agents', 'dba.md'), 'utf8');
@@ -237,5 +242,6 @@ describe('pgcluster plugin build', () => {
     for (const skill of manifest.skills) expect(details.stdout).toContain(skill.name);
     expect(details.stdout).toMatch(/Agents \(1\)\s+dba/);
     expect(details.stdout).toMatch(/MCP servers \(1\)\s+pgcluster/);
+    expect(details.stdout).toMatch(/Hooks \(1\)\s+PreToolUse/);
   });
 });

@@ -4,7 +4,8 @@
  * shared by every other pgcluster package.
  * @packageDocumentation
  */
-export { PostgresUrl, NodeConfig, ClusterConfig, type ClusterConfigInput } from './config/cluster-config';
+export { PostgresUrl, NodeConfig, ClusterConfig, ReaderConfig, type ClusterConfigInput } from './config/cluster-config';
+export { readerConfig } from './config/reader-config';
 export {
   loadConfig,
   findConfigFile,

@@ -145,3 +145,8 @@ export {
 export { planScale, scaleCluster, type ScaleClusterOptions, type ScalePlan } from './scale/scale-cluster';
 export { ClusterScaleSkill } from './skills/cluster-scale.skill';
 export { collectPgbouncerStatus, patroniStatusOf, withHaStatus } from './status/collect-ha-status';
+// One read-only SQL statement, safely (the execute_sql of database MCP servers).
+export { checkReadOnlySql, FORBIDDEN_FUNCTIONS, QUERY_KINDS, type CheckedSql, type QueryKind } from './query/sql-guard';
+export { ClusterQueryInput, ClusterQueryResult, MAX_QUERY_ROWS } from './query/query-schema';
+export { QUERY_APPLICATION_NAME, runReadOnlyQuery, UNTRUSTED_ROWS_WARNING } from './query/run-query';
+export { ClusterQuerySkill } from './skills/cluster-query.skill';

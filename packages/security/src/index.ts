@@ -47,3 +47,7 @@ export { DEFAULT_PGAUDIT_LOG, PGAUDIT_ACTIONS, PGAUDIT_CLASSES, PgauditNode, Pga
 export { enablePgaudit, PGAUDIT_APPLICATION_NAME, preloadList, preloadStatement, undoPgaudit, type EnablePgauditOptions } from './pgaudit/enable-pgaudit';
 export { restartCommand, restartLocalNode, restartLogFile } from './cluster/restart-node';
 export { SecurityPgauditSkill } from './skills/security-pgaudit.skill';
+// The least-privilege reader of read-only skills.
+export { DEFAULT_READER_ROLE, READER_ACTIONS, ReaderReport, SecurityReaderInput } from './reader/reader-schema';
+export { dropReaderRole, initReaderRole, PASSWORD_KINDS_FUNCTION, READER_APPLICATION_NAME, READER_FORBIDDEN_ROLES, READER_MEMBERSHIPS, type ReaderOptions } from './reader/reader-role';
+export { SecurityReaderSkill } from './skills/security-reader.skill';

@@ -48,6 +48,8 @@ export {
   DEFAULT_STOP_WITHIN_MS,
   DEFAULT_TIMEOUT_MS,
   type ExecuteOptions,
+  READER_MODES,
+  type ReaderMode,
 } from './executor/execute-skill';
 export { exitCodeFor, type ExitCode, EXIT_CODES } from './executor/exit-code-for';
 export { SkillReferenceSchema } from './skill/skill-reference-schema';

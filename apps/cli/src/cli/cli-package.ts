@@ -6,6 +6,7 @@ export interface CliPackage {
   version: string;
   license?: string;
   homepage?: string;
+  repository?: string | { url?: string };
 }
 
 /**

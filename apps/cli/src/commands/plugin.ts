@@ -6,7 +6,8 @@ import type { GlobalArgs } from '../cli/global-options';
 import { okEnvelope } from '../cli/report-error';
 import { skillKit } from '../cli/skill-kit';
 import type { CommandContext } from '../skill-command/skill-command';
-import { findSkillMd } from './skills';
+import { GUARD_HOOK_FILE, GUARD_HOOK_SCRIPT, GUARDED_SKILLS_FILE, guardedSkills, HOOKS_JSON } from '../plugin/guard-hook';
+import { findSkillMd, findSkillsDir } from './skills';
 
 interface PluginArgs extends GlobalArgs {
   dir?: string;
@@ -15,7 +16,8 @@ interface PluginArgs extends GlobalArgs {
 /**
  * `pgcluster plugin build [dir]`: writes a Claude Code plugin (default `./pgcluster-plugin`):
  * `.claude-plugin/plugin.json`, flat `skills/<name>/SKILL.md` for every skill, `agents/dba.md`
- * (a careful DBA subagent) and `.mcp.json` starting `pgcluster mcp`. Load it with
+ * (a careful DBA subagent), `.mcp.json` starting `pgcluster mcp`, and `hooks/` (a PreToolUse hook
+ * on Bash refusing guarded skills without `--yes` or `--dry-run`). Load it with
  * `claude --plugin-dir <dir>`; check it with `claude plugin validate <dir>`.
  *
  * @example
@@ -36,6 +38,9 @@ export function pluginCommand(context: CommandContext): CommandModule {
         [join('.claude-plugin', 'plugin.json'), `${JSON.stringify(pluginJson(pkg), null, 2)}\n`],
         ['.mcp.json', `${JSON.stringify({ mcpServers: { pgcluster: { command: 'pgcluster', args: ['mcp'] } } }, null, 2)}\n`],
         [join('agents', 'dba.md'), DBA_AGENT],
+        [join('hooks', 'hooks.json'), HOOKS_JSON],
+        [join('hooks', GUARD_HOOK_FILE), GUARD_HOOK_SCRIPT],
+        [join('hooks', GUARDED_SKILLS_FILE), `${JSON.stringify(guardedSkills(manifestSkills()), null, 2)}\n`],
         ...commands.summaries.map((c) => [join('skills', c.name, 'SKILL.md'), readFileSync(findSkillMd(c), 'utf8')] as const),
       ]);
       for (const [path, text] of files) {
@@ -43,7 +48,7 @@ export function pluginCommand(context: CommandContext): CommandModule {
         writeFileSync(join(root, path), text);
       }
       const data = { dir: root, files: [...files.keys()], skills: commands.summaries.length };
-      const human = `wrote a Claude Code plugin to ${root}: ${data.skills} skills, agents/dba.md, .mcp.json (pgcluster mcp)\nTry it: claude --plugin-dir ${root}\n`;
+      const human = `wrote a Claude Code plugin to ${root}: ${data.skills} skills, agents/dba.md, .mcp.json (pgcluster mcp), hooks/hooks.json (a PreToolUse guard)\nTry it: claude --plugin-dir ${root}\n`;
       io.stdout(argv.format === 'json' ? skillKit().renderJson(okEnvelope('plugin build', data, Date.now())) : human);
       state.code = 0;
     },
@@ -56,13 +61,35 @@ export function pluginCommand(context: CommandContext): CommandModule {
   };
 }
 
+/**
+ * The plugin's homepage when the CLI's package.json names neither `homepage` nor `repository`:
+ * the package's page on the npm registry, where the CLI is published and its README shown.
+ */
+export const DEFAULT_HOMEPAGE = 'https://www.npmjs.com/package/@pgcluster/cli';
+
+/**
+ * The plugin's homepage: package.json's `homepage`, else its `repository` (a URL, or `{ url }` with
+ * a `git+` prefix or `.git` suffix removed), else {@link DEFAULT_HOMEPAGE}.
+ * @example homepageOf({ version: '0.1.0', repository: { url: 'git+https://github.com/o/pgcluster.git' } }) // 'https://github.com/o/pgcluster'
+ */
+export function homepageOf(pkg: CliPackage): string {
+  if (pkg.homepage) return pkg.homepage;
+  const repo = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository?.url;
+  const url = repo?.replace(/^git\+/, '').replace(/\.git$/, '');
+  return url && /^https?:\/\//.test(url) ? url : DEFAULT_HOMEPAGE;
+}
+
+function manifestSkills(): { name: string; risk: string; requiresConfirmation: boolean }[] {
+  return (JSON.parse(readFileSync(join(findSkillsDir(), 'manifest.json'), 'utf8')) as { skills: { name: string; risk: string; requiresConfirmation: boolean }[] }).skills;
+}
+
 function pluginJson(pkg: CliPackage) {
   return {
     name: 'pgcluster',
     version: pkg.version,
     description: 'Operate a PostgreSQL 15 + pgvector cluster safely: every pgcluster skill, a careful DBA subagent and the pgcluster MCP server.',
     author: { name: 'the pgcluster authors' },
-    ...(pkg.homepage ? { homepage: pkg.homepage } : {}),
+    homepage: homepageOf(pkg),
     license: pkg.license ?? 'MIT',
     keywords: ['postgresql', 'pgvector', 'dba', 'mcp'],
   };

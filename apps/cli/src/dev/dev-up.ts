@@ -1,5 +1,6 @@
-import { chmodSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
-import { ClusterConfig, describeIssues, PgClusterError, RefusedError, type ClusterConfigInput } from '@pgcluster/core';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { ClusterConfig, describeIssues, loadConfig, PgClusterError, RefusedError, type ClusterConfigInput } from '@pgcluster/core';
+import { initReaderRole } from '@pgcluster/security';
 import type { ExitCode } from '@pgcluster/skill-kit';
 import { attachCluster, CLUSTER_STATE_FILE, isHaClusterHandle, startCluster, type ClusterHandle } from '@pgcluster/testing';
 import { DEV_CLUSTER_NAME, DEV_EXIT, DEV_STATE_DIR, devPaths, hasDevCluster, isDevConfig, parseReplicas, reportError, type DevIo, type DevPaths } from './dev-context';
@@ -53,6 +54,7 @@ export async function devUp(options: DevUpOptions, io: DevIo): Promise<ExitCode>
       const running = await Promise.all(cluster.nodes.map((n) => cluster.isRunning(n)));
       if (running.every(Boolean)) {
         writeDevConfig(paths, cluster);
+        await ensureReader(paths, log);
         io.out(`A dev cluster is already running in ${paths.cwd}; nothing started.`);
         summarize(io, paths, cluster);
         return DEV_EXIT.ok;
@@ -69,6 +71,7 @@ export async function devUp(options: DevUpOptions, io: DevIo): Promise<ExitCode>
       cluster = await startCluster({ baseDir: paths.baseDir, replicas, synchronous: options.synchronous ?? false, fast: options.fast ?? false, ha: options.ha ?? false, log });
     }
     writeDevConfig(paths, cluster);
+    await ensureReader(paths, log);
     io.out(`Dev cluster up in ${paths.cwd}.`);
     summarize(io, paths, cluster);
     return DEV_EXIT.ok;
@@ -93,11 +96,33 @@ export function writeDevConfig(paths: DevPaths, cluster: ClusterHandle): void {
     // cluster-status / cluster-scale reach PgBouncer's admin console.
     ...(isHaClusterHandle(cluster) ? { patroni: { url: cluster.nodes.map((n) => cluster.patroniUrl(n.name)) }, pgbouncer: { adminUrl: cluster.pgbouncerAdminUrl(), configFile: cluster.pgbouncerConfigFile() } } : {}),
   };
+  // The least-privilege reader's login (security-reader) is kept across restarts.
+  const reader = existingReader(paths.configFile);
+  if (reader) config.reader = reader;
   const checked = ClusterConfig.safeParse(config);
   if (!checked.success) throw new PgClusterError('INTERNAL', `the dev config would be invalid: ${describeIssues(checked.error)}`);
   writeFileSync(paths.configFile, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
   // Security: the file holds the generated password; an existing file keeps its mode unless told.
   chmodSync(paths.configFile, 0o600);
+}
+
+/**
+ * Creates (or keeps) the least-privilege reader that read skills connect as, and writes its login
+ * into the config: a dev cluster is guarded like a production one.
+ */
+async function ensureReader(paths: DevPaths, log: (line: string) => void): Promise<void> {
+  const report = await initReaderRole(loadConfig({ path: paths.configFile }), { log });
+  if (!report.verified) throw new PgClusterError('ACTION_FAILED', `the least-privilege role ${report.user} was created but a write through it was not refused`);
+}
+
+function existingReader(configFile: string): ClusterConfigInput['reader'] {
+  if (!existsSync(configFile)) return undefined;
+  try {
+    const parsed = ClusterConfig.safeParse(JSON.parse(readFileSync(configFile, 'utf8')));
+    return parsed.success ? parsed.data.reader : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function summarize(io: DevIo, paths: DevPaths, cluster: ClusterHandle): void {
@@ -113,6 +138,7 @@ function summarize(io: DevIo, paths: DevPaths, cluster: ClusterHandle): void {
   } else {
     io.out(`  data:    ${paths.baseDir}`);
   }
-  io.out(`  config:  ${paths.configFile} (mode 600: it holds the generated password)`);
+  io.out(`  config:  ${paths.configFile} (mode 600: it holds the generated passwords)`);
+  io.out('  reader:  pgcluster_reader (pg_monitor, pg_read_all_data, read-only): every read skill connects as it');
   io.out('  next:    pgcluster dev status · any pgcluster skill (it reads the config) · pgcluster dev rejoin <node> · pgcluster dev down [--purge]');
 }

@@ -7,7 +7,7 @@ export const GENERATED_COMMANDS: CommandCatalog = {
     {
       name: "cluster-backup",
       category: "operations",
-      describe: "Takes, lists, verifies, prunes and drills backups (pg_dump, pg_basebackup), archives WAL, makes restore...",
+      describe: "Takes, lists, verifies and prunes backups of the cluster: logical (pg_dump) or physical (pg_basebackup).",
       risk: "write",
       autonomous: true,
       requiresConfirmation: false,
@@ -19,6 +19,14 @@ export const GENERATED_COMMANDS: CommandCatalog = {
       risk: "destructive",
       autonomous: false,
       requiresConfirmation: true,
+    },
+    {
+      name: "cluster-query",
+      category: "operations",
+      describe: "Runs one read-only SQL statement (SELECT, EXPLAIN, SHOW) as the least-privilege reader, rows limited.",
+      risk: "read",
+      autonomous: true,
+      requiresConfirmation: false,
     },
     {
       name: "cluster-restore",
@@ -55,8 +63,8 @@ export const GENERATED_COMMANDS: CommandCatalog = {
     {
       name: "maintenance-optimize",
       category: "maintenance",
-      describe: "Recommends missing indexes (hypopg-costed) and duplicate or unused ones to drop.",
-      risk: "write",
+      describe: "Recommends missing indexes for the slowest statements, costed with hypothetical indexes (hypopg).",
+      risk: "read",
       autonomous: true,
       requiresConfirmation: false,
     },
@@ -141,12 +149,12 @@ export const GENERATED_COMMANDS: CommandCatalog = {
       requiresConfirmation: true,
     },
     {
-      name: "security-pgaudit",
+      name: "security-reader",
       category: "security",
-      describe: "Loads pgaudit on every node (restart: replicas first), creates the extension and sets pgaudit.log.",
+      describe: "Creates the least-privilege read-only login that read skills and cluster-query connect as.",
       risk: "write",
       autonomous: false,
-      requiresConfirmation: true,
+      requiresConfirmation: false,
     },
     {
       name: "security-rotate",
@@ -204,6 +212,8 @@ export const GENERATED_COMMANDS: CommandCatalog = {
         return (require('./commands/cluster-backup') as typeof import('./commands/cluster-backup')).clusterBackupCommand;
       case "cluster-failover":
         return (require('./commands/cluster-failover') as typeof import('./commands/cluster-failover')).clusterFailoverCommand;
+      case "cluster-query":
+        return (require('./commands/cluster-query') as typeof import('./commands/cluster-query')).clusterQueryCommand;
       case "cluster-restore":
         return (require('./commands/cluster-restore') as typeof import('./commands/cluster-restore')).clusterRestoreCommand;
       case "cluster-scale":
@@ -234,8 +244,8 @@ export const GENERATED_COMMANDS: CommandCatalog = {
         return (require('./commands/security-compliance') as typeof import('./commands/security-compliance')).securityComplianceCommand;
       case "security-encrypt":
         return (require('./commands/security-encrypt') as typeof import('./commands/security-encrypt')).securityEncryptCommand;
-      case "security-pgaudit":
-        return (require('./commands/security-pgaudit') as typeof import('./commands/security-pgaudit')).securityPgauditCommand;
+      case "security-reader":
+        return (require('./commands/security-reader') as typeof import('./commands/security-reader')).securityReaderCommand;
       case "security-rotate":
         return (require('./commands/security-rotate') as typeof import('./commands/security-rotate')).securityRotateCommand;
       case "vector-benchmark":

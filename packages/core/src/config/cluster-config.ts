@@ -30,6 +30,18 @@ export const NodeConfig = z.object({
 export type NodeConfig = z.infer<typeof NodeConfig>;
 
 /**
+ * The least-privilege login of read-only skills: its user and generated password. The file
+ * holding it is mode 600, like the node URLs' passwords. Security: never printed or logged.
+ */
+export const ReaderConfig = z.object({
+  user: z.string().regex(IDENTIFIER, 'must be a lower-case identifier of at most 63 characters').describe('The role, e.g. pgcluster_reader.'),
+  password: z.string().min(16, 'must be at least 16 characters (a generated one)').describe('Its generated password (secret).'),
+});
+
+/** The least-privilege login of read-only skills. */
+export type ReaderConfig = z.infer<typeof ReaderConfig>;
+
+/**
  * The cluster configuration, as read from `pgcluster.config.json` or `PGCLUSTER_*` variables.
  * Either `nodes` (static topology; roles come from `pg_is_in_recovery()`) or `patroni`
  * (members and roles from Patroni's REST API) must be given.
@@ -96,6 +108,9 @@ export const ClusterConfig = z
       )
       .default({})
       .describe('Named databases, e.g. { "project": "app", "shared": "shared" }; the node URL\'s database is the default.'),
+    reader: ReaderConfig.optional().describe(
+      'The least-privilege login every read-only skill connects as (pg_monitor, pg_read_all_data, read-only transactions); written by `pgcluster security-reader` and `pgcluster dev up`.',
+    ),
     stateDir: z.string().min(1).default('.pgcluster').describe('Where audit logs and backups catalogues are kept, relative to the config file.'),
   })
   .superRefine((c, ctx) => {

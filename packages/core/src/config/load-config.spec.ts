@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../errors/pgcluster-error';
 import { loadConfig } from './load-config';
+import { readerConfig } from './reader-config';
 
 describe('loadConfig', () => {
   let dir: string;
@@ -44,6 +45,29 @@ describe('loadConfig', () => {
     expect(loaded.config.nodes?.map((n) => n.name)).toEqual(['node1', 'replica']);
     expect(loaded.config.databases).toEqual({ project: 'app', shared: 'shared' });
     expect(loaded.stateDir).toBe(join(dir, 'state'));
+  });
+
+  it('reads the least-privilege reader from PGCLUSTER_READER_*; readerConfig connects every node as it', () => {
+    const loaded = loadConfig({
+      cwd: dir,
+      env: { PGCLUSTER_NODES: `${url},replica=postgresql://app:s3cret@127.0.0.1:6001/app`, PGCLUSTER_READER_USER: 'pgcluster_reader', PGCLUSTER_READER_PASSWORD: 'r3ader/s3cret@0123456789' },
+    });
+    expect(loaded.config.reader).toEqual({ user: 'pgcluster_reader', password: 'r3ader/s3cret@0123456789' });
+    const asReader = readerConfig(loaded)!;
+    expect(asReader.config.nodes!.map((n) => [decodeURIComponent(new URL(n.url).username), decodeURIComponent(new URL(n.url).password), new URL(n.url).port])).toEqual([
+      ['pgcluster_reader', 'r3ader/s3cret@0123456789', new URL(url).port],
+      ['pgcluster_reader', 'r3ader/s3cret@0123456789', '6001'],
+    ]);
+    expect(asReader.configured).toBe(loaded.config);
+    expect(readerConfig({ ...loaded, config: { ...loaded.config, reader: undefined } })).toBeUndefined();
+    let error: unknown;
+    try {
+      loadConfig({ cwd: dir, env: { PGCLUSTER_NODES: url, PGCLUSTER_READER_USER: 'Reader!', PGCLUSTER_READER_PASSWORD: 'short-s3cret' } });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as ConfigError).message).toMatch(/reader\.user: .*reader\.password: must be at least 16 characters/);
+    expect((error as ConfigError).message).not.toContain('short-s3cret');
   });
 
   it('names every invalid field and never echoes a password', () => {

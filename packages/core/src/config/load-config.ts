@@ -25,6 +25,11 @@ export interface LoadedConfig {
   source: string;
   /** `stateDir` made absolute (relative to the config file's folder, or the cwd). */
   stateDir: string;
+  /**
+   * The configuration as written, when `config` is a view of it that connects as another login
+   * (the least-privilege reader's, see `readerConfig`): its own logins are still known.
+   */
+  configured?: ClusterConfig;
 }
 
 /**
@@ -34,7 +39,8 @@ export interface LoadedConfig {
  *
  * Variables: `PGCLUSTER_NODES` (comma-separated URLs, or `name=url` pairs),
  * `PGCLUSTER_PATRONI_URL`, `PGCLUSTER_PGBOUNCER_ADMIN_URL`, `PGCLUSTER_DATABASES`
- * (`project=app,shared=shared`), `PGCLUSTER_STATE_DIR`, `PGCLUSTER_NAME`.
+ * (`project=app,shared=shared`), `PGCLUSTER_STATE_DIR`, `PGCLUSTER_NAME`, and the least-privilege
+ * reader of read-only skills: `PGCLUSTER_READER_USER` with `PGCLUSTER_READER_PASSWORD`.
  *
  * @example
  * ```ts
@@ -133,5 +139,6 @@ function configFromEnv(env: NodeJS.ProcessEnv): ClusterConfigInput {
     ...(env['PGCLUSTER_PGBOUNCER_ADMIN_URL'] ? { pgbouncer: { adminUrl: env['PGCLUSTER_PGBOUNCER_ADMIN_URL'] } } : {}),
     ...(Object.keys(databases).length ? { databases } : {}),
     ...(env['PGCLUSTER_STATE_DIR'] ? { stateDir: env['PGCLUSTER_STATE_DIR'] } : {}),
+    ...(env['PGCLUSTER_READER_USER'] || env['PGCLUSTER_READER_PASSWORD'] ? { reader: { user: env['PGCLUSTER_READER_USER'] ?? '', password: env['PGCLUSTER_READER_PASSWORD'] ?? '' } } : {}),
   };
 }

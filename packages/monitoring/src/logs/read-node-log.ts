@@ -20,6 +20,9 @@ export interface NodeLog {
 
 /** The statements that find and read a node's current log through the server. */
 export const LOG_SQL = {
+  // Security: a role that may not read server files (the least-privilege reader) is not sent to try,
+  // so its runs leave no "permission denied" errors in the very log being analysed.
+  mayRead: "select coalesce((select rolsuper from pg_roles where rolname = current_user), false) or pg_has_role(current_user, 'pg_read_server_files', 'usage') as ok",
   files: "select pg_current_logfile('jsonlog') as jsonlog, pg_current_logfile('stderr') as stderr, current_setting('data_directory') as data_directory",
   size: 'select size::float8 as size from pg_stat_file($1, true)',
   read: 'select pg_read_file($1, $2::bigint, $3::bigint) as text',
@@ -45,6 +48,7 @@ export async function readNodeLog(node: NodeConfig, options: { maxBytes: number;
   try {
     const read = await withClient({ url: node.url, database: options.database, connectTimeoutMs: options.connectTimeoutMs, applicationName: 'pgcluster-logs' }, node.name, async (client) => {
       await client.query(READ_ONLY_SESSION_SQL);
+      if (!(await client.query<{ ok: boolean }>(LOG_SQL.mayRead)).rows[0]!.ok) return 'denied' as const;
       const files = (await client.query<{ jsonlog: string | null; stderr: string | null; data_directory: string }>(LOG_SQL.files)).rows[0]!;
       // Without the collector, pg_ctl's log of pgcluster dev and the test clusters is server.log beside the data directory.
       const current = files.jsonlog ?? files.stderr;
@@ -55,10 +59,9 @@ export async function readNodeLog(node: NodeConfig, options: { maxBytes: number;
       const text = (await client.query<{ text: string }>(LOG_SQL.read, [file, offset, size - offset])).rows[0]!.text;
       return { file, format: files.jsonlog ? ('jsonlog' as const) : ('stderr' as const), text: offset > 0 ? text.slice(text.indexOf('\n') + 1) : text, truncated: offset > 0 };
     });
-    if (read) {
-      return { ...base, format: read.format, file: read.file, via: 'pg_read_file', truncated: read.truncated, entries: read.format === 'jsonlog' ? parseJsonLog(read.text) : parseStderrLog(read.text) };
-    }
-    failure = 'the logging collector is off and there is no server.log beside the data directory';
+    if (read === 'denied') failure = 'the role may not read server files (neither a superuser nor in pg_read_server_files, e.g. the least-privilege reader)';
+    else if (read) return { ...base, format: read.format, file: read.file, via: 'pg_read_file', truncated: read.truncated, entries: read.format === 'jsonlog' ? parseJsonLog(read.text) : parseStderrLog(read.text) };
+    else failure = 'the logging collector is off and there is no server.log beside the data directory';
   } catch (error) {
     failure = serverReason(error, node.name);
   }

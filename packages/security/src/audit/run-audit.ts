@@ -34,6 +34,11 @@ export interface SecurityAuditOptions {
   category?: readonly SecurityCategory[];
   /** Roles allowed to be superusers or privileged, besides the config's own users. */
   expectedRoles?: readonly string[];
+  /**
+   * The configuration as written when `config` connects as its least-privilege reader
+   * (`LoadedConfig.configured`): its logins are the expected ones, the reader's too.
+   */
+  configured?: ClusterConfig;
   /** Databases whose schemas and functions are checked; default the URL's and the config's named ones. */
   databases?: readonly string[];
   /** Default 2,000 ms. */
@@ -108,8 +113,10 @@ export async function runSecurityAudit(config: ClusterConfig, options: SecurityA
   if (options.signal?.aborted) throw new PgClusterError('ABORTED', 'security audit was cancelled before it started');
   const selected = selectSecurityChecks(options);
   const wanted = (scope: CheckScope) => ALL_CHECKS.filter((c) => selected.includes(c.id) && checkDefinition(c.id).scope === scope);
-  const expectedRoles = new Set(expectedRolesOf(config, options.expectedRoles));
-  const configLogins = new Set(expectedRolesOf(config));
+  const own = options.configured ?? config;
+  const reader = own.reader ? [own.reader.user] : [];
+  const expectedRoles = new Set(expectedRolesOf(own, [...(options.expectedRoles ?? []), ...reader]));
+  const configLogins = new Set(expectedRolesOf(own, reader));
   const databases = databasesOf(config, options.databases);
   const connectTimeoutMs = options.connectTimeoutMs ?? 2_000;
   const base = { expectedRoles, configLogins, connectTimeoutMs, signal: options.signal };

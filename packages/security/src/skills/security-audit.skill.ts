@@ -86,7 +86,7 @@ export class SecurityAuditSkill {
     output: SecurityAuditReport,
   })
   static async run(ctx: SkillContext, input: SecurityAuditInput): Promise<SkillResult<SecurityAuditReport>> {
-    const report = await runSecurityAudit(ctx.loaded.config, { ...input, signal: ctx.signal });
+    const report = await runSecurityAudit(ctx.loaded.config, { ...input, signal: ctx.signal, ...(ctx.loaded.configured ? { configured: ctx.loaded.configured } : {}) });
     ctx.log.debug(`security-audit: ${report.status}, ${report.counts.findings} finding(s) from ${report.counts.checks} check(s)`);
     return {
       data: report,

@@ -72,7 +72,7 @@ export class SecurityComplianceSkill {
     const overwrite = input.overwrite || ctx.confirmed === true;
     // Refused before the audit runs: a bad or existing output file changes nothing and costs nothing.
     if (input.output) checkComplianceOutput(input.output, overwrite);
-    const audit = await runSecurityAudit(ctx.loaded.config, { ...input, signal: ctx.signal });
+    const audit = await runSecurityAudit(ctx.loaded.config, { ...input, signal: ctx.signal, ...(ctx.loaded.configured ? { configured: ctx.loaded.configured } : {}) });
     const report = buildComplianceReport(audit, new Date());
     const data = input.output ? { ...report, file: writeComplianceMarkdown(input.output, renderComplianceMarkdown(report), overwrite) } : report;
     return {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PgClusterError, RefusedError } from '@pgcluster/core';
 import { z } from 'zod';
-import { BrokenFixture, DropTableFixture, ReadFixture, SlowFixture } from '../../test/fixtures/fixture-skills';
+import { BrokenFixture, CreateTableFixture, DropTableFixture, ReadFixture, SlowFixture } from '../../test/fixtures/fixture-skills';
 import { memoryLogger, tempConfig } from '../../test/fixtures/temp-config';
 import { AuditLog } from '../audit/audit-log';
 import { Skill } from '../skill/skill';
@@ -335,5 +335,43 @@ describe('executeSkill: confirmation and undo links', () => {
     const envelope = await executeSkill(Undoer, {}, opts());
     expect(envelope.auditId).toBe(runId);
     expect(new AuditLog({ stateDir: env.loaded.stateDir }).get(runId!)).toMatchObject({ undoOf: '01jz3q5t7w4k2m9xyz' });
+  });
+});
+
+describe('executeSkill: the least-privilege reader', () => {
+  const READER = { user: 'pgcluster_reader', password: 'r3ader-s3cret-0123456789abcdef' };
+  const withReader = () => ({ ...env.loaded, config: { ...env.loaded.config, reader: READER } });
+  const loginOf = (ctx: SkillContext) => decodeURIComponent(new URL(ctx.loaded.config.nodes![0]!.url).username);
+
+  it('connects a read skill as the reader (saying so at debug) and a write skill as the configured login', async () => {
+    const read = jest.spyOn(ReadFixture, 'run');
+    const log = memoryLogger();
+    expect((await executeSkill(ReadFixture, {}, { config: withReader(), log })).ok).toBe(true);
+    const ctx = read.mock.calls[0]![0];
+    expect(loginOf(ctx)).toBe('pgcluster_reader');
+    expect(decodeURIComponent(new URL(ctx.loaded.config.nodes![0]!.url).password)).toBe(READER.password);
+    expect(ctx.loaded.configured?.nodes![0]!.url).toBe(env.loaded.config.nodes![0]!.url);
+    expect(log.lines).toContain('debug: monitoring-fixture-read only reads: it connects as the least-privilege role pgcluster_reader');
+    expect(log.lines.join('\n')).not.toContain(READER.password);
+
+    const plan = jest.spyOn(CreateTableFixture, 'plan');
+    expect((await executeSkill(CreateTableFixture, { table: 'x' }, { config: withReader(), dryRun: true, log: memoryLogger() })).status).toBe('planned');
+    expect(loginOf(plan.mock.calls[0]![0])).toBe('app');
+  });
+
+  it('without a reader: prefer falls back (said at debug), require refuses (exit 3) and runs nothing; never keeps the configured login', async () => {
+    const read = jest.spyOn(ReadFixture, 'run');
+    const log = memoryLogger();
+    expect((await executeSkill(ReadFixture, {}, { config: env.loaded, log })).ok).toBe(true);
+    expect(loginOf(read.mock.calls[0]![0])).toBe('app');
+    expect(log.lines.some((l) => l.startsWith('debug: ') && l.includes('names no least-privilege reader'))).toBe(true);
+
+    const refused = await executeSkill(ReadFixture, {}, { config: env.loaded, reader: 'require', log: memoryLogger() });
+    expect(refused).toMatchObject({ ok: false, status: 'refused', error: { code: 'REFUSED' } });
+    expect(exitCodeFor(refused)).toBe(3);
+    expect(read).toHaveBeenCalledTimes(1);
+
+    expect((await executeSkill(ReadFixture, {}, { config: withReader(), reader: 'never', log: memoryLogger() })).ok).toBe(true);
+    expect(loginOf(read.mock.calls[1]![0])).toBe('app');
   });
 });

@@ -1,4 +1,4 @@
-import { loadConfig, redactSecrets, redactUrl, RefusedError, type LoadConfigOptions, type LoadedConfig } from '@pgcluster/core';
+import { loadConfig, readerConfig, redactSecrets, redactUrl, RefusedError, type LoadConfigOptions, type LoadedConfig } from '@pgcluster/core';
 import { summariseAuditInput } from '../audit/audit-input';
 import { AuditLog } from '../audit/audit-log';
 import { newAuditId } from '../audit/new-audit-id';
@@ -86,7 +86,18 @@ export interface ExecuteOptions {
   undoOf?: string;
   /** Live runtime objects handed to the skill as {@link SkillContext.services}, e.g. `{ pools }`. */
   services?: Readonly<Record<string, unknown>>;
+  /**
+   * Whether a read-only skill connects as the config's least-privilege `reader`: `prefer` (the
+   * default) when the config names one, `require` refuses a read skill when it does not (the MCP
+   * server's read-only mode), `never` keeps the config's own login.
+   */
+  reader?: ReaderMode;
 }
+
+/** How read-only skills pick their login; see {@link ExecuteOptions.reader}. */
+export const READER_MODES = ['prefer', 'require', 'never'] as const;
+/** One of {@link READER_MODES}. */
+export type ReaderMode = (typeof READER_MODES)[number];
 
 /** What a run came to, before it is wrapped into an envelope and audited. */
 interface Outcome {
@@ -169,7 +180,7 @@ async function attempt(
   const deadline = createDeadline(meta.name, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.signal, options.stopWithinMs);
   try {
     const ctx: SkillContext = {
-      loaded: getConfig(),
+      loaded: loginFor(meta, getConfig(), options.reader ?? 'prefer', log),
       signal: deadline.signal,
       actor: options.actor ?? 'library',
       log,
@@ -207,6 +218,26 @@ async function attempt(
   } finally {
     deadline.dispose();
   }
+}
+
+/**
+ * Security: the configuration a skill connects with. A read-only skill connects as the config's
+ * least-privilege reader, so that the database refuses a write even when a bug would let it try.
+ */
+function loginFor(meta: SkillMeta, loaded: LoadedConfig, mode: ReaderMode, log: SkillLogger): LoadedConfig {
+  if (meta.risk !== 'read' || mode === 'never') return loaded;
+  const asReader = readerConfig(loaded);
+  if (asReader) {
+    log.debug(`${meta.name} only reads: it connects as the least-privilege role ${loaded.config.reader!.user}`);
+    return asReader;
+  }
+  if (mode === 'require') {
+    throw new RefusedError(`${meta.name} may only run as a least-privilege reader here, and the configuration names none; nothing was run`, {
+      hint: 'Create it with `pgcluster security-reader` (it writes `reader` into the config file, mode 600).',
+    });
+  }
+  log.debug(`${meta.name} only reads, but the configuration names no least-privilege reader: it connects as the configured login`);
+  return loaded;
 }
 
 /** The top-level fields of a skill's input object (for flag labels and suggestions). */

@@ -24,9 +24,18 @@ const AUTHID_SQL = `select rolname, rolcanlogin, rolpassword is null as no_passw
 
 const roles = (ctx: SecurityCheckContext) => ctx.once('roles', () => ctx.query<RoleRow>(ROLES_SQL));
 
+// The least-privilege reader (security-reader) learns the same through a SECURITY DEFINER function, never the hashes.
+const PASSWORD_KINDS_SQL = 'select rolname, rolcanlogin, no_password, md5 from pgcluster.role_password_kinds()';
+
 async function authid(ctx: SecurityCheckContext): Promise<Array<{ rolname: string; rolcanlogin: boolean; no_password: boolean; md5: boolean }>> {
-  if (!ctx.facts.superuser) throw new SkipCheck('needs superuser (pg_authid holds the password hashes)');
-  return ctx.once('authid', () => ctx.query(AUTHID_SQL));
+  if (ctx.facts.superuser) return ctx.once('authid', () => ctx.query(AUTHID_SQL));
+  return ctx.once('authid', async () => {
+    try {
+      return await ctx.query(PASSWORD_KINDS_SQL);
+    } catch {
+      throw new SkipCheck('needs superuser (pg_authid holds the password hashes) or EXECUTE on pgcluster.role_password_kinds() (security-reader)');
+    }
+  });
 }
 
 const ATTRIBUTES = [
