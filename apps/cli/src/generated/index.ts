@@ -7,7 +7,7 @@ export const GENERATED_COMMANDS: CommandCatalog = {
     {
       name: "cluster-backup",
       category: "operations",
-      describe: "Takes, lists, verifies and prunes backups of the cluster: logical (pg_dump) or physical (pg_basebackup).",
+      describe: "Takes, lists, verifies, prunes and drills backups (pg_dump, pg_basebackup), archives WAL, makes restore...",
       risk: "write",
       autonomous: true,
       requiresConfirmation: false,
@@ -63,8 +63,8 @@ export const GENERATED_COMMANDS: CommandCatalog = {
     {
       name: "maintenance-optimize",
       category: "maintenance",
-      describe: "Recommends missing indexes for the slowest statements, costed with hypothetical indexes (hypopg).",
-      risk: "read",
+      describe: "Recommends missing indexes (hypopg-costed) and duplicate or unused ones to drop.",
+      risk: "write",
       autonomous: true,
       requiresConfirmation: false,
     },
@@ -144,6 +144,14 @@ export const GENERATED_COMMANDS: CommandCatalog = {
       name: "security-encrypt",
       category: "security",
       describe: "Enables TLS end to end.",
+      risk: "write",
+      autonomous: false,
+      requiresConfirmation: true,
+    },
+    {
+      name: "security-pgaudit",
+      category: "security",
+      describe: "Loads pgaudit on every node (restart: replicas first), creates the extension and sets pgaudit.log.",
       risk: "write",
       autonomous: false,
       requiresConfirmation: true,
@@ -244,6 +252,8 @@ export const GENERATED_COMMANDS: CommandCatalog = {
         return (require('./commands/security-compliance') as typeof import('./commands/security-compliance')).securityComplianceCommand;
       case "security-encrypt":
         return (require('./commands/security-encrypt') as typeof import('./commands/security-encrypt')).securityEncryptCommand;
+      case "security-pgaudit":
+        return (require('./commands/security-pgaudit') as typeof import('./commands/security-pgaudit')).securityPgauditCommand;
       case "security-reader":
         return (require('./commands/security-reader') as typeof import('./commands/security-reader')).securityReaderCommand;
       case "security-rotate":
