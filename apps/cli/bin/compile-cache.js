@@ -10,7 +10,12 @@ const { tmpdir } = require('node:os');
 const { dirname, join } = require('node:path');
 const vm = require('node:vm');
 
-function enable() {
+/**
+ * @param {{ file: string, variant: string }} [keyed] one file whose cache is kept per `variant`: the
+ *   one-file bundle is every command at once, and V8 caches only the functions a run compiled, so
+ *   each command (`cluster-status`, `skills`, …) keeps the code of its own run.
+ */
+function enable(keyed) {
   const dir = join(tmpdir(), `pgcluster-compile-cache-${typeof process.getuid === 'function' ? process.getuid() : 'user'}`);
   if (typeof Module.enableCompileCache === 'function') {
     Module.enableCompileCache(dir);
@@ -31,7 +36,9 @@ function enable() {
   Module.prototype._compile = function (content, filename) {
     // vm.Script on Node 20 cannot serve import(): such modules compile the usual way.
     if (content.includes('import(')) return compile.call(this, content, filename);
-    const file = join(versionDir, createHash('sha1').update(filename).update('\0').update(content).digest('hex'));
+    const hash = createHash('sha1').update(filename).update('\0').update(content);
+    if (keyed !== undefined && filename === keyed.file) hash.update('\0').update(keyed.variant);
+    const file = join(versionDir, hash.digest('hex'));
     let cachedData;
     try {
       cachedData = readFileSync(file);
