@@ -36,9 +36,7 @@ function enable(keyed) {
   Module.prototype._compile = function (content, filename) {
     // vm.Script on Node 20 cannot serve import(): such modules compile the usual way.
     if (content.includes('import(')) return compile.call(this, content, filename);
-    const hash = createHash('sha1').update(filename).update('\0').update(content);
-    if (keyed !== undefined && filename === keyed.file) hash.update('\0').update(keyed.variant);
-    const file = join(versionDir, hash.digest('hex'));
+    const file = join(versionDir, cacheKey(filename, content, keyed));
     let cachedData;
     try {
       cachedData = readFileSync(file);
@@ -72,6 +70,17 @@ function enable(keyed) {
       // A cache that cannot be written only costs speed.
     }
   });
+}
+
+/**
+ * The cache file's name: a hash of the module's path and content; for the keyed file (the 3 MB
+ * bundle, whose hashing would cost more than it saves) of its path, size, mtime and variant.
+ */
+function cacheKey(filename, content, keyed) {
+  const hash = createHash('sha1').update(filename).update('\0');
+  if (keyed === undefined || filename !== keyed.file) return hash.update(content).digest('hex');
+  const { size, mtimeMs } = statSync(filename);
+  return hash.update(`${size}\0${mtimeMs}\0${keyed.variant}`).digest('hex');
 }
 
 module.exports = { enable };
