@@ -30,6 +30,12 @@ const BUILTINS: Readonly<Record<string, { command: string; describe: string; loa
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     load: (context) => (require('./commands/audit') as typeof import('./commands/audit')).auditCommand(context),
   },
+  workflow: {
+    command: 'workflow',
+    describe: 'Workflows: named chains of skills with conditions, a dry run of the whole chain and rollbacks (list, show, run)',
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    load: (context) => (require('./commands/workflow') as typeof import('./commands/workflow')).workflowCommand(context),
+  },
   mcp: {
     command: 'mcp',
     describe: 'Serve every skill as a tool to MCP clients (Model Context Protocol over stdio)',
@@ -56,7 +62,7 @@ const BUILTINS: Readonly<Record<string, { command: string; describe: string; loa
  * 3 refused (confirmation required).
  *
  * Commands: one per skill (`pgcluster cluster-status [flags]`, generated from the skill
- * metadata), `skills list|show|install`, `audit list|show|undo`, `mcp`, `plugin build`, `dev up|status|down`.
+ * metadata), `skills list|show|install`, `audit list|show|undo`, `workflow list|show|run`, `mcp`, `plugin build`, `dev up|status|down`.
  * Only the command that runs is registered and loaded (with its skill's package); `--help`,
  * `--version` and an unknown command list every command from the generated summaries and load
  * no command module, no domain package, not even `@pgcluster/core`.
@@ -104,7 +110,7 @@ function buildParser(argv: string[], context: CommandContext): Argv {
     .group(Object.keys(GLOBAL_OPTIONS), 'Global flags:');
   for (const command of commandsToRegister(argv, context)) parser = parser.command(command);
   return parser
-    .demandCommand(1, 'Name a command: a skill (pgcluster skills list), skills, audit, mcp, plugin or dev.')
+    .demandCommand(1, 'Name a command: a skill (pgcluster skills list), skills, audit, workflow, mcp, plugin or dev.')
     .strict()
     .recommendCommands()
     .help()
@@ -119,7 +125,7 @@ function buildParser(argv: string[], context: CommandContext): Argv {
       const command = commandNameOf(argv, context.commands);
       const hint = `Run \`pgcluster ${command === 'pgcluster' ? '' : `${command} `}--help\` for the flags and commands.`;
       // yargs reports bad flags (and wraps errors thrown while coercing one) as YError.
-      if (!error || error.name === 'YError') throw new UsageError(withNameSuggestions(error ? cleanYargsMessage(error.message) : message, command, context.commands), hint);
+      if (!error || error.name === 'YError') throw new UsageError(withNameSuggestions(error ? cleanYargsMessage(error.message) : message, command, context.commands, argv), hint);
       throw error;
     });
 }
