@@ -4,6 +4,7 @@ import { cliPackage } from './cli/cli-package';
 import { GLOBAL_OPTIONS, formatOf } from './cli/global-options';
 import { GENERATED_COMMANDS } from './generated';
 import type { CommandCatalog } from './skill-command/generated-command';
+import { parseSkillArgs } from './skill-command/parse-skill-args';
 import type { CommandContext } from './skill-command/skill-command';
 
 /** Options of {@link main} beyond the arguments (for tests and embedding). */
@@ -85,6 +86,13 @@ export async function main(rawArgv: string[], options: MainOptions = {}): Promis
   const context: CommandContext = { io, state: {}, commands };
   const commandName = commandNameOf(argv, commands);
   try {
+    const fast = fastSkillArgs(argv, commands);
+    if (fast) {
+      // A skill with well-formed, known flags runs without yargs; anything else (help, a typo) goes through it.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { runSkill } = require('./skill-command/skill-command') as typeof import('./skill-command/skill-command');
+      return await runSkill(fast.command, fast.args, context);
+    }
     const output = await parse(buildParser(argv, context), argv);
     if (output) io.stdout(output.endsWith('\n') ? output : `${output}\n`);
     if (context.state.code !== undefined) return context.state.code;
@@ -145,6 +153,15 @@ function commandsToRegister(argv: readonly string[], context: CommandContext): C
   }
   const listed = [...Object.values(BUILTINS), ...context.commands.summaries.map((c) => ({ command: c.name, describe: c.describe }))];
   return listed.map(({ command, describe }) => ({ command, describe, handler: () => undefined }));
+}
+
+/** The skill command and its parsed flags when `parseSkillArgs` can take them without yargs. */
+function fastSkillArgs(argv: readonly string[], commands: CommandCatalog) {
+  const name = argv[0];
+  if (name === undefined || !commands.summaries.some((c) => c.name === name)) return undefined;
+  const command = commands.load(name);
+  const args = command && parseSkillArgs(command, argv);
+  return command && args ? { command, args } : undefined;
 }
 
 /** Error reporting, loaded when something fails (it needs @pgcluster/core and the renderers). */
