@@ -29,8 +29,10 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
   // pg-native is pg's optional native driver (never installed); the MCP SDK (ESM-heavy) and the
-  // dev clusters' @pgcluster/testing load from node_modules when their commands run.
-  external: ['pg-native', '@modelcontextprotocol/sdk', '@modelcontextprotocol/sdk/*', '@pgcluster/testing', '@pgcluster/testing/*'],
+  // dev clusters' @pgcluster/testing load from node_modules when their commands run, and so do
+  // kysely (700 KB, required on first use by the pools) and prom-client (--format prometheus):
+  // every run reads the whole bundle, so what most runs never require stays out of it.
+  external: ['pg-native', '@modelcontextprotocol/sdk', '@modelcontextprotocol/sdk/*', '@pgcluster/testing', '@pgcluster/testing/*', 'kysely', 'prom-client'],
 });
 
 // The workspace projects bundled (real paths, outside node_modules) → their tsc build-info files.
