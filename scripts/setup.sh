@@ -49,6 +49,8 @@ if ! node_modules/.bin/tsc -b packages/*/tsconfig.lib.json tools/*/tsconfig.lib.
   die "the build failed (output above)"
 fi
 rm -f "$build_log"
+# The CLI's one-file bundle (the launcher falls back to dist/main.js while it is missing or stale).
+node apps/cli/scripts/bundle-cli.mjs || die "bundling the CLI failed"
 [ -e node_modules/.bin/pgcluster ] || die "node_modules/.bin/pgcluster is missing after install"
 if [ "${PGCLUSTER_INSTALL_PREFIX:-}" = none ]; then
   log "ready: pnpm exec pgcluster --help"

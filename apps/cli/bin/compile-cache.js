@@ -10,7 +10,12 @@ const { tmpdir } = require('node:os');
 const { dirname, join } = require('node:path');
 const vm = require('node:vm');
 
-function enable() {
+/**
+ * @param {{ file: string, variant: string }} [keyed] one file whose cache is kept per `variant`: the
+ *   one-file bundle is every command at once, and V8 caches only the functions a run compiled, so
+ *   each command (`cluster-status`, `skills`, …) keeps the code of its own run.
+ */
+function enable(keyed) {
   const dir = join(tmpdir(), `pgcluster-compile-cache-${typeof process.getuid === 'function' ? process.getuid() : 'user'}`);
   if (typeof Module.enableCompileCache === 'function') {
     Module.enableCompileCache(dir);
@@ -31,7 +36,7 @@ function enable() {
   Module.prototype._compile = function (content, filename) {
     // vm.Script on Node 20 cannot serve import(): such modules compile the usual way.
     if (content.includes('import(')) return compile.call(this, content, filename);
-    const file = join(versionDir, createHash('sha1').update(filename).update('\0').update(content).digest('hex'));
+    const file = join(versionDir, cacheKey(filename, content, keyed));
     let cachedData;
     try {
       cachedData = readFileSync(file);
@@ -65,6 +70,17 @@ function enable() {
       // A cache that cannot be written only costs speed.
     }
   });
+}
+
+/**
+ * The cache file's name: a hash of the module's path and content; for the keyed file (the 3 MB
+ * bundle, whose hashing would cost more than it saves) of its path, size, mtime and variant.
+ */
+function cacheKey(filename, content, keyed) {
+  const hash = createHash('sha1').update(filename).update('\0');
+  if (keyed === undefined || filename !== keyed.file) return hash.update(content).digest('hex');
+  const { size, mtimeMs } = statSync(filename);
+  return hash.update(`${size}\0${mtimeMs}\0${keyed.variant}`).digest('hex');
 }
 
 module.exports = { enable };

@@ -4,6 +4,7 @@ import { cliPackage } from './cli/cli-package';
 import { GLOBAL_OPTIONS, formatOf } from './cli/global-options';
 import { GENERATED_COMMANDS } from './generated';
 import type { CommandCatalog } from './skill-command/generated-command';
+import { parseSkillArgs } from './skill-command/parse-skill-args';
 import type { CommandContext } from './skill-command/skill-command';
 
 /** Options of {@link main} beyond the arguments (for tests and embedding). */
@@ -29,6 +30,12 @@ const BUILTINS: Readonly<Record<string, { command: string; describe: string; loa
     describe: 'The audit log: list runs, show one, undo one',
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     load: (context) => (require('./commands/audit') as typeof import('./commands/audit')).auditCommand(context),
+  },
+  workflow: {
+    command: 'workflow',
+    describe: 'Workflows: named chains of skills with conditions, a dry run of the whole chain and rollbacks (list, show, run)',
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    load: (context) => (require('./commands/workflow') as typeof import('./commands/workflow')).workflowCommand(context),
   },
   mcp: {
     command: 'mcp',
@@ -62,7 +69,7 @@ const BUILTINS: Readonly<Record<string, { command: string; describe: string; loa
  * 3 refused (confirmation required).
  *
  * Commands: one per skill (`pgcluster cluster-status [flags]`, generated from the skill
- * metadata), `skills list|show|install`, `audit list|show|undo`, `mcp`, `plugin build`, `dashboard`, `dev up|status|down`.
+ * metadata), `skills list|show|install`, `audit list|show|undo`, `workflow list|show|run`, `mcp`, `plugin build`, `dashboard`, `dev up|status|down`.
  * Only the command that runs is registered and loaded (with its skill's package); `--help`,
  * `--version` and an unknown command list every command from the generated summaries and load
  * no command module, no domain package, not even `@pgcluster/core`.
@@ -85,6 +92,13 @@ export async function main(rawArgv: string[], options: MainOptions = {}): Promis
   const context: CommandContext = { io, state: {}, commands };
   const commandName = commandNameOf(argv, commands);
   try {
+    const fast = fastSkillArgs(argv, commands);
+    if (fast) {
+      // A skill with well-formed, known flags runs without yargs; anything else (help, a typo) goes through it.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { runSkill } = require('./skill-command/skill-command') as typeof import('./skill-command/skill-command');
+      return await runSkill(fast.command, fast.args, context);
+    }
     const output = await parse(buildParser(argv, context), argv);
     if (output) io.stdout(output.endsWith('\n') ? output : `${output}\n`);
     if (context.state.code !== undefined) return context.state.code;
@@ -110,7 +124,7 @@ function buildParser(argv: string[], context: CommandContext): Argv {
     .group(Object.keys(GLOBAL_OPTIONS), 'Global flags:');
   for (const command of commandsToRegister(argv, context)) parser = parser.command(command);
   return parser
-    .demandCommand(1, 'Name a command: a skill (pgcluster skills list), skills, audit, mcp, plugin, dashboard or dev.')
+    .demandCommand(1, 'Name a command: a skill (pgcluster skills list), skills, audit, workflow, mcp, plugin, dashboard or dev.')
     .strict()
     .recommendCommands()
     .help()
@@ -125,7 +139,7 @@ function buildParser(argv: string[], context: CommandContext): Argv {
       const command = commandNameOf(argv, context.commands);
       const hint = `Run \`pgcluster ${command === 'pgcluster' ? '' : `${command} `}--help\` for the flags and commands.`;
       // yargs reports bad flags (and wraps errors thrown while coercing one) as YError.
-      if (!error || error.name === 'YError') throw new UsageError(withNameSuggestions(error ? cleanYargsMessage(error.message) : message, command, context.commands), hint);
+      if (!error || error.name === 'YError') throw new UsageError(withNameSuggestions(error ? cleanYargsMessage(error.message) : message, command, context.commands, argv), hint);
       throw error;
     });
 }
@@ -145,6 +159,15 @@ function commandsToRegister(argv: readonly string[], context: CommandContext): C
   }
   const listed = [...Object.values(BUILTINS), ...context.commands.summaries.map((c) => ({ command: c.name, describe: c.describe }))];
   return listed.map(({ command, describe }) => ({ command, describe, handler: () => undefined }));
+}
+
+/** The skill command and its parsed flags when `parseSkillArgs` can take them without yargs. */
+function fastSkillArgs(argv: readonly string[], commands: CommandCatalog) {
+  const name = argv[0];
+  if (name === undefined || !commands.summaries.some((c) => c.name === name)) return undefined;
+  const command = commands.load(name);
+  const args = command && parseSkillArgs(command, argv);
+  return command && args ? { command, args } : undefined;
 }
 
 /** Error reporting, loaded when something fails (it needs @pgcluster/core and the renderers). */

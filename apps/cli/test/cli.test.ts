@@ -92,14 +92,17 @@ describe('pgcluster (in-process)', () => {
     expect(show.stdout).toBe(readFileSync(join(ROOT, 'skills', 'operations', 'cluster-status', 'SKILL.md'), 'utf8'));
   });
 
-  it('skills install writes <dir>/.claude/skills/<name>/SKILL.md for every skill, valid for skills-ref', async () => {
+  it('skills install writes <dir>/.claude/skills/<name>/SKILL.md for every skill and workflow, valid for skills-ref', async () => {
     const run = await runCli(['skills', 'install', 'project'], { cwd });
     expect(run.code).toBe(0);
     // No PATH here: the output says how to put the pgcluster the skills run on it.
     expect(run.stdout).toContain(PATH_HINT);
     const dir = join(cwd, 'project', '.claude', 'skills');
-    expect(readdirSync(dir).sort()).toEqual(manifest.skills.map((s) => s.name).sort());
-    for (const skill of manifest.skills) {
+    // The workflows' SKILL.md files are installed beside the skills'.
+    const workflows = readdirSync(join(ROOT, 'skills', 'workflow')).map((name) => ({ name, category: 'workflow' }));
+    expect(workflows.map((w) => w.name)).toContain('safe-maintenance');
+    expect(readdirSync(dir).sort()).toEqual([...manifest.skills, ...workflows].map((s) => s.name).sort());
+    for (const skill of [...manifest.skills, ...workflows]) {
       expect(readFileSync(join(dir, skill.name, 'SKILL.md'), 'utf8')).toBe(readFileSync(join(ROOT, 'skills', skill.category, skill.name, 'SKILL.md'), 'utf8'));
       const validate = spawnSync(join(ROOT, 'node_modules', '.bin', 'skills-ref'), ['validate', join(dir, skill.name)], { encoding: 'utf8' });
       expect({ skill: skill.name, status: validate.status, stderr: validate.stderr }).toEqual({ skill: skill.name, status: 0, stderr: '' });

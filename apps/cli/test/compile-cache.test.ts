@@ -24,7 +24,8 @@ describe('compile cache of the pgcluster launcher', () => {
     const first = help(tmp);
     expect(first.status).toBe(0);
     const cached = readdirSync(cacheDir(tmp));
-    expect(cached.length).toBeGreaterThan(10);
+    // The bundle (dist/bundle/pgcluster.js) is one file; without it, one per module.
+    expect(cached.length).toBeGreaterThan(0);
     const second = help(tmp);
     expect({ status: second.status, stdout: second.stdout }).toEqual({ status: 0, stdout: first.stdout });
     expect(readdirSync(cacheDir(tmp))).toEqual(cached);

@@ -93,3 +93,26 @@ export {
 } from './audit/audit-log';
 export { AUDIT_TABLE } from './audit/audit-table';
 export { undoAudit, undoneRuns, UNDO_SKILL_NAME, type UndoOptions } from './audit/undo-audit';
+export { defineWorkflow, type WorkflowMeta, type WorkflowParam, type WorkflowStep } from './workflow/workflow-meta';
+export {
+  parseWhen,
+  evaluateWhen,
+  whenSteps,
+  WhenSyntaxError,
+  COMPARISON_OPS,
+  type ComparisonOp,
+  type Comparison,
+  type PathSegment,
+  type WhenExpression,
+  type WhenStepResult,
+} from './workflow/when-expression';
+export {
+  runWorkflow,
+  fillParams,
+  WORKFLOW_STEP_STATUSES,
+  type WorkflowStepStatus,
+  type WorkflowStepOutcome,
+  type WorkflowRollback,
+  type WorkflowRunResult,
+  type RunWorkflowOptions,
+} from './workflow/run-workflow';

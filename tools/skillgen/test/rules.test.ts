@@ -264,3 +264,93 @@ describe('skill rules: each failure names file:line and the rule', () => {
     }
   });
 });
+
+describe('workflow rules: each step is checked against its target skill, failing with file:line', () => {
+  const WF = 'packages/vector/src/workflows/echo-twice.workflow.ts';
+  /** A workflow with one step per line (steps start on line 7). */
+  const workflowSource = (steps: string[], extra = '') =>
+    [
+      "import { defineWorkflow } from '@pgcluster/skill-kit';",
+      '',
+      'export const ECHO_TWICE = defineWorkflow({',
+      "  name: 'echo-twice',",
+      "  description: 'Echoes twice. Use when testing.',",
+      ...(extra ? [extra] : ["  whenToUse: ['testing'],"]),
+      '  steps: [',
+      ...steps.map((s) => `    ${s},`),
+      '  ],',
+      '});',
+      '',
+    ].join('\n');
+  const STEP_LINE = 8;
+  const run = (steps: string[], extra?: string) => {
+    const { root, cleanup } = makeWorkspace({
+      'packages/vector/package.json': '{ "name": "@fixture/vector" }',
+      'packages/vector/lib/index.js': LIB(),
+      [FILE]: skillSource(),
+      [WF]: workflowSource(steps, extra),
+    });
+    try {
+      return generate({ root, loadPackage: loadFixturePackage });
+    } finally {
+      cleanup();
+    }
+  };
+  const problems = (steps: string[], extra?: string): SkillProblem[] => {
+    try {
+      run(steps, extra);
+      return [];
+    } catch (error) {
+      if (!(error instanceof SkillRuleError)) throw error;
+      return [...error.problems];
+    }
+  };
+
+  it('generates a SKILL.md per workflow, with every step as its command line and condition, counted in the listing', () => {
+    const result = run(["{ name: 'first', skill: 'vector-echo', input: { text: 'hi' } }", "{ name: 'second', skill: 'vector-echo', input: { text: 'again' }, when: 'steps.first.ok' }"]);
+    const md = result.files.get('skills/workflow/echo-twice/SKILL.md')!;
+    expect(md).toContain('name: echo-twice\n');
+    expect(md).toContain('1. **first**: `pgcluster vector-echo --text hi`');
+    expect(md).toContain('2. **second**: `pgcluster vector-echo --text again`\n   - only if `steps.first.ok`');
+    expect(md).toContain('pgcluster workflow run echo-twice --dry-run --format json');
+    expect(result.workflows.map((w) => w.name)).toEqual(['echo-twice']);
+    expect(result.listing.skills).toBe(2);
+  });
+
+  it('reference-input: a step whose input its skill would refuse fails generation at the step', () => {
+    expect(problems(["{ name: 'first', skill: 'vector-echo', input: {} }"])).toEqual([
+      { file: WF, line: STEP_LINE, rule: 'reference-input', message: expect.stringMatching(/step first of workflow echo-twice: vector-echo would refuse this input: --text \(text\): is required/) },
+    ]);
+    expect(problems(["{ name: 'first', skill: 'vector-echo', input: { text: 'hi', txet: 'x' } }"])[0]).toMatchObject({ line: STEP_LINE, message: expect.stringMatching(/--txet \(txet\): unknown field; did you mean --text/) });
+  });
+
+  it('reference-skill: an unknown skill names the nearest one', () => {
+    expect(problems(["{ name: 'first', skill: 'vector-ecko', input: { text: 'hi' } }"])).toEqual([
+      { file: WF, line: STEP_LINE, rule: 'reference-skill', message: expect.stringContaining('names "vector-ecko", which is not a skill (did you mean vector-echo?)') },
+    ]);
+  });
+
+  it('conditions parse and read only earlier steps; parameters must be declared', () => {
+    expect(problems(["{ name: 'first', skill: 'vector-echo', input: { text: 'hi' }, when: 'steps.first.ok' }"])).toEqual([
+      { file: WF, line: STEP_LINE, rule: 'reference-skill', message: 'step first: its condition reads steps.first, which is not an earlier step' },
+    ]);
+    expect(problems(["{ name: 'first', skill: 'vector-echo', input: { text: 'hi' }, when: 'steps.x.ok and' }"])[0]).toMatchObject({ line: STEP_LINE, rule: 'literal', message: expect.stringContaining('when: expected `steps.<step>`') });
+    expect(problems(["{ name: 'first', skill: 'vector-echo', input: { text: '<words>' } }"])[0]).toMatchObject({ rule: 'reference-input', message: expect.stringContaining('<words> is not a parameter') });
+    expect(problems(["{ name: 'first', skill: 'vector-echo', input: { text: '<words>' } }"], "  params: { words: { description: 'What to echo.' } },")).toEqual([]);
+  });
+
+  it('description-length: a workflow description counts in the listing like a skill\u2019s', () => {
+    const long = `  description: '${'x'.repeat(201)}',`;
+    const { root, cleanup } = makeWorkspace({
+      'packages/vector/package.json': '{ "name": "@fixture/vector" }',
+      'packages/vector/lib/index.js': LIB(),
+      [FILE]: skillSource(),
+      [WF]: workflowSource(["{ name: 'first', skill: 'vector-echo', input: { text: 'hi' } }"]).replace("  description: 'Echoes twice. Use when testing.',", long),
+    });
+    try {
+      expect(() => generate({ root, loadPackage: loadFixturePackage })).toThrow(/echo-twice.workflow.ts:5: \[description-length\] description is 201 characters/);
+    } finally {
+      cleanup();
+    }
+  });
+});

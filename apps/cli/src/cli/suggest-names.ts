@@ -7,13 +7,14 @@ import { skillKit } from './skill-kit';
  * or command is named with a dash, and the nearest flag of the command (or skill) is suggested.
  *
  * @param command the command as {@link commandNameOf} names it (`vector-search`, `pgcluster`).
+ * @param argv the raw arguments: an unknown word given as `--word` is a flag, not a command.
  * @example
  * ```ts
  * withNameSuggestions('Unknown argument: colection', 'vector-search', commands)
  * // 'unknown flag --colection; did you mean --collection?'
  * ```
  */
-export function withNameSuggestions(message: string, command: string, commands: CommandCatalog): string {
+export function withNameSuggestions(message: string, command: string, commands: CommandCatalog, argv: readonly string[] = []): string {
   const unknown = /^Unknown arguments?: (.+)$/.exec(message);
   if (unknown) {
     const { nearestName } = skillKit(); // only on this error path
@@ -24,7 +25,9 @@ export function withNameSuggestions(message: string, command: string, commands: 
       .split(', ')
       .map((name) => {
         const word = name.replace(/^-+/, '');
-        if (!skill && names.length && !name.startsWith('-')) {
+        // yargs drops the dashes of an unknown flag: the raw arguments tell a flag from a command.
+        const flag = name.startsWith('-') || argv.some((a) => a.replace(/=.*$/, '') === `--${word}` || a === `-${word}`);
+        if (!skill && names.length && !flag) {
           const nearest = nearestName(word, names);
           return `unknown command ${word}${nearest ? `; did you mean ${nearest}?` : ' (pgcluster skills list shows every skill)'}`;
         }

@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { InputError, PgClusterError } from '@pgcluster/core';
 import type { Format } from '@pgcluster/skill-kit';
@@ -68,9 +68,12 @@ export function skillsCommand(context: CommandContext): CommandModule {
     builder: (y) => y.positional('dir', { type: 'string', describe: 'The project folder (default: the working directory)' }) as Argv<SkillsArgs>,
     handler: (argv) => {
       const root = resolve(io.cwd, argv.dir ?? '.');
-      const installed = commands.summaries.map((c) => {
+      // The workflows' SKILL.md files (skills/workflow/<name>/) are installed beside the skills'.
+      const workflowsDir = join(findSkillsDir(), 'workflow');
+      const workflows = existsSync(workflowsDir) ? readdirSync(workflowsDir).sort() : [];
+      const installed = [...commands.summaries, ...workflows.map((name) => ({ name, category: 'workflow' }))].map((c) => {
         const dir = join(root, CLAUDE_SKILLS_DIR, c.name);
-        const skillMd = readFileSync(findSkillMd(c), 'utf8');
+        const skillMd = readFileSync(findSkillMd(c as Pick<CommandSummary, 'name' | 'category'>), 'utf8');
         mkdirSync(dir, { recursive: true });
         writeFileSync(join(dir, 'SKILL.md'), skillMd);
         return join(dir, 'SKILL.md');

@@ -30,11 +30,14 @@ export async function runCli(args: string[], options: { cwd?: string; stdin?: st
   return { code, stdout, stderr };
 }
 
-/** Builds the CLI (and what it references) with `tsc -b`, so tests run the current sources' dist. */
+/** Builds the CLI (and what it references) with `tsc -b` and bundles it, so tests run the current sources. */
 export function buildCli(): void {
   const tsc = join(ROOT, 'node_modules', '.bin', 'tsc');
   const result = spawnSync(tsc, ['-b', join(ROOT, 'apps', 'cli', 'tsconfig.lib.json')], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`tsc -b apps/cli failed:\n${result.stdout}${result.stderr}`);
+  // The launcher runs the one-file bundle when it is current: test that, as users run it.
+  const bundle = spawnSync(process.execPath, [join(ROOT, 'apps', 'cli', 'scripts', 'bundle-cli.mjs')], { encoding: 'utf8' });
+  if (bundle.status !== 0) throw new Error(`bundling the CLI failed:\n${bundle.stdout}${bundle.stderr}`);
 }
 
 /** Runs the built CLI as a subprocess. */

@@ -6,6 +6,7 @@ import { generate, type GenerateConfig } from '../generate/generate';
 import { syncFiles } from '../generate/sync-files';
 import { MEASURED_LISTING_FILE } from '../listing/listing-budget';
 import { measureListing } from '../listing/measure-listing';
+import { workflowMdPath } from '../render/render-workflow-md';
 import { skillMdPath } from '../render/skill-model';
 
 /** Where skillgen writes its messages (everything goes to stderr; stdout stays empty). */
@@ -65,8 +66,12 @@ export function runSkillgen(argv: readonly string[], io: SkillgenIo, overrides: 
   try {
     if (measure && !check) {
       const before = generate({ ...overrides, root });
-      const skillMds = new Map(before.skills.map((s) => [s.name, before.files.get(skillMdPath(s))!]));
-      const measured = measureListing(before.skills, skillMds, claude, new Date());
+      // Workflows are listed like skills: the measurement wraps both.
+      const skillMds = new Map([
+        ...before.skills.map((s) => [s.name, before.files.get(skillMdPath(s))!] as const),
+        ...before.workflows.map((w) => [w.name, before.files.get(workflowMdPath(w))!] as const),
+      ]);
+      const measured = measureListing([...before.skills, ...before.workflows], skillMds, claude, new Date());
       writeFileSync(join(root, MEASURED_LISTING_FILE), `${JSON.stringify(measured, null, 2)}\n`);
       io.stderr(`skillgen: Claude Code ${measured.claudeCode} projects ~${measured.alwaysOnTokens} tokens always-on for ${measured.skills} skills (${MEASURED_LISTING_FILE})\n`);
     }
@@ -76,13 +81,13 @@ export function runSkillgen(argv: readonly string[], io: SkillgenIo, overrides: 
     const stale = [...report.changed.map((p) => `  ${check ? 'stale' : 'wrote'}: ${p}`), ...report.removed.map((p) => `  ${check ? 'obsolete' : 'removed'}: ${p}`)];
     if (check) {
       if (stale.length === 0) {
-        io.stderr(`skillgen --check: ${result.skills.length} skill(s), ${result.files.size} generated files up to date\n`);
+        io.stderr(`skillgen --check: ${result.skills.length} skill(s), ${result.workflows.length} workflow(s), ${result.files.size} generated files up to date\n`);
         return SKILLGEN_EXIT.ok;
       }
       io.stderr(`skillgen --check: generated files are stale:\n${stale.join('\n')}\nRun \`pnpm skillgen\` and commit the result.\n`);
       return SKILLGEN_EXIT.failed;
     }
-    io.stderr(`skillgen: ${result.skills.length} skill(s), ${result.files.size} files, ${stale.length} changed\n${stale.length ? `${stale.join('\n')}\n` : ''}`);
+    io.stderr(`skillgen: ${result.skills.length} skill(s), ${result.workflows.length} workflow(s), ${result.files.size} files, ${stale.length} changed\n${stale.length ? `${stale.join('\n')}\n` : ''}`);
     return SKILLGEN_EXIT.ok;
   } catch (error) {
     if (error instanceof SkillRuleError) {

@@ -10,6 +10,9 @@ import { renderSkillMd } from '../render/render-skill-md';
 import { skillMdPath, type SkillModel } from '../render/skill-model';
 import { scanOperations, type ExportedOperation } from '../scan/scan-operations';
 import { scanSkills } from '../scan/scan-skills';
+import { scanWorkflows, type ScannedWorkflow } from '../scan/scan-workflows';
+import { checkWorkflowReferences } from '../schema/check-workflow-references';
+import { renderWorkflowMd, workflowMdPath } from '../render/render-workflow-md';
 import { createSourceProject, listPackages, type WorkspacePackage } from '../scan/workspace';
 import { checkMetrics } from '../schema/check-metrics';
 import { checkReferences } from '../schema/check-references';
@@ -29,6 +32,8 @@ export interface GenerateResult {
   /** Every generated file, sorted by path. */
   files: Map<string, string>;
   skills: SkillModel[];
+  /** The workflows (`defineWorkflow` literals in `packages/<pkg>/src/workflows/`). */
+  workflows: ScannedWorkflow[];
   operations: ExportedOperation[];
   /** What the listing costs (estimate, reserved slots, the last measurement). */
   listing: ListingReport;
@@ -46,7 +51,8 @@ export const OWNED_OUTPUTS = {
 
 /**
  * Generates everything from the `@Skill` declarations, in memory: SKILL.md files, the
- * manifest, the CLI command modules and CAPABILITIES.md. Reads the metadata statically
+ * manifest, the CLI command modules and CAPABILITIES.md; and a SKILL.md per workflow
+ * (`defineWorkflow` literals, each step checked against its target's input schema). Reads the metadata statically
  * (ts-morph); loads each skill package only to turn its zod schemas into JSON Schema.
  * Deterministic: the same sources give byte-identical files.
  *
@@ -63,6 +69,8 @@ export function generate(config: GenerateConfig): GenerateResult {
   const packages = listPackages(root);
   const project = createSourceProject(packages);
   const { skills: scanned, problems } = scanSkills(root, project, packages);
+  const { workflows, problems: workflowProblems } = scanWorkflows(root, project, packages);
+  problems.push(...workflowProblems);
   const models: SkillModel[] = [];
   const loaded = new Map<WorkspacePackage, Readonly<Record<string, unknown>>>();
   const schemaProblems: SkillProblem[] = [];
@@ -93,8 +101,15 @@ export function generate(config: GenerateConfig): GenerateResult {
     });
     schemaProblems.push(...references.problems);
     warnings.push(...references.warnings);
+    schemaProblems.push(
+      ...checkWorkflowReferences(workflows, [...byName.keys()], (name) => {
+        const target = byName.get(name);
+        return target && (loaded.get(target.package)?.[target.input] as ReferenceInputSchema | undefined);
+      }),
+    );
   }
-  const listing = checkListingBudget(root, scanned);
+  // Workflows are listed in every session like skills: they count in the budget.
+  const listing = checkListingBudget(root, [...scanned, ...workflows]);
   if (problems.length || schemaProblems.length || listing.problems.length) throw new SkillRuleError([...problems, ...schemaProblems, ...listing.problems]);
 
   const skillNames = new Set(models.map((m) => m.name));
@@ -104,12 +119,16 @@ export function generate(config: GenerateConfig): GenerateResult {
     files.set(skillMdPath(model), renderSkillMd(model, { skillNames, ...(license ? { license } : {}) }));
     files.set(`${COMMANDS_DIR}/commands/${model.name}.ts`, renderCommandModule(model));
   }
+  for (const workflow of workflows) {
+    const needsYes = workflow.steps.some((step) => step.dryRun !== true && models.some((m) => m.name === step.skill && m.requiresConfirmation));
+    files.set(workflowMdPath(workflow), renderWorkflowMd(workflow, { needsYes, ...(license ? { license } : {}) }));
+  }
   files.set(`${OWNED_OUTPUTS.skillsDir}/manifest.json`, renderManifest(models));
   files.set(`${COMMANDS_DIR}/index.ts`, renderCommandIndex(models));
   const operations = scanOperations(root, project, packages, models);
   files.set(OWNED_OUTPUTS.capabilities, renderCapabilities(models, operations, listing.report));
   const sorted = new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  return { files: sorted, skills: models, operations, listing: listing.report, warnings };
+  return { files: sorted, skills: models, workflows, operations, listing: listing.report, warnings };
 }
 
 function workspaceLicense(root: string): string | undefined {

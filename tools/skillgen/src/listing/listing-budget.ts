@@ -26,6 +26,9 @@ export const LISTING_BUDGET = {
 /** Where `skillgen --measure-listing` records Claude Code's own projection, relative to the root. */
 export const MEASURED_LISTING_FILE = 'tools/skillgen/listing-measured.json';
 
+/** What the listing shows of a skill or a workflow, and where its description is declared. */
+export type ListedEntry = Pick<ScannedSkill, 'name' | 'description' | 'file' | 'line' | 'fieldLines'>;
+
 /** Claude Code's projection of the listing, as `skillgen --measure-listing` recorded it. */
 export interface MeasuredListing {
   /** `Always-on` of `claude --plugin-dir D plugin details NAME`. */
@@ -77,7 +80,7 @@ export function listingFingerprint(skills: readonly Pick<ScannedSkill, 'name' | 
  * const { report, problems } = checkListingBudget(root, skills)
  * ```
  */
-export function checkListingBudget(root: string, skills: readonly ScannedSkill[]): { report: ListingReport; problems: SkillProblem[] } {
+export function checkListingBudget(root: string, skills: readonly ListedEntry[]): { report: ListingReport; problems: SkillProblem[] } {
   const estimatedTokens = skills.reduce((sum, s) => sum + listingTokens(s), 0);
   const reservedSlots = Math.max(0, LISTING_BUDGET.skills - skills.length);
   const slot = listingTokens({ name: 'x'.repeat(LISTING_BUDGET.reservedNameLength), description: 'x'.repeat(MAX_DESCRIPTION_LENGTH) });
