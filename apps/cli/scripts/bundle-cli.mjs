@@ -31,8 +31,9 @@ const result = await build({
   // pg-native is pg's optional native driver (never installed); the MCP SDK (ESM-heavy) and the
   // dev clusters' @pgcluster/testing load from node_modules when their commands run, and so do
   // kysely (700 KB, required on first use by the pools) and prom-client (--format prometheus):
-  // every run reads the whole bundle, so what most runs never require stays out of it.
-  external: ['pg-native', '@modelcontextprotocol/sdk', '@modelcontextprotocol/sdk/*', '@pgcluster/testing', '@pgcluster/testing/*', 'kysely', 'prom-client'],
+  // every run reads the whole bundle, so what most runs never require stays out of it. The dashboard
+  // reads its page and Chart.js from files beside its own modules, so it must run from its package.
+  external: ['pg-native', '@modelcontextprotocol/sdk', '@modelcontextprotocol/sdk/*', '@pgcluster/testing', '@pgcluster/testing/*', '@pgcluster/dashboard', '@pgcluster/dashboard/*', 'kysely', 'prom-client'],
 });
 
 // The workspace projects bundled (real paths, outside node_modules) → their tsc build-info files.
