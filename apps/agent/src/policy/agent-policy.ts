@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, describeIssues, jsonSyntaxError } from '@pgcluster/core';
-import { AlertChannel } from '@pgcluster/monitoring';
-import { RISKS } from '@pgcluster/skill-kit';
+import { AlertChannel, CHECK_IDS } from '@pgcluster/monitoring';
+import { RISKS, SkillReferenceSchema } from '@pgcluster/skill-kit';
 import { z } from 'zod';
 
 /** The file searched for from the working directory upwards, like `pgcluster.config.json`. */
@@ -98,6 +98,14 @@ export const AgentPolicySchema = z
       })
       .strict()
       .prefault({}),
+    thresholds: z
+      .partialRecord(z.enum(CHECK_IDS), z.object({ warning: z.number().finite().optional(), critical: z.number().finite().nullable().optional() }).strict())
+      .default({})
+      .describe("monitoring-health threshold overrides for the agent's watch, e.g. {\"idle_in_transaction\":{\"warning\":60}}."),
+    remediations: z
+      .record(z.string().regex(CHECK_ID, 'must be a check id'), z.array(SkillReferenceSchema).min(1))
+      .default({})
+      .describe('Remediations per check, replacing the finding\'s own recommendation; string inputs may hold <object>, <node> or <input.NAME> (a field of the finding\'s recommendation).'),
     escalate: z
       .object({
         stderr: z.boolean().default(true),
