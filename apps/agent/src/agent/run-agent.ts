@@ -49,7 +49,7 @@ export async function runAgent(options: RunAgentOptions = {}): Promise<AgentTick
   const loaded = options.loaded ?? loadConfig(options.loadConfig);
   const stderr = options.stderr ?? ((line: string) => void process.stderr.write(line));
   const stateDir = loaded.stateDir;
-  const status = await readAgentStatus({ stateDir, ...(options.policy ? {} : options.policyFile ? { policyFile: options.policyFile } : {}) }).catch(() => undefined);
+  const status = await readAgentStatus({ stateDir, ...(options.policyFile ? { policyFile: options.policyFile } : {}), ...(options.policyLookup ? { lookup: options.policyLookup } : {}) }).catch(() => undefined);
   if (status?.running && status.pid !== process.pid) {
     throw new PgClusterError('REFUSED', `another agent already runs on this state dir (pid ${status.pid})`, { hint: 'Stop it first, or use its pause/resume.' });
   }
