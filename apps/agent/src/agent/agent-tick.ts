@@ -235,6 +235,8 @@ async function act(
   } else {
     const verdict = await verify(rt, f, before);
     latest = verdict.latest;
+    // What the skill itself said (e.g. "an old transaction still needs the dead rows") tells the person why.
+    if (!verdict.ok && envelope.alerts.length) verdict.why = `${verdict.why}; ${action.skill} said: ${envelope.alerts.slice(0, 3).join('; ')}`;
     if (verdict.ok) {
       result = 'verified';
       recoveredAt = new Date().toISOString();
