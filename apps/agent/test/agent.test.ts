@@ -11,7 +11,7 @@ const { sql, session, agent, deadRows, deadTable } = agentHarness(cluster);
 describe('the agent on a real cluster', () => {
   // A failed test must not leave its fault behind for the next one's agent to find.
   afterEach(async () => {
-    await sql("set lock_timeout = '10s'; drop table if exists public.observed, public.churn, public.paused_t, public.docs, public.accounts, public.stuck, public.restarted");
+    await sql("set lock_timeout = '10s'; drop table if exists public.observed, public.churn, public.paused_t, public.docs, public.accounts, public.stuck, public.restarted, public.locked");
   });
 
   test('observe mode never acts, recommend mode records what it would run; neither changes the table', async () => {
@@ -186,6 +186,28 @@ describe('the agent on a real cluster', () => {
     expect(new AuditLog({ stateDir: a.stateDir }).list({ limit: 1000, skill: 'maintenance-vacuum' })).toEqual([]);
     expect(readAgentStateFile(a.stateDir).inFlight).toBeUndefined();
     await sql('drop table if exists public.restarted');
+  });
+
+  test('a remediation that times out is stopped and escalated, and the loop goes on', async () => {
+    await deadTable('locked');
+    // A lock VACUUM waits for: the vacuum cannot finish within the policy's timeout.
+    const holder = await session();
+    await holder.client.query('begin');
+    await holder.client.query('lock table public.locked in share update exclusive mode');
+    try {
+      const a = agent({ mode: 'act', skillTimeoutSeconds: 2, observeOnly: ['recently_restarted', 'stale_statistics', 'autovacuum_overdue'] });
+      const rounds = await a.tick({ maxTicks: 2 });
+      expect(rounds).toHaveLength(2);
+      const of = (i: number) => rounds[i]!.outcomes.find((o) => o.check === 'dead_tuples' && o.object === 'public.locked');
+      expect(of(0)).toMatchObject({ decision: 'acted', result: 'failed', message: expect.stringContaining('TIMEOUT') });
+      expect(of(1)).toMatchObject({ decision: 'skipped', reason: expect.stringContaining('cooldown') });
+      expect(a.escalations()).toContainEqual(expect.objectContaining({ check: 'dead_tuples', object: 'public.locked', auditIds: of(0)!.auditIds }));
+      // The run was stopped on the server too: no VACUUM is left waiting for the lock.
+      expect(await sql<{ n: number }>("select count(*)::int as n from pg_stat_activity where query ilike 'vacuum%locked%'")).toEqual([{ n: 0 }]);
+      expect(await deadRows('locked')).toBeGreaterThan(10_000);
+    } finally {
+      await holder.client.end().catch(() => undefined);
+    }
   });
 
   test('a replica down is escalated, not acted on', async () => {

@@ -88,7 +88,7 @@ export async function agentTick(rt: AgentRuntime): Promise<AgentTickSummary> {
   }
   delete state.unreachableSince;
   // cluster-status is part of the watch (node roles, replication): its verdict goes to the log.
-  const status = await run(rt, ClusterStatusSkill, {});
+  const status = await run(rt, ClusterStatusSkill, {}, { timeoutMs: rt.policy.watchTimeoutSeconds * 1000 });
   rt.log.debug(`agent: cluster-status ${status.status}, monitoring-health ${health.status} with ${health.findings.length} finding(s)`);
 
   const previous = state.open ?? {};
@@ -320,12 +320,12 @@ async function watch(rt: AgentRuntime): Promise<HealthReport | undefined> {
 
 /** monitoring-health's report, or why there is none (the executor's message: redacted, no stack). */
 async function watchOrWhy(rt: AgentRuntime): Promise<{ report?: HealthReport; why?: string }> {
-  const envelope = await run(rt, MonitoringHealthSkill, { thresholds: rt.policy.thresholds });
+  const envelope = await run(rt, MonitoringHealthSkill, { thresholds: rt.policy.thresholds }, { timeoutMs: rt.policy.watchTimeoutSeconds * 1000 });
   if (!envelope.ok || !envelope.data) return { why: envelope.error ? `${envelope.error.code}: ${envelope.error.message}` : `status ${envelope.status}` };
   return { report: envelope.data as HealthReport };
 }
 
-function run(rt: AgentRuntime, skill: SkillClass, input: unknown, extra: { undoOf?: string } = {}): Promise<Envelope> {
+function run(rt: AgentRuntime, skill: SkillClass, input: unknown, extra: { undoOf?: string; timeoutMs?: number } = {}): Promise<Envelope> {
   const approve = rt.policy.approve;
   return executeSkill(skill, input, {
     actor: 'agent',

@@ -90,7 +90,8 @@ export const AgentPolicySchema = z
       .strict()
       .prefault({}),
     maxFailuresPerObject: z.number().int().min(1).max(100).default(2).describe('A remediation that failed this often on an object is not tried there again.'),
-    skillTimeoutSeconds: z.number().int().min(1).max(3_600).default(120).describe('Timeout of every skill run.'),
+    skillTimeoutSeconds: z.number().int().min(1).max(3_600).default(120).describe('Timeout of every remediation (and rollback) run.'),
+    watchTimeoutSeconds: z.number().int().min(1).max(600).default(60).describe('Timeout of each monitoring-health and cluster-status run.'),
     verify: z
       .object({
         attempts: z.number().int().min(1).max(20).default(3).describe('Re-checks before a remediation counts as not helping.'),
