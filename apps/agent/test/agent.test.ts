@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AuditLog } from '@pgcluster/skill-kit';
 import { useCluster } from '@pgcluster/testing';
-import { readAgentStateFile, readAgentStatus, readOutcomes, setAgentPaused, summarizeOutcomes, writeAgentStateFile, actionKey } from '../src';
+import { readAgentStateFile, readAgentStatus, readOutcomes, runAgent, setAgentPaused, summarizeOutcomes, writeAgentStateFile, actionKey, type AgentTickSummary } from '../src';
 import { agentHarness } from './helpers';
 
 const cluster = useCluster({ replicas: 1, fast: true });
@@ -11,7 +11,7 @@ const { sql, session, agent, deadRows, deadTable } = agentHarness(cluster);
 describe('the agent on a real cluster', () => {
   // A failed test must not leave its fault behind for the next one's agent to find.
   afterEach(async () => {
-    await sql("set lock_timeout = '10s'; drop table if exists public.observed, public.churn, public.paused_t, public.docs, public.accounts, public.stuck, public.restarted, public.locked");
+    await sql("set lock_timeout = '10s'; drop table if exists public.observed, public.churn, public.paused_t, public.docs, public.accounts, public.stuck, public.restarted, public.locked, public.late");
   });
 
   test('observe mode never acts, recommend mode records what it would run; neither changes the table', async () => {
@@ -71,6 +71,28 @@ describe('the agent on a real cluster', () => {
     const [resumed] = await a.tick();
     expect(resumed!.outcomes.find((o) => o.check === 'dead_tuples' && o.object === 'public.paused_t')).toMatchObject({ decision: 'acted', result: 'verified' });
     await sql('drop table if exists public.paused_t');
+  });
+
+  test('a pause while the loop runs: no action from then on, though the fault is seen', async () => {
+    const a = agent({ mode: 'act' });
+    const summaries: AgentTickSummary[] = [];
+    const stop = new AbortController();
+    const loop = runAgent({ loaded: a.loaded(), policy: a.policy, maxTicks: 60, intervalSeconds: 1, signal: stop.signal, stderr: () => undefined, onTick: (s) => void summaries.push(s) });
+    const rounds = async (n: number) => {
+      while (summaries.length < n) await new Promise((r) => setTimeout(r, 100));
+    };
+    await rounds(1);
+    await setAgentPaused({ stateDir: a.stateDir, paused: true, by: 'bob' });
+    await deadTable('late');
+    // Two more rounds after the fault exists: each sees it, neither acts.
+    await rounds(summaries.length + 2);
+    stop.abort();
+    await loop;
+    const late = summaries.flatMap((s) => s.outcomes).filter((o) => o.object === 'public.late');
+    expect(late.length).toBeGreaterThan(0);
+    expect(late.filter((o) => o.decision === 'acted')).toEqual([]);
+    expect(late.find((o) => o.check === 'dead_tuples')).toMatchObject({ decision: 'skipped', reason: 'a person paused the agent' });
+    expect(await deadRows('late')).toBeGreaterThan(10_000);
   });
 
   test('an HNSW index left invalid by a cancelled CREATE INDEX CONCURRENTLY is rebuilt', async () => {
