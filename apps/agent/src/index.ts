@@ -18,7 +18,7 @@ export {
   parseAgentPolicy,
 } from './policy/agent-policy';
 export { agentStatePaths, type AgentStatePaths } from './store/agent-state-paths';
-export { readAgentStateFile, writeAgentStateFile, type AgentActionRecord, type AgentStateFile } from './store/agent-state-file';
+export { readAgentStateFile, writeAgentStateFile, type AgentActionRecord, type AgentStateFile, type OpenFinding } from './store/agent-state-file';
 export {
   readAgentStatus,
   setAgentPaused,
@@ -39,3 +39,8 @@ export {
   readOutcomes,
 } from './store/outcome-store';
 export { summarizeOutcomes, type AgentCheckReport, type AgentReport } from './store/summarize-outcomes';
+export { agentSkillRegistry } from './agent/agent-skills';
+export { actionKey, findingKey, fillPlaceholders, remediationsFor, type RankedRemediation } from './agent/remediations';
+export { escalate, type Escalation } from './agent/escalate';
+export { agentTick, inMaintenanceWindow, sleep, type AgentRuntime, type AgentTickSummary } from './agent/agent-tick';
+export { runAgent, type RunAgentOptions } from './agent/run-agent';

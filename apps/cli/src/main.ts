@@ -55,6 +55,12 @@ const BUILTINS: Readonly<Record<string, { command: string; describe: string; loa
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     load: (context) => (require('./commands/dashboard') as typeof import('./commands/dashboard')).dashboardCommand(context) as CommandModule,
   },
+  agent: {
+    command: 'agent',
+    describe: 'The autonomous DBA: run it, pause or resume it, its status and its report',
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    load: (context) => (require('./commands/agent') as typeof import('./commands/agent')).agentCommand(context),
+  },
   dev: {
     command: 'dev',
     describe: 'Run a local development cluster (PostgreSQL 15 + pgvector, a primary and streaming replicas)',
@@ -69,7 +75,7 @@ const BUILTINS: Readonly<Record<string, { command: string; describe: string; loa
  * 3 refused (confirmation required).
  *
  * Commands: one per skill (`pgcluster cluster-status [flags]`, generated from the skill
- * metadata), `skills list|show|install`, `audit list|show|undo`, `workflow list|show|run`, `mcp`, `plugin build`, `dashboard`, `dev up|status|down`.
+ * metadata), `skills list|show|install`, `audit list|show|undo`, `workflow list|show|run`, `mcp`, `plugin build`, `agent`, `dashboard`, `dev up|status|down`.
  * Only the command that runs is registered and loaded (with its skill's package); `--help`,
  * `--version` and an unknown command list every command from the generated summaries and load
  * no command module, no domain package, not even `@pgcluster/core`.
@@ -124,7 +130,7 @@ function buildParser(argv: string[], context: CommandContext): Argv {
     .group(Object.keys(GLOBAL_OPTIONS), 'Global flags:');
   for (const command of commandsToRegister(argv, context)) parser = parser.command(command);
   return parser
-    .demandCommand(1, 'Name a command: a skill (pgcluster skills list), skills, audit, workflow, mcp, plugin, dashboard or dev.')
+    .demandCommand(1, 'Name a command: a skill (pgcluster skills list), skills, audit, workflow, mcp, plugin, agent, dashboard or dev.')
     .strict()
     .recommendCommands()
     .help()

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, describeIssues, jsonSyntaxError } from '@pgcluster/core';
-import { AlertChannel } from '@pgcluster/monitoring';
-import { RISKS } from '@pgcluster/skill-kit';
+import { AlertChannel, CHECK_IDS } from '@pgcluster/monitoring';
+import { RISKS, SkillReferenceSchema } from '@pgcluster/skill-kit';
 import { z } from 'zod';
 
 /** The file searched for from the working directory upwards, like `pgcluster.config.json`. */
@@ -90,7 +90,8 @@ export const AgentPolicySchema = z
       .strict()
       .prefault({}),
     maxFailuresPerObject: z.number().int().min(1).max(100).default(2).describe('A remediation that failed this often on an object is not tried there again.'),
-    skillTimeoutSeconds: z.number().int().min(1).max(3_600).default(120).describe('Timeout of every skill run.'),
+    skillTimeoutSeconds: z.number().int().min(1).max(3_600).default(120).describe('Timeout of every remediation (and rollback) run.'),
+    watchTimeoutSeconds: z.number().int().min(1).max(600).default(60).describe('Timeout of each monitoring-health and cluster-status run.'),
     verify: z
       .object({
         attempts: z.number().int().min(1).max(20).default(3).describe('Re-checks before a remediation counts as not helping.'),
@@ -98,6 +99,14 @@ export const AgentPolicySchema = z
       })
       .strict()
       .prefault({}),
+    thresholds: z
+      .partialRecord(z.enum(CHECK_IDS), z.object({ warning: z.number().finite().optional(), critical: z.number().finite().nullable().optional() }).strict())
+      .default({})
+      .describe("monitoring-health threshold overrides for the agent's watch, e.g. {\"idle_in_transaction\":{\"warning\":60}}."),
+    remediations: z
+      .record(z.string().regex(CHECK_ID, 'must be a check id'), z.array(SkillReferenceSchema).min(1))
+      .default({})
+      .describe('Remediations per check, replacing the finding\'s own recommendation; string inputs may hold <object>, <node> or <input.NAME> (a field of the finding\'s recommendation).'),
     escalate: z
       .object({
         stderr: z.boolean().default(true),

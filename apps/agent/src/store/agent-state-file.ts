@@ -16,6 +16,17 @@ export interface AgentActionRecord {
   at: string;
 }
 
+/** A finding the agent is tracking (seen in the last watch). */
+export interface OpenFinding {
+  /** When it was first seen (ISO); MTTR counts from here. */
+  detectedAt: string;
+  lastSeenAt: string;
+  /** The last decision recorded for it (decision + reason), so each is recorded once. */
+  lastDecision?: string;
+  /** When a person was told about it. */
+  escalatedAt?: string;
+}
+
 /**
  * The loop's state file: written before an action (the in-flight marker) and after every tick,
  * so a restarted agent knows what it did and never runs an action twice.
@@ -31,6 +42,10 @@ export interface AgentStateFile {
   inFlight?: AgentActionRecord;
   /** Actions of the last day, newest last (rate limits, cooldowns). */
   actions: AgentActionRecord[];
+  /** Findings seen in the last watch, by `check|node|object`. */
+  open?: Record<string, OpenFinding>;
+  /** The cluster stopped answering at this time (ISO); cleared when it answers again. */
+  unreachableSince?: string;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { findAgentPolicyFile, loadAgentPolicy, type AgentMode, type AgentPolicy } from '../policy/agent-policy';
+import { findAgentPolicyFile, loadAgentPolicy, type AgentMode, type AgentPolicy, type AgentPolicyLookup } from '../policy/agent-policy';
 import { readAgentStateFile } from './agent-state-file';
 import { agentStatePaths } from './agent-state-paths';
 
@@ -32,6 +32,8 @@ export interface ReadAgentStatusOptions {
   stateDir: string;
   /** The policy file (`--policy`); default found like the config. */
   policyFile?: string;
+  /** Where the policy search starts and the environment it reads; default the process's. */
+  lookup?: AgentPolicyLookup;
 }
 
 /**
@@ -59,8 +61,8 @@ export function readPause(stateDir: string): AgentPause | undefined {
  * ```
  */
 export async function readAgentStatus(options: ReadAgentStatusOptions): Promise<AgentStatus> {
-  const policyFile = findAgentPolicyFile(options.policyFile);
-  const policy = loadAgentPolicy(options.policyFile);
+  const policyFile = findAgentPolicyFile(options.policyFile, options.lookup);
+  const policy = loadAgentPolicy(options.policyFile, options.lookup);
   const state = readAgentStateFile(options.stateDir);
   const pause = readPause(options.stateDir);
   const running = state.pid !== undefined && !state.stoppedAt && isAlive(state.pid);
@@ -85,6 +87,7 @@ export interface SetAgentPausedOptions {
   by: string;
   reason?: string;
   policyFile?: string;
+  lookup?: AgentPolicyLookup;
 }
 
 /**
@@ -102,7 +105,7 @@ export async function setAgentPaused(options: SetAgentPausedOptions): Promise<Ag
   } else {
     rmSync(pauseFile, { force: true });
   }
-  return readAgentStatus({ stateDir: options.stateDir, ...(options.policyFile ? { policyFile: options.policyFile } : {}) });
+  return readAgentStatus({ stateDir: options.stateDir, ...(options.policyFile ? { policyFile: options.policyFile } : {}), ...(options.lookup ? { lookup: options.lookup } : {}) });
 }
 
 function isAlive(pid: number): boolean {
