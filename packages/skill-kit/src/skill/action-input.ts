@@ -15,7 +15,7 @@ export type ActionSchemas = Readonly<Record<string, z.ZodObject>>;
  * JSON Schema is the flat `type: object` MCP clients require, with the `action` enum) that
  * validates every input against the chosen action's own schema, and carries those schemas.
  */
-export type ActionInputSchema<A extends ActionSchemas = ActionSchemas> = z.ZodObject<{ action: z.ZodEnum<{ [K in keyof A & string]: K }> } & Record<string, z.ZodType>> & {
+export type ActionInputSchema<A extends ActionSchemas = ActionSchemas> = z.ZodObject<Record<string, z.ZodType>, z.core.$strict> & {
   readonly [ACTION_SCHEMAS]: A;
 };
 
@@ -32,17 +32,19 @@ export type ActionInput<S, K extends ActionName<S> = ActionName<S>> = S extends 
   : never;
 
 /** Options of {@link actionInput}. */
-export interface ActionInputOptions {
+export interface ActionInputOptions<K extends string = string> {
   /** The `action` field's description (`--action` in help and SKILL.md); default lists the actions. */
   describe?: string;
+  /** The action run when the input names none (e.g. `list`); default none: `action` is required. */
+  default?: K;
 }
 
 /**
  * Declares the input of a multi-action skill, one `z.object` per action with only the fields
  * that action takes, required where the action needs them. Returns one flat `z.object`:
  * `action` (an enum of the action names) and every field of every action, optional, with its
- * default and description (a field that two actions describe differently gets both texts,
- * `create: …; rebuild: …`). Parsing it checks the input against the chosen action's schema:
+ * default and description, prefixed with the actions that take it when not all do
+ * (`tune: The recall to reach.`; described differently by two actions: `create: …; rebuild: …`). Parsing it checks the input against the chosen action's schema:
  * a missing field is `is required for action rebuild`, a field of another action is refused
  * naming the actions it belongs to; every message names the flag (`--collection (collection)`).
  *
@@ -62,7 +64,7 @@ export interface ActionInputOptions {
  * export type IndexInput = ActionInput<typeof IndexInput>
  * ```
  */
-export function actionInput<const A extends ActionSchemas>(actions: A, options: ActionInputOptions = {}): ActionInputSchema<A> {
+export function actionInput<const A extends ActionSchemas>(actions: A, options: ActionInputOptions<keyof A & string> = {}): ActionInputSchema<A> {
   const names = Object.keys(actions);
   if (names.length === 0) throw new TypeError('actionInput needs at least one action');
   const owners = new Map<string, string[]>();
@@ -73,11 +75,13 @@ export function actionInput<const A extends ActionSchemas>(actions: A, options: 
       owners.set(field, [...(owners.get(field) ?? []), name]);
     }
   }
+  const action = z.enum(names as [string, ...string[]]);
   const shape: Record<string, z.ZodType> = {
-    action: z.enum(names as [string, ...string[]]).describe(options.describe ?? `One of ${names.join(', ')}.`),
+    action: (options.default === undefined ? action : action.default(options.default)).describe(options.describe ?? `One of ${names.join(', ')}.`),
   };
-  for (const [field, actionNames] of owners) shape[field] = flatField(actions, field, actionNames);
-  const flat = z.object(shape).superRefine((value, ctx) => {
+  for (const [field, actionNames] of owners) shape[field] = flatField(actions, field, actionNames, names);
+  // Strict: a misspelt field is refused with the nearest known one, never dropped silently.
+  const flat = z.strictObject(shape).superRefine((value, ctx) => {
     const action = value['action'] as string;
     const schema = actions[action]!;
     const given: Record<string, unknown> = {};
@@ -131,17 +135,25 @@ export function parseActionInput<S extends ActionInputSchema>(schema: S, input: 
   return { action, ...(own.parse(fields) as object) } as ActionInput<S>;
 }
 
-/** The flat field: optional, without its default (kept in the JSON Schema), described for every action. */
-function flatField(actions: ActionSchemas, field: string, actionNames: readonly string[]): z.ZodType {
+/**
+ * The flat field: optional, without its default (kept in the JSON Schema), described for every
+ * action; a field that not every action takes says which do (`create/rebuild: …`).
+ */
+function flatField(actions: ActionSchemas, field: string, actionNames: readonly string[], all: readonly string[]): z.ZodType {
   const variants = actionNames.map((name) => ({ name, schema: actions[name]!.shape[field] as z.ZodType }));
   const first = variants[0]!.schema;
   const { inner, fallback } = withoutDefault(first);
   const texts = variants.map((v) => ({ name: v.name, text: v.schema.description ?? withoutDefault(v.schema).inner.description }));
   const distinct = [...new Set(texts.map((t) => t.text).filter((t): t is string => !!t))];
+  const others = all.filter((name) => !actionNames.includes(name));
+  const lower = (text: string) => (/^[A-Z][a-z]/.test(text) ? text[0]!.toLowerCase() + text.slice(1) : text);
+  const owned = (names: readonly string[]) => (others.length > 0 && names.length === actionNames.length && names.length > all.length / 2 ? `every action but ${others.join(', ')}` : names.join('/'));
   const description =
     distinct.length <= 1
-      ? distinct[0]
-      : distinct.map((text) => `${texts.filter((t) => t.text === text).map((t) => t.name).join('/')}: ${text.replace(/\.$/, '')}`).join('; ') + '.';
+      ? distinct[0] && others.length > 0
+        ? `${owned(actionNames)}: ${lower(distinct[0])}`
+        : distinct[0]
+      : distinct.map((text) => `${owned(texts.filter((t) => t.text === text).map((t) => t.name))}: ${lower(text).replace(/\.$/, '')}`).join('; ') + '.';
   const meta: Record<string, unknown> = { ...(z.globalRegistry.get(first) ?? {}), ...(z.globalRegistry.get(inner) ?? {}) };
   delete meta['description'];
   if (description) meta['description'] = description;

@@ -25,7 +25,7 @@ describe('actionInput', () => {
     expect(json.required).toEqual(['action']);
     expect(json.properties['action']).toMatchObject({ enum: ['list', 'vacuum', 'terminate'], description: 'list sessions | vacuum a table | terminate a session.' });
     expect(Object.keys(json.properties)).toEqual(['action', 'limit', 'table', 'full', 'pid', 'reason']);
-    expect(json.properties['limit']).toMatchObject({ type: 'integer', default: 5, description: 'At most this many.' });
+    expect(json.properties['limit']).toMatchObject({ type: 'integer', default: 5, description: 'list: at most this many.' });
     expect(Object.keys(actionSchemasOf(SessionsFixtureInput) ?? {})).toEqual(['list', 'vacuum', 'terminate']);
     expect(actionSchemasOf(z.object({}))).toBeUndefined();
   });
@@ -44,9 +44,14 @@ describe('actionInput', () => {
     expect(parseActionInput(SessionsFixtureInput, { action: 'list' })).toEqual({ action: 'list', limit: 5 });
   });
 
+  it('says which actions take a field that not all take', () => {
+    const input = actionInput({ a: z.object({ x: z.string().describe('The x.') }), b: z.object({ x: z.string().describe('The x.') }), c: z.object({}) });
+    expect(z.toJSONSchema(input, { io: 'input' })).toMatchObject({ properties: { x: { description: 'every action but c: the x.' } } });
+  });
+
   it('describes a field two actions describe differently with both texts', () => {
-    const input = actionInput({ a: z.object({ x: z.string().describe('For a.') }), b: z.object({ x: z.string().describe('For b.') }), c: z.object({ x: z.string().describe('For a.') }) });
-    expect(z.toJSONSchema(input, { io: 'input' })).toMatchObject({ properties: { x: { description: 'a/c: For a; b: For b.' }, action: { description: 'One of a, b, c.' } } });
+    const input = actionInput({ a: z.object({ x: z.string().describe('For a.') }), b: z.object({ x: z.string().describe('For b.') }), c: z.object({ x: z.string().describe('For a.') }), d: z.object({ y: z.string().describe('Y.') }), e: z.object({ x: z.string().describe('For a.') }) });
+    expect(z.toJSONSchema(input, { io: 'input' })).toMatchObject({ properties: { x: { description: 'a/c/e: for a; b: for b.' }, y: { description: 'd: Y.' }, action: { description: 'One of a, b, c, d, e.' } } });
   });
 });
 
