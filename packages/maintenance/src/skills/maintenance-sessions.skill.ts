@@ -73,14 +73,14 @@ export class MaintenanceSessionsSkill {
     list: { risk: 'read', plan: planSessions, run: (ctx, input) => runSessions(ctx, input) },
     cancel: { plan: planSessions, run: (ctx, input) => runSessions(ctx, input) },
     // Terminate and rollback lose uncommitted work: the executor's gate asks for --yes, MCP confirm or an approving policy.
-    terminate: { requiresConfirmation: true, plan: planSessions, run: (ctx, input) => runSessions(ctx, input, true) },
-    rollback: { requiresConfirmation: true, plan: planSessions, run: (ctx, input) => runSessions(ctx, input, true) },
+    terminate: { requiresConfirmation: true, plan: planSessions, run: (ctx, input) => runSessions(ctx, input) },
+    rollback: { requiresConfirmation: true, plan: planSessions, run: (ctx, input) => runSessions(ctx, input) },
   };
 }
 
-/** Runs the action; `confirmed` when the executor's confirmation gate let it through. */
-async function runSessions(ctx: SkillContext, input: SessionsRequest, confirmed = false): Promise<SkillResult<SessionsReport>> {
-  const report = await controlSessions(ctx.loaded.config, input, { confirmed, signal: ctx.signal, topology: ctx.resources.topology });
+/** Runs the action; terminate and rollback reach here confirmed (the executor's gate: `ctx.confirmed`). */
+async function runSessions(ctx: SkillContext, input: SessionsRequest): Promise<SkillResult<SessionsReport>> {
+  const report = await controlSessions(ctx.loaded.config, input, { confirmed: ctx.confirmed === true, signal: ctx.signal, topology: ctx.resources.topology });
   ctx.log.info(`maintenance-sessions: ${report.counts.chains} lock chain(s), ${report.counts.idleInTransaction} idle in transaction, ${report.counts.signalled} signalled`);
   return {
     data: report,

@@ -209,19 +209,22 @@ async function attempt(skillClass: SkillClass, meta: SkillMeta, rawInput: unknow
     const plan = () => (planning ??= deadline.run(() => buildPlan(dispatch, meta, ctx)));
     if (options.dryRun) return { status: 'planned', risk: safety.risk, input, plan: await plan() };
     // Security: the confirmation gate. A skill (or action) that requires it runs only with --yes or an approving policy.
-    if (safety.requiresConfirmation && !options.yes && !(await approves(options.policy, safety, input, log))) {
-      const what = dispatch.action === undefined ? `${meta.name} is a ${safety.risk} skill` : `${meta.name} --action ${dispatch.action} is ${safety.risk === 'read' ? 'a read' : `a ${safety.risk}`} action`;
-      return {
-        status: 'refused',
-        risk: safety.risk,
-        input,
-        plan: await plan(),
-        error: {
-          code: 'REFUSED',
-          message: `${what} and requires confirmation; nothing was run`,
-          hint: 'Review the plan (shown here, or with --dry-run), then pass --yes to confirm.',
-        },
-      };
+    if (safety.requiresConfirmation && !options.yes) {
+      if (!(await approves(options.policy, safety, input, log))) {
+        const what = dispatch.action === undefined ? `${meta.name} is a ${safety.risk} skill` : `${meta.name} --action ${dispatch.action} is a ${safety.risk} action`;
+        return {
+          status: 'refused',
+          risk: safety.risk,
+          input,
+          plan: await plan(),
+          error: {
+            code: 'REFUSED',
+            message: `${what} and requires confirmation; nothing was run`,
+            hint: 'Review the plan (shown here, or with --dry-run), then pass --yes to confirm.',
+          },
+        };
+      }
+      ctx.confirmed = true; // the approving policy confirmed this run, as --yes would have
     }
     // The plan's statements are for debugging: progress lines stay readable at info.
     if (safety.risk !== 'read') for (const step of await plan()) log.debug(`plan: [${step.kind}] ${step.target}: ${step.text}`);

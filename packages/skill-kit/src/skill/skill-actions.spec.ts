@@ -109,7 +109,7 @@ describe('executeSkill dispatching by action', () => {
     expect(counts.runs).toEqual([]);
     const confirmed = await executeSkill(SessionsFixture, { action: 'terminate', pid: 42 }, opts({ yes: true }));
     expect(confirmed).toMatchObject({ ok: true, data: { action: 'terminate', rows: 1 } });
-    expect(counts.runs).toEqual(['terminate:42']);
+    expect(counts.runs).toEqual(['terminate:42:confirmed']);
   });
 
   it('lets an approving policy confirm an action, judging the action\'s own safety', async () => {
@@ -121,6 +121,8 @@ describe('executeSkill dispatching by action', () => {
     const envelope = await executeSkill(SessionsFixture, { action: 'terminate', pid: 7 }, opts({ policy, actor: 'agent' }));
     expect(envelope.status).toBe('ok');
     expect(seen).toEqual([{ risk: 'destructive', autonomous: false, requiresConfirmation: true }]);
+    // The run knows it was confirmed, as with --yes.
+    expect(counts.runs).toEqual(['terminate:7:confirmed']);
   });
 
   it('rejects bad input per action naming the flag, the field and the action, and runs nothing', async () => {

@@ -274,7 +274,10 @@ export interface SkillContext {
   signal: AbortSignal;
   actor: Actor;
   log: SkillLogger;
-  /** The user confirmed this run (`--yes`): a step that needs it (deleting a verified backup) may go ahead. */
+  /**
+   * This run is confirmed (`--yes`, MCP `confirm`, or an approving policy at the executor's gate):
+   * a step that needs it (deleting a verified backup) may go ahead.
+   */
   confirmed?: boolean;
   /** The id this run's audit record will have (absent when the run is not audited). */
   runId?: string;
