@@ -52,7 +52,13 @@ describe('maintenance-reindex on a real cluster', () => {
     const wrong = await executeSkill(MaintenanceReindexSkill, { index: 'public.dup2_v_key_ccnew' }, options());
     expect(wrong.error).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('action') });
 
-    const dropped = await executeSkill(MaintenanceReindexSkill, ref.input, options());
+    // Dropping is an action that requires confirmation: refused (exit 3) with the plan, then run with --yes.
+    const refused = await executeSkill(MaintenanceReindexSkill, ref.input, options());
+    expect(refused).toMatchObject({ status: 'refused', error: { code: 'REFUSED' } });
+    expect(exitCodeFor(refused)).toBe(3);
+    expect(refused.plan!.map((p) => p.text)).toContainEqual(expect.stringContaining('DROP INDEX CONCURRENTLY'));
+    expect(await indexes('dup2')).toEqual([{ name: 'dup2_v_key', valid: false }, { name: 'dup2_v_key_ccnew', valid: false }]);
+    const dropped = await executeSkill(MaintenanceReindexSkill, ref.input, options({ yes: true }));
     expect(dropped).toMatchObject({ ok: true, data: { counts: { dropped: 1 } } });
     expect(await indexes('dup2')).toEqual([{ name: 'dup2_v_key', valid: false }]);
   });

@@ -1,12 +1,12 @@
 import { checkHealth } from '@pgcluster/monitoring';
-import { executeSkill, exitCodeFor } from '@pgcluster/skill-kit';
+import { executeSkill, exitCodeFor, type ConfirmationPolicy } from '@pgcluster/skill-kit';
 import { useCluster } from '@pgcluster/testing';
 import { MaintenanceSessionsSkill, SessionsInput, SessionsReport } from '../src';
 import { clusterHelpers, eventually } from './helpers';
 
 const cluster = useCluster({ replicas: 0, fast: true });
 const { config, loaded, sql, session, alive } = clusterHelpers(cluster);
-const run = (input: unknown, options: { yes?: boolean; dryRun?: boolean } = {}) =>
+const run = (input: unknown, options: { yes?: boolean; dryRun?: boolean; policy?: ConfirmationPolicy } = {}) =>
   executeSkill(MaintenanceSessionsSkill, input, { config: loaded(), audit: false, actor: 'library', ...options });
 
 describe('maintenance-sessions on a real cluster', () => {
@@ -83,6 +83,25 @@ describe('maintenance-sessions on a real cluster', () => {
     await app.client.end().catch(() => undefined);
   });
 
+  test('terminate is confirmed by the executor\'s gate: an approving policy (the agent\'s) lets it run, a refusing one does not', async () => {
+    const s = await session();
+    await s.client.query('begin');
+    await s.client.query('select 1');
+    const judged: unknown[] = [];
+    const refusing: ConfirmationPolicy = (meta) => (judged.push([meta.risk, meta.requiresConfirmation]), false);
+    const refused = await run({ pid: s.pid, action: 'terminate' }, { policy: refusing });
+    expect(refused).toMatchObject({ status: 'refused', error: { message: 'maintenance-sessions --action terminate is a write action and requires confirmation; nothing was run' } });
+    expect(refused.plan!.map((p) => p.text)).toContainEqual(expect.stringContaining(`SELECT pg_terminate_backend(${s.pid}, 5000)`));
+    expect(await alive(s.pid)).toBe(true);
+    // list never asks the policy: it needs no confirmation.
+    expect((await run({ pid: s.pid }, { policy: refusing })).status).toBe('ok');
+    expect(judged).toEqual([['write', true]]);
+    const approved = await run({ pid: s.pid, action: 'terminate' }, { policy: () => true });
+    expect(approved).toMatchObject({ ok: true, status: 'ok', data: { actions: [{ target: `pid ${s.pid}`, done: true }] } });
+    expect(await alive(s.pid)).toBe(false);
+    await s.client.end().catch(() => undefined);
+  });
+
   test('bad input: exit 2 naming the field, nothing done', async () => {
     const s = await session();
     await s.client.query('begin');
@@ -96,6 +115,7 @@ describe('maintenance-sessions on a real cluster', () => {
       [{ pid: 2_000_000_000, action: 'cancel' }, 'pid'],
       [{ preparedTransaction: 'nope', action: 'rollback' }, 'preparedTransaction'],
       [{ node: 'node9' }, 'node'],
+      [{ action: 'rollback', preparedTransaction: 'tx', pid: 5 }, '--pid (pid): is not a field of action rollback'],
     ] as const) {
       const e = await run(input, { yes: true });
       expect(e).toMatchObject({ ok: false, status: 'error', error: { code: 'INVALID_INPUT' } });

@@ -32,12 +32,28 @@ export {
   type SkillContext,
   type Envelope,
   type SkillClass,
+  type SkillActionLike,
+  type RunResources,
 } from './skill/skill-meta';
+export {
+  actionInput,
+  actionSchemasOf,
+  parseActionInput,
+  ACTION_SCHEMAS,
+  type ActionSchemas,
+  type ActionInputSchema,
+  type ActionInputOptions,
+  type ActionName,
+  type ActionInput,
+} from './skill/action-input';
+export { type SkillAction, type SkillActions, type ActionSafety } from './skill/skill-actions';
 export {
   Skill,
   checkSkillMeta,
   isSkillClass,
   getSkillMeta,
+  actionSafety,
+  type SkillDecorator,
   type SkillRunMethod,
   type DecoratedSkillClass,
 } from './skill/skill';
@@ -51,6 +67,7 @@ export {
   READER_MODES,
   type ReaderMode,
 } from './executor/execute-skill';
+export { createRunResources, TOPOLOGY_SHARE_MS, type RunResourcesConfig, type OwnedRunResources } from './executor/run-resources';
 export { exitCodeFor, type ExitCode, EXIT_CODES } from './executor/exit-code-for';
 export { SkillReferenceSchema } from './skill/skill-reference-schema';
 export {

@@ -1,4 +1,4 @@
-import { ClusterConfig, type LoadedConfig, withClient } from '@pgcluster/core';
+import { ClusterConfig, createTopologyProvider, type LoadedConfig, withClient } from '@pgcluster/core';
 import { executeSkill, exitCodeFor } from '@pgcluster/skill-kit';
 import { useCluster } from '@pgcluster/testing';
 import {
@@ -159,4 +159,27 @@ test('vector-index rebuilds an invalid HNSW index of any table by its schema-qua
   } finally {
     await withClient({ url: cluster().url() }, 'cleanup', (c) => c.query('drop table public.items'));
   }
+});
+
+test('one run, one resolution of the node roles: a search resolves them once, a write dry run shares them between plan and audit', async () => {
+  await run(VectorIndexSkill, { action: 'create-collection', collection: 'scoped', dimension: 8 });
+  const rows = [...space.rows(50)].map((r) => ({ key: r.key, embedding: Array.from(r.embedding) }));
+  expect((await run(VectorInsertSkill, { collection: 'scoped', rows })).ok).toBe(true);
+  const counting = () => {
+    const real = createTopologyProvider(loaded().config);
+    let n = 0;
+    return { topology: { kind: real.kind, resolve: (signal?: AbortSignal) => (n++, real.resolve(signal)) }, resolutions: () => n };
+  };
+  const search = counting();
+  const found = await run(VectorSearchSkill, { collection: 'scoped', vector: rows[0]!.embedding, k: 3 }, { topology: search.topology });
+  expect(found).toMatchObject({ ok: true, status: 'ok' });
+  expect(VectorSearchOutput.parse(found.data).matches).toHaveLength(3);
+  expect(search.resolutions()).toBe(1); // was 3: plan, run and audit each resolved the roles
+  const status = counting();
+  expect((await run(VectorIndexSkill, { action: 'status', collection: 'scoped' }, { topology: status.topology })).ok).toBe(true);
+  expect(status.resolutions()).toBe(1);
+  const dry = counting();
+  const planned = await run(VectorIndexSkill, { action: 'create', collection: 'scoped' }, { topology: dry.topology, dryRun: true });
+  expect(planned.status).toBe('planned');
+  expect(dry.resolutions()).toBe(1);
 });

@@ -193,7 +193,7 @@ describe('skill rules: each failure names file:line and the rule', () => {
   });
 
   it('decorated-member: @Skill must decorate static run', () => {
-    expect(only({}, 'static async other()')).toEqual([{ file: FILE, line: DECORATOR_LINE, rule: 'decorated-member', message: expect.stringContaining('`static run(ctx, input)`, not `other`') }]);
+    expect(only({}, 'static async other()')).toEqual([{ file: FILE, line: DECORATOR_LINE, rule: 'decorated-member', message: expect.stringContaining('`static run(ctx, input)` or `static readonly actions`, not `other`') }]);
   });
 
   it('duplicate-name: two skills with one name, reported at the second with the first location', () => {

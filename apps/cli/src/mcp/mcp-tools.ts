@@ -15,6 +15,8 @@ export interface ManifestSkill {
   readonly input: JsonSchema;
   /** The data's JSON Schema (`type: object`). */
   readonly output: JsonSchema;
+  /** A skill with several actions: each one's safety (an action may require confirmation when the skill does not). */
+  readonly actions?: readonly { readonly name: string; readonly requiresConfirmation: boolean }[];
 }
 
 /** What the MCP server reads of `skills/manifest.json`. */
@@ -62,6 +64,14 @@ function plannedSchema(plan: JsonSchema): JsonSchema {
   };
 }
 
+/** Which runs refuse without `confirm`: the whole skill, or some of its actions. */
+function confirmationText(skill: ManifestSkill): string {
+  const confirmed = (skill.actions ?? []).filter((a) => a.requiresConfirmation).map((a) => a.name);
+  if (skill.requiresConfirmation || (confirmed.length > 0 && confirmed.length === skill.actions?.length)) return ' Refuses without confirm: true; ask the user before confirming.';
+  if (confirmed.length > 0) return ` Action${confirmed.length > 1 ? 's' : ''} ${confirmed.join(', ')} refuse${confirmed.length > 1 ? '' : 's'} without confirm: true; ask the user before confirming.`;
+  return '';
+}
+
 /**
  * The MCP tool of a manifest skill: its input schema plus `confirm` and `dryRun`, an output
  * schema that is the skill's data (or, for a dry run, the plan: `planSchema`, the envelope's), and
@@ -78,7 +88,7 @@ export function toolOf(skill: ManifestSkill, planSchema: JsonSchema): McpTool {
   const safety =
     skill.risk === 'read'
       ? 'Read-only: changes nothing.'
-      : `Risk: ${skill.risk}. Call with dryRun: true first to see the plan.${skill.requiresConfirmation ? ' Refuses without confirm: true; ask the user before confirming.' : ''}`;
+      : `Risk: ${skill.risk}. Call with dryRun: true first to see the plan.${confirmationText(skill)}`;
   return {
     name: skill.name,
     title: skill.name,

@@ -1,5 +1,5 @@
 import { statfs } from 'node:fs/promises';
-import { createTopologyProvider, InputError, nodeAddress, requirePrimary, withClient, type ClusterConfig } from '@pgcluster/core';
+import { createTopologyProvider, InputError, nodeAddress, requirePrimary, withClient, type ClusterConfig, type TopologyProvider } from '@pgcluster/core';
 import type pg from 'pg';
 import { z } from 'zod';
 
@@ -33,6 +33,7 @@ export interface MaintenanceTarget {
  * the cluster's topology provider, so Patroni and static clusters agree); `database` is a named
  * database of the configuration or a database name, by default the configured `project`
  * database, else the URL's (monitoring-health's default too).
+ * @param topology where roles come from instead of the config's own provider (a skill passes its run's, `ctx.resources.topology`).
  * @throws InputError (`node`) for an unknown node; PgClusterError when there is no primary.
  * @example
  * ```ts
@@ -44,8 +45,9 @@ export async function resolveTarget(
   options: { node?: string | undefined; database?: string | undefined },
   purpose: string,
   signal?: AbortSignal,
+  provider?: TopologyProvider,
 ): Promise<MaintenanceTarget> {
-  const topology = await createTopologyProvider(config).resolve(signal);
+  const topology = await (provider ?? createTopologyProvider(config)).resolve(signal);
   let member;
   if (options.node) {
     member = topology.members.find((m) => m.name === options.node);

@@ -1,10 +1,10 @@
-import { InputError, PgClusterError, QueryError, RefusedError, type ClusterConfig } from '@pgcluster/core';
+import { InputError, PgClusterError, QueryError, RefusedError, type ClusterConfig, type TopologyProvider } from '@pgcluster/core';
 import { checkHealth } from '@pgcluster/monitoring';
 import type pg from 'pg';
 import { currentDatabase, freeBytes, resolveTarget, withProgress, withTarget, type MaintenanceTarget } from '../connection/maintenance-target';
 import { qualified } from '../sql/qualified-name';
 import { resolveRelation } from '../sql/resolve-relation';
-import type { ReindexedIndex, ReindexInput, ReindexReport } from './reindex-schema';
+import type { ReindexedIndex, ReindexReport, ReindexRequest } from './reindex-schema';
 
 /** The locks each way of rebuilding or dropping takes. */
 export const REINDEX_LOCKS = {
@@ -89,6 +89,7 @@ export interface ReindexPlan {
  * and IVFFlat with maintenance_work_mem and parallel workers set first), a blocking `REINDEX
  * INDEX` for an exclusion constraint's index (it cannot be rebuilt concurrently; needs
  * confirmation), or `DROP INDEX CONCURRENTLY` of an invalid _ccnew/_ccold leftover.
+ * @param topology where roles come from instead of the config's own provider (a skill passes its run's).
  * @throws InputError naming the field (nothing done).
  * @example
  * ```ts
@@ -96,12 +97,12 @@ export interface ReindexPlan {
  * plan.steps[0].statements.map((s) => s.shown) // ['REINDEX INDEX CONCURRENTLY "public"."items_sku_key"']
  * ```
  */
-export async function planReindex(config: ClusterConfig, input: ReindexInput, signal?: AbortSignal): Promise<ReindexPlan> {
+export async function planReindex(config: ClusterConfig, input: ReindexRequest, signal?: AbortSignal, topology?: TopologyProvider): Promise<ReindexPlan> {
   const modes = (['index', 'table', 'invalid', 'bloated'] as const).filter((k) => input[k] !== undefined && input[k] !== false);
   if (modes.length !== 1) throw new InputError(modes[1] ?? 'index', 'give exactly one of index, table, invalid or bloated');
   if (input.action === 'drop-leftover' && !input.index) throw new InputError('action', 'drop-leftover takes one index (--index)');
   if (input.minBloatBytes !== undefined && !input.bloated) throw new InputError('minBloatBytes', 'applies with bloated');
-  const target = await resolveTarget(config, input, 'REINDEX', signal);
+  const target = await resolveTarget(config, input, 'REINDEX', signal, topology);
   const bloated = input.bloated ? await bloatedIndexes(config, target, input, signal) : [];
   const plan = await withTarget(target, 'planning REINDEX', async (c) => {
     const database = await currentDatabase(c);
@@ -117,7 +118,7 @@ export async function planReindex(config: ClusterConfig, input: ReindexInput, si
   return { target, ...plan, diskNeededBytes, ...(free !== undefined ? { diskFreeBytes: free } : {}) };
 }
 
-function stepFor(r: IndexRow, input: ReindexInput): IndexStep[] {
+function stepFor(r: IndexRow, input: ReindexRequest): IndexStep[] {
   const quoted = qualified(r.schema, r.name);
   const drop = (): IndexStep[] => [{ index: r, kind: 'drop', statements: [{ shown: `DROP INDEX CONCURRENTLY ${quoted}`, text: `DROP INDEX CONCURRENTLY ${quoted}` }], lock: REINDEX_LOCKS.drop, diskBytes: 0 }];
   if (input.action === 'drop-leftover') {
@@ -150,7 +151,7 @@ function stepFor(r: IndexRow, input: ReindexInput): IndexStep[] {
   return [{ index: r, kind: blocking ? 'reindex-blocking' : 'reindex', statements, lock: blocking ? REINDEX_LOCKS.blocking : REINDEX_LOCKS.concurrent, diskBytes }];
 }
 
-async function bloatedIndexes(config: ClusterConfig, target: MaintenanceTarget, input: ReindexInput, signal?: AbortSignal): Promise<string[]> {
+async function bloatedIndexes(config: ClusterConfig, target: MaintenanceTarget, input: ReindexRequest, signal?: AbortSignal): Promise<string[]> {
   const report = await checkHealth(config, {
     checks: ['index_bloat'],
     ...(input.database ? { database: input.database } : {}),
@@ -176,10 +177,10 @@ async function bloatedIndexes(config: ClusterConfig, target: MaintenanceTarget, 
  */
 export async function runReindex(
   config: ClusterConfig,
-  input: ReindexInput,
-  options: { confirmed?: boolean; signal?: AbortSignal; progress?: (line: string) => void } = {},
+  input: ReindexRequest,
+  options: { confirmed?: boolean; signal?: AbortSignal; progress?: (line: string) => void; topology?: TopologyProvider } = {},
 ): Promise<ReindexReport> {
-  const plan = await planReindex(config, input, options.signal);
+  const plan = await planReindex(config, input, options.signal, options.topology);
   const blocking = plan.steps.filter((s) => s.kind === 'reindex-blocking');
   if (blocking.length > 0 && !options.confirmed) {
     throw new RefusedError(`${blocking.map((s) => s.index.display).join(', ')} back an exclusion constraint and cannot be rebuilt concurrently: REINDEX takes ${REINDEX_LOCKS.blocking}; nothing was done`, {

@@ -1,9 +1,9 @@
-import { InputError, RefusedError, type ClusterConfig } from '@pgcluster/core';
+import { InputError, RefusedError, type ClusterConfig, type TopologyProvider } from '@pgcluster/core';
 import { normaliseStatement } from '@pgcluster/monitoring';
 import type pg from 'pg';
 import { resolveTarget, withTarget, type MaintenanceTarget } from '../connection/maintenance-target';
 import { quoteLiteral } from '../sql/qualified-name';
-import type { BlockingChain, PreparedTransaction, SessionActionResult, SessionInfo, SessionsInput, SessionsReport } from './sessions-schema';
+import type { BlockingChain, PreparedTransaction, SessionAction, SessionActionResult, SessionInfo, SessionsReport, SessionState } from './sessions-schema';
 
 // Every other backend of the node, with who it waits for. Statements are normalised before output.
 const SESSIONS_SQL = `
@@ -30,6 +30,21 @@ interface SessionRow extends Omit<SessionInfo, 'blocking' | 'protected' | 'state
   query: string;
 }
 
+/**
+ * What the session functions take: the fields of any action of {@link SessionsInput} (a
+ * validated input of maintenance-sessions is one).
+ */
+export interface SessionsRequest {
+  action: SessionAction;
+  pid?: number | undefined;
+  state?: SessionState | undefined;
+  blocking?: boolean | undefined;
+  minSeconds?: number | undefined;
+  database?: string | undefined;
+  preparedTransaction?: string | undefined;
+  node?: string | undefined;
+}
+
 /** Everything maintenance-sessions reads from a node. */
 export interface SessionsSnapshot {
   sessions: SessionInfo[];
@@ -43,7 +58,7 @@ export interface SessionsSnapshot {
  * @throws InputError naming the field.
  * @example checkSessionsInput({ action: 'terminate' }) // throws: pid: give a pid or a rule …
  */
-export function checkSessionsInput(input: SessionsInput): void {
+export function checkSessionsInput(input: SessionsRequest): void {
   const rule = input.state !== undefined || input.blocking === true;
   if (input.action === 'rollback' && !input.preparedTransaction) throw new InputError('preparedTransaction', 'action rollback needs the gid of a prepared transaction');
   if (input.preparedTransaction && input.action !== 'rollback' && input.action !== 'list') throw new InputError('action', 'a preparedTransaction can only be listed or rolled back (action rollback)');
@@ -116,7 +131,7 @@ function chainsOf(sessions: readonly SessionInfo[], node: string): BlockingChain
  * @throws InputError (`pid`) when the named pid is not a session of the node.
  * @example const { selected } = selectSessions(snapshot, { state: 'idle-in-transaction', minSeconds: 600, action: 'terminate' })
  */
-export function selectSessions(snapshot: SessionsSnapshot, input: SessionsInput, node: string): { sessions: SessionInfo[]; selected: number[] } {
+export function selectSessions(snapshot: SessionsSnapshot, input: SessionsRequest, node: string): { sessions: SessionInfo[]; selected: number[] } {
   const { sessions, chains } = snapshot;
   if (input.pid !== undefined) {
     const s = sessions.find((x) => x.pid === input.pid);
@@ -139,7 +154,7 @@ export function selectSessions(snapshot: SessionsSnapshot, input: SessionsInput,
   return { sessions: sessions.filter((s) => inChains.has(s.pid) || stateMatches(s.state, 'idle-in-transaction')), selected: [] };
 }
 
-function stateMatches(state: string | null, wanted: SessionsInput['state']): boolean {
+function stateMatches(state: string | null, wanted: SessionsRequest['state']): boolean {
   if (wanted === 'idle-in-transaction') return state?.startsWith('idle in transaction') === true;
   return state === wanted;
 }
@@ -155,9 +170,11 @@ export function actionStatement(action: 'cancel' | 'terminate' | 'rollback', tar
 
 /** Options of {@link controlSessions}. */
 export interface ControlSessionsOptions {
-  /** The user confirmed (`--yes`): terminate and rollback may go ahead. */
+  /** The user confirmed (`--yes`, or the executor's gate did): terminate and rollback may go ahead. */
   confirmed?: boolean;
   signal?: AbortSignal;
+  /** Where roles come from instead of the config's own provider (a skill's run shares its own). */
+  topology?: TopologyProvider;
 }
 
 /**
@@ -173,9 +190,9 @@ export interface ControlSessionsOptions {
  * report.actions // [{ target: 'pid 4242', statement: 'SELECT pg_terminate_backend(4242, 5000)', done: true }]
  * ```
  */
-export async function controlSessions(config: ClusterConfig, input: SessionsInput, options: ControlSessionsOptions = {}): Promise<SessionsReport> {
+export async function controlSessions(config: ClusterConfig, input: SessionsRequest, options: ControlSessionsOptions = {}): Promise<SessionsReport> {
   checkSessionsInput(input);
-  const target = await resolveTarget(config, input, 'session control', options.signal);
+  const target = await resolveTarget(config, input, 'session control', options.signal, options.topology);
   const snapshot = await readSessions(target);
   const { sessions, selected } = selectSessions(snapshot, input, target.node);
   const prepared = preparedOf(snapshot, input, target.node);
@@ -187,7 +204,7 @@ export async function controlSessions(config: ClusterConfig, input: SessionsInpu
       });
     }
     if (input.action === 'rollback') {
-      const p = prepared[0]!;
+      const p = preparedTransactionOf(snapshot, input.preparedTransaction, target.node);
       await withTarget({ ...target, database: p.database }, `rolling back prepared transaction on ${target.node}`, (c) => c.query(actionStatement('rollback', p.gid)));
       actions.push({ target: `prepared transaction ${p.gid}`, statement: actionStatement('rollback', p.gid), done: true });
     } else if (selected.length > 0) {
@@ -215,10 +232,21 @@ export async function controlSessions(config: ClusterConfig, input: SessionsInpu
  * The prepared transactions an input concerns: the named one, or all of them.
  * @throws InputError (`preparedTransaction`) when the named gid is not prepared on the node.
  */
-export function preparedOf(snapshot: SessionsSnapshot, input: SessionsInput, node: string): PreparedTransaction[] {
+export function preparedOf(snapshot: SessionsSnapshot, input: SessionsRequest, node: string): PreparedTransaction[] {
   if (!input.preparedTransaction) return snapshot.preparedTransactions;
   const p = snapshot.preparedTransactions.filter((x) => x.gid === input.preparedTransaction);
   if (p.length === 0) throw new InputError('preparedTransaction', `must be the gid of a prepared transaction on ${node} (pg_prepared_xacts); there is none by that gid`);
+  return p;
+}
+
+/**
+ * The prepared transaction a rollback names.
+ * @throws InputError (`preparedTransaction`) when none is named, or it is not prepared on the node.
+ * @example const p = preparedTransactionOf(snapshot, 'tx-42', 'node1')
+ */
+export function preparedTransactionOf(snapshot: SessionsSnapshot, gid: string | undefined, node: string): PreparedTransaction {
+  const p = gid === undefined ? undefined : preparedOf(snapshot, { action: 'rollback', preparedTransaction: gid }, node)[0];
+  if (!p) throw new InputError('preparedTransaction', 'action rollback needs the gid of a prepared transaction');
   return p;
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SkillReferenceSchema } from '@pgcluster/skill-kit';
+import { actionInput, SkillReferenceSchema, type ActionInput } from '@pgcluster/skill-kit';
 
 /** What maintenance-sessions does; one tuple yields the type, the validator and the CLI choices. */
 export const SESSION_ACTIONS = ['list', 'cancel', 'terminate', 'rollback'] as const;
@@ -11,29 +11,52 @@ export const SESSION_STATES = ['idle', 'idle-in-transaction', 'active'] as const
 /** One of {@link SESSION_STATES}. */
 export type SessionState = (typeof SESSION_STATES)[number];
 
+const Pid = {
+  pid: z.number().int().positive().optional().describe('One session by its server pid: acted on even when it is a protected (replication, superuser, pgcluster) session.'),
+};
+const Rule = {
+  state: z.enum(SESSION_STATES).optional().describe('Rule: sessions in this state (for at least minSeconds).'),
+  blocking: z.boolean().optional().describe('Rule: sessions at the root of a lock chain (others waited at least minSeconds for them).'),
+  minSeconds: z.number().min(0).max(31_536_000).optional().describe('With state or blocking: for at least this many seconds (in the state, or others waiting); default 0.'),
+  database: z.string().min(1).max(63).optional().describe('With a rule: only sessions connected to this database.'),
+};
+const Node = { node: z.string().min(1).max(63).optional().describe('The node whose sessions to act on; default the primary.') };
+const PreparedGid = z.string().min(1).max(200).describe('The gid of a prepared transaction (pg_prepared_xacts).');
+
+/** A pid or a rule, not both; minSeconds only with a rule; `signals` (cancel, terminate) need one of them. */
+function pidOrRule(signals: boolean) {
+  return (input: { pid?: number | undefined; state?: string | undefined; blocking?: boolean | undefined; minSeconds?: number | undefined }, ctx: z.RefinementCtx) => {
+    const rule = input.state !== undefined || input.blocking === true;
+    if (input.pid !== undefined && rule) ctx.addIssue({ code: 'custom', path: ['pid'], message: 'give either a pid or a rule (state, blocking), not both' });
+    if (input.minSeconds !== undefined && !rule) ctx.addIssue({ code: 'custom', path: ['minSeconds'], message: 'applies to a rule: give state or blocking with it' });
+    if (signals && input.pid === undefined && !rule) ctx.addIssue({ code: 'custom', path: ['pid'], message: 'is required (or a rule: state, blocking): a session is never chosen by default' });
+  };
+}
+
 /**
- * Input of maintenance-sessions: a session by `pid`, or a rule (`state` and/or `blocking`, each
- * with `minSeconds`), or a prepared transaction by `preparedTransaction`.
+ * Input of maintenance-sessions, per action: list (optionally one session by `pid`, a rule, or
+ * one prepared transaction), cancel or terminate (a `pid` or a rule: `state` and/or `blocking`,
+ * each with `minSeconds`), rollback (a prepared transaction by `preparedTransaction`).
  * @example
  * ```ts
  * SessionsInput.parse({ pid: 4242, action: 'terminate' })
  * SessionsInput.parse({ state: 'idle-in-transaction', minSeconds: 600, action: 'terminate' })
  * ```
  */
-export const SessionsInput = z
-  .object({
-    action: z.enum(SESSION_ACTIONS).default('list').describe('list (default), cancel (pg_cancel_backend), terminate (pg_terminate_backend; needs --yes) or rollback (a prepared transaction; needs --yes).'),
-    pid: z.number().int().positive().optional().describe('One session by its server pid: acted on even when it is a protected (replication, superuser, pgcluster) session.'),
-    state: z.enum(SESSION_STATES).optional().describe('Rule: sessions in this state (for at least minSeconds).'),
-    blocking: z.boolean().optional().describe('Rule: sessions at the root of a lock chain (others waited at least minSeconds for them).'),
-    minSeconds: z.number().min(0).max(31_536_000).optional().describe('With state or blocking: for at least this many seconds (in the state, or others waiting); default 0.'),
-    preparedTransaction: z.string().min(1).max(200).optional().describe('The gid of a prepared transaction (pg_prepared_xacts), with action rollback.'),
-    node: z.string().min(1).max(63).optional().describe('The node whose sessions to act on; default the primary.'),
-    database: z.string().min(1).max(63).optional().describe('With a rule: only sessions connected to this database.'),
-  })
-  .strict();
-/** Input of maintenance-sessions. */
-export type SessionsInput = z.infer<typeof SessionsInput>;
+export const SessionsInput = actionInput(
+  {
+    list: z.object({ ...Pid, ...Rule, preparedTransaction: PreparedGid.optional(), ...Node }).superRefine(pidOrRule(false)),
+    cancel: z.object({ ...Pid, ...Rule, ...Node }).superRefine(pidOrRule(true)),
+    terminate: z.object({ ...Pid, ...Rule, ...Node }).superRefine(pidOrRule(true)),
+    rollback: z.object({ preparedTransaction: PreparedGid, ...Node }),
+  },
+  {
+    default: 'list',
+    describe: 'list (default), cancel (pg_cancel_backend), terminate (pg_terminate_backend; needs --yes) or rollback (a prepared transaction; needs --yes).',
+  },
+);
+/** Input of maintenance-sessions: one of its actions' inputs. */
+export type SessionsInput = ActionInput<typeof SessionsInput>;
 
 /** One server session, without its statement's values. */
 export const SessionInfo = z.object({

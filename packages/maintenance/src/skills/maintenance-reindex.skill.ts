@@ -1,5 +1,5 @@
-import { Skill, type PlanStep, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
-import { ReindexInput, ReindexReport } from '../reindex/reindex-schema';
+import { Skill, type PlanStep, type SkillActions, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
+import { ReindexInput, ReindexReport, type ReindexRequest } from '../reindex/reindex-schema';
 import { planReindex, runReindex } from '../reindex/run-reindex';
 
 /**
@@ -27,7 +27,7 @@ export class MaintenanceReindexSkill {
       'pg_stat_progress_create_index on stderr (PGCLUSTER_LOG=info). HNSW and IVFFlat indexes get maintenance_work_mem sized from ' +
       'the index and its table (64MB to 1GB, or --maintenance-work-mem) and --parallel-workers (default 2) first, whether or not a ' +
       'vector collection catalogues them. Invalid leftovers of a failed REINDEX CONCURRENTLY (name_ccnew, name_ccold) are dropped ' +
-      'with DROP INDEX CONCURRENTLY (--action drop-leftover for one). The disk for the new copies is checked first when the data ' +
+      'with DROP INDEX CONCURRENTLY (--action drop-leftover --yes for one). The disk for the new copies is checked first when the data ' +
       'directory is local. When a concurrent rebuild fails or is cancelled, the invalid _ccnew it left is dropped again and the ' +
       'original index stays as it was. An exclusion constraint\'s index cannot be rebuilt concurrently: it gets a blocking REINDEX ' +
       '(writes wait) and needs --yes. A rebuild keeps the index\'s definition: there is nothing to undo.',
@@ -53,7 +53,7 @@ export class MaintenanceReindexSkill {
     examples: [
       { title: 'Rebuild one index without blocking writes', skill: 'maintenance-reindex', input: { index: 'public.items_sku_key' } },
       { title: 'Repair every invalid index (leftovers are dropped)', skill: 'maintenance-reindex', input: { invalid: true }, options: { timeout: 3600 } },
-      { title: 'Drop a leftover of a failed REINDEX CONCURRENTLY', skill: 'maintenance-reindex', input: { index: 'public.items_sku_key_ccnew', action: 'drop-leftover' } },
+      { title: 'Drop a leftover of a failed REINDEX CONCURRENTLY', skill: 'maintenance-reindex', input: { index: 'public.items_sku_key_ccnew', action: 'drop-leftover' }, options: { yes: true } },
       { title: 'Rebuild an HNSW index with more memory', skill: 'maintenance-reindex', input: { index: 'public.docs_embedding_hnsw', maintenanceWorkMem: '2GB' } },
       { title: 'Show the statements and locks for a table', skill: 'maintenance-reindex', input: { table: 'public.items' }, options: { dryRun: true } },
     ],
@@ -65,25 +65,31 @@ export class MaintenanceReindexSkill {
     input: ReindexInput,
     output: ReindexReport,
   })
-  static async run(ctx: SkillContext, input: ReindexInput): Promise<SkillResult<ReindexReport>> {
-    const report = await runReindex(ctx.loaded.config, input, { confirmed: ctx.confirmed === true, signal: ctx.signal, progress: (line) => ctx.log.info(line) });
-    const failed = report.indexes.filter((i) => i.action === 'failed');
-    return {
-      data: report,
-      status: failed.length > 0 ? 'degraded' : 'ok',
-      alerts: failed.map((i) => `${i.index}: ${i.error}${i.leftoversDropped.length ? ` (leftover ${i.leftoversDropped.join(', ')} dropped)` : ''}`),
-    };
-  }
+  static readonly actions: SkillActions<typeof ReindexInput, ReindexReport> = {
+    reindex: { plan: planSteps, run: (ctx, input) => runAction(ctx, input) },
+    // Dropping an index (even an invalid leftover) goes through the executor's gate: --yes, MCP confirm or an approving policy.
+    'drop-leftover': { requiresConfirmation: true, plan: planSteps, run: (ctx, input) => runAction(ctx, input) },
+  };
+}
 
-  /** Each index's statements with the lock they take, and the disk the copies need (read-only). */
-  static async plan(ctx: SkillContext, input: ReindexInput): Promise<PlanStep[]> {
-    const plan = await planReindex(ctx.loaded.config, input, ctx.signal);
-    const target = `${plan.target.label} database ${plan.database}`;
-    if (plan.steps.length === 0) return [{ kind: 'note', target, text: 'no index matches; nothing would be rebuilt' }];
-    const free = plan.diskFreeBytes === undefined ? 'free space unknown (the data directory is not on this machine)' : `${plan.diskFreeBytes} bytes free`;
-    return [
-      { kind: 'note', target, text: `the new copies need up to ${plan.diskNeededBytes} bytes of disk (${free}); a failed concurrent build's _ccnew leftover is dropped again` },
-      ...plan.steps.flatMap((s) => s.statements.map((st, i): PlanStep => ({ kind: 'sql', target, text: i === s.statements.length - 1 ? `${st.shown} -- lock: ${s.lock}` : st.shown }))),
-    ];
-  }
+async function runAction(ctx: SkillContext, input: ReindexRequest): Promise<SkillResult<ReindexReport>> {
+  const report = await runReindex(ctx.loaded.config, input, { confirmed: ctx.confirmed === true, signal: ctx.signal, progress: (line) => ctx.log.info(line), topology: ctx.resources.topology });
+  const failed = report.indexes.filter((i) => i.action === 'failed');
+  return {
+    data: report,
+    status: failed.length > 0 ? 'degraded' : 'ok',
+    alerts: failed.map((i) => `${i.index}: ${i.error}${i.leftoversDropped.length ? ` (leftover ${i.leftoversDropped.join(', ')} dropped)` : ''}`),
+  };
+}
+
+/** Each index's statements with the lock they take, and the disk the copies need (read-only). */
+async function planSteps(ctx: SkillContext, input: ReindexRequest): Promise<PlanStep[]> {
+  const plan = await planReindex(ctx.loaded.config, input, ctx.signal, ctx.resources.topology);
+  const target = `${plan.target.label} database ${plan.database}`;
+  if (plan.steps.length === 0) return [{ kind: 'note', target, text: 'no index matches; nothing would be rebuilt' }];
+  const free = plan.diskFreeBytes === undefined ? 'free space unknown (the data directory is not on this machine)' : `${plan.diskFreeBytes} bytes free`;
+  return [
+    { kind: 'note', target, text: `the new copies need up to ${plan.diskNeededBytes} bytes of disk (${free}); a failed concurrent build's _ccnew leftover is dropped again` },
+    ...plan.steps.flatMap((s) => s.statements.map((st, i): PlanStep => ({ kind: 'sql', target, text: i === s.statements.length - 1 ? `${st.shown} -- lock: ${s.lock}` : st.shown }))),
+  ];
 }

@@ -1,12 +1,13 @@
-import { Skill, type PlanStep, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
+import { Skill, type PlanStep, type SkillActions, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
 import { resolveTarget } from '../connection/maintenance-target';
-import { actionStatement, checkSessionsInput, controlSessions, preparedOf, readSessions, selectSessions } from '../sessions/control-sessions';
+import { actionStatement, controlSessions, preparedTransactionOf, readSessions, selectSessions, type SessionsRequest } from '../sessions/control-sessions';
 import { SessionsInput, SessionsReport } from '../sessions/sessions-schema';
 
 /**
  * `maintenance-sessions`: lock chains, sessions idle in a transaction and prepared transactions;
  * cancel or terminate sessions by pid or by rule, roll back a prepared transaction. Terminate and
- * rollback need `--yes` (refused with exit 3 otherwise, nothing done).
+ * rollback require confirmation (the executor's gate: `--yes`, MCP `confirm` or an approving
+ * policy; refused with exit 3 otherwise, nothing done).
  *
  * @example
  * ```ts
@@ -68,30 +69,39 @@ export class MaintenanceSessionsSkill {
     input: SessionsInput,
     output: SessionsReport,
   })
-  static async run(ctx: SkillContext, input: SessionsInput): Promise<SkillResult<SessionsReport>> {
-    const report = await controlSessions(ctx.loaded.config, input, { confirmed: ctx.confirmed === true, signal: ctx.signal });
-    ctx.log.info(`maintenance-sessions: ${report.counts.chains} lock chain(s), ${report.counts.idleInTransaction} idle in transaction, ${report.counts.signalled} signalled`);
-    return {
-      data: report,
-      alerts: report.actions.filter((a) => !a.done).map((a) => `${a.target}: ${a.statement} found nothing to signal (it had already ended)`),
-      recommendations: report.chains.map((c) => ({ ...c.recommendation, why: c.recommendation.why ?? `end the lock chain of pid ${c.root}` })),
-    };
-  }
+  static readonly actions: SkillActions<typeof SessionsInput, SessionsReport> = {
+    list: { risk: 'read', plan: planSessions, run: (ctx, input) => runSessions(ctx, input) },
+    cancel: { plan: planSessions, run: (ctx, input) => runSessions(ctx, input) },
+    // Terminate and rollback lose uncommitted work: the executor's gate asks for --yes, MCP confirm or an approving policy.
+    terminate: { requiresConfirmation: true, plan: planSessions, run: (ctx, input) => runSessions(ctx, input) },
+    rollback: { requiresConfirmation: true, plan: planSessions, run: (ctx, input) => runSessions(ctx, input) },
+  };
+}
 
-  /** The pids the input selects now and the statement each gets (read-only: one look at pg_stat_activity). */
-  static async plan(ctx: SkillContext, input: SessionsInput): Promise<PlanStep[]> {
-    checkSessionsInput(input);
-    const target = await resolveTarget(ctx.loaded.config, input, 'session control', ctx.signal);
-    const snapshot = await readSessions(target);
-    const read: PlanStep = { kind: 'sql', target: target.label, text: 'read pg_stat_activity (with pg_blocking_pids) and pg_prepared_xacts' };
-    if (input.action === 'list') return [read];
-    if (input.action === 'rollback') {
-      const [p] = preparedOf(snapshot, input, target.node);
-      return [read, { kind: 'sql', target: `${target.label} database ${p!.database}`, text: `${actionStatement('rollback', p!.gid)} -- releases its locks; its changes are lost` }];
-    }
-    const { selected } = selectSessions(snapshot, input, target.node);
-    if (selected.length === 0) return [read, { kind: 'note', target: target.label, text: 'no session matches now; nothing would be signalled' }];
-    const effect = input.action === 'cancel' ? 'the statement is cancelled, the session stays' : 'the session ends, its transaction rolls back and its locks are released';
-    return [read, ...selected.map((pid): PlanStep => ({ kind: 'sql', target: target.label, text: `${actionStatement(input.action as 'cancel' | 'terminate', pid)} -- takes no lock; ${effect}` }))];
+/** Runs the action; terminate and rollback reach here confirmed (the executor's gate: `ctx.confirmed`). */
+async function runSessions(ctx: SkillContext, input: SessionsRequest): Promise<SkillResult<SessionsReport>> {
+  const report = await controlSessions(ctx.loaded.config, input, { confirmed: ctx.confirmed === true, signal: ctx.signal, topology: ctx.resources.topology });
+  ctx.log.info(`maintenance-sessions: ${report.counts.chains} lock chain(s), ${report.counts.idleInTransaction} idle in transaction, ${report.counts.signalled} signalled`);
+  return {
+    data: report,
+    alerts: report.actions.filter((a) => !a.done).map((a) => `${a.target}: ${a.statement} found nothing to signal (it had already ended)`),
+    recommendations: report.chains.map((c) => ({ ...c.recommendation, why: c.recommendation.why ?? `end the lock chain of pid ${c.root}` })),
+  };
+}
+
+/** The pids the input selects now and the statement each gets (read-only: one look at pg_stat_activity). */
+async function planSessions(ctx: SkillContext, input: SessionsRequest): Promise<PlanStep[]> {
+  const target = await resolveTarget(ctx.loaded.config, input, 'session control', ctx.signal, ctx.resources.topology);
+  const snapshot = await readSessions(target);
+  const read: PlanStep = { kind: 'sql', target: target.label, text: 'read pg_stat_activity (with pg_blocking_pids) and pg_prepared_xacts' };
+  if (input.action === 'list') return [read];
+  if (input.action === 'rollback') {
+    const p = preparedTransactionOf(snapshot, input.preparedTransaction, target.node);
+    return [read, { kind: 'sql', target: `${target.label} database ${p.database}`, text: `${actionStatement('rollback', p.gid)} -- releases its locks; its changes are lost` }];
   }
+  const action = input.action;
+  const { selected } = selectSessions(snapshot, input, target.node);
+  if (selected.length === 0) return [read, { kind: 'note', target: target.label, text: 'no session matches now; nothing would be signalled' }];
+  const effect = action === 'cancel' ? 'the statement is cancelled, the session stays' : 'the session ends, its transaction rolls back and its locks are released';
+  return [read, ...selected.map((pid): PlanStep => ({ kind: 'sql', target: target.label, text: `${actionStatement(action, pid)} -- takes no lock; ${effect}` }))];
 }

@@ -1,29 +1,40 @@
+import { actionInput, type ActionInput } from '@pgcluster/skill-kit';
 import { z } from 'zod';
 import { ALERT_DURATION, AlertRule } from './alert-rules';
 
 /** Actions of `monitoring-alerts`; one tuple yields the type, the validator and the CLI choices. */
 export const ALERT_ACTIONS = ['evaluate', 'list', 'silence', 'unsilence', 'export'] as const;
 
+const RulesFile = { rulesFile: z.string().min(1).optional().describe('The rules file; default pgcluster.alerts.json beside the config, else one rule per check with its default thresholds.') };
+const Rule = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be a rule name').describe('The rule.');
+
 /**
- * Input of `monitoring-alerts`.
+ * Input of `monitoring-alerts`, per action: evaluate (the default), list, silence a rule for a
+ * while, unsilence it, export the rules for Prometheus.
  * @example AlertsInput.parse({ action: 'silence', rule: 'lock_waits-warning', for: '1h' })
  */
-export const AlertsInput = z
-  .object({
-    action: z.enum(ALERT_ACTIONS).default('evaluate').describe('evaluate (run the rules once, notify), list (rules, active alerts, silences), silence / unsilence a rule, export (Prometheus rules).'),
-    rule: z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be a rule name').optional().describe('silence/unsilence: the rule.'),
-    for: z.string().regex(ALERT_DURATION, 'must be a duration like 30m or 1h').optional().describe('silence: how long, e.g. 1h.'),
-    rulesFile: z.string().min(1).optional().describe('The rules file; default pgcluster.alerts.json beside the config, else one rule per check with its default thresholds.'),
-    prometheus: z.boolean().default(true).describe('export: write Prometheus alerting rules (the only export format).'),
-    output: z.string().min(1).optional().describe('export: write the rules to this file (else they are in data.export.text).'),
-    database: z.string().regex(/^[a-z_][a-z0-9_$]{0,62}$/).optional().describe('evaluate: the database whose tables and indexes are checked.'),
-  })
-  .superRefine((input, ctx) => {
-    if ((input.action === 'silence' || input.action === 'unsilence') && !input.rule) ctx.addIssue({ code: 'custom', path: ['rule'], message: `is required for action ${input.action}` });
-    if (input.action === 'silence' && !input.for) ctx.addIssue({ code: 'custom', path: ['for'], message: 'is required for action silence, e.g. 1h' });
-  });
-/** Input of `monitoring-alerts` (after defaults). */
-export type AlertsInput = z.output<typeof AlertsInput>;
+export const AlertsInput = actionInput(
+  {
+    evaluate: z.object({
+      ...RulesFile,
+      database: z.string().regex(/^[a-z_][a-z0-9_$]{0,62}$/).optional().describe('The database whose tables and indexes are checked.'),
+    }),
+    list: z.object({ ...RulesFile }),
+    silence: z.object({ rule: Rule, for: z.string().regex(ALERT_DURATION, 'must be a duration like 30m or 1h').describe('How long, e.g. 1h.'), ...RulesFile }),
+    unsilence: z.object({ rule: Rule, ...RulesFile }),
+    export: z.object({
+      ...RulesFile,
+      prometheus: z.boolean().default(true).describe('Write Prometheus alerting rules (the only export format).'),
+      output: z.string().min(1).optional().describe('Write the rules to this file (else they are in data.export.text).'),
+    }),
+  },
+  {
+    default: 'evaluate',
+    describe: 'evaluate (run the rules once, notify), list (rules, active alerts, silences), silence / unsilence a rule, export (Prometheus rules).',
+  },
+);
+/** Input of `monitoring-alerts`: one of its actions' inputs (after defaults). */
+export type AlertsInput = ActionInput<typeof AlertsInput>;
 
 const Delivery = z.object({ channel: z.string(), ok: z.boolean(), attempts: z.number().int(), error: z.string().optional() });
 

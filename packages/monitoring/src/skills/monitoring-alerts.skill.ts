@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { InputError } from '@pgcluster/core';
-import { Skill, type PlanStep, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
+import { Skill, type SkillActions, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
 import { alertDurationMs, loadAlertRules } from '../alerts/alert-rules';
 import { alertStateFile, readAlertState, writeAlertState } from '../alerts/alert-state';
 import { AlertsInput, AlertsReport } from '../alerts/alerts-schema';
@@ -61,61 +61,78 @@ export class MonitoringAlertsSkill {
     input: AlertsInput,
     output: AlertsReport,
   })
-  static async run(ctx: SkillContext, input: AlertsInput): Promise<SkillResult<AlertsReport>> {
-    const stateDir = ctx.loaded.stateDir;
-    const loadedRules = loadAlertRules({ file: input.rulesFile, configSource: ctx.loaded.source });
-    const { source, ...rules } = loadedRules;
-    const base = { action: input.action, rulesSource: source, rules: rules.rules };
-    if (input.action === 'silence' || input.action === 'unsilence') {
-      if (!rules.rules.some((r) => r.name === input.rule)) throw new InputError('rule', `no rule named ${input.rule} in ${source}: one of ${rules.rules.map((r) => r.name).slice(0, 10).join(', ')}…`);
-      const state = readAlertState(stateDir);
-      if (input.action === 'silence') state.silences[input.rule!] = new Date(Date.now() + alertDurationMs(input.for!)).toISOString();
-      else delete state.silences[input.rule!];
-      writeAlertState(stateDir, state);
-      return {
-        data: { ...base, active: Object.values(state.alerts), silences: state.silences },
-        ...(input.action === 'silence' ? { rollback: { skill: 'monitoring-alerts', input: { action: 'unsilence', rule: input.rule }, why: `unsilence ${input.rule}` } } : {}),
-      };
-    }
-    if (input.action === 'export') {
-      const text = exportPrometheusRules(rules.rules);
-      const file = input.output ? (isAbsolute(input.output) ? input.output : resolve(input.output)) : null;
-      if (file) writeFileSync(file, text, { mode: 0o644 });
-      const state = readAlertState(stateDir);
-      return { data: { ...base, active: Object.values(state.alerts), silences: state.silences, export: { file, rules: rules.rules.length, text } } };
-    }
-    if (input.action === 'list') {
-      const state = readAlertState(stateDir);
-      return { data: { ...base, active: Object.values(state.alerts), silences: state.silences } };
-    }
-    const evaluation = await evaluateAlerts(ctx.loaded.config, { stateDir, rules, database: input.database, signal: ctx.signal, write: (line) => process.stderr.write(line) });
-    const state = readAlertState(stateDir);
-    const firing = evaluation.active.filter((a) => a.state === 'firing');
-    return {
-      data: { ...base, evaluation: { evaluatedAt: evaluation.evaluatedAt, healthStatus: evaluation.healthStatus, transitions: evaluation.transitions }, active: evaluation.active, silences: state.silences },
-      status: firing.length > 0 ? 'degraded' : 'ok',
-      alerts: firing.map((a) => `${a.rule} firing on ${a.node} (${a.object}) since ${a.firedAt}: ${a.message}`),
-      recommendations: [...new Set(firing.map((a) => rules.rules.find((r) => r.name === a.rule)!.check))].map((check) => ({ why: `investigate ${check}`, skill: 'monitoring-health', input: { checks: [check] } })),
-    };
-  }
+  static readonly actions: SkillActions<typeof AlertsInput, AlertsReport> = {
+    evaluate: {
+      plan: (ctx) => [
+        { kind: 'note', target: 'cluster', text: "run monitoring-health's checks for the rules (read-only)" },
+        { kind: 'file', target: alertStateFile(ctx.loaded.stateDir), text: 'update the alert state (pending/firing/resolved)' },
+        { kind: 'note', target: 'channels', text: 'notify firing and resolved alerts to the rules\' channels' },
+      ],
+      run: async (ctx, input) => {
+        const { base, rules } = rulesOf(ctx, input);
+        const stateDir = ctx.loaded.stateDir;
+        const evaluation = await evaluateAlerts(ctx.loaded.config, { stateDir, rules, database: input.database, signal: ctx.signal, write: (line) => process.stderr.write(line) });
+        const state = readAlertState(stateDir);
+        const firing = evaluation.active.filter((a) => a.state === 'firing');
+        const checks = new Set(firing.flatMap((a) => rules.rules.filter((r) => r.name === a.rule).map((r) => r.check)));
+        return {
+          data: { ...base, evaluation: { evaluatedAt: evaluation.evaluatedAt, healthStatus: evaluation.healthStatus, transitions: evaluation.transitions }, active: evaluation.active, silences: state.silences },
+          status: firing.length > 0 ? 'degraded' : 'ok',
+          alerts: firing.map((a) => `${a.rule} firing on ${a.node} (${a.object}) since ${a.firedAt}: ${a.message}`),
+          recommendations: [...checks].map((check) => ({ why: `investigate ${check}`, skill: 'monitoring-health', input: { checks: [check] } })),
+        };
+      },
+    },
+    list: {
+      risk: 'read',
+      plan: (ctx) => [{ kind: 'file', target: alertStateFile(ctx.loaded.stateDir), text: 'read the alert state' }],
+      run: async (ctx, input) => {
+        const { base } = rulesOf(ctx, input);
+        const state = readAlertState(ctx.loaded.stateDir);
+        return { data: { ...base, active: Object.values(state.alerts), silences: state.silences } };
+      },
+    },
+    silence: {
+      plan: (ctx, input) => [{ kind: 'file', target: alertStateFile(ctx.loaded.stateDir), text: `silence rule ${input.rule} for ${input.for}` }],
+      run: async (ctx, input) => {
+        const state = silencing(ctx, input, (silences) => (silences[input.rule] = new Date(Date.now() + alertDurationMs(input.for)).toISOString()));
+        return { ...state, rollback: { skill: 'monitoring-alerts', input: { action: 'unsilence', rule: input.rule }, why: `unsilence ${input.rule}` } };
+      },
+    },
+    unsilence: {
+      plan: (ctx, input) => [{ kind: 'file', target: alertStateFile(ctx.loaded.stateDir), text: `unsilence rule ${input.rule}` }],
+      run: async (ctx, input) => silencing(ctx, input, (silences) => delete silences[input.rule]),
+    },
+    export: {
+      plan: (_ctx, input) => [{ kind: 'file', target: input.output ?? 'data.export.text', text: 'write Prometheus alerting rules' }],
+      run: async (ctx, input) => {
+        const { base, rules } = rulesOf(ctx, input);
+        const text = exportPrometheusRules(rules.rules);
+        const file = input.output ? (isAbsolute(input.output) ? input.output : resolve(input.output)) : null;
+        if (file) writeFileSync(file, text, { mode: 0o644 });
+        const state = readAlertState(ctx.loaded.stateDir);
+        return { data: { ...base, active: Object.values(state.alerts), silences: state.silences, export: { file, rules: rules.rules.length, text } } };
+      },
+    },
+  };
+}
 
-  /** What a run reads and writes. */
-  static plan(ctx: SkillContext, input: AlertsInput): PlanStep[] {
-    const state = alertStateFile(ctx.loaded.stateDir);
-    switch (input.action) {
-      case 'evaluate':
-        return [
-          { kind: 'note', target: 'cluster', text: "run monitoring-health's checks for the rules (read-only)" },
-          { kind: 'file', target: state, text: 'update the alert state (pending/firing/resolved)' },
-          { kind: 'note', target: 'channels', text: 'notify firing and resolved alerts to the rules\' channels' },
-        ];
-      case 'silence':
-      case 'unsilence':
-        return [{ kind: 'file', target: state, text: `${input.action} rule ${input.rule}${input.for ? ` for ${input.for}` : ''}` }];
-      case 'export':
-        return [{ kind: 'file', target: input.output ?? 'data.export.text', text: 'write Prometheus alerting rules' }];
-      default:
-        return [{ kind: 'file', target: state, text: 'read the alert state' }];
-    }
-  }
+/** The rules the run reads, and the part of `data` every action reports. */
+function rulesOf(ctx: SkillContext, input: { action: AlertsReport['action']; rulesFile?: string | undefined }) {
+  const { source, ...rules } = loadAlertRules({ file: input.rulesFile, configSource: ctx.loaded.source });
+  return { rules, base: { action: input.action, rulesSource: source, rules: rules.rules } };
+}
+
+/** Changes the silences of a known rule in the alert state. */
+function silencing(
+  ctx: SkillContext,
+  input: { action: 'silence' | 'unsilence'; rule: string; rulesFile?: string | undefined },
+  change: (silences: Record<string, string>) => unknown,
+): SkillResult<AlertsReport> {
+  const { base, rules } = rulesOf(ctx, input);
+  if (!rules.rules.some((r) => r.name === input.rule)) throw new InputError('rule', `no rule named ${input.rule} in ${base.rulesSource}: one of ${rules.rules.map((r) => r.name).slice(0, 10).join(', ')}…`);
+  const state = readAlertState(ctx.loaded.stateDir);
+  change(state.silences);
+  writeAlertState(ctx.loaded.stateDir, state);
+  return { data: { ...base, active: Object.values(state.alerts), silences: state.silences } };
 }

@@ -1,5 +1,5 @@
 import type { LoadedConfig } from '@pgcluster/core';
-import { checkSkillMeta, getSkillMeta, type SkillContext } from '@pgcluster/skill-kit';
+import { checkSkillMeta, createRunResources, getSkillMeta, type SkillContext } from '@pgcluster/skill-kit';
 import { ClusterStatusInput, ClusterStatusReport } from '../status/cluster-status-schema';
 import { ClusterStatusSkill } from './cluster-status.skill';
 
@@ -21,6 +21,7 @@ const ctx: SkillContext = {
   signal: new AbortController().signal,
   actor: 'library',
   log: { info: () => undefined, warn: () => undefined, debug: () => undefined },
+  resources: createRunResources({ cluster: () => loaded.config, log: { info: () => undefined, warn: () => undefined, debug: () => undefined } }),
 };
 
 describe('ClusterStatusSkill', () => {

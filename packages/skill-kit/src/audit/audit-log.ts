@@ -97,12 +97,13 @@ export class AuditLog {
 
   /**
    * The audit log of a loaded configuration (its state dir and static nodes).
+   * @param topology where the primary is found instead of the config's own provider (the executor passes the run's, shared with the skill).
    * @example AuditLog.fromConfig(loadConfig(), log)
    */
-  static fromConfig(loaded: LoadedConfig, log?: SkillLogger): AuditLog {
-    let topology: TopologyProvider | undefined;
+  static fromConfig(loaded: LoadedConfig, log?: SkillLogger, shared?: TopologyProvider): AuditLog {
+    let topology: TopologyProvider | undefined = shared;
     try {
-      topology = createTopologyProvider(loaded.config);
+      topology ??= createTopologyProvider(loaded.config);
     } catch {
       topology = undefined; // Patroni without member credentials: the record stays in the file
     }

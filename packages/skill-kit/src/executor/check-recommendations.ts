@@ -83,5 +83,6 @@ export function referenceInputProblems(schema: ReferenceInputSchema, input: Read
     const nearest = nearestName(k, known ?? []);
     return `${inputFieldLabel([k])}: unknown field${nearest ? `; did you mean ${inputFieldLabel([nearest])}?` : ''}`;
   });
-  return [...(parsed.success ? [] : describeInputIssues(parsed.error)), ...unknown];
+  // A strict schema reports an unknown field itself: each line once.
+  return [...new Set([...(parsed.success ? [] : describeInputIssues(parsed.error, 'input', { knownFields: known ?? [] })), ...unknown])];
 }

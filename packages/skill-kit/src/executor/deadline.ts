@@ -7,7 +7,9 @@ export const DEFAULT_STOP_WITHIN_MS = 15_000;
 export interface Deadline {
   readonly signal: AbortSignal;
   /**
-   * Runs `work` in its own {@link RunScope}. When the signal aborts first, the run is stopped
+   * Runs `work` in the deadline's {@link RunScope} (one per deadline, so a plan and the run that
+   * follows share it: a connection a plan opened and the run reuses is stopped with the run).
+   * When the signal aborts first, the run is stopped
    * (see `stopRun`) and this rejects with a {@link RunStopped}; work that finishes anyway (before
    * it could be stopped) is returned as usual, since what it did is done.
    */
@@ -54,11 +56,12 @@ export function createDeadline(skill: string, timeoutMs: number, parent?: AbortS
       }),
     );
   }, timeoutMs);
+  const scope = new RunScope();
   if (parent?.aborted) onParentAbort();
   else parent?.addEventListener('abort', onParentAbort, { once: true });
   return {
     signal: controller.signal,
-    run: (work) => runUntilAborted(controller.signal, stopWithinMs, work),
+    run: (work) => runUntilAborted(scope, controller.signal, stopWithinMs, work),
     dispose() {
       clearTimeout(timer);
       parent?.removeEventListener('abort', onParentAbort);
@@ -68,9 +71,8 @@ export function createDeadline(skill: string, timeoutMs: number, parent?: AbortS
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
-async function runUntilAborted<T>(signal: AbortSignal, stopWithinMs: number, work: () => T | Promise<T>): Promise<T> {
+async function runUntilAborted<T>(scope: RunScope, signal: AbortSignal, stopWithinMs: number, work: () => T | Promise<T>): Promise<T> {
   if (signal.aborted) throw new RunStopped(signal.reason, []);
-  const scope = new RunScope();
   const settled: Promise<Settled<T>> = runInScope(scope, async () => work()).then(
     (value) => ({ ok: true, value }),
     (error: unknown) => ({ ok: false, error }),

@@ -1,9 +1,10 @@
-import { loadConfig, readerConfig, redactSecrets, redactUrl, RefusedError, type LoadConfigOptions, type LoadedConfig } from '@pgcluster/core';
+import { loadConfig, readerConfig, redactSecrets, redactUrl, RefusedError, type LoadConfigOptions, type LoadedConfig, type TopologyProvider } from '@pgcluster/core';
 import { summariseAuditInput } from '../audit/audit-input';
 import { AuditLog } from '../audit/audit-log';
 import { newAuditId } from '../audit/new-audit-id';
 import { createStderrLogger } from '../log/stderr-logger';
-import { getSkillMeta } from '../skill/skill';
+import { actionSchemasOf, parseActionInput, type ActionInputSchema } from '../skill/action-input';
+import { actionSafety, getSkillMeta } from '../skill/skill';
 import type {
   Actor,
   Envelope,
@@ -18,11 +19,14 @@ import type {
 } from '../skill/skill-meta';
 import { checkRecommendations } from './check-recommendations';
 import { createDeadline, RunStopped } from './deadline';
+import { createRunResources, type OwnedRunResources } from './run-resources';
 import { describeInputIssues, labelInputError } from './describe-input-issues';
 import { toEnvelopeError, type EnvelopeError } from './to-envelope-error';
 
 /**
- * Decides whether a skill that requires confirmation may run without `--yes`.
+ * Decides whether a skill that requires confirmation may run without `--yes`. For a skill with
+ * several actions, `meta` carries the running action's own `risk`, `requiresConfirmation` and
+ * `autonomous` (so a policy approving autonomous, non-destructive runs judges the action).
  * @example
  * ```ts
  * const agentPolicy: ConfirmationPolicy = (meta) => meta.autonomous && meta.risk !== 'destructive'
@@ -92,6 +96,11 @@ export interface ExecuteOptions {
    * server's read-only mode), `never` keeps the config's own login.
    */
   reader?: ReaderMode;
+  /**
+   * Where the run's roles come from instead of the config's own provider (a long-running
+   * runtime's, a test's); the run shares one resolution of it (see `RunResources.topology`).
+   */
+  topology?: TopologyProvider;
 }
 
 /** How read-only skills pick their login; see {@link ExecuteOptions.reader}. */
@@ -102,6 +111,8 @@ export type ReaderMode = (typeof READER_MODES)[number];
 /** What a run came to, before it is wrapped into an envelope and audited. */
 interface Outcome {
   status: Status;
+  /** The risk of what ran: the action's, for a skill with several; audited with it. */
+  risk?: SkillMeta['risk'];
   input: unknown;
   data?: unknown;
   alerts?: string[];
@@ -116,10 +127,17 @@ const RUN_STATUSES: readonly Status[] = ['ok', 'healthy', 'degraded', 'critical'
 
 /**
  * Runs a skill — the only way one runs, from the CLI, the MCP server, the agent or a
- * library: validate the input → load the config → build the plan → `dryRun` returns it →
- * confirmation gate → run with a timeout and an AbortSignal → check the data → audit →
- * envelope. Never throws for a failing skill: failures are the envelope's `error`
- * (`{ code, message, hint }`, never a stack or a secret); see `exitCodeFor`.
+ * library: validate the input → load the config → `dryRun` returns the plan → confirmation
+ * gate → run with a timeout and an AbortSignal → check the data → audit → envelope. Never
+ * throws for a failing skill: failures are the envelope's `error` (`{ code, message, hint }`,
+ * never a stack or a secret); see `exitCodeFor`.
+ *
+ * The plan is built only when it is used: for `dryRun`, for the confirmation gate (a refusal
+ * shows it), and before a write runs (its steps logged at debug); a read run never builds it.
+ * A skill with several actions (`static actions`, see `SkillActions`) is dispatched by its
+ * input's `action`: the input is checked against that action's schema, the gate, the audit
+ * record and the policy use that action's safety. Each run gets one {@link RunResources}
+ * (`ctx.resources`: one shared topology, resources opened once), closed when the run ends.
  *
  * @example
  * ```ts
@@ -142,26 +160,31 @@ export async function executeSkill<I, O>(skillClass: SkillClass<I, O>, rawInput:
   const log = options.log ?? createStderrLogger({ prefix: meta.name });
   let loaded = options.config;
   const getConfig = (): LoadedConfig => (loaded ??= loadConfig(options.loadConfig));
-
-  const auditLog = auditLogOf(options, log, getConfig);
-  // The audit table's connections open while the skill runs, not after it (never for a read-only skill).
-  auditLog?.connect(meta.risk);
-  const runId = auditLog ? newAuditId() : undefined;
-  const outcome = await attempt(skillClass as SkillClass, meta, rawInput, options, log, getConfig, runId);
-  const durationMs = Math.round(performance.now() - started);
-  const auditId = auditLog && (await audit(auditLog, meta, outcome, { id: runId!, time, durationMs, options, log }));
-  return envelopeOf<O>(meta.name, outcome, durationMs, auditId);
+  const resources = createRunResources({ cluster: () => getConfig().config, ...(options.topology ? { topology: options.topology } : {}), log });
+  try {
+    const auditLog = auditLogOf(options, log, getConfig, resources);
+    const runId = auditLog ? newAuditId() : undefined;
+    const outcome = await attempt(skillClass as SkillClass, meta, rawInput, { options, log, getConfig, runId, resources, auditLog });
+    const durationMs = Math.round(performance.now() - started);
+    const auditId = auditLog && (await audit(auditLog, meta, outcome, { id: runId!, time, durationMs, options, log }));
+    return envelopeOf<O>(meta.name, outcome, durationMs, auditId);
+  } finally {
+    await resources.dispose();
+  }
 }
 
-async function attempt(
-  skillClass: SkillClass,
-  meta: SkillMeta,
-  rawInput: unknown,
-  options: ExecuteOptions,
-  log: SkillLogger,
-  getConfig: () => LoadedConfig,
-  runId: string | undefined,
-): Promise<Outcome> {
+/** What one attempt needs besides the skill and its input. */
+interface AttemptContext {
+  options: ExecuteOptions;
+  log: SkillLogger;
+  getConfig: () => LoadedConfig;
+  runId: string | undefined;
+  resources: OwnedRunResources;
+  auditLog: AuditLog | undefined;
+}
+
+async function attempt(skillClass: SkillClass, meta: SkillMeta, rawInput: unknown, run: AttemptContext): Promise<Outcome> {
+  const { options, log, getConfig, runId, resources } = run;
   // Security: input is validated before anything else happens; bad input runs nothing.
   const parsed = meta.input.safeParse(rawInput ?? {});
   const fields = inputFields(meta);
@@ -176,7 +199,10 @@ async function attempt(
       },
     };
   }
-  const input: unknown = parsed.data;
+  const dispatch = dispatchOf(skillClass, meta, rawInput ?? {}, parsed.data);
+  const { input, safety } = dispatch;
+  // The audit table's connections open while the skill runs, not after it (never for a read-only run).
+  run.auditLog?.connect(safety.risk);
   const deadline = createDeadline(meta.name, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.signal, options.stopWithinMs);
   try {
     const ctx: SkillContext = {
@@ -185,36 +211,44 @@ async function attempt(
       actor: options.actor ?? 'library',
       log,
       confirmed: options.yes === true,
+      resources,
       ...(runId ? { runId } : {}),
       ...(options.services ? { services: options.services } : {}),
     };
-    const plan = await deadline.run(() => buildPlan(skillClass, meta, ctx, input));
-    if (options.dryRun) return { status: 'planned', input, plan };
-    // Security: the confirmation gate. A skill that requires it runs only with --yes or an approving policy.
-    if (meta.requiresConfirmation && !options.yes && !(await approves(options.policy, meta, input, log))) {
-      return {
-        status: 'refused',
-        input,
-        plan,
-        error: {
-          code: 'REFUSED',
-          message: `${meta.name} is a ${meta.risk} skill and requires confirmation; nothing was run`,
-          hint: 'Review the plan (shown here, or with --dry-run), then pass --yes to confirm.',
-        },
-      };
+    // The plan is built once, and only when something uses it.
+    let planning: Promise<PlanStep[]> | undefined;
+    const plan = () => (planning ??= deadline.run(() => buildPlan(dispatch, meta, ctx)));
+    if (options.dryRun) return { status: 'planned', risk: safety.risk, input, plan: await plan() };
+    // Security: the confirmation gate. A skill (or action) that requires it runs only with --yes or an approving policy.
+    if (safety.requiresConfirmation && !options.yes) {
+      if (!(await approves(options.policy, safety, input, log))) {
+        const what = dispatch.action === undefined ? `${meta.name} is a ${safety.risk} skill` : `${meta.name} --action ${dispatch.action} is a ${safety.risk} action`;
+        return {
+          status: 'refused',
+          risk: safety.risk,
+          input,
+          plan: await plan(),
+          error: {
+            code: 'REFUSED',
+            message: `${what} and requires confirmation; nothing was run`,
+            hint: 'Review the plan (shown here, or with --dry-run), then pass --yes to confirm.',
+          },
+        };
+      }
+      ctx.confirmed = true; // the approving policy confirmed this run, as --yes would have
     }
     // The plan's statements are for debugging: progress lines stay readable at info.
-    for (const step of plan) log.debug(`plan: [${step.kind}] ${step.target}: ${step.text}`);
+    if (safety.risk !== 'read') for (const step of await plan()) log.debug(`plan: [${step.kind}] ${step.target}: ${step.text}`);
     // The run is stopped, not just left behind, when the deadline or the caller aborts it.
-    const result = await deadline.run(() => skillClass.run(ctx, input));
-    return checkResult(result, meta, input, options, log);
+    const result = await deadline.run(() => dispatch.run(ctx, input));
+    return { ...checkResult(result, meta, input, options, log), risk: safety.risk };
   } catch (error) {
     log.debug(`${meta.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    if (error instanceof RunStopped) return { status: 'error', input, alerts: error.alerts, error: toEnvelopeError(error.reason, meta.name) };
+    if (error instanceof RunStopped) return { status: 'error', risk: safety.risk, input, alerts: error.alerts, error: toEnvelopeError(error.reason, meta.name) };
     const failure = toEnvelopeError(labelInputError(error, fields), meta.name);
     // A skill that refuses a step for want of confirmation (RefusedError) changed nothing: exit 3, like the gate.
     // Other refusals (a split brain's REFUSED from the topology) are errors of the cluster's state: exit 2.
-    return { status: error instanceof RefusedError ? 'refused' : 'error', input, error: failure };
+    return { status: error instanceof RefusedError ? 'refused' : 'error', risk: safety.risk, input, error: failure };
   } finally {
     deadline.dispose();
   }
@@ -240,19 +274,55 @@ function loginFor(meta: SkillMeta, loaded: LoadedConfig, mode: ReaderMode, log: 
   return loaded;
 }
 
+/** What runs: the skill's own run and plan, or those of the input's action, with the safety that applies. */
+interface Dispatch {
+  input: unknown;
+  /** The action's name, for a skill with several. */
+  action?: string;
+  safety: SkillMeta;
+  run(ctx: SkillContext, input: unknown): Promise<unknown>;
+  plan?(ctx: SkillContext, input: unknown): Promise<PlanStep[]> | PlanStep[];
+}
+
+function dispatchOf(skillClass: SkillClass, meta: SkillMeta, rawInput: unknown, parsed: unknown): Dispatch {
+  const actions = skillClass.actions;
+  if (actions && actionSchemasOf(meta.input)) {
+    // The action's own schema: its defaults applied, its required fields present.
+    const input = parseActionInput(meta.input as ActionInputSchema, rawInput) as { action: string };
+    const action = actions[input.action]!;
+    const [own] = actionSafety(meta, { [input.action]: action });
+    return {
+      input,
+      action: input.action,
+      safety: { ...meta, risk: own!.risk, requiresConfirmation: own!.requiresConfirmation, autonomous: own!.autonomous },
+      run: (ctx, i) => action.run(ctx, i),
+      ...(action.plan ? { plan: (ctx: SkillContext, i: unknown) => action.plan!(ctx, i) } : {}),
+    };
+  }
+  const run = skillClass.run;
+  if (typeof run !== 'function') throw new TypeError(`${meta.name} has neither a static run nor static actions`);
+  return {
+    input: parsed,
+    safety: meta,
+    run: (ctx, i) => run.call(skillClass, ctx, i),
+    ...(skillClass.plan ? { plan: (ctx: SkillContext, i: unknown) => skillClass.plan!.call(skillClass, ctx, i) } : {}),
+  };
+}
+
 /** The top-level fields of a skill's input object (for flag labels and suggestions). */
 function inputFields(meta: SkillMeta): string[] {
   const shape = (meta.input as { shape?: unknown }).shape;
   return shape && typeof shape === 'object' ? Object.keys(shape) : [];
 }
 
-async function buildPlan(skillClass: SkillClass, meta: SkillMeta, ctx: SkillContext, input: unknown): Promise<PlanStep[]> {
+async function buildPlan(dispatch: Dispatch, meta: SkillMeta, ctx: SkillContext): Promise<PlanStep[]> {
   const target = ctx.loaded.config.name;
-  if (!skillClass.plan) {
-    const text = meta.risk === 'read' ? `${meta.name} only reads; it changes nothing` : `${meta.name} declares no plan of its steps`;
+  if (!dispatch.plan) {
+    const what = dispatch.action === undefined ? meta.name : `${meta.name} --action ${dispatch.action}`;
+    const text = dispatch.safety.risk === 'read' ? `${what} only reads; it changes nothing` : `${what} declares no plan of its steps`;
     return [{ kind: 'note', target, text }];
   }
-  const steps = await skillClass.plan(ctx, input);
+  const steps = await dispatch.plan(ctx, dispatch.input);
   // Security: plan steps are printed and audited; a URL's password never gets through.
   return steps.map((s) => ({ kind: s.kind, target: redactUrl(s.target), text: redactUrl(s.text) }));
 }
@@ -304,12 +374,12 @@ function checkResult(result: unknown, meta: SkillMeta, input: unknown, options: 
   };
 }
 
-/** The audit log of this run: the caller's, or the config's; none with `audit: false` or no config. */
-function auditLogOf(options: ExecuteOptions, log: SkillLogger, getConfig: () => LoadedConfig): AuditLog | undefined {
+/** The audit log of this run: the caller's, or the config's (sharing the run's topology); none with `audit: false` or no config. */
+function auditLogOf(options: ExecuteOptions, log: SkillLogger, getConfig: () => LoadedConfig, resources: OwnedRunResources): AuditLog | undefined {
   if (options.audit === false) return undefined;
   if (options.audit) return options.audit;
   try {
-    return AuditLog.fromConfig(getConfig(), log);
+    return AuditLog.fromConfig(getConfig(), log, resources.topology);
   } catch {
     log.debug('no configuration, so no state dir: this run is not audited');
     return undefined;
@@ -328,7 +398,7 @@ async function audit(
       id: run.id,
       time: run.time,
       skill: meta.name,
-      risk: meta.risk,
+      risk: outcome.risk ?? meta.risk,
       actor: options.actor ?? 'library',
       // Security: recorded as the input schema declares: marked secrets redacted, large arrays and files digested.
       input: await summariseAuditInput(meta.input, outcome.input),

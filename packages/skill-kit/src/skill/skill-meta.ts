@@ -1,4 +1,4 @@
-import type { LoadedConfig } from '@pgcluster/core';
+import type { LoadedConfig, TopologyProvider } from '@pgcluster/core';
 import type { z } from 'zod';
 
 /** Skill categories; the first part of every skill name. */
@@ -241,6 +241,31 @@ export interface SkillLogger {
   progress?(update: ProgressUpdate): void;
 }
 
+/**
+ * What one run holds, shared by its plan, its run and its audit record, and closed by the
+ * executor when the run ends: one topology (roles resolved once, not once per phase) and
+ * resources opened once, by whoever needs them first.
+ *
+ * @example
+ * ```ts
+ * // in a package's helper: plan and run get the same pools, closed after the run
+ * const db = await ctx.resources.use(`vector-db:${database}`, () => openVectorDb({ cluster, provider: ctx.resources.topology }), (db) => db.close())
+ * ```
+ */
+export interface RunResources {
+  /**
+   * The cluster's topology for this run: a resolution is shared by every caller for a moment
+   * (a plan, its run and the audit table do not each resolve the roles), and resolved again
+   * after it, so a long write still follows a failover.
+   */
+  readonly topology: TopologyProvider;
+  /**
+   * The resource named `key`, opened by `open` the first time it is asked for in this run and
+   * closed with `close` when the run ends (the last opened first). A failed open is not kept.
+   */
+  use<T>(key: string, open: () => Promise<T>, close?: (value: T) => unknown): Promise<T>;
+}
+
 /** What a skill receives when it runs. */
 export interface SkillContext {
   /** The loaded cluster configuration. */
@@ -249,7 +274,10 @@ export interface SkillContext {
   signal: AbortSignal;
   actor: Actor;
   log: SkillLogger;
-  /** The user confirmed this run (`--yes`): a step that needs it (deleting a verified backup) may go ahead. */
+  /**
+   * This run is confirmed (`--yes`, MCP `confirm`, or an approving policy at the executor's gate):
+   * a step that needs it (deleting a verified backup) may go ahead.
+   */
   confirmed?: boolean;
   /** The id this run's audit record will have (absent when the run is not audited). */
   runId?: string;
@@ -259,6 +287,8 @@ export interface SkillContext {
    * one-shot CLI run. Skills check what they find (skill-kit knows no domain types).
    */
   services?: Readonly<Record<string, unknown>>;
+  /** This run's shared topology and resources (see {@link RunResources}). */
+  resources: RunResources;
 }
 
 /** The envelope every skill run returns, from every entry point. */
@@ -279,9 +309,23 @@ export interface Envelope<O = unknown> {
 
 /**
  * A class holding one decorated skill: the static `run` (decorated with `@Skill`), an
- * optional static `plan` (what a run would do; returned by `--dry-run`).
+ * optional static `plan` (what a run would do; returned by `--dry-run`); or, for a skill with
+ * several actions, the static `actions` (decorated with `@Skill`, see `SkillActions`), which
+ * the executor dispatches to by the input's `action`.
  */
 export interface SkillClass<I = unknown, O = unknown> {
-  run(ctx: SkillContext, input: I): Promise<SkillResult<O>>;
+  run?(ctx: SkillContext, input: I): Promise<SkillResult<O>>;
   plan?(ctx: SkillContext, input: I): Promise<PlanStep[]> | PlanStep[];
+  readonly actions?: Readonly<Record<string, SkillActionLike<O>>>;
+}
+
+/** The shape of one action as the executor sees it (see `SkillAction` for the typed form). */
+export interface SkillActionLike<O = unknown> {
+  readonly risk?: Risk;
+  readonly requiresConfirmation?: boolean;
+  readonly autonomous?: boolean;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each action's input type is its own
+  plan?(ctx: SkillContext, input: any): Promise<PlanStep[]> | PlanStep[];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each action's input type is its own
+  run(ctx: SkillContext, input: any): Promise<SkillResult<O>>;
 }

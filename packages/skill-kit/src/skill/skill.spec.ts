@@ -72,7 +72,7 @@ describe('@Skill', () => {
     expect(define().every(isSkillClass)).toBe(true);
   });
 
-  it('refuses anything but a static method named run', () => {
+  it('refuses anything but a static method named run (or static actions)', () => {
     expect(() => {
       class NotStatic {
         // @ts-expect-error only static methods
@@ -82,7 +82,7 @@ describe('@Skill', () => {
         }
       }
       return NotStatic;
-    }).toThrow("@Skill('monitoring-probe') decorates a class's static run method, not run");
+    }).toThrow("@Skill('monitoring-probe') decorates a class's static run method (or its static actions), not run");
     expect(() => {
       class OtherName {
         // @ts-expect-error only `run`

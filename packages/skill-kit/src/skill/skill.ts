@@ -1,9 +1,13 @@
 import { PgClusterError } from '@pgcluster/core';
 import type { z } from 'zod';
+import { actionSchemasOf } from './action-input';
+import type { ActionSafety, SkillActions } from './skill-actions';
 import {
   CATEGORIES,
   CATEGORY_PREFIXES,
   RISKS,
+  type Risk,
+  type SkillActionLike,
   type SkillClass,
   type SkillContext,
   type SkillMeta,
@@ -23,6 +27,15 @@ export type SkillRunMethod<This, I extends z.ZodType, O extends z.ZodType> = (
   input: z.output<I>,
 ) => Promise<SkillResult<z.output<O>>>;
 
+/** The decorator `@Skill(meta)` returns: for a `static run`, or for the `static actions` of a multi-action skill. */
+export interface SkillDecorator<I extends z.ZodType, O extends z.ZodType> {
+  <This>(method: SkillRunMethod<This, I, O>, context: ClassMethodDecoratorContext<This, SkillRunMethod<This, I, O>> & { static: true; name: 'run' }): void;
+  <This>(
+    value: undefined,
+    context: ClassFieldDecoratorContext<This, SkillActions<I, z.output<O>>> & { static: true; name: 'actions' },
+  ): (initial: SkillActions<I, z.output<O>>) => SkillActions<I, z.output<O>>;
+}
+
 /** A class that `@Skill` has decorated: a {@link SkillClass} carrying its {@link SkillMeta}. */
 export type DecoratedSkillClass<I = unknown, O = unknown> = SkillClass<I, O> & { readonly [SKILL_META]: SkillMeta };
 
@@ -34,8 +47,26 @@ const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/;
  * follow the schemas: `input` is `z.output<typeof meta.input>`, the data it returns
  * `z.output<typeof meta.output>`, so a schema and its method cannot drift apart.
  *
+ * A skill with several actions decorates its `static readonly actions` instead (a
+ * `SkillActions` table): its `input` is made by `actionInput({ action: z.object(…), … })`, each
+ * action has its own schema, plan, run and safety (`risk`, `requiresConfirmation`,
+ * `autonomous`), and the executor dispatches by `action` — validation naming the flag and the
+ * action, the plan built only when used, the confirmation gate with the action's safety. The
+ * skill's `risk` is the highest of its actions'; `requiresConfirmation` and `autonomous` are the
+ * defaults an action may tighten (a `terminate` action sets `requiresConfirmation: true`).
+ *
+ * ```ts
+ * export class SessionsSkill {
+ *   @Skill({ name: 'maintenance-sessions', risk: 'destructive', requiresConfirmation: false, input: SessionsInput, … })
+ *   static readonly actions: SkillActions<typeof SessionsInput, SessionsOutput> = {
+ *     list: { risk: 'read', run: async (ctx, input) => ({ data: await listSessions(ctx, input) }) },
+ *     terminate: { risk: 'destructive', requiresConfirmation: true, autonomous: false, plan: …, run: … },
+ *   }
+ * }
+ * ```
+ *
  * The metadata is checked when the class is defined (name `{prefix}-{action}` with the
- * category's prefix, a destructive skill must require confirmation, …); a bad declaration
+ * category's prefix, a destructive skill — or action — must require confirmation, …); a bad declaration
  * throws then, not at run time.
  *
  * @example
@@ -56,22 +87,70 @@ const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/;
  * }
  * ```
  */
-export function Skill<I extends z.ZodType, O extends z.ZodType>(meta: SkillMeta<I, O>) {
-  return function skillDecorator<This>(
-    method: SkillRunMethod<This, I, O>,
-    context: ClassMethodDecoratorContext<This, SkillRunMethod<This, I, O>> & { static: true; name: 'run' },
-  ): void {
-    // The types already demand `static run`; this catches untyped (JS) or cast callers.
-    if (!context.static || context.name !== 'run' || typeof method !== 'function') {
-      throw new TypeError(`@Skill('${meta.name}') decorates a class's static run method, not ${String(context.name)}`);
-    }
+export function Skill<I extends z.ZodType, O extends z.ZodType>(meta: SkillMeta<I, O>): SkillDecorator<I, O> {
+  return function skillDecorator(value: unknown, context: ClassMethodDecoratorContext | ClassFieldDecoratorContext): ((initial: unknown) => unknown) | void {
     const problems = checkSkillMeta(meta);
     if (problems.length > 0) throw new TypeError(`@Skill('${meta.name}') is invalid: ${problems.join('; ')}`);
-    context.addInitializer(function (this: This) {
-      if (Object.hasOwn(this as object, SKILL_META)) throw new TypeError(`@Skill('${meta.name}'): the class already declares a skill`);
-      Object.defineProperty(this, SKILL_META, { value: Object.freeze({ ...meta }), enumerable: false });
+    const attach = (target: unknown) => {
+      if (Object.hasOwn(target as object, SKILL_META)) throw new TypeError(`@Skill('${meta.name}'): the class already declares a skill`);
+      Object.defineProperty(target, SKILL_META, { value: Object.freeze({ ...meta }), enumerable: false });
+    };
+    if (context.kind === 'field' && context.static && context.name === 'actions') {
+      const schemas = actionSchemasOf(meta.input);
+      if (!schemas) throw new TypeError(`@Skill('${meta.name}') decorates static actions, so its input must be made by actionInput({...})`);
+      return function (this: unknown, initial: unknown) {
+        const table = (initial ?? {}) as Record<string, SkillActionLike>;
+        const wrong = checkActions(meta, Object.keys(schemas), table);
+        if (wrong.length > 0) throw new TypeError(`@Skill('${meta.name}') actions are invalid: ${wrong.join('; ')}`);
+        attach(this);
+        return initial;
+      };
+    }
+    // The types already demand `static run` or `static actions`; this catches untyped (JS) or cast callers.
+    if (context.kind !== 'method' || !context.static || context.name !== 'run' || typeof value !== 'function') {
+      throw new TypeError(`@Skill('${meta.name}') decorates a class's static run method (or its static actions), not ${String(context.name)}`);
+    }
+    context.addInitializer(function (this: unknown) {
+      attach(this);
     });
-  };
+  } as SkillDecorator<I, O>;
+}
+
+const RISK_ORDER: Readonly<Record<Risk, number>> = { read: 0, write: 1, destructive: 2 };
+
+/** An action table against its skill: one entry per action of the input, safety no looser than the skill allows. */
+function checkActions(meta: SkillMeta, names: readonly string[], table: Readonly<Record<string, SkillActionLike>>): string[] {
+  const problems: string[] = [];
+  for (const name of names) if (typeof table[name]?.run !== 'function') problems.push(`action ${name} has no run`);
+  for (const name of Object.keys(table)) if (!names.includes(name)) problems.push(`action ${name} is not in the input's actions (${names.join(', ')})`);
+  for (const safety of actionSafety(meta, table)) {
+    const declared = table[safety.action]?.risk;
+    if (declared && !(RISKS as readonly string[]).includes(declared)) problems.push(`action ${safety.action}: risk "${declared}" must be one of ${RISKS.join(', ')}`);
+    else if (RISK_ORDER[safety.risk] > RISK_ORDER[meta.risk]) problems.push(`action ${safety.action} is ${safety.risk}, above the skill's risk ${meta.risk}`);
+    if (safety.risk === 'destructive' && !safety.requiresConfirmation) problems.push(`action ${safety.action} is destructive, so it must set requiresConfirmation: true`);
+    if (safety.autonomous && !meta.autonomous) problems.push(`action ${safety.action} cannot be autonomous when the skill is not`);
+  }
+  return problems;
+}
+
+/**
+ * The safety each action of a multi-action skill runs with (its own `risk`, `requiresConfirmation`
+ * and `autonomous`, else the skill's), in the order of the table; empty for a single-action skill.
+ * The executor gates each run with it; skillgen documents it per action.
+ *
+ * @example
+ * ```ts
+ * actionSafety(getSkillMeta(MaintenanceSessionsSkill), MaintenanceSessionsSkill.actions)
+ * // [{ action: 'list', risk: 'read', … }, { action: 'terminate', risk: 'destructive', requiresConfirmation: true, autonomous: false }]
+ * ```
+ */
+export function actionSafety(meta: SkillMeta, actions: Readonly<Record<string, SkillActionLike>> | undefined): ActionSafety[] {
+  return Object.entries(actions ?? {}).map(([action, a]) => ({
+    action,
+    risk: a.risk ?? meta.risk,
+    requiresConfirmation: a.requiresConfirmation ?? meta.requiresConfirmation,
+    autonomous: a.autonomous ?? meta.autonomous,
+  }));
 }
 
 /**
@@ -93,7 +172,8 @@ export function checkSkillMeta(meta: SkillMeta): string[] {
     problems.push(`name "${meta.name}" must be "${prefix}-<action>" in kebab-case`);
   }
   if (!(RISKS as readonly string[]).includes(meta.risk)) problems.push(`risk "${meta.risk}" must be one of ${RISKS.join(', ')}`);
-  if (meta.risk === 'destructive' && !meta.requiresConfirmation) problems.push('a destructive skill must set requiresConfirmation: true');
+  // A skill with several actions is checked per action (its destructive actions must require confirmation).
+  if (meta.risk === 'destructive' && !meta.requiresConfirmation && !actionSchemasOf(meta.input)) problems.push('a destructive skill must set requiresConfirmation: true');
   if (!meta.description || meta.description.length > 1024) problems.push('description must have 1 to 1,024 characters');
   if (typeof meta.input?.safeParse !== 'function') problems.push('input must be a zod schema');
   if (typeof meta.output?.safeParse !== 'function') problems.push('output must be a zod schema');
@@ -101,7 +181,7 @@ export function checkSkillMeta(meta: SkillMeta): string[] {
 }
 
 /**
- * Whether `value` is a class with a `@Skill`-decorated static `run`.
+ * Whether `value` is a class with a `@Skill`-decorated static `run` (or static `actions`).
  *
  * @example
  * ```ts
@@ -109,7 +189,9 @@ export function checkSkillMeta(meta: SkillMeta): string[] {
  * ```
  */
 export function isSkillClass(value: unknown): value is DecoratedSkillClass {
-  return typeof value === 'function' && SKILL_META in value && typeof (value as { run?: unknown }).run === 'function';
+  if (typeof value !== 'function' || !(SKILL_META in value)) return false;
+  const { run, actions } = value as { run?: unknown; actions?: unknown };
+  return typeof run === 'function' || (typeof actions === 'object' && actions !== null);
 }
 
 /**

@@ -23,7 +23,7 @@ export function formatOfFile(path: string): FileFormat {
   if (ext === '.csv') return 'csv';
   if (ext === '.fvecs') return 'fvecs';
   if (ext === '.npy') return 'npy';
-  throw new InputError('file', `has an unknown extension ${ext || '(none)'}: use .ndjson, .jsonl, .csv, .fvecs or .npy, or give format`);
+  throw new InputError('file', `has an unknown extension ${ext || '(none)'}: use .ndjson, .jsonl, .csv, .fvecs or .npy, or give the format (--file-format)`);
 }
 
 /**
@@ -41,7 +41,7 @@ export function readVectorFile(path: string, format?: FileFormat, options: { key
   if (f === 'csv') return readCsv(path);
   if (f === 'fvecs') return readFvecs(path, options);
   if (f === 'npy') return readNpy(path, options);
-  throw new InputError('format', `must be one of ${FILE_FORMATS.join(', ')}`);
+  throw new InputError('fileFormat', `must be one of ${FILE_FORMATS.join(', ')}`);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { InputError } from '@pgcluster/core';
-import { Skill, type PlanStep, type RollbackSpec, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
+import { actionInput, Skill, type ActionInput, type RollbackSpec, type SkillActions } from '@pgcluster/skill-kit';
 import { z } from 'zod';
 import { checkCollectionSpec, createCollection, createCollectionStatements } from '../collection/create-collection';
 import { describeCollection, listCollections } from '../collection/describe-collection';
@@ -12,44 +12,67 @@ import { INDEX_METHODS, INDEX_PROFILE_NAMES } from '../index/index-profiles';
 import { indexStatus } from '../index/index-status';
 import { findQualifiedIndex, rebuildIndex, rebuildIndexStatements, rebuildQualifiedIndex } from '../index/rebuild-index';
 import { tuneEfSearch } from '../index/tune-ef-search';
-import { withSkillDb } from './open-skill-db';
+import { skillDb } from './open-skill-db';
 
 /** Actions of `vector-index`; one tuple yields the schema and the CLI choices. */
 export const VECTOR_INDEX_ACTIONS = ['create', 'rebuild', 'status', 'tune', 'create-collection', 'list', 'describe'] as const;
 
-/** Input of `vector-index`. */
-export const VectorIndexInput = z.object({
-  action: z.enum(VECTOR_INDEX_ACTIONS).describe('create | rebuild | status | tune an index; create-collection | list | describe collections.'),
-  collection: z.string().optional().describe('The collection (required by every action but list).'),
-  method: z.enum(INDEX_METHODS).default('hnsw').describe('create: hnsw (default) or ivfflat.'),
-  profile: z.enum(INDEX_PROFILE_NAMES).optional().describe('create (hnsw): accuracy (m 32, ef_construction 400, ef_search 400), balanced (24/200/200, default) or speed (16/100/50).'),
-  m: z.number().int().min(2).max(100).optional().describe('create (hnsw): links per node, overrides the profile; applies only at build time.'),
-  efConstruction: z.number().int().min(4).max(1000).optional().describe('create (hnsw): build candidate list, overrides the profile; applies only at build time.'),
-  lists: z.number().int().min(1).max(32768).optional().describe('create (ivfflat): number of lists; default rows/1000 (sqrt(rows) above 1M).'),
-  index: z
-    .string()
-    .optional()
-    .describe('create: the index name (default <collection>_embedding_<method>); rebuild: which index when there are several, or schema.index for any vector index (no collection needed).'),
-  maintenanceWorkMem: z.string().regex(/^[1-9][0-9]{0,6}(kB|MB|GB)$/).optional().describe('create/rebuild: maintenance_work_mem for the build, e.g. 1GB; default sized from the table.'),
-  parallelWorkers: z.number().int().min(0).max(64).optional().describe('create/rebuild: max_parallel_maintenance_workers for the build; default 2 at most.'),
-  targetRecall: z.number().gt(0).max(1).optional().describe('tune: the recall@k to reach, e.g. 0.95 (required for tune).'),
-  k: z.number().int().min(1).max(1000).default(10).describe('tune: k of recall@k.'),
-  sampleSize: z.number().int().min(1).max(10000).default(50).describe('tune: number of sample queries drawn from the collection.'),
-  dimension: z.number().int().min(1).max(4000).optional().describe('create-collection: dimensions of every embedding (≤ 2000 for vector, ≤ 4000 for halfvec).'),
-  type: z.enum(VECTOR_TYPES).default('vector').describe('create-collection: vector (float4) or halfvec (float2).'),
-  metric: z.enum(METRICS).default('cosine').describe('create-collection: cosine, l2 or inner_product; fixed at creation.'),
-  database: z.string().optional().describe('A database name or a name from the config\'s databases; default the node URL\'s.'),
-}).superRefine((input, ctx) => {
-  // What each action needs, in the schema, so a reference to this skill is checked before it is followed.
-  const required = (path: keyof typeof input, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-  if (input.collection === undefined && input.action !== 'list' && !(input.action === 'rebuild' && input.index?.includes('.'))) {
-    required('collection', input.action === 'rebuild' ? 'is required for action rebuild, unless --index names a schema-qualified index (schema.index)' : `is required for action ${input.action}`);
-  }
-  if (input.action === 'create-collection' && input.dimension === undefined) required('dimension', 'is required for create-collection');
-  if (input.action === 'tune' && input.targetRecall === undefined) required('targetRecall', 'is required for tune, e.g. 0.95');
-});
-/** Input of `vector-index`. */
-export type VectorIndexInput = z.infer<typeof VectorIndexInput>;
+const Database = { database: z.string().optional().describe('A database name or a name from the config\'s databases; default the node URL\'s.') };
+const Collection = z.string().describe('The collection.');
+const Build = {
+  maintenanceWorkMem: z.string().regex(/^[1-9][0-9]{0,6}(kB|MB|GB)$/).optional().describe('maintenance_work_mem for the build, e.g. 1GB; default sized from the table.'),
+  parallelWorkers: z.number().int().min(0).max(64).optional().describe('max_parallel_maintenance_workers for the build; default 2 at most.'),
+};
+
+/** Input of `vector-index`: each action with its own fields (see the SKILL.md's fields per action). */
+export const VectorIndexInput = actionInput(
+  {
+    create: z.object({
+      collection: Collection,
+      method: z.enum(INDEX_METHODS).default('hnsw').describe('hnsw (default) or ivfflat.'),
+      profile: z.enum(INDEX_PROFILE_NAMES).optional().describe('Profile of an HNSW index: accuracy (m 32, ef_construction 400, ef_search 400), balanced (24/200/200, default) or speed (16/100/50).'),
+      m: z.number().int().min(2).max(100).optional().describe('Links per node of an HNSW index, overrides the profile; applies only at build time.'),
+      efConstruction: z.number().int().min(4).max(1000).optional().describe('Build candidate list of an HNSW index, overrides the profile; applies only at build time.'),
+      lists: z.number().int().min(1).max(32768).optional().describe('Number of lists of an IVFFlat index; default rows/1000 (sqrt(rows) above 1M).'),
+      index: z.string().optional().describe('The index name (default <collection>_embedding_<method>).'),
+      ...Build,
+      ...Database,
+    }),
+    rebuild: z
+      .object({
+        collection: Collection.optional(),
+        index: z.string().optional().describe('Which index when there are several, or schema.index for any vector index (no collection needed).'),
+        ...Build,
+        ...Database,
+      })
+      .superRefine((input, ctx) => {
+        // Security: what the rebuild acts on is named: a catalogued collection, or a schema-qualified index.
+        if (input.collection === undefined && !input.index?.includes('.')) {
+          ctx.addIssue({ code: 'custom', path: ['collection'], message: 'is required for action rebuild, unless --index names a schema-qualified index (schema.index)' });
+        }
+      }),
+    status: z.object({ collection: Collection, ...Database }),
+    tune: z.object({
+      collection: Collection,
+      targetRecall: z.number().gt(0).max(1).describe('The recall@k to reach, e.g. 0.95.'),
+      k: z.number().int().min(1).max(1000).default(10).describe('k of recall@k.'),
+      sampleSize: z.number().int().min(1).max(10000).default(50).describe('Number of sample queries drawn from the collection.'),
+      ...Database,
+    }),
+    'create-collection': z.object({
+      collection: Collection,
+      dimension: z.number().int().min(1).max(4000).describe('Dimensions of every embedding (≤ 2000 for vector, ≤ 4000 for halfvec).'),
+      type: z.enum(VECTOR_TYPES).default('vector').describe('vector (float4) or halfvec (float2).'),
+      metric: z.enum(METRICS).default('cosine').describe('cosine, l2 or inner_product; fixed at creation.'),
+      ...Database,
+    }),
+    list: z.object({ ...Database }),
+    describe: z.object({ collection: Collection, ...Database }),
+  },
+  { describe: 'create | rebuild | status | tune an index; create-collection | list | describe collections.' },
+);
+/** Input of `vector-index`: one of its actions' inputs. */
+export type VectorIndexInput = ActionInput<typeof VectorIndexInput>;
 
 const IndexItem = z.object({
   name: z.string().describe('Index name.'),
@@ -117,10 +140,37 @@ function sameDatabase(input: { database?: string | undefined }): { database?: st
   return input.database === undefined ? {} : { database: input.database };
 }
 
-function need(input: VectorIndexInput): string {
-  if (!input.collection) throw new InputError('collection', `is required for action ${input.action}`);
-  return input.collection;
+/** The build settings given, as the index functions take them. */
+function buildSettings(input: { maintenanceWorkMem?: string | undefined; parallelWorkers?: number | undefined }): { maintenanceWorkMem?: string; parallelWorkers?: number } {
+  return {
+    ...(input.maintenanceWorkMem ? { maintenanceWorkMem: input.maintenanceWorkMem } : {}),
+    ...(input.parallelWorkers !== undefined ? { parallelWorkers: input.parallelWorkers } : {}),
+  };
 }
+
+/** What `create` asks of the index functions. */
+function createOptions(input: ActionInput<typeof VectorIndexInput, 'create'>) {
+  return {
+    collection: input.collection,
+    method: input.method,
+    ...(input.profile ? { profile: input.profile } : {}),
+    ...(input.m !== undefined ? { m: input.m } : {}),
+    ...(input.efConstruction !== undefined ? { efConstruction: input.efConstruction } : {}),
+    ...(input.lists !== undefined ? { lists: input.lists } : {}),
+    ...(input.index ? { name: input.index } : {}),
+    ...buildSettings(input),
+  };
+}
+
+/**
+ * What a rebuild acts on: a catalogued collection (and which of its indexes), or, without a
+ * collection, the schema-qualified index the action's schema then requires.
+ */
+function rebuildTarget(input: ActionInput<typeof VectorIndexInput, 'rebuild'>): { collection: string } | { qualified: string } {
+  return input.collection !== undefined ? { collection: input.collection } : { qualified: input.index ?? '' };
+}
+
+const READS_ONLY = 'reads pg_class, pg_index, pg_stat_progress_create_index and pgcluster.vector_collections; it changes nothing';
 
 /**
  * `vector-index`: HNSW/IVFFlat index create, rebuild, status and tune, plus collection create,
@@ -190,142 +240,130 @@ export class VectorIndexSkill {
     input: VectorIndexInput,
     output: VectorIndexOutput,
   })
-  static async run(ctx: SkillContext, input: VectorIndexInput): Promise<SkillResult<VectorIndexOutput>> {
-    return withSkillDb(ctx, input.database, async (db) => {
-      const action = input.action;
-      if (action === 'list') {
-        return { data: { action, collection: null, collections: await listCollections(db) } };
-      }
-      if (action === 'rebuild' && input.collection === undefined && input.index !== undefined) {
-        const r = await rebuildQualifiedIndex(db, {
-          index: input.index,
-          ...(input.maintenanceWorkMem ? { maintenanceWorkMem: input.maintenanceWorkMem } : {}),
-          ...(input.parallelWorkers !== undefined ? { parallelWorkers: input.parallelWorkers } : {}),
-        });
-        const build = { index: r.index, method: r.before.method, profile: null, params: {}, created: false, durationMs: r.durationMs, sizeBytes: r.sizeBytesAfter, maintenanceWorkMem: r.maintenanceWorkMem, parallelWorkers: r.parallelWorkers, defaultEfSearch: null, notes: [r.note] };
-        return { data: { action, collection: null, build } };
-      }
-      const collection = need(input);
-      if (action === 'create-collection') {
-        if (input.dimension === undefined) throw new InputError('dimension', 'is required for create-collection');
+  static readonly actions: SkillActions<typeof VectorIndexInput, VectorIndexOutput> = {
+    list: {
+      risk: 'read',
+      plan: async (ctx, input) => [{ kind: 'note', target: (await skillDb(ctx, input.database)).primaryLabel, text: `list ${READS_ONLY}` }],
+      run: async (ctx, input) => ({ data: { action: 'list', collection: null, collections: await listCollections(await skillDb(ctx, input.database)) } }),
+    },
+    describe: {
+      risk: 'read',
+      plan: async (ctx, input) => [{ kind: 'note', target: (await skillDb(ctx, input.database)).primaryLabel, text: `describe ${READS_ONLY}` }],
+      run: async (ctx, input) => {
+        const d = await describeCollection(await skillDb(ctx, input.database), input.collection);
+        return { data: { action: 'describe', collection: input.collection, collections: [d], indexes: d.indexes } };
+      },
+    },
+    status: {
+      risk: 'read',
+      plan: async (ctx, input) => [{ kind: 'note', target: (await skillDb(ctx, input.database)).primaryLabel, text: `status ${READS_ONLY}` }],
+      run: async (ctx, input) => {
+        const { collection } = input;
+        const s = await indexStatus(await skillDb(ctx, input.database), { collection });
+        const alerts = s.indexes.filter((i) => !i.valid && s.builds.length === 0).map((i) => `index ${i.name} is invalid and no build is running: rebuild it`);
+        return {
+          data: { action: 'status', collection, indexes: s.indexes, builds: s.builds.map((b) => ({ pid: b.pid, index: b.index, phase: b.phase, fraction: b.fraction })) },
+          status: alerts.length ? 'degraded' : 'ok',
+          alerts,
+          ...(s.indexes.length === 0 ? { recommendations: [{ why: `${collection} has no vector index`, skill: 'vector-index', input: { action: 'create', collection, ...sameDatabase(input) } }] } : {}),
+        };
+      },
+    },
+    'create-collection': {
+      plan: async (ctx, input) => {
+        const db = await skillDb(ctx, input.database);
+        const spec = checkCollectionSpec({ name: input.collection, dimension: input.dimension, type: input.type, metric: input.metric });
+        return toPlanSteps(db.primaryLabel, [{ text: 'BEGIN' }, ...createCollectionStatements(db.schema, spec), { text: 'COMMIT' }]);
+      },
+      run: async (ctx, input) => {
+        const { collection } = input;
+        const db = await skillDb(ctx, input.database);
         const r = await createCollection(db, { name: collection, dimension: input.dimension, type: input.type, metric: input.metric, ifNotExists: true });
         const d = await describeCollection(db, collection);
         const rollback: RollbackSpec | undefined = r.created
           ? { skill: 'vector-drop', input: { target: 'collection', collection }, why: `drop the new collection ${collection}` }
           : undefined;
-        return { data: { action, collection, collections: [d] }, ...(rollback ? { rollback } : {}), alerts: r.created ? [] : [`${collection} already existed with that shape`] };
-      }
-      if (action === 'describe') {
-        const d = await describeCollection(db, collection);
-        return { data: { action, collection, collections: [d], indexes: d.indexes } };
-      }
-      if (action === 'status') {
-        const s = await indexStatus(db, { collection });
-        const alerts = s.indexes.filter((i) => !i.valid && s.builds.length === 0).map((i) => `index ${i.name} is invalid and no build is running: rebuild it`);
+        return { data: { action: 'create-collection', collection, collections: [d] }, ...(rollback ? { rollback } : {}), alerts: r.created ? [] : [`${collection} already existed with that shape`] };
+      },
+    },
+    create: {
+      plan: async (ctx, input) => {
+        const db = await skillDb(ctx, input.database);
+        const info = await getCollection(db, input.collection);
+        const p = planIndexBuild(info, createOptions(input), await indexBuildFacts(db, info));
+        return [...toPlanSteps(db.primaryLabel, p.statements), ...p.notes.map((text) => ({ kind: 'note' as const, target: db.primaryLabel, text }))];
+      },
+      run: async (ctx, input) => {
+        const { collection } = input;
+        const r = await createIndex(await skillDb(ctx, input.database), createOptions(input));
         return {
-          data: { action, collection, indexes: s.indexes, builds: s.builds.map((b) => ({ pid: b.pid, index: b.index, phase: b.phase, fraction: b.fraction })) },
-          status: alerts.length ? 'degraded' : 'ok',
-          alerts,
-          ...(s.indexes.length === 0 ? { recommendations: [{ why: `${collection} has no vector index`, skill: 'vector-index', input: { action: 'create', collection, ...sameDatabase(input) } }] } : {}),
-        };
-      }
-      if (action === 'create') {
-        const r = await createIndex(db, {
-          collection,
-          method: input.method,
-          ...(input.profile ? { profile: input.profile } : {}),
-          ...(input.m !== undefined ? { m: input.m } : {}),
-          ...(input.efConstruction !== undefined ? { efConstruction: input.efConstruction } : {}),
-          ...(input.lists !== undefined ? { lists: input.lists } : {}),
-          ...(input.index ? { name: input.index } : {}),
-          ...(input.maintenanceWorkMem ? { maintenanceWorkMem: input.maintenanceWorkMem } : {}),
-          ...(input.parallelWorkers !== undefined ? { parallelWorkers: input.parallelWorkers } : {}),
-        });
-        return {
-          data: { action, collection, build: r },
+          data: { action: 'create', collection, build: r },
           ...(r.created ? { rollback: { skill: 'vector-drop', input: { target: 'index', collection, index: r.index }, why: `drop the new index ${r.index}` } } : {}),
           recommendations: [{ why: 'pick ef_search for a target recall', skill: 'vector-index', input: { action: 'tune', collection, targetRecall: 0.95, ...sameDatabase(input) } }],
         };
-      }
-      if (action === 'rebuild') {
-        const r = await rebuildIndex(db, {
-          collection,
-          ...(input.index ? { index: input.index } : {}),
-          ...(input.maintenanceWorkMem ? { maintenanceWorkMem: input.maintenanceWorkMem } : {}),
-          ...(input.parallelWorkers !== undefined ? { parallelWorkers: input.parallelWorkers } : {}),
-        });
+      },
+    },
+    rebuild: {
+      plan: async (ctx, input) => {
+        const db = await skillDb(ctx, input.database);
+        const settings = [input.maintenanceWorkMem ?? '512MB', input.parallelWorkers ?? 2] as const;
+        const target = rebuildTarget(input);
+        if ('qualified' in target) {
+          const ix = await findQualifiedIndex(db, target.qualified);
+          return toPlanSteps(db.primaryLabel, rebuildIndexStatements(ix.schema, ix.name, ...settings));
+        }
+        const { collection } = target;
+        const s = await indexStatus(db, { collection });
+        const i = resolveIndex(s.indexes, input.index, collection);
+        if (!i) throw new InputError('index', `${collection} has no vector index to rebuild`);
+        return toPlanSteps(db.primaryLabel, rebuildIndexStatements(db.schema, i.name, ...settings));
+      },
+      run: async (ctx, input) => {
+        const db = await skillDb(ctx, input.database);
+        const target = rebuildTarget(input);
+        if ('qualified' in target) {
+          const r = await rebuildQualifiedIndex(db, { index: target.qualified, ...buildSettings(input) });
+          const build = { index: r.index, method: r.before.method, profile: null, params: {}, created: false, durationMs: r.durationMs, sizeBytes: r.sizeBytesAfter, maintenanceWorkMem: r.maintenanceWorkMem, parallelWorkers: r.parallelWorkers, defaultEfSearch: null, notes: [r.note] };
+          return { data: { action: 'rebuild', collection: null, build } };
+        }
+        const { collection } = target;
+        const r = await rebuildIndex(db, { collection, ...(input.index ? { index: input.index } : {}), ...buildSettings(input) });
         const s = await indexStatus(db, { collection });
         const i = s.indexes.find((x) => x.name === r.index)!;
         return {
           data: {
-            action,
+            action: 'rebuild',
             collection,
             build: { index: r.index, method: i.method, profile: null, params: i.params, created: false, durationMs: r.durationMs, sizeBytes: r.sizeBytesAfter, maintenanceWorkMem: r.maintenanceWorkMem, parallelWorkers: r.parallelWorkers, defaultEfSearch: null, notes: [r.note] },
             indexes: s.indexes,
           },
         };
-      }
-      // tune
-      if (input.targetRecall === undefined) throw new InputError('targetRecall', 'is required for tune, e.g. 0.95');
-      const before = await getCollection(db, collection, { fresh: true });
-      const label = `tuning ef_search of ${collection}`;
-      const onProgress = (done: number, total: number) => ctx.log.progress?.({ label, done, total, unit: 'steps' });
-      const t = await tuneEfSearch(db, { collection, targetRecall: input.targetRecall, k: input.k, sampleSize: input.sampleSize, onProgress });
-      ctx.log.progress?.({ label, done: 1, total: 1, unit: 'steps' }); // it may stop before the last candidate
-      return {
-        data: { action, collection, tune: { efSearch: t.efSearch, recall: t.recall, reached: t.reached, stored: t.stored, previousEfSearch: before.defaultEfSearch, sampleSize: t.sampleSize, curve: t.curve } },
-        status: t.reached ? 'ok' : 'degraded',
-        alerts: t.reached ? [] : [`no ef_search up to ${t.efSearch} reached recall ${input.targetRecall} (best ${t.recall})`],
-      };
-    });
-  }
-
-  /** What an action would run; reads the catalogue only, changes nothing. */
-  static async plan(ctx: SkillContext, input: VectorIndexInput): Promise<PlanStep[]> {
-    return withSkillDb(ctx, input.database, async (db) => {
-      const target = db.primaryLabel;
-      if (input.action === 'list' || input.action === 'describe' || input.action === 'status') {
-        return [{ kind: 'note', target, text: `${input.action} reads pg_class, pg_index, pg_stat_progress_create_index and pgcluster.vector_collections; it changes nothing` }];
-      }
-      if (input.action === 'rebuild' && input.collection === undefined && input.index !== undefined) {
-        const ix = await findQualifiedIndex(db, input.index);
-        return toPlanSteps(target, rebuildIndexStatements(ix.schema, ix.name, input.maintenanceWorkMem ?? '512MB', input.parallelWorkers ?? 2));
-      }
-      const collection = need(input);
-      if (input.action === 'create-collection') {
-        if (input.dimension === undefined) throw new InputError('dimension', 'is required for create-collection');
-        const spec = checkCollectionSpec({ name: collection, dimension: input.dimension, type: input.type, metric: input.metric });
-        return toPlanSteps(target, [{ text: 'BEGIN' }, ...createCollectionStatements(db.schema, spec), { text: 'COMMIT' }]);
-      }
-      const info = await getCollection(db, collection);
-      if (input.action === 'create') {
-        const p = planIndexBuild(
-          info,
-          {
-            collection,
-            method: input.method,
-            ...(input.profile ? { profile: input.profile } : {}),
-            ...(input.m !== undefined ? { m: input.m } : {}),
-            ...(input.efConstruction !== undefined ? { efConstruction: input.efConstruction } : {}),
-            ...(input.lists !== undefined ? { lists: input.lists } : {}),
-            ...(input.index ? { name: input.index } : {}),
-            ...(input.maintenanceWorkMem ? { maintenanceWorkMem: input.maintenanceWorkMem } : {}),
-            ...(input.parallelWorkers !== undefined ? { parallelWorkers: input.parallelWorkers } : {}),
-          },
-          await indexBuildFacts(db, info),
-        );
-        return [...toPlanSteps(target, p.statements), ...p.notes.map((text) => ({ kind: 'note' as const, target, text }))];
-      }
-      if (input.action === 'rebuild') {
-        const s = await indexStatus(db, { collection });
-        const i = resolveIndex(s.indexes, input.index, collection);
-        if (!i) throw new InputError('index', `${collection} has no vector index to rebuild`);
-        return toPlanSteps(target, rebuildIndexStatements(db.schema, i.name, input.maintenanceWorkMem ?? '512MB', input.parallelWorkers ?? 2));
-      }
-      return [
-        { kind: 'note', target, text: `sample ${input.sampleSize} stored vectors; exact top-${input.k} with SET LOCAL enable_indexscan = off; then the same searches at increasing hnsw.ef_search until recall@${input.k} ≥ ${input.targetRecall ?? '?'}` },
-        { kind: 'sql', target, text: `UPDATE pgcluster.vector_collections SET default_ef_search = <found>, tuned_recall = <recall>, tuned_k = ${input.k}, tuned_at = now() WHERE schema_name = '${db.schema}' AND name = '${info.name}'` },
-      ];
-    });
-  }
+      },
+    },
+    tune: {
+      plan: async (ctx, input) => {
+        const db = await skillDb(ctx, input.database);
+        const info = await getCollection(db, input.collection);
+        const target = db.primaryLabel;
+        return [
+          { kind: 'note', target, text: `sample ${input.sampleSize} stored vectors; exact top-${input.k} with SET LOCAL enable_indexscan = off; then the same searches at increasing hnsw.ef_search until recall@${input.k} ≥ ${input.targetRecall}` },
+          { kind: 'sql', target, text: `UPDATE pgcluster.vector_collections SET default_ef_search = <found>, tuned_recall = <recall>, tuned_k = ${input.k}, tuned_at = now() WHERE schema_name = '${db.schema}' AND name = '${info.name}'` },
+        ];
+      },
+      run: async (ctx, input) => {
+        const { collection } = input;
+        const db = await skillDb(ctx, input.database);
+        const before = await getCollection(db, collection, { fresh: true });
+        const label = `tuning ef_search of ${collection}`;
+        const onProgress = (done: number, total: number) => ctx.log.progress?.({ label, done, total, unit: 'steps' });
+        const t = await tuneEfSearch(db, { collection, targetRecall: input.targetRecall, k: input.k, sampleSize: input.sampleSize, onProgress });
+        ctx.log.progress?.({ label, done: 1, total: 1, unit: 'steps' }); // it may stop before the last candidate
+        return {
+          data: { action: 'tune', collection, tune: { efSearch: t.efSearch, recall: t.recall, reached: t.reached, stored: t.stored, previousEfSearch: before.defaultEfSearch, sampleSize: t.sampleSize, curve: t.curve } },
+          status: t.reached ? 'ok' : 'degraded',
+          alerts: t.reached ? [] : [`no ef_search up to ${t.efSearch} reached recall ${input.targetRecall} (best ${t.recall})`],
+        };
+      },
+    },
+  };
 }

@@ -14,7 +14,7 @@ export const VectorInsertInput = z
     collection: z.string().describe('The collection to insert into (it must exist: vector-index --action create-collection).'),
     // Audit: a file is recorded as its path, size and sha256; inline rows as their count and sha256.
     file: z.string().meta({ audit: 'file' }).optional().describe('A file to stream: .ndjson/.jsonl, .csv, .fvecs or .npy (memory stays flat whatever its size).'),
-    format: z.enum(FILE_FORMATS).optional().describe('The file\'s format when its extension does not say.'),
+    fileFormat: z.enum(FILE_FORMATS).optional().describe('The file\'s format when its extension does not say.'),
     keyOffset: z
       .number()
       .int()
@@ -120,9 +120,9 @@ export class VectorInsertSkill {
     output: VectorInsertOutput,
   })
   static async run(ctx: SkillContext, input: VectorInsertInput): Promise<SkillResult<VectorInsertOutput>> {
-    const source = input.file !== undefined ? readVectorFile(input.file, input.format, input.keyOffset !== undefined ? { keyOffset: input.keyOffset } : {}) : input.rows ?? [];
+    const source = input.file !== undefined ? readVectorFile(input.file, input.fileFormat, input.keyOffset !== undefined ? { keyOffset: input.keyOffset } : {}) : input.rows ?? [];
     const label = `inserting into ${input.collection}`;
-    const total = input.rows?.length ?? (input.file !== undefined ? countFileRows(input.file, input.format) : undefined);
+    const total = input.rows?.length ?? (input.file !== undefined ? countFileRows(input.file, input.fileFormat) : undefined);
     const onProgress = (p: InsertProgress) => {
       if (!ctx.log.progress) return ctx.log.info(`${label}: ${p.rows} rows, ${Math.round(p.rowsPerSecond)} rows/s`);
       // Streaming every row is not the end: the rows are then written (upsert, index rebuild) in the same transaction.
@@ -134,7 +134,7 @@ export class VectorInsertSkill {
     );
     ctx.log.progress?.({ label, done: r.rows, total: r.rows, unit: 'rows' });
     const alerts = r.skipped > 0 ? [`${r.skipped} rows were not written (duplicates in the input or existing keys)`] : [];
-    const numbered = input.file !== undefined && ['npy', 'fvecs'].includes(input.format ?? formatOfFile(input.file));
+    const numbered = input.file !== undefined && ['npy', 'fvecs'].includes(input.fileFormat ?? formatOfFile(input.file));
     if (numbered && r.updated > 0) {
       // Rows of .npy/.fvecs are keyed by row number: a second file would silently replace the first's rows.
       alerts.push(`${r.updated} rows replaced existing rows with the same row-number keys (${input.file} is keyed 0, 1, 2, … plus --key-offset): to add a file instead, load it with --key-offset <rows already loaded>`);

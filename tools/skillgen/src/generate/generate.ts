@@ -17,7 +17,7 @@ import { createSourceProject, listPackages, type WorkspacePackage } from '../sca
 import { checkMetrics } from '../schema/check-metrics';
 import { checkReferences } from '../schema/check-references';
 import { deriveFlags } from '../schema/derive-flags';
-import { requireBuiltPackage, skillSchemas, type PackageLoader } from '../schema/load-schemas';
+import { requireBuiltPackage, skillActionModels, skillSchemas, type PackageLoader } from '../schema/load-schemas';
 
 /** Options of {@link generate}. */
 export interface GenerateConfig {
@@ -87,10 +87,15 @@ export function generate(config: GenerateConfig): GenerateResult {
         schemaProblems.push(...result.problems);
         continue;
       }
+      const actions = skillActionModels(skill, exported);
+      if ('problems' in actions) {
+        schemaProblems.push(...actions.problems);
+        continue;
+      }
       const { flags, inputOnly, warnings: flagWarnings, problems: flagProblems } = deriveFlags(skill, result.schemas.input);
       schemaProblems.push(...flagProblems, ...checkMetrics(skill, result.schemas.output));
       warnings.push(...flagWarnings);
-      models.push({ ...skill, schemas: result.schemas, flags, inputOnly });
+      models.push({ ...skill, schemas: result.schemas, flags, inputOnly, actions: actions.actions });
     }
   }
   if (problems.length === 0 && schemaProblems.length === 0) {

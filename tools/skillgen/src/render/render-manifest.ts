@@ -71,6 +71,23 @@ export interface ManifestSkill {
   skillMd: string;
   input: unknown;
   output: unknown;
+  /**
+   * A skill with several actions: each action's safety and fields (`input` stays the flat
+   * `type: object` schema with the `action` enum; each action takes only its `fields`).
+   */
+  actions?: ManifestAction[];
+}
+
+/** One action of a multi-action skill in the manifest. */
+export interface ManifestAction {
+  name: string;
+  risk: string;
+  requiresConfirmation: boolean;
+  autonomous: boolean;
+  /** The input fields this action takes (besides `action`). */
+  fields: string[];
+  /** Those it requires. */
+  required: string[];
 }
 
 /**
@@ -102,6 +119,14 @@ export function renderManifest(skills: readonly SkillModel[]): string {
         skillMd: skillMdPath(s),
         input: s.schemas.input,
         output: s.schemas.output,
+        ...(s.actions.length > 0
+          ? {
+              actions: s.actions.map((a) => {
+                const fields = Object.keys((a.input['properties'] ?? {}) as Record<string, unknown>);
+                return { name: a.name, risk: a.risk, requiresConfirmation: a.requiresConfirmation, autonomous: a.autonomous, fields, required: ((a.input['required'] ?? []) as string[]).filter((f) => fields.includes(f)) };
+              }),
+            }
+          : {}),
       }),
     ),
   };

@@ -47,6 +47,7 @@ export function renderSkillMd(skill: SkillModel, context: RenderContext): string
     '',
   );
   lines.push(...parameters(skill));
+  lines.push(...actionFields(skill));
   lines.push(...inputFormats(skill));
   lines.push(...output(skill));
   lines.push('## When to use', '', ...skill.whenToUse.map((w) => `- ${oneLine(w)}`), '');
@@ -104,6 +105,34 @@ function parameters(skill: SkillModel): string[] {
     'next to `--input` override its fields.',
     '',
   );
+  return lines;
+}
+
+/** For a skill with several actions: which flags each action takes, required or not, and its safety. */
+function actionFields(skill: SkillModel): string[] {
+  if (skill.actions.length === 0) return [];
+  const lines = [
+    '### Fields per action',
+    '',
+    'Each action takes only its own fields: a missing required one, or a field of another action, is refused',
+    '(exit 2) naming the flag and the action.',
+    '',
+    '| Action | Required | Optional | Risk | Confirmation |',
+    '| --- | --- | --- | --- | --- |',
+  ];
+  const flagOf = (property: string) => {
+    const flag = skill.flags.find((f) => f.property === property);
+    return flag ? `\`--${flag.name}\`` : `\`${property}\` (\`--input\`)`;
+  };
+  for (const action of skill.actions) {
+    const properties = Object.keys((action.input['properties'] ?? {}) as Record<string, unknown>);
+    const required = new Set((action.input['required'] ?? []) as string[]);
+    const list = (names: string[]) => (names.length ? names.map(flagOf).join(', ') : '—');
+    lines.push(
+      `| \`${action.name}\` | ${list(properties.filter((p) => required.has(p)))} | ${list(properties.filter((p) => !required.has(p)))} | ${action.risk} | ${action.requiresConfirmation ? 'required' : 'no'} |`,
+    );
+  }
+  lines.push('');
   return lines;
 }
 
@@ -194,8 +223,11 @@ function safety(skill: SkillModel): string[] {
       ? '- Dry run: `--dry-run` validates the input and returns the plan (the SQL statements and commands it would run) in `plan`, with status `planned`, and runs nothing.'
       : '- Dry run: `--dry-run` validates the input and returns status `planned` without running anything.',
   );
+  const confirmed = skill.actions.filter((a) => a.requiresConfirmation).map((a) => `\`${a.name}\``);
   lines.push(
-    skill.requiresConfirmation
+    skill.actions.length > 0 && confirmed.length > 0 && confirmed.length < skill.actions.length
+      ? `- Confirmation: required for the action${confirmed.length > 1 ? 's' : ''} ${confirmed.join(', ')}, not for the others. Without \`--yes\` (or an approving policy) such a run refuses with status \`refused\` and exit code 3 and changes nothing. Ask the user before adding \`--yes\`; show them the \`--dry-run\` plan first.`
+      : skill.requiresConfirmation || confirmed.length > 0
       ? '- Confirmation: required. Without `--yes` (or an approving policy) it refuses with status `refused` and exit code 3 and changes nothing. Ask the user before adding `--yes`; show them the `--dry-run` plan first.'
       : '- Confirmation: not required.',
   );

@@ -1,6 +1,6 @@
 import type { ScannedSkill } from '../scan/scan-skills';
 import type { SkillFlag } from '../schema/derive-flags';
-import type { SkillSchemas } from '../schema/load-schemas';
+import type { SkillActionModel, SkillSchemas } from '../schema/load-schemas';
 
 /** Everything the renderers need about one skill: its static metadata, schemas and flags. */
 export interface SkillModel extends ScannedSkill {
@@ -8,6 +8,8 @@ export interface SkillModel extends ScannedSkill {
   flags: SkillFlag[];
   /** Input fields without a flag (named like a global flag): settable through `--input` only. */
   inputOnly: string[];
+  /** Each action's own input and safety, for a skill with several actions (empty otherwise). */
+  actions: SkillActionModel[];
 }
 
 /** The global flags every skill command takes, as shown in usage lines and tables. */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CATEGORIES, CATEGORY_PREFIXES, RISKS, type Category, type DecisionRule, type MetricSpec, type Risk, type SkillExample } from '@pgcluster/skill-kit';
-import { Node, type Decorator, type MethodDeclaration, type Project, type SourceFile } from 'ts-morph';
+import { Node, type Decorator, type Project, type SourceFile } from 'ts-morph';
 import type { SkillProblem, SkillRule } from '../errors/skillgen-error';
 import { describeNode, NotLiteralError, objectLiteralEntries, readLiteral, type Literal, type LiteralEntry } from './read-literal';
 import { relativePath, type WorkspacePackage } from './workspace';
@@ -30,7 +30,7 @@ export interface ScannedSkill {
   input: string;
   /** The exported name of the output zod schema (the envelope's `data`). */
   output: string;
-  /** The class holding the decorated `static run`. */
+  /** The class holding the decorated `static run` (or `static actions`, for a skill with several actions). */
   className: string;
   /** The class also declares a static `plan` (what `--dry-run` shows). */
   hasPlan: boolean;
@@ -129,8 +129,10 @@ function scanFile(root: string, packages: readonly WorkspacePackage[], pkg: Work
         if (decorator.getName() !== 'Skill') continue;
         const report = (node: Node, rule: SkillRule, message: string) =>
           problems.push({ file: rel, line: node.getStartLineNumber(), rule, message });
-        if (!Node.isMethodDeclaration(member) || !member.isStatic() || member.getName() !== 'run') {
-          report(decorator, 'decorated-member', `@Skill must decorate \`static run(ctx, input)\`, not \`${member.getName()}\``);
+        const isRun = Node.isMethodDeclaration(member) && member.isStatic() && member.getName() === 'run';
+        const isActions = Node.isPropertyDeclaration(member) && member.isStatic() && member.getName() === 'actions';
+        if (!isRun && !isActions) {
+          report(decorator, 'decorated-member', `@Skill must decorate \`static run(ctx, input)\` or \`static readonly actions\`, not \`${member.getName()}\``);
           continue;
         }
         const className = cls.getName();
@@ -143,7 +145,7 @@ function scanFile(root: string, packages: readonly WorkspacePackage[], pkg: Work
         skills.push({
           ...skill,
           className,
-          hasPlan: cls.getStaticMethod('plan') !== undefined,
+          hasPlan: isActions ? declaresPlan(member) : cls.getStaticMethod('plan') !== undefined,
           package: pkg,
           file: rel,
           line: decorator.getStartLineNumber(),
@@ -352,25 +354,39 @@ function checkDuplicates(skills: readonly ScannedSkill[], problems: SkillProblem
   }
 }
 
-function collectCalls(root: string, packages: readonly WorkspacePackage[], run: MethodDeclaration): CallSite[] {
+/** An actions table declares a plan when one of its actions has a `plan` (property or method). */
+function declaresPlan(actions: Node): boolean {
+  return actions.getDescendants().some((node) => (Node.isPropertyAssignment(node) || Node.isMethodDeclaration(node) || Node.isShorthandPropertyAssignment(node)) && node.getName() === 'plan');
+}
+
+function collectCalls(root: string, packages: readonly WorkspacePackage[], run: Node): CallSite[] {
   const file = run.getSourceFile();
   const imports = importsOf(root, packages, file);
   const here = relativePath(root, file.getFilePath());
   const calls = new Map<string, CallSite>();
-  run.forEachDescendant((node) => {
-    if (!Node.isCallExpression(node)) return;
-    const callee = node.getExpression();
-    let site: CallSite | undefined;
-    if (Node.isIdentifier(callee)) {
-      const imported = imports.get(callee.getText());
-      site = imported ? { name: imported.name ?? callee.getText(), declaredIn: imported.from } : { name: callee.getText(), declaredIn: here };
-    } else if (Node.isPropertyAccessExpression(callee) && Node.isIdentifier(callee.getExpression())) {
-      // `ns.fn()` where `import * as ns from '…'`; other method calls are not operations.
-      const namespace = imports.get(callee.getExpression().getText());
-      if (namespace && namespace.name === undefined) site = { name: callee.getName(), declaredIn: namespace.from };
-    }
-    if (site) calls.set(`${site.name}@${site.declaredIn ?? ''}`, site);
-  });
+  // A skill's actions (or run) may call helpers of its own file: their calls count too.
+  const visited = new Set<Node>([run]);
+  const walk = (body: Node) =>
+    body.forEachDescendant((node) => {
+      if (!Node.isCallExpression(node)) return;
+      const callee = node.getExpression();
+      let site: CallSite | undefined;
+      if (Node.isIdentifier(callee)) {
+        const imported = imports.get(callee.getText());
+        site = imported ? { name: imported.name ?? callee.getText(), declaredIn: imported.from } : { name: callee.getText(), declaredIn: here };
+        const local = imported ? undefined : file.getFunction(callee.getText());
+        if (local && !visited.has(local)) {
+          visited.add(local);
+          walk(local);
+        }
+      } else if (Node.isPropertyAccessExpression(callee) && Node.isIdentifier(callee.getExpression())) {
+        // `ns.fn()` where `import * as ns from '…'`; other method calls are not operations.
+        const namespace = imports.get(callee.getExpression().getText());
+        if (namespace && namespace.name === undefined) site = { name: callee.getName(), declaredIn: namespace.from };
+      }
+      if (site) calls.set(`${site.name}@${site.declaredIn ?? ''}`, site);
+    });
+  walk(run);
   return [...calls.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { PgClusterError } from '@pgcluster/core';
+import { actionSafety, actionSchemasOf, type SkillActionLike, type SkillMeta } from '@pgcluster/skill-kit';
 import type { SkillProblem } from '../errors/skillgen-error';
 import type { ScannedSkill } from '../scan/scan-skills';
 import { listSources, relativePath, type WorkspacePackage } from '../scan/workspace';
@@ -127,4 +128,49 @@ function isZodSchema(value: unknown): boolean {
 
 function relativeToPackages(pkg: WorkspacePackage, path: string): string {
   return `packages/${pkg.dir}/${path}`;
+}
+
+/** One action of a multi-action skill, as the SKILL.md and the manifest describe it. */
+export interface SkillActionModel {
+  name: string;
+  risk: 'read' | 'write' | 'destructive';
+  requiresConfirmation: boolean;
+  autonomous: boolean;
+  /** The action's own input JSON Schema (zod's `io: 'input'` view, without `action`). */
+  input: JsonSchema;
+}
+
+/**
+ * The actions of a skill whose input is made by `actionInput` and whose class declares
+ * `static actions`: each action's own input JSON Schema and the safety it runs with (its own,
+ * else the skill's). Empty for a single-action skill. Reads the loaded exports; runs nothing.
+ *
+ * @example
+ * ```ts
+ * const r = skillActionModels(skill, requireBuiltPackage(skill.package))
+ * if ('actions' in r) r.actions.map((a) => a.name) // ['create', 'rebuild', …]
+ * ```
+ */
+export function skillActionModels(skill: ScannedSkill, exportsOfPackage: Readonly<Record<string, unknown>>): { actions: SkillActionModel[] } | { problems: SkillProblem[] } {
+  const schemas = actionSchemasOf(exportsOfPackage[skill.input]);
+  const table = (exportsOfPackage[skill.className] as { actions?: Readonly<Record<string, SkillActionLike>> } | undefined)?.actions;
+  const line = skill.fieldLines['input'] ?? skill.line;
+  if (!schemas && !table) return { actions: [] };
+  if (!schemas || !table) {
+    const message = schemas
+      ? `\`input: ${skill.input}\` is made by actionInput, so @Skill must decorate \`static readonly actions\` (a SkillActions table), not \`static run\``
+      : `${skill.className} declares static actions, so \`input: ${skill.input}\` must be made by actionInput({...})`;
+    return { problems: [{ file: skill.file, line, rule: 'schema-json', message }] };
+  }
+  const toJSONSchema = zodOf(skill.package).toJSONSchema;
+  const meta = { risk: skill.risk, requiresConfirmation: skill.requiresConfirmation, autonomous: skill.autonomous } as SkillMeta;
+  return {
+    actions: actionSafety(meta, table).map((safety) => ({
+      name: safety.action,
+      risk: safety.risk,
+      requiresConfirmation: safety.requiresConfirmation,
+      autonomous: safety.autonomous,
+      input: toJSONSchema(schemas[safety.action], { io: 'input' }) as JsonSchema,
+    })),
+  };
 }

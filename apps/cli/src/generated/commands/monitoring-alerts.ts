@@ -24,6 +24,20 @@ export const monitoringAlertsCommand: GeneratedCommand = {
       default: "evaluate",
     },
     {
+      name: "rules-file",
+      property: "rulesFile",
+      type: "string",
+      description: "The rules file; default pgcluster.alerts.json beside the config, else one rule per check with its default thresholds.",
+      required: false,
+    },
+    {
+      name: "database",
+      property: "database",
+      type: "string",
+      description: "evaluate: the database whose tables and indexes are checked.",
+      required: false,
+    },
+    {
       name: "rule",
       property: "rule",
       type: "string",
@@ -35,13 +49,6 @@ export const monitoringAlertsCommand: GeneratedCommand = {
       property: "for",
       type: "string",
       description: "silence: how long, e.g. 1h.",
-      required: false,
-    },
-    {
-      name: "rules-file",
-      property: "rulesFile",
-      type: "string",
-      description: "The rules file; default pgcluster.alerts.json beside the config, else one rule per check with its default thresholds.",
       required: false,
     },
     {
@@ -57,13 +64,6 @@ export const monitoringAlertsCommand: GeneratedCommand = {
       property: "output",
       type: "string",
       description: "export: write the rules to this file (else they are in data.export.text).",
-      required: false,
-    },
-    {
-      name: "database",
-      property: "database",
-      type: "string",
-      description: "evaluate: the database whose tables and indexes are checked.",
       required: false,
     },
   ],

@@ -29,6 +29,14 @@ export const vectorInsertCommand: GeneratedCommand = {
       required: false,
     },
     {
+      name: "file-format",
+      property: "fileFormat",
+      type: "string",
+      choices: ["ndjson", "csv", "fvecs", "npy"],
+      description: "The file's format when its extension does not say.",
+      required: false,
+    },
+    {
       name: "key-offset",
       property: "keyOffset",
       type: "integer",
