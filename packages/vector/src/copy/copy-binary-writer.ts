@@ -22,9 +22,10 @@ const SHORT_STRING = 64;
  * `([ord int8,] key text, namespace text, embedding vector|halfvec, metadata jsonb)`.
  * Each chunk is written in one pass into one Buffer sized for its worst case (3 UTF-8 bytes
  * per UTF-16 unit), through one DataView: no allocation per row or per value.
- * A `vector` embedding takes the bulk path: `Float32Array#set` into a scratch array (a memcpy for
- * a Float32Array, a native float4 conversion for a number[]), one `Buffer#swap32` to big-endian on
- * a little-endian host, one copy into the chunk — not 384 `DataView#setFloat32` calls per row.
+ * A `vector` embedding held in a Float32Array (what the loaders and `embeddingSpace` yield) takes
+ * the bulk path: one memcpy into a scratch array, one `Buffer#swap32` to big-endian on a
+ * little-endian host, one copy into the chunk — not 384 `DataView#setFloat32` calls per row.
+ * Other arrays keep the DataView loop (measured: `Float32Array#set` from a number[] is slower).
  * One instance per COPY (it owns its scratch values); not shared between calls.
  *
  * @example
@@ -84,7 +85,7 @@ export class CopyRowEncoder {
       o = writeText(buf, view, o, r.namespace, 0);
       view.setInt32(o, this.vectorSize, false);
       const e = r.embedding;
-      if (this.floats !== undefined && e.length === this.floats.length) {
+      if (this.floats !== undefined && e instanceof Float32Array && e.length === this.floats.length) {
         view.setInt16(o + 4, e.length, false);
         view.setInt16(o + 6, 0, false);
         this.floats.set(e);
