@@ -82,25 +82,29 @@ function procCpuMs(pid: number | 'self', children = false): { ppid: number; ms: 
   return { ppid: f[1]!, ms: ticks * 10 };
 }
 
-/** The server's CPU time so far: the postmaster's live children plus the ones it reaped (psql's backend). */
-function serverCpuMs(postmaster: number): { ms: number; children: number } {
+/** The server's CPU time so far: the postmaster's live children plus the ones it reaped (psql's backend), and the live children's pids. */
+function serverCpuMs(postmaster: number): { ms: number; children: Set<number> } {
   let ms = procCpuMs(postmaster, true)?.ms ?? 0;
-  let children = 0;
+  const children = new Set<number>();
   for (const d of readdirSync('/proc')) {
     if (!/^[0-9]+$/.test(d)) continue;
     const p = procCpuMs(Number(d));
     if (p?.ppid !== postmaster) continue;
     ms += p.ms;
-    children++;
+    children.add(Number(d));
   }
   return { ms, children };
 }
 
-/** The server's CPU time once a finished client's backend has exited and been reaped (it outlives psql by a moment). */
-async function serverCpuMsAfter(postmaster: number, children: number): Promise<number> {
+/**
+ * The server's CPU time once the children started since `before` (a finished psql's backend) have
+ * exited and been reaped: a backend outlives its client by a moment, and its CPU time moves into
+ * the postmaster's reaped-children total only when it is reaped.
+ */
+async function serverCpuMsAfter(postmaster: number, before: Set<number>): Promise<number> {
   for (let i = 0; i < 100; i++) {
     const s = serverCpuMs(postmaster);
-    if (s.children <= children) return s.ms;
+    if ([...s.children].every((pid) => before.has(pid))) return s.ms;
     await new Promise((r) => setTimeout(r, 20));
   }
   return serverCpuMs(postmaster).ms;
