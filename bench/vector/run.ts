@@ -97,17 +97,20 @@ function serverCpuMs(postmaster: number): { ms: number; children: Set<number> } 
 }
 
 /**
- * The server's CPU time once the children started since `before` (a finished psql's backend) have
- * exited and been reaped: a backend outlives its client by a moment, and its CPU time moves into
- * the postmaster's reaped-children total only when it is reaped.
+ * A consistent reading of {@link serverCpuMs}: one taken while no child exits (a child reaped between
+ * reading the postmaster's reaped total and scanning /proc would be missed), after the children
+ * started since `before`, if given (a finished psql's backend, which outlives psql by a moment), are gone.
  */
-async function serverCpuMsAfter(postmaster: number, before: Set<number>): Promise<number> {
+async function settledServerCpuMs(postmaster: number, before?: Set<number>): Promise<{ ms: number; children: Set<number> }> {
+  let prev = serverCpuMs(postmaster);
   for (let i = 0; i < 100; i++) {
-    const s = serverCpuMs(postmaster);
-    if ([...s.children].every((pid) => before.has(pid))) return s.ms;
     await new Promise((r) => setTimeout(r, 20));
+    const s = serverCpuMs(postmaster);
+    const same = s.children.size === prev.children.size && [...s.children].every((pid) => prev.children.has(pid));
+    if (same && (before === undefined || [...s.children].every((pid) => before.has(pid)))) return s;
+    prev = s;
   }
-  return serverCpuMs(postmaster).ms;
+  return prev;
 }
 
 function writeFvecs(file: string, rows: Iterable<GeneratedRow>): void {
@@ -152,21 +155,21 @@ async function main(): Promise<void> {
     for (let run = 0; run < INSERT_RUNS; run++) {
       psql(url, 'TRUNCATE bench');
       psql(url, 'CHECKPOINT');
-      const server0 = serverCpuMs(postmaster).ms;
+      const server0 = (await settledServerCpuMs(postmaster)).ms;
       const cpu0 = process.cpuUsage();
       const r = await insertVectors(db, 'bench', rows, { onConflict: 'error' });
       const cpu = process.cpuUsage(cpu0);
-      const oursServer = serverCpuMs(postmaster).ms - server0;
+      const oursServer = (await settledServerCpuMs(postmaster)).ms - server0;
       oursBest = Math.min(oursBest, r.durationMs);
       log(`ours (binary COPY): ${r.rowsPerSecond} rows/s (${r.durationMs} ms); CPU µs/row: node ${usPerRow((cpu.user + cpu.system) / 1000)}, server ${usPerRow(oursServer)}`);
       if (run === 0) psql(url, `\\copy bench (key, namespace, embedding, metadata) TO '${binFile}' (FORMAT binary)`);
       psql(url, `DROP TABLE IF EXISTS bench_copy; ${TABLE_DDL('bench_copy')}`);
       psql(url, 'CHECKPOINT');
-      const psqlServer0 = serverCpuMs(postmaster);
+      const psqlServer0 = await settledServerCpuMs(postmaster);
       const child0 = procCpuMs('self', true)!.ms - procCpuMs('self')!.ms;
       const ms = psql(url, `\\copy bench_copy (key, namespace, embedding, metadata) FROM '${binFile}' (FORMAT binary)`);
       const psqlCpu = procCpuMs('self', true)!.ms - procCpuMs('self')!.ms - child0;
-      const psqlServer = (await serverCpuMsAfter(postmaster, psqlServer0.children)) - psqlServer0.ms;
+      const psqlServer = (await settledServerCpuMs(postmaster, psqlServer0.children)).ms - psqlServer0.ms;
       psqlBest = Math.min(psqlBest, ms);
       log(
         `psql \\copy binary: ${Math.round((N * 1000) / ms)} rows/s (${Math.round(ms)} ms, ${Math.round(statSync(binFile).size / 1048576)} MB file); CPU µs/row: psql ${usPerRow(psqlCpu)}, server ${usPerRow(psqlServer)}`,
