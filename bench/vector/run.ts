@@ -18,9 +18,13 @@
  *   implicit transaction — through the exported pipelinedQuery helper), so the ratio is the library's own
  *   per-call overhead (collection lookup, vector encoding, SQL building, result mapping).
  * - tuned vs default 40 vs balanced (ef_search 200): recall@10 and QPS on held-out queries.
+ *
+ * BENCH_ONLY=insert runs only insert_vs_copy (and writes bench/results/vector-insert.json): each run
+ * also prints CPU time per row of this node process, of its psql child, and of the server (all the
+ * postmaster's children, live or reaped), the figures that resist a loaded machine.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync, writeSync, closeSync, statSync } from 'node:fs';
+import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeSync, closeSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startCluster } from '@pgcluster/testing';
@@ -51,6 +55,7 @@ const INSERT_RUNS = Number(process.env['BENCH_INSERT_RUNS'] ?? 2);
 const SEARCHES = Number(process.env['BENCH_SEARCHES'] ?? 1500);
 const SEARCH_ROUNDS = Number(process.env['BENCH_SEARCH_ROUNDS'] ?? 9);
 const CLIENTS = 8;
+const ONLY = process.env['BENCH_ONLY'];
 const log = (s: string) => process.stderr.write(`[bench:vector] ${s}\n`);
 
 const TABLE_DDL = (name: string) => `CREATE TABLE ${name} (key text NOT NULL, namespace text NOT NULL DEFAULT '', embedding vector(${DIM}) NOT NULL,
@@ -61,6 +66,51 @@ function psql(url: string, command: string): number {
   const r = spawnSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-qAtc', command], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`psql failed: ${r.stderr.slice(0, 300)}`);
   return performance.now() - t;
+}
+
+/** utime+stime (and, with `children`, reaped children's) of a process in ms, from /proc/<pid>/stat; undefined once it is gone. */
+function procCpuMs(pid: number | 'self', children = false): { ppid: number; ms: number } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // Fields after "(comm) ": state ppid … utime(14) stime(15) cutime(16) cstime(17), in clock ticks (100/s).
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ').map(Number);
+  const ticks = f[11]! + f[12]! + (children ? f[13]! + f[14]! : 0);
+  return { ppid: f[1]!, ms: ticks * 10 };
+}
+
+/** The server's CPU time so far: the postmaster's live children plus the ones it reaped (psql's backend), and the live children's pids. */
+function serverCpuMs(postmaster: number): { ms: number; children: Set<number> } {
+  let ms = procCpuMs(postmaster, true)?.ms ?? 0;
+  const children = new Set<number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(d)) continue;
+    const p = procCpuMs(Number(d));
+    if (p?.ppid !== postmaster) continue;
+    ms += p.ms;
+    children.add(Number(d));
+  }
+  return { ms, children };
+}
+
+/**
+ * A consistent reading of {@link serverCpuMs}: one taken while no child exits (a child reaped between
+ * reading the postmaster's reaped total and scanning /proc would be missed), after the children
+ * started since `before`, if given (a finished psql's backend, which outlives psql by a moment), are gone.
+ */
+async function settledServerCpuMs(postmaster: number, before?: Set<number>): Promise<{ ms: number; children: Set<number> }> {
+  let prev = serverCpuMs(postmaster);
+  for (let i = 0; i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    const s = serverCpuMs(postmaster);
+    const same = s.children.size === prev.children.size && [...s.children].every((pid) => prev.children.has(pid));
+    if (same && (before === undefined || [...s.children].every((pid) => before.has(pid)))) return s;
+    prev = s;
+  }
+  return prev;
 }
 
 function writeFvecs(file: string, rows: Iterable<GeneratedRow>): void {
@@ -96,24 +146,43 @@ async function main(): Promise<void> {
 
     // ---- insert: ours vs psql \copy binary -----------------------------------------------
     const binFile = join(dir, 'bench.copy');
+    const backend = (await db.primary.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    const postmaster = procCpuMs(backend)!.ppid;
+    // CPU µs per row: this process (ours) or its psql child, and the server.
+    const usPerRow = (ms: number) => ((ms * 1000) / N).toFixed(1);
     let oursBest = Infinity;
     let psqlBest = Infinity;
     for (let run = 0; run < INSERT_RUNS; run++) {
       psql(url, 'TRUNCATE bench');
       psql(url, 'CHECKPOINT');
+      const server0 = (await settledServerCpuMs(postmaster)).ms;
+      const cpu0 = process.cpuUsage();
       const r = await insertVectors(db, 'bench', rows, { onConflict: 'error' });
+      const cpu = process.cpuUsage(cpu0);
+      const oursServer = (await settledServerCpuMs(postmaster)).ms - server0;
       oursBest = Math.min(oursBest, r.durationMs);
-      log(`ours (binary COPY): ${r.rowsPerSecond} rows/s (${r.durationMs} ms)`);
+      log(`ours (binary COPY): ${r.rowsPerSecond} rows/s (${r.durationMs} ms); CPU µs/row: node ${usPerRow((cpu.user + cpu.system) / 1000)}, server ${usPerRow(oursServer)}`);
       if (run === 0) psql(url, `\\copy bench (key, namespace, embedding, metadata) TO '${binFile}' (FORMAT binary)`);
       psql(url, `DROP TABLE IF EXISTS bench_copy; ${TABLE_DDL('bench_copy')}`);
       psql(url, 'CHECKPOINT');
+      const psqlServer0 = await settledServerCpuMs(postmaster);
+      const child0 = procCpuMs('self', true)!.ms - procCpuMs('self')!.ms;
       const ms = psql(url, `\\copy bench_copy (key, namespace, embedding, metadata) FROM '${binFile}' (FORMAT binary)`);
+      const psqlCpu = procCpuMs('self', true)!.ms - procCpuMs('self')!.ms - child0;
+      const psqlServer = (await settledServerCpuMs(postmaster, psqlServer0.children)).ms - psqlServer0.ms;
       psqlBest = Math.min(psqlBest, ms);
-      log(`psql \\copy binary: ${Math.round((N * 1000) / ms)} rows/s (${Math.round(ms)} ms, ${Math.round(statSync(binFile).size / 1048576)} MB file)`);
+      log(
+        `psql \\copy binary: ${Math.round((N * 1000) / ms)} rows/s (${Math.round(ms)} ms, ${Math.round(statSync(binFile).size / 1048576)} MB file); CPU µs/row: psql ${usPerRow(psqlCpu)}, server ${usPerRow(psqlServer)}`,
+      );
     }
     const oursRps = (N * 1000) / oursBest;
     const psqlRps = (N * 1000) / psqlBest;
     metrics.push(metric('insert_vs_copy', 'rows/s', 'higher-is-better', oursRps, { name: 'psql \\copy (FORMAT binary)', value: psqlRps }, '>= 0.9x raw binary COPY'));
+    if (ONLY === 'insert') {
+      const version = (await db.primary.query<{ v: string }>('show server_version')).rows[0]!.v;
+      writeReport('vector-insert', version, metrics);
+      return;
+    }
 
     psql(url, 'TRUNCATE bench');
     const up = await insertVectors(db, 'bench', rows, { onConflict: 'update' });

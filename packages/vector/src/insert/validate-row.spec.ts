@@ -46,4 +46,18 @@ describe('validateRow', () => {
     expect(() => validateRow({ key: 'a', embedding: [1, '2', 3] as unknown as number[] }, 3, 3, 'vector')).toThrow(/element 1 is not a number/);
     expect(() => validateRow({ key: 'a', embedding: [1, 2, 1e39] }, 3, 3, 'vector')).toThrow(/element 2 is outside the range of float4/);
   });
+
+  it('finds a NaN or ±Infinity at every position of a Float32Array, the tail past a multiple of four included', () => {
+    for (const dimension of [1, 3, 4, 7, 384]) {
+      for (let at = 0; at < dimension; at++) {
+        for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+          const f = Float32Array.from({ length: dimension }, (_, i) => (i % 2 ? -1 : 1) * 3.4e38);
+          f[at] = bad;
+          expect(() => validateRow({ key: 'a', embedding: f }, 9, dimension, 'vector')).toThrow(new RegExp(`row 9: element ${at} is `));
+        }
+      }
+      const good = Float32Array.from({ length: dimension }, (_, i) => (i % 2 ? -0 : 3.4028234663852886e38));
+      expect(validateRow({ key: 'a', embedding: good }, 1, dimension, 'vector').embedding).toBe(good);
+    }
+  });
 });

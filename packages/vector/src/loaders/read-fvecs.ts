@@ -1,6 +1,7 @@
 import { InputError } from '@pgcluster/core';
 import type { VectorRow } from '../insert/vector-row';
 import { readRecords } from './binary-chunks';
+import { floatsFromBytes } from './float-bytes';
 
 /**
  * Streams rows from an `.fvecs` file (the ANN-benchmarks format: for each vector, an int32
@@ -22,9 +23,7 @@ export async function* readFvecs(path: string, options: { keyOffset?: number } =
       return 4 + 4 * dim;
     })) {
       if (rec.readInt32LE(0) !== dim) throw new InputError(`file vector ${i}`, `has dimension ${rec.readInt32LE(0)}, the first had ${dim}`);
-      const e = new Float32Array(dim);
-      for (let j = 0; j < dim; j++) e[j] = rec.readFloatLE(4 + 4 * j);
-      yield { key: String((options.keyOffset ?? 0) + i++), embedding: e };
+      yield { key: String((options.keyOffset ?? 0) + i++), embedding: floatsFromBytes(rec.subarray(4), 4, true) };
     }
   } catch (error) {
     if (error instanceof RangeError) throw new InputError('file', `is truncated: ${error.message}`);

@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import { InputError } from '@pgcluster/core';
 import type { VectorRow } from '../insert/vector-row';
 import { readRecords } from './binary-chunks';
+import { floatsFromBytes } from './float-bytes';
 
 /** What the header of a `.npy` file says. */
 export interface NpyHeader {
@@ -63,11 +64,6 @@ export async function* readNpy(path: string, options: { keyOffset?: number } = {
   let i = 0;
   for await (const rec of readRecords(path, () => width * h.dimension, h.dataOffset)) {
     if (i >= h.rows) break;
-    const e = new Float32Array(h.dimension);
-    for (let j = 0; j < h.dimension; j++) {
-      const o = j * width;
-      e[j] = width === 4 ? (little ? rec.readFloatLE(o) : rec.readFloatBE(o)) : little ? rec.readDoubleLE(o) : rec.readDoubleBE(o);
-    }
-    yield { key: String((options.keyOffset ?? 0) + i++), embedding: e };
+    yield { key: String((options.keyOffset ?? 0) + i++), embedding: floatsFromBytes(rec, width, little) };
   }
 }
