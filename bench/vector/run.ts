@@ -18,6 +18,7 @@
  *   implicit transaction — through the exported pipelinedQuery helper), so the ratio is the library's own
  *   per-call overhead (collection lookup, vector encoding, SQL building, result mapping).
  * - tuned vs default 40 vs balanced (ef_search 200): recall@10 and QPS on held-out queries.
+ * - tune_held_out_recall_min: whether tune's promise holds on new queries of another distribution (tune-promise.ts).
  *
  * BENCH_ONLY=insert runs only insert_vs_copy (and writes bench/results/vector-insert.json): each run
  * also prints CPU time per row of this node process, of its psql child, and of the server (all the
@@ -46,6 +47,7 @@ import {
 } from '@pgcluster/vector';
 import pg from 'pg';
 import { metric, writeReport, type Metric } from '../lib/report';
+import { measureTunePromise } from './tune-promise';
 
 const N = Number(process.env['BENCH_ROWS'] ?? 100_000);
 const DIM = 384;
@@ -229,8 +231,8 @@ async function main(): Promise<void> {
     const idx = await createIndex(db, { collection: 'bench', profile: 'speed', concurrently: false });
     log(`index built in ${idx.durationMs} ms (${Math.round(idx.sizeBytes / 1048576)} MB, maintenance_work_mem ${idx.maintenanceWorkMem}, ${idx.parallelWorkers} workers)`);
     metrics.push(metric('hnsw_build_seconds', 's', 'lower-is-better', idx.durationMs / 1000, null, 'informational (m 16, ef_construction 100)'));
-    const tune = await tuneEfSearch(db, { collection: 'bench', targetRecall: 0.95, k: 10, sampleSize: 30 });
-    log(`tuned: ef_search ${tune.efSearch} → recall@10 ${tune.recall} on the sample (${tune.curve.map((p) => `${p.efSearch}:${p.recall}`).join(' ')})`);
+    const tune = await tuneEfSearch(db, { collection: 'bench', targetRecall: 0.95, k: 10 });
+    log(`tuned: ef_search ${tune.efSearch} → recall@10 ${tune.recall}, 95% lower bound ${tune.recallLowerBound} on ${tune.sampleSize} sample queries (${tune.curve.map((p) => `${p.efSearch}:${p.recall}/${p.recallLowerBound}`).join(' ')})`);
     const info = await getCollection(db, 'bench', { fresh: true });
     const held = space.queries(100, 4242);
     const exact: string[][] = [];
@@ -330,6 +332,7 @@ async function main(): Promise<void> {
       metrics.push(metric(`recall_at_10_${id}`, 'recall', 'higher-is-better', rec, null, `ef_search ${ef}`));
       metrics.push(metric(`search_qps_${id}`, 'QPS', 'higher-is-better', m.qps, null, `ef_search ${ef}, ${CLIENTS} clients, p50/p95/p99 ${m.p50Ms}/${m.p95Ms}/${m.p99Ms} ms`));
     }
+    metrics.push(...(await measureTunePromise(db, log)));
     const version = (await db.primary.query<{ v: string }>('show server_version')).rows[0]!.v;
     writeReport('vector', version, metrics);
     log(`finished in ${Math.round((performance.now() - started) / 1000)} s`);

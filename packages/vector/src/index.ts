@@ -86,6 +86,8 @@ export { rebuildIndex, type RebuildIndexResult } from './index/rebuild-index';
 export {
   tuneEfSearch,
   DEFAULT_EF_CANDIDATES,
+  DEFAULT_TUNE_SAMPLE_SIZE,
+  DEFAULT_TUNE_CONFIDENCE,
   type TuneInput,
   type TunePoint,
   type TuneResult,
@@ -97,6 +99,7 @@ export {
   type EmbeddingSpace,
 } from './data/embedding-space';
 export { recallAtK } from './bench/recall-at-k';
+export { recallLowerBound } from './bench/recall-bound';
 export { measureConcurrent, type LoadMeasurement } from './bench/measure-concurrent';
 export { sampleQueries, type SampledQuery } from './search/sample-queries';
 export {

@@ -191,16 +191,21 @@ describe('insert, index and search', () => {
   });
 
   test('tune meets its target on held-out queries, and the default is stored', async () => {
-    const t = await tuneEfSearch(db, { collection: 'docs', targetRecall: 0.95, k: 10, sampleSize: 30 });
+    const t = await tuneEfSearch(db, { collection: 'docs', targetRecall: 0.95, k: 10 });
     expect(t.reached).toBe(true);
-    expect(t.recall).toBeGreaterThanOrEqual(0.95);
+    expect(t.sampleSize).toBe(100);
+    expect(t.confidence).toBe(0.95);
+    // The promise is the lower confidence bound, not the sample's mean; every point carries both.
+    expect(t.recallLowerBound).toBeGreaterThanOrEqual(0.95);
+    expect(t.recall).toBeGreaterThanOrEqual(t.recallLowerBound);
+    for (const p of t.curve.slice(0, -1)) expect(p.recallLowerBound).toBeLessThan(0.95);
     expect(t.curve[t.curve.length - 1]!.efSearch).toBe(t.efSearch);
     const info = await describeCollection(db, 'docs');
     expect(info.defaultEfSearch).toBe(t.efSearch);
     expect(info.tunedRecall).toBe(t.recall);
     // Held out: queries that are not stored rows, answered with the stored default.
     let sum = 0;
-    const held = space.queries(40, 1234);
+    const held = space.queries(100, 1234);
     for (const q of held) {
       const exact = await withClient({ url: cluster().url() }, 'exact', async (c) => {
         await c.query('begin');

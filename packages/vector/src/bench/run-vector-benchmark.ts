@@ -22,7 +22,7 @@ export interface VectorBenchmarkOptions {
   concurrency?: number;
   /** ef_search values to measure; default [40, the collection's default]. */
   efSearch?: number[];
-  /** Sample queries drawn from the collection (each moved off its row, like a held-out query); default 50. */
+  /** Sample queries drawn from the collection (each drawn from a stored row's neighbourhood, like a held-out query); default 50. */
   sampleSize?: number;
   /** Your own query vectors instead of a sample. */
   queries?: ArrayLike<number>[];

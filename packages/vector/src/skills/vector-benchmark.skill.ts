@@ -10,7 +10,7 @@ export const VectorBenchmarkInput = z.object({
   k: z.number().int().min(1).max(1000).default(10).describe('k of recall@k and of each search.'),
   concurrency: z.number().int().min(1).max(64).default(8).describe('Concurrent clients.'),
   efSearch: z.array(z.number().int().min(1).max(1000)).optional().describe('ef_search values to measure; default 40 and the collection\'s default.'),
-  sampleSize: z.number().int().min(1).max(1000).default(50).describe('Sample queries drawn from the collection, each moved off its row by its nearest-neighbour distance (like held-out queries).'),
+  sampleSize: z.number().int().min(1).max(1000).default(50).describe('Sample queries, each a fresh draw from a stored row\'s neighbourhood (like held-out queries).'),
   operations: z.number().int().min(10).max(100000).default(1000).describe('Searches per measured ef_search.'),
   readFrom: z.enum(READ_FROM).default('replica').describe('replica (default) or primary.'),
   database: z.string().optional().describe('A database name or a name from the config\'s databases; default the node URL\'s.'),

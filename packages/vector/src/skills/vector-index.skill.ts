@@ -56,7 +56,7 @@ export const VectorIndexInput = actionInput(
       collection: Collection,
       targetRecall: z.number().gt(0).max(1).describe('The recall@k to reach, e.g. 0.95.'),
       k: z.number().int().min(1).max(1000).default(10).describe('k of recall@k.'),
-      sampleSize: z.number().int().min(1).max(10000).default(50).describe('Number of sample queries drawn from the collection.'),
+      sampleSize: z.number().int().min(1).max(10000).default(100).describe('Number of sample queries, each drawn from a stored row\'s neighbourhood (like new queries).'),
       ...Database,
     }),
     'create-collection': z.object({
@@ -121,12 +121,13 @@ export const VectorIndexOutput = z.object({
   tune: z
     .object({
       efSearch: z.number().describe('Smallest ef_search that reached the target.'),
-      recall: z.number().describe('recall@k reached.'),
+      recall: z.number().describe('recall@k reached (mean over the sample).'),
+      recallLowerBound: z.number().describe('One-sided 95% lower confidence bound on that recall: what the choice promises for new queries; it must reach the target.'),
       reached: z.boolean().describe('Whether the target was reached.'),
       stored: z.boolean().describe('Stored as the collection default.'),
       previousEfSearch: z.number().nullable().describe('The default before tuning.'),
       sampleSize: z.number().describe('Sample queries used.'),
-      curve: z.array(z.object({ efSearch: z.number(), recall: z.number(), meanLatencyMs: z.number() })).describe('Measured points.'),
+      curve: z.array(z.object({ efSearch: z.number(), recall: z.number(), recallLowerBound: z.number(), meanLatencyMs: z.number() })).describe('Measured points.'),
     })
     .optional()
     .describe('tune: the result.'),
@@ -192,7 +193,8 @@ export class VectorIndexSkill {
       'Manages pgvector collections and their indexes. Index actions: create an HNSW (profiles accuracy 32/400/400, balanced ' +
       '24/200/200, speed 16/100/50 for m/ef_construction/ef_search) or IVFFlat index CONCURRENTLY with maintenance_work_mem ' +
       'and parallel workers set and reported; rebuild it with REINDEX CONCURRENTLY; status (size, validity, parameters, build ' +
-      'progress); tune: the smallest ef_search reaching a target recall against exact answers, stored as the default. m and ' +
+      'progress); tune: the smallest ef_search whose 95% lower confidence bound on recall@k reaches the target, measured against ' +
+      'exact answers on sample queries drawn from stored rows\' neighbourhoods (like new queries), stored as the default. m and ' +
       'ef_construction apply only when an index is built. Collection actions: create-collection (dimension, vector or ' +
       'halfvec, metric), list, describe. Nothing here destroys data: dropping an index or a collection is the separate ' +
       'vector-drop skill, which requires confirmation (kept apart so that these actions need none).',
@@ -233,6 +235,7 @@ export class VectorIndexSkill {
       { name: 'pgcluster_vector_index_build_progress_ratio', help: 'Progress of a running index build (0 to 1).', value: 'builds[].fraction', labels: { index: 'builds[].index', pid: 'builds[].pid' } },
       { name: 'pgcluster_vector_index_tuned_ef_search', help: 'Smallest hnsw.ef_search that reached the target recall.', value: 'tune.efSearch', labels: { collection: 'collection' } },
       { name: 'pgcluster_vector_index_tuned_recall_ratio', help: 'recall@k reached by the tuned hnsw.ef_search.', value: 'tune.recall', labels: { collection: 'collection' } },
+      { name: 'pgcluster_vector_index_tuned_recall_lower_bound_ratio', help: 'One-sided 95% lower confidence bound on that recall@k.', value: 'tune.recallLowerBound', labels: { collection: 'collection' } },
       { name: 'pgcluster_vector_collection_rows', help: "Planner's row estimate of the collection.", value: 'collections[].rows', labels: { collection: 'collections[].name' } },
       { name: 'pgcluster_vector_collection_size_bytes', help: 'Size of the collection with its indexes.', value: 'collections[].sizeBytes', labels: { collection: 'collections[].name' } },
       { name: 'pgcluster_vector_collection_dimensions', help: 'Dimensions of the collection.', value: 'collections[].dimension', labels: { collection: 'collections[].name' } },
@@ -346,7 +349,7 @@ export class VectorIndexSkill {
         const info = await getCollection(db, input.collection);
         const target = db.primaryLabel;
         return [
-          { kind: 'note', target, text: `sample ${input.sampleSize} stored vectors; exact top-${input.k} with SET LOCAL enable_indexscan = off; then the same searches at increasing hnsw.ef_search until recall@${input.k} ≥ ${input.targetRecall}` },
+          { kind: 'note', target, text: `sample ${input.sampleSize} stored vectors and draw a query from each one's 200 nearest rows (their mean and covariance); exact top-${input.k} with SET LOCAL enable_indexscan = off; then the same searches at increasing hnsw.ef_search until the 95% lower bound on recall@${input.k} ≥ ${input.targetRecall}` },
           { kind: 'sql', target, text: `UPDATE pgcluster.vector_collections SET default_ef_search = <found>, tuned_recall = <recall>, tuned_k = ${input.k}, tuned_at = now() WHERE schema_name = '${db.schema}' AND name = '${info.name}'` },
         ];
       },
@@ -359,9 +362,9 @@ export class VectorIndexSkill {
         const t = await tuneEfSearch(db, { collection, targetRecall: input.targetRecall, k: input.k, sampleSize: input.sampleSize, onProgress });
         ctx.log.progress?.({ label, done: 1, total: 1, unit: 'steps' }); // it may stop before the last candidate
         return {
-          data: { action: 'tune', collection, tune: { efSearch: t.efSearch, recall: t.recall, reached: t.reached, stored: t.stored, previousEfSearch: before.defaultEfSearch, sampleSize: t.sampleSize, curve: t.curve } },
+          data: { action: 'tune', collection, tune: { efSearch: t.efSearch, recall: t.recall, recallLowerBound: t.recallLowerBound, reached: t.reached, stored: t.stored, previousEfSearch: before.defaultEfSearch, sampleSize: t.sampleSize, curve: t.curve } },
           status: t.reached ? 'ok' : 'degraded',
-          alerts: t.reached ? [] : [`no ef_search up to ${t.efSearch} reached recall ${input.targetRecall} (best ${t.recall})`],
+          alerts: t.reached ? [] : [`no ef_search up to ${t.efSearch} reached recall ${input.targetRecall} with 95% confidence (best ${t.recall}, lower bound ${t.recallLowerBound})`],
         };
       },
     },

@@ -49,7 +49,7 @@ export const vectorBenchmarkCommand: GeneratedCommand = {
       name: "sample-size",
       property: "sampleSize",
       type: "integer",
-      description: "Sample queries drawn from the collection, each moved off its row by its nearest-neighbour distance (like held-out queries).",
+      description: "Sample queries, each a fresh draw from a stored row's neighbourhood (like held-out queries).",
       required: false,
       default: 50,
     },

@@ -114,9 +114,9 @@ export const vectorIndexCommand: GeneratedCommand = {
       name: "sample-size",
       property: "sampleSize",
       type: "integer",
-      description: "tune: number of sample queries drawn from the collection.",
+      description: "tune: number of sample queries, each drawn from a stored row's neighbourhood (like new queries).",
       required: false,
-      default: 50,
+      default: 100,
     },
     {
       name: "dimension",
