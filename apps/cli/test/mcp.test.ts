@@ -6,7 +6,7 @@
  * `pgcluster plugin build`, checked by Claude Code's own `claude plugin validate`.
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -27,6 +27,8 @@ interface ManifestSkill {
 }
 
 const manifest = JSON.parse(readFileSync(join(ROOT, 'skills', 'manifest.json'), 'utf8')) as { skills: ManifestSkill[] };
+/** The workflows' generated SKILL.md folders: the plugin ships them beside the skills'. */
+const workflows = readdirSync(join(ROOT, 'skills', 'workflow'));
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 addFormats(ajv);
 const COLLECTION = 'mcp_docs';
@@ -205,10 +207,11 @@ describe('pgcluster plugin build', () => {
   });
   const plugin = () => join(dir, 'plugin');
 
-  test('writes plugin.json, every skill flat, the DBA subagent and .mcp.json', () => {
+  test('writes plugin.json, every skill and workflow flat, the DBA subagent and .mcp.json', () => {
     const run = spawnCli(['plugin', 'build', 'plugin', '--format', 'json'], { cwd: dir });
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ ok: true, data: { dir: plugin(), skills: manifest.skills.length } });
+    expect(workflows.length).toBeGreaterThan(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ ok: true, data: { dir: plugin(), skills: manifest.skills.length + workflows.length } });
     const pkg = JSON.parse(readFileSync(join(ROOT, 'apps', 'cli', 'package.json'), 'utf8')) as { version: string };
     expect(JSON.parse(readFileSync(join(plugin(), '.claude-plugin', 'plugin.json'), 'utf8'))).toMatchObject({
       name: 'pgcluster',
@@ -220,7 +223,9 @@ describe('pgcluster plugin build', () => {
     expect(JSON.parse(readFileSync(join(plugin(), 'hooks', 'hooks.json'), 'utf8'))).toMatchObject({ hooks: { PreToolUse: [{ matcher: 'Bash' }] } });
     const guarded = JSON.parse(readFileSync(join(plugin(), 'hooks', 'guarded-skills.json'), 'utf8')) as { name: string }[];
     expect(guarded.map((g) => g.name).sort()).toEqual(manifest.skills.filter((s) => s.risk === 'destructive' || (s as { requiresConfirmation?: boolean }).requiresConfirmation).map((s) => s.name).sort());
-    for (const skill of manifest.skills) expect(readFileSync(join(plugin(), 'skills', skill.name, 'SKILL.md'), 'utf8')).toMatch(new RegExp(`^---\\nname: ${skill.name}\\n`));
+    for (const skill of [...manifest.skills, ...workflows.map((name) => ({ name }))]) {
+      expect(readFileSync(join(plugin(), 'skills', skill.name, 'SKILL.md'), 'utf8')).toMatch(new RegExp(`^---\\nname: ${skill.name}\\n`));
+    }
     expect(JSON.parse(readFileSync(join(plugin(), '.mcp.json'), 'utf8'))).toEqual({ mcpServers: { pgcluster: { command: 'pgcluster', args: ['mcp'] } } });
     const agent = readFileSync(join(plugin(), 'agents', 'dba.md'), 'utf8');
     expect(agent).toMatch(/^---\nname: dba\ndescription: .+\n---\n/);
@@ -238,8 +243,8 @@ describe('pgcluster plugin build', () => {
     expect(validate.stdout + validate.stderr).not.toMatch(/warning/i);
     const details = spawnSync(claude!, ['--plugin-dir', plugin(), 'plugin', 'details', 'pgcluster'], { encoding: 'utf8', env, timeout: 60_000 });
     expect(details.status).toBe(0);
-    expect(details.stdout).toContain(`Skills (${manifest.skills.length})`);
-    for (const skill of manifest.skills) expect(details.stdout).toContain(skill.name);
+    expect(details.stdout).toContain(`Skills (${manifest.skills.length + workflows.length})`);
+    for (const name of [...manifest.skills.map((s) => s.name), ...workflows]) expect(details.stdout).toContain(name);
     expect(details.stdout).toMatch(/Agents \(1\)\s+dba/);
     expect(details.stdout).toMatch(/MCP servers \(1\)\s+pgcluster/);
     expect(details.stdout).toMatch(/Hooks \(1\)\s+PreToolUse/);

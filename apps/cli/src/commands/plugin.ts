@@ -7,7 +7,7 @@ import { okEnvelope } from '../cli/report-error';
 import { skillKit } from '../cli/skill-kit';
 import type { CommandContext } from '../skill-command/skill-command';
 import { GUARD_HOOK_FILE, GUARD_HOOK_SCRIPT, GUARDED_SKILLS_FILE, guardedSkills, HOOKS_JSON } from '../plugin/guard-hook';
-import { findSkillMd, findSkillsDir } from './skills';
+import { findSkillsDir, skillMdFiles } from './skills';
 
 interface PluginArgs extends GlobalArgs {
   dir?: string;
@@ -15,7 +15,7 @@ interface PluginArgs extends GlobalArgs {
 
 /**
  * `pgcluster plugin build [dir]`: writes a Claude Code plugin (default `./pgcluster-plugin`):
- * `.claude-plugin/plugin.json`, flat `skills/<name>/SKILL.md` for every skill, `agents/dba.md`
+ * `.claude-plugin/plugin.json`, flat `skills/<name>/SKILL.md` for every skill and workflow, `agents/dba.md`
  * (a careful DBA subagent), `.mcp.json` starting `pgcluster mcp`, and `hooks/` (a PreToolUse hook
  * on Bash refusing guarded skills without `--yes` or `--dry-run`). Load it with
  * `claude --plugin-dir <dir>`; check it with `claude plugin validate <dir>`.
@@ -34,6 +34,7 @@ export function pluginCommand(context: CommandContext): CommandModule {
     handler: (argv) => {
       const root = resolve(io.cwd, argv.dir ?? 'pgcluster-plugin');
       const pkg = cliPackage();
+      const skillMds = skillMdFiles(commands.summaries);
       const files = new Map<string, string>([
         [join('.claude-plugin', 'plugin.json'), `${JSON.stringify(pluginJson(pkg), null, 2)}\n`],
         ['.mcp.json', `${JSON.stringify({ mcpServers: { pgcluster: { command: 'pgcluster', args: ['mcp'] } } }, null, 2)}\n`],
@@ -41,14 +42,14 @@ export function pluginCommand(context: CommandContext): CommandModule {
         [join('hooks', 'hooks.json'), HOOKS_JSON],
         [join('hooks', GUARD_HOOK_FILE), GUARD_HOOK_SCRIPT],
         [join('hooks', GUARDED_SKILLS_FILE), `${JSON.stringify(guardedSkills(manifestSkills()), null, 2)}\n`],
-        ...commands.summaries.map((c) => [join('skills', c.name, 'SKILL.md'), readFileSync(findSkillMd(c), 'utf8')] as const),
+        ...skillMds.map((c) => [join('skills', c.name, 'SKILL.md'), readFileSync(c.file, 'utf8')] as const),
       ]);
       for (const [path, text] of files) {
         mkdirSync(dirname(join(root, path)), { recursive: true });
         writeFileSync(join(root, path), text);
       }
-      const data = { dir: root, files: [...files.keys()], skills: commands.summaries.length };
-      const human = `wrote a Claude Code plugin to ${root}: ${data.skills} skills, agents/dba.md, .mcp.json (pgcluster mcp), hooks/hooks.json (a PreToolUse guard)\nTry it: claude --plugin-dir ${root}\n`;
+      const data = { dir: root, files: [...files.keys()], skills: skillMds.length };
+      const human = `wrote a Claude Code plugin to ${root}: ${data.skills} skills (workflows included), agents/dba.md, .mcp.json (pgcluster mcp), hooks/hooks.json (a PreToolUse guard)\nTry it: claude --plugin-dir ${root}\n`;
       io.stdout(argv.format === 'json' ? skillKit().renderJson(okEnvelope('plugin build', data, Date.now())) : human);
       state.code = 0;
     },

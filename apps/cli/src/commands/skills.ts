@@ -68,14 +68,10 @@ export function skillsCommand(context: CommandContext): CommandModule {
     builder: (y) => y.positional('dir', { type: 'string', describe: 'The project folder (default: the working directory)' }) as Argv<SkillsArgs>,
     handler: (argv) => {
       const root = resolve(io.cwd, argv.dir ?? '.');
-      // The workflows' SKILL.md files (skills/workflow/<name>/) are installed beside the skills'.
-      const workflowsDir = join(findSkillsDir(), 'workflow');
-      const workflows = existsSync(workflowsDir) ? readdirSync(workflowsDir).sort() : [];
-      const installed = [...commands.summaries, ...workflows.map((name) => ({ name, category: 'workflow' }))].map((c) => {
+      const installed = skillMdFiles(commands.summaries).map((c) => {
         const dir = join(root, CLAUDE_SKILLS_DIR, c.name);
-        const skillMd = readFileSync(findSkillMd(c as Pick<CommandSummary, 'name' | 'category'>), 'utf8');
         mkdirSync(dir, { recursive: true });
-        writeFileSync(join(dir, 'SKILL.md'), skillMd);
+        writeFileSync(join(dir, 'SKILL.md'), readFileSync(c.file, 'utf8'));
         return join(dir, 'SKILL.md');
       });
       // The installed skills run `pgcluster` through Claude Code's Bash: say whether PATH has one.
@@ -140,7 +136,19 @@ export function findCommand(commands: readonly CommandSummary[], name: string): 
  * readFileSync(findSkillMd({ name: 'cluster-status', category: 'operations' }), 'utf8')
  * ```
  */
-export function findSkillMd(skill: Pick<CommandSummary, 'name' | 'category'>, from: string = __dirname): string {
+/**
+ * Every generated SKILL.md an agent gets: one per skill command, then one per workflow
+ * (`skills/workflow/<name>/`), by name.
+ *
+ * @example skillMdFiles(commands.summaries).map((f) => f.name) // ['cluster-backup', …, 'safe-maintenance', …]
+ */
+export function skillMdFiles(summaries: readonly { name: string; category: string }[]): { name: string; file: string }[] {
+  const workflowsDir = join(findSkillsDir(), 'workflow');
+  const workflows = existsSync(workflowsDir) ? readdirSync(workflowsDir).sort() : [];
+  return [...summaries, ...workflows.map((name) => ({ name, category: 'workflow' }))].map((c) => ({ name: c.name, file: findSkillMd(c) }));
+}
+
+export function findSkillMd(skill: { name: string; category: string }, from: string = __dirname): string {
   const dir = findSkillsDir(from);
   const nested = join(dir, skill.category, skill.name, 'SKILL.md');
   return existsSync(nested) ? nested : join(dir, skill.name, 'SKILL.md');
