@@ -83,7 +83,7 @@ export {
   ClusterRestoreInput,
   ClusterRestoreOutput,
 } from './backup/backup-skill-schema';
-export { planBackupAction, planRestore } from './backup/plan-backup-action';
+export { backupPlans, restorePlans, planPgbackrest } from './backup/plan-backup-action';
 export {
   enableArchiving,
   disableArchiving,

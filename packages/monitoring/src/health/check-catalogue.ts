@@ -250,8 +250,8 @@ export const CHECK_CATALOGUE: Readonly<Record<CheckId, CheckDefinition>> = withI
     source: 'critical: commits wait for a standby that is not there',
   },
   archiving_failing: {
-    category: 'replication', unit: 'failures', direction: 'above', scope: 'primary', warning: 1, critical: null,
-    description: 'WAL archiving is failing now (the last failure is newer than the last success).',
+    category: 'replication', unit: 'failures', direction: 'above', scope: 'every', warning: 1, critical: null,
+    description: 'WAL archiving is failing now on a node (the last failure is newer than the last success): the primary, or a replica with archive_mode always.',
     source: 'pgMonitor PGArchiveCommandStatus (a recent failing archive_command)',
   },
   // capacity

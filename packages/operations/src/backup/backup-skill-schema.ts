@@ -1,3 +1,4 @@
+import { actionInput, type ActionInput } from '@pgcluster/skill-kit';
 import { z } from 'zod';
 import { BACKUP_ID_PATTERN, BACKUP_KINDS, BackupRecord } from './backup-catalogue';
 import { BACKUP_BACKENDS, PGBACKREST_COMPRESSION, PGBACKREST_TYPES } from './pgbackrest';
@@ -10,52 +11,80 @@ export const BACKUP_ACTIONS = ['backup', 'list', 'verify', 'prune', 'enable-arch
 /** One of {@link BACKUP_ACTIONS}. */
 export type BackupAction = (typeof BACKUP_ACTIONS)[number];
 
+const Kind = z.enum(BACKUP_KINDS).optional();
+const Backend = z.enum(BACKUP_BACKENDS).optional();
+const ABSOLUTE_PATH = z.string().refine((dir) => dir.startsWith('/'), 'must be an absolute path');
+
 /**
- * Input of `cluster-backup`.
+ * Input of `cluster-backup`: each action with its own fields (see the SKILL.md's fields per action).
  * @example
  * ```ts
  * ClusterBackupInput.parse({ action: 'prune', keep: 3 })
  * ```
  */
-export const ClusterBackupInput = z
-  .object({
-    action: z
-      .enum(BACKUP_ACTIONS)
-      .default('backup')
-      .describe(
-        'backup (take one), list (the catalogue), verify (checksums and tool checks of one backup), prune (delete all but the newest --keep verified backups; deleting a sound one needs --yes), ' +
-          'enable-archiving / disable-archiving (WAL archiving on every node; restarts them, needs --yes), restore-point (a named point to restore to), drill (restore the latest physical backup into a throwaway node and compare it).',
-      ),
-    kind: z.enum(BACKUP_KINDS).optional().describe('backup: logical (pg_dump -Fc per database, default) or physical (pg_basebackup with WAL, the whole cluster). list/prune: only this kind.'),
-    databases: z.array(DB_NAME).optional().describe('backup, logical: configured names (project, shared) or database names; default every configured database.'),
-    id: BACKUP_ID.optional().describe('verify: the backup to check. drill: the physical backup to rehearse with (default the latest).'),
-    backend: z.enum(BACKUP_BACKENDS).optional().describe('native (pg_dump / pg_basebackup, the default) or pgbackrest (enable-archiving sets it up; backup, list, verify then go through pgBackRest).'),
-    type: z.enum(PGBACKREST_TYPES).optional().describe('backup, pgbackrest: full, diff or incr (default incr, full when there is none).'),
-    compress: z.enum(PGBACKREST_COMPRESSION).optional().describe('enable-archiving, pgbackrest: compression of backups and WAL (default lz4).'),
-    processMax: z.number().int().min(1).max(32).optional().describe('enable-archiving, pgbackrest: parallel processes for backup and restore (default 2).'),
-    archiveDir: z.string().optional().describe('enable-archiving: the absolute folder of the WAL archive (the postgres OS user must reach it); default the one used before, else <state dir>/backups/archive.'),
-    name: z.string().optional().describe('restore-point: its name (letters, digits, _ . : -; at most 63).'),
-    dataDir: z.string().optional().describe('drill: an absolute, absent or empty folder for the throwaway copy; default a new folder under the system temp dir.'),
-    keep: z.number().int().min(1, 'must be at least 1: prune never deletes the newest verified backup').optional().describe('prune: how many of the newest verified backups to keep (at least 1); the newest verified backup of every kind and database is always kept.'),
-  })
-  .superRefine((input, ctx) => {
-    if (input.action === 'verify' && !input.id && input.backend !== 'pgbackrest') ctx.addIssue({ code: 'custom', path: ['id'], message: 'verify needs the id of a backup (see --action list)' });
-    if (input.action === 'prune' && input.keep === undefined) ctx.addIssue({ code: 'custom', path: ['keep'], message: 'prune needs --keep N (at least 1)' });
-    if (input.action !== 'backup' && input.databases) ctx.addIssue({ code: 'custom', path: ['databases'], message: 'only the backup action takes databases' });
-    if (input.backend === 'pgbackrest' && !['backup', 'list', 'verify', 'enable-archiving'].includes(input.action)) ctx.addIssue({ code: 'custom', path: ['backend'], message: 'pgbackrest works with backup, list, verify and enable-archiving' });
-    if (input.backend !== 'pgbackrest' && (input.type || input.compress || input.processMax)) ctx.addIssue({ code: 'custom', path: ['type'], message: 'type, compress and processMax apply to --backend pgbackrest' });
-    if (input.backend === 'pgbackrest' && input.id) ctx.addIssue({ code: 'custom', path: ['id'], message: 'pgbackrest verifies its whole repository; omit the id' });
-    if (input.action === 'restore-point' && !input.name) ctx.addIssue({ code: 'custom', path: ['name'], message: 'restore-point needs --name' });
-    if (input.action === 'restore-point' && input.name && !/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/.test(input.name)) ctx.addIssue({ code: 'custom', path: ['name'], message: 'must be 1–63 characters: letters, digits and _ . : - (starting with a letter or digit)' });
-    if (input.action !== 'restore-point' && input.name) ctx.addIssue({ code: 'custom', path: ['name'], message: 'only the restore-point action takes a name' });
-    if (input.action !== 'enable-archiving' && input.archiveDir) ctx.addIssue({ code: 'custom', path: ['archiveDir'], message: 'only the enable-archiving action takes an archive folder' });
-    if (input.archiveDir !== undefined && !/^\/[A-Za-z0-9_./-]+$/.test(input.archiveDir)) ctx.addIssue({ code: 'custom', path: ['archiveDir'], message: 'must be an absolute path of letters, digits and _ . / -' });
-    if (input.action !== 'drill' && input.dataDir) ctx.addIssue({ code: 'custom', path: ['dataDir'], message: 'only the drill action takes a data directory' });
-    if (input.dataDir !== undefined && !input.dataDir.startsWith('/')) ctx.addIssue({ code: 'custom', path: ['dataDir'], message: 'must be an absolute path' });
-    if (input.kind === 'physical' && input.databases) ctx.addIssue({ code: 'custom', path: ['databases'], message: 'a physical backup always holds every database' });
-  });
-/** Input of `cluster-backup`. */
-export type ClusterBackupInput = z.output<typeof ClusterBackupInput>;
+export const ClusterBackupInput = actionInput(
+  {
+    backup: z
+      .object({
+        kind: Kind.describe('logical (pg_dump -Fc per database, default) or physical (pg_basebackup with WAL, the whole cluster).'),
+        databases: z.array(DB_NAME).optional().describe('For a logical backup: configured names (project, shared) or database names; default every configured database.'),
+        backend: Backend.describe('native (pg_dump / pg_basebackup, the default) or pgbackrest (set up by enable-archiving --backend pgbackrest).'),
+        type: z.enum(PGBACKREST_TYPES).optional().describe('With --backend pgbackrest: full, diff or incr (default incr, full when there is none).'),
+      })
+      .superRefine((input, ctx) => {
+        if (input.kind === 'physical' && input.databases) ctx.addIssue({ code: 'custom', path: ['databases'], message: 'a physical backup always holds every database' });
+        if (input.backend === 'pgbackrest' && (input.kind || input.databases)) ctx.addIssue({ code: 'custom', path: ['kind'], message: 'pgbackrest backs up the whole cluster; omit kind and databases' });
+        if (input.backend !== 'pgbackrest' && input.type) ctx.addIssue({ code: 'custom', path: ['type'], message: 'type applies to --backend pgbackrest' });
+      }),
+    list: z.object({
+      kind: Kind.describe('Only this kind.'),
+      backend: Backend.describe('native (the catalogue, the default) or pgbackrest (its repository).'),
+    }),
+    verify: z
+      .object({
+        id: BACKUP_ID.optional().describe('The backup to check (see --action list); required unless --backend pgbackrest.'),
+        backend: Backend.describe('native (the default) or pgbackrest (checks its whole repository; no id).'),
+      })
+      .superRefine((input, ctx) => {
+        if (input.backend === 'pgbackrest' && input.id) ctx.addIssue({ code: 'custom', path: ['id'], message: 'pgbackrest verifies its whole repository; omit the id' });
+        if (input.backend !== 'pgbackrest' && !input.id) ctx.addIssue({ code: 'custom', path: ['id'], message: 'is required for action verify (the id of a backup, see --action list)' });
+      }),
+    prune: z.object({
+      keep: z.number().int().min(1, 'must be at least 1: prune never deletes the newest verified backup').describe('How many of the newest verified backups to keep (at least 1); the newest verified backup of every kind and database is always kept.'),
+      kind: Kind.describe('Only this kind.'),
+    }),
+    'enable-archiving': z
+      .object({
+        archiveDir: z
+          .string()
+          .regex(/^\/[A-Za-z0-9_./-]+$/, 'must be an absolute path of letters, digits and _ . / -')
+          .optional()
+          .describe('The absolute folder of the WAL archive (the postgres OS user must reach it); default the one used before, else <state dir>/backups/archive.'),
+        backend: Backend.describe('native (a shipped archive script, the default) or pgbackrest (sets up a pgBackRest repository and stanza).'),
+        compress: z.enum(PGBACKREST_COMPRESSION).optional().describe('With --backend pgbackrest: compression of backups and WAL (default lz4).'),
+        processMax: z.number().int().min(1).max(32).optional().describe('With --backend pgbackrest: parallel processes for backup and restore (default 2).'),
+      })
+      .superRefine((input, ctx) => {
+        if (input.backend !== 'pgbackrest' && (input.compress || input.processMax)) ctx.addIssue({ code: 'custom', path: [input.compress ? 'compress' : 'processMax'], message: 'compress and processMax apply to --backend pgbackrest' });
+      }),
+    'disable-archiving': z.object({}),
+    'restore-point': z.object({
+      name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/, 'must be 1–63 characters: letters, digits and _ . : - (starting with a letter or digit)').describe('Its name (letters, digits, _ . : -; at most 63).'),
+    }),
+    drill: z.object({
+      id: BACKUP_ID.optional().describe('The physical backup to rehearse with (default the latest).'),
+      dataDir: ABSOLUTE_PATH.optional().describe('An absolute, absent or empty folder for the throwaway copy; default a new folder under the system temp dir.'),
+    }),
+  },
+  {
+    default: 'backup',
+    describe:
+      'backup (take one), list (the catalogue), verify (checksums and tool checks of one backup), prune (delete all but the newest --keep verified backups; deleting a sound one needs --yes), ' +
+      'enable-archiving / disable-archiving (WAL archiving on every node; restarts them, needs --yes), restore-point (a named point to restore to), drill (restore the latest physical backup into a throwaway node and compare it).',
+  },
+);
+/** Input of `cluster-backup`: one of its actions' inputs. */
+export type ClusterBackupInput = ActionInput<typeof ClusterBackupInput>;
 
 const VerifyCheckSchema = z.object({ check: z.string(), ok: z.boolean(), detail: z.string() });
 
@@ -147,47 +176,67 @@ export type ClusterBackupOutput = z.output<typeof ClusterBackupOutput>;
 /** Actions of `cluster-restore`. */
 export const RESTORE_ACTIONS = ['restore', 'undo'] as const;
 
+const RestoreDataDir = ABSOLUTE_PATH.optional();
+const Target = DB_NAME.optional();
+
 /**
- * Input of `cluster-restore`.
+ * Input of `cluster-restore`: restore (a backup, or a point in time) or undo one.
  * @example
  * ```ts
  * ClusterRestoreInput.parse({ id: '20261124T071502Z-logical-k3x9', target: 'app_check' })
  * ```
  */
-export const ClusterRestoreInput = z
-  .object({
-    action: z.enum(RESTORE_ACTIONS).default('restore').describe('restore a backup, or undo a restore into --target (drop what it created, or put back what it replaced): the one named by --restore, else the latest not yet undone.'),
-    restore: z.string().regex(/^[a-z0-9]{8}$/, 'must be a restore id (restoreId of a restore, 8 letters and digits)').optional().describe('undo: the restore to undo (data.restore.restoreId of that run; its rollback names it); default the latest restore into --target not yet undone.'),
-    id: BACKUP_ID.optional().describe('restore: the backup to restore (see cluster-backup --action list).'),
-    database: DB_NAME.optional().describe('restore, logical: which database of the backup; needed when it holds several.'),
-    target: DB_NAME.optional().describe('restore, logical: the database to restore into (new by default: <database>_restored_<time>; an existing one is replaced). undo: the database whose restore to undo.'),
-    keepPrevious: z.boolean().default(true).describe('restore into an existing database: keep its old contents as <target>_pre_<suffix> so the restore can be undone.'),
-    dataDir: z.string().optional().describe('restore, physical: an absolute, absent or empty folder for the new data directory. undo: the folder of the physical restore to remove (its node is stopped first).'),
-    start: z.boolean().default(false).describe('restore, physical: start the copy as a new, independent node on a free loopback port.'),
-    port: z.number().int().min(1024).max(65535).optional().describe('restore, physical, with start: the port (default a free one).'),
-    backend: z.enum(BACKUP_BACKENDS).optional().describe('point in time (default native): restore from pgcluster\'s own physical backups and archive (native) or through pgBackRest (pgbackrest).'),
-    toTime: z.string().optional().describe('restore to a point in time (ISO 8601 with zone): the newest physical backup before it plus archived WAL, started as a new node.'),
-    toLsn: z.string().optional().describe('restore to a WAL position (like 0/3000028), as --to-time.'),
-    toRestorePoint: z.string().optional().describe('restore to a named restore point (cluster-backup --action restore-point), as --to-time.'),
-  })
-  .superRefine((input, ctx) => {
-    const targets = [input.toTime, input.toLsn, input.toRestorePoint].filter((t) => t !== undefined).length;
-    if (input.backend === 'pgbackrest' && !targets) ctx.addIssue({ code: 'custom', path: ['backend'], message: 'pgbackrest restores take a recovery target (--to-time, --to-lsn, --to-restore-point)' });
-    if (input.backend === 'pgbackrest' && input.id) ctx.addIssue({ code: 'custom', path: ['id'], message: 'pgbackrest picks its latest backup before the target; omit the id' });
-    if (targets > 1) ctx.addIssue({ code: 'custom', path: ['toTime'], message: 'give one of --to-time, --to-lsn, --to-restore-point' });
-    if (targets && input.action !== 'restore') ctx.addIssue({ code: 'custom', path: ['toTime'], message: 'only the restore action takes a recovery target' });
-    if (targets && (input.target || input.database)) ctx.addIssue({ code: 'custom', path: ['target'], message: 'a point-in-time restore makes a new node, not a database' });
-    if (input.toTime !== undefined && (!/^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d(:?\d\d)?)$/.test(input.toTime) || Number.isNaN(Date.parse(input.toTime)))) ctx.addIssue({ code: 'custom', path: ['toTime'], message: 'must be an ISO 8601 time with a zone, e.g. 2026-11-30T14:02:00Z' });
-    if (input.toLsn !== undefined && !/^[0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8}$/.test(input.toLsn)) ctx.addIssue({ code: 'custom', path: ['toLsn'], message: 'must be a WAL position like 0/3000028' });
-    if (input.toRestorePoint !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/.test(input.toRestorePoint)) ctx.addIssue({ code: 'custom', path: ['toRestorePoint'], message: 'must be 1–63 characters: letters, digits and _ . : -' });
-    if (input.action === 'restore' && !input.id && !targets) ctx.addIssue({ code: 'custom', path: ['id'], message: 'restore needs the id of a backup (see cluster-backup --action list)' });
-    if (input.action === 'undo' && !input.target && !input.dataDir) ctx.addIssue({ code: 'custom', path: ['target'], message: 'undo needs --target (the database a logical restore went into) or --data-dir (the folder of a physical restore)' });
-    if (input.action === 'undo' && input.target && input.dataDir) ctx.addIssue({ code: 'custom', path: ['dataDir'], message: 'undo takes --target (logical) or --data-dir (physical), not both' });
-    if (input.action !== 'undo' && input.restore) ctx.addIssue({ code: 'custom', path: ['restore'], message: 'only the undo action takes a restore id' });
-    if (input.dataDir !== undefined && !input.dataDir.startsWith('/')) ctx.addIssue({ code: 'custom', path: ['dataDir'], message: 'must be an absolute path' });
-  });
-/** Input of `cluster-restore`. */
-export type ClusterRestoreInput = z.output<typeof ClusterRestoreInput>;
+export const ClusterRestoreInput = actionInput(
+  {
+    restore: z
+      .object({
+        id: BACKUP_ID.optional().describe('The backup to restore (see cluster-backup --action list); with a recovery target, the base backup (default the newest before it).'),
+        database: DB_NAME.optional().describe('For a logical backup: which database of the backup; needed when it holds several.'),
+        target: Target.describe('For a logical backup: the database to restore into (new by default: <database>_restored_<time>; an existing one is replaced).'),
+        keepPrevious: z.boolean().default(true).describe('Into an existing database: keep its old contents as <target>_pre_<suffix> so the restore can be undone.'),
+        dataDir: RestoreDataDir.describe('For a physical backup: an absolute, absent or empty folder for the new data directory.'),
+        start: z.boolean().default(false).describe('For a physical backup: start the copy as a new, independent node on a free loopback port.'),
+        port: z.number().int().min(1024).max(65535).optional().describe('For a physical backup, with --start: the port (default a free one).'),
+        backend: Backend.describe("Point in time (default native): restore from pgcluster's own physical backups and archive (native) or through pgBackRest (pgbackrest)."),
+        toTime: z
+          .string()
+          .refine((t) => /^\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d(:?\d\d)?)$/.test(t) && !Number.isNaN(Date.parse(t)), 'must be an ISO 8601 time with a zone, e.g. 2026-11-30T14:02:00Z')
+          .optional()
+          .describe('Restore to a point in time (ISO 8601 with zone): the newest physical backup before it plus archived WAL, started as a new node.'),
+        toLsn: z.string().regex(/^[0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8}$/, 'must be a WAL position like 0/3000028').optional().describe('Restore to a WAL position (like 0/3000028), as --to-time.'),
+        toRestorePoint: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/, 'must be 1–63 characters: letters, digits and _ . : -')
+          .optional()
+          .describe('Restore to a named restore point (cluster-backup --action restore-point), as --to-time.'),
+      })
+      .superRefine((input, ctx) => {
+        const targets = [input.toTime, input.toLsn, input.toRestorePoint].filter((t) => t !== undefined).length;
+        if (input.backend === 'pgbackrest' && !targets) ctx.addIssue({ code: 'custom', path: ['backend'], message: 'pgbackrest restores take a recovery target (--to-time, --to-lsn, --to-restore-point)' });
+        if (input.backend === 'pgbackrest' && input.id) ctx.addIssue({ code: 'custom', path: ['id'], message: 'pgbackrest picks its latest backup before the target; omit the id' });
+        if (targets > 1) ctx.addIssue({ code: 'custom', path: ['toTime'], message: 'give one of --to-time, --to-lsn, --to-restore-point' });
+        if (targets && (input.target || input.database)) ctx.addIssue({ code: 'custom', path: ['target'], message: 'a point-in-time restore makes a new node, not a database' });
+        if (!input.id && !targets) ctx.addIssue({ code: 'custom', path: ['id'], message: 'is required for action restore (the id of a backup, see cluster-backup --action list), unless a recovery target is given' });
+      }),
+    undo: z
+      .object({
+        target: Target.describe('The database whose restore to undo.'),
+        restore: z.string().regex(/^[a-z0-9]{8}$/, 'must be a restore id (restoreId of a restore, 8 letters and digits)').optional().describe('The restore to undo (data.restore.restoreId of that run; its rollback names it); default the latest restore into --target not yet undone.'),
+        dataDir: RestoreDataDir.describe('The folder of the physical restore to remove (its node is stopped first).'),
+      })
+      .superRefine((input, ctx) => {
+        if (!input.target && !input.dataDir) ctx.addIssue({ code: 'custom', path: ['target'], message: 'undo needs --target (the database a logical restore went into) or --data-dir (the folder of a physical restore)' });
+        if (input.target && input.dataDir) ctx.addIssue({ code: 'custom', path: ['dataDir'], message: 'undo takes --target (logical) or --data-dir (physical), not both' });
+        if (input.dataDir && input.restore) ctx.addIssue({ code: 'custom', path: ['restore'], message: 'a restore id goes with --target (a logical restore)' });
+      }),
+  },
+  {
+    default: 'restore',
+    describe: 'restore a backup, or undo a restore into --target (drop what it created, or put back what it replaced): the one named by --restore, else the latest not yet undone.',
+  },
+);
+/** Input of `cluster-restore`: one of its actions' inputs. */
+export type ClusterRestoreInput = ActionInput<typeof ClusterRestoreInput>;
 
 /** `data` of a `cluster-restore` run. */
 export const ClusterRestoreOutput = z.object({

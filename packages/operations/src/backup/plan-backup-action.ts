@@ -1,126 +1,140 @@
 import { join } from 'node:path';
 import { SERVER_INVENTORY_FILE, type ClusterConfig } from '@pgcluster/core';
-import type { PlanStep } from '@pgcluster/skill-kit';
+import type { ActionInput, ActionName, PlanStep } from '@pgcluster/skill-kit';
 import { backupsDir, findBackup } from './backup-catalogue';
 import type { ClusterBackupInput, ClusterRestoreInput } from './backup-skill-schema';
 import { pruneBackups } from './prune-backups';
 import { RESTORE_MARK } from './restore-backup';
 import { pgbackrestArchiveCommand } from './pgbackrest';
 import { archiveCommand, ARCHIVE_SCRIPT, readArchivingState, resolveArchiveDir, restoreCommand, walDir } from './wal-archive';
-import { chooseBaseBackup, recoveryTarget } from './point-in-time';
+import { chooseBaseBackup, type RecoveryTarget } from './point-in-time';
 
 const ON_PRIMARY = 'the primary (resolved when it runs)';
 const CREDENTIALS = 'PGHOST/PGPORT/PGUSER of the primary, PGPASSWORD=*** (environment, never argv)';
 
+/** The input of one `cluster-backup` action. */
+type BackupIn<K extends ActionName<typeof ClusterBackupInput>> = ActionInput<typeof ClusterBackupInput, K>;
+/** The input of one `cluster-restore` action. */
+type RestoreIn<K extends ActionName<typeof ClusterRestoreInput>> = ActionInput<typeof ClusterRestoreInput, K>;
+
 /**
- * What a `cluster-backup` run would do, without connecting anywhere: statements and command
- * lines (credentials by name only). Reads the local catalogue for verify and prune.
+ * What a `cluster-backup` action would do through pgBackRest (`--backend pgbackrest`): its command line.
  * @example
  * ```ts
- * planBackupAction(config, stateDir, { action: 'backup', databases: ['project'] })
+ * planPgbackrest(stateDir, 'info --output=json')
  * ```
  */
-export async function planBackupAction(config: ClusterConfig, stateDir: string, input: ClusterBackupInput): Promise<PlanStep[]> {
-  const dir = join(backupsDir(stateDir), '<new id>');
-  if (input.backend === 'pgbackrest' && input.action !== 'enable-archiving') {
-    const archive = readArchivingState(stateDir);
-    const conf = archive?.backend === 'pgbackrest' ? join(archive.archiveDir, 'pgbackrest.conf') : '<not set up: refused; run enable-archiving --backend pgbackrest>';
-    const args = input.action === 'backup' ? `backup --type=${input.type ?? 'incr (full when there is none)'}` : input.action === 'list' ? 'info --output=json' : 'verify';
-    return [{ kind: 'command', target: 'local', text: `as the postgres OS user: pgbackrest --config=${conf} --stanza=pgcluster ${args}` }];
-  }
-  switch (input.action) {
-    case 'backup': {
-      const steps: PlanStep[] = [{ kind: 'sql', target: ON_PRIMARY, text: "select pg_current_wal_lsn(), current_setting('server_version')" }];
-      if (input.kind === 'physical') {
-        steps.push({ kind: 'command', target: ON_PRIMARY, text: `${CREDENTIALS}: pg_basebackup --pgdata ${join(dir, 'base')} --wal-method=stream --checkpoint=fast --manifest-checksums=CRC32C --no-password` });
-        steps.push({ kind: 'command', target: 'local', text: `pg_verifybackup --quiet ${join(dir, 'base')}` });
-      } else {
-        const dbs = input.databases?.map((d) => config.databases[d] ?? d) ?? (Object.values(config.databases).length ? Object.values(config.databases) : ['<the node URL\'s database>']);
-        for (const db of dbs) {
-          steps.push({ kind: 'command', target: ON_PRIMARY, text: `${CREDENTIALS}, PGDATABASE=${db}: pg_dump --format=custom --no-password --file ${join(dir, `${db}.dump`)}` });
-          steps.push({ kind: 'command', target: 'local', text: `pg_restore --list ${join(dir, `${db}.dump`)}` });
-        }
-      }
-      steps.push({ kind: 'file', target: join(backupsDir(stateDir), 'catalogue.json'), text: 'append the entry: id, kind, databases, size, sha256, LSN, duration, path' });
-      return steps;
-    }
-    case 'list':
-      return [{ kind: 'file', target: join(backupsDir(stateDir), 'catalogue.json'), text: 'read the catalogue; changes nothing' }];
-    case 'verify': {
-      const record = findBackup(stateDir, input.id!);
-      const folder = join(backupsDir(stateDir), record.path);
-      const steps: PlanStep[] = record.files.map((f) => ({ kind: 'file', target: join(folder, f.name), text: `compare size and sha256 with the catalogue (${f.sha256.slice(0, 12)}…)` }));
-      if (record.kind === 'logical') for (const f of record.files) steps.push({ kind: 'command', target: 'local', text: `pg_restore --list ${join(folder, f.name)}` });
-      else steps.push({ kind: 'command', target: 'local', text: `pg_verifybackup --quiet ${join(folder, 'base')}` });
-      return steps;
-    }
-    case 'prune': {
-      const dry = await pruneBackups({ stateDir }, { keep: input.keep!, ...(input.kind ? { kind: input.kind } : {}), dryRun: true });
-      const steps: PlanStep[] = dry.removed.map((r) => ({
-        kind: 'file',
-        target: join(backupsDir(stateDir), r.id),
-        text: `delete backup ${r.id} (${r.size} bytes, ${r.soundness}: ${r.reason}) and its catalogue entry`,
-      }));
-      steps.push({ kind: 'note', target: 'catalogue', text: `keep ${dry.kept.length}: ${dry.kept.join(', ') || 'none'}; frees ${dry.freedBytes} bytes` });
-      if (dry.removed.some((r) => r.soundness !== 'failed')) steps.push({ kind: 'note', target: 'confirmation', text: 'deleting a verified or never-checked backup needs --yes' });
-      return steps;
-    }
-    case 'enable-archiving': {
-      const dir = resolveArchiveDir(stateDir, input.archiveDir);
-      const pgbr = input.backend === 'pgbackrest';
-      const command = pgbr ? pgbackrestArchiveCommand(dir) : archiveCommand(dir);
-      return [
-        pgbr
-          ? { kind: 'file', target: join(dir, 'pgbackrest.conf'), text: `write pgBackRest's configuration (repository ${join(dir, 'pgbackrest')}, the primary's data directory and unix socket, process-max ${input.processMax ?? 2}, compress ${input.compress ?? 'lz4'}; no password); owner postgres, mode 600; then pgbackrest stanza-create as postgres` }
-          : { kind: 'file', target: join(dir, 'bin', ARCHIVE_SCRIPT), text: `write the archive script (copies a WAL file into ${walDir(dir)}, never overwrites a segment with different content); owner postgres, mode 700` },
-        { kind: 'note', target: 'every node (replicas first, then the primary)', text: 'read data_directory, archive_mode, archive_command; refused when a node is unreachable or its data directory is not on this machine' },
-        { kind: 'file', target: join(backupsDir(stateDir), 'archiving.json'), text: "record every node's archive_mode and archive_command before the change (disable-archiving puts them back)" },
-        { kind: 'sql', target: 'every node', text: `alter system set archive_mode = '${pgbr ? 'on' : 'always'}';\nalter system set archive_command = '${command.replace(/'/g, "''")}'` },
-        { kind: 'command', target: 'every node whose archive_mode changes', text: 'pg_ctl stop -m fast, then pg_ctl start -w (a restart: sessions are cut); a node already set is reloaded instead' },
-        { kind: 'sql', target: ON_PRIMARY, text: `select pg_switch_wal() -- then wait until pg_stat_archiver.last_archived_wal reaches that segment${pgbr ? '; then pgbackrest check' : ''}` },
-        { kind: 'note', target: 'confirmation', text: 'the restarts need --yes' },
-      ];
-    }
-    case 'disable-archiving': {
-      const state = readArchivingState(stateDir);
-      if (!state?.enabled) return [{ kind: 'note', target: 'archiving', text: 'archiving was not enabled by pgcluster: refused, nothing changes' }];
-      return [
-        ...state.nodes.map((n) => ({ kind: 'sql' as const, target: n.name, text: `alter system set archive_mode = '${n.previous.archive_mode}'; ${n.previous.archive_command ? `alter system set archive_command = '${n.previous.archive_command.replace(/'/g, "''")}'` : 'alter system reset archive_command'} -- then a restart when archive_mode changes` })),
-        { kind: 'note', target: state.archiveDir, text: 'the archive is kept' },
-      ];
-    }
-    case 'restore-point':
-      return [
-        { kind: 'sql', target: ON_PRIMARY, text: `select pg_create_restore_point('${input.name}')` },
-        { kind: 'file', target: join(backupsDir(stateDir), 'restore-points.json'), text: 'record its name, LSN and time' },
-      ];
-    case 'drill':
-      return [
-        { kind: 'note', target: 'backup', text: `${input.id ?? 'the latest physical backup'}: verify it (sizes, checksums, pg_verifybackup); a damaged one fails the drill here` },
-        { kind: 'sql', target: ON_PRIMARY, text: "begin isolation level repeatable read read only (one per database, held); select pg_create_restore_point('drill-<time>'); sum every table's rows; select pg_switch_wal()" },
-        { kind: 'command', target: 'local', text: `copy the backup into ${input.dataDir ?? '<temp dir>/pgcluster-drill-<random>'}, recover it with WAL from the archive to that restore point on a free port, promote it` },
-        { kind: 'sql', target: 'the throwaway copy', text: "sum every table's rows the same way and compare" },
-        { kind: 'command', target: 'local', text: 'stop the copy and delete its folder' },
-      ];
-  }
+export function planPgbackrest(stateDir: string, args: string): PlanStep[] {
+  const archive = readArchivingState(stateDir);
+  const conf = archive?.backend === 'pgbackrest' ? join(archive.archiveDir, 'pgbackrest.conf') : '<not set up: refused; run enable-archiving --backend pgbackrest>';
+  return [{ kind: 'command', target: 'local', text: `as the postgres OS user: pgbackrest --config=${conf} --stanza=pgcluster ${args}` }];
 }
 
 /**
- * What a `cluster-restore` run would do, without connecting anywhere.
+ * What each `cluster-backup` action would do, without connecting anywhere: statements and
+ * command lines (credentials by name only). verify and prune read the local catalogue.
  * @example
  * ```ts
- * planRestore(config, stateDir, { action: 'restore', id, target: 'app_check', keepPrevious: true, start: false })
+ * backupPlans.backup(config, stateDir, { action: 'backup', databases: ['project'] })
  * ```
  */
-export function planRestore(_config: ClusterConfig, stateDir: string, input: ClusterRestoreInput): PlanStep[] {
-  if (input.action === 'undo' && input.dataDir) {
+export const backupPlans = {
+  backup(config: ClusterConfig, stateDir: string, input: BackupIn<'backup'>): PlanStep[] {
+    if (input.backend === 'pgbackrest') return planPgbackrest(stateDir, `backup --type=${input.type ?? 'incr (full when there is none)'}`);
+    const dir = join(backupsDir(stateDir), '<new id>');
+    const steps: PlanStep[] = [{ kind: 'sql', target: ON_PRIMARY, text: "select pg_current_wal_lsn(), current_setting('server_version')" }];
+    if (input.kind === 'physical') {
+      steps.push({ kind: 'command', target: ON_PRIMARY, text: `${CREDENTIALS}: pg_basebackup --pgdata ${join(dir, 'base')} --wal-method=stream --checkpoint=fast --manifest-checksums=CRC32C --no-password` });
+      steps.push({ kind: 'command', target: 'local', text: `pg_verifybackup --quiet ${join(dir, 'base')}` });
+    } else {
+      const dbs = input.databases?.map((d) => config.databases[d] ?? d) ?? (Object.values(config.databases).length ? Object.values(config.databases) : ["<the node URL's database>"]);
+      for (const db of dbs) {
+        steps.push({ kind: 'command', target: ON_PRIMARY, text: `${CREDENTIALS}, PGDATABASE=${db}: pg_dump --format=custom --no-password --file ${join(dir, `${db}.dump`)}` });
+        steps.push({ kind: 'command', target: 'local', text: `pg_restore --list ${join(dir, `${db}.dump`)}` });
+      }
+    }
+    steps.push({ kind: 'file', target: join(backupsDir(stateDir), 'catalogue.json'), text: 'append the entry: id, kind, databases, size, sha256, LSN, duration, path' });
+    return steps;
+  },
+  list(stateDir: string, input: BackupIn<'list'>): PlanStep[] {
+    if (input.backend === 'pgbackrest') return planPgbackrest(stateDir, 'info --output=json');
+    return [{ kind: 'file', target: join(backupsDir(stateDir), 'catalogue.json'), text: 'read the catalogue; changes nothing' }];
+  },
+  verify(stateDir: string, id: string): PlanStep[] {
+    const record = findBackup(stateDir, id);
+    const folder = join(backupsDir(stateDir), record.path);
+    const steps: PlanStep[] = record.files.map((f) => ({ kind: 'file', target: join(folder, f.name), text: `compare size and sha256 with the catalogue (${f.sha256.slice(0, 12)}…)` }));
+    if (record.kind === 'logical') for (const f of record.files) steps.push({ kind: 'command', target: 'local', text: `pg_restore --list ${join(folder, f.name)}` });
+    else steps.push({ kind: 'command', target: 'local', text: `pg_verifybackup --quiet ${join(folder, 'base')}` });
+    return steps;
+  },
+  async prune(stateDir: string, input: BackupIn<'prune'>): Promise<PlanStep[]> {
+    const dry = await pruneBackups({ stateDir }, { keep: input.keep, kind: input.kind, dryRun: true });
+    const steps: PlanStep[] = dry.removed.map((r) => ({
+      kind: 'file',
+      target: join(backupsDir(stateDir), r.id),
+      text: `delete backup ${r.id} (${r.size} bytes, ${r.soundness}: ${r.reason}) and its catalogue entry`,
+    }));
+    steps.push({ kind: 'note', target: 'catalogue', text: `keep ${dry.kept.length}: ${dry.kept.join(', ') || 'none'}; frees ${dry.freedBytes} bytes` });
+    if (dry.removed.some((r) => r.soundness !== 'failed')) steps.push({ kind: 'note', target: 'confirmation', text: 'deleting a verified or never-checked backup needs --yes' });
+    return steps;
+  },
+  enableArchiving(stateDir: string, input: BackupIn<'enable-archiving'>): PlanStep[] {
+    const dir = resolveArchiveDir(stateDir, input.archiveDir);
+    const pgbr = input.backend === 'pgbackrest';
+    const command = pgbr ? pgbackrestArchiveCommand(dir) : archiveCommand(dir);
     return [
-      { kind: 'file', target: input.dataDir, text: `check that it holds a physical restore (${RESTORE_MARK}); refused otherwise` },
-      { kind: 'command', target: input.dataDir, text: `pg_ctl stop -D ${input.dataDir} -m fast (when a node runs from it; as the postgres OS user under root), then forget it in ${join(stateDir, SERVER_INVENTORY_FILE)}` },
-      { kind: 'file', target: input.dataDir, text: `delete ${input.dataDir}` },
+      pgbr
+        ? { kind: 'file', target: join(dir, 'pgbackrest.conf'), text: `write pgBackRest's configuration (repository ${join(dir, 'pgbackrest')}, the primary's data directory and unix socket, process-max ${input.processMax ?? 2}, compress ${input.compress ?? 'lz4'}; no password); owner postgres, mode 600; then pgbackrest stanza-create as postgres` }
+        : { kind: 'file', target: join(dir, 'bin', ARCHIVE_SCRIPT), text: `write the archive script (copies a WAL file into ${walDir(dir)}, never overwrites a segment with different content); owner postgres, mode 700` },
+      { kind: 'note', target: 'every node (replicas first, then the primary)', text: 'read data_directory, archive_mode, archive_command; refused when a node is unreachable or its data directory is not on this machine' },
+      { kind: 'file', target: join(backupsDir(stateDir), 'archiving.json'), text: "record every node's archive_mode and archive_command before the change (disable-archiving puts them back)" },
+      { kind: 'sql', target: 'every node', text: `alter system set archive_mode = '${pgbr ? 'on' : 'always'}';\nalter system set archive_command = '${command.replace(/'/g, "''")}'` },
+      { kind: 'command', target: 'every node whose archive_mode changes', text: 'pg_ctl stop -m fast, then pg_ctl start -w (a restart: sessions are cut); a node already set is reloaded instead' },
+      { kind: 'sql', target: ON_PRIMARY, text: `select pg_switch_wal() -- then wait until pg_stat_archiver.last_archived_wal reaches that segment${pgbr ? '; then pgbackrest check' : ''}` },
     ];
-  }
-  if (input.action === 'undo') {
+  },
+  disableArchiving(stateDir: string): PlanStep[] {
+    const state = readArchivingState(stateDir);
+    if (!state?.enabled) return [{ kind: 'note', target: 'archiving', text: 'archiving was not enabled by pgcluster: refused, nothing changes' }];
+    return [
+      ...state.nodes.map((n) => ({ kind: 'sql' as const, target: n.name, text: `alter system set archive_mode = '${n.previous.archive_mode}'; ${n.previous.archive_command ? `alter system set archive_command = '${n.previous.archive_command.replace(/'/g, "''")}'` : 'alter system reset archive_command'} -- then a restart when archive_mode changes` })),
+      { kind: 'note', target: state.archiveDir, text: 'the archive is kept' },
+    ];
+  },
+  restorePoint(stateDir: string, input: BackupIn<'restore-point'>): PlanStep[] {
+    return [
+      { kind: 'sql', target: ON_PRIMARY, text: `select pg_create_restore_point('${input.name}')` },
+      { kind: 'file', target: join(backupsDir(stateDir), 'restore-points.json'), text: 'record its name, LSN and time' },
+    ];
+  },
+  drill(input: BackupIn<'drill'>): PlanStep[] {
+    return [
+      { kind: 'note', target: 'backup', text: `${input.id ?? 'the latest physical backup'}: verify it (sizes, checksums, pg_verifybackup); a damaged one fails the drill here` },
+      { kind: 'sql', target: ON_PRIMARY, text: "begin isolation level repeatable read read only (one per database, held); select pg_create_restore_point('drill-<time>'); sum every table's rows; select pg_switch_wal()" },
+      { kind: 'command', target: 'local', text: `copy the backup into ${input.dataDir ?? '<temp dir>/pgcluster-drill-<random>'}, recover it with WAL from the archive to that restore point on a free port, promote it` },
+      { kind: 'sql', target: 'the throwaway copy', text: "sum every table's rows the same way and compare" },
+      { kind: 'command', target: 'local', text: 'stop the copy and delete its folder' },
+    ];
+  },
+};
+
+/**
+ * What each `cluster-restore` action would do, without connecting anywhere.
+ * @example
+ * ```ts
+ * restorePlans.backup(stateDir, { action: 'restore', id, target: 'app_check', keepPrevious: true, start: false }, id)
+ * ```
+ */
+export const restorePlans = {
+  undo(stateDir: string, input: RestoreIn<'undo'>): PlanStep[] {
+    if (input.dataDir) {
+      return [
+        { kind: 'file', target: input.dataDir, text: `check that it holds a physical restore (${RESTORE_MARK}); refused otherwise` },
+        { kind: 'command', target: input.dataDir, text: `pg_ctl stop -D ${input.dataDir} -m fast (when a node runs from it; as the postgres OS user under root), then forget it in ${join(stateDir, SERVER_INVENTORY_FILE)}` },
+        { kind: 'file', target: input.dataDir, text: `delete ${input.dataDir}` },
+      ];
+    }
     return [
       {
         kind: 'file',
@@ -129,9 +143,9 @@ export function planRestore(_config: ClusterConfig, stateDir: string, input: Clu
       },
       { kind: 'sql', target: ON_PRIMARY, text: `drop database if exists "${input.target}" with (force) -- then, if the restore replaced it: alter database "<previous>" rename to "${input.target}"` },
     ];
-  }
-  const target = recoveryTarget(input);
-  if (target) {
+  },
+  /** A point-in-time restore (`--to-time`, `--to-lsn`, `--to-restore-point`). */
+  toPoint(stateDir: string, input: RestoreIn<'restore'>, target: RecoveryTarget): PlanStep[] {
     const state = readArchivingState(stateDir);
     const archive = state?.archiveDir;
     if (input.backend === 'pgbackrest') {
@@ -151,26 +165,29 @@ export function planRestore(_config: ClusterConfig, stateDir: string, input: Clu
       { kind: 'file', target: dataDir, text: `copy it here (owner postgres, mode 700); postgresql.auto.conf: port ${input.port ?? '<a free one>'}, archive_mode off, restore_command = '${restoreCommand(archive)}', recovery_target_${target.kind === 'name' ? 'name' : target.kind} = '${target.kind === 'time' ? target.time : target.kind === 'lsn' ? target.lsn : target.name}', recovery_target_action = 'pause'; recovery.signal` },
       { kind: 'command', target: 'local', text: `pg_ctl --pgdata ${dataDir} --wait start, wait until recovery pauses at the target, read pg_last_wal_replay_lsn() and pg_last_xact_replay_timestamp(), then pg_promote()` },
     ];
-  }
-  const record = findBackup(stateDir, input.id!);
-  const folder = join(backupsDir(stateDir), record.path);
-  const steps: PlanStep[] = [{ kind: 'note', target: folder, text: 'verify the backup first (sizes, sha256, pg_restore --list / pg_verifybackup); a damaged backup is not restored' }];
-  if (record.kind === 'logical') {
-    const db = input.database ?? record.databases[0] ?? '<database>';
-    const target = input.target ?? `${db}_restored_<time>`;
-    steps.push(
-      { kind: 'sql', target: ON_PRIMARY, text: `create database "${target}" template template0 -- or "${target}_rs_<suffix>" when ${target} exists` },
-      { kind: 'command', target: ON_PRIMARY, text: `${CREDENTIALS}: pg_restore --no-password --exit-on-error --dbname <that database> ${join(folder, `${db}.dump`)}` },
-      {
-        kind: 'sql',
-        target: ON_PRIMARY,
-        text: `-- only when ${target} exists: end its sessions, then\nalter database "${target}" rename to "${target}_pre_<suffix>";\nalter database "${target}_rs_<suffix>" rename to "${target}"${input.keepPrevious ? '' : `;\ndrop database "${target}_pre_<suffix>" with (force)`}`,
-      },
-    );
-  } else {
-    const dataDir = input.dataDir ?? join(stateDir, 'restores', `${record.id}-<suffix>`);
-    steps.push({ kind: 'file', target: dataDir, text: `copy ${join(folder, 'base')} here (owner postgres, mode 700)` });
-    if (input.start) steps.push({ kind: 'command', target: 'local', text: `pg_ctl --pgdata ${dataDir} --wait start (port ${input.port ?? '<a free one>'}, as the postgres OS user when we are root)` });
-  }
-  return steps;
-}
+  },
+  /** A restore of one backup (`--id`). */
+  backup(stateDir: string, input: RestoreIn<'restore'>, id: string): PlanStep[] {
+    const record = findBackup(stateDir, id);
+    const folder = join(backupsDir(stateDir), record.path);
+    const steps: PlanStep[] = [{ kind: 'note', target: folder, text: 'verify the backup first (sizes, sha256, pg_restore --list / pg_verifybackup); a damaged backup is not restored' }];
+    if (record.kind === 'logical') {
+      const db = input.database ?? record.databases[0] ?? '<database>';
+      const target = input.target ?? `${db}_restored_<time>`;
+      steps.push(
+        { kind: 'sql', target: ON_PRIMARY, text: `create database "${target}" template template0 -- or "${target}_rs_<suffix>" when ${target} exists` },
+        { kind: 'command', target: ON_PRIMARY, text: `${CREDENTIALS}: pg_restore --no-password --exit-on-error --dbname <that database> ${join(folder, `${db}.dump`)}` },
+        {
+          kind: 'sql',
+          target: ON_PRIMARY,
+          text: `-- only when ${target} exists: end its sessions, then\nalter database "${target}" rename to "${target}_pre_<suffix>";\nalter database "${target}_rs_<suffix>" rename to "${target}"${input.keepPrevious ? '' : `;\ndrop database "${target}_pre_<suffix>" with (force)`}`,
+        },
+      );
+    } else {
+      const dataDir = input.dataDir ?? join(stateDir, 'restores', `${record.id}-<suffix>`);
+      steps.push({ kind: 'file', target: dataDir, text: `copy ${join(folder, 'base')} here (owner postgres, mode 700)` });
+      if (input.start) steps.push({ kind: 'command', target: 'local', text: `pg_ctl --pgdata ${dataDir} --wait start (port ${input.port ?? '<a free one>'}, as the postgres OS user when we are root)` });
+    }
+    return steps;
+  },
+};

@@ -190,10 +190,16 @@ export async function finishRecovery(url: string, logFile: string, target: Recov
   }
   return withClient({ url }, 'reading the point reached and promoting', async (c) => {
     const { rows } = await c.query<{ lsn: string; at: Date | null }>('select pg_last_wal_replay_lsn()::text as lsn, pg_last_xact_replay_timestamp() as at');
+    // With the logging collector on (a copy of a node that logs jsonlog into <dataDir>/log), the stop
+    // line is in the collector's file, not in pg_ctl's log: read both (the collector's needs superuser).
+    const collected = await c
+      .query<{ log: string | null }>('select case when pg_current_logfile() is null then null else pg_read_file(pg_current_logfile()) end as log')
+      .then((r) => r.rows[0]?.log ?? '', () => '');
     await c.query('select pg_promote(true, 120)');
     const at = rows[0]!.at ? rows[0]!.at.toISOString() : null;
-    const stopLine = readLog(logFile)
+    const stopLine = `${readLog(logFile)}\n${collected}`
       .split('\n')
+      .map(logMessage)
       .filter((l) => /recovery stopping/.test(l))
       .at(-1)
       ?.replace(/^.*?(recovery stopping)/, '$1');
@@ -206,6 +212,17 @@ export async function finishRecovery(url: string, logFile: string, target: Recov
       window: { from: windowFrom, to: at ?? (target.kind === 'time' ? target.time : windowFrom) },
     };
   });
+}
+
+/** A log line as text: a jsonlog line's message, any other line as it is. */
+function logMessage(line: string): string {
+  if (!line.startsWith('{')) return line;
+  try {
+    const message = (JSON.parse(line) as { message?: unknown }).message;
+    return typeof message === 'string' ? message : line;
+  } catch {
+    return line;
+  }
 }
 
 function readLog(logFile: string): string {

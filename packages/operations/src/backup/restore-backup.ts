@@ -94,7 +94,7 @@ export async function restoreBackup(ctx: BackupContext, options: RestoreBackupOp
 
 async function restoreLogical(ctx: BackupContext, record: BackupRecord, options: RestoreBackupOptions): Promise<RestoreResult> {
   const started = Date.now();
-  if (options.dataDir !== undefined || options.start !== undefined || options.port !== undefined) {
+  if (options.dataDir !== undefined || options.start === true || options.port !== undefined) {
     throw new InputError('dataDir', 'dataDir, start and port apply to physical backups only');
   }
   const database = options.database ?? (record.databases.length === 1 ? record.databases[0]! : undefined);

@@ -1,9 +1,9 @@
-import { Skill, type PlanStep, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
+import { Skill, type SkillActions, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
 import type { BackupContext, BackupProgress } from '../backup/backup-context';
 import { ClusterBackupInput, ClusterBackupOutput } from '../backup/backup-skill-schema';
 import { createBackup } from '../backup/create-backup';
 import { listBackups } from '../backup/list-backups';
-import { planBackupAction } from '../backup/plan-backup-action';
+import { backupPlans, planPgbackrest } from '../backup/plan-backup-action';
 import { pruneBackups } from '../backup/prune-backups';
 import { verifyBackup } from '../backup/verify-backup';
 import { disableArchiving, enableArchiving } from '../backup/wal-archive';
@@ -90,23 +90,45 @@ export class ClusterBackupSkill {
     input: ClusterBackupInput,
     output: ClusterBackupOutput,
   })
-  static async run(ctx: SkillContext, input: ClusterBackupInput): Promise<SkillResult<ClusterBackupOutput>> {
-    const bctx = backupContext(ctx);
-    if (input.backend === 'pgbackrest' && input.action !== 'enable-archiving') return runPgbackrest(bctx, input);
-    switch (input.action) {
-      case 'backup': {
-        const backup = await createBackup(bctx, { kind: input.kind ?? 'logical', ...(input.databases ? { databases: input.databases } : {}) });
+  static readonly actions: SkillActions<typeof ClusterBackupInput, ClusterBackupOutput> = {
+    backup: {
+      plan: (ctx, input) => backupPlans.backup(ctx.loaded.config, ctx.loaded.stateDir, input),
+      run: async (ctx, input) => {
+        const bctx = backupContext(ctx);
+        if (input.backend === 'pgbackrest') {
+          const archiveDir = pgbackrestArchiveDir(bctx.stateDir);
+          const existing = await pgbackrestInfo(bctx, archiveDir);
+          const backup = await pgbackrestBackup(bctx, archiveDir, input.type ?? (existing.length ? 'incr' : 'full'));
+          return { data: { action: 'backup', pgbackrest: { backup } }, recommendations: [{ why: 'check the repository any time', skill: 'cluster-backup', input: { action: 'verify', backend: 'pgbackrest' } }] };
+        }
+        const backup = await createBackup(bctx, { kind: input.kind ?? 'logical', databases: input.databases });
         return {
           data: { action: 'backup', backup },
           recommendations: [{ why: 'verify it any time', skill: 'cluster-backup', input: { action: 'verify', id: backup.id } }],
         };
-      }
-      case 'list': {
-        const list = listBackups(bctx, input.kind ? { kind: input.kind } : {});
+      },
+    },
+    list: {
+      risk: 'read',
+      plan: (ctx, input) => backupPlans.list(ctx.loaded.stateDir, input),
+      run: async (ctx, input) => {
+        const bctx = backupContext(ctx);
+        if (input.backend === 'pgbackrest') {
+          const backups = (await pgbackrestInfo(bctx, pgbackrestArchiveDir(bctx.stateDir))).reverse();
+          return { data: { action: 'list', pgbackrest: { backups }, count: backups.length, totalBytes: backups.reduce((n, b) => n + b.repoSize, 0) } };
+        }
+        const list = listBackups(bctx, { kind: input.kind });
         return { data: { action: 'list', backups: list.backups, count: list.count, totalBytes: list.totalBytes } };
-      }
-      case 'verify': {
-        const verify = await verifyBackup(bctx, input.id!);
+      },
+    },
+    verify: {
+      risk: 'read',
+      plan: (ctx, input) => (input.id === undefined ? planPgbackrest(ctx.loaded.stateDir, 'verify') : backupPlans.verify(ctx.loaded.stateDir, input.id)),
+      run: async (ctx, input) => {
+        const bctx = backupContext(ctx);
+        // The action's schema: without an id, the backend is pgbackrest (its whole repository).
+        if (input.id === undefined) return verifyPgbackrest(bctx);
+        const verify = await verifyBackup(bctx, input.id);
         const failed = verify.checks.filter((c) => !c.ok);
         return {
           data: { action: 'verify', verify },
@@ -114,25 +136,29 @@ export class ClusterBackupSkill {
           alerts: failed.map((c) => `backup ${verify.id}: ${c.check} failed: ${c.detail}`),
           ...(verify.ok ? {} : { recommendations: [{ why: 'this backup is damaged: take a new one', skill: 'cluster-backup', input: { action: 'backup' } }] }),
         };
-      }
-      case 'prune': {
-        // Deleting a backup that may be sound needs the user's --yes, though the skill as a whole does not.
-        const prune = await pruneBackups(bctx, { keep: input.keep!, ...(input.kind ? { kind: input.kind } : {}), confirm: ctx.confirmed === true });
+      },
+    },
+    prune: {
+      plan: (ctx, input) => backupPlans.prune(ctx.loaded.stateDir, input),
+      run: async (ctx, input) => {
+        // Deleting a backup that may be sound needs the user's --yes; pruning only failed ones does not,
+        // so the action does not require confirmation and the refusal (exit 3) comes from pruneBackups.
+        const prune = await pruneBackups(backupContext(ctx), { keep: input.keep, kind: input.kind, confirm: ctx.confirmed === true });
         return {
           data: { action: 'prune', prune },
           status: prune.failed.length ? 'degraded' : 'ok',
           alerts: prune.failed.map((f) => `could not delete backup ${f.id}: ${f.error}`),
         };
-      }
-      case 'enable-archiving': {
-        // The restart needs the user's --yes, though the skill as a whole does not (like prune).
-        const archiving = await enableArchiving(bctx, {
-          ...(input.archiveDir ? { archiveDir: input.archiveDir } : {}),
-          ...(input.backend ? { backend: input.backend } : {}),
-          ...(input.compress ? { compress: input.compress } : {}),
-          ...(input.processMax ? { processMax: input.processMax } : {}),
-          confirm: ctx.confirmed === true,
-        });
+      },
+    },
+    'enable-archiving': {
+      // Restarts every node: sessions are cut.
+      requiresConfirmation: true,
+      autonomous: false,
+      plan: (ctx, input) => backupPlans.enableArchiving(ctx.loaded.stateDir, input),
+      run: async (ctx, input) => {
+        const { action: _action, ...options } = input;
+        const archiving = await enableArchiving(backupContext(ctx), { ...options, confirm: true });
         return {
           data: { action: 'enable-archiving', archiving },
           rollback: { skill: 'cluster-backup', input: { action: 'disable-archiving' }, why: 'put back the archiving settings every node had before (restarts them)' },
@@ -142,20 +168,32 @@ export class ClusterBackupSkill {
               : { why: 'a point-in-time restore starts from a physical backup taken after this', skill: 'cluster-backup', input: { action: 'backup', kind: 'physical' } },
           ],
         };
-      }
-      case 'disable-archiving': {
-        const archiving = await disableArchiving(bctx, { confirm: ctx.confirmed === true });
+      },
+    },
+    'disable-archiving': {
+      // Restarts every node whose archive_mode changes back.
+      requiresConfirmation: true,
+      autonomous: false,
+      plan: (ctx) => backupPlans.disableArchiving(ctx.loaded.stateDir),
+      run: async (ctx) => {
+        const archiving = await disableArchiving(backupContext(ctx), { confirm: true });
         return { data: { action: 'disable-archiving', archiving }, alerts: [`the archive in ${archiving.archiveDir} is kept; point-in-time restores reach only up to now`] };
-      }
-      case 'restore-point': {
-        const restorePoint = await createRestorePoint(bctx, input.name!);
+      },
+    },
+    'restore-point': {
+      plan: (ctx, input) => backupPlans.restorePoint(ctx.loaded.stateDir, input),
+      run: async (ctx, input) => {
+        const restorePoint = await createRestorePoint(backupContext(ctx), input.name);
         return {
           data: { action: 'restore-point', restorePoint },
           recommendations: [{ why: 'to go back to it', skill: 'cluster-restore', input: { toRestorePoint: restorePoint.name } }],
         };
-      }
-      case 'drill': {
-        const drill = await restoreDrill(bctx, { ...(input.id ? { id: input.id } : {}), ...(input.dataDir ? { dataDir: input.dataDir } : {}) });
+      },
+    },
+    drill: {
+      plan: (_ctx, input) => backupPlans.drill(input),
+      run: async (ctx, input) => {
+        const drill = await restoreDrill(backupContext(ctx), { id: input.id, dataDir: input.dataDir });
         const failed = drill.checks.filter((c) => !c.ok);
         return {
           data: { action: 'drill', drill },
@@ -163,29 +201,14 @@ export class ClusterBackupSkill {
           alerts: failed.map((c) => `drill of ${drill.backupId}: ${c.check} failed: ${c.detail}`),
           ...(drill.ok ? {} : { recommendations: [{ why: 'the latest backup did not restore cleanly: take a new one', skill: 'cluster-backup', input: { action: 'backup', kind: 'physical' } }] }),
         };
-      }
-    }
-  }
-
-  /** The statements and command lines a run would use (credentials by name only), or the files prune would delete. */
-  static plan(ctx: SkillContext, input: ClusterBackupInput): Promise<PlanStep[]> {
-    return planBackupAction(ctx.loaded.config, ctx.loaded.stateDir, input);
-  }
+      },
+    },
+  };
 }
 
-/** backup, list and verify through pgBackRest (configured by enable-archiving --backend pgbackrest). */
-async function runPgbackrest(bctx: BackupContext, input: ClusterBackupInput): Promise<SkillResult<ClusterBackupOutput>> {
-  const archiveDir = pgbackrestArchiveDir(bctx.stateDir);
-  if (input.action === 'backup') {
-    const existing = await pgbackrestInfo(bctx, archiveDir);
-    const backup = await pgbackrestBackup(bctx, archiveDir, input.type ?? (existing.length ? 'incr' : 'full'));
-    return { data: { action: 'backup', pgbackrest: { backup } }, recommendations: [{ why: 'check the repository any time', skill: 'cluster-backup', input: { action: 'verify', backend: 'pgbackrest' } }] };
-  }
-  if (input.action === 'list') {
-    const backups = (await pgbackrestInfo(bctx, archiveDir)).reverse();
-    return { data: { action: 'list', pgbackrest: { backups }, count: backups.length, totalBytes: backups.reduce((n, b) => n + b.repoSize, 0) } };
-  }
-  const verify = await pgbackrestVerify(bctx, archiveDir);
+/** verify through pgBackRest (configured by enable-archiving --backend pgbackrest): its whole repository. */
+async function verifyPgbackrest(bctx: BackupContext): Promise<SkillResult<ClusterBackupOutput>> {
+  const verify = await pgbackrestVerify(bctx, pgbackrestArchiveDir(bctx.stateDir));
   return {
     data: { action: 'verify', pgbackrest: { verify } },
     status: verify.ok ? 'ok' : 'degraded',

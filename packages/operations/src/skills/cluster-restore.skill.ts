@@ -1,11 +1,11 @@
-import { Skill, type PlanStep, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
+import { InputError, ensureStateSubdir } from '@pgcluster/core';
+import { Skill, type ActionInput, type SkillActions, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
 import { ClusterRestoreInput, ClusterRestoreOutput } from '../backup/backup-skill-schema';
-import { planRestore } from '../backup/plan-backup-action';
-import { restoreBackup, undoPhysicalRestore } from '../backup/restore-backup';
+import { restorePlans } from '../backup/plan-backup-action';
+import { restoreBackup, undoPhysicalRestore, type RestoreResult } from '../backup/restore-backup';
 import { undoRestore } from '../backup/restore-journal';
 import { join } from 'node:path';
-import { ensureStateSubdir } from '@pgcluster/core';
-import { archiveForRestore, chooseBaseBackup, flushToArchive, pgbackrestArchiveDir, recoveryTarget } from '../backup/point-in-time';
+import { archiveForRestore, chooseBaseBackup, flushToArchive, pgbackrestArchiveDir, recoveryTarget, type RecoveryTarget } from '../backup/point-in-time';
 import { restorePgbackrestToPoint } from '../backup/pgbackrest-restore';
 import { backupContext } from './cluster-backup.skill';
 
@@ -71,75 +71,91 @@ export class ClusterRestoreSkill {
     input: ClusterRestoreInput,
     output: ClusterRestoreOutput,
   })
-  static async run(ctx: SkillContext, input: ClusterRestoreInput): Promise<SkillResult<ClusterRestoreOutput>> {
-    const bctx = backupContext(ctx);
-    if (input.action === 'undo' && input.dataDir) {
-      return { data: { action: 'undo', removed: await undoPhysicalRestore(bctx, input.dataDir) } };
-    }
-    if (input.action === 'undo') {
-      const { auditId, ...undo } = await undoRestore(bctx, input.target!, input.restore);
-      return {
-        data: { action: 'undo', undo },
-        // Recorded as the audit record's undoOf: `audit undo` of that restore is then refused, and `audit list` says it was undone.
-        ...(auditId ? { undoes: auditId } : {}),
-        ...(undo.kept.length ? { alerts: [`kept ${undo.kept.join(', ')}: the contents of ${undo.target} between the undone restores; drop them when not needed`] } : {}),
-      };
-    }
-    const target = recoveryTarget(input);
-    if (target && input.backend === 'pgbackrest') {
-      const archiveDir = pgbackrestArchiveDir(bctx.stateDir);
-      await flushToArchive(bctx).catch((error: Error) => ctx.log.warn(`could not flush WAL to the archive: ${error.message}`));
-      const r = await restorePgbackrestToPoint(bctx, archiveDir, target, {
-        dataDir: input.dataDir ?? join(ensureStateSubdir(bctx.stateDir, 'restores'), `pgbackrest-${Date.now()}`),
-        ...(input.port !== undefined ? { port: input.port } : {}),
-      });
-      const undo = `stop the restored node and delete ${r.dataDir}`;
-      return {
-        data: { action: 'restore', restore: { id: `pgbackrest:${r.label}`, kind: 'physical', label: r.label, dataDir: r.dataDir, started: true, port: r.port, recovery: r.recovery, rtoMs: r.rtoMs, undo, bytes: r.bytes, durationMs: r.rtoMs } },
-        rollback: { skill: 'cluster-restore', input: { action: 'undo', dataDir: r.dataDir }, why: undo },
-        alerts: [`recovered to ${r.recovery.lsn} (last transaction ${r.recovery.lastTransactionTime ?? 'none'}); a new node runs from ${r.dataDir} on port ${r.port}`],
-      };
-    }
-    let recovery;
-    let id = input.id;
-    if (target) {
-      const archiveDir = archiveForRestore(bctx.stateDir);
-      // Everything the primary wrote so far goes to the archive first, so a recent target is reachable.
-      await flushToArchive(bctx).catch((error: Error) => ctx.log.warn(`could not flush WAL to the archive: ${error.message}`));
-      id = chooseBaseBackup(bctx.stateDir, target, input.id).id;
-      recovery = { archiveDir, target };
-    }
-    // The executor's confirmation gate already passed (requiresConfirmation), so replacing is confirmed.
-    const restore = await restoreBackup(bctx, {
-      id: id!,
-      ...(recovery ? { recovery } : {}),
-      confirm: true,
-      keepPrevious: input.keepPrevious,
-      ...(input.database ? { database: input.database } : {}),
-      ...(input.target ? { target: input.target } : {}),
-      ...(input.dataDir ? { dataDir: input.dataDir } : {}),
-      ...(input.start ? { start: true } : {}),
-      ...(input.port !== undefined ? { port: input.port } : {}),
-      ...(ctx.runId ? { auditId: ctx.runId } : {}),
-    });
-    const reversible = restore.kind === 'logical' && (restore.created || restore.previousDatabase);
-    return {
-      data: { action: 'restore', restore },
-      ...(reversible
-        ? { rollback: { skill: 'cluster-restore', input: { action: 'undo', target: restore.target!, restore: restore.restoreId! }, why: restore.undo } }
-        : {}),
-      ...(restore.kind === 'physical' ? { rollback: { skill: 'cluster-restore', input: { action: 'undo', dataDir: restore.dataDir! }, why: restore.undo } } : {}),
-      ...(restore.previousDatabase
-        ? { recommendations: [{ why: `the replaced contents are kept in ${restore.previousDatabase}; drop it when the restore is confirmed good` }] }
-        : {}),
-      ...(restore.started
-        ? { alerts: [`${restore.recovery ? `recovered to ${restore.recovery.lsn} (last transaction ${restore.recovery.lastTransactionTime ?? 'none'}); ` : ''}a new node runs from ${restore.dataDir} on port ${restore.port}; \`pgcluster cluster-restore --action undo --data-dir ${restore.dataDir} --yes\` stops and removes it`] }
-        : {}),
-    };
-  }
+  static readonly actions: SkillActions<typeof ClusterRestoreInput, ClusterRestoreOutput> = {
+    restore: {
+      plan: (ctx, input) => {
+        const source = restoreSource(input);
+        return 'target' in source ? restorePlans.toPoint(ctx.loaded.stateDir, input, source.target) : restorePlans.backup(ctx.loaded.stateDir, input, source.id);
+      },
+      run: async (ctx, input) => {
+        const source = restoreSource(input);
+        if ('target' in source && input.backend === 'pgbackrest') return restorePgbackrest(ctx, input, source.target);
+        const bctx = backupContext(ctx);
+        let recovery;
+        let id: string;
+        if ('target' in source) {
+          // Everything the primary wrote so far goes to the archive first, so a recent target is reachable.
+          await flushToArchive(bctx).catch((error: Error) => ctx.log.warn(`could not flush WAL to the archive: ${error.message}`));
+          recovery = { archiveDir: archiveForRestore(bctx.stateDir), target: source.target };
+          id = chooseBaseBackup(bctx.stateDir, source.target, input.id).id;
+        } else id = source.id;
+        // The executor's confirmation gate already passed (requiresConfirmation), so replacing is confirmed.
+        const { action: _action, id: _id, backend: _backend, toTime: _toTime, toLsn: _toLsn, toRestorePoint: _toRestorePoint, ...options } = input;
+        const restore = await restoreBackup(bctx, { ...options, id, ...(recovery ? { recovery } : {}), confirm: true, ...(ctx.runId ? { auditId: ctx.runId } : {}) });
+        return restoreResult(restore);
+      },
+    },
+    undo: {
+      plan: (ctx, input) => restorePlans.undo(ctx.loaded.stateDir, input),
+      run: async (ctx, input) => {
+        const bctx = backupContext(ctx);
+        if (input.dataDir !== undefined) return { data: { action: 'undo', removed: await undoPhysicalRestore(bctx, input.dataDir) } };
+        // The action's schema requires --target without --data-dir; this only narrows the type.
+        if (input.target === undefined) throw new InputError('target', 'undo needs --target (the database a logical restore went into) or --data-dir (the folder of a physical restore)');
+        const { auditId, ...undo } = await undoRestore(bctx, input.target, input.restore);
+        return {
+          data: { action: 'undo', undo },
+          // Recorded as the audit record's undoOf: `audit undo` of that restore is then refused, and `audit list` says it was undone.
+          ...(auditId ? { undoes: auditId } : {}),
+          ...(undo.kept.length ? { alerts: [`kept ${undo.kept.join(', ')}: the contents of ${undo.target} between the undone restores; drop them when not needed`] } : {}),
+        };
+      },
+    },
+  };
+}
 
-  /** The statements and command lines a run would use (credentials by name only). */
-  static plan(ctx: SkillContext, input: ClusterRestoreInput): PlanStep[] {
-    return planRestore(ctx.loaded.config, ctx.loaded.stateDir, input);
-  }
+/**
+ * Where a restore starts from: a recovery target (the base backup is chosen for it, or --id), or the
+ * backup --id names; the action's schema requires one of them.
+ */
+function restoreSource(input: ActionInput<typeof ClusterRestoreInput, 'restore'>): { target: RecoveryTarget } | { id: string } {
+  const target = recoveryTarget(input);
+  if (target) return { target };
+  if (input.id === undefined) throw new InputError('id', 'is required for action restore (the id of a backup, see cluster-backup --action list), unless a recovery target is given');
+  return { id: input.id };
+}
+
+/** A point-in-time restore through pgBackRest, started as a new node. */
+async function restorePgbackrest(ctx: SkillContext, input: ActionInput<typeof ClusterRestoreInput, 'restore'>, target: RecoveryTarget): Promise<SkillResult<ClusterRestoreOutput>> {
+  const bctx = backupContext(ctx);
+  const archiveDir = pgbackrestArchiveDir(bctx.stateDir);
+  await flushToArchive(bctx).catch((error: Error) => ctx.log.warn(`could not flush WAL to the archive: ${error.message}`));
+  const r = await restorePgbackrestToPoint(bctx, archiveDir, target, {
+    dataDir: input.dataDir ?? join(ensureStateSubdir(bctx.stateDir, 'restores'), `pgbackrest-${Date.now()}`),
+    ...(input.port !== undefined ? { port: input.port } : {}),
+  });
+  const undo = `stop the restored node and delete ${r.dataDir}`;
+  return {
+    data: { action: 'restore', restore: { id: `pgbackrest:${r.label}`, kind: 'physical', label: r.label, dataDir: r.dataDir, started: true, port: r.port, recovery: r.recovery, rtoMs: r.rtoMs, undo, bytes: r.bytes, durationMs: r.rtoMs } },
+    rollback: { skill: 'cluster-restore', input: { action: 'undo', dataDir: r.dataDir }, why: undo },
+    alerts: [`recovered to ${r.recovery.lsn} (last transaction ${r.recovery.lastTransactionTime ?? 'none'}); a new node runs from ${r.dataDir} on port ${r.port}`],
+  };
+}
+
+/** The result of a native restore: its rollback (undo), and what to do next. */
+function restoreResult(restore: RestoreResult): SkillResult<ClusterRestoreOutput> {
+  const rollback =
+    restore.kind === 'physical' && restore.dataDir
+      ? { skill: 'cluster-restore', input: { action: 'undo', dataDir: restore.dataDir }, why: restore.undo }
+      : restore.kind === 'logical' && restore.target && restore.restoreId && (restore.created || restore.previousDatabase)
+        ? { skill: 'cluster-restore', input: { action: 'undo', target: restore.target, restore: restore.restoreId }, why: restore.undo }
+        : undefined;
+  return {
+    data: { action: 'restore', restore },
+    ...(rollback ? { rollback } : {}),
+    ...(restore.previousDatabase ? { recommendations: [{ why: `the replaced contents are kept in ${restore.previousDatabase}; drop it when the restore is confirmed good` }] } : {}),
+    ...(restore.started
+      ? { alerts: [`${restore.recovery ? `recovered to ${restore.recovery.lsn} (last transaction ${restore.recovery.lastTransactionTime ?? 'none'}); ` : ''}a new node runs from ${restore.dataDir} on port ${restore.port}; \`pgcluster cluster-restore --action undo --data-dir ${restore.dataDir} --yes\` stops and removes it`] }
+      : {}),
+  };
 }

@@ -92,7 +92,14 @@ export function actionInput<const A extends ActionSchemas>(actions: A, options: 
     }
     const parsed = schema.safeParse(given);
     if (parsed.success) return;
+    // A field's own check (a pattern, a refine) that already failed in the flat shape is said once.
+    const said = new Set<string>();
+    for (const field of new Set(ctx.issues.map((i) => i.path?.[0]))) {
+      if (typeof field !== 'string' || !(field in shape)) continue;
+      for (const i of shape[field]!.safeParse(value[field]).error?.issues ?? []) said.add(`${[field, ...i.path].join('.')} ${i.message}`);
+    }
     for (const issue of parsed.error.issues) {
+      if (said.has(`${issue.path.join('.')} ${issue.message}`)) continue;
       const [first] = issue.path;
       const missing = issue.code === 'invalid_type' && issue.path.length === 1 && typeof first === 'string' && given[first] === undefined;
       if (missing) ctx.addIssue({ code: 'custom', path: issue.path, message: `is required for action ${action}` });

@@ -39,6 +39,14 @@ describe('actionInput', () => {
     expect(referenceInputProblems(SessionsFixtureInput, { action: 'vacuum', table: 'items' })).toEqual([]);
   });
 
+  it('says a failing field check once, and the action\'s own rules on that field as well', () => {
+    const input = actionInput({ a: z.object({ x: z.string().regex(/^x/, 'must start with x').optional(), y: z.string().optional() }).superRefine((v, ctx) => {
+      if (v.x !== undefined && v.y !== undefined) ctx.addIssue({ code: 'custom', path: ['x'], message: 'give x or y' });
+    }) });
+    expect(referenceInputProblems(input, { action: 'a', x: 'bad' })).toEqual(['--x (x): must start with x']);
+    expect(referenceInputProblems(input, { action: 'a', x: 'bad', y: 'y' })).toEqual(['--x (x): must start with x', '--x (x): give x or y']);
+  });
+
   it('parses with the action\'s own schema: its defaults applied, nothing of the other actions', () => {
     expect(parseActionInput(SessionsFixtureInput, { action: 'vacuum', table: 'items' })).toEqual({ action: 'vacuum', table: 'items', full: false });
     expect(parseActionInput(SessionsFixtureInput, { action: 'list' })).toEqual({ action: 'list', limit: 5 });

@@ -85,20 +85,24 @@ export const REPLICATION_CHECKS: readonly NodeCheck[] = [
   },
   {
     id: 'archiving_failing',
-    collect: async ({ query }) =>
+    // Every node whose archiver runs: a primary with archive_mode on or always, a replica with always
+    // (each archives the WAL it receives; its failures show only in its own pg_stat_archiver).
+    collect: async ({ query, facts }) =>
       (
-        await query<{ failed: number; wal: string | null; failing_seconds: number }>(
+        await query<{ failed: number; wal: string | null; failing_seconds: number; mode: string }>(
           `select failed_count::float8 as failed, last_failed_wal as wal,
-                  extract(epoch from now() - last_failed_time)::float8 as failing_seconds
+                  extract(epoch from now() - last_failed_time)::float8 as failing_seconds,
+                  current_setting('archive_mode') as mode
              from pg_stat_archiver
-            where current_setting('archive_mode') <> 'off' and last_failed_time is not null
+            where (current_setting('archive_mode') = 'always' or (current_setting('archive_mode') = 'on' and not pg_is_in_recovery()))
+              and last_failed_time is not null
               and last_failed_time > coalesce(last_archived_time, '-infinity')`,
         )
       ).map((r) => ({
         object: 'archive_command',
         value: r.failed,
-        message: `WAL archiving is failing (${r.failed} failures since the statistics reset, last on ${r.wal ?? 'a WAL file'} ${round(r.failing_seconds, 0)} s ago): point-in-time recovery has a gap and pg_wal grows`,
-        recommendation: ref('cluster-backup', { action: 'backup', kind: 'physical' }, 'fix archive_command (see the server log), then take a new base backup'),
+        message: `WAL archiving on ${facts.role} ${facts.name} (archive_mode ${r.mode}) is failing (${r.failed} failures since the statistics reset, last on ${r.wal ?? 'a WAL file'} ${round(r.failing_seconds, 0)} s ago): point-in-time recovery has a gap and its pg_wal grows`,
+        recommendation: ref('cluster-backup', { action: 'backup', kind: 'physical' }, `fix archive_command on ${facts.name} (see its server log), then take a new base backup`),
       })),
   },
 ];
