@@ -246,21 +246,26 @@ describe('LLM simulation: every generated command, as a subprocess, against a re
       '<check_id>': 'hba_trust',
       '<role>': 'pgcluster',
       '<data_backup>': join(dir, 'backup.json'),
+      '<name>': 'before-migration',
     };
     const commands = skillMdCommands(ROOT);
     expect(commands.length).toBeGreaterThan(manifest.skills.length * 2);
     const refused: string[] = [];
-    for (const { file, section, command, coming } of commands) {
-      if (coming) continue; // its skill is not in this version: skillgen let it through as planned
-      const words = shellWords(command)
-        .slice(1)
-        .map((w) => placeholders[w] ?? w.replace(/^\d{8}T\d{6}Z-(logical|physical)-[a-z0-9]+$/, (_m, kind: string) => ids[kind]!));
-      if (words.some((w) => /^<.+>$/.test(w))) throw new Error(`${file} (${section}): no value for a placeholder in: ${command}`);
-      const error = dryRun(words);
-      if (error.code === 'INVALID_INPUT') refused.push(`${file} (${section}): ${command} → ${error.message}`);
+    try {
+      for (const { file, section, command, coming } of commands) {
+        if (coming) continue; // its skill is not in this version: skillgen let it through as planned
+        const words = shellWords(command)
+          .slice(1)
+          .map((w) => placeholders[w] ?? w.replace(/^\d{8}T\d{6}Z-(logical|physical)-[a-z0-9]+$/, (_m, kind: string) => ids[kind]!));
+        if (words.some((w) => /^<.+>$/.test(w))) throw new Error(`${file} (${section}): no value for a placeholder in: ${command}`);
+        const error = dryRun(words);
+        if (error.code === 'INVALID_INPUT') refused.push(`${file} (${section}): ${command} → ${error.message}`);
+      }
+    } finally {
+      // Released whatever happened: a session left open would die with its node in the next test.
+      held.release();
+      await session.end();
     }
-    held.release();
-    await session.end();
     await withClient({ url: cluster().url() }, 'drop the leftover', (c) => c.query('drop index public.items_sku_key_ccnew'));
     expect(refused).toEqual([]);
   });

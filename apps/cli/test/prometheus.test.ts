@@ -47,6 +47,8 @@ const RUNS: { skill: string; args: string[]; stdin?: string }[] = [
   { skill: 'security-rotate', args: ['--role', 'pgcluster', '--dry-run'] },
   { skill: 'security-encrypt', args: ['--require-tls', '--dry-run'] },
   { skill: 'security-pgaudit', args: ['--dry-run'] },
+  { skill: 'security-reader', args: ['--dry-run'] },
+  { skill: 'cluster-query', args: ['--sql', 'select 1 as one'] },
   // An error envelope (bad input) is exposition text too.
   { skill: 'vector-search', args: ['--collection', 'no_such_collection', '--vector', '[1, 0, 0.5]'] },
 ];

@@ -160,11 +160,15 @@ export async function executeSkill<I, O>(skillClass: SkillClass<I, O>, rawInput:
   const log = options.log ?? createStderrLogger({ prefix: meta.name });
   let loaded = options.config;
   const getConfig = (): LoadedConfig => (loaded ??= loadConfig(options.loadConfig));
-  const resources = createRunResources({ cluster: () => getConfig().config, ...(options.topology ? { topology: options.topology } : {}), log });
+  // Security: the login the skill connects with, also for the run's shared topology resolution, so
+  // a read-only skill run as the least-privilege reader opens no connection as anyone else.
+  let login: LoadedConfig | undefined;
+  const getLogin = (): LoadedConfig => (login ??= loginFor(meta, getConfig(), options.reader ?? 'prefer', log));
+  const resources = createRunResources({ cluster: () => getLogin().config, ...(options.topology ? { topology: options.topology } : {}), log });
   try {
     const auditLog = auditLogOf(options, log, getConfig, resources);
     const runId = auditLog ? newAuditId() : undefined;
-    const outcome = await attempt(skillClass as SkillClass, meta, rawInput, { options, log, getConfig, runId, resources, auditLog });
+    const outcome = await attempt(skillClass as SkillClass, meta, rawInput, { options, log, getLogin, runId, resources, auditLog });
     const durationMs = Math.round(performance.now() - started);
     const auditId = auditLog && (await audit(auditLog, meta, outcome, { id: runId!, time, durationMs, options, log }));
     return envelopeOf<O>(meta.name, outcome, durationMs, auditId);
@@ -177,14 +181,15 @@ export async function executeSkill<I, O>(skillClass: SkillClass<I, O>, rawInput:
 interface AttemptContext {
   options: ExecuteOptions;
   log: SkillLogger;
-  getConfig: () => LoadedConfig;
+  /** The configuration the skill connects with (see `loginFor`). */
+  getLogin: () => LoadedConfig;
   runId: string | undefined;
   resources: OwnedRunResources;
   auditLog: AuditLog | undefined;
 }
 
 async function attempt(skillClass: SkillClass, meta: SkillMeta, rawInput: unknown, run: AttemptContext): Promise<Outcome> {
-  const { options, log, getConfig, runId, resources } = run;
+  const { options, log, getLogin, runId, resources } = run;
   // Security: input is validated before anything else happens; bad input runs nothing.
   const parsed = meta.input.safeParse(rawInput ?? {});
   const fields = inputFields(meta);
@@ -206,7 +211,7 @@ async function attempt(skillClass: SkillClass, meta: SkillMeta, rawInput: unknow
   const deadline = createDeadline(meta.name, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.signal, options.stopWithinMs);
   try {
     const ctx: SkillContext = {
-      loaded: loginFor(meta, getConfig(), options.reader ?? 'prefer', log),
+      loaded: getLogin(),
       signal: deadline.signal,
       actor: options.actor ?? 'library',
       log,
