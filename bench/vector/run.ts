@@ -20,6 +20,7 @@
  * - tuned vs default 40 vs balanced (ef_search 200): recall@10 and QPS on held-out queries.
  * - tune_held_out_recall_min: whether tune's promise holds on new queries of another distribution (tune-promise.ts).
  *
+ * BENCH_ONLY=tune runs only tune_held_out_recall_min (bench/results/vector-tune.json).
  * BENCH_ONLY=insert runs only insert_vs_copy (and writes bench/results/vector-insert.json): each run
  * also prints CPU time per row of this node process, of its psql child, and of the server (all the
  * postmaster's children, live or reaped), the figures that resist a loaded machine.
@@ -141,6 +142,12 @@ async function main(): Promise<void> {
   const db = await openVectorDb({ primaryUrl: url, poolSize: CLIENTS + 2 });
   const raw = new pg.Pool({ connectionString: url, max: CLIENTS });
   try {
+    if (ONLY === 'tune') {
+      metrics.push(...(await measureTunePromise(db, log)));
+      const version = (await db.primary.query<{ v: string }>('show server_version')).rows[0]!.v;
+      writeReport('vector-tune', version, metrics);
+      return;
+    }
     const space = embeddingSpace({ dimension: DIM, clusters: 100, seed: 42 });
     log(`generating ${N} × ${DIM} clustered, normalised vectors`);
     const rows = [...space.rows(N)];
