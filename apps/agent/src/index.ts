@@ -42,5 +42,6 @@ export { summarizeOutcomes, type AgentCheckReport, type AgentReport } from './st
 export { agentSkillRegistry } from './agent/agent-skills';
 export { actionKey, findingKey, fillPlaceholders, remediationsFor, type RankedRemediation } from './agent/remediations';
 export { escalate, type Escalation } from './agent/escalate';
+export { SLOW_STATEMENT, slowStatementFindings } from './agent/slow-statements';
 export { agentTick, inMaintenanceWindow, sleep, type AgentRuntime, type AgentTickSummary } from './agent/agent-tick';
 export { runAgent, type RunAgentOptions } from './agent/run-agent';
