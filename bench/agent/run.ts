@@ -63,7 +63,9 @@ async function main(): Promise<void> {
       approve: ['maintenance-sessions', 'cluster-failover'],
       thresholds: { idle_in_transaction: { warning: 3, critical: 3600 } },
       slowStatements: { meanMs: 5, minCalls: 20 },
-      rateLimit: { maxActionsPerHour: 1000 },
+      // Every injection is a new fault; primary_down's is on the same object (the cluster) each
+      // round, which the default 30-minute cooldown would hold back (one failover per half hour).
+      rateLimit: { maxActionsPerHour: 1000, sameActionCooldownMinutes: 0 },
       verify: { attempts: 3, delaySeconds: 0.5 },
       // escalations are counted from the outcome store, not printed
       escalate: { stderr: false },
