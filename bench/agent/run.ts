@@ -22,6 +22,7 @@
  * the agent took during a quiet run (no fault, a light read/write load) of BENCH_AGENT_QUIET_SECONDS
  * (default 60; the issue's goal is 10 minutes: set 600). There is no automated baseline to run
  * side by side; the issue's reference is a person's 60+ s (seed: < 5 min target), printed as goals.
+ * BENCH_AGENT_CLASSES=slow_statement,primary_down runs only those classes (comma-separated).
  */
 import { execSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

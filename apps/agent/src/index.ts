@@ -1,5 +1,5 @@
 /**
- * @pgcluster/agent — the autonomous DBA: watch (monitoring-health, cluster-status) → decide
+ * @pgcluster/agent — the autonomous DBA: watch (monitoring-health, cluster-status, slow statements) → decide
  * (findings → remediations, ranked by measured success, filtered by the policy) → act (through
  * the executor) → verify → revert and escalate → learn (the outcome store). Its policy, outcome
  * store and pause switch are read here by the CLI and the dashboard.
