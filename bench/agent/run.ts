@@ -8,15 +8,21 @@
  * - vector_index_invalid: an HNSW index left invalid by a CREATE INDEX CONCURRENTLY cancelled by
  *   its statement timeout while a writer's transaction was open;
  * - idle_in_transaction: a session idle in its transaction holding a row lock (the policy
- *   approves maintenance-sessions; today the skill refuses terminate inside its run without
- *   --yes, so this class measures the time to escalation);
- * - node_down (a replica killed): must be escalated, never acted on; time to escalation.
+ *   approves maintenance-sessions, which confirms its terminate action in the executor);
+ * - node_down (a replica killed): must be escalated, never acted on; time to escalation;
+ * - slow_statement: a frequent statement filtering a 200,000-row table on an unindexed column,
+ *   run in a loop (the policy: mean ≥ 5 ms over ≥ 20 calls since the last watch); fixed with
+ *   maintenance-optimize --apply (kept only when measured faster);
+ * - primary_down (native mode): the primary SIGKILLed; the policy approves cluster-failover, so
+ *   the agent promotes the replica (no_primary verified gone); the old primary is then rejoined
+ *   as a replica by the test fixture. (Without the approval the agent escalates: apps/agent/test.)
  *
  * MTTR = fault injected → the agent recorded the finding gone (verified). Success = verified for
  * the classes the agent fixes, escalated-without-acting for the replica. False actions = actions
  * the agent took during a quiet run (no fault, a light read/write load) of BENCH_AGENT_QUIET_SECONDS
  * (default 60; the issue's goal is 10 minutes: set 600). There is no automated baseline to run
  * side by side; the issue's reference is a person's 60+ s (seed: < 5 min target), printed as goals.
+ * BENCH_AGENT_CLASSES=slow_statement,primary_down runs only those classes (comma-separated).
  */
 import { execSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -55,9 +61,12 @@ async function main(): Promise<void> {
     const policy = AgentPolicySchema.parse({
       mode: 'act',
       intervalSeconds: INTERVAL_SECONDS,
-      approve: ['maintenance-sessions'],
+      approve: ['maintenance-sessions', 'cluster-failover'],
       thresholds: { idle_in_transaction: { warning: 3, critical: 3600 } },
-      rateLimit: { maxActionsPerHour: 1000 },
+      slowStatements: { meanMs: 5, minCalls: 20 },
+      // Every injection is a new fault; primary_down's is on the same object (the cluster) each
+      // round, which the default 30-minute cooldown would hold back (one failover per half hour).
+      rateLimit: { maxActionsPerHour: 1000, sameActionCooldownMinutes: 0 },
       verify: { attempts: 3, delaySeconds: 0.5 },
       // escalations are counted from the outcome store, not printed
       escalate: { stderr: false },
@@ -83,12 +92,22 @@ async function main(): Promise<void> {
     const quiet = (await readOutcomes({ stateDir, since: quietStart })).filter((o) => o.decision === 'acted');
     console.log(`quiet run: ${QUIET_SECONDS} s, ${statements} statements, ${quiet.length} action(s)${quiet.length ? `: ${quiet.map((o) => `${o.check} ${o.object}`).join(', ')}` : ''}; load ${load()}`);
 
-    const classes: Record<string, Attempt[]> = { dead_tuples: [], vector_index_invalid: [], idle_in_transaction: [], replica_down: [] };
+    await sql('create extension if not exists pg_stat_statements');
+    await sql('create extension if not exists hypopg');
+    const only = process.env['BENCH_AGENT_CLASSES']?.split(',');
+    const classes: Record<string, Attempt[]> = Object.fromEntries(
+      ['dead_tuples', 'vector_index_invalid', 'idle_in_transaction', 'replica_down', 'slow_statement', 'primary_down'].filter((c) => !only || only.includes(c)).map((c) => [c, [] as Attempt[]]),
+    );
+    const inject: Record<string, (i: number) => Promise<Attempt>> = {
+      dead_tuples: (i) => deadTuples(cluster, sql, stateDir, i),
+      vector_index_invalid: (i) => invalidHnsw(cluster, sql, stateDir, i),
+      idle_in_transaction: () => idleInTransaction(cluster, stateDir),
+      replica_down: () => replicaDown(cluster, stateDir),
+      slow_statement: (i) => slowStatement(cluster, sql, stateDir, i),
+      primary_down: () => primaryDown(cluster, stateDir),
+    };
     for (let i = 0; i < RUNS; i += 1) {
-      classes['dead_tuples']!.push(await deadTuples(cluster, sql, stateDir, i));
-      classes['vector_index_invalid']!.push(await invalidHnsw(cluster, sql, stateDir, i));
-      classes['idle_in_transaction']!.push(await idleInTransaction(cluster, stateDir));
-      classes['replica_down']!.push(await replicaDown(cluster, stateDir));
+      for (const [name, attempts] of Object.entries(classes)) attempts.push(await inject[name]!(i));
       console.log(`round ${i + 1}/${RUNS}: ${Object.entries(classes).map(([k, v]) => `${k} ${v.at(-1)!.ok ? 'ok' : 'FAIL'} ${v.at(-1)!.seconds?.toFixed(1) ?? '-'} s`).join(', ')}; load ${load()}`);
     }
     controller.abort();
@@ -96,7 +115,7 @@ async function main(): Promise<void> {
 
     const metrics: Metric[] = [];
     for (const [name, attempts] of Object.entries(classes)) {
-      const kind = name === 'replica_down' || name === 'idle_in_transaction' ? 'time_to_escalation' : 'mttr';
+      const kind = name === 'replica_down' ? 'time_to_escalation' : 'mttr';
       // MTTR counts verified recoveries; time to escalation counts every final outcome (an escalation).
       const times = attempts.filter((a) => (kind === 'mttr' ? a.ok : true) && a.seconds !== null).map((a) => a.seconds!);
       if (times.length) metrics.push(metric(`${name}_${kind}_median`, 's', 'lower-is-better', median(times), null, kind === 'mttr' ? '< 30 s (a person: 60+ s)' : 'escalated within one interval (5 s) + a watch'));
@@ -191,7 +210,6 @@ async function idleInTransaction(cluster: ClusterHandle, stateDir: string): Prom
     const pid = (await holder.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
     const since = new Date();
     const o = await outcomeFor(stateDir, since, (x) => x.check === 'idle_in_transaction' && x.object.includes(String(pid)), (x) => x.decision !== 'acted' || x.result !== 'pending');
-    // Ended (verified) is the goal; escalated after the refusal is what the executor allows today.
     return attemptOf(o, since.getTime(), (x) => x.result === 'verified');
   } finally {
     await holder.end().catch(() => undefined);
@@ -199,14 +217,55 @@ async function idleInTransaction(cluster: ClusterHandle, stateDir: string): Prom
 }
 
 async function replicaDown(cluster: ClusterHandle, stateDir: string): Promise<Attempt> {
+  // After a primary_down round the roles may have swapped: kill whichever node is the replica.
+  const replica = cluster.replicas[0]!.name;
   const since = new Date();
-  await cluster.kill('node2');
-  const o = await outcomeFor(stateDir, since, (x) => x.check === 'node_down' && x.object === 'node2', () => true);
+  await cluster.kill(replica);
+  const o = await outcomeFor(stateDir, since, (x) => x.check === 'node_down' && x.object === replica, () => true);
   const acted = (await readOutcomes({ stateDir, since })).filter((x) => x.decision === 'acted' && x.check === 'node_down');
-  await cluster.restart('node2');
+  await cluster.restart(replica);
   // Let the agent see it back (the finding closes), so the next kill is a new fault.
   await new Promise((r) => setTimeout(r, (INTERVAL_SECONDS + 2) * 1000));
   return attemptOf(o, since.getTime(), (x) => x.decision === 'escalated' && acted.length === 0);
+}
+
+async function slowStatement(cluster: ClusterHandle, sql: Sql, stateDir: string, i: number): Promise<Attempt> {
+  const table = `late_${i}`;
+  await sql(`create table public.${table} (id int primary key, customer_id int not null, amount int)`);
+  await sql(`insert into public.${table} select g, g % 10000, g % 1000 from generate_series(1, 200000) g`);
+  await sql(`analyze public.${table}`);
+  // The fault: the application starts running a frequent statement no index serves.
+  const app = new pg.Client({ connectionString: cluster.url() });
+  app.on('error', () => undefined);
+  await app.connect();
+  let running = true;
+  const since = new Date();
+  const loop = (async () => {
+    for (let n = 0; running; n += 1) await app.query(`select * from public.${table} where customer_id = $1`, [(n * 37) % 10_000]).catch(() => undefined);
+  })();
+  try {
+    const o = await outcomeFor(stateDir, since, (x) => x.check === 'slow_statement' && x.decision === 'acted', (x) => x.result !== 'pending');
+    return attemptOf(o, since.getTime(), (x) => x.result === 'verified');
+  } finally {
+    running = false;
+    await loop;
+    await app.end().catch(() => undefined);
+    await sql(`drop table public.${table}`);
+  }
+}
+
+async function primaryDown(cluster: ClusterHandle, stateDir: string): Promise<Attempt> {
+  const primary = cluster.primary.name;
+  const since = new Date();
+  await cluster.kill(primary);
+  const o = await outcomeFor(stateDir, since, (x) => x.check === 'no_primary' && x.decision === 'acted', (x) => x.result !== 'pending');
+  const failovers = (await readOutcomes({ stateDir, since })).filter((x) => x.decision === 'acted' && x.action?.skill === 'cluster-failover' && x.result !== 'pending');
+  // The old primary comes back as a replica of the new one (re-cloned: a fast cluster has no full_page_writes).
+  await cluster.restart(primary);
+  // Let the agent see the node back (node_down closes), so the next kill is a new fault.
+  await new Promise((r) => setTimeout(r, (INTERVAL_SECONDS + 2) * 1000));
+  const attempt = attemptOf(o, since.getTime(), (x) => x.result === 'verified' && failovers.length === 1);
+  return failovers.length === 1 ? attempt : { ...attempt, note: `${failovers.length} failovers ran; ${attempt.note}` };
 }
 
 main().catch((error) => {

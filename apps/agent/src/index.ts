@@ -1,5 +1,5 @@
 /**
- * @pgcluster/agent — the autonomous DBA: watch (monitoring-health, cluster-status) → decide
+ * @pgcluster/agent — the autonomous DBA: watch (monitoring-health, cluster-status, slow statements) → decide
  * (findings → remediations, ranked by measured success, filtered by the policy) → act (through
  * the executor) → verify → revert and escalate → learn (the outcome store). Its policy, outcome
  * store and pause switch are read here by the CLI and the dashboard.
@@ -42,5 +42,6 @@ export { summarizeOutcomes, type AgentCheckReport, type AgentReport } from './st
 export { agentSkillRegistry } from './agent/agent-skills';
 export { actionKey, findingKey, fillPlaceholders, remediationsFor, type RankedRemediation } from './agent/remediations';
 export { escalate, type Escalation } from './agent/escalate';
+export { SLOW_STATEMENT, slowStatementFindings } from './agent/slow-statements';
 export { agentTick, inMaintenanceWindow, sleep, type AgentRuntime, type AgentTickSummary } from './agent/agent-tick';
 export { runAgent, type RunAgentOptions } from './agent/run-agent';

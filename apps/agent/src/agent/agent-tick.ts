@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { LoadedConfig } from '@pgcluster/core';
-import { MonitoringHealthSkill, type Finding, type HealthReport } from '@pgcluster/monitoring';
+import { MonitoringHealthSkill, MonitoringPerformanceSkill, type Finding, type HealthReport, type PerformanceReport } from '@pgcluster/monitoring';
 import { ClusterStatusSkill } from '@pgcluster/operations';
 import { executeSkill, getSkillMeta, type Envelope, type SkillClass, type SkillLogger, type SkillMeta, type SkillReference, type SkillRegistry } from '@pgcluster/skill-kit';
 import { AGENT_MODES, WEEK_DAYS, type AgentMode, type AgentPolicy } from '../policy/agent-policy';
@@ -9,6 +9,7 @@ import { readPause } from '../store/agent-status';
 import { appendOutcome, readOutcomes, type AgentDecision, type AgentOutcome, type AgentResult } from '../store/outcome-store';
 import { escalate } from './escalate';
 import { actionKey, findingKey, remediationsFor } from './remediations';
+import { slowStatementFindings } from './slow-statements';
 
 /** What one watch-decide-act round needs. */
 export interface AgentRuntime {
@@ -65,7 +66,7 @@ export async function agentTick(rt: AgentRuntime): Promise<AgentTickSummary> {
 
   if (state.inFlight) await resumeInterrupted(rt, state, record);
 
-  const watched = await watchOrWhy(rt);
+  const watched = await watchOrWhy(rt, state);
   let health = watched.report;
   const summary = (status: AgentTickSummary['status'], findings: number): AgentTickSummary => ({
     at,
@@ -105,7 +106,7 @@ export async function agentTick(rt: AgentRuntime): Promise<AgentTickSummary> {
     const tracked = open[key]!;
     // An earlier action of this round may have fixed it already (a terminated session ends several findings).
     if (!health.findings.some((g) => findingKey(g) === key)) continue;
-    const d = decide(rt, f, state, history, ranThisRound);
+    const d = decide(rt, f, health.findings, state, history, ranThisRound);
     if (d.decision === 'acted') {
       const tried = { actions: [] as SkillReference[], auditIds: [] as string[] };
       for (const [i, action] of d.actions.entries()) {
@@ -145,9 +146,15 @@ interface Decision {
   silent?: boolean;
 }
 
-function decide(rt: AgentRuntime, f: Finding, state: AgentStateFile, history: readonly AgentOutcome[], ranThisRound: ReadonlySet<string>): Decision {
+function decide(rt: AgentRuntime, f: Finding, findings: readonly Finding[], state: AgentStateFile, history: readonly AgentOutcome[], ranThisRound: ReadonlySet<string>): Decision {
   const { policy, registry } = rt;
   if (policy.observeOnly.includes(f.check)) return { decision: 'observed', action: null, actions: [], reason: `the policy says ${f.check} is observed only` };
+  // A lost primary is fixed by promoting a replica: the cluster-wide no_primary finding carries
+  // that failover (and verifies it: a primary answers again). The dead node itself stays down
+  // after any failover, so it goes to a person instead of failing over a second time.
+  if (f.check === 'node_down' && f.recommendation.skill === 'cluster-failover' && findings.some((g) => g.check === 'no_primary')) {
+    return { decision: 'escalated', action: f.recommendation, actions: [], reason: `the failover belongs to the no_primary finding; ${f.object} itself needs a person (rejoin or re-clone it)` };
+  }
   const tree = getSkillMeta(MonitoringHealthSkill).decisionTree ?? [];
   const ranked = remediationsFor(f, policy, history, tree).filter((r) => registry.resolve(r.action.skill) !== undefined && !r.action.planned);
   const triable = ranked.filter((r) => r.failuresHere < policy.maxFailuresPerObject);
@@ -233,14 +240,15 @@ async function act(
     result = 'failed';
     message = `${action.skill} did not run for ${f.check} on ${f.object}: ${envelope.error?.code ?? envelope.status}: ${envelope.error?.message ?? ''}`.trim();
   } else {
-    const verdict = await verify(rt, f, before);
+    const measured = measuredVerdict(action, envelope);
+    const verdict: { ok: boolean; why: string; latest?: HealthReport } = measured ?? (await verify(rt, f, before, state));
     latest = verdict.latest;
     // What the skill itself said (e.g. "an old transaction still needs the dead rows") tells the person why.
     if (!verdict.ok && envelope.alerts.length) verdict.why = `${verdict.why}; ${action.skill} said: ${envelope.alerts.slice(0, 3).join('; ')}`;
     if (verdict.ok) {
       result = 'verified';
       recoveredAt = new Date().toISOString();
-      message = `${action.skill} fixed ${f.check} on ${f.object} (verified: the finding is gone and nothing got worse)`;
+      message = `${action.skill} fixed ${f.check} on ${f.object} (verified: ${measured ? measured.why : 'the finding is gone and nothing got worse'})`;
     } else if (envelope.rollback) {
       const rollback = envelope.rollback;
       const skill = registry.resolve(rollback.skill);
@@ -277,14 +285,14 @@ async function act(
 }
 
 /** Re-runs the watch until the finding is gone with no new critical finding, or the attempts run out. */
-async function verify(rt: AgentRuntime, f: Finding, before: HealthReport): Promise<{ ok: boolean; why: string; latest?: HealthReport }> {
+async function verify(rt: AgentRuntime, f: Finding, before: HealthReport, state: AgentStateFile): Promise<{ ok: boolean; why: string; latest?: HealthReport }> {
   const key = findingKey(f);
   const known = new Set(before.findings.map(findingKey));
   let why = 'the cluster did not answer the re-check';
   let latest: HealthReport | undefined;
   for (let attempt = 1; attempt <= rt.policy.verify.attempts; attempt += 1) {
     await sleep(rt.policy.verify.delaySeconds * 1000, rt.signal);
-    const report = await watch(rt);
+    const report = await watch(rt, state);
     if (!report) continue;
     latest = report;
     const still = report.findings.some((g) => findingKey(g) === key);
@@ -298,7 +306,7 @@ async function verify(rt: AgentRuntime, f: Finding, before: HealthReport): Promi
 /** An action the agent was running when it stopped: never run again; its finding is re-checked. */
 async function resumeInterrupted(rt: AgentRuntime, state: AgentStateFile, record: (o: AgentOutcome) => void): Promise<void> {
   const marker = state.inFlight!;
-  const report = await watch(rt);
+  const report = await watch(rt, state);
   const detectedAt = state.open?.[`${marker.check}|${marker.node}|${marker.object}`]?.detectedAt ?? marker.at;
   const gone = report !== undefined && !report.findings.some((g) => findingKey(g) === `${marker.check}|${marker.node}|${marker.object}`);
   const now = new Date().toISOString();
@@ -314,15 +322,40 @@ async function resumeInterrupted(rt: AgentRuntime, state: AgentStateFile, record
   writeAgentStateFile(rt.loaded.stateDir, state);
 }
 
-async function watch(rt: AgentRuntime): Promise<HealthReport | undefined> {
-  return (await watchOrWhy(rt)).report;
+async function watch(rt: AgentRuntime, state: AgentStateFile): Promise<HealthReport | undefined> {
+  return (await watchOrWhy(rt, state)).report;
 }
 
-/** monitoring-health's report, or why there is none (the executor's message: redacted, no stack). */
-async function watchOrWhy(rt: AgentRuntime): Promise<{ report?: HealthReport; why?: string }> {
+/**
+ * A remediation that measures its own effect: maintenance-optimize --apply keeps an index only
+ * when the statement got faster, so keeping none means it did not help (a short re-watch window
+ * would see too few calls to judge). Undefined for every other action (the re-watch judges).
+ */
+function measuredVerdict(action: SkillReference, envelope: Envelope): { ok: boolean; why: string } | undefined {
+  if (action.skill !== 'maintenance-optimize' || action.input['apply'] !== true) return undefined;
+  const applied = (envelope.data as { applied?: { index: string; outcome: string; reason: string }[] } | undefined)?.applied ?? [];
+  const kept = applied.filter((a) => a.outcome === 'kept');
+  if (kept.length > 0) return { ok: true, why: `kept ${kept.map((a) => a.index).join(', ')} (measured faster)` };
+  const why = applied.length ? applied.map((a) => `${a.index} ${a.outcome}: ${a.reason}`).join('; ') : 'it found no index worth creating';
+  return { ok: false, why: `maintenance-optimize kept no index (${why})` };
+}
+
+/**
+ * monitoring-health's report with the slow_statement findings of monitoring-performance added,
+ * or why there is none (the executor's message: redacted, no stack). A performance watch that
+ * fails (pg_stat_statements missing) only loses the slow_statement findings.
+ */
+async function watchOrWhy(rt: AgentRuntime, state: AgentStateFile): Promise<{ report?: HealthReport; why?: string }> {
   const envelope = await run(rt, MonitoringHealthSkill, { thresholds: rt.policy.thresholds }, { timeoutMs: rt.policy.watchTimeoutSeconds * 1000 });
   if (!envelope.ok || !envelope.data) return { why: envelope.error ? `${envelope.error.code}: ${envelope.error.message}` : `status ${envelope.status}` };
-  return { report: envelope.data as HealthReport };
+  const report = envelope.data as HealthReport;
+  if (!rt.policy.slowStatements.enabled) return { report };
+  const performance = await run(rt, MonitoringPerformanceSkill, { top: 20, sampleMs: 0, snapshot: false }, { timeoutMs: rt.policy.watchTimeoutSeconds * 1000 });
+  if (!performance.data) {
+    rt.log.debug(`agent: no slow_statement watch: ${performance.error?.message ?? performance.status}`);
+    return { report };
+  }
+  return { report: { ...report, findings: [...report.findings, ...slowStatementFindings(performance.data as PerformanceReport, rt.policy, state)] } };
 }
 
 function run(rt: AgentRuntime, skill: SkillClass, input: unknown, extra: { undoOf?: string; timeoutMs?: number } = {}): Promise<Envelope> {

@@ -103,6 +103,15 @@ export const AgentPolicySchema = z
       .partialRecord(z.enum(CHECK_IDS), z.object({ warning: z.number().finite().optional(), critical: z.number().finite().nullable().optional() }).strict())
       .default({})
       .describe("monitoring-health threshold overrides for the agent's watch, e.g. {\"idle_in_transaction\":{\"warning\":60}}."),
+    slowStatements: z
+      .object({
+        enabled: z.boolean().default(true).describe('Watch pg_stat_statements (monitoring-performance) for slow frequent statements.'),
+        meanMs: z.number().min(0).max(3_600_000).default(100).describe('Mean time (ms) since the previous watch at or above which a statement is slow.'),
+        minCalls: z.number().int().min(1).max(1_000_000_000).default(20).describe('Calls since the previous watch at or above which a statement is frequent.'),
+      })
+      .strict()
+      .prefault({})
+      .describe('slow_statement findings: judged on the window since the previous watch; remediated with maintenance-optimize --apply.'),
     remediations: z
       .record(z.string().regex(CHECK_ID, 'must be a check id'), z.array(SkillReferenceSchema).min(1))
       .default({})

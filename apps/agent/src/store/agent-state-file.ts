@@ -44,6 +44,8 @@ export interface AgentStateFile {
   actions: AgentActionRecord[];
   /** Findings seen in the last watch, by `check|node|object`. */
   open?: Record<string, OpenFinding>;
+  /** pg_stat_statements counters at the previous watch, by `node:queryid` (slow_statement judges the window since). */
+  statements?: Record<string, { calls: number; totalSeconds: number }>;
   /** The cluster stopped answering at this time (ISO); cleared when it answers again. */
   unreachableSince?: string;
 }
