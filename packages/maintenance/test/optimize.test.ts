@@ -1,4 +1,7 @@
-import { executeSkill, exitCodeFor } from '@pgcluster/skill-kit';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AuditLog, executeSkill, exitCodeFor } from '@pgcluster/skill-kit';
 import { useCluster } from '@pgcluster/testing';
 import { MaintenanceOptimizeSkill, OptimizeInput, OptimizeReport } from '../src';
 import { OPTIMIZE_LOCK_KEY } from '../src/optimize/apply-indexes';
@@ -85,7 +88,10 @@ describe('maintenance-optimize (read-only advisor) on a real cluster', () => {
     expect(dry.plan!.map((p) => p.text).join('\n')).toContain('CREATE INDEX CONCURRENTLY');
     expect(await indexes()).toEqual(['orders_pkey']);
 
-    const kept = await executeSkill(MaintenanceOptimizeSkill, { apply: true }, options());
+    // Audited in a file of its own: the record carries the outcome summary an agent learns from.
+    const stateDir = mkdtempSync(join(tmpdir(), 'pgcluster-optimize-audit-'));
+    const audit = new AuditLog({ stateDir });
+    const kept = await executeSkill(MaintenanceOptimizeSkill, { apply: true }, { ...options(), audit });
     expect(kept.ok).toBe(true);
     const report = kept.data as OptimizeReport;
     expect(report.applied).toEqual([expect.objectContaining({ index: 'public.orders_customer_id_idx', outcome: 'kept' })]);
@@ -97,13 +103,16 @@ describe('maintenance-optimize (read-only advisor) on a real cluster', () => {
     expect(await sql("select 1 from pg_index where indexrelid = 'orders_customer_id_idx'::regclass and indisvalid")).toHaveLength(1);
     expect(kept.rollback).toMatchObject({ skill: 'maintenance-optimize', input: { dropIndex: ['public.orders_customer_id_idx'] }, why: expect.stringContaining('orders_customer_id_idx kept') });
     expect(OptimizeInput.safeParse(kept.rollback!.input).error).toBeUndefined();
+    expect(audit.get(kept.auditId!)?.outcome).toEqual({ status: 'ok', summary: { kept: 1, reverted: 0, failed: 0, keptIndexes: 'public.orders_customer_id_idx', revertedIndexes: '' } });
 
     // A forced candidate the workload cannot use: created, measured, dropped again.
-    const forced = await executeSkill(MaintenanceOptimizeSkill, { index: ['orders(status)'], apply: true }, options());
+    const forced = await executeSkill(MaintenanceOptimizeSkill, { index: ['orders(status)'], apply: true }, { ...options(), audit });
     expect(forced).toMatchObject({ ok: true, status: 'degraded' });
     const f = forced.data as OptimizeReport;
     expect(f.applied).toEqual([expect.objectContaining({ index: 'public.orders_status_idx', outcome: 'reverted', reason: expect.stringContaining('no gain') })]);
     expect(forced.rollback).toBeUndefined();
+    expect(audit.get(forced.auditId!)?.outcome).toEqual({ status: 'degraded', summary: { kept: 0, reverted: 1, failed: 0, keptIndexes: '', revertedIndexes: 'public.orders_status_idx' } });
+    rmSync(stateDir, { recursive: true, force: true });
     expect(await indexes()).toEqual(['orders_customer_id_idx', 'orders_pkey']);
 
     // One optimizer at a time: while another holds the advisory lock, --apply refuses and creates nothing.

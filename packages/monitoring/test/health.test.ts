@@ -2,7 +2,7 @@ import { ClusterConfig, withClient, type LoadedConfig } from '@pgcluster/core';
 import { ClusterBackupInput, ClusterFailoverInput, ClusterStatusInput } from '@pgcluster/operations';
 import { executeSkill, exitCodeFor } from '@pgcluster/skill-kit';
 import { useCluster } from '@pgcluster/testing';
-import { VectorIndexInput } from '@pgcluster/vector';
+import { VectorIndexInput, VectorIndexSkill } from '@pgcluster/vector';
 import pg from 'pg';
 import type { z } from 'zod';
 import { CHECK_IDS, checkHealth, Finding, HealthReport, MonitoringHealthSkill, type CheckHealthOptions } from '../src';
@@ -238,9 +238,26 @@ describe('monitoring-health on a real cluster', () => {
       expect.objectContaining({ object: 'public.docs.other', value: 200, recommendation: expect.objectContaining({ skill: 'vector-index', input: { action: 'create', collection: 'docs', method: 'hnsw', database } }) }),
     ]);
     const [build] = findingsOf(report, 'vector_index_build_memory');
-    expect(build).toMatchObject({ object: 'public.docs_embedding_hnsw', recommendation: { skill: 'vector-index', input: { action: 'rebuild', collection: 'docs', index: 'docs_embedding_hnsw' } } });
+    expect(build).toMatchObject({ object: 'public.docs_embedding_hnsw', recommendation: { skill: 'vector-index', input: { action: 'rebuild', index: 'public.docs_embedding_hnsw', database } } });
     expect(VectorIndexInput.parse(build!.recommendation.input)).toMatchObject({ maintenanceWorkMem: expect.stringMatching(/^[1-9][0-9]*MB$/) });
     expect(findingsOf(report, 'vector_index_invalid')).toEqual([]);
+  });
+
+  test('an HNSW index left invalid by a failed concurrent build on a plain table (no collection): the recommended rebuild is accepted by vector-index (--dry-run)', async () => {
+    // A plain table, not a catalogued collection; the build fails on one row, as a failed CREATE INDEX CONCURRENTLY does.
+    await sql('create table plain_items (id int primary key, embedding vector(3))');
+    await sql("insert into plain_items select i, ('[' || i || ',1,2]')::vector from generate_series(1, 50) i");
+    await sql("create function plain_items_vec(id int, v vector) returns vector language plpgsql immutable as $$ begin if id = 42 then raise exception 'bad row %', id; end if; return v; end $$");
+    await expect(sql('create index concurrently plain_items_hnsw on plain_items using hnsw ((plain_items_vec(id, embedding)::vector(3)) vector_l2_ops)')).rejects.toThrow(/P0001/) // raise_exception: our function's error;
+    const report = await health({ checks: ['vector_index_invalid'] });
+    const database = report.nodes[0]!.database;
+    const [finding] = findingsOf(report, 'vector_index_invalid').filter((f) => f.object === 'public.plain_items_hnsw');
+    expect(finding?.recommendation).toMatchObject({ skill: 'vector-index', input: { action: 'rebuild', index: 'public.plain_items_hnsw', database } });
+    // Following it as an agent would, with --dry-run: a plan, no INVALID_INPUT.
+    const envelope = await executeSkill(VectorIndexSkill, finding!.recommendation.input as Record<string, unknown>, { config: loaded(), audit: false, actor: 'library', dryRun: true });
+    expect(envelope.error).toBeUndefined();
+    expect(envelope.status).toBe('planned');
+    expect(JSON.stringify(envelope.plan)).toContain('plain_items_hnsw');
   });
 
   test('a killed replica: node_down (critical), its slot inactive, exit 1 through the skill', async () => {

@@ -27,6 +27,7 @@ export {
   type RollbackSpec,
   type Recommendation,
   type SkillResult,
+  type OutcomeSummary,
   type ProgressUpdate,
   type SkillLogger,
   type SkillContext,
@@ -106,6 +107,8 @@ export {
   type AuditLogConfig,
   type AuditListOptions,
   MAX_AUDIT_INPUT_BYTES,
+  MAX_OUTCOME_SUMMARY_KEYS,
+  boundedSummary,
   AuditLog,
 } from './audit/audit-log';
 export { AUDIT_TABLE } from './audit/audit-table';

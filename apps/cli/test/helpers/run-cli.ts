@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { main } from '../../src/main';
 
@@ -50,4 +50,18 @@ export function spawnCli(args: string[], options: { cwd: string; stdin?: string;
     timeout: 120_000,
   });
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Runs the built CLI as a subprocess without blocking the test, so a few runs can overlap. */
+export function spawnCliAsync(args: string[], options: { cwd: string; stdin?: string; env?: NodeJS.ProcessEnv }): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: { PATH: process.env['PATH'] ?? '', ...options.env }, timeout: 120_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (t: string) => void (stdout += t));
+    child.stderr.setEncoding('utf8').on('data', (t: string) => void (stderr += t));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(options.stdin ?? '');
+  });
 }

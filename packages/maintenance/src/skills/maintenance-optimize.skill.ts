@@ -95,9 +95,18 @@ export class MaintenanceOptimizeSkill {
       const kept = report.applied.filter((a) => a.outcome === 'kept');
       const notKept = report.applied.filter((a) => a.outcome !== 'kept');
       const outcome = report.applied.map((a) => `${a.index} ${a.outcome}: ${a.reason}`).join('; ');
+      const named = (which: string) => report.applied!.filter((a) => a.outcome === which).map((a) => a.index).join(', ');
       return {
         data: report,
         status: notKept.length > 0 ? 'degraded' : 'ok',
+        // What the agent learns from the audit record: how many indexes helped, and which.
+        outcome: {
+          kept: kept.length,
+          reverted: report.applied.filter((a) => a.outcome === 'reverted').length,
+          failed: report.applied.filter((a) => a.outcome === 'failed').length,
+          keptIndexes: named('kept'),
+          revertedIndexes: named('reverted'),
+        },
         alerts: notKept.map((a) => `${a.index} ${a.outcome}: ${a.reason}`),
         recommendations: drops,
         // The audit record keeps the outcome (kept/reverted with the times) in the rollback's why.

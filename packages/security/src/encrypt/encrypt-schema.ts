@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { actionInput, type ActionInput } from '@pgcluster/skill-kit';
 
 /** What `security-encrypt` does; one tuple yields the type, the validator and the CLI choices. */
 export const ENCRYPT_ACTIONS = ['enable', 'undo'] as const;
@@ -7,33 +8,35 @@ export const ENCRYPT_ACTIONS = ['enable', 'undo'] as const;
 export const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
 
 /**
- * Input of `security-encrypt`.
+ * Input of `security-encrypt`, per action: enable (`minProtocol`, `requireTls`, `days`) or undo
+ * (`backup`, required).
  * @example
  * ```ts
  * SecurityEncryptInput.parse({ requireTls: true })
  * SecurityEncryptInput.parse({ action: 'undo', backup: '/srv/app/.pgcluster/security/encrypt-….json' })
  * ```
  */
-export const SecurityEncryptInput = z
-  .object({
-    action: z.enum(ENCRYPT_ACTIONS).default('enable').describe('enable TLS, or undo an earlier run (with backup).'),
-    minProtocol: z.enum(TLS_VERSIONS).default('TLSv1.2').describe('ssl_min_protocol_version of every node.'),
-    requireTls: z
-      .boolean()
-      .default(false)
-      .describe('Last stage: turn every TCP host line of pg_hba.conf into hostssl, so a client without TLS is refused (after clients and replicas use TLS).'),
-    days: z.number().int().min(1).max(3650).default(825).describe('Validity of the CA and node certificates, days.'),
-    backup: z
-      .string()
-      .regex(/^\/[^\0]*\.json$/, 'must be the absolute path of an encrypt backup (.json), as the run reported it')
-      .optional()
-      .describe('undo: the backup file the run wrote (its rollback input names it).'),
-  })
-  .superRefine((input, ctx) => {
-    if (input.action === 'undo' && !input.backup) ctx.addIssue({ code: 'custom', path: ['backup'], message: 'is required with action undo' });
-  });
-/** Input of `security-encrypt` (after defaults). */
-export type SecurityEncryptInput = z.output<typeof SecurityEncryptInput>;
+export const SecurityEncryptInput = actionInput(
+  {
+    enable: z.object({
+      minProtocol: z.enum(TLS_VERSIONS).default('TLSv1.2').describe('ssl_min_protocol_version of every node.'),
+      requireTls: z
+        .boolean()
+        .default(false)
+        .describe('Last stage: turn every TCP host line of pg_hba.conf into hostssl, so a client without TLS is refused (after clients and replicas use TLS).'),
+      days: z.number().int().min(1).max(3650).default(825).describe('Validity of the CA and node certificates, days.'),
+    }),
+    undo: z.object({
+      backup: z
+        .string()
+        .regex(/^\/[^\0]*\.json$/, 'must be the absolute path of an encrypt backup (.json), as the run reported it')
+        .describe('The backup file the run wrote (its rollback input names it).'),
+    }),
+  },
+  { default: 'enable', describe: 'enable TLS, or undo an earlier run (with backup).' },
+);
+/** Input of `security-encrypt` (after defaults): one of its actions' inputs. */
+export type SecurityEncryptInput = ActionInput<typeof SecurityEncryptInput>;
 
 /** What TLS looks like on one node after the run. */
 export const EncryptedNode = z.object({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { actionInput, type ActionInput } from '@pgcluster/skill-kit';
 
 /** What `security-pgaudit` does; one tuple yields the type, the validator and the CLI choices. */
 export const PGAUDIT_ACTIONS = ['enable', 'undo'] as const;
@@ -12,8 +13,15 @@ export const DEFAULT_PGAUDIT_LOG = 'ddl, role, write';
 const CLASS = `-?(?:${PGAUDIT_CLASSES.join('|')})`;
 const LOG_LIST = new RegExp(`^\\s*${CLASS}(?:\\s*,\\s*${CLASS})*\\s*$`);
 
+const Backup = {
+  backup: z
+    .string()
+    .regex(/^\/[^\0]*\.json$/, 'must be the absolute path of a pgaudit backup (.json), as the run reported it')
+    .describe('The backup file the run wrote (its rollback input names it).'),
+};
+
 /**
- * Input of `security-pgaudit`.
+ * Input of `security-pgaudit`, per action: enable (`log`, `database`) or undo (`backup`, required).
  * @example
  * ```ts
  * SecurityPgauditInput.parse({})                          // pgaudit.log = 'ddl, role, write'
@@ -21,30 +29,26 @@ const LOG_LIST = new RegExp(`^\\s*${CLASS}(?:\\s*,\\s*${CLASS})*\\s*$`);
  * SecurityPgauditInput.parse({ action: 'undo', backup: '/srv/app/.pgcluster/security/pgaudit-….json' })
  * ```
  */
-export const SecurityPgauditInput = z
-  .object({
-    action: z.enum(PGAUDIT_ACTIONS).default('enable').describe('enable pgaudit on every node, or undo an earlier run (with backup).'),
-    log: z
-      .string()
-      .regex(LOG_LIST, `must be a comma-separated list of ${PGAUDIT_CLASSES.join(', ')} (each may start with - to exclude it)`)
-      .default(DEFAULT_PGAUDIT_LOG)
-      .describe("pgaudit.log: the statement classes to audit; default 'ddl, role, write' (schema, role and data changes; reads stay out of the log)."),
-    database: z
-      .string()
-      .regex(/^[a-z_][a-z0-9_$]{0,62}$/, "must be a database name or a name from the config's databases")
-      .optional()
-      .describe("Where CREATE EXTENSION pgaudit runs (a name from the config's databases or a database name); default databases.project, else the node URL's."),
-    backup: z
-      .string()
-      .regex(/^\/[^\0]*\.json$/, 'must be the absolute path of a pgaudit backup (.json), as the run reported it')
-      .optional()
-      .describe('undo: the backup file the run wrote (its rollback input names it).'),
-  })
-  .superRefine((input, ctx) => {
-    if (input.action === 'undo' && !input.backup) ctx.addIssue({ code: 'custom', path: ['backup'], message: 'is required with action undo' });
-  });
-/** Input of `security-pgaudit` (after defaults). */
-export type SecurityPgauditInput = z.output<typeof SecurityPgauditInput>;
+export const SecurityPgauditInput = actionInput(
+  {
+    enable: z.object({
+      log: z
+        .string()
+        .regex(LOG_LIST, `must be a comma-separated list of ${PGAUDIT_CLASSES.join(', ')} (each may start with - to exclude it)`)
+        .default(DEFAULT_PGAUDIT_LOG)
+        .describe("pgaudit.log: the statement classes to audit; default 'ddl, role, write' (schema, role and data changes; reads stay out of the log)."),
+      database: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_$]{0,62}$/, "must be a database name or a name from the config's databases")
+        .optional()
+        .describe("Where CREATE EXTENSION pgaudit runs (a name from the config's databases or a database name); default databases.project, else the node URL's."),
+    }),
+    undo: z.object({ ...Backup }),
+  },
+  { default: 'enable', describe: 'enable pgaudit on every node, or undo an earlier run (with backup).' },
+);
+/** Input of `security-pgaudit` (after defaults): one of its actions' inputs. */
+export type SecurityPgauditInput = ActionInput<typeof SecurityPgauditInput>;
 
 /** pgaudit on one node after the run. */
 export const PgauditNode = z.object({

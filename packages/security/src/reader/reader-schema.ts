@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { actionInput, type ActionInput } from '@pgcluster/skill-kit';
 
 /** What `security-reader` does: create or refresh the least-privilege reader, or remove it. */
 export const READER_ACTIONS = ['init', 'drop'] as const;
@@ -6,20 +7,21 @@ export const READER_ACTIONS = ['init', 'drop'] as const;
 /** The reader's default role name. */
 export const DEFAULT_READER_ROLE = 'pgcluster_reader';
 
-/** Input of `security-reader`. */
-export const SecurityReaderInput = z.object({
-  action: z
-    .enum(READER_ACTIONS)
-    .default('init')
-    .describe('init: create or refresh the role, its grants and its password in the config file; drop: remove both.'),
+const User = {
   user: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case identifier of at most 63 characters')
     .default(DEFAULT_READER_ROLE)
     .describe('The role name; never the configured login itself.'),
-});
-/** Input of `security-reader`. */
-export type SecurityReaderInput = z.infer<typeof SecurityReaderInput>;
+};
+
+/** Input of `security-reader`, per action: init or drop, both of one role (`user`). */
+export const SecurityReaderInput = actionInput(
+  { init: z.object({ ...User }), drop: z.object({ ...User }) },
+  { default: 'init', describe: 'init: create or refresh the role, its grants and its password in the config file; drop: remove both.' },
+);
+/** Input of `security-reader`: one of its actions' inputs. */
+export type SecurityReaderInput = ActionInput<typeof SecurityReaderInput>;
 
 /** What `security-reader` did. */
 export const ReaderReport = z.object({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { actionInput, type ActionInput } from '@pgcluster/skill-kit';
 
 /** How a role's password is rotated; one tuple yields the type, the validator and the CLI choices. */
 export const ROTATE_MODES = ['alternate', 'single'] as const;
@@ -11,55 +12,61 @@ export const ROTATE_ACTIONS = ['rotate', 'undo'] as const;
 /** The suffix of the alternate role of alternating-users rotation. */
 export const ALT_SUFFIX = '_alt';
 
+const Role = {
+  role: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,58}$/, 'must be a lower-case role name of at most 59 characters (room for _alt)')
+    .describe("The login role whose password is rotated: the config's user (the base name, without _alt)."),
+};
+
 /**
- * Input of `security-rotate`.
+ * Input of `security-rotate`, per action: rotate (`mode`, `graceSeconds`, `password`,
+ * `manualReplicas`) or undo (`backup`, required), both of one `role`.
  * @example
  * ```ts
  * SecurityRotateInput.parse({ role: 'pgcluster', graceSeconds: 600 })
  * SecurityRotateInput.parse({ role: 'pgcluster', action: 'undo', backup: '/srv/app/.pgcluster/security/rotate-….json' })
  * ```
  */
-export const SecurityRotateInput = z
-  .object({
-    role: z
-      .string()
-      .regex(/^[a-z_][a-z0-9_]{0,58}$/, 'must be a lower-case role name of at most 59 characters (room for _alt)')
-      .describe("The login role whose password is rotated: the config's user (the base name, without _alt)."),
-    action: z.enum(ROTATE_ACTIONS).default('rotate').describe('rotate, or undo a rotation (with backup) while the old password is still valid.'),
-    mode: z
-      .enum(ROTATE_MODES)
-      .default('alternate')
-      .describe('alternate: <role>_alt (a member of <role>) takes turns with <role>, no window; single: the same role gets a new password, with a window for new connections.'),
-    graceSeconds: z
-      .number()
-      .int()
-      .min(0)
-      .max(30 * 86_400)
-      .default(3_600)
-      .describe('alternate: how long the previous login keeps its password (VALID UNTIL now + this) so clients can reload.'),
-    password: z
-      .string()
-      .min(16, 'must have at least 16 characters')
-      .max(256)
-      .optional()
-      .meta({ secret: true })
-      .describe('Use this new password instead of a generated one (recorded as *** in the audit log).'),
-    manualReplicas: z
-      .boolean()
-      .default(false)
-      .describe('Rotate even when replicas stream as the login and their dataDir is not on this machine; you then point them at the new login by hand before the old password expires.'),
-    backup: z
-      .string()
-      .regex(/^\/[^\0]*\.json$/, 'must be the absolute path of a rotation backup (.json), as the rotation reported it')
-      .optional()
-      .describe('undo: the backup file the rotation wrote (its rollback input names it).'),
-  })
-  .superRefine((input, ctx) => {
-    if (input.action === 'undo' && !input.backup) ctx.addIssue({ code: 'custom', path: ['backup'], message: 'is required with action undo' });
-    if (input.action === 'undo' && input.password) ctx.addIssue({ code: 'custom', path: ['password'], message: 'is not allowed with action undo' });
-  });
-/** Input of `security-rotate` (after defaults). */
-export type SecurityRotateInput = z.output<typeof SecurityRotateInput>;
+export const SecurityRotateInput = actionInput(
+  {
+    rotate: z.object({
+      ...Role,
+      mode: z
+        .enum(ROTATE_MODES)
+        .default('alternate')
+        .describe('alternate: <role>_alt (a member of <role>) takes turns with <role>, no window; single: the same role gets a new password, with a window for new connections.'),
+      graceSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .max(30 * 86_400)
+        .default(3_600)
+        .describe('alternate: how long the previous login keeps its password (VALID UNTIL now + this) so clients can reload.'),
+      password: z
+        .string()
+        .min(16, 'must have at least 16 characters')
+        .max(256)
+        .optional()
+        .meta({ secret: true })
+        .describe('Use this new password instead of a generated one (recorded as *** in the audit log).'),
+      manualReplicas: z
+        .boolean()
+        .default(false)
+        .describe('Rotate even when replicas stream as the login and their dataDir is not on this machine; you then point them at the new login by hand before the old password expires.'),
+    }),
+    undo: z.object({
+      ...Role,
+      backup: z
+        .string()
+        .regex(/^\/[^\0]*\.json$/, 'must be the absolute path of a rotation backup (.json), as the rotation reported it')
+        .describe('The backup file the rotation wrote (its rollback input names it).'),
+    }),
+  },
+  { default: 'rotate', describe: 'rotate, or undo a rotation (with backup) while the old password is still valid.' },
+);
+/** Input of `security-rotate` (after defaults): one of its actions' inputs. */
+export type SecurityRotateInput = ActionInput<typeof SecurityRotateInput>;
 
 /** A replica whose streaming credentials the rotation updated (or could not). */
 export const RotatedReplica = z.object({

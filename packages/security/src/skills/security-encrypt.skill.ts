@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Skill, type PlanStep, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
+import { Skill, type ActionInput, type PlanStep, type SkillActions, type SkillContext } from '@pgcluster/skill-kit';
 import { enableTls, undoTls } from '../encrypt/enable-tls';
 import { EncryptReport, SecurityEncryptInput } from '../encrypt/encrypt-schema';
 import { configFileOf } from '../rotate/config-file';
@@ -67,49 +67,57 @@ export class SecurityEncryptSkill {
     input: SecurityEncryptInput,
     output: EncryptReport,
   })
-  static async run(ctx: SkillContext, input: SecurityEncryptInput): Promise<SkillResult<EncryptReport>> {
-    if (input.action === 'undo') return { data: await undoTls(ctx.loaded, input.backup!) };
-    const report = await enableTls(ctx.loaded, { minProtocol: input.minProtocol, requireTls: input.requireTls, days: input.days, runId: ctx.runId });
-    return {
-      data: report,
-      alerts: report.unencryptedConnections > 0 ? [`${report.unencryptedConnections} connection(s) still without TLS: their clients must reconnect with sslmode=verify-full (or run again with --require-tls)`] : [],
-      recommendations: [{ why: `give clients the CA ${report.ca} (sslrootcert) and sslmode=verify-full`, skill: 'security-audit', input: { category: ['encryption'] } }],
-      rollback: { skill: 'security-encrypt', input: { action: 'undo', backup: report.backup }, why: 'restore pg_hba.conf, postgresql.auto.conf, the certificates and the config file, and reload' },
-    };
-  }
+  static readonly actions: SkillActions<typeof SecurityEncryptInput, EncryptReport> = {
+    enable: {
+      plan: (ctx, input) => planEnable(ctx, input),
+      run: async (ctx, input) => {
+        const report = await enableTls(ctx.loaded, { minProtocol: input.minProtocol, requireTls: input.requireTls, days: input.days, runId: ctx.runId });
+        return {
+          data: report,
+          alerts: report.unencryptedConnections > 0 ? [`${report.unencryptedConnections} connection(s) still without TLS: their clients must reconnect with sslmode=verify-full (or run again with --require-tls)`] : [],
+          recommendations: [{ why: `give clients the CA ${report.ca} (sslrootcert) and sslmode=verify-full`, skill: 'security-audit', input: { category: ['encryption'] } }],
+          rollback: { skill: 'security-encrypt', input: { action: 'undo', backup: report.backup }, why: 'restore pg_hba.conf, postgresql.auto.conf, the certificates and the config file, and reload' },
+        };
+      },
+    },
+    // Undo rewrites pg_hba.conf and the config file on every node: confirmed like enable (the skill's default).
+    undo: {
+      plan: (ctx, input) => {
+        const nodes = ctx.loaded.config.nodes ?? [];
+        return [
+          ...nodes.map((n) => ({ kind: 'file' as const, target: n.dataDir ?? n.name, text: 'restore pg_hba.conf, postgresql.auto.conf, server.crt, server.key from the backup' })),
+          ...nodes.map((n) => ({ kind: 'sql' as const, target: n.name, text: 'SELECT pg_reload_conf()' })),
+          ...(ctx.loaded.config.pgbouncer?.configFile ? [{ kind: 'file' as const, target: ctx.loaded.config.pgbouncer.configFile, text: 'restore pgbouncer.ini and the TLS files beside it (first), RELOAD; RECONNECT' }] : []),
+          { kind: 'file', target: configFileOf(ctx.loaded), text: `restore the config from ${input.backup}` },
+        ];
+      },
+      run: async (ctx, input) => ({ data: await undoTls(ctx.loaded, input.backup) }),
+    },
+  };
+}
 
-  /** Every stage, node by node (no key material). */
-  static plan(ctx: SkillContext, input: SecurityEncryptInput): PlanStep[] {
-    const configFile = configFileOf(ctx.loaded);
-    const nodes = ctx.loaded.config.nodes ?? [];
-    if (input.action === 'undo') {
-      return [
-        ...nodes.map((n) => ({ kind: 'file' as const, target: n.dataDir ?? n.name, text: 'restore pg_hba.conf, postgresql.auto.conf, server.crt, server.key from the backup' })),
-        ...nodes.map((n) => ({ kind: 'sql' as const, target: n.name, text: 'SELECT pg_reload_conf()' })),
-        ...(ctx.loaded.config.pgbouncer?.configFile ? [{ kind: 'file' as const, target: ctx.loaded.config.pgbouncer.configFile, text: 'restore pgbouncer.ini and the TLS files beside it (first), RELOAD; RECONNECT' }] : []),
-        { kind: 'file', target: configFile, text: `restore the config from ${input.backup}` },
-      ];
-    }
-    const tls = join(ctx.loaded.stateDir, 'tls');
-    const bouncer = ctx.loaded.config.pgbouncer;
-    return [
-      { kind: 'command', target: tls, text: 'openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt (when no CA exists there)' },
-      ...nodes.map((n) => ({ kind: 'command' as const, target: n.dataDir ?? n.name, text: `openssl req -new … && openssl x509 -req -CA ca.crt (SANs for ${new URL(n.url).hostname}) → server.crt, server.key (mode 600)` })),
-      ...nodes.map((n) => ({ kind: 'sql' as const, target: n.name, text: `ALTER SYSTEM SET ssl_cert_file = 'server.crt'; ALTER SYSTEM SET ssl_key_file = 'server.key'; ALTER SYSTEM SET ssl_min_protocol_version = '${input.minProtocol}'; ALTER SYSTEM SET ssl = 'on'; SELECT pg_reload_conf()` })),
-      { kind: 'note', target: 'every node', text: 'verify: a sslmode=verify-full connection, encrypted in pg_stat_ssl' },
-      { kind: 'sql', target: 'replicas', text: "ALTER SYSTEM SET primary_conninfo = '… sslmode=verify-full sslrootcert=<data dir>/pgcluster-ca.crt passfile=…'; SELECT pg_reload_conf() — then wait until they stream over TLS" },
-      ...(bouncer?.configFile
-        ? [
-            { kind: 'command' as const, target: bouncer.configFile, text: 'openssl … -CA ca.crt → pgbouncer-tls.crt, pgbouncer-tls.key (mode 600) and pgcluster-ca.crt beside pgbouncer.ini' },
-            {
-              kind: 'file' as const,
-              target: bouncer.configFile,
-              text: `client_tls_sslmode = ${input.requireTls ? 'require' : 'prefer'}, client_tls_cert_file, client_tls_key_file, client_tls_ca_file; server_tls_sslmode = verify-full, server_tls_ca_file; then RELOAD; RECONNECT — verify a verify-full client and an encrypted server connection (pg_stat_ssl)`,
-            },
-          ]
-        : []),
-      { kind: 'file', target: configFile, text: `node URLs${bouncer ? ' and pgbouncer.adminUrl' : ''}: add sslmode=verify-full and sslrootcert (mode 600)` },
-      ...(input.requireTls ? nodes.map((n) => ({ kind: 'file' as const, target: `${n.dataDir ?? n.name}/pg_hba.conf`, text: 'host → hostssl on TCP lines; reload; verify a client without TLS is refused' })) : []),
-    ];
-  }
+/** Every stage of enable, node by node (no key material). */
+function planEnable(ctx: SkillContext, input: ActionInput<typeof SecurityEncryptInput, 'enable'>): PlanStep[] {
+  const nodes = ctx.loaded.config.nodes ?? [];
+  const tls = join(ctx.loaded.stateDir, 'tls');
+  const bouncer = ctx.loaded.config.pgbouncer;
+  return [
+    { kind: 'command', target: tls, text: 'openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt (when no CA exists there)' },
+    ...nodes.map((n) => ({ kind: 'command' as const, target: n.dataDir ?? n.name, text: `openssl req -new … && openssl x509 -req -CA ca.crt (SANs for ${new URL(n.url).hostname}) → server.crt, server.key (mode 600)` })),
+    ...nodes.map((n) => ({ kind: 'sql' as const, target: n.name, text: `ALTER SYSTEM SET ssl_cert_file = 'server.crt'; ALTER SYSTEM SET ssl_key_file = 'server.key'; ALTER SYSTEM SET ssl_min_protocol_version = '${input.minProtocol}'; ALTER SYSTEM SET ssl = 'on'; SELECT pg_reload_conf()` })),
+    { kind: 'note', target: 'every node', text: 'verify: a sslmode=verify-full connection, encrypted in pg_stat_ssl' },
+    { kind: 'sql', target: 'replicas', text: "ALTER SYSTEM SET primary_conninfo = '… sslmode=verify-full sslrootcert=<data dir>/pgcluster-ca.crt passfile=…'; SELECT pg_reload_conf() — then wait until they stream over TLS" },
+    ...(bouncer?.configFile
+      ? [
+          { kind: 'command' as const, target: bouncer.configFile, text: 'openssl … -CA ca.crt → pgbouncer-tls.crt, pgbouncer-tls.key (mode 600) and pgcluster-ca.crt beside pgbouncer.ini' },
+          {
+            kind: 'file' as const,
+            target: bouncer.configFile,
+            text: `client_tls_sslmode = ${input.requireTls ? 'require' : 'prefer'}, client_tls_cert_file, client_tls_key_file, client_tls_ca_file; server_tls_sslmode = verify-full, server_tls_ca_file; then RELOAD; RECONNECT — verify a verify-full client and an encrypted server connection (pg_stat_ssl)`,
+          },
+        ]
+      : []),
+    { kind: 'file', target: configFileOf(ctx.loaded), text: `node URLs${bouncer ? ' and pgbouncer.adminUrl' : ''}: add sslmode=verify-full and sslrootcert (mode 600)` },
+    ...(input.requireTls ? nodes.map((n) => ({ kind: 'file' as const, target: `${n.dataDir ?? n.name}/pg_hba.conf`, text: 'host → hostssl on TCP lines; reload; verify a client without TLS is refused' })) : []),
+  ];
 }

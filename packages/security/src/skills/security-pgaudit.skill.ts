@@ -1,5 +1,5 @@
 import { withClient, type NodeConfig } from '@pgcluster/core';
-import { Skill, type PlanStep, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
+import { Skill, type ActionInput, type PlanStep, type SkillActions, type SkillContext } from '@pgcluster/skill-kit';
 import { restartCommand } from '../cluster/restart-node';
 import { enablePgaudit, undoPgaudit } from '../pgaudit/enable-pgaudit';
 import { PgauditReport, SecurityPgauditInput } from '../pgaudit/pgaudit-schema';
@@ -60,41 +60,53 @@ export class SecurityPgauditSkill {
     input: SecurityPgauditInput,
     output: PgauditReport,
   })
-  static async run(ctx: SkillContext, input: SecurityPgauditInput): Promise<SkillResult<PgauditReport>> {
-    if (input.action === 'undo') return { data: await undoPgaudit(ctx.loaded, input.backup!, ctx.signal) };
-    const report = await enablePgaudit(ctx.loaded, { log: input.log, database: input.database, runId: ctx.runId, signal: ctx.signal });
-    return {
-      data: report,
-      recommendations: [{ skill: 'security-audit', input: { checks: ['pgaudit_absent'] }, why: 'confirm the finding is gone' }],
-      rollback: { skill: 'security-pgaudit', input: { action: 'undo', backup: report.backup }, why: 'drop the extension it created, restore shared_preload_libraries and pgaudit.log, restart replicas then the primary' },
-    };
-  }
+  static readonly actions: SkillActions<typeof SecurityPgauditInput, PgauditReport> = {
+    enable: {
+      plan: (ctx, input) => planEnable(ctx, input),
+      run: async (ctx, input) => {
+        const report = await enablePgaudit(ctx.loaded, { log: input.log, database: input.database, runId: ctx.runId, signal: ctx.signal });
+        return {
+          data: report,
+          recommendations: [{ skill: 'security-audit', input: { checks: ['pgaudit_absent'] }, why: 'confirm the finding is gone' }],
+          rollback: { skill: 'security-pgaudit', input: { action: 'undo', backup: report.backup }, why: 'drop the extension it created, restore shared_preload_libraries and pgaudit.log, restart replicas then the primary' },
+        };
+      },
+    },
+    // Undo restarts every node too: it needs confirmation like enable (the skill's default).
+    undo: { plan: (ctx, input) => planUndo(ctx, input), run: async (ctx, input) => ({ data: await undoPgaudit(ctx.loaded, input.backup, ctx.signal) }) },
+  };
+}
 
-  /** Every step, node by node, in restart order (roles read with pg_is_in_recovery(); config order when a node does not answer). */
-  static async plan(ctx: SkillContext, input: SecurityPgauditInput): Promise<PlanStep[]> {
-    const nodes = await restartOrderOf(ctx.loaded.config.nodes ?? []);
-    const restart = (n: { name: string; dataDir?: string }): PlanStep => {
-      const [cmd, args] = n.dataDir ? restartCommand(n.dataDir) : ['pg_ctl', ['restart', '-D', '<dataDir>', '-m', 'fast', '-w']];
-      return { kind: 'command', target: n.name, text: `${[cmd, ...args].join(' ')} — then wait until it answers and the replicas stream again` };
-    };
-    const order = 'every replica (one by one), then the primary';
-    if (input.action === 'undo') {
-      return [
-        { kind: 'sql', target: 'primary', text: `DROP EXTENSION IF EXISTS pgaudit (when the run in ${input.backup} created it)` },
-        ...nodes.map((n) => ({ kind: 'sql' as const, target: n.name, text: 'ALTER SYSTEM SET/RESET pgaudit.log and shared_preload_libraries to their values before the run' })),
-        { kind: 'note', target: 'restart order', text: order },
-        ...nodes.map(restart),
-      ];
-    }
-    return [
-      ...nodes.map((n) => ({ kind: 'sql' as const, target: n.name, text: "select 1 from pg_available_extensions where name = 'pgaudit' — refuse when missing" })),
-      ...nodes.map((n) => ({ kind: 'sql' as const, target: n.name, text: "ALTER SYSTEM SET shared_preload_libraries = <current list>, 'pgaudit' (when missing)" })),
-      { kind: 'note', target: 'restart order', text: `${order}; open sessions of each node end at its restart` },
-      ...nodes.map(restart),
-      { kind: 'sql', target: 'primary', text: `CREATE EXTENSION IF NOT EXISTS pgaudit${input.database ? ` (database ${input.database})` : ''}` },
-      ...nodes.map((n) => ({ kind: 'sql' as const, target: n.name, text: `ALTER SYSTEM SET pgaudit.log = '${input.log}'; SELECT pg_reload_conf() — verified in pg_settings` })),
-    ];
-  }
+const RESTART_ORDER = 'every replica (one by one), then the primary';
+
+/** A node's restart step. */
+function restartStep(n: { name: string; dataDir?: string | undefined }): PlanStep {
+  const [cmd, args] = n.dataDir ? restartCommand(n.dataDir) : ['pg_ctl', ['restart', '-D', '<dataDir>', '-m', 'fast', '-w']];
+  return { kind: 'command', target: n.name, text: `${[cmd, ...args].join(' ')} — then wait until it answers and the replicas stream again` };
+}
+
+/** Every step of enable, node by node, in restart order (roles read with pg_is_in_recovery(); config order when a node does not answer). */
+async function planEnable(ctx: SkillContext, input: ActionInput<typeof SecurityPgauditInput, 'enable'>): Promise<PlanStep[]> {
+  const nodes = await restartOrderOf(ctx.loaded.config.nodes ?? []);
+  return [
+    ...nodes.map((n) => ({ kind: 'sql' as const, target: n.name, text: "select 1 from pg_available_extensions where name = 'pgaudit' — refuse when missing" })),
+    ...nodes.map((n) => ({ kind: 'sql' as const, target: n.name, text: "ALTER SYSTEM SET shared_preload_libraries = <current list>, 'pgaudit' (when missing)" })),
+    { kind: 'note', target: 'restart order', text: `${RESTART_ORDER}; open sessions of each node end at its restart` },
+    ...nodes.map(restartStep),
+    { kind: 'sql', target: 'primary', text: `CREATE EXTENSION IF NOT EXISTS pgaudit${input.database ? ` (database ${input.database})` : ''}` },
+    ...nodes.map((n) => ({ kind: 'sql' as const, target: n.name, text: `ALTER SYSTEM SET pgaudit.log = '${input.log}'; SELECT pg_reload_conf() — verified in pg_settings` })),
+  ];
+}
+
+/** Every step of undo, in the same restart order. */
+async function planUndo(ctx: SkillContext, input: ActionInput<typeof SecurityPgauditInput, 'undo'>): Promise<PlanStep[]> {
+  const nodes = await restartOrderOf(ctx.loaded.config.nodes ?? []);
+  return [
+    { kind: 'sql', target: 'primary', text: `DROP EXTENSION IF EXISTS pgaudit (when the run in ${input.backup} created it)` },
+    ...nodes.map((n) => ({ kind: 'sql' as const, target: n.name, text: 'ALTER SYSTEM SET/RESET pgaudit.log and shared_preload_libraries to their values before the run' })),
+    { kind: 'note', target: 'restart order', text: RESTART_ORDER },
+    ...nodes.map(restartStep),
+  ];
 }
 
 /** Replicas first, the primary last; a node that does not answer keeps its place. */

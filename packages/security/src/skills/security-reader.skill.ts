@@ -1,4 +1,4 @@
-import { Skill, type PlanStep, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
+import { Skill, type SkillActions, type SkillContext } from '@pgcluster/skill-kit';
 import { configFileOf } from '../rotate/config-file';
 import { dropReaderRole, dropStatements, initReaderRole, readerStatements } from '../reader/reader-role';
 import { ReaderReport, SecurityReaderInput } from '../reader/reader-schema';
@@ -57,31 +57,33 @@ export class SecurityReaderSkill {
     input: SecurityReaderInput,
     output: ReaderReport,
   })
-  static async run(ctx: SkillContext, input: SecurityReaderInput): Promise<SkillResult<ReaderReport>> {
-    const log = (line: string) => ctx.log.info(`security-reader: ${line}`);
-    if (input.action === 'drop') return { data: await dropReaderRole(ctx.loaded, { user: input.user, log }) };
-    const report = await initReaderRole(ctx.loaded, { user: input.user, log });
-    return {
-      data: report,
-      alerts: report.verified ? [] : [`a write through ${report.user} was not refused: check its grants`],
-      ...(report.created ? { rollback: { skill: 'security-reader', input: { action: 'drop', user: report.user }, why: `drop the role ${report.user} and its config entry` } } : {}),
-    };
-  }
+  static readonly actions: SkillActions<typeof SecurityReaderInput, ReaderReport> = {
+    init: {
+      plan: (ctx, input) => [
+        ...readerStatements(`"${input.user}"`, { create: true, verifier: "'<SCRAM-SHA-256 verifier of a new generated password>'" }).map((text) => ({ kind: 'sql' as const, target: 'primary', text })),
+        { kind: 'file', target: configFileOf(ctx.loaded), text: `write reader: { user: ${input.user}, password: <generated> } (atomic, mode 600)` },
+        { kind: 'note', target: 'primary', text: `prove a login as ${input.user} and that a write through it is refused` },
+      ],
+      run: async (ctx, input) => {
+        const report = await initReaderRole(ctx.loaded, { user: input.user, log: logOf(ctx) });
+        return {
+          data: report,
+          alerts: report.verified ? [] : [`a write through ${report.user} was not refused: check its grants`],
+          ...(report.created ? { rollback: { skill: 'security-reader', input: { action: 'drop', user: report.user }, why: `drop the role ${report.user} and its config entry` } } : {}),
+        };
+      },
+    },
+    drop: {
+      plan: (ctx, input) => [
+        { kind: 'file', target: configFileOf(ctx.loaded), text: 'remove the reader entry (mode 600)' },
+        ...dropStatements(`"${input.user}"`).map((text) => ({ kind: 'sql' as const, target: 'primary', text })),
+      ],
+      run: async (ctx, input) => ({ data: await dropReaderRole(ctx.loaded, { user: input.user, log: logOf(ctx) }) }),
+    },
+  };
+}
 
-  /** The statements on the primary (the password verifier a placeholder) and the config file it writes. */
-  static plan(ctx: SkillContext, input: SecurityReaderInput): PlanStep[] {
-    const configFile = configFileOf(ctx.loaded);
-    const role = `"${input.user}"`;
-    if (input.action === 'drop') {
-      return [
-        { kind: 'file', target: configFile, text: 'remove the reader entry (mode 600)' },
-        ...dropStatements(role).map((text) => ({ kind: 'sql' as const, target: 'primary', text })),
-      ];
-    }
-    return [
-      ...readerStatements(role, { create: true, verifier: "'<SCRAM-SHA-256 verifier of a new generated password>'" }).map((text) => ({ kind: 'sql' as const, target: 'primary', text })),
-      { kind: 'file', target: configFile, text: `write reader: { user: ${input.user}, password: <generated> } (atomic, mode 600)` },
-      { kind: 'note', target: 'primary', text: `prove a login as ${input.user} and that a write through it is refused` },
-    ];
-  }
+/** The run's progress lines, prefixed with the skill name. */
+function logOf(ctx: SkillContext): (line: string) => void {
+  return (line) => ctx.log.info(`security-reader: ${line}`);
 }

@@ -1,4 +1,4 @@
-import { Skill, type PlanStep, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
+import { Skill, type ActionInput, type PlanStep, type SkillActions, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
 import { configFileOf } from '../rotate/config-file';
 import { pgbouncerAuthOf } from '../rotate/pgbouncer-auth';
 import { loginsOf, rotateCredentials, rotationStatements, undoRotation } from '../rotate/rotate-credentials';
@@ -74,50 +74,56 @@ export class SecurityRotateSkill {
     input: SecurityRotateInput,
     output: RotateReport,
   })
-  static async run(ctx: SkillContext, input: SecurityRotateInput): Promise<SkillResult<RotateReport>> {
-    if (input.action === 'undo') {
-      const report = await undoRotation(ctx.loaded, input.backup!, input.role);
-      return { data: report, alerts: replicaAlerts(report) };
-    }
-    const report = await rotateCredentials(ctx.loaded, { role: input.role, mode: input.mode, graceSeconds: input.graceSeconds, password: input.password, runId: ctx.runId, manualReplicas: input.manualReplicas });
-    ctx.log.info(`security-rotate: ${report.previousLogin} → ${report.newLogin} (config ${report.configFile})`);
-    return {
-      data: report,
-      alerts: replicaAlerts(report),
-      recommendations: [{ why: `make every client reload ${report.configFile} before ${report.previousValidUntil ?? 'its next connection'}; ${report.window}` }],
-      rollback: {
-        skill: 'security-rotate',
-        input: { role: input.role, action: 'undo', backup: report.backup },
-        why: `switch the config back to ${report.previousLogin} (possible while its password works${report.previousValidUntil ? `, until ${report.previousValidUntil}` : ''})`,
-      },
-    };
-  }
-
-  /** The statements on the primary (no secret: the verifier is a placeholder) and the files it writes. */
-  static plan(ctx: SkillContext, input: SecurityRotateInput): PlanStep[] {
-    const configFile = configFileOf(ctx.loaded);
-    if (input.action === 'undo') {
-      return [
+  static readonly actions: SkillActions<typeof SecurityRotateInput, RotateReport> = {
+    rotate: { plan: (ctx, input) => planRotate(ctx, input), run: (ctx, input) => runRotate(ctx, input) },
+    // Undo switches every client back to the previous login: confirmed like the rotation (the skill's default).
+    undo: {
+      plan: (ctx, input) => [
         { kind: 'sql', target: 'primary', text: 'ALTER ROLE <previous login> VALID UNTIL <its previous value> (single mode: PASSWORD <verifier of the previous password>)' },
         { kind: 'note', target: 'primary', text: 'prove a login with the previous password; refuse when it no longer works' },
-        { kind: 'file', target: configFile, text: `restore the config from ${input.backup} (mode 600); replicas back to the previous login` },
-      ];
-    }
-    const { current, target } = loginsOf(ctx.loaded.config, input.role, input.mode);
-    const bouncer = pgbouncerAuthOf(ctx.loaded.config);
-    return [
-      ...rotationStatements(current, target, input.role, input.mode, input.graceSeconds).map((text) => ({ kind: 'sql' as const, target: 'primary', text })),
-      ...(bouncer
-        ? [
-            ...(bouncer.authFile ? [{ kind: 'file' as const, target: bouncer.authFile, text: `set the line of ${target} to its SCRAM-SHA-256 verifier (atomic, mode and owner kept)` }] : []),
-            { kind: 'sql' as const, target: 'PgBouncer admin console', text: bouncer.authFile ? 'RELOAD' : 'nothing to write (auth_query)' },
-            { kind: 'note' as const, target: 'PgBouncer', text: `prove a login as ${target} through PgBouncer before the config switches` },
-          ]
-        : []),
-      { kind: 'file', target: configFile, text: `switch URLs of ${current} to ${target} with the new password (atomic, mode 600); previous config backed up in the state dir` },
-      { kind: 'note', target: 'replicas', text: `replicas streaming as ${current}: password file (mode 600) and primary_conninfo user=${target}, reload, wait until streaming` },
-    ];
-  }
+        { kind: 'file', target: configFileOf(ctx.loaded), text: `restore the config from ${input.backup} (mode 600); replicas back to the previous login` },
+      ],
+      run: async (ctx, input) => {
+        const report = await undoRotation(ctx.loaded, input.backup, input.role);
+        return { data: report, alerts: replicaAlerts(report) };
+      },
+    },
+  };
+}
+
+type RotateInput = ActionInput<typeof SecurityRotateInput, 'rotate'>;
+
+async function runRotate(ctx: SkillContext, input: RotateInput): Promise<SkillResult<RotateReport>> {
+  const report = await rotateCredentials(ctx.loaded, { role: input.role, mode: input.mode, graceSeconds: input.graceSeconds, password: input.password, runId: ctx.runId, manualReplicas: input.manualReplicas });
+  ctx.log.info(`security-rotate: ${report.previousLogin} → ${report.newLogin} (config ${report.configFile})`);
+  return {
+    data: report,
+    alerts: replicaAlerts(report),
+    recommendations: [{ why: `make every client reload ${report.configFile} before ${report.previousValidUntil ?? 'its next connection'}; ${report.window}` }],
+    rollback: {
+      skill: 'security-rotate',
+      input: { role: input.role, action: 'undo', backup: report.backup },
+      why: `switch the config back to ${report.previousLogin} (possible while its password works${report.previousValidUntil ? `, until ${report.previousValidUntil}` : ''})`,
+    },
+  };
+}
+
+/** The statements on the primary (no secret: the verifier is a placeholder) and the files it writes. */
+function planRotate(ctx: SkillContext, input: RotateInput): PlanStep[] {
+  const { current, target } = loginsOf(ctx.loaded.config, input.role, input.mode);
+  const bouncer = pgbouncerAuthOf(ctx.loaded.config);
+  return [
+    ...rotationStatements(current, target, input.role, input.mode, input.graceSeconds).map((text) => ({ kind: 'sql' as const, target: 'primary', text })),
+    ...(bouncer
+      ? [
+          ...(bouncer.authFile ? [{ kind: 'file' as const, target: bouncer.authFile, text: `set the line of ${target} to its SCRAM-SHA-256 verifier (atomic, mode and owner kept)` }] : []),
+          { kind: 'sql' as const, target: 'PgBouncer admin console', text: bouncer.authFile ? 'RELOAD' : 'nothing to write (auth_query)' },
+          { kind: 'note' as const, target: 'PgBouncer', text: `prove a login as ${target} through PgBouncer before the config switches` },
+        ]
+      : []),
+    { kind: 'file', target: configFileOf(ctx.loaded), text: `switch URLs of ${current} to ${target} with the new password (atomic, mode 600); previous config backed up in the state dir` },
+    { kind: 'note', target: 'replicas', text: `replicas streaming as ${current}: password file (mode 600) and primary_conninfo user=${target}, reload, wait until streaming` },
+  ];
 }
 
 function replicaAlerts(report: RotateReport): string[] {

@@ -1,7 +1,7 @@
 import { appendFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { tempConfig } from '../../test/fixtures/temp-config';
-import { AuditLog, MAX_AUDIT_INPUT_BYTES, type AuditEntry } from './audit-log';
+import { AuditLog, boundedSummary, MAX_AUDIT_INPUT_BYTES, MAX_OUTCOME_SUMMARY_KEYS, type AuditEntry } from './audit-log';
 import { newAuditId } from './new-audit-id';
 
 let env: ReturnType<typeof tempConfig>;
@@ -21,6 +21,19 @@ const entry = (over: Partial<AuditEntry> = {}): AuditEntry => ({
 });
 
 describe('AuditLog', () => {
+  it('keeps a bounded outcome summary: scalars with plain keys, at most MAX_OUTCOME_SUMMARY_KEYS, nothing when empty', async () => {
+    const audit = new AuditLog({ stateDir: env.loaded.stateDir });
+    const many = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, i]));
+    const record = await audit.append(entry({ outcome: { status: 'ok', summary: many } }));
+    expect(Object.keys(record.outcome.summary ?? {})).toHaveLength(MAX_OUTCOME_SUMMARY_KEYS);
+    expect(audit.get(record.id)?.outcome).toEqual(record.outcome);
+    const odd = { nested: { a: 1 }, list: [1], nan: Number.NaN, ok: true } as unknown as Record<string, number>;
+    expect(boundedSummary(odd)).toEqual({ ok: true });
+    expect(boundedSummary({ nested: { a: 1 } })).toBeUndefined();
+    const plain = await audit.append(entry({ outcome: { status: 'ok', summary: {} } }));
+    expect(plain.outcome).toEqual({ status: 'ok' });
+  });
+
   it('appends JSON lines to <stateDir>/audit/audit.jsonl with private modes', async () => {
     const audit = new AuditLog({ stateDir: env.loaded.stateDir });
     const record = await audit.append(entry({ undoOf: 'x1' }));

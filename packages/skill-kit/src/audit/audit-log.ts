@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createStaticTopology, createTopologyProvider, ensureStateSubdir, InputError, redactSecrets, type LoadedConfig, type TopologyProvider } from '@pgcluster/core';
-import type { Actor, Risk, RollbackSpec, SkillLogger, Status } from '../skill/skill-meta';
+import type { Actor, OutcomeSummary, Risk, RollbackSpec, SkillLogger, Status } from '../skill/skill-meta';
 import { summariseAuditInput } from './audit-input';
 import { openAuditTable, type AuditTable } from './audit-table';
 import { newAuditId } from './new-audit-id';
@@ -33,7 +33,8 @@ export interface AuditRecord {
    */
   input: unknown;
   dryRun: boolean;
-  outcome: { status: Status; errorCode?: string };
+  /** How the run ended; `summary` is the skill's short account of what it did (`SkillResult.outcome`), bounded by {@link boundedSummary}. */
+  outcome: { status: Status; errorCode?: string; summary?: OutcomeSummary };
   durationMs: number;
   /** How to undo the run, when the skill said (secrets redacted too). */
   rollback?: RollbackSpec;
@@ -68,6 +69,33 @@ export interface AuditListOptions {
 
 /** The most bytes of input JSON one record keeps; larger inputs are recorded as their size and sha256. */
 export const MAX_AUDIT_INPUT_BYTES = 16_384;
+
+/** The most entries an outcome summary keeps; and the longest string value (longer ones end with …). */
+export const MAX_OUTCOME_SUMMARY_KEYS = 16;
+const MAX_SUMMARY_STRING = 300;
+const SUMMARY_KEY = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+
+/**
+ * An outcome summary as an audit record keeps it: at most {@link MAX_OUTCOME_SUMMARY_KEYS}
+ * entries with plain keys, finite numbers, booleans and strings of at most 300 characters (URL
+ * passwords redacted); anything else is left out. Undefined when nothing is left.
+ * @example boundedSummary({ kept: 2, reverted: 0, note: 'x'.repeat(400) }) // { kept: 2, reverted: 0, note: 'xxx…' }
+ */
+export function boundedSummary(summary: unknown): OutcomeSummary | undefined {
+  if (summary === null || typeof summary !== 'object' || Array.isArray(summary)) return undefined;
+  const kept: OutcomeSummary = {};
+  for (const [key, value] of Object.entries(summary)) {
+    if (Object.keys(kept).length >= MAX_OUTCOME_SUMMARY_KEYS) break;
+    if (!SUMMARY_KEY.test(key)) continue;
+    if (typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) kept[key] = value;
+    else if (typeof value === 'string') {
+      // Security: a URL with a password in a summary is redacted like the input.
+      const text = redactSecrets(value);
+      kept[key] = text.length > MAX_SUMMARY_STRING ? `${text.slice(0, MAX_SUMMARY_STRING - 1)}…` : text;
+    }
+  }
+  return Object.keys(kept).length > 0 ? kept : undefined;
+}
 
 const SILENT: SkillLogger = { info: () => undefined, warn: () => undefined, debug: () => undefined };
 
@@ -143,7 +171,7 @@ export class AuditLog {
       actor: entry.actor,
       input: boundedInput(await summariseAuditInput(undefined, entry.input ?? {})),
       dryRun: entry.dryRun,
-      outcome: entry.outcome,
+      outcome: outcomeOf(entry.outcome),
       durationMs: entry.durationMs,
       ...(entry.rollback ? { rollback: redactSecrets(entry.rollback) } : {}),
       ...(entry.undoOf ? { undoOf: entry.undoOf } : {}),
@@ -234,4 +262,10 @@ function tightenMode(path: string, mode: number): void {
   } catch {
     // Not ours to change: the records are still written.
   }
+}
+
+function outcomeOf(outcome: AuditRecord['outcome']): AuditRecord['outcome'] {
+  const { summary, ...rest } = outcome;
+  const bounded = boundedSummary(summary);
+  return bounded ? { ...rest, summary: bounded } : rest;
 }

@@ -336,6 +336,21 @@ describe('executeSkill: confirmation and undo links', () => {
     expect(envelope.auditId).toBe(runId);
     expect(new AuditLog({ stateDir: env.loaded.stateDir }).get(runId!)).toMatchObject({ undoOf: '01jz3q5t7w4k2m9xyz' });
   });
+
+  it("records the skill's outcome summary in the audit record, bounded and redacted, and not in the envelope", async () => {
+    const Summarising = skillRunning('maintenance-summarising', async () => ({
+      data: null,
+      outcome: { kept: 2, reverted: 1, keptIndexes: 'public.a_idx, public.b_idx', source: 'postgresql://u:pw@h/d', note: 'x'.repeat(400), 'bad key': 1 },
+    }));
+    const envelope = await executeSkill(Summarising, {}, opts());
+    expect(envelope).not.toHaveProperty('outcome');
+    const record = new AuditLog({ stateDir: env.loaded.stateDir }).get(envelope.auditId!);
+    expect(record?.outcome).toEqual({
+      status: 'ok',
+      summary: { kept: 2, reverted: 1, keptIndexes: 'public.a_idx, public.b_idx', source: expect.not.stringContaining('pw'), note: `${'x'.repeat(299)}…` },
+    });
+    expect(auditLines()).not.toContain(':pw@');
+  });
 });
 
 describe('executeSkill: the least-privilege reader', () => {

@@ -8,6 +8,7 @@ import { actionSafety, getSkillMeta } from '../skill/skill';
 import type {
   Actor,
   Envelope,
+  OutcomeSummary,
   PlanStep,
   Recommendation,
   RollbackSpec,
@@ -120,6 +121,8 @@ interface Outcome {
   plan?: PlanStep[];
   rollback?: RollbackSpec;
   undoes?: string;
+  /** The skill's outcome summary (`SkillResult.outcome`), for the audit record only. */
+  summary?: OutcomeSummary;
   error?: EnvelopeError;
 }
 
@@ -347,7 +350,7 @@ async function approves(policy: ConfirmationPolicy | undefined, meta: SkillMeta,
  * manifest promises (undeclared fields are stripped), and a mismatch is a bug in the skill.
  */
 function checkResult(result: unknown, meta: SkillMeta, input: unknown, options: ExecuteOptions, log: SkillLogger): Outcome {
-  const r = result as { data?: unknown; status?: Status; alerts?: string[]; recommendations?: Recommendation[]; rollback?: RollbackSpec; undoes?: string } | null;
+  const r = result as { data?: unknown; status?: Status; alerts?: string[]; recommendations?: Recommendation[]; rollback?: RollbackSpec; undoes?: string; outcome?: OutcomeSummary } | null;
   const internal = (message: string): Outcome => ({
     status: 'error',
     input,
@@ -376,6 +379,7 @@ function checkResult(result: unknown, meta: SkillMeta, input: unknown, options: 
     recommendations,
     ...(r.rollback ? { rollback: r.rollback } : {}),
     ...(typeof r.undoes === 'string' ? { undoes: r.undoes } : {}),
+    ...(r.outcome ? { summary: r.outcome } : {}),
   };
 }
 
@@ -408,7 +412,7 @@ async function audit(
       // Security: recorded as the input schema declares: marked secrets redacted, large arrays and files digested.
       input: await summariseAuditInput(meta.input, outcome.input),
       dryRun: options.dryRun === true,
-      outcome: { status: outcome.status, ...(outcome.error ? { errorCode: outcome.error.code } : {}) },
+      outcome: { status: outcome.status, ...(outcome.error ? { errorCode: outcome.error.code } : {}), ...(outcome.summary ? { summary: outcome.summary } : {}) },
       durationMs: run.durationMs,
       ...(outcome.rollback ? { rollback: outcome.rollback } : {}),
       ...(options.undoOf || outcome.undoes ? { undoOf: options.undoOf ?? outcome.undoes } : {}),

@@ -165,7 +165,9 @@ function flatField(actions: ActionSchemas, field: string, actionNames: readonly 
   delete meta['description'];
   if (description) meta['description'] = description;
   if (fallback !== undefined) meta['default'] = fallback;
-  return inner.optional().meta(meta);
+  // A field every action requires (e.g. security-rotate's role) stays required in the flat schema, so the manifest and --help say so.
+  const requiredByAll = others.length === 0 && variants.every((v) => !v.schema.safeParse(undefined).success);
+  return requiredByAll ? inner.meta(meta) : inner.optional().meta(meta);
 }
 
 function withoutDefault(schema: z.ZodType): { inner: z.ZodType; fallback?: unknown } {

@@ -19,6 +19,16 @@ afterEach(() => env.cleanup());
 const opts = (extra: ExecuteOptions = {}): ExecuteOptions => ({ config: env.loaded, log: memoryLogger(), services: { counts }, ...extra });
 
 describe('actionInput', () => {
+  it('keeps a field required in the flat schema when every action requires it, optional otherwise', () => {
+    const Role = { role: z.string().describe('The role.') };
+    const input = actionInput({ rotate: z.object({ ...Role, grace: z.number().default(1) }), undo: z.object({ ...Role, backup: z.string() }) }, { default: 'rotate' });
+    const json = z.toJSONSchema(input, { io: 'input' }) as { required: string[] };
+    expect(json.required).toEqual(['role']);
+    expect(referenceInputProblems(input, { action: 'undo' })).toEqual(['--role (role): is required']);
+    expect(referenceInputProblems(input, { action: 'undo', role: 'app' })).toEqual(['--backup (backup): is required for action undo']);
+    expect(referenceInputProblems(input, { action: 'undo', role: 'app', backup: '/b.json' })).toEqual([]);
+  });
+
   it('is a flat z.object whose JSON Schema has the action enum, every field once, and the defaults', () => {
     const json = z.toJSONSchema(SessionsFixtureInput, { io: 'input' }) as { type: string; required: string[]; properties: Record<string, Record<string, unknown>> };
     expect(json.type).toBe('object');

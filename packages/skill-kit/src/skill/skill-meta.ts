@@ -216,7 +216,17 @@ export interface SkillResult<O> {
    * journal), recorded as the record's `undoOf` so that `audit undo` refuses to undo it twice.
    */
   undoes?: string;
+  /**
+   * A short, secret-free summary of what the run did, kept in its audit record
+   * (`outcome.summary`) so an agent can learn from past runs, e.g. `{ kept: 2, reverted: 1,
+   * keptIndexes: 'public.a_idx, public.b_idx' }`. Scalars only; bounded when recorded (see
+   * `MAX_OUTCOME_SUMMARY_KEYS`); never put a password or a row's values in it.
+   */
+  outcome?: OutcomeSummary;
 }
+
+/** What {@link SkillResult.outcome} holds: a few named scalars. */
+export type OutcomeSummary = Record<string, string | number | boolean>;
 
 /** How far a long run is (an insert, a backup, a restore, a benchmark). */
 export interface ProgressUpdate {

@@ -27,7 +27,7 @@ export const securityPgauditCommand: GeneratedCommand = {
       name: "log",
       property: "log",
       type: "string",
-      description: "pgaudit.log: the statement classes to audit; default 'ddl, role, write' (schema, role and data changes; reads stay out of the log).",
+      description: "enable: pgaudit.log: the statement classes to audit; default 'ddl, role, write' (schema, role and data changes; reads stay out of the log).",
       required: false,
       default: "ddl, role, write",
     },
@@ -35,7 +35,7 @@ export const securityPgauditCommand: GeneratedCommand = {
       name: "database",
       property: "database",
       type: "string",
-      description: "Where CREATE EXTENSION pgaudit runs (a name from the config's databases or a database name); default databases.project, else the node URL's.",
+      description: "enable: where CREATE EXTENSION pgaudit runs (a name from the config's databases or a database name); default databases.project, else the node URL's.",
       required: false,
     },
     {

@@ -73,7 +73,8 @@ export const VECTOR_CHECKS: readonly NodeCheck[] = [
           object: qualified(r.schema, r.index),
           value: 1,
           message: `${r.method} index ${qualified(r.schema, r.index)} on ${r.table_name} is invalid (a failed or cancelled build): searches fall back to exact scans`,
-          recommendation: ref('vector-index', withDatabase(ctx, { action: 'rebuild', collection: r.table_name, index: r.index }), 'rebuild the index concurrently'),
+          // The schema-qualified index: a rebuild any vector index takes, catalogued collection or not.
+          recommendation: ref('vector-index', withDatabase(ctx, { action: 'rebuild', index: qualified(r.schema, r.index) }), 'rebuild the index concurrently'),
         })),
   },
   {
@@ -129,7 +130,7 @@ export const VECTOR_CHECKS: readonly NodeCheck[] = [
             object: qualified(r.schema, r.index),
             value: round((r.bytes * 100) / ctx.facts.maintenanceWorkMemBytes, 1),
             message: `HNSW index ${qualified(r.schema, r.index)} is ${formatBytes(r.bytes)} but maintenance_work_mem is ${formatBytes(ctx.facts.maintenanceWorkMemBytes)}: a rebuild would spill the graph and take much longer`,
-            recommendation: ref('vector-index', withDatabase(ctx, { action: 'rebuild', collection: r.table_name, index: r.index, maintenanceWorkMem: `${needMb}MB` }), 'rebuild with enough maintenance_work_mem for the graph'),
+            recommendation: ref('vector-index', withDatabase(ctx, { action: 'rebuild', index: qualified(r.schema, r.index), maintenanceWorkMem: `${needMb}MB` }), 'rebuild with enough maintenance_work_mem for the graph'),
           };
         }),
   },
