@@ -6,6 +6,7 @@
  */
 export { PostgresUrl, NodeConfig, ClusterConfig, ReaderConfig, type ClusterConfigInput } from './config/cluster-config';
 export { readerConfig } from './config/reader-config';
+export { setPgbouncerIniValues } from './config/pgbouncer-ini';
 export {
   loadConfig,
   findConfigFile,

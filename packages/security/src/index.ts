@@ -39,7 +39,7 @@ export { SecurityRotateSkill } from './skills/security-rotate.skill';
 export { ENCRYPT_ACTIONS, EncryptedNode, EncryptReport, SecurityEncryptInput, TLS_VERSIONS } from './encrypt/encrypt-schema';
 export { ensureCa, issueServerCertificate, nodeSans } from './encrypt/certificates';
 export { enableTls, ENCRYPT_APPLICATION_NAME, tlsUrl, undoTls, type EnableTlsOptions } from './encrypt/enable-tls';
-export { enablePgbouncerTls, PGBOUNCER_TLS_FILES, pgbouncerTlsSettings, setIniSettings, undoPgbouncerTls, type PgbouncerTlsState } from './encrypt/pgbouncer-tls';
+export { enablePgbouncerTls, PGBOUNCER_TLS_FILES, pgbouncerTlsSettings, undoPgbouncerTls, type PgbouncerTlsState } from './encrypt/pgbouncer-tls';
 export { findPrimary } from './cluster/find-primary';
 export { SecurityEncryptSkill } from './skills/security-encrypt.skill';
 // pgaudit: preload with a planned restart, the extension, pgaudit.log, undo.

@@ -1,42 +1,9 @@
 import { chownSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { ConfigError } from '@pgcluster/core';
+import { ConfigError, setPgbouncerIniValues } from '@pgcluster/core';
 import type { PgbouncerSizes } from './scale-schema';
 
 /** The `pgbouncer.ini` keys cluster-scale changes, by the field of {@link PgbouncerSizes} they hold. */
 const INI_KEYS = { defaultPoolSize: 'default_pool_size', reservePoolSize: 'reserve_pool_size', maxDbConnections: 'max_db_connections' } as const;
-
-/**
- * Sets integer values in the `[pgbouncer]` section of a `pgbouncer.ini` text: a key's existing
- * line is replaced (comments and every other line are kept), a missing key is added at the end
- * of the section.
- *
- * @throws ConfigError when the text has no `[pgbouncer]` section.
- * @example
- * ```ts
- * setIniValues('[pgbouncer]\ndefault_pool_size = 10\n', { default_pool_size: 30 }) // '[pgbouncer]\ndefault_pool_size = 30\n'
- * ```
- */
-export function setIniValues(text: string, values: Readonly<Record<string, number>>): string {
-  const lines = text.split('\n');
-  const start = lines.findIndex((l) => /^\s*\[pgbouncer\]\s*$/i.test(l));
-  if (start < 0) throw new ConfigError('pgbouncer.configFile has no [pgbouncer] section');
-  let end = lines.findIndex((l, i) => i > start && /^\s*\[[^\]]+\]\s*$/.test(l));
-  if (end < 0) end = lines.length;
-  const missing = new Set(Object.keys(values));
-  for (let i = start + 1; i < end; i++) {
-    const key = /^\s*([a-z_]+)\s*=/i.exec(lines[i]!)?.[1]?.toLowerCase();
-    if (key !== undefined && key in values) {
-      // Security: only integers are written (the caller's sizes were validated as such).
-      lines[i] = `${key} = ${Math.trunc(values[key]!)}`;
-      missing.delete(key);
-    }
-  }
-  // Before the section's trailing blank lines, so the file keeps its shape.
-  let at = end;
-  while (at > start + 1 && lines[at - 1]!.trim() === '') at--;
-  lines.splice(at, 0, ...[...missing].map((key) => `${key} = ${Math.trunc(values[key]!)}`));
-  return lines.join('\n');
-}
 
 /**
  * Checks that `pgbouncer.ini` can be read and has a `[pgbouncer]` section (a dry run calls it).
@@ -52,7 +19,7 @@ export function checkPgbouncerIni(file: string): void {
       hint: 'Point pgbouncer.configFile at the pgbouncer.ini PgBouncer runs with, on this machine, or remove it.',
     });
   }
-  setIniValues(text, {});
+  setPgbouncerIniValues(text, {});
 }
 
 /**
@@ -69,7 +36,7 @@ export function persistPgbouncerSizes(file: string, sizes: PgbouncerSizes): void
   const { mode, uid, gid } = statSync(file);
   const tmp = `${file}.pgcluster-${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, setIniValues(readFileSync(file, 'utf8'), values), { mode: mode & 0o777 });
+    writeFileSync(tmp, setPgbouncerIniValues(readFileSync(file, 'utf8'), values), { mode: mode & 0o777 });
     chownSync(tmp, uid, gid);
     renameSync(tmp, file);
   } catch (error) {

@@ -1,6 +1,5 @@
-import { InputError } from '@pgcluster/core';
+import { InputError, setPgbouncerIniValues } from '@pgcluster/core';
 import { pgbouncerSetStatements } from './pgbouncer-admin';
-import { setIniValues } from './pgbouncer-ini';
 import { nextSize } from './scale-cluster';
 import { ClusterScaleInput } from './scale-schema';
 
@@ -37,12 +36,12 @@ describe('pgbouncer.ini', () => {
   const ini = ['; a comment', '[databases]', '%include /x/databases.ini', '', '[pgbouncer]', 'listen_port = 6432', 'default_pool_size = 10', 'Reserve_Pool_Size=0', '', '[users]', ''].join('\n');
 
   test('replaces the keys of [pgbouncer] in place, adds missing ones at its end, keeps everything else', () => {
-    const out = setIniValues(ini, { default_pool_size: 30, reserve_pool_size: 2, max_db_connections: 0 });
+    const out = setPgbouncerIniValues(ini, { default_pool_size: 30, reserve_pool_size: 2, max_db_connections: 0 });
     expect(out).toBe(['; a comment', '[databases]', '%include /x/databases.ini', '', '[pgbouncer]', 'listen_port = 6432', 'default_pool_size = 30', 'reserve_pool_size = 2', 'max_db_connections = 0', '', '[users]', ''].join('\n'));
-    expect(setIniValues(out, { default_pool_size: 30, reserve_pool_size: 2, max_db_connections: 0 })).toBe(out);
+    expect(setPgbouncerIniValues(out, { default_pool_size: 30, reserve_pool_size: 2, max_db_connections: 0 })).toBe(out);
   });
 
   test('a file without [pgbouncer] is a configuration error', () => {
-    expect(() => setIniValues('[databases]\n', { default_pool_size: 1 })).toThrow(/pgbouncer.configFile has no \[pgbouncer\] section/);
+    expect(() => setPgbouncerIniValues('[databases]\n', { default_pool_size: 1 })).toThrow(/pgbouncer.configFile has no \[pgbouncer\] section/);
   });
 });

@@ -8,6 +8,7 @@ import { pgbouncerSettings } from '../rotate/pgbouncer-auth';
 import { ensureCa, issueServerCertificate, nodeSans } from './certificates';
 import { enablePgbouncerTls, pgbouncerTlsBackup, undoPgbouncerTls } from './pgbouncer-tls';
 import type { EncryptReport } from './encrypt-schema';
+import { eventually } from '../cluster/eventually';
 
 /** `application_name` of the encrypt skill's connections. */
 export const ENCRYPT_APPLICATION_NAME = 'pgcluster-encrypt';
@@ -266,23 +267,9 @@ async function reloadAndWait(node: NodeConfig): Promise<void> {
   const before = await loadTime();
   await withClient({ url: node.url, applicationName: ENCRYPT_APPLICATION_NAME }, `reloading ${node.name}`, (c) => c.query('SELECT pg_reload_conf()'));
   // After the reload the node may refuse the TLS URL (ssl off): a failure to connect counts as reloaded.
-  await eventually(`${node.name} to reload its configuration`, () => loadTime().catch(() => null), (t) => t !== before);
+  await eventually(`${node.name} to reload its configuration`, () => loadTime().catch(() => null), (t) => t !== before, 10_000);
 }
 
-/** Retries `fn` for up to 10 s (a reload is applied asynchronously). */
-async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean = () => true): Promise<T> {
-  const until = Date.now() + 10_000;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (ok(v)) return v;
-      if (Date.now() > until) throw new PgClusterError('ACTION_FAILED', `timed out waiting for ${what}`);
-    } catch (error) {
-      if (Date.now() > until) throw error;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** A verify-full connection to the node succeeds and pg_stat_ssl says it is encrypted; returns the TLS version. */
 async function verifyTls(node: NodeConfig, ca: string): Promise<string | null> {

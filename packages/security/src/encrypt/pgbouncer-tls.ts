@@ -1,42 +1,17 @@
 import { chmodSync, chownSync, copyFileSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
 import { dirname, join } from 'node:path';
-import { ConfigError, PgClusterError, withClient, type NodeConfig } from '@pgcluster/core';
+import { PgClusterError, setPgbouncerIniValues, withClient, type NodeConfig } from '@pgcluster/core';
 import type pg from 'pg';
 import { bouncerUrl, writeAuthFile } from '../rotate/pgbouncer-auth';
 import { issueServerCertificate, nodeSans } from './certificates';
+import { eventually } from '../cluster/eventually';
 
 /** `application_name` of the TLS checks through PgBouncer. */
 const APPLICATION_NAME = 'pgcluster-encrypt';
 
 /** The files security-encrypt writes beside pgbouncer.ini. */
 export const PGBOUNCER_TLS_FILES = { crt: 'pgbouncer-tls.crt', key: 'pgbouncer-tls.key', ca: 'pgcluster-ca.crt' } as const;
-
-/**
- * An ini text with `[pgbouncer]` keys set to string values: an existing line is replaced, a
- * missing key is added at the end of the section; every other line is kept.
- * @throws ConfigError when there is no `[pgbouncer]` section.
- * @example setIniSettings('[pgbouncer]\nlisten_port = 6432\n', { client_tls_sslmode: 'prefer' })
- */
-export function setIniSettings(text: string, values: Readonly<Record<string, string>>): string {
-  const lines = text.split('\n');
-  const start = lines.findIndex((l) => /^\s*\[pgbouncer\]\s*$/i.test(l));
-  if (start < 0) throw new ConfigError('pgbouncer.configFile has no [pgbouncer] section');
-  let end = lines.findIndex((l, i) => i > start && /^\s*\[[^\]]+\]\s*$/.test(l));
-  if (end < 0) end = lines.length;
-  const missing = new Set(Object.keys(values));
-  for (let i = start + 1; i < end; i++) {
-    const key = /^\s*([a-z_]+)\s*=/i.exec(lines[i]!)?.[1]?.toLowerCase();
-    if (key !== undefined && key in values) {
-      lines[i] = `${key} = ${values[key]}`;
-      missing.delete(key);
-    }
-  }
-  let at = end;
-  while (at > start + 1 && lines[at - 1]!.trim() === '') at--;
-  lines.splice(at, 0, ...[...missing].map((key) => `${key} = ${values[key]}`));
-  return lines.join('\n');
-}
 
 /**
  * The TLS settings of PgBouncer for a CA and its own certificate: clients offered TLS (`prefer`)
@@ -110,7 +85,7 @@ export async function enablePgbouncerTls(
   // Security: PgBouncer's key is its own user's only.
   chmodSync(key, 0o600);
   const settings = pgbouncerTlsSettings(dir, options.minProtocol, options.requireTls);
-  writeAuthFile(bouncer.iniFile, setIniSettings(readFileSync(bouncer.iniFile, 'utf8'), settings));
+  writeAuthFile(bouncer.iniFile, setPgbouncerIniValues(readFileSync(bouncer.iniFile, 'utf8'), settings));
   await reloadAndReconnect(bouncer.adminUrl);
 
   const tls = (url: string) => {
@@ -150,18 +125,3 @@ export async function undoPgbouncerTls(files: Record<string, string | null>, adm
   await reloadAndReconnect(adminUrl);
 }
 
-async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  const until = Date.now() + 15_000;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (ok(v)) return v;
-      last = v;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > until) throw new PgClusterError('ACTION_FAILED', `timed out waiting for ${what}: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}

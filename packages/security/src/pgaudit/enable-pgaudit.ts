@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { restartLocalNode } from '../cluster/restart-node';
 import { writeSecretFile } from '../rotate/config-file';
 import type { PgauditReport } from './pgaudit-schema';
+import { eventually } from '../cluster/eventually';
 
 /** `application_name` of the pgaudit skill's connections. */
 export const PGAUDIT_APPLICATION_NAME = 'pgcluster-pgaudit';
@@ -103,22 +104,6 @@ function onNode<T>(node: NodeConfig, what: string, fn: (c: pg.Client) => Promise
   return withClient({ url: node.url, connectTimeoutMs: 5_000, applicationName: PGAUDIT_APPLICATION_NAME, ...(database ? { database } : {}) }, `${what} on ${node.name}`, fn);
 }
 
-/** Retries `fn` until `ok` for up to `ms` (a node coming back, a reload being applied). */
-async function eventually<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> {
-  const until = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (ok(v)) return v;
-      last = v;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > until) throw new PgClusterError('ACTION_FAILED', `timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /**
  * Restarts the nodes, replicas first (the primary keeps serving meanwhile) and the primary last,
@@ -135,9 +120,9 @@ async function restartInOrder(nodes: readonly LocalNode[], signal?: AbortSignal)
     if (signal?.aborted) throw new PgClusterError('ABORTED', `cancelled before restarting ${n.name}; restarted so far: ${order.join(', ') || 'none'}`);
     await restartLocalNode(n.name, n.dataDir, signal);
     order.push(n.name);
-    await eventually(`${n.name} to accept connections after its restart`, () => onNode(n, 'checking', (c) => c.query('select 1')), () => true);
+    await eventually(`${n.name} to accept connections after its restart`, () => onNode(n, 'checking', (c) => c.query('select 1')), () => true, 60_000);
     // Security: a replica that did not come back would silently stop following; wait until every one streams before the next restart.
-    if (replicas.length > 0) await eventually(`the replicas to stream again after restarting ${n.name}`, streaming, (count) => count >= before);
+    if (replicas.length > 0) await eventually(`the replicas to stream again after restarting ${n.name}`, streaming, (count) => count >= before, 60_000);
   }
   return order;
 }
