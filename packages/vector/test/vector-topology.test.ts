@@ -46,7 +46,20 @@ test('reads skip a replica that lags beyond the bound', async () => {
   }
 });
 
+/** Waits until `node` has replayed all the WAL node1 has written (a replica resumed after a pause catches up later). */
+const caughtUp = async (node: string) => {
+  const [{ lsn }] = (await sql<{ lsn: string }>('node1', 'select pg_current_wal_lsn()::text as lsn')) as [{ lsn: string }];
+  for (let i = 0; i < 600; i++) {
+    const [r] = await sql<{ ok: boolean }>(node, `select pg_last_wal_replay_lsn() >= '${lsn}'::pg_lsn as ok`);
+    if (r!.ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${node} did not replay up to ${lsn} within 60 s`);
+};
+
 test('an open handle writes to the new primary after a failover', async () => {
+  // Counted once node2 has everything node1 wrote: the rows it did not replay while paused above.
+  await caughtUp('node2');
   const before = await count('node2');
   await cluster().kill('node1');
   await sql('node2', 'select pg_promote(true, 60)');
