@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterConfig } from '@pgcluster/core';
@@ -14,8 +14,10 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+const stateDir = mkdtempSync(join(tmpdir(), 'agent-gone-'));
+afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
+
 test('a cluster that does not answer is escalated once and the loop keeps going; the state file says it stopped', async () => {
-  const stateDir = mkdtempSync(join(tmpdir(), 'agent-gone-'));
   const port = await closedPort();
   const loaded = { config: ClusterConfig.parse({ name: 'gone', nodes: [{ name: 'node1', url: `postgresql://app:s3cret-pw@127.0.0.1:${port}/app` }] }), source: 'test', stateDir };
   const stderr: string[] = [];

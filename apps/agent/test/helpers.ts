@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClusterConfig, withClient, type LoadedConfig } from '@pgcluster/core';
@@ -6,8 +6,20 @@ import type { ClusterHandle } from '@pgcluster/testing';
 import pg from 'pg';
 import { AgentPolicySchema, runAgent, type AgentPolicy, type AgentTickSummary } from '../src';
 
-/** The test cluster as a loaded config with its own state dir (audit log and agent files). */
+/**
+ * The test cluster as a loaded config with its own state dir (audit log and agent files). Call it
+ * at a test file's top level: the state dirs it makes are removed after the file's tests.
+ */
 export function agentHarness(cluster: () => ClusterHandle) {
+  const stateDirs: string[] = [];
+  afterAll(() => {
+    for (const dir of stateDirs) rmSync(dir, { recursive: true, force: true });
+  });
+  const newStateDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agent-test-'));
+    stateDirs.push(dir);
+    return dir;
+  };
   const loaded = (stateDir: string): LoadedConfig => ({
     config: ClusterConfig.parse({ name: 'itest', nodes: cluster().nodes.map((n) => ({ name: n.name, url: n.url(), ...(n.dataDir ? { dataDir: n.dataDir } : {}) })) }),
     source: 'test',
@@ -23,7 +35,7 @@ export function agentHarness(cluster: () => ClusterHandle) {
     return { client, pid };
   };
   /** One agent, one state dir: `tick()` runs one round with the policy and collects stderr. */
-  const agent = (policyInput: Record<string, unknown>, stateDir = mkdtempSync(join(tmpdir(), 'agent-test-'))) => {
+  const agent = (policyInput: Record<string, unknown>, stateDir = newStateDir()) => {
     const policy: AgentPolicy = AgentPolicySchema.parse({ verify: { attempts: 3, delaySeconds: 0.5 }, ...policyInput });
     const stderr: string[] = [];
     const tick = async (extra: { maxTicks?: number; intervalSeconds?: number } = {}): Promise<AgentTickSummary[]> =>
