@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withClient } from '@pgcluster/core';
@@ -15,6 +15,7 @@ describe('pgcluster agent', () => {
     cwd = mkdtempSync(join(tmpdir(), 'pgcluster-agent-cli-'));
     writeFileSync(join(cwd, 'pgcluster.config.json'), JSON.stringify({ name: 'itest', nodes: [{ name: 'node1', url: cluster().url() }], stateDir: 'state' }));
   });
+  afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
   test('a bad policy or flag: exit 2 naming the key or flag, and nothing ran', async () => {
     writeFileSync(join(cwd, 'bad.json'), JSON.stringify({ mode: 'act', rateLimit: { sameActionCooldownMinutes: 'ten' } }));

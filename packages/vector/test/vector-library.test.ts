@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError, withClient } from '@pgcluster/core';
@@ -256,8 +256,10 @@ describe('insert, index and search', () => {
 });
 
 describe('file loaders', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pgc-vec-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
   test('NDJSON, CSV, .fvecs and .npy stream into a collection', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pgc-vec-'));
     const rows = [...embeddingSpace({ dimension: 4, seed: 2 }).rows(50)];
     writeFileSync(join(dir, 'a.ndjson'), rows.map((r) => JSON.stringify({ id: r.key, vector: Array.from(r.embedding), metadata: r.metadata })).join('\n') + '\n');
     writeFileSync(
