@@ -123,6 +123,7 @@ export {
 } from './failover/failover-schema';
 export { chooseCandidate, type FailoverNodeFacts, type Candidate } from './failover/choose-candidate';
 export { inspectNodes } from './failover/inspect-nodes';
+export { restartLocalNode } from './failover/local-node';
 export { nativeFailover, type NativeFailoverOptions } from './failover/native-failover';
 export { patroniFailover } from './failover/patroni-failover';
 export { runFailover, planFailover } from './failover/run-failover';

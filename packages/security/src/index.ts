@@ -45,7 +45,6 @@ export { SecurityEncryptSkill } from './skills/security-encrypt.skill';
 // pgaudit: preload with a planned restart, the extension, pgaudit.log, undo.
 export { DEFAULT_PGAUDIT_LOG, PGAUDIT_ACTIONS, PGAUDIT_CLASSES, PgauditNode, PgauditReport, SecurityPgauditInput } from './pgaudit/pgaudit-schema';
 export { enablePgaudit, PGAUDIT_APPLICATION_NAME, preloadList, preloadStatement, undoPgaudit, type EnablePgauditOptions } from './pgaudit/enable-pgaudit';
-export { restartCommand, restartLocalNode, restartLogFile } from './cluster/restart-node';
 export { SecurityPgauditSkill } from './skills/security-pgaudit.skill';
 // The least-privilege reader of read-only skills.
 export { DEFAULT_READER_ROLE, READER_ACTIONS, ReaderReport, SecurityReaderInput } from './reader/reader-schema';

@@ -2,11 +2,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { createTopologyProvider } from '@pgcluster/pools';
-import { InputError, PgClusterError, RefusedError, startDataDir, stopDataDir, withClient, type TopologyMember } from '@pgcluster/core';
+import { InputError, PgClusterError, RefusedError, withClient, type TopologyMember } from '@pgcluster/core';
 import { z } from 'zod';
 import { backupsDir, withFileLock, writeJsonAtomic } from './backup-catalogue';
 import { maintenanceUrl, resolvePrimary, type BackupContext } from './backup-context';
-import { isLocalDataDir, serverLog, serverRunner } from '../failover/local-node';
+import { isLocalDataDir, restartLocalNode } from '../failover/local-node';
 import { BACKUP_BACKENDS, pgbackrest, pgbackrestArchiveCommand, pgbackrestSettings, pgbackrestStanzaCreate, writePgbackrestConfig, type BackupBackend, type PgbackrestSettings } from './pgbackrest';
 
 /** Paths that reach `archive_command` and `restore_command`: plain characters only, so no quoting can break. */
@@ -203,11 +203,8 @@ export async function setArchivingSettings(member: TopologyMember, mode: string,
   });
 }
 
-async function restartNode(ctx: BackupContext, node: NodeArchiving): Promise<void> {
-  const run = serverRunner(node.dataDir, ctx.signal);
-  const port = Number(new URL(node.member.url).port || 5432);
-  await stopDataDir(node.dataDir, run);
-  await startDataDir(node.dataDir, { run, logFile: serverLog(node.dataDir), label: node.member.name, port, timeoutS: 120 });
+function restartNode(ctx: BackupContext, node: NodeArchiving): Promise<void> {
+  return restartLocalNode(node.member.name, node.dataDir, Number(new URL(node.member.url).port || 5432), ctx.signal);
 }
 
 /**

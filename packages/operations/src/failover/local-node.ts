@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { conninfoValue, writePassfile, type ServerProgramRunner } from '@pgcluster/core';
+import { conninfoValue, startDataDir, stopDataDir, writePassfile, type ServerProgramRunner } from '@pgcluster/core';
 import { runTool, pgBinDir } from '../backup/pg-tools';
 
 /** The OS user PostgreSQL runs as when we are root. */
@@ -37,6 +37,19 @@ export function serverRunner(dataDir: string, signal?: AbortSignal): ServerProgr
 export function serverLog(dataDir: string): string {
   const beside = join(dirname(dataDir), 'server.log');
   return existsSync(beside) ? beside : join(dataDir, 'pgcluster-rejoin.log');
+}
+
+/**
+ * Restarts the server of a local data directory to apply settings that need a restart: a fast
+ * stop, then core's start (stale or zombie postmaster locks handled, waits until it accepts
+ * connections on `port`), with PostgreSQL's programs run as the server's OS user.
+ *
+ * @example await restartLocalNode('node2', '/srv/node2/data', 5433)
+ */
+export async function restartLocalNode(name: string, dataDir: string, port: number, signal?: AbortSignal): Promise<void> {
+  const run = serverRunner(dataDir, signal);
+  await stopDataDir(dataDir, run);
+  await startDataDir(dataDir, { run, logFile: serverLog(dataDir), label: name, port, timeoutS: 120 });
 }
 
 /**

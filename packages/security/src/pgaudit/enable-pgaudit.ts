@@ -2,10 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, PgClusterError, RefusedError, withClient, type ClusterConfig, type LoadedConfig, type NodeConfig } from '@pgcluster/core';
 import type pg from 'pg';
-import { restartLocalNode } from '../cluster/restart-node';
 import { writeSecretFile } from '../rotate/config-file';
 import type { PgauditReport } from './pgaudit-schema';
 import { eventually } from '../cluster/eventually';
+import { restartLocalNode } from '@pgcluster/operations';
 
 /** `application_name` of the pgaudit skill's connections. */
 export const PGAUDIT_APPLICATION_NAME = 'pgcluster-pgaudit';
@@ -118,7 +118,7 @@ async function restartInOrder(nodes: readonly LocalNode[], signal?: AbortSignal)
   const before = replicas.length > 0 ? await streaming() : 0;
   for (const n of [...replicas, primary]) {
     if (signal?.aborted) throw new PgClusterError('ABORTED', `cancelled before restarting ${n.name}; restarted so far: ${order.join(', ') || 'none'}`);
-    await restartLocalNode(n.name, n.dataDir, signal);
+    await restartLocalNode(n.name, n.dataDir, Number(new URL(n.url).port || 5432), signal);
     order.push(n.name);
     await eventually(`${n.name} to accept connections after its restart`, () => onNode(n, 'checking', (c) => c.query('select 1')), () => true, 60_000);
     // Security: a replica that did not come back would silently stop following; wait until every one streams before the next restart.

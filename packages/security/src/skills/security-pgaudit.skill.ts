@@ -1,6 +1,5 @@
 import { withClient, type NodeConfig } from '@pgcluster/core';
 import { Skill, type ActionInput, type PlanStep, type SkillActions, type SkillContext } from '@pgcluster/skill-kit';
-import { restartCommand } from '../cluster/restart-node';
 import { enablePgaudit, undoPgaudit } from '../pgaudit/enable-pgaudit';
 import { PgauditReport, SecurityPgauditInput } from '../pgaudit/pgaudit-schema';
 
@@ -81,8 +80,8 @@ const RESTART_ORDER = 'every replica (one by one), then the primary';
 
 /** A node's restart step. */
 function restartStep(n: { name: string; dataDir?: string | undefined }): PlanStep {
-  const [cmd, args] = n.dataDir ? restartCommand(n.dataDir) : ['pg_ctl', ['restart', '-D', '<dataDir>', '-m', 'fast', '-w']];
-  return { kind: 'command', target: n.name, text: `${[cmd, ...args].join(' ')} — then wait until it answers and the replicas stream again` };
+  const dir = n.dataDir ?? '<dataDir>';
+  return { kind: 'command', target: n.name, text: `restart: pg_ctl stop -D ${dir} -m fast, then pg_ctl start (as the postgres OS user when run as root) — then wait until it answers and the replicas stream again` };
 }
 
 /** Every step of enable, node by node, in restart order (roles read with pg_is_in_recovery(); config order when a node does not answer). */
