@@ -24,6 +24,7 @@ export {
   urlWithDatabase,
   type ConnectionConfig,
 } from './connection/connect';
+export { readPgbouncer, type PgbouncerPool, type PgbouncerState } from './connection/pgbouncer-admin';
 export {
   runInScope,
   currentRunScope,

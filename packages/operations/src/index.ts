@@ -137,12 +137,7 @@ export {
   type PgbouncerSizes,
   ClusterScaleOutput,
 } from './scale/scale-schema';
-export {
-  readPgbouncer,
-  applyPgbouncerSizes,
-  type PgbouncerPool,
-  type PgbouncerState,
-} from './scale/pgbouncer-admin';
+export { applyPgbouncerSizes } from './scale/pgbouncer-admin';
 export { planScale, scaleCluster, type ScaleClusterOptions, type ScalePlan } from './scale/scale-cluster';
 export { ClusterScaleSkill } from './skills/cluster-scale.skill';
 export { collectPgbouncerStatus, patroniStatusOf, withHaStatus } from './status/collect-ha-status';

@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClusterConfig, withClient, type LoadedConfig } from '@pgcluster/core';
+import { ClusterConfig, readPgbouncer, withClient, type LoadedConfig } from '@pgcluster/core';
 import { createClusterPools } from '@pgcluster/pools';
 import { executeSkill, exitCodeFor, undoAudit } from '@pgcluster/skill-kit';
 import { isHaClusterHandle, startCluster, type HaClusterHandle } from '@pgcluster/testing';
-import { ClusterScaleOutput, ClusterScaleSkill, ClusterStatusReport, ClusterStatusSkill, readPgbouncer } from '../src';
+import { ClusterScaleOutput, ClusterScaleSkill, ClusterStatusReport, ClusterStatusSkill } from '../src';
 
 // One HA cluster (etcd + 3 Patroni nodes + PgBouncer) for the skills that use PgBouncer and Patroni.
 let cluster: HaClusterHandle;

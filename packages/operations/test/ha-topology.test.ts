@@ -1,10 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClusterConfig, createTopologyProvider, withClient, type ClusterConfigInput, type LoadedConfig } from '@pgcluster/core';
+import { ClusterConfig, createTopologyProvider, readPgbouncer, withClient, type ClusterConfigInput, type LoadedConfig } from '@pgcluster/core';
 import { executeSkill } from '@pgcluster/skill-kit';
 import { isHaClusterHandle, isLeaderRole, useCluster, type HaClusterHandle } from '@pgcluster/testing';
-import { ClusterFailoverOutput, ClusterFailoverSkill, ClusterScaleOutput, ClusterScaleSkill, ClusterStatusReport, ClusterStatusSkill, readPgbouncer } from '../src';
+import { ClusterFailoverOutput, ClusterFailoverSkill, ClusterScaleOutput, ClusterScaleSkill, ClusterStatusReport, ClusterStatusSkill } from '../src';
 import { until } from './helpers/chaos-writer';
 
 // One HA cluster (etcd + 3 Patroni + PgBouncer). The tests run in order and change it for real:

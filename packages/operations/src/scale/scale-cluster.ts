@@ -1,7 +1,7 @@
-import { createTopologyProvider, InputError, nodeAddress, PgClusterError, withClient, type ClusterConfig } from '@pgcluster/core';
+import { createTopologyProvider, InputError, nodeAddress, PgClusterError, readPgbouncer, withClient, type ClusterConfig, type PgbouncerState } from '@pgcluster/core';
 import type { ClusterPools } from '@pgcluster/pools';
 import type { PlanStep } from '@pgcluster/skill-kit';
-import { applyPgbouncerSizes, pgbouncerSetStatements, readPgbouncer, type PgbouncerState } from './pgbouncer-admin';
+import { applyPgbouncerSizes, pgbouncerSetStatements } from './pgbouncer-admin';
 import { checkPgbouncerIni, persistPgbouncerSizes } from './pgbouncer-ini';
 import { MAX_SCALE_SIZE, type ClusterScaleInput, type ClusterScaleOutput, type PgbouncerSizes } from './scale-schema';
 

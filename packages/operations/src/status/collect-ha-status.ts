@@ -1,5 +1,4 @@
-import { redactUrl, type Topology } from '@pgcluster/core';
-import { readPgbouncer } from '../scale/pgbouncer-admin';
+import { readPgbouncer, redactUrl, type Topology } from '@pgcluster/core';
 import type { ClusterStatusReport, PatroniStatus, PgbouncerStatus } from './cluster-status-schema';
 import { describeNodeError } from './collect-node-facts';
 
