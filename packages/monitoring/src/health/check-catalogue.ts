@@ -11,6 +11,7 @@ export const CHECK_IDS = [
   'idle_in_transaction',
   'long_running_query',
   'prepared_transaction_age',
+  'pgbouncer_pool_saturated',
   'lock_waits',
   'deadlocks',
   'xid_wraparound',
@@ -45,8 +46,11 @@ export const CHECK_IDS = [
 /** One of {@link CHECK_IDS}. */
 export type CheckId = (typeof CHECK_IDS)[number];
 
-/** Where a check runs: on the primary, on replicas, on every node, or once over all nodes' answers. */
-export const CHECK_SCOPES = ['primary', 'replica', 'every', 'cluster'] as const;
+/**
+ * Where a check runs: on the primary, on replicas, on every node, once over all nodes' answers,
+ * or on PgBouncer's admin console (`pgbouncer.adminUrl` of the config; skipped without it).
+ */
+export const CHECK_SCOPES = ['primary', 'replica', 'every', 'cluster', 'pgbouncer'] as const;
 /** One of {@link CHECK_SCOPES}. */
 export type CheckScope = (typeof CHECK_SCOPES)[number];
 
@@ -136,6 +140,11 @@ export const CHECK_CATALOGUE: Readonly<Record<CheckId, CheckDefinition>> = withI
     category: 'connections', unit: 'seconds', direction: 'above', scope: 'primary', warning: 1, critical: 30,
     description: 'A prepared (two-phase) transaction older than the threshold (holds locks and the xmin horizon).',
     source: 'check_postgres prepared_txns (1 s / 30 s)',
+  },
+  pgbouncer_pool_saturated: {
+    category: 'connections', unit: 'seconds', direction: 'above', scope: 'pgbouncer', warning: 15, critical: 60,
+    description: "A PgBouncer pool whose clients wait for a server connection (SHOW POOLS cl_waiting > 0): value is the oldest client's wait (maxwait); the message names the pool, waiting clients and pool size.",
+    source: "grafana pgbouncer-mixin PGBouncerHighClientWaitTime (maxwait > 15 s); critical at 60 s, half PgBouncer's query_wait_timeout (120 s), after which waiting clients are disconnected",
   },
   // locks
   lock_waits: {

@@ -1,7 +1,9 @@
-import { ConfigError, PgClusterError, type ClusterConfig } from '@pgcluster/core';
+import { ConfigError, PgClusterError, readPgbouncer, type ClusterConfig } from '@pgcluster/core';
 import { nearestName, type SkillReference } from '@pgcluster/skill-kit';
 import { CHECK_CATALOGUE, CHECK_IDS, severityOf, type CheckDefinition, type CheckId, type Thresholds } from './check-catalogue';
-import { collectNodeHealth, type NodeHealth } from './collect-node-health';
+import { serverReason } from '../connection/read-only-session';
+import { pgbouncerSaturation } from './checks/pgbouncer-checks';
+import { collectNodeHealth, type NodeCheckOutcome, type NodeHealth } from './collect-node-health';
 import type { CheckCategory, Finding } from './finding';
 import type { CheckResult, HealthReport } from './health-schema';
 import type { Candidate, NodeFacts } from './node-check';
@@ -107,27 +109,53 @@ export async function checkHealth(config: ClusterConfig, options: CheckHealthOpt
   const wanted = new Set<CheckId>(selected);
   const database = options.database ? (config.databases[options.database] ?? options.database) : config.databases['project'];
   const checksFor = (facts: NodeFacts) => NODE_CHECKS.filter((c) => wanted.has(c.id) && appliesTo(CHECK_CATALOGUE[c.id], facts));
-  const healths = await Promise.all(
-    nodes.map((node) => collectNodeHealth(node, { database, connectTimeoutMs: options.connectTimeoutMs ?? 2_000, checksFor, signal: options.signal })),
-  );
+  const connectTimeoutMs = options.connectTimeoutMs ?? 2_000;
+  const adminUrl = config.pgbouncer?.adminUrl;
+  const wantsBouncer = selected.some((id) => CHECK_CATALOGUE[id].scope === 'pgbouncer');
+  const [healths, bouncer] = await Promise.all([
+    Promise.all(nodes.map((node) => collectNodeHealth(node, { database, connectTimeoutMs, checksFor, signal: options.signal }))),
+    wantsBouncer && adminUrl
+      ? readPgbouncer(adminUrl, connectTimeoutMs).then(
+          (state) => ({ state }),
+          (error: unknown) => ({ error: serverReason(error, "PgBouncer's admin console") }),
+        )
+      : undefined,
+  ]);
   if (options.signal?.aborted) throw new PgClusterError('ABORTED', 'health check was cancelled');
   if (healths.every((h) => !h.up)) {
     throw new PgClusterError('UNREACHABLE', `no node of cluster ${config.name} answered: ${healths.map((h) => `${h.name}: ${h.error}`).join('; ')}`, {
       hint: 'Check that the servers run and that this host can reach them (`pgcluster dev up` starts a local cluster).',
     });
   }
-  return assessHealth(config.name, healths, selected, thresholds);
+  const primary = healths.find((h) => h.facts?.role === 'primary')?.facts;
+  const pgbouncer: NodeCheckOutcome = !adminUrl
+    ? { ran: false, reason: 'no PgBouncer in the config (pgbouncer.adminUrl)' }
+    : !bouncer || 'error' in bouncer
+      ? { ran: false, reason: `PgBouncer's admin console did not answer: ${bouncer?.error ?? 'not read'}` }
+      : { ran: true, candidates: pgbouncerSaturation(bouncer.state, primary) };
+  return assessHealth(config.name, healths, selected, thresholds, pgbouncer);
 }
+
+/** The `node` of findings about PgBouncer's pools. */
+const PGBOUNCER_NODE = 'pgbouncer';
 
 function appliesTo(def: CheckDefinition, facts: NodeFacts): boolean {
   return def.scope === 'every' || def.scope === facts.role;
 }
 
 /**
- * Judges what the nodes reported against the thresholds: findings, each check's status, the overall status.
+ * Judges what the nodes (and PgBouncer's admin console) reported against the thresholds:
+ * findings, each check's status, the overall status.
+ * @param pgbouncer what the PgBouncer checks found (their findings' node is `pgbouncer`); default skipped.
  * @example assessHealth('dev', healths, ['node_down'], {})
  */
-export function assessHealth(cluster: string, healths: readonly NodeHealth[], selected: readonly CheckId[], overrides: CheckHealthOptions['thresholds'] = {}): HealthReport {
+export function assessHealth(
+  cluster: string,
+  healths: readonly NodeHealth[],
+  selected: readonly CheckId[],
+  overrides: CheckHealthOptions['thresholds'] = {},
+  pgbouncer: NodeCheckOutcome = { ran: false, reason: 'PgBouncer was not checked' },
+): HealthReport {
   const findings: Finding[] = [];
   const checks: CheckResult[] = [];
   const clusterCandidates = clusterWide(cluster, healths);
@@ -144,6 +172,13 @@ export function assessHealth(cluster: string, healths: readonly NodeHealth[], se
     if (def.scope === 'cluster') {
       ran.push(cluster);
       for (const c of clusterCandidates.get(id) ?? []) judge(cluster, c);
+    } else if (def.scope === 'pgbouncer') {
+      if (pgbouncer.ran) {
+        ran.push(PGBOUNCER_NODE);
+        for (const c of pgbouncer.candidates) judge(PGBOUNCER_NODE, c);
+      } else {
+        skipped.push(pgbouncer.reason);
+      }
     } else {
       for (const h of healths) {
         const outcome = h.outcomes.get(id);

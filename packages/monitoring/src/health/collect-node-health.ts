@@ -20,7 +20,9 @@ select pg_is_in_recovery() as in_recovery, current_database() as database, curre
        pg_size_bytes(current_setting('effective_cache_size'))::float8 as effective_cache_size,
        pg_size_bytes(current_setting('maintenance_work_mem'))::float8 as maintenance_work_mem,
        current_setting('autovacuum_freeze_max_age')::float8 as autovacuum_freeze_max_age,
-       current_setting('synchronous_standby_names') as synchronous_standby_names`;
+       current_setting('synchronous_standby_names') as synchronous_standby_names,
+       current_setting('max_connections')::int as max_connections,
+       current_setting('superuser_reserved_connections')::int as reserved_connections`;
 
 /** What one check did on one node. */
 export type NodeCheckOutcome = { ran: true; candidates: Candidate[] } | { ran: false; reason: string };
@@ -104,6 +106,8 @@ async function inspect(client: pg.Client, node: NodeConfig, health: NodeHealth, 
     maintenanceWorkMemBytes: f!['maintenance_work_mem'] as number,
     autovacuumFreezeMaxAge: f!['autovacuum_freeze_max_age'] as number,
     synchronousStandbyNames: f!['synchronous_standby_names'] as string,
+    maxConnections: f!['max_connections'] as number,
+    reservedConnections: f!['reserved_connections'] as number,
   };
   health.up = true;
   health.facts = facts;

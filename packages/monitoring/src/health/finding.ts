@@ -34,7 +34,7 @@ export const Finding = z.object({
   check: z.string().describe('The stable id of the check, e.g. idle_in_transaction.'),
   category: z.enum(CHECK_CATEGORIES).describe('The category of the check.'),
   severity: z.enum(SEVERITIES).describe('warning or critical.'),
-  node: z.string().describe('The node it was found on (the cluster name for cluster-wide checks).'),
+  node: z.string().describe('The node it was found on (the cluster name for cluster-wide checks, pgbouncer for PgBouncer\'s pools).'),
   object: z.string().describe('What it concerns: a table, index, sequence, slot, database, role, setting or pid.'),
   value: z.number().describe('The measured value, in unit.'),
   threshold: z.number().describe('The threshold it crossed (the critical one when critical), in unit.'),

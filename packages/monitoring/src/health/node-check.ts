@@ -18,6 +18,9 @@ export interface NodeFacts {
   maintenanceWorkMemBytes: number;
   autovacuumFreezeMaxAge: number;
   synchronousStandbyNames: string;
+  maxConnections: number;
+  /** superuser_reserved_connections */
+  reservedConnections: number;
 }
 
 /** One read-only statement on the node's single connection; values are bound, never interpolated. */

@@ -29,7 +29,7 @@ export class MonitoringHealthSkill {
     name: 'monitoring-health',
     category: 'monitoring',
     description:
-      'Runs 39 health checks on every node (locks, wraparound, vacuum, bloat, indexes, replication, capacity, pgvector). ' +
+      'Runs 40 health checks on every node (locks, wraparound, vacuum, bloat, indexes, replication, capacity, pgvector). ' +
       'Use when the database is slow or unhealthy, or before maintenance.',
     version: '1.0.0',
     risk: 'read',
@@ -48,7 +48,7 @@ export class MonitoringHealthSkill {
       'data.findings[] = { check, category, severity, node, object, value, threshold, unit, message, recommendation }: object names ' +
       'the table, index, sequence, slot, database, setting or pid; value and threshold are in unit; recommendation is a typed ' +
       'reference { skill, input, why } to the skill that fixes it (run it with that input). data.checks[] lists every selected ' +
-      'check with its status (ok, warning, critical, skipped with reason: e.g. pgvector not installed, no local data directory, ' +
+      'check with its status (ok, warning, critical, skipped with reason: e.g. pgvector not installed, no local data directory, no pgbouncer.adminUrl, ' +
       'a query that hit the 1 s statement timeout), the thresholds used and the nodes it ran on. Bloat findings say in the ' +
       'message whether the estimate is reliable (an unreliable one is never critical). Exit 2: no node answered or bad input.',
     decisionTree: [
@@ -59,6 +59,7 @@ export class MonitoringHealthSkill {
       { when: 'vector_index_invalid findings', skill: 'vector-index', input: { action: 'rebuild', index: '<schema.index>' }, why: 'the finding\'s recommendation.input has the values' },
       { when: 'vector_column_unindexed findings', skill: 'vector-index', input: { action: 'create', collection: '<collection>' }, why: 'the finding\'s recommendation.input has the values' },
       { when: 'node_down or no_primary findings', skill: 'cluster-failover', input: { action: 'failover' } },
+      { when: 'pgbouncer_pool_saturated findings (PgBouncer clients wait; needs pgbouncer.adminUrl)', skill: 'cluster-scale', input: { target: 'pgbouncer', size: '<size>' }, why: 'the size is in the finding\'s recommendation.input (capped by the primary\'s max_connections)' },
       { when: 'cache_hit_ratio, temp_files or requested_checkpoints findings', skill: 'monitoring-performance', input: {} },
     ],
     examples: [
@@ -103,8 +104,12 @@ export class MonitoringHealthSkill {
     for (const node of ctx.loaded.config.nodes ?? []) {
       const target = `${node.name} (${nodeAddress(node.url).split('/')[0]})`;
       steps.push({ kind: 'sql', target, text: READ_ONLY_SESSION_SQL }, { kind: 'sql', target, text: NODE_FACTS_SQL.trim() });
-      const scoped = selected.filter((id) => CHECK_CATALOGUE[id].scope !== 'cluster');
+      const scoped = selected.filter((id) => CHECK_CATALOGUE[id].scope !== 'cluster' && CHECK_CATALOGUE[id].scope !== 'pgbouncer');
       steps.push({ kind: 'note', target, text: `then one read-only statement per check that applies to the node's role: ${scoped.join(', ')}` });
+    }
+    const adminUrl = ctx.loaded.config.pgbouncer?.adminUrl;
+    if (adminUrl && selected.some((id) => CHECK_CATALOGUE[id].scope === 'pgbouncer')) {
+      steps.push({ kind: 'sql', target: `PgBouncer ${nodeAddress(adminUrl)}`, text: 'SHOW CONFIG; SHOW DATABASES; SHOW POOLS' });
     }
     return steps;
   }
