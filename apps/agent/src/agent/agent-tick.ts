@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { LoadedConfig } from '@pgcluster/core';
 import { MonitoringHealthSkill, MonitoringPerformanceSkill, type Finding, type HealthReport, type PerformanceReport } from '@pgcluster/monitoring';
-import { ClusterStatusSkill } from '@pgcluster/operations';
+import { ClusterStatusSkill, type ClusterScaleOutput } from '@pgcluster/operations';
 import { executeSkill, getSkillMeta, type Envelope, type SkillClass, type SkillLogger, type SkillMeta, type SkillReference, type SkillRegistry } from '@pgcluster/skill-kit';
 import { AGENT_MODES, WEEK_DAYS, type AgentMode, type AgentPolicy } from '../policy/agent-policy';
 import { readAgentStateFile, writeAgentStateFile, type AgentActionRecord, type AgentStateFile, type OpenFinding } from '../store/agent-state-file';
@@ -240,7 +240,7 @@ async function act(
     result = 'failed';
     message = `${action.skill} did not run for ${f.check} on ${f.object}: ${envelope.error?.code ?? envelope.status}: ${envelope.error?.message ?? ''}`.trim();
   } else {
-    const measured = measuredVerdict(action, envelope);
+    const measured = measuredVerdict(action, envelope, policy);
     const verdict: { ok: boolean; why: string; latest?: HealthReport } = measured ?? (await verify(rt, f, before, state));
     latest = verdict.latest;
     // What the skill itself said (e.g. "an old transaction still needs the dead rows") tells the person why.
@@ -329,9 +329,21 @@ async function watch(rt: AgentRuntime, state: AgentStateFile): Promise<HealthRep
 /**
  * A remediation that measures its own effect: maintenance-optimize --apply keeps an index only
  * when the statement got faster, so keeping none means it did not help (a short re-watch window
- * would see too few calls to judge). Undefined for every other action (the re-watch judges).
+ * would see too few calls to judge). cluster-scale growing PgBouncer's pools fails here when the
+ * pool did not grow (already at the bound) or ended above the policy's maxPoolSize (a
+ * `--direction up` the agent could not bound beforehand); when it grew, the re-watch judges.
+ * Undefined for every other action (the re-watch judges).
  */
-function measuredVerdict(action: SkillReference, envelope: Envelope): { ok: boolean; why: string } | undefined {
+function measuredVerdict(action: SkillReference, envelope: Envelope, policy: AgentPolicy): { ok: boolean; why: string } | undefined {
+  if (action.skill === 'cluster-scale') {
+    const sizes = (envelope.data as Partial<ClusterScaleOutput> | undefined)?.pgbouncer;
+    const grows = typeof action.input['size'] === 'number' || action.input['direction'] === 'up';
+    if (!sizes || !grows) return undefined;
+    const { before, after } = { before: sizes.before.defaultPoolSize, after: sizes.after.defaultPoolSize };
+    if (after > policy.maxPoolSize) return { ok: false, why: `cluster-scale set default_pool_size ${after}, above the policy's maxPoolSize ${policy.maxPoolSize}` };
+    if (after <= before) return { ok: false, why: `the pool did not grow (default_pool_size ${before} → ${after}; the policy's maxPoolSize is ${policy.maxPoolSize})` };
+    return undefined;
+  }
   if (action.skill !== 'maintenance-optimize' || action.input['apply'] !== true) return undefined;
   const applied = (envelope.data as { applied?: { index: string; outcome: string; reason: string }[] } | undefined)?.applied ?? [];
   const kept = applied.filter((a) => a.outcome === 'kept');

@@ -39,7 +39,7 @@ export function remediationsFor(finding: Finding, policy: AgentPolicy, history: 
     .filter((rule) => rule.skill === finding.recommendation.skill && new RegExp(`\\b${finding.check}\\b`).test(rule.when))
     .map(({ skill, input, why }) => fillPlaceholders({ skill, input, ...(why ? { why } : {}) }, finding))
     .filter((ref) => !hasPlaceholder(ref.input));
-  const candidates = configured ? configured.map((r) => fillPlaceholders(r, finding)) : [finding.recommendation, ...fromTree];
+  const candidates = (configured ? configured.map((r) => fillPlaceholders(r, finding)) : [finding.recommendation, ...fromTree]).map((a) => boundedAction(a, policy));
   const actions = candidates.filter((a, i) => candidates.findIndex((b) => actionKey(b) === actionKey(a)) === i);
   const ranked = actions.map((action): RankedRemediation => {
     const sameCheck = history.filter((o) => o.decision === 'acted' && o.check === finding.check && o.action?.skill === action.skill && o.result !== 'pending');
@@ -53,6 +53,17 @@ export function remediationsFor(finding: Finding, policy: AgentPolicy, history: 
   });
   const score = (r: RankedRemediation) => (r.verified + 1) / (r.attempts + 2);
   return ranked.map((r, i) => ({ r, i })).sort((a, b) => score(b.r) - score(a.r) || a.i - b.i).map(({ r }) => r);
+}
+
+/**
+ * An action within the policy's bounds: cluster-scale's `size` is lowered to the policy's
+ * `maxPoolSize` (the agent never grows a pool past it; cluster-scale checks max_connections).
+ * @example boundedAction({ skill: 'cluster-scale', input: { size: 80 } }, policy) // input.size 50 with the default policy
+ */
+export function boundedAction(action: SkillReference, policy: Pick<AgentPolicy, 'maxPoolSize'>): SkillReference {
+  const size = action.input['size'];
+  if (action.skill !== 'cluster-scale' || typeof size !== 'number' || size <= policy.maxPoolSize) return action;
+  return { ...action, input: { ...action.input, size: policy.maxPoolSize } };
 }
 
 /**

@@ -90,6 +90,13 @@ export const AgentPolicySchema = z
       .strict()
       .prefault({}),
     maxFailuresPerObject: z.number().int().min(1).max(100).default(2).describe('A remediation that failed this often on an object is not tried there again.'),
+    maxPoolSize: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000)
+      .default(50)
+      .describe("The largest PgBouncer pool size the agent sets with cluster-scale: a larger --size is lowered to it, and a run that leaves the pool above it (or does not grow it) is reverted and escalated. cluster-scale itself refuses sizes the primary's max_connections cannot serve."),
     skillTimeoutSeconds: z.number().int().min(1).max(3_600).default(120).describe('Timeout of every remediation (and rollback) run.'),
     watchTimeoutSeconds: z.number().int().min(1).max(600).default(60).describe('Timeout of each monitoring-health and cluster-status run.'),
     verify: z
