@@ -16,6 +16,11 @@
  * - primary_down (native mode): the primary SIGKILLed; the policy approves cluster-failover, so
  *   the agent promotes the replica (no_primary verified gone); the old primary is then rejoined
  *   as a replica by the test fixture. (Without the approval the agent escalates: apps/agent/test.)
+ * - pgbouncer_saturated (an HA cluster: etcd + Patroni + PgBouncer in transaction mode, started
+ *   only when this class runs, with a second agent on it): PgBouncer's pool set to 2 and 5 clients
+ *   each holding a server connection in pg_sleep, so 3 wait; the policy's threshold for
+ *   pgbouncer_pool_saturated is a 1 s wait. Fixed with cluster-scale (the pool grown to serve every
+ *   waiting client); after the round the clients end and the pool goes back to 10.
  *
  * MTTR = fault injected → the agent recorded the finding gone (verified). Success = verified for
  * the classes the agent fixes, escalated-without-acting for the replica. False actions = actions
@@ -28,9 +33,9 @@ import { execSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ClusterConfig, withClient, type LoadedConfig } from '@pgcluster/core';
+import { ClusterConfig, readPgbouncer, withClient, type LoadedConfig } from '@pgcluster/core';
 import { AgentPolicySchema, readOutcomes, runAgent, setAgentPaused, type AgentOutcome } from '@pgcluster/agent';
-import { startCluster, type ClusterHandle } from '@pgcluster/testing';
+import { isHaClusterHandle, startCluster, type ClusterHandle, type HaClusterHandle } from '@pgcluster/testing';
 import pg from 'pg';
 import { median, metric, writeReport, type Metric } from '../lib/report';
 
@@ -51,6 +56,8 @@ async function main(): Promise<void> {
   const cluster = await startCluster({ replicas: 1, fast: true });
   const stateDir = mkdtempSync(join(tmpdir(), 'bench-agent-'));
   const controller = new AbortController();
+  let ha: { cluster: HaClusterHandle; stateDir: string } | undefined;
+  let haLoop: Promise<unknown> | undefined;
   try {
     const loaded: LoadedConfig = {
       config: ClusterConfig.parse({ name: 'bench', nodes: cluster.nodes.map((n) => ({ name: n.name, url: n.url(), ...(n.dataDir ? { dataDir: n.dataDir } : {}) })) }),
@@ -58,7 +65,7 @@ async function main(): Promise<void> {
       stateDir,
     };
     const sql = async <T extends pg.QueryResultRow>(text: string, values: unknown[] = []) => withClient({ url: cluster.url() }, 'bench', async (c) => (await c.query<T>(text, values)).rows);
-    const policy = AgentPolicySchema.parse({
+    const policyInput = {
       mode: 'act',
       intervalSeconds: INTERVAL_SECONDS,
       approve: ['maintenance-sessions', 'cluster-failover'],
@@ -70,7 +77,8 @@ async function main(): Promise<void> {
       verify: { attempts: 3, delaySeconds: 0.5 },
       // escalations are counted from the outcome store, not printed
       escalate: { stderr: false },
-    });
+    };
+    const policy = AgentPolicySchema.parse(policyInput);
     const stderr: string[] = [];
     const loop = runAgent({ loaded, policy, signal: controller.signal, stderr: (l) => void stderr.push(l) });
 
@@ -96,8 +104,22 @@ async function main(): Promise<void> {
     await sql('create extension if not exists hypopg');
     const only = process.env['BENCH_AGENT_CLASSES']?.split(',');
     const classes: Record<string, Attempt[]> = Object.fromEntries(
-      ['dead_tuples', 'vector_index_invalid', 'idle_in_transaction', 'replica_down', 'slow_statement', 'primary_down'].filter((c) => !only || only.includes(c)).map((c) => [c, [] as Attempt[]]),
+      ['dead_tuples', 'vector_index_invalid', 'idle_in_transaction', 'replica_down', 'slow_statement', 'primary_down', 'pgbouncer_saturated'].filter((c) => !only || only.includes(c)).map((c) => [c, [] as Attempt[]]),
     );
+    // The HA cluster (and its own agent) only when its class runs: it is slow to start.
+    if (classes['pgbouncer_saturated']) {
+      const handle = await startCluster({ ha: true, replicas: 1, fast: true });
+      if (!isHaClusterHandle(handle)) throw new Error('expected an HA cluster');
+      ha = { cluster: handle, stateDir: mkdtempSync(join(tmpdir(), 'bench-agent-ha-')) };
+      const haLoaded: LoadedConfig = {
+        config: ClusterConfig.parse({ name: 'bench-ha', patroni: { url: handle.patroniUrl() }, nodes: handle.nodes.map((n) => ({ name: n.name, url: n.url() })), pgbouncer: { adminUrl: handle.pgbouncerAdminUrl() } }),
+        source: 'bench',
+        stateDir: ha.stateDir,
+      };
+      const haPolicy = AgentPolicySchema.parse({ ...policyInput, thresholds: { ...policyInput.thresholds, pgbouncer_pool_saturated: { warning: 1 } } });
+      haLoop = runAgent({ loaded: haLoaded, policy: haPolicy, signal: controller.signal, stderr: (l) => void stderr.push(l) });
+      console.log(`HA cluster for pgbouncer_saturated up; load ${load()}`);
+    }
     const inject: Record<string, (i: number) => Promise<Attempt>> = {
       dead_tuples: (i) => deadTuples(cluster, sql, stateDir, i),
       vector_index_invalid: (i) => invalidHnsw(cluster, sql, stateDir, i),
@@ -105,6 +127,7 @@ async function main(): Promise<void> {
       replica_down: () => replicaDown(cluster, stateDir),
       slow_statement: (i) => slowStatement(cluster, sql, stateDir, i),
       primary_down: () => primaryDown(cluster, stateDir),
+      pgbouncer_saturated: () => pgbouncerSaturated(ha!.cluster, ha!.stateDir),
     };
     for (let i = 0; i < RUNS; i += 1) {
       for (const [name, attempts] of Object.entries(classes)) attempts.push(await inject[name]!(i));
@@ -112,6 +135,7 @@ async function main(): Promise<void> {
     }
     controller.abort();
     await loop;
+    await haLoop;
 
     const metrics: Metric[] = [];
     for (const [name, attempts] of Object.entries(classes)) {
@@ -132,6 +156,11 @@ async function main(): Promise<void> {
     controller.abort();
     await cluster.stop({ purge: true });
     rmSync(stateDir, { recursive: true, force: true });
+    if (ha) {
+      await haLoop?.catch(() => undefined);
+      await ha.cluster.stop({ purge: true });
+      rmSync(ha.stateDir, { recursive: true, force: true });
+    }
   }
 }
 
@@ -266,6 +295,34 @@ async function primaryDown(cluster: ClusterHandle, stateDir: string): Promise<At
   await new Promise((r) => setTimeout(r, (INTERVAL_SECONDS + 2) * 1000));
   const attempt = attemptOf(o, since.getTime(), (x) => x.result === 'verified' && failovers.length === 1);
   return failovers.length === 1 ? attempt : { ...attempt, note: `${failovers.length} failovers ran; ${attempt.note}` };
+}
+
+async function pgbouncerSaturated(cluster: HaClusterHandle, stateDir: string): Promise<Attempt> {
+  const admin = (statement: string) => withClient({ url: cluster.pgbouncerAdminUrl() }, 'bench', (c) => c.query(statement));
+  // A pool of 2 with its open server connections closed, then 5 clients each holding one: 3 wait.
+  await admin('SET default_pool_size = 2');
+  await admin('RECONNECT');
+  const clients: pg.Client[] = [];
+  const since = new Date();
+  try {
+    for (let i = 0; i < 5; i += 1) {
+      const c = new pg.Client({ connectionString: cluster.pgbouncerUrl() });
+      c.on('error', () => undefined);
+      await c.connect();
+      void c.query('select pg_sleep(120)').catch(() => undefined);
+      clients.push(c);
+    }
+    const o = await outcomeFor(stateDir, since, (x) => x.check === 'pgbouncer_pool_saturated' && x.decision === 'acted', (x) => x.result !== 'pending');
+    const size = (await readPgbouncer(cluster.pgbouncerAdminUrl())).sizes.defaultPoolSize;
+    const attempt = attemptOf(o, since.getTime(), (x) => x.result === 'verified');
+    return { ...attempt, note: `${attempt.note} (default_pool_size now ${size})` };
+  } finally {
+    await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+    await withClient({ url: cluster.url() }, 'bench', (c) => c.query("select pg_terminate_backend(pid) from pg_stat_activity where query like 'select pg_sleep%' and pid <> pg_backend_pid()"));
+    await admin('SET default_pool_size = 10');
+    // Let the agent see the pool calm (the finding closes), so the next saturation is a new fault.
+    await new Promise((r) => setTimeout(r, (INTERVAL_SECONDS + 2) * 1000));
+  }
 }
 
 main().catch((error) => {

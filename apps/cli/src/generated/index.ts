@@ -103,7 +103,7 @@ export const GENERATED_COMMANDS: CommandCatalog = {
     {
       name: "monitoring-health",
       category: "monitoring",
-      describe: "Runs 39 health checks on every node (locks, wraparound, vacuum, bloat, indexes, replication, capacity...",
+      describe: "Runs 40 health checks on every node (locks, wraparound, vacuum, bloat, indexes, replication, capacity...",
       risk: "read",
       autonomous: true,
       requiresConfirmation: false,

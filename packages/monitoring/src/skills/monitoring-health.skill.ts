@@ -59,7 +59,7 @@ export class MonitoringHealthSkill {
       { when: 'vector_index_invalid findings', skill: 'vector-index', input: { action: 'rebuild', index: '<schema.index>' }, why: 'the finding\'s recommendation.input has the values' },
       { when: 'vector_column_unindexed findings', skill: 'vector-index', input: { action: 'create', collection: '<collection>' }, why: 'the finding\'s recommendation.input has the values' },
       { when: 'node_down or no_primary findings', skill: 'cluster-failover', input: { action: 'failover' } },
-      { when: 'pgbouncer_pool_saturated findings (PgBouncer clients wait; needs pgbouncer.adminUrl)', skill: 'cluster-scale', input: { target: 'pgbouncer', size: '<size>' }, why: 'the size is in the finding\'s recommendation.input (capped by the primary\'s max_connections)' },
+      { when: 'pgbouncer_pool_saturated findings (PgBouncer clients wait; needs pgbouncer.adminUrl)', skill: 'cluster-scale', input: { target: 'pgbouncer', size: '<size>' }, why: 'the size is in the finding\'s recommendation.input, capped by the primary\'s max_connections' },
       { when: 'cache_hit_ratio, temp_files or requested_checkpoints findings', skill: 'monitoring-performance', input: {} },
     ],
     examples: [

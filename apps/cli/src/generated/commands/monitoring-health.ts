@@ -2,16 +2,16 @@
 import type { SkillClass } from '@pgcluster/skill-kit';
 import type { GeneratedCommand } from '../../skill-command/generated-command';
 
-/** `pgcluster monitoring-health`: Runs 39 health checks on every node (locks, wraparound, vacuum, bloat, indexes, replication, capacity... */
+/** `pgcluster monitoring-health`: Runs 40 health checks on every node (locks, wraparound, vacuum, bloat, indexes, replication, capacity... */
 export const monitoringHealthCommand: GeneratedCommand = {
   name: "monitoring-health",
   category: "monitoring",
-  describe: "Runs 39 health checks on every node (locks, wraparound, vacuum, bloat, indexes, replication, capacity...",
+  describe: "Runs 40 health checks on every node (locks, wraparound, vacuum, bloat, indexes, replication, capacity...",
   risk: "read",
   autonomous: true,
   requiresConfirmation: false,
   package: "@pgcluster/monitoring",
-  description: "Runs 39 health checks on every node (locks, wraparound, vacuum, bloat, indexes, replication, capacity, pgvector). Use when the database is slow or unhealthy, or before maintenance.",
+  description: "Runs 40 health checks on every node (locks, wraparound, vacuum, bloat, indexes, replication, capacity, pgvector). Use when the database is slow or unhealthy, or before maintenance.",
   idempotent: true,
   flags: [
     {
@@ -19,7 +19,7 @@ export const monitoringHealthCommand: GeneratedCommand = {
       property: "checks",
       type: "array",
       items: "string",
-      choices: ["node_down", "no_primary", "split_brain", "recently_restarted", "pending_restart", "connection_saturation", "idle_in_transaction", "long_running_query", "prepared_transaction_age", "lock_waits", "deadlocks", "xid_wraparound", "multixact_wraparound", "rollback_ratio", "dead_tuples", "autovacuum_overdue", "stale_statistics", "table_bloat", "index_bloat", "invalid_indexes", "duplicate_indexes", "unused_indexes", "cache_hit_ratio", "requested_checkpoints", "temp_files", "replication_lag", "replication_lag_seconds", "replica_not_streaming", "inactive_replication_slots", "sync_standby_missing", "archiving_failing", "sequence_exhaustion", "database_size", "disk_space", "vector_index_invalid", "vector_column_unindexed", "vector_index_larger_than_memory", "ivfflat_lists_mismatch", "vector_index_build_memory"],
+      choices: ["node_down", "no_primary", "split_brain", "recently_restarted", "pending_restart", "connection_saturation", "idle_in_transaction", "long_running_query", "prepared_transaction_age", "pgbouncer_pool_saturated", "lock_waits", "deadlocks", "xid_wraparound", "multixact_wraparound", "rollback_ratio", "dead_tuples", "autovacuum_overdue", "stale_statistics", "table_bloat", "index_bloat", "invalid_indexes", "duplicate_indexes", "unused_indexes", "cache_hit_ratio", "requested_checkpoints", "temp_files", "replication_lag", "replication_lag_seconds", "replica_not_streaming", "inactive_replication_slots", "sync_standby_missing", "archiving_failing", "sequence_exhaustion", "database_size", "disk_space", "vector_index_invalid", "vector_column_unindexed", "vector_index_larger_than_memory", "ivfflat_lists_mismatch", "vector_index_build_memory"],
       description: "Run only these checks (ids from the catalogue); default all.",
       required: false,
     },
