@@ -161,11 +161,12 @@ export function pgbackrestArchiveDir(stateDir: string): string {
 
 /**
  * Waits until recovery paused at its target, reads the point reached, then promotes the copy
- * (`pg_promote`), so it becomes an independent node on a new timeline.
+ * (`pg_promote`), so it becomes an independent node on a new timeline; with `promote` false it
+ * is left paused there (a replace promotes it later, in the primary's place).
  * @throws PgClusterError `ACTION_FAILED` with the server log's last lines when recovery ended before the target.
  * @example await finishRecovery(url, logFile, target, record.createdAt, 1_800_000)
  */
-export async function finishRecovery(url: string, logFile: string, target: RecoveryTarget, windowFrom: string, timeoutMs: number, signal?: AbortSignal): Promise<RecoveryPoint> {
+export async function finishRecovery(url: string, logFile: string, target: RecoveryTarget, windowFrom: string, timeoutMs: number, signal?: AbortSignal, promote = true): Promise<RecoveryPoint> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let state: { paused: string; recovery: boolean } | undefined;
@@ -195,7 +196,7 @@ export async function finishRecovery(url: string, logFile: string, target: Recov
     const collected = await c
       .query<{ log: string | null }>('select case when pg_current_logfile() is null then null else pg_read_file(pg_current_logfile()) end as log')
       .then((r) => r.rows[0]?.log ?? '', () => '');
-    await c.query('select pg_promote(true, 120)');
+    if (promote) await c.query('select pg_promote(true, 120)');
     const at = rows[0]!.at ? rows[0]!.at.toISOString() : null;
     const stopLine = `${readLog(logFile)}\n${collected}`
       .split('\n')

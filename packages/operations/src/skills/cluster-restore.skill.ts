@@ -7,6 +7,7 @@ import { undoRestore } from '../backup/restore-journal';
 import { join } from 'node:path';
 import { archiveForRestore, chooseBaseBackup, flushToArchive, pgbackrestArchiveDir, recoveryTarget, type RecoveryTarget } from '../backup/point-in-time';
 import { restorePgbackrestToPoint } from '../backup/pgbackrest-restore';
+import { replaceCluster, undoReplace, type RebuiltReplica, type ReplaceResult } from '../backup/replace-cluster';
 import { backupContext } from './cluster-backup.skill';
 
 /**
@@ -75,12 +76,19 @@ export class ClusterRestoreSkill {
     restore: {
       plan: (ctx, input) => {
         const source = restoreSource(input);
+        if ('target' in source && input.replace) return restorePlans.replace(ctx.loaded, input, source.target);
         return 'target' in source ? restorePlans.toPoint(ctx.loaded.stateDir, input, source.target) : restorePlans.backup(ctx.loaded.stateDir, input, source.id);
       },
       run: async (ctx, input) => {
         const source = restoreSource(input);
         if ('target' in source && input.backend === 'pgbackrest') return restorePgbackrest(ctx, input, source.target);
         const bctx = backupContext(ctx);
+        if ('target' in source && input.replace) {
+          const archiveDir = archiveForRestore(bctx.stateDir);
+          await flushToArchive(bctx).catch((error: Error) => ctx.log.warn(`could not flush WAL to the archive: ${error.message}`));
+          const backupId = chooseBaseBackup(bctx.stateDir, source.target, input.id).id;
+          return replaceResult(await replaceCluster(bctx, { backupId, archiveDir, target: source.target }));
+        }
         let recovery;
         let id: string;
         if ('target' in source) {
@@ -99,6 +107,13 @@ export class ClusterRestoreSkill {
       plan: (ctx, input) => restorePlans.undo(ctx.loaded.stateDir, input),
       run: async (ctx, input) => {
         const bctx = backupContext(ctx);
+        if (input.replaced !== undefined) {
+          const r = await undoReplace(bctx, input.replaced);
+          return {
+            data: { action: 'undo', replace: { node: r.node, dataDir: r.dataDir, port: r.port, keptDir: r.keptDir, restoredFrom: r.restoredFrom, replicas: r.replicas, rtoMs: r.rtoMs } },
+            alerts: [`${r.node} runs from its data directory of before the replace again; the replaced-in one (with the writes since) is kept in ${r.keptDir}: delete it when not needed`, ...replicaAlerts(r.replicas)],
+          };
+        }
         if (input.dataDir !== undefined) return { data: { action: 'undo', removed: await undoPhysicalRestore(bctx, input.dataDir) } };
         // The action's schema requires --target without --data-dir; this only narrows the type.
         if (input.target === undefined) throw new InputError('target', 'undo needs --target (the database a logical restore went into) or --data-dir (the folder of a physical restore)');
@@ -158,4 +173,25 @@ function restoreResult(restore: RestoreResult): SkillResult<ClusterRestoreOutput
       ? { alerts: [`${restore.recovery ? `recovered to ${restore.recovery.lsn} (last transaction ${restore.recovery.lastTransactionTime ?? 'none'}); ` : ''}a new node runs from ${restore.dataDir} on port ${restore.port}; \`pgcluster cluster-restore --action undo --data-dir ${restore.dataDir} --yes\` stops and removes it`] }
       : {}),
   };
+}
+
+/** The result of a --replace: the point reached, the kept data directory (the rollback swaps it back), the replicas, RTO. */
+function replaceResult(r: ReplaceResult): SkillResult<ClusterRestoreOutput> {
+  const undo = `swap ${r.keptDir} back in as ${r.node}'s data directory and re-clone the replicas`;
+  return {
+    data: {
+      action: 'restore',
+      restore: { id: r.backupId, kind: 'physical', dataDir: r.dataDir, started: true, port: r.port, recovery: r.recovery, rtoMs: r.rtoMs, undo, bytes: 0, durationMs: r.durationMs },
+      replace: { node: r.node, dataDir: r.dataDir, port: r.port, keptDir: r.keptDir, slots: r.slots, replicas: r.replicas, rtoMs: r.rtoMs, writesDownMs: r.writesDownMs },
+    },
+    rollback: { skill: 'cluster-restore', input: { action: 'undo', replaced: r.keptDir }, why: undo },
+    alerts: [
+      `${r.node} now runs the cluster as of ${r.recovery.lsn} (last transaction ${r.recovery.lastTransactionTime ?? 'none'}); its previous data directory is kept in ${r.keptDir}; \`pgcluster cluster-restore --action undo --replaced ${r.keptDir} --yes\` swaps it back`,
+      ...replicaAlerts(r.replicas),
+    ],
+  };
+}
+
+function replicaAlerts(replicas: readonly RebuiltReplica[]): string[] {
+  return replicas.filter((r) => !r.rebuilt || !r.streaming).map((r) => `${r.node} ${r.rebuilt ? 'was re-cloned but does not stream yet' : `could not be re-cloned (${r.error ?? 'unknown'}): it is stopped on its old data; re-clone it by hand`}`);
 }
