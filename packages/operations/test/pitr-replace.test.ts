@@ -65,6 +65,13 @@ describe('cluster-restore --replace: the cluster back to a point in time, and un
     expect(siblings()).toEqual([]);
   });
 
+  it('a Patroni cluster is refused, saying why and what to do instead', async () => {
+    const patroni: LoadedConfig = { source: 'test', stateDir: loaded.stateDir, config: ClusterConfig.parse({ patroni: { url: 'http://127.0.0.1:9', memberUrl: url('node1', 'postgres') } }) };
+    const env = await executeSkill(ClusterRestoreSkill, { replace: true, toTime: '2026-11-30T12:00:00Z' }, { ...options, config: patroni, yes: true });
+    expect(env).toMatchObject({ ok: false, status: 'refused', error: { message: expect.stringContaining('Patroni') } });
+    expect(env.error!.hint).toContain('patronictl reinit');
+  });
+
   let noted: string;
   let replaceAudit: string;
   let keptDir: string;
@@ -77,6 +84,12 @@ describe('cluster-restore --replace: the cluster back to a point in time, and un
     await new Promise((r) => setTimeout(r, 300));
     await sql('app', 'drop table doomed');
     await sql('app', "insert into keep select g, 'after' from generate_series(101, 150) g");
+
+    // A target the archive does not reach fails before the swap: the cluster is untouched, the copy removed.
+    const unreachable = await executeSkill(ClusterRestoreSkill, { toTime: new Date(Date.now() + 3_600_000).toISOString(), replace: true }, { ...options, yes: true });
+    expect(unreachable).toMatchObject({ ok: false, error: { message: expect.stringContaining('was removed') } });
+    expect(siblings()).toEqual([]);
+    expect(await count('node1')).toBe(150);
 
     const planned = await executeSkill(ClusterRestoreSkill, { toTime: noted, replace: true }, { ...options, dryRun: true });
     expect(planned.status).toBe('planned');
@@ -115,7 +128,7 @@ describe('cluster-restore --replace: the cluster back to a point in time, and un
     await replicasFollow(1000);
     // The new primary archives on its new timeline (a later point-in-time restore can follow it).
     expect(readdirSync(join(archiveDir, 'wal')).some((f) => f.endsWith('.history'))).toBe(true);
-  });
+  }, 600_000);
 
   it('audit undo swaps the old data back: the later writes are there again and both replicas follow', async () => {
     const undo = await undoAudit(replaceAudit, { ...options, yes: true, resolveSkill });
@@ -132,5 +145,5 @@ describe('cluster-restore --replace: the cluster back to a point in time, and un
     await replicasFollow(1001);
     const again = await undoAudit(replaceAudit, { ...options, yes: true, resolveSkill });
     expect(again.ok).toBe(false);
-  });
+  }, 300_000);
 });

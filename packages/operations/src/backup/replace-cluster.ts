@@ -1,6 +1,6 @@
 import { chownSync, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { forgetServer, InputError, PgClusterError, RefusedError, startDataDir, stopDataDir, withClient } from '@pgcluster/core';
+import { forgetServer, InputError, PgClusterError, RefusedError, startDataDir, stopDataDir, withClient, type ClusterConfig } from '@pgcluster/core';
 import { createTopologyProvider } from '@pgcluster/pools';
 import { isLocalDataDir, NODE_CONFIG_FILES, recloneReplica, serverLog, serverRunner } from '../failover/local-node';
 import { slotName, waitForStreaming } from '../failover/native-failover';
@@ -41,6 +41,8 @@ export interface ReplaceResult {
   /** Where the replaced data directory is kept (the undo swaps it back). */
   keptDir: string;
   backupId: string;
+  /** Bytes of the recovered copy. */
+  bytes: number;
   recovery: RecoveryPoint;
   /** Replication slots of the old primary recreated on the new one. */
   slots: string[];
@@ -101,7 +103,14 @@ export async function replaceCluster(ctx: BackupContext, options: { backupId: st
     writeFileSync(join(keptDir, REPLACED_MARK), `${JSON.stringify({ node: primary.name, dataDir: primary.dataDir, port: primary.port, backupId: options.backupId, replacedAt: new Date().toISOString() })}\n`, { mode: 0o600 });
     const logFile = serverLog(primary.dataDir);
     await startDataDir(primary.dataDir, { run, logFile, label: primary.name, port: primary.port, timeoutS: 1800 });
-    recovery = await finishRecovery(maintenanceUrl(primary.url), logFile, options.target, findBackup(ctx.stateDir, options.backupId).createdAt, 1_800_000, ctx.signal);
+    recovery = await finishRecovery(maintenanceUrl(primary.url), {
+      dataDir: primary.dataDir,
+      logFile,
+      target: options.target,
+      windowFrom: findBackup(ctx.stateDir, options.backupId).createdAt,
+      timeoutMs: 1_800_000,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
     await waitWritable(maintenanceUrl(primary.url));
     // The recovery settings did their work: postgresql.auto.conf is the old primary's again.
     writeOwned(join(primary.dataDir, 'postgresql.auto.conf'), auto, statSync(primary.dataDir));
@@ -122,6 +131,7 @@ export async function replaceCluster(ctx: BackupContext, options: { backupId: st
     port: primary.port,
     keptDir,
     backupId: restored.id,
+    bytes: restored.bytes,
     recovery,
     slots,
     replicas: rebuilt,
@@ -174,11 +184,7 @@ export async function undoReplace(ctx: BackupContext, replaced: string): Promise
  * and its data directory local; replicas with their slot.
  */
 async function localCluster(ctx: BackupContext): Promise<{ primary: LocalNode; replicas: LocalNode[] }> {
-  if (ctx.config.patroni || !ctx.config.nodes) {
-    throw new RefusedError('Patroni manages this cluster: replacing it from a point in time is not supported yet; nothing was changed', {
-      hint: 'Restore to the point as a new node (leave out --replace), or rebuild the cluster through Patroni (patronictl reinit) from a restored primary.',
-    });
-  }
+  refuseUnlessStatic(ctx.config);
   const topology = await (ctx.provider ?? createTopologyProvider(ctx.config)).resolve(ctx.signal);
   const down = topology.members.filter((m) => m.role === 'unreachable');
   if (!topology.primary || down.length) {
@@ -200,6 +206,19 @@ async function localCluster(ctx: BackupContext): Promise<{ primary: LocalNode; r
   }
   const primary = nodes.find((n) => n.name === topology.primary!.name)!;
   return { primary, replicas: nodes.filter((n) => n.role === 'replica') };
+}
+
+/**
+ * Refuses a replace (or its undo) of a cluster pgcluster does not run itself: Patroni's.
+ * @throws RefusedError saying what to do instead.
+ * @example refuseUnlessStatic(config)
+ */
+export function refuseUnlessStatic(config: ClusterConfig): void {
+  if (config.patroni || !config.nodes) {
+    throw new RefusedError('Patroni manages this cluster: replacing it from a point in time is not supported yet; nothing was changed', {
+      hint: 'Restore to the point as a new node (leave out --replace), or rebuild the cluster through Patroni (patronictl reinit) from a restored primary.',
+    });
+  }
 }
 
 /**

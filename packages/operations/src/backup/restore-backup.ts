@@ -220,7 +220,7 @@ async function restorePhysical(ctx: BackupContext, record: BackupRecord, options
       await startDataDir(dataDir, { run: serverRunner(dataDir, ctx.signal), logFile, label: `the restored copy of ${record.id}`, port, timeoutS: options.recovery ? 1800 : 120 });
       if (options.recovery) {
         const url = restoredUrl(primaryUrlOf(ctx), port);
-        recovery = await finishRecovery(url, logFile, options.recovery.target, record.createdAt, 1_800_000, ctx.signal, !options.recovery.hold);
+        recovery = await finishRecovery(url, { dataDir, logFile, target: options.recovery.target, windowFrom: record.createdAt, timeoutMs: 1_800_000, promote: !options.recovery.hold, ...(ctx.signal ? { signal: ctx.signal } : {}) });
         if (!options.recovery.hold) await waitWritable(url);
       }
     } catch (error) {
