@@ -68,7 +68,7 @@ export class ClusterRestoreSkill {
       { when: 'the restore failed verification', skill: 'cluster-backup', input: { action: 'list' }, why: 'pick another backup' },
       { when: 'the restored data looks right and the kept previous database is no longer needed', skill: 'cluster-status', input: {}, why: 'check the cluster, then drop the kept database by hand' },
       { when: 'the restore was a mistake', skill: 'cluster-restore', input: { action: 'undo', target: '<database>', restore: '<restore_id>' } },
-      { when: 'a --replace was a mistake', skill: 'cluster-restore', input: { action: 'undo', replaced: '<data.replace.keptDir>' }, why: 'swaps the old data directory back and re-clones the replicas' },
+      { when: 'a --replace was a mistake', skill: 'cluster-restore', input: { action: 'undo', replaced: '/var/lib/postgresql/15/main.replaced-<time>' }, why: 'data.replace.keptDir of that run: swapped back, the replicas re-cloned' },
     ],
     examples: [
       { title: 'Restore into a new database to inspect it', skill: 'cluster-restore', input: { id: '20261124T071502Z-logical-k3x9', target: 'app_check' }, options: { yes: true } },
