@@ -95,9 +95,9 @@ export async function replaceCluster(ctx: BackupContext, options: { backupId: st
     throw new PgClusterError('ACTION_FAILED', `could not stop ${primary.name}: ${(error as Error).message}; the recovered copy was removed`, { cause: error });
   }
   renameSync(primary.dataDir, keptDir);
-  renameSync(copy, primary.dataDir);
   let recovery: RecoveryPoint;
   try {
+    renameSync(copy, primary.dataDir);
     const auto = installNodeConfig(keptDir, primary.dataDir);
     writeRecoveryConfig(primary.dataDir, options.archiveDir, options.target);
     writeFileSync(join(keptDir, REPLACED_MARK), `${JSON.stringify({ node: primary.name, dataDir: primary.dataDir, port: primary.port, backupId: options.backupId, replacedAt: new Date().toISOString() })}\n`, { mode: 0o600 });
@@ -119,7 +119,7 @@ export async function replaceCluster(ctx: BackupContext, options: { backupId: st
     await swapBack(primary, keptDir, `${primary.dataDir}.failed-${stamp}`, ctx.signal).catch((e: Error) => {
       throw new PgClusterError('ACTION_FAILED', `the replace failed (${(error as Error).message}) and putting ${keptDir} back failed too: ${e.message}`, { cause: error });
     });
-    rmSync(`${primary.dataDir}.failed-${stamp}`, { recursive: true, force: true });
+    for (const dir of [copy, `${primary.dataDir}.failed-${stamp}`]) rmSync(dir, { recursive: true, force: true });
     throw new PgClusterError('ACTION_FAILED', `the replace failed after the swap: ${(error as Error).message}; the previous data directory was put back and ${primary.name} restarted on it`, { cause: error });
   }
   const writable = Date.now();
@@ -245,9 +245,11 @@ async function createSlots(primary: LocalNode, slots: readonly string[]): Promis
 
 /** Stops the primary, moves its data directory to `aside` and `kept` into its place (mark removed), and starts it. */
 async function swapBack(primary: LocalNode, kept: string, aside: string, signal?: AbortSignal): Promise<void> {
-  await stopDataDir(primary.dataDir, serverRunner(primary.dataDir, signal));
   if (dirname(kept) !== dirname(primary.dataDir)) throw new PgClusterError('INTERNAL', `${kept} is not beside ${primary.dataDir}`);
-  renameSync(primary.dataDir, aside);
+  if (existsSync(primary.dataDir)) {
+    await stopDataDir(primary.dataDir, serverRunner(primary.dataDir, signal));
+    renameSync(primary.dataDir, aside);
+  }
   renameSync(kept, primary.dataDir);
   rmSync(join(primary.dataDir, REPLACED_MARK), { force: true });
   await startDataDir(primary.dataDir, { run: serverRunner(primary.dataDir, signal), logFile: serverLog(primary.dataDir), label: primary.name, port: primary.port, timeoutS: 120 });
