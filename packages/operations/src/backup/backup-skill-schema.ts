@@ -233,7 +233,7 @@ export const ClusterRestoreInput = actionInput(
         target: Target.describe('The database whose restore to undo.'),
         restore: z.string().regex(/^[a-z0-9]{8}$/, 'must be a restore id (restoreId of a restore, 8 letters and digits)').optional().describe('The restore to undo (data.restore.restoreId of that run; its rollback names it); default the latest restore into --target not yet undone.'),
         dataDir: RestoreDataDir.describe('The folder of the physical restore to remove (its node is stopped first).'),
-        replaced: ABSOLUTE_PATH.optional().describe("The old primary's data directory a --replace kept (data.restore.replace.keptDir): swapped back in, the replicas re-cloned."),
+        replaced: ABSOLUTE_PATH.optional().describe("The old primary's data directory a --replace kept (data.replace.keptDir): swapped back in, the replicas re-cloned."),
       })
       .superRefine((input, ctx) => {
         const given = [input.target, input.dataDir, input.replaced].filter((v) => v !== undefined).length;
@@ -245,7 +245,7 @@ export const ClusterRestoreInput = actionInput(
   },
   {
     default: 'restore',
-    describe: 'restore a backup, or undo a restore into --target (drop what it created, or put back what it replaced): the one named by --restore, else the latest not yet undone.',
+    describe: 'restore a backup, or undo a restore into --target (drop what it created, or put back what it replaced): the one named by --restore, else the latest not yet undone; or a physical restore (--data-dir) or a --replace (--replaced).',
   },
 );
 /** Input of `cluster-restore`: one of its actions' inputs. */
