@@ -116,7 +116,8 @@ export async function replaceCluster(ctx: BackupContext, options: { backupId: st
     writeOwned(join(primary.dataDir, 'postgresql.auto.conf'), auto, statSync(primary.dataDir));
     await createSlots(primary, [...new Set([...slots, ...replicas.map((r) => r.slot)])]);
   } catch (error) {
-    await swapBack(primary, keptDir, `${primary.dataDir}.failed-${stamp}`, ctx.signal).catch((e: Error) => {
+    // Not cancellable: a cancelled or timed-out run must still put the old data directory back.
+    await swapBack(primary, keptDir, `${primary.dataDir}.failed-${stamp}`).catch((e: Error) => {
       throw new PgClusterError('ACTION_FAILED', `the replace failed (${(error as Error).message}) and putting ${keptDir} back failed too: ${e.message}`, { cause: error });
     });
     for (const dir of [copy, `${primary.dataDir}.failed-${stamp}`]) rmSync(dir, { recursive: true, force: true });
