@@ -135,6 +135,8 @@ describe('cluster-restore --replace: the cluster back to a point in time, and un
     expect([undo.ok, undo.error]).toEqual([true, undefined]);
     const replace = (undo.data as ClusterRestoreOutput).replace!;
     expect(replace).toMatchObject({ node: 'node1', restoredFrom: keptDir, replicas: [{ node: 'node2', streaming: true }, { node: 'node3', streaming: true }] });
+    // eslint-disable-next-line no-console
+    console.log(`undo: rtoMs ${replace.rtoMs}, total ${undo.durationMs} ms`);
     expect(existsSync(keptDir)).toBe(false);
     expect(siblings()).toEqual([basename(replace.keptDir)]);
     for (const node of nodes) {
