@@ -71,6 +71,7 @@ export {
 export { createBackup, type CreateBackupOptions } from './backup/create-backup';
 export { verifyBackup, type VerifyCheck, type VerifyReport } from './backup/verify-backup';
 export { restoreBackup, undoPhysicalRestore, RESTORE_MARK, type RestoreBackupOptions, type RestoreResult, type UndoPhysicalRestoreResult } from './backup/restore-backup';
+export { replaceCluster, undoReplace, REPLACED_MARK, type ReplaceResult, type UndoReplaceResult, type RebuiltReplica } from './backup/replace-cluster';
 export { listBackups, type BackupList } from './backup/list-backups';
 export { pruneBackups, type PruneBackupsOptions, type PruneResult } from './backup/prune-backups';
 export { undoRestore, RestoreEntry, type UndoRestoreResult } from './backup/restore-journal';

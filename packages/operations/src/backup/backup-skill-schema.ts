@@ -209,6 +209,10 @@ export const ClusterRestoreInput = actionInput(
           .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/, 'must be 1–63 characters: letters, digits and _ . : -')
           .optional()
           .describe('Restore to a named restore point (cluster-backup --action restore-point), as --to-time.'),
+        replace: z
+          .boolean()
+          .optional()
+          .describe("With a recovery target: replace the cluster's data with that point (a local, static cluster): the primary restarts on the recovered data, its old data directory is kept for undo, the replicas are re-cloned."),
       })
       .superRefine((input, ctx) => {
         const targets = [input.toTime, input.toLsn, input.toRestorePoint].filter((t) => t !== undefined).length;
@@ -217,22 +221,31 @@ export const ClusterRestoreInput = actionInput(
         if (targets > 1) ctx.addIssue({ code: 'custom', path: ['toTime'], message: 'give one of --to-time, --to-lsn, --to-restore-point' });
         if (targets && (input.target || input.database)) ctx.addIssue({ code: 'custom', path: ['target'], message: 'a point-in-time restore makes a new node, not a database' });
         if (!input.id && !targets) ctx.addIssue({ code: 'custom', path: ['id'], message: 'is required for action restore (the id of a backup, see cluster-backup --action list), unless a recovery target is given' });
+        if (input.replace && !targets) ctx.addIssue({ code: 'custom', path: ['replace'], message: 'needs a recovery target (--to-time, --to-lsn or --to-restore-point): the cluster is replaced with its state at that point' });
+        if (input.replace && targets) {
+          const extra = (['dataDir', 'port', 'start'] as const).find((f) => input[f] !== undefined && input[f] !== false);
+          if (extra) ctx.addIssue({ code: 'custom', path: [extra], message: '--replace recovers beside the primary\'s data directory and keeps its port; leave it out' });
+          if (input.backend === 'pgbackrest') ctx.addIssue({ code: 'custom', path: ['backend'], message: '--replace works with the native backend only (not supported with pgbackrest yet)' });
+        }
       }),
     undo: z
       .object({
         target: Target.describe('The database whose restore to undo.'),
         restore: z.string().regex(/^[a-z0-9]{8}$/, 'must be a restore id (restoreId of a restore, 8 letters and digits)').optional().describe('The restore to undo (data.restore.restoreId of that run; its rollback names it); default the latest restore into --target not yet undone.'),
         dataDir: RestoreDataDir.describe('The folder of the physical restore to remove (its node is stopped first).'),
+        replaced: ABSOLUTE_PATH.optional().describe("The old primary's data directory a --replace kept (data.replace.keptDir): swapped back in, the replicas re-cloned."),
       })
       .superRefine((input, ctx) => {
-        if (!input.target && !input.dataDir) ctx.addIssue({ code: 'custom', path: ['target'], message: 'undo needs --target (the database a logical restore went into) or --data-dir (the folder of a physical restore)' });
+        const given = [input.target, input.dataDir, input.replaced].filter((v) => v !== undefined).length;
+        if (input.replaced && given > 1) ctx.addIssue({ code: 'custom', path: ['replaced'], message: 'undo takes --replaced alone' });
+        if (!given) ctx.addIssue({ code: 'custom', path: ['target'], message: 'undo needs --target (the database a logical restore went into), --data-dir (the folder of a physical restore) or --replaced (the data directory a replace kept)' });
         if (input.target && input.dataDir) ctx.addIssue({ code: 'custom', path: ['dataDir'], message: 'undo takes --target (logical) or --data-dir (physical), not both' });
         if (input.dataDir && input.restore) ctx.addIssue({ code: 'custom', path: ['restore'], message: 'a restore id goes with --target (a logical restore)' });
       }),
   },
   {
     default: 'restore',
-    describe: 'restore a backup, or undo a restore into --target (drop what it created, or put back what it replaced): the one named by --restore, else the latest not yet undone.',
+    describe: 'restore a backup, or undo a restore into --target (drop what it created, or put back what it replaced): the one named by --restore, else the latest not yet undone; or a physical restore (--data-dir) or a --replace (--replaced).',
   },
 );
 /** Input of `cluster-restore`: one of its actions' inputs. */
@@ -282,6 +295,20 @@ export const ClusterRestoreOutput = z.object({
     })
     .optional()
     .describe('undo of a physical restore: the data directory stopped and deleted.'),
+  replace: z
+    .object({
+      node: z.string().describe('The primary whose data was replaced (same data directory and port).'),
+      dataDir: z.string(),
+      port: z.number().int(),
+      keptDir: z.string().describe('restore: the old data directory, kept for undo. undo: the replaced-in one, kept (it holds the writes made since the replace).'),
+      restoredFrom: z.string().optional().describe('undo: the kept data directory that is the primary\'s again.'),
+      slots: z.array(z.string()).optional().describe('restore: the old primary\'s physical replication slots, recreated.'),
+      replicas: z.array(z.object({ node: z.string(), rebuilt: z.boolean(), streaming: z.boolean(), error: z.string().optional() })).describe('Every replica re-cloned (pg_basebackup) from the primary, and whether it streams.'),
+      rtoMs: z.number().int().describe('From the start until the primary took writes again.'),
+      writesDownMs: z.number().int().optional().describe('restore: from stopping the old primary until the new one took writes.'),
+    })
+    .optional()
+    .describe('--replace (and its undo): the primary swapped, the kept data directory, the replicas rebuilt, RTO.'),
 });
 /** `data` of a `cluster-restore` run. */
 export type ClusterRestoreOutput = z.output<typeof ClusterRestoreOutput>;

@@ -53,7 +53,7 @@ export async function restorePgbackrestToPoint(
     recordServer(ctx.stateDir, { dataDir, port, logFile, startedBy: `cluster-restore pgbackrest ${base.label}`, startedAt: new Date().toISOString() });
     await startDataDir(dataDir, { run: serverRunner(dataDir, ctx.signal), logFile, label: `the pgBackRest restore of ${base.label}`, port, timeoutS: 1800 });
     const url = restoredUrl(primaryUrlOf(ctx), port);
-    const recovery = await finishRecovery(url, logFile, target, base.start, 1_800_000, ctx.signal);
+    const recovery = await finishRecovery(url, { dataDir, logFile, target, windowFrom: base.start, timeoutMs: 1_800_000, ...(ctx.signal ? { signal: ctx.signal } : {}) });
     await waitWritable(url);
     return { label: base.label, dataDir, port, recovery, rtoMs: Date.now() - started, bytes: sizeOf(dataDir) };
   } catch (error) {

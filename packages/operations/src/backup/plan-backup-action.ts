@@ -8,6 +8,7 @@ import { RESTORE_MARK } from './restore-backup';
 import { pgbackrestArchiveCommand } from './pgbackrest';
 import { archiveCommand, ARCHIVE_SCRIPT, readArchivingState, resolveArchiveDir, restoreCommand, walDir } from './wal-archive';
 import { chooseBaseBackup, type RecoveryTarget } from './point-in-time';
+import { REPLACED_MARK } from './replace-cluster';
 
 const ON_PRIMARY = 'the primary (resolved when it runs)';
 const CREDENTIALS = 'PGHOST/PGPORT/PGUSER of the primary, PGPASSWORD=*** (environment, never argv)';
@@ -128,6 +129,13 @@ export const backupPlans = {
  */
 export const restorePlans = {
   undo(stateDir: string, input: RestoreIn<'undo'>): PlanStep[] {
+    if (input.replaced) {
+      return [
+        { kind: 'file', target: input.replaced, text: `check that it holds a data directory a replace kept (${REPLACED_MARK}) and that the primary runs from the data directory it names; refused otherwise` },
+        { kind: 'command', target: ON_PRIMARY, text: `pg_ctl stop -m fast; rename its data directory to <dataDir>.undone-<time> (kept: the writes since the replace); rename ${input.replaced} to <dataDir>; pg_ctl start` },
+        { kind: 'command', target: 'every replica', text: 'pg_ctl stop; pg_basebackup from the primary into its place (its own configuration kept); pg_ctl start' },
+      ];
+    }
     if (input.dataDir) {
       return [
         { kind: 'file', target: input.dataDir, text: `check that it holds a physical restore (${RESTORE_MARK}); refused otherwise` },
@@ -162,8 +170,30 @@ export const restorePlans = {
     return [
       { kind: 'sql', target: ON_PRIMARY, text: 'select pg_switch_wal() -- then wait until it is archived (skipped when the primary is unreachable)' },
       { kind: 'note', target: join(backupsDir(stateDir), chosen.path), text: `base backup ${chosen.id} (the newest that finished before the target); verify it first` },
-      { kind: 'file', target: dataDir, text: `copy it here (owner postgres, mode 700); postgresql.auto.conf: port ${input.port ?? '<a free one>'}, archive_mode off, restore_command = '${restoreCommand(archive)}', recovery_target_${target.kind === 'name' ? 'name' : target.kind} = '${target.kind === 'time' ? target.time : target.kind === 'lsn' ? target.lsn : target.name}', recovery_target_action = 'pause'; recovery.signal` },
+      { kind: 'file', target: dataDir, text: `copy it here (owner postgres, mode 700); postgresql.auto.conf: port ${input.port ?? '<a free one>'}, archive_mode off, restore_command = '${restoreCommand(archive)}', ${recoveryLine(target)}, recovery_target_action = 'pause'; recovery.signal` },
       { kind: 'command', target: 'local', text: `pg_ctl --pgdata ${dataDir} --wait start, wait until recovery pauses at the target, read pg_last_wal_replay_lsn() and pg_last_xact_replay_timestamp(), then pg_promote()` },
+    ];
+  },
+  /** A point-in-time restore that replaces the cluster (`--replace`). */
+  replace(loaded: { config: ClusterConfig; stateDir: string }, input: RestoreIn<'restore'>, target: RecoveryTarget): PlanStep[] {
+    if (loaded.config.patroni || !loaded.config.nodes) return [{ kind: 'note', target: 'cluster', text: 'Patroni manages this cluster: --replace is refused (not supported yet), nothing changes' }];
+    const archive = readArchivingState(loaded.stateDir)?.archiveDir;
+    if (!archive) return [{ kind: 'note', target: 'archiving', text: 'WAL archiving was never enabled: a point-in-time restore is refused, nothing changes' }];
+    const chosen = chooseBaseBackup(loaded.stateDir, target, input.id);
+    const names = loaded.config.nodes.map((n) => n.name).join(', ');
+    const point = recoveryLine(target);
+    return [
+      { kind: 'note', target: names, text: 'every node must answer and run from a data directory on this machine (static topology); read the primary\'s data_directory, port and physical replication slots, each replica\'s primary_slot_name; refused otherwise, nothing changes' },
+      { kind: 'sql', target: ON_PRIMARY, text: 'select pg_switch_wal() -- then wait until it is archived' },
+      { kind: 'note', target: join(backupsDir(loaded.stateDir), chosen.path), text: `base backup ${chosen.id} (the newest that finished before the target); verify it first` },
+      { kind: 'file', target: '<primary dataDir>.restoring-<time>', text: `copy it beside the primary's data directory (owner postgres, mode 700); restore_command = '${restoreCommand(archive)}', ${point}, recovery_target_action = 'pause'; recovery.signal; start it on a free port until recovery pauses at the target, then stop it. A failure until here removes it; the cluster is untouched` },
+      { kind: 'command', target: ON_PRIMARY, text: 'pg_ctl stop -m fast (writes stop here)' },
+      { kind: 'file', target: '<primary dataDir>', text: `rename it to <dataDir>.replaced-<time> (kept for undo, marked with ${REPLACED_MARK}); rename the recovered copy to <dataDir>; copy the primary's postgresql.conf, postgresql.auto.conf, pg_hba.conf, pg_ident.conf into it (port, archiving, access) plus the recovery settings` },
+      { kind: 'command', target: ON_PRIMARY, text: 'pg_ctl start on its port; wait until recovery pauses at the target, read pg_last_wal_replay_lsn() and pg_last_xact_replay_timestamp(), pg_promote() (a new timeline, archived); postgresql.auto.conf back to the primary\'s' },
+      { kind: 'sql', target: ON_PRIMARY, text: "select pg_create_physical_replication_slot(<each slot the old primary had, and each replica's>)" },
+      { kind: 'note', target: 'on failure after the swap', text: 'stop it, put <dataDir>.replaced-<time> back as <dataDir>, start it: the cluster is as before' },
+      { kind: 'command', target: 'every replica', text: 'pg_ctl stop; move its data directory aside; pg_basebackup -X stream -S <its slot> from the primary (password from its passfile); its own configuration files back, primary_conninfo and standby.signal; pg_ctl start; the old folder is deleted once it started' },
+      { kind: 'note', target: 'undo', text: 'cluster-restore --action undo --replaced <dataDir>.replaced-<time> --yes (the rollback): stop the primary, keep its data directory as <dataDir>.undone-<time>, swap the kept one back, start it, re-clone the replicas' },
     ];
   },
   /** A restore of one backup (`--id`). */
@@ -191,3 +221,8 @@ export const restorePlans = {
     return steps;
   },
 };
+
+/** The recovery_target_* setting of a target, as a plan shows it. */
+function recoveryLine(target: RecoveryTarget): string {
+  return `recovery_target_${target.kind} = '${target.kind === 'time' ? target.time : target.kind === 'lsn' ? target.lsn : target.name}'`;
+}

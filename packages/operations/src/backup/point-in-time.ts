@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { InputError, PgClusterError, RefusedError, withClient } from '@pgcluster/core';
+import { isAbsolute, join } from 'node:path';
+import { InputError, PgClusterError, RefusedError, runningPostmaster, withClient } from '@pgcluster/core';
 import { backupsDir, readCatalogue, type BackupRecord } from './backup-catalogue';
 import { resolvePrimary, type BackupContext } from './backup-context';
 import { readRestorePoints, checkRestorePointName } from './restore-points';
@@ -159,13 +159,29 @@ export function pgbackrestArchiveDir(stateDir: string): string {
   return state.archiveDir;
 }
 
+/** What {@link finishRecovery} watches. */
+export interface FinishRecoveryOptions {
+  /** The recovering server's data directory (a stopped postmaster means recovery ended). */
+  dataDir: string;
+  /** Its pg_ctl log (`-l`); with the logging collector on, its own log folder is read too. */
+  logFile: string;
+  target: RecoveryTarget;
+  /** The start of the data window: the base backup's time. */
+  windowFrom: string;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Promote once paused (default true); false leaves it paused at the target (a replace promotes it later, in the primary's place). */
+  promote?: boolean;
+}
+
 /**
  * Waits until recovery paused at its target, reads the point reached, then promotes the copy
- * (`pg_promote`), so it becomes an independent node on a new timeline.
+ * (`pg_promote`), so it becomes an independent node on a new timeline (unless `promote` is false).
  * @throws PgClusterError `ACTION_FAILED` with the server log's last lines when recovery ended before the target.
- * @example await finishRecovery(url, logFile, target, record.createdAt, 1_800_000)
+ * @example await finishRecovery(url, { dataDir, logFile, target, windowFrom: record.createdAt, timeoutMs: 1_800_000 })
  */
-export async function finishRecovery(url: string, logFile: string, target: RecoveryTarget, windowFrom: string, timeoutMs: number, signal?: AbortSignal): Promise<RecoveryPoint> {
+export async function finishRecovery(url: string, options: FinishRecoveryOptions): Promise<RecoveryPoint> {
+  const { dataDir, logFile, target, windowFrom, timeoutMs, signal } = options;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let state: { paused: string; recovery: boolean } | undefined;
@@ -177,29 +193,23 @@ export async function finishRecovery(url: string, logFile: string, target: Recov
     } catch {
       state = undefined; // the server may have stopped: recovery ended before the target
     }
-    if (state && !state.recovery) throw new PgClusterError('ACTION_FAILED', `recovery ended without pausing at the target: ${logTail(logFile)}`);
+    if (state && !state.recovery) throw new PgClusterError('ACTION_FAILED', `recovery ended without pausing at the target: ${logTail(dataDir, logFile)}`);
     if (state?.paused === 'paused') break;
-    if (!state && !serverAlive(logFile)) {
-      throw new PgClusterError('ACTION_FAILED', `recovery did not reach the target: ${logTail(logFile)}`, {
+    // After a FATAL in the startup process (e.g. the archive ends before the target) the postmaster exits.
+    if (!state && runningPostmaster(dataDir) === undefined) {
+      throw new PgClusterError('ACTION_FAILED', `recovery did not reach the target: ${logTail(dataDir, logFile)}`, {
         hint: 'The archive may not reach that point yet (is archiving failing?), or the target is before the backup ended.',
       });
     }
     if (signal?.aborted) throw new PgClusterError('ABORTED', 'cancelled during recovery');
-    if (Date.now() > deadline) throw new PgClusterError('TIMEOUT', `recovery did not reach the target within ${timeoutMs / 1000} s: ${logTail(logFile)}`);
+    if (Date.now() > deadline) throw new PgClusterError('TIMEOUT', `recovery did not reach the target within ${timeoutMs / 1000} s: ${logTail(dataDir, logFile)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
   return withClient({ url }, 'reading the point reached and promoting', async (c) => {
     const { rows } = await c.query<{ lsn: string; at: Date | null }>('select pg_last_wal_replay_lsn()::text as lsn, pg_last_xact_replay_timestamp() as at');
-    // With the logging collector on (a copy of a node that logs jsonlog into <dataDir>/log), the stop
-    // line is in the collector's file, not in pg_ctl's log: read both (the collector's needs superuser).
-    const collected = await c
-      .query<{ log: string | null }>('select case when pg_current_logfile() is null then null else pg_read_file(pg_current_logfile()) end as log')
-      .then((r) => r.rows[0]?.log ?? '', () => '');
-    await c.query('select pg_promote(true, 120)');
+    if (options.promote !== false) await c.query('select pg_promote(true, 120)');
     const at = rows[0]!.at ? rows[0]!.at.toISOString() : null;
-    const stopLine = `${readLog(logFile)}\n${collected}`
-      .split('\n')
-      .map(logMessage)
+    const stopLine = serverLogLines(dataDir, logFile)
       .filter((l) => /recovery stopping/.test(l))
       .at(-1)
       ?.replace(/^.*?(recovery stopping)/, '$1');
@@ -214,27 +224,39 @@ export async function finishRecovery(url: string, logFile: string, target: Recov
   });
 }
 
-/** A log line as text: a jsonlog line's message, any other line as it is. */
+/**
+ * The server's log lines: pg_ctl's log, then the logging collector's current files (as
+ * `current_logfiles` names them, relative to the data directory); jsonlog lines as `SEVERITY:  message`.
+ */
+function serverLogLines(dataDir: string, logFile: string): string[] {
+  const collected = readLog(join(dataDir, 'current_logfiles'))
+    .split('\n')
+    .map((l) => l.split(' ').slice(1).join(' '))
+    .filter((f) => f !== '')
+    .map((f) => readLog(isAbsolute(f) ? f : join(dataDir, f)));
+  return [readLog(logFile), ...collected].join('\n').split('\n').map(logMessage);
+}
+
+/** A log line as text: a jsonlog line as `SEVERITY:  message`, any other line as it is. */
 function logMessage(line: string): string {
   if (!line.startsWith('{')) return line;
   try {
-    const message = (JSON.parse(line) as { message?: unknown }).message;
-    return typeof message === 'string' ? message : line;
+    const { message, error_severity: severity } = JSON.parse(line) as { message?: unknown; error_severity?: unknown };
+    return typeof message === 'string' ? `${typeof severity === 'string' ? severity : 'LOG'}:  ${message}` : line;
   } catch {
     return line;
   }
 }
 
 function readLog(logFile: string): string {
-  return existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
+  try {
+    return readFileSync(logFile, 'utf8');
+  } catch {
+    return ''; // absent, or not ours to read
+  }
 }
 
-function logTail(logFile: string): string {
-  const lines = readLog(logFile).trim().split('\n').filter((l) => /FATAL|ERROR|LOG: {2}(recovery|last completed)/.test(l));
+function logTail(dataDir: string, logFile: string): string {
+  const lines = serverLogLines(dataDir, logFile).filter((l) => /FATAL|ERROR|LOG: {2}(recovery|last completed)/.test(l));
   return lines.slice(-3).join(' | ') || 'no server log';
-}
-
-function serverAlive(logFile: string): boolean {
-  // After a FATAL in the startup process the postmaster logs that it shut down.
-  return !/database system is shut down|startup process \(PID \d+\) exited with exit code 1/.test(readLog(logFile));
 }

@@ -40,8 +40,11 @@ export interface RestoreBackupOptions {
   auditId?: string;
   /** Physical: the caller verified the backup just now (a drill); skip the second read. */
   verified?: boolean;
-  /** Physical: recover to a point in time with WAL from this archive (implies start). */
-  recovery?: { archiveDir: string; target: RecoveryTarget };
+  /**
+   * Physical: recover to a point in time with WAL from this archive (implies start). With `hold`,
+   * the copy is left paused at the target, not promoted (a replace stops it and promotes it in the primary's place).
+   */
+  recovery?: { archiveDir: string; target: RecoveryTarget; hold?: boolean };
 }
 
 /** The result of {@link restoreBackup}. */
@@ -217,8 +220,8 @@ async function restorePhysical(ctx: BackupContext, record: BackupRecord, options
       await startDataDir(dataDir, { run: serverRunner(dataDir, ctx.signal), logFile, label: `the restored copy of ${record.id}`, port, timeoutS: options.recovery ? 1800 : 120 });
       if (options.recovery) {
         const url = restoredUrl(primaryUrlOf(ctx), port);
-        recovery = await finishRecovery(url, logFile, options.recovery.target, record.createdAt, 1_800_000, ctx.signal);
-        await waitWritable(url);
+        recovery = await finishRecovery(url, { dataDir, logFile, target: options.recovery.target, windowFrom: record.createdAt, timeoutMs: 1_800_000, promote: !options.recovery.hold, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+        if (!options.recovery.hold) await waitWritable(url);
       }
     } catch (error) {
       if (!options.recovery) throw error;

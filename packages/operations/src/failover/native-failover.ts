@@ -320,7 +320,12 @@ async function repointReplica(n: NodeConfig, target: NodeConfig): Promise<string
   });
 }
 
-async function waitForStreaming(primary: NodeConfig, name: string, timeoutMs: number): Promise<boolean> {
+/**
+ * Waits until `name` streams from `primary` (pg_stat_replication state streaming).
+ * @returns false when it did not within `timeoutMs`.
+ * @example await waitForStreaming(primary, 'node2', 30_000) // true
+ */
+export async function waitForStreaming(primary: Pick<NodeConfig, 'url'>, name: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const ok = await withClient({ url: primary.url, connectTimeoutMs: 2_000 }, 'reading pg_stat_replication', async (c) =>

@@ -7,12 +7,13 @@ import { undoRestore } from '../backup/restore-journal';
 import { join } from 'node:path';
 import { archiveForRestore, chooseBaseBackup, flushToArchive, pgbackrestArchiveDir, recoveryTarget, type RecoveryTarget } from '../backup/point-in-time';
 import { restorePgbackrestToPoint } from '../backup/pgbackrest-restore';
+import { refuseUnlessStatic, replaceCluster, undoReplace, type RebuiltReplica, type ReplaceResult } from '../backup/replace-cluster';
 import { backupContext } from './cluster-backup.skill';
 
 /**
  * `cluster-restore`: restores a `cluster-backup` backup — logical into a new or an existing
- * database, physical into a new data directory (optionally started as a new node) — and
- * undoes a logical restore. Split from `cluster-backup` because it requires confirmation.
+ * database, physical into a new data directory (optionally started as a new node), a point in
+ * time as a new node or, with `replace`, in place of a local cluster's data — and undoes a restore. Split from `cluster-backup` because it requires confirmation.
  *
  * @example
  * ```ts
@@ -33,8 +34,14 @@ export class ClusterRestoreSkill {
       'in a scratch database and whose old contents are kept under another name so the restore can be undone; a physical ' +
       'backup into a new data directory, optionally started as a new, independent node on a free loopback port; to a point in ' +
       'time (--to-time, --to-lsn, --to-restore-point): the newest physical backup before it plus archived WAL, started as a ' +
-      'new node, reporting the exact point reached (LSN, last replayed transaction time). Also undoes ' +
-      'one logical restore (by its restore id, else the latest into a database). Requires confirmation.',
+      'new node, reporting the exact point reached (LSN, last replayed transaction time); with --replace (a cluster pgcluster ' +
+      'runs locally: static topology, data directories on this machine; not Patroni) the point replaces the cluster: ' +
+      'recovered beside the primary\'s data directory until it paused at the target (a failure until then changes nothing), ' +
+      'then the primary is stopped, its data directory kept as <dataDir>.replaced-<time>, the recovered one swapped in with ' +
+      'the primary\'s own configuration (port, archiving, hba) and promoted on the same port (it keeps archiving on a new ' +
+      'timeline), its replication slots recreated and every replica re-cloned from it (pg_basebackup); a failure after the ' +
+      'swap puts the old data directory back. Undo (--replaced, the rollback) swaps the kept one back and re-clones the ' +
+      'replicas. Give a replace and its undo a long --timeout (they copy the whole cluster). Also undoes one logical restore (by its restore id, else the latest into a database). Requires confirmation.',
     version: '1.0.0',
     risk: 'destructive',
     autonomous: false,
@@ -45,6 +52,7 @@ export class ClusterRestoreSkill {
       'the user wants to look at an earlier state next to the current one',
       'rehearsing disaster recovery: restore the latest backup as a new node and check it',
       'a table was dropped or data damaged at a known time: restore to just before it as a new node and copy the data back',
+      'the whole cluster must go back to a point in time (a bad migration): restore to it with --replace',
     ],
     interpret:
       'data.restore says where the backup went: target (and created true for a new database, or previousDatabase where the ' +
@@ -53,11 +61,14 @@ export class ClusterRestoreSkill {
       'failed verification means the backup is damaged and nothing was restored. A point-in-time restore reports ' +
       'data.restore.recovery: lsn and lastTransactionTime say exactly where recovery stopped (stopLine is the server\'s own ' +
       'line), window the data covered, rtoMs the time until the node took writes; a target the archive does not reach fails ' +
-      'and leaves nothing behind.',
+      'and leaves nothing behind. With --replace, data.replace says which primary was replaced, keptDir (its old data ' +
+      'directory), the slots recreated, each replica rebuilt and streaming, rtoMs and writesDownMs (writes stopped until the ' +
+      'primary took them again); an alert names a replica that could not be re-cloned.',
     decisionTree: [
       { when: 'the restore failed verification', skill: 'cluster-backup', input: { action: 'list' }, why: 'pick another backup' },
       { when: 'the restored data looks right and the kept previous database is no longer needed', skill: 'cluster-status', input: {}, why: 'check the cluster, then drop the kept database by hand' },
       { when: 'the restore was a mistake', skill: 'cluster-restore', input: { action: 'undo', target: '<database>', restore: '<restore_id>' } },
+      { when: 'a --replace was a mistake', skill: 'cluster-restore', input: { action: 'undo', replaced: '/var/lib/postgresql/15/main.replaced-<time>' }, why: 'data.replace.keptDir of that run: swapped back, the replicas re-cloned' },
     ],
     examples: [
       { title: 'Restore into a new database to inspect it', skill: 'cluster-restore', input: { id: '20261124T071502Z-logical-k3x9', target: 'app_check' }, options: { yes: true } },
@@ -66,6 +77,9 @@ export class ClusterRestoreSkill {
       { title: 'Start a physical backup as a new node', skill: 'cluster-restore', input: { id: '20261124T071502Z-physical-a1b2', dataDir: '/var/lib/postgresql/restore1', start: true }, options: { yes: true } },
       { title: 'Restore the cluster as it was at a time, as a new node', skill: 'cluster-restore', input: { toTime: '2026-11-30T14:02:00Z' }, options: { yes: true } },
       { title: 'Restore to a named restore point', skill: 'cluster-restore', input: { toRestorePoint: 'before-migration-42' }, options: { yes: true } },
+      { title: 'Show the steps of replacing the cluster with a point in time', skill: 'cluster-restore', input: { toTime: '2026-11-30T14:02:00Z', replace: true }, options: { dryRun: true } },
+      { title: 'Replace the cluster with its state at a time (old data kept for undo)', skill: 'cluster-restore', input: { toTime: '2026-11-30T14:02:00Z', replace: true }, options: { yes: true, timeout: 1800000 } },
+      { title: 'Undo a replace (data.replace.keptDir of that run)', skill: 'cluster-restore', input: { action: 'undo', replaced: '/var/lib/postgresql/15/main.replaced-20261130T150102' }, options: { yes: true, timeout: 1800000 } },
       { title: 'Undo one restore into app (data.restore.restoreId of that run)', skill: 'cluster-restore', input: { action: 'undo', target: 'app', restore: 'k3x9a0b2' }, options: { yes: true } },
     ],
     input: ClusterRestoreInput,
@@ -75,12 +89,20 @@ export class ClusterRestoreSkill {
     restore: {
       plan: (ctx, input) => {
         const source = restoreSource(input);
+        if ('target' in source && input.replace) return restorePlans.replace(ctx.loaded, input, source.target);
         return 'target' in source ? restorePlans.toPoint(ctx.loaded.stateDir, input, source.target) : restorePlans.backup(ctx.loaded.stateDir, input, source.id);
       },
       run: async (ctx, input) => {
         const source = restoreSource(input);
         if ('target' in source && input.backend === 'pgbackrest') return restorePgbackrest(ctx, input, source.target);
         const bctx = backupContext(ctx);
+        if ('target' in source && input.replace) {
+          refuseUnlessStatic(bctx.config);
+          const archiveDir = archiveForRestore(bctx.stateDir);
+          await flushToArchive(bctx).catch((error: Error) => ctx.log.warn(`could not flush WAL to the archive: ${error.message}`));
+          const backupId = chooseBaseBackup(bctx.stateDir, source.target, input.id).id;
+          return replaceResult(await replaceCluster(bctx, { backupId, archiveDir, target: source.target }));
+        }
         let recovery;
         let id: string;
         if ('target' in source) {
@@ -99,6 +121,13 @@ export class ClusterRestoreSkill {
       plan: (ctx, input) => restorePlans.undo(ctx.loaded.stateDir, input),
       run: async (ctx, input) => {
         const bctx = backupContext(ctx);
+        if (input.replaced !== undefined) {
+          const r = await undoReplace(bctx, input.replaced);
+          return {
+            data: { action: 'undo', replace: { node: r.node, dataDir: r.dataDir, port: r.port, keptDir: r.keptDir, restoredFrom: r.restoredFrom, replicas: r.replicas, rtoMs: r.rtoMs } },
+            alerts: [`${r.node} runs from its data directory of before the replace again; the replaced-in one (with the writes since) is kept in ${r.keptDir}: delete it when not needed`, ...replicaAlerts(r.replicas)],
+          };
+        }
         if (input.dataDir !== undefined) return { data: { action: 'undo', removed: await undoPhysicalRestore(bctx, input.dataDir) } };
         // The action's schema requires --target without --data-dir; this only narrows the type.
         if (input.target === undefined) throw new InputError('target', 'undo needs --target (the database a logical restore went into) or --data-dir (the folder of a physical restore)');
@@ -158,4 +187,25 @@ function restoreResult(restore: RestoreResult): SkillResult<ClusterRestoreOutput
       ? { alerts: [`${restore.recovery ? `recovered to ${restore.recovery.lsn} (last transaction ${restore.recovery.lastTransactionTime ?? 'none'}); ` : ''}a new node runs from ${restore.dataDir} on port ${restore.port}; \`pgcluster cluster-restore --action undo --data-dir ${restore.dataDir} --yes\` stops and removes it`] }
       : {}),
   };
+}
+
+/** The result of a --replace: the point reached, the kept data directory (the rollback swaps it back), the replicas, RTO. */
+function replaceResult(r: ReplaceResult): SkillResult<ClusterRestoreOutput> {
+  const undo = `swap ${r.keptDir} back in as ${r.node}'s data directory and re-clone the replicas`;
+  return {
+    data: {
+      action: 'restore',
+      restore: { id: r.backupId, kind: 'physical', dataDir: r.dataDir, started: true, port: r.port, recovery: r.recovery, rtoMs: r.rtoMs, undo, bytes: r.bytes, durationMs: r.durationMs },
+      replace: { node: r.node, dataDir: r.dataDir, port: r.port, keptDir: r.keptDir, slots: r.slots, replicas: r.replicas, rtoMs: r.rtoMs, writesDownMs: r.writesDownMs },
+    },
+    rollback: { skill: 'cluster-restore', input: { action: 'undo', replaced: r.keptDir }, why: undo },
+    alerts: [
+      `${r.node} now runs the cluster as of ${r.recovery.lsn} (last transaction ${r.recovery.lastTransactionTime ?? 'none'}); its previous data directory is kept in ${r.keptDir}; \`pgcluster cluster-restore --action undo --replaced ${r.keptDir} --yes\` swaps it back`,
+      ...replicaAlerts(r.replicas),
+    ],
+  };
+}
+
+function replicaAlerts(replicas: readonly RebuiltReplica[]): string[] {
+  return replicas.filter((r) => !r.rebuilt || !r.streaming).map((r) => `${r.node} ${r.rebuilt ? 'was re-cloned but does not stream yet' : `could not be re-cloned (${r.error ?? 'unknown'}): it is stopped on its old data; re-clone it by hand`}`);
 }

@@ -19,7 +19,7 @@ export const clusterRestoreCommand: GeneratedCommand = {
       property: "action",
       type: "string",
       choices: ["restore", "undo"],
-      description: "restore a backup, or undo a restore into --target (drop what it created, or put back what it replaced): the one named by --restore, else the latest not yet undone.",
+      description: "restore a backup, or undo a restore into --target (drop what it created, or put back what it replaced): the one named by --restore, else the latest not yet undone; or a physical restore (--data-dir) or a --replace (--replaced).",
       required: false,
       default: "restore",
     },
@@ -104,10 +104,24 @@ export const clusterRestoreCommand: GeneratedCommand = {
       required: false,
     },
     {
+      name: "replace",
+      property: "replace",
+      type: "boolean",
+      description: "restore: with a recovery target: replace the cluster's data with that point (a local, static cluster): the primary restarts on the recovered data, its old data directory is kept for undo, the replicas are re-cloned.",
+      required: false,
+    },
+    {
       name: "restore",
       property: "restore",
       type: "string",
       description: "undo: the restore to undo (data.restore.restoreId of that run; its rollback names it); default the latest restore into --target not yet undone.",
+      required: false,
+    },
+    {
+      name: "replaced",
+      property: "replaced",
+      type: "string",
+      description: "undo: the old primary's data directory a --replace kept (data.replace.keptDir): swapped back in, the replicas re-cloned.",
       required: false,
     },
   ],
@@ -135,6 +149,18 @@ export const clusterRestoreCommand: GeneratedCommand = {
     {
       title: "Restore to a named restore point",
       command: "pgcluster cluster-restore --to-restore-point before-migration-42 --yes",
+    },
+    {
+      title: "Show the steps of replacing the cluster with a point in time",
+      command: "pgcluster cluster-restore --to-time 2026-11-30T14:02:00Z --replace --dry-run",
+    },
+    {
+      title: "Replace the cluster with its state at a time (old data kept for undo)",
+      command: "pgcluster cluster-restore --to-time 2026-11-30T14:02:00Z --replace --timeout 1800000 --yes",
+    },
+    {
+      title: "Undo a replace (data.replace.keptDir of that run)",
+      command: "pgcluster cluster-restore --action undo --replaced /var/lib/postgresql/15/main.replaced-20261130T150102 --timeout 1800000 --yes",
     },
     {
       title: "Undo one restore into app (data.restore.restoreId of that run)",
