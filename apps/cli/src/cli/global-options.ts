@@ -64,7 +64,7 @@ export const GLOBAL_OPTIONS: Readonly<Record<string, Options>> = {
   'dry-run': { type: 'boolean', default: false, describe: 'Validate and return the plan (the SQL and commands it would run); change nothing' },
   yes: { type: 'boolean', default: false, describe: 'Confirm a skill that requires confirmation (it refuses with exit 3 otherwise)' },
   config: { type: 'string', describe: 'The pgcluster.config.json to use (default: found from the working directory up, else PGCLUSTER_* variables)' },
-  timeout: { type: 'number', coerce: checkTimeout, describe: 'Abort the run after this many milliseconds (default 60000)' },
+  timeout: { type: 'number', coerce: checkTimeout, describe: 'Abort the run after this many milliseconds (default 60000; a backup, restore or drill 1800000)' },
 };
 
 /**

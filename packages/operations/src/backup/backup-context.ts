@@ -2,6 +2,9 @@ import { InputError, PgClusterError, urlWithDatabase, withClient, type ClusterCo
 import { createTopologyProvider, type TopologyMember, type TopologyProvider } from '@pgcluster/pools';
 
 /** Phases a long backup operation reports progress for. */
+/** The default timeout of the actions that copy a whole cluster (a backup, a restore, a drill): 30 minutes. */
+export const CLUSTER_COPY_TIMEOUT_MS = 1_800_000;
+
 export const BACKUP_PHASES = ['backup', 'verify', 'restore'] as const;
 /** One of {@link BACKUP_PHASES}. */
 export type BackupPhase = (typeof BACKUP_PHASES)[number];

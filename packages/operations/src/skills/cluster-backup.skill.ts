@@ -1,5 +1,5 @@
 import { Skill, type SkillActions, type SkillContext, type SkillResult } from '@pgcluster/skill-kit';
-import type { BackupContext, BackupProgress } from '../backup/backup-context';
+import { CLUSTER_COPY_TIMEOUT_MS, type BackupContext, type BackupProgress } from '../backup/backup-context';
 import { ClusterBackupInput, ClusterBackupOutput } from '../backup/backup-skill-schema';
 import { createBackup } from '../backup/create-backup';
 import { listBackups } from '../backup/list-backups';
@@ -63,7 +63,7 @@ export class ClusterBackupSkill {
       'check means the file changed since it was written (corruption or tampering) and status is degraded (exit 1). prune: ' +
       'data.prune.removed lists deleted ids with size, soundness and reason, failed those that could not be deleted; exit 3 ' +
       'means it would delete a verified (or never checked) backup and nothing was deleted: check --dry-run, then pass --yes. ' +
-      'A timed-out or cancelled backup is stopped (pg_dump/pg_basebackup killed) and removed. Long backups need a longer --timeout. ' +
+      'A timed-out or cancelled backup is stopped (pg_dump/pg_basebackup killed) and removed. backup and drill run up to 30 minutes unless --timeout says otherwise. ' +
       'enable-archiving: data.archiving.nodes with settings before and after; firstArchived proves WAL reaches the archive. ' +
       'restore-point: data.restorePoint.lsn. drill: data.drill.ok false (exit 1) means the backup could not be restored or differs ' +
       'from the source: see checks and tables; rtoMs and window say how long recovery took and what it covered.',
@@ -78,20 +78,21 @@ export class ClusterBackupSkill {
     ],
     examples: [
       { title: 'Logical backup of every configured database', skill: 'cluster-backup', input: { action: 'backup' }, options: { format: 'json' } },
-      { title: 'Physical backup of the whole cluster, with WAL', skill: 'cluster-backup', input: { action: 'backup', kind: 'physical' }, options: { timeout: 1800000 } },
+      { title: 'Physical backup of the whole cluster, with WAL', skill: 'cluster-backup', input: { action: 'backup', kind: 'physical' } },
       { title: 'List the catalogue', skill: 'cluster-backup', input: { action: 'list' } },
       { title: 'Verify one backup', skill: 'cluster-backup', input: { action: 'verify', id: '20261124T071502Z-logical-k3x9' } },
       { title: 'See what pruning to the newest 3 verified backups would delete, with sizes', skill: 'cluster-backup', input: { action: 'prune', keep: 3 }, options: { dryRun: true } },
       { title: 'Prune, confirming the deletion of verified backups', skill: 'cluster-backup', input: { action: 'prune', keep: 3 }, options: { yes: true } },
       { title: 'Turn on WAL archiving (restarts the nodes)', skill: 'cluster-backup', input: { action: 'enable-archiving', archiveDir: '/var/lib/postgresql/pgcluster-archive' }, options: { yes: true } },
       { title: 'Make a restore point before a migration', skill: 'cluster-backup', input: { action: 'restore-point', name: 'before-migration-42' } },
-      { title: 'Rehearse a restore of the latest physical backup', skill: 'cluster-backup', input: { action: 'drill' }, options: { timeout: 1800000 } },
+      { title: 'Rehearse a restore of the latest physical backup', skill: 'cluster-backup', input: { action: 'drill' } },
     ],
     input: ClusterBackupInput,
     output: ClusterBackupOutput,
   })
   static readonly actions: SkillActions<typeof ClusterBackupInput, ClusterBackupOutput> = {
     backup: {
+      timeoutMs: CLUSTER_COPY_TIMEOUT_MS,
       plan: (ctx, input) => backupPlans.backup(ctx.loaded.config, ctx.loaded.stateDir, input),
       run: async (ctx, input) => {
         const bctx = backupContext(ctx);
@@ -191,6 +192,7 @@ export class ClusterBackupSkill {
       },
     },
     drill: {
+      timeoutMs: CLUSTER_COPY_TIMEOUT_MS,
       plan: (_ctx, input) => backupPlans.drill(input),
       run: async (ctx, input) => {
         const drill = await restoreDrill(backupContext(ctx), { id: input.id, dataDir: input.dataDir });

@@ -9,6 +9,7 @@ import { archiveForRestore, chooseBaseBackup, flushToArchive, pgbackrestArchiveD
 import { restorePgbackrestToPoint } from '../backup/pgbackrest-restore';
 import { refuseUnlessStatic, replaceCluster, undoReplace, type RebuiltReplica, type ReplaceResult } from '../backup/replace-cluster';
 import { backupContext } from './cluster-backup.skill';
+import { CLUSTER_COPY_TIMEOUT_MS } from '../backup/backup-context';
 
 /**
  * `cluster-restore`: restores a `cluster-backup` backup — logical into a new or an existing
@@ -41,7 +42,7 @@ export class ClusterRestoreSkill {
       'the primary\'s own configuration (port, archiving, hba) and promoted on the same port (it keeps archiving on a new ' +
       'timeline), its replication slots recreated and every replica re-cloned from it (pg_basebackup); a failure after the ' +
       'swap puts the old data directory back. Undo (--replaced, the rollback) swaps the kept one back and re-clones the ' +
-      'replicas. Give a replace and its undo a long --timeout (they copy the whole cluster). Also undoes one logical restore (by its restore id, else the latest into a database). Requires confirmation.',
+      'replicas. A restore and an undo run up to 30 minutes unless --timeout says otherwise. Also undoes one logical restore (by its restore id, else the latest into a database). Requires confirmation.',
     version: '1.0.0',
     risk: 'destructive',
     autonomous: false,
@@ -78,8 +79,8 @@ export class ClusterRestoreSkill {
       { title: 'Restore the cluster as it was at a time, as a new node', skill: 'cluster-restore', input: { toTime: '2026-11-30T14:02:00Z' }, options: { yes: true } },
       { title: 'Restore to a named restore point', skill: 'cluster-restore', input: { toRestorePoint: 'before-migration-42' }, options: { yes: true } },
       { title: 'Show the steps of replacing the cluster with a point in time', skill: 'cluster-restore', input: { toTime: '2026-11-30T14:02:00Z', replace: true }, options: { dryRun: true } },
-      { title: 'Replace the cluster with its state at a time (old data kept for undo)', skill: 'cluster-restore', input: { toTime: '2026-11-30T14:02:00Z', replace: true }, options: { yes: true, timeout: 1800000 } },
-      { title: 'Undo a replace (data.replace.keptDir of that run)', skill: 'cluster-restore', input: { action: 'undo', replaced: '/var/lib/postgresql/15/main.replaced-20261130T150102' }, options: { yes: true, timeout: 1800000 } },
+      { title: 'Replace the cluster with its state at a time (old data kept for undo)', skill: 'cluster-restore', input: { toTime: '2026-11-30T14:02:00Z', replace: true }, options: { yes: true } },
+      { title: 'Undo a replace (data.replace.keptDir of that run)', skill: 'cluster-restore', input: { action: 'undo', replaced: '/var/lib/postgresql/15/main.replaced-20261130T150102' }, options: { yes: true } },
       { title: 'Undo one restore into app (data.restore.restoreId of that run)', skill: 'cluster-restore', input: { action: 'undo', target: 'app', restore: 'k3x9a0b2' }, options: { yes: true } },
     ],
     input: ClusterRestoreInput,
@@ -87,6 +88,7 @@ export class ClusterRestoreSkill {
   })
   static readonly actions: SkillActions<typeof ClusterRestoreInput, ClusterRestoreOutput> = {
     restore: {
+      timeoutMs: CLUSTER_COPY_TIMEOUT_MS,
       plan: (ctx, input) => {
         const source = restoreSource(input);
         if ('target' in source && input.replace) return restorePlans.replace(ctx.loaded, input, source.target);
@@ -118,6 +120,7 @@ export class ClusterRestoreSkill {
       },
     },
     undo: {
+      timeoutMs: CLUSTER_COPY_TIMEOUT_MS,
       plan: (ctx, input) => restorePlans.undo(ctx.loaded.stateDir, input),
       run: async (ctx, input) => {
         const bctx = backupContext(ctx);

@@ -211,7 +211,7 @@ async function attempt(skillClass: SkillClass, meta: SkillMeta, rawInput: unknow
   const { input, safety } = dispatch;
   // The audit table's connections open while the skill runs, not after it (never for a read-only run).
   run.auditLog?.connect(safety.risk);
-  const deadline = createDeadline(meta.name, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.signal, options.stopWithinMs);
+  const deadline = createDeadline(meta.name, options.timeoutMs ?? dispatch.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.signal, options.stopWithinMs);
   try {
     const ctx: SkillContext = {
       loaded: getLogin(),
@@ -288,6 +288,8 @@ interface Dispatch {
   /** The action's name, for a skill with several. */
   action?: string;
   safety: SkillMeta;
+  /** The action's own default timeout. */
+  timeoutMs?: number;
   run(ctx: SkillContext, input: unknown): Promise<unknown>;
   plan?(ctx: SkillContext, input: unknown): Promise<PlanStep[]> | PlanStep[];
 }
@@ -303,6 +305,7 @@ function dispatchOf(skillClass: SkillClass, meta: SkillMeta, rawInput: unknown, 
       input,
       action: input.action,
       safety: { ...meta, risk: own!.risk, requiresConfirmation: own!.requiresConfirmation, autonomous: own!.autonomous },
+      ...(own!.timeoutMs !== undefined ? { timeoutMs: own!.timeoutMs } : {}),
       run: (ctx, i) => action.run(ctx, i),
       ...(action.plan ? { plan: (ctx: SkillContext, i: unknown) => action.plan!(ctx, i) } : {}),
     };

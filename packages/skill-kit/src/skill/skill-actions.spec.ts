@@ -157,6 +157,27 @@ describe('executeSkill dispatching by action', () => {
     await executeSkill(SessionsFixture, { action: 'vacuum', table: 't' }, opts({ audit: audit as never }));
     expect(records.map((r) => r.risk)).toEqual(['read', 'write']);
   });
+  it("runs an action with its own default timeout when the caller gives none, the caller's otherwise", async () => {
+    const Input = actionInput({ copy: z.object({ ms: z.number() }), peek: z.object({ ms: z.number() }) });
+    const wait = async (ctx: { signal?: AbortSignal }, ms: number) => {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(resolve, ms);
+        ctx.signal?.addEventListener('abort', () => (clearTimeout(timer), reject(ctx.signal!.reason)), { once: true });
+      });
+      return { data: { waited: ms } };
+    };
+    class Timed {
+      @Skill({ name: 'cluster-fixture-timed', category: 'operations', description: 'Waits.', version: '1.0.0', risk: 'read', autonomous: true, requiresConfirmation: false, idempotent: true, whenToUse: ['tests'], interpret: 'waited', decisionTree: [], examples: [], input: Input, output: z.object({ waited: z.number() }) })
+      static readonly actions: SkillActions<typeof Input, { waited: number }> = {
+        copy: { timeoutMs: 80, run: (ctx, input) => wait(ctx, input.ms) },
+        peek: { run: (ctx, input) => wait(ctx, input.ms) },
+      };
+    }
+    expect(actionSafety(getSkillMeta(Timed), Timed.actions)[0]).toMatchObject({ action: 'copy', timeoutMs: 80 });
+    expect(await executeSkill(Timed, { action: 'copy', ms: 2_000 }, opts())).toMatchObject({ error: { code: 'TIMEOUT', message: 'cluster-fixture-timed did not finish within 80 ms' } });
+    expect((await executeSkill(Timed, { action: 'copy', ms: 150 }, opts({ timeoutMs: 5_000 }))).data).toEqual({ waited: 150 });
+    expect((await executeSkill(Timed, { action: 'peek', ms: 150 }, opts())).data).toEqual({ waited: 150 });
+  });
 });
 
 describe('createRunResources', () => {

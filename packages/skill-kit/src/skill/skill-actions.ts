@@ -24,6 +24,11 @@ export interface SkillAction<In, O> {
   readonly requiresConfirmation?: boolean;
   /** The agent may run this action unattended; default the skill's, and never true when the skill's is false. */
   readonly autonomous?: boolean;
+  /**
+   * The run's timeout when the caller gives none (`--timeout`, `timeoutMs`); default 60 s. For
+   * actions that copy a whole cluster, which a minute cuts short.
+   */
+  readonly timeoutMs?: number;
   /** What the action would do (for `--dry-run`, the confirmation gate, a write's log); default a note. */
   plan?(ctx: SkillContext, input: In): PlanStep[] | Promise<PlanStep[]>;
   /** Does the work. Resources shared with `plan` come from `ctx.scope` (opened once per run). */
@@ -54,4 +59,6 @@ export interface ActionSafety {
   risk: Risk;
   requiresConfirmation: boolean;
   autonomous: boolean;
+  /** The action's own default timeout, when it declares one. */
+  timeoutMs?: number;
 }

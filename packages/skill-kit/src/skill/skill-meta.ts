@@ -334,6 +334,7 @@ export interface SkillActionLike<O = unknown> {
   readonly risk?: Risk;
   readonly requiresConfirmation?: boolean;
   readonly autonomous?: boolean;
+  readonly timeoutMs?: number;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each action's input type is its own
   plan?(ctx: SkillContext, input: any): Promise<PlanStep[]> | PlanStep[];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each action's input type is its own

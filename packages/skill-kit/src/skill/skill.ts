@@ -150,6 +150,7 @@ export function actionSafety(meta: SkillMeta, actions: Readonly<Record<string, S
     risk: a.risk ?? meta.risk,
     requiresConfirmation: a.requiresConfirmation ?? meta.requiresConfirmation,
     autonomous: a.autonomous ?? meta.autonomous,
+    ...(a.timeoutMs !== undefined ? { timeoutMs: a.timeoutMs } : {}),
   }));
 }
 

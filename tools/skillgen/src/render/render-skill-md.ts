@@ -236,6 +236,12 @@ function safety(skill: SkillModel): string[] {
       ? '- Undo: nothing to undo.'
       : '- Undo: a run that changed something records how to undo it in `rollback`; `pgcluster audit undo <auditId>` applies it where it can.',
   );
+  const long = skill.actions.filter((a) => a.timeoutMs !== undefined);
+  if (long.length > 0) {
+    const names = long.map((a) => `\`${a.name}\``).join(', ');
+    const minutes = Math.max(...long.map((a) => a.timeoutMs!)) / 60_000;
+    lines.push(`- Timeout: ${names} run${long.length > 1 ? '' : 's'} up to ${minutes} minutes unless \`--timeout\` says otherwise; other runs 60 s.`);
+  }
   lines.push('- Audit: every run is recorded (`pgcluster audit list`, `pgcluster audit show <id>`); secrets never appear in output or the audit log.');
   lines.push(`- Autonomous: the DBA agent ${skill.autonomous ? 'may run it unattended' : 'never runs it unattended; a human decides'}.`);
   lines.push(`- Idempotent: ${skill.idempotent ? 'yes; running it twice has the effect of running it once' : 'no; check the result before running it again'}.`);

@@ -136,6 +136,8 @@ export interface SkillActionModel {
   risk: 'read' | 'write' | 'destructive';
   requiresConfirmation: boolean;
   autonomous: boolean;
+  /** The action's own default timeout (ms), when it declares one. */
+  timeoutMs?: number;
   /** The action's own input JSON Schema (zod's `io: 'input'` view, without `action`). */
   input: JsonSchema;
 }
@@ -170,6 +172,7 @@ export function skillActionModels(skill: ScannedSkill, exportsOfPackage: Readonl
       risk: safety.risk,
       requiresConfirmation: safety.requiresConfirmation,
       autonomous: safety.autonomous,
+      ...(safety.timeoutMs !== undefined ? { timeoutMs: safety.timeoutMs } : {}),
       input: toJSONSchema(schemas[safety.action], { io: 'input' }) as JsonSchema,
     })),
   };

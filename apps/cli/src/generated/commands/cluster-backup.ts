@@ -113,7 +113,7 @@ export const clusterBackupCommand: GeneratedCommand = {
     },
     {
       title: "Physical backup of the whole cluster, with WAL",
-      command: "pgcluster cluster-backup --action backup --kind physical --timeout 1800000",
+      command: "pgcluster cluster-backup --action backup --kind physical",
     },
     {
       title: "List the catalogue",
@@ -141,7 +141,7 @@ export const clusterBackupCommand: GeneratedCommand = {
     },
     {
       title: "Rehearse a restore of the latest physical backup",
-      command: "pgcluster cluster-backup --action drill --timeout 1800000",
+      command: "pgcluster cluster-backup --action drill",
     },
   ],
   load: (): SkillClass => {

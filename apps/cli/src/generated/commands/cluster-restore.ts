@@ -156,11 +156,11 @@ export const clusterRestoreCommand: GeneratedCommand = {
     },
     {
       title: "Replace the cluster with its state at a time (old data kept for undo)",
-      command: "pgcluster cluster-restore --to-time 2026-11-30T14:02:00Z --replace --timeout 1800000 --yes",
+      command: "pgcluster cluster-restore --to-time 2026-11-30T14:02:00Z --replace --yes",
     },
     {
       title: "Undo a replace (data.replace.keptDir of that run)",
-      command: "pgcluster cluster-restore --action undo --replaced /var/lib/postgresql/15/main.replaced-20261130T150102 --timeout 1800000 --yes",
+      command: "pgcluster cluster-restore --action undo --replaced /var/lib/postgresql/15/main.replaced-20261130T150102 --yes",
     },
     {
       title: "Undo one restore into app (data.restore.restoreId of that run)",
