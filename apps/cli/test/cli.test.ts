@@ -63,6 +63,7 @@ describe('pgcluster (in-process)', () => {
     [['cluster-status', '--timeout', '0', '--format', 'json'], 'INVALID_INPUT', '--timeout: must be a positive number'],
     [['cluster-status', '--format', 'json'], 'CONFIG_NOT_FOUND', 'no pgcluster.config.json'],
     [['skills', 'show', 'nope', '--format', 'json'], 'INVALID_INPUT', 'unknown skill "nope"'],
+    [['vector-index', '--action', 'rebuild', '--index', 'public.x', '--maintenance-work-mem', '5TB', '--format', 'json'], 'INVALID_INPUT', '--maintenance-work-mem (maintenanceWorkMem): does not match the allowed form, the pattern /^[1-9][0-9]{0,6}(kB|MB|GB)$/'],
   ])('%j: exactly one JSON envelope on stdout, exit 2', async (args, code, message) => {
     const run = await runCli(args, { cwd });
     expect(run.code).toBe(2);
