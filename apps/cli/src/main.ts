@@ -15,54 +15,62 @@ export interface MainOptions {
 }
 
 /**
- * The built-in commands besides the skills: their one-line help for command lists, and their
- * module, required only when the command runs.
+ * The built-in commands besides the skills: their one-line help for command lists, their
+ * subcommands (to name the command in errors), and their module, required only when the command runs.
  */
-const BUILTINS: Readonly<Record<string, { command: string; describe: string; load: (context: CommandContext) => CommandModule }>> = {
+const BUILTINS: Readonly<Record<string, { command: string; subcommands: readonly string[]; describe: string; load: (context: CommandContext) => CommandModule }>> = {
   skills: {
     command: 'skills',
+    subcommands: ['list', 'show', 'install'],
     describe: 'List, show or install the generated skills (SKILL.md files for Claude Code)',
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     load: (context) => (require('./commands/skills') as typeof import('./commands/skills')).skillsCommand(context),
   },
   audit: {
     command: 'audit',
+    subcommands: ['list', 'show', 'undo'],
     describe: 'The audit log: list runs, show one, undo one',
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     load: (context) => (require('./commands/audit') as typeof import('./commands/audit')).auditCommand(context),
   },
   workflow: {
     command: 'workflow',
+    subcommands: ['list', 'show', 'run'],
     describe: 'Workflows: named chains of skills with conditions, a dry run of the whole chain and rollbacks (list, show, run)',
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     load: (context) => (require('./commands/workflow') as typeof import('./commands/workflow')).workflowCommand(context),
   },
   mcp: {
     command: 'mcp',
+    subcommands: [],
     describe: 'Serve every skill as a tool to MCP clients (Model Context Protocol over stdio)',
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     load: (context) => (require('./commands/mcp') as typeof import('./commands/mcp')).mcpCommand(context) as CommandModule,
   },
   plugin: {
     command: 'plugin',
+    subcommands: ['build'],
     describe: 'Build a Claude Code plugin holding every skill, a DBA subagent and the MCP server',
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     load: (context) => (require('./commands/plugin') as typeof import('./commands/plugin')).pluginCommand(context),
   },
   dashboard: {
     command: 'dashboard',
+    subcommands: [],
     describe: 'Serve the operations dashboard: cluster, skill analytics, agent and vector collections on one local web page',
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     load: (context) => (require('./commands/dashboard') as typeof import('./commands/dashboard')).dashboardCommand(context) as CommandModule,
   },
   agent: {
     command: 'agent',
+    subcommands: ['run', 'pause', 'resume', 'status', 'report'],
     describe: 'The autonomous DBA: run it, pause or resume it, its status and its report',
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     load: (context) => (require('./commands/agent') as typeof import('./commands/agent')).agentCommand(context),
   },
   dev: {
     command: 'dev',
+    subcommands: ['up', 'status', 'down', 'rejoin'],
     describe: 'Run a local development cluster (PostgreSQL 15 + pgvector, a primary and streaming replicas)',
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     load: (context) => (require('./commands/dev') as typeof import('./commands/dev')).devCommand(context),
@@ -156,7 +164,8 @@ function buildParser(argv: string[], context: CommandContext): Argv {
  * help, so yargs can list them and suggest the nearest, without loading any.
  */
 function commandsToRegister(argv: readonly string[], context: CommandContext): CommandModule[] {
-  const named = argv.find((a) => !a.startsWith('-') && (Object.hasOwn(BUILTINS, a) || context.commands.summaries.some((c) => c.name === a)));
+  const first = positionalWords(argv, context.commands)[0];
+  const named = first !== undefined && (Object.hasOwn(BUILTINS, first) || context.commands.summaries.some((c) => c.name === first)) ? first : undefined;
   if (named !== undefined) {
     if (Object.hasOwn(BUILTINS, named)) return [BUILTINS[named]!.load(context)];
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -212,14 +221,37 @@ function joinStdinDash(argv: readonly string[]): string[] {
   return out;
 }
 
+/**
+ * The positional words of the arguments: flags left out with their values (`--format json`),
+ * so a flag's value is never taken for a command. A flag other than the boolean globals takes
+ * the next word as its value — unless that word names a command.
+ */
+function positionalWords(argv: readonly string[], commands: CommandCatalog): string[] {
+  const isCommand = (word: string) => Object.hasOwn(BUILTINS, word) || commands.summaries.some((c) => c.name === word);
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return [...words, ...argv.slice(i + 1)];
+    if (!arg.startsWith('-') || arg === '-') {
+      words.push(arg);
+      continue;
+    }
+    if (arg.includes('=') || GLOBAL_OPTIONS[arg.replace(/^--?(no-)?/, '')]?.type === 'boolean') continue;
+    const next = argv[i + 1];
+    if (next !== undefined && !next.startsWith('-') && !(words.length === 0 && isCommand(next))) i++;
+  }
+  return words;
+}
+
 /** The command the arguments name (`cluster-status`, `skills list`), for error envelopes. */
 function commandNameOf(argv: readonly string[], commands: CommandCatalog): string {
-  const words = argv.filter((a) => !a.startsWith('-'));
+  const words = positionalWords(argv, commands);
   const first = words[0];
   if (first === undefined) return 'pgcluster';
   if (commands.summaries.some((c) => c.name === first)) return first;
   if (!Object.hasOwn(BUILTINS, first)) return 'pgcluster';
-  return words[1] !== undefined ? `${first} ${words[1]}` : first;
+  const sub = words[1];
+  return sub !== undefined && BUILTINS[first]!.subcommands.includes(sub) ? `${first} ${sub}` : first;
 }
 
 /** yargs prefixes errors thrown in a coerce function with nothing useful; keep our own message. */

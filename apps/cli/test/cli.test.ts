@@ -63,12 +63,35 @@ describe('pgcluster (in-process)', () => {
     [['cluster-status', '--timeout', '0', '--format', 'json'], 'INVALID_INPUT', '--timeout: must be a positive number'],
     [['cluster-status', '--format', 'json'], 'CONFIG_NOT_FOUND', 'no pgcluster.config.json'],
     [['skills', 'show', 'nope', '--format', 'json'], 'INVALID_INPUT', 'unknown skill "nope"'],
+    [['vector-index', '--action', 'rebuild', '--index', 'public.x', '--maintenance-work-mem', '5TB', '--format', 'json'], 'INVALID_INPUT', '--maintenance-work-mem (maintenanceWorkMem): does not match the allowed form, the pattern /^[1-9][0-9]{0,6}(kB|MB|GB)$/'],
   ])('%j: exactly one JSON envelope on stdout, exit 2', async (args, code, message) => {
     const run = await runCli(args, { cwd });
     expect(run.code).toBe(2);
     const envelope = JSON.parse(run.stdout);
     expect(envelope).toMatchObject({ ok: false, status: 'error', data: null, error: { code, message: expect.stringContaining(message) } });
     expect(run.stderr).toBe('');
+  });
+
+  it.each([
+    [['--format', 'json', 'nosuchskill'], 'pgcluster'],
+    [['--format', 'json', 'cluster-status', '--format', 'bogus'], 'cluster-status'],
+    [['--timeout', '5000', 'cluster-status', '--bogus', '--format', 'json'], 'cluster-status'],
+    [['skills', '--format', 'json', 'shw'], 'skills'],
+    [['--format', 'json', '--dry-run', 'skills', 'shw'], 'skills'],
+    [['audit', '--format', 'json', 'list', '--limit', '0'], 'audit list'],
+    [['--config', '/nonexistent/pgcluster.config.json', '--format', 'json', 'audit', 'list'], 'audit list'],
+  ])('%j: the error names the real command, never a flag\'s value (%s)', async (args, command) => {
+    const run = await runCli(args, { cwd });
+    expect(run.code).toBe(2);
+    // The last --format wins: a bogus one is reported for a person, on stderr.
+    const human = args.at(-1) === 'bogus';
+    const envelope = human ? { skill: /^pgcluster ([a-z -]+):/.exec(run.stderr)?.[1], error: { hint: /^hint: (.*)$/m.exec(run.stderr)?.[1] } } : JSON.parse(run.stdout);
+    expect(envelope.skill).toBe(command);
+    // The hint points at that command's help, which exists.
+    if (envelope.error.hint?.startsWith('Run `pgcluster')) {
+      expect(envelope.error.hint).toContain(`Run \`pgcluster ${command === 'pgcluster' ? '' : `${command} `}--help\``);
+      expect((await runCli([...(command === 'pgcluster' ? [] : command.split(' ')), '--help'], { cwd })).code).toBe(0);
+    }
   });
 
   it('--input - reads the input JSON from stdin (bad input still names the field)', async () => {

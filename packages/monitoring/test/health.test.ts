@@ -5,7 +5,7 @@ import { useCluster } from '@pgcluster/testing';
 import { VectorIndexInput, VectorIndexSkill } from '@pgcluster/vector';
 import pg from 'pg';
 import type { z } from 'zod';
-import { CHECK_IDS, checkHealth, Finding, HealthReport, MonitoringHealthSkill, type CheckHealthOptions } from '../src';
+import { CHECK_IDS, checkHealth, Finding, HealthInput, HealthReport, MonitoringHealthSkill, type CheckHealthOptions } from '../src';
 
 // One real cluster (a primary and two streaming replicas) for the whole file. Each test creates
 // its condition for real and leaves it in place; the clean-cluster test runs first, the killed
@@ -22,6 +22,7 @@ const EXISTING: Record<string, z.ZodType> = {
   'cluster-failover': ClusterFailoverInput,
   'cluster-backup': ClusterBackupInput,
   'vector-index': VectorIndexInput,
+  'monitoring-health': HealthInput,
 };
 
 async function health(options: CheckHealthOptions = {}): Promise<HealthReport> {
@@ -234,13 +235,24 @@ describe('monitoring-health on a real cluster', () => {
     await sql('analyze docs');
     const report = await health({ category: ['pgvector'], thresholds: { vector_column_unindexed: { warning: 100 }, vector_index_build_memory: { warning: 0 } } });
     const database = report.nodes[0]!.database;
+    // docs is a plain table, not a collection: vector-index cannot index it, so the finding says what to run by hand.
     expect(findingsOf(report, 'vector_column_unindexed')).toEqual([
-      expect.objectContaining({ object: 'public.docs.other', value: 200, recommendation: expect.objectContaining({ skill: 'vector-index', input: { action: 'create', collection: 'docs', method: 'hnsw', database } }) }),
+      expect.objectContaining({ object: 'public.docs.other', value: 200, recommendation: expect.objectContaining({ skill: 'monitoring-health', input: { checks: ['vector_column_unindexed'], database } }) }),
     ]);
     const [build] = findingsOf(report, 'vector_index_build_memory');
     expect(build).toMatchObject({ object: 'public.docs_embedding_hnsw', recommendation: { skill: 'vector-index', input: { action: 'rebuild', index: 'public.docs_embedding_hnsw', database } } });
     expect(VectorIndexInput.parse(build!.recommendation.input)).toMatchObject({ maintenanceWorkMem: expect.stringMatching(/^[1-9][0-9]*MB$/) });
     expect(findingsOf(report, 'vector_index_invalid')).toEqual([]);
+
+    // Following it: the recommended re-check runs, and the statement its why gives makes the finding go away.
+    const [unindexed] = findingsOf(report, 'vector_column_unindexed');
+    const recheck = await executeSkill(MonitoringHealthSkill, unindexed!.recommendation.input as Record<string, unknown>, { config: loaded(), audit: false, actor: 'library' });
+    expect(recheck.error).toBeUndefined();
+    const statement = /CREATE INDEX CONCURRENTLY ON public\.docs USING hnsw \(other vector_cosine_ops\)/.exec(unindexed!.recommendation.why ?? '');
+    expect(statement).not.toBeNull();
+    await sql(statement![0]);
+    const after = await health({ checks: ['vector_column_unindexed'], thresholds: { vector_column_unindexed: { warning: 100 } } });
+    expect(findingsOf(after, 'vector_column_unindexed').filter((f) => f.object.startsWith('public.docs.'))).toEqual([]);
   });
 
   test('an HNSW index left invalid by a failed concurrent build on a plain table (no collection): the recommended rebuild is accepted by vector-index (--dry-run)', async () => {
@@ -258,6 +270,48 @@ describe('monitoring-health on a real cluster', () => {
     expect(envelope.error).toBeUndefined();
     expect(envelope.status).toBe('planned');
     expect(JSON.stringify(envelope.plan)).toContain('plain_items_hnsw');
+  });
+
+  test('an IVFFlat index with far too few lists on a plain table: the recommended rebuild with lists runs and the finding goes away', async () => {
+    await sql('create table public.ivf_items (id int primary key, embedding vector(3))');
+    await sql("insert into public.ivf_items select i, ('[' || i || ',1,2]')::vector from generate_series(1, 12000) i");
+    await sql('create index ivf_items_ivfflat on public.ivf_items using ivfflat (embedding vector_l2_ops) with (lists = 1)');
+    await sql('analyze public.ivf_items');
+    const [finding] = findingsOf(await health({ checks: ['ivfflat_lists_mismatch'] }), 'ivfflat_lists_mismatch').filter((f) => f.object === 'public.ivf_items_ivfflat');
+    expect(finding).toMatchObject({ value: 12, recommendation: { skill: 'vector-index', input: { action: 'rebuild', index: 'public.ivf_items_ivfflat', lists: 12 } } });
+    const envelope = await executeSkill(VectorIndexSkill, finding!.recommendation.input as Record<string, unknown>, { config: loaded(), audit: false, actor: 'library' });
+    expect(envelope.error).toBeUndefined();
+    expect(envelope.data).toMatchObject({ action: 'rebuild', build: { index: 'public.ivf_items_ivfflat', method: 'ivfflat' } });
+    expect(await sql("select reloptions::text as o, (select indisvalid from pg_index where indexrelid = 'ivf_items_ivfflat'::regclass) as valid from pg_class where relname = 'ivf_items_ivfflat'")).toEqual([{ o: '{lists=12}', valid: true }]);
+    expect(findingsOf(await health({ checks: ['ivfflat_lists_mismatch'] }), 'ivfflat_lists_mismatch').filter((f) => f.object === 'public.ivf_items_ivfflat')).toEqual([]);
+    // lists is refused, changing nothing, for an HNSW index.
+    const hnsw = await executeSkill(VectorIndexSkill, { action: 'rebuild', index: 'public.docs_embedding_hnsw', lists: 12 }, { config: loaded(), audit: false, actor: 'library' });
+    expect(hnsw.error).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('lists') });
+  });
+
+  // Last of the vector tests: its catalogue creates the schema pgcluster, which the test role (pgcluster) finds
+  // first on its search_path, so unqualified tables made after it would land there.
+  test('a collection with no index: the recommended vector-index create runs and the finding goes away', async () => {
+    const run = (input: Record<string, unknown>) => executeSkill(VectorIndexSkill, input, { config: loaded(), audit: false, actor: 'library' });
+    expect((await run({ action: 'create-collection', collection: 'coll_items', dimension: 3, metric: 'l2' })).error).toBeUndefined();
+    await sql("insert into public.coll_items (key, embedding) select i::text, ('[' || i || ',1,2]')::vector from generate_series(1, 200) i");
+    await sql('analyze public.coll_items');
+    const options = { checks: ['vector_column_unindexed' as const], thresholds: { vector_column_unindexed: { warning: 100 } } };
+    const [finding] = findingsOf(await health(options), 'vector_column_unindexed').filter((f) => f.object === 'public.coll_items.embedding');
+    expect(finding?.recommendation).toMatchObject({ skill: 'vector-index', input: { action: 'create', collection: 'coll_items', method: 'hnsw' } });
+    const envelope = await run(finding!.recommendation.input as Record<string, unknown>);
+    expect(envelope.error).toBeUndefined();
+    expect(envelope.data).toMatchObject({ action: 'create', build: { created: true, method: 'hnsw' } });
+    expect(findingsOf(await health(options), 'vector_column_unindexed').filter((f) => f.object === 'public.coll_items.embedding')).toEqual([]);
+
+    // Larger than memory (forced with a 0 threshold): a collection's index recommends its status, a plain table's a re-check; both run.
+    const big = await health({ checks: ['vector_index_larger_than_memory'], thresholds: { vector_index_larger_than_memory: { warning: 0 } } });
+    const on = (object: string) => findingsOf(big, 'vector_index_larger_than_memory').find((f) => f.object === object)!;
+    expect(on('public.coll_items_embedding_hnsw').recommendation).toMatchObject({ skill: 'vector-index', input: { action: 'status', collection: 'coll_items' } });
+    expect(on('public.docs_embedding_hnsw').recommendation).toMatchObject({ skill: 'monitoring-health', input: { checks: ['vector_index_larger_than_memory'] } });
+    expect((await run(on('public.coll_items_embedding_hnsw').recommendation.input as Record<string, unknown>)).error).toBeUndefined();
+    const recheck = await executeSkill(MonitoringHealthSkill, on('public.docs_embedding_hnsw').recommendation.input as Record<string, unknown>, { config: loaded(), audit: false, actor: 'library' });
+    expect(recheck.error).toBeUndefined();
   });
 
   test('a killed replica: node_down (critical), its slot inactive, exit 1 through the skill', async () => {

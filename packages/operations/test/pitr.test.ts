@@ -7,7 +7,7 @@ import { ClusterConfig, withClient, type LoadedConfig } from '@pgcluster/core';
 import { AuditLog, executeSkill, exitCodeFor, undoAudit, type ExecuteOptions } from '@pgcluster/skill-kit';
 import { useCluster } from '@pgcluster/testing';
 import { backupsDir } from '../src/backup/backup-catalogue';
-import { ClusterBackupSkill, ClusterRestoreSkill, type ClusterBackupOutput, type ClusterRestoreOutput } from '../src';
+import { ClusterBackupSkill, ClusterRestoreSkill, readRestorePoints, type ClusterBackupOutput, type ClusterRestoreOutput } from '../src';
 
 // WAL archiving, point-in-time restores and drills on a real primary with one replica (archiving restarts both).
 const cluster = useCluster({ replicas: 1, fast: true });
@@ -180,6 +180,10 @@ describe('WAL archiving, point-in-time restore and restore drills', () => {
     expect(drill.rtoMs).toBeGreaterThan(0);
     expect(Date.parse(drill.window!.to)).toBeGreaterThan(Date.parse(drill.window!.from));
     expect(readdirSync(tmpdir()).filter((f) => f.startsWith('pgcluster-drill-'))).toEqual([]);
+    // The drill's own restore point left the journal when it ended; the one a user named stays.
+    const journal = readRestorePoints(loaded.stateDir);
+    expect(journal.map((p) => p.name)).toContain('before-c');
+    expect(journal.filter((p) => p.drill || p.name === drill.restorePoint)).toEqual([]);
   });
 
   it('a drill fails on a backup with a corrupted data file', async () => {

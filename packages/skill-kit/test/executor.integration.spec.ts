@@ -69,7 +69,8 @@ test('a read run is recorded in the JSON lines only; a write run also in pgclust
   const write = await executeSkill(CreateTableFixture, { table: 'audited_write', password: secret, url: cluster().url() }, options());
   expect(write.status).toBe('ok');
   const row = await auditRow(write.auditId!);
-  expect(row).toMatchObject({ skill: 'maintenance-fixture-create-table', actor: 'cli', dry_run: false, status: 'ok', error_code: null, undo_of: null });
+  expect(row).toMatchObject({ skill: 'maintenance-fixture-create-table', actor: 'cli', dry_run: false, status: 'ok', error_code: null, undo_of: null, outcome: { created: 'audited_write' } });
+  expect(jsonLines().at(-1)).toMatchObject({ outcome: { status: 'ok', summary: { created: 'audited_write' } } });
   expect((row?.['input'] as Record<string, unknown>)['password']).toBe('***');
   expect(row?.['time']).toBeInstanceOf(Date);
   const file = readFileSync(`${env.loaded.stateDir}/audit/audit.jsonl`, 'utf8');
@@ -96,6 +97,20 @@ test('undo runs the recorded rollback through the executor: confirmable, audited
   expect(await tableExists('made_by_skill')).toBe(false);
   expect(await auditRow(undone.auditId!)).toMatchObject({ undo_of: created.auditId, status: 'ok', actor: 'cli' });
   expect(jsonLines().at(-1)).toMatchObject({ id: undone.auditId, undoOf: created.auditId });
+});
+
+test('an audit table made before the outcome column: a dry run still writes its row, the next real run adds the column and records the outcome', async () => {
+  await sql('alter table pgcluster.audit_log drop column outcome');
+  const planned = await executeSkill(CreateTableFixture, { table: 'old_table_dry' }, { ...options(), dryRun: true });
+  expect(await auditRow(planned.auditId!)).toMatchObject({ status: 'planned', dry_run: true });
+  expect(await auditRow(planned.auditId!)).not.toHaveProperty('outcome');
+  const created = await executeSkill(CreateTableFixture, { table: 'old_table_real' }, options());
+  expect(created.status).toBe('ok');
+  expect(await auditRow(created.auditId!)).toMatchObject({ status: 'ok', outcome: { created: 'old_table_real' } });
+  // Rows written before the column came have none; runs without a summary record null.
+  expect(await auditRow(planned.auditId!)).toMatchObject({ outcome: null });
+  const dropped = await executeSkill(DropTableFixture, { table: 'old_table_real' }, { ...options(), yes: true });
+  expect(await auditRow(dropped.auditId!)).toMatchObject({ status: 'ok', outcome: null });
 });
 
 test('the audit table gets nothing from a read-only node, and the run still succeeds', async () => {

@@ -7,7 +7,7 @@ import { readCatalogue, findBackup, type BackupRecord } from './backup-catalogue
 import { listDatabases, maintenanceUrl, resolvePrimary, type BackupContext } from './backup-context';
 import { archiveForRestore, flushToArchive, type RecoveryPoint } from './point-in-time';
 import { restoreBackup, restoredUrl, undoPhysicalRestore } from './restore-backup';
-import { createRestorePoint } from './restore-points';
+import { createRestorePoint, forgetDrillRestorePoints } from './restore-points';
 import { verifyBackup, type VerifyCheck } from './verify-backup';
 
 /** One table compared between the source and the restored copy. */
@@ -47,7 +47,8 @@ type Sums = Map<string, { rows: number; sum: string }>;
  * archive up to a restore point made now into a throwaway node on a free port, compares the row
  * count and a checksum of every table with the source as of that restore point, reports the
  * recovery time (RTO) and the data window covered, and removes the copy. Nothing on the source
- * changes but a restore point and a WAL switch.
+ * changes but a restore point and a WAL switch; the restore point leaves the journal of restore
+ * points when the drill ends (the ones users named stay).
  * @example
  * ```ts
  * const report = await restoreDrill(ctx, {})
@@ -55,6 +56,14 @@ type Sums = Map<string, { rows: number; sum: string }>;
  * ```
  */
 export async function restoreDrill(ctx: BackupContext, options: { id?: string; dataDir?: string }): Promise<DrillReport> {
+  try {
+    return await drill(ctx, options);
+  } finally {
+    await forgetDrillRestorePoints(ctx.stateDir);
+  }
+}
+
+async function drill(ctx: BackupContext, options: { id?: string; dataDir?: string }): Promise<DrillReport> {
   const archiveDir = archiveForRestore(ctx.stateDir);
   const record = options.id ? findBackup(ctx.stateDir, options.id) : latestPhysical(ctx.stateDir);
   if (record.kind !== 'physical') throw new InputError('id', 'a drill restores a physical backup (with WAL); this one is logical');
@@ -149,7 +158,7 @@ async function sourceAtRestorePoint(ctx: BackupContext, primary: TopologyMember,
         snapshots.push((await c.query<{ s: string }>('select pg_current_snapshot()::text as s')).rows[0]!.s);
       }
       const point = `drill-${new Date().toISOString().replace(/[-:.]/g, '')}`;
-      await createRestorePoint(ctx, point);
+      await createRestorePoint(ctx, point, { drill: true });
       const after = await withClient({ url: maintenanceUrl(primary.url) }, 'reading the snapshot after the restore point', async (c) => (await c.query<{ s: string }>('select pg_current_snapshot()::text as s')).rows[0]!.s);
       const exact = snapshots.every((s) => s === after);
       if (exact || attempt >= 5) {

@@ -7,12 +7,15 @@ import type { AuditRecord } from './audit-log';
  * The audit table on the primary; its columns mirror {@link AuditRecord} in snake_case.
  * @example
  * ```sql
- * select time, skill, actor, status, error_code from pgcluster.audit_log order by id desc limit 20
+ * select time, skill, actor, status, error_code, outcome from pgcluster.audit_log order by id desc limit 20
  * ```
  */
 export const AUDIT_TABLE = 'pgcluster.audit_log';
 
-/** Creates the audit table; run only when it is missing and the run was not a dry run. */
+/**
+ * Creates the audit table, or brings one an older version made up to date (idempotent); run only
+ * when it is missing or out of date and the run was not a dry run.
+ */
 export const AUDIT_TABLE_DDL = `create schema if not exists pgcluster;
 create table if not exists pgcluster.audit_log (
   id text primary key,
@@ -25,13 +28,16 @@ create table if not exists pgcluster.audit_log (
   error_code text,
   duration_ms integer not null,
   rollback jsonb,
-  undo_of text
-)`;
+  undo_of text,
+  outcome jsonb
+);
+alter table pgcluster.audit_log add column if not exists outcome jsonb`;
 
-const INSERT = `insert into pgcluster.audit_log
-  (id, time, skill, actor, input, dry_run, status, error_code, duration_ms, rollback, undo_of)
-  values ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10::jsonb, $11)
-  on conflict (id) do nothing`;
+const COLUMNS = 'id, time, skill, actor, input, dry_run, status, error_code, duration_ms, rollback, undo_of';
+const VALUES = '$1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9, $10::jsonb, $11';
+// outcome (the skill's summary, SkillResult.outcome) came later: a dry run does not migrate an older table, so it writes without it.
+const INSERT = `insert into pgcluster.audit_log (${COLUMNS}, outcome) values (${VALUES}, $12::jsonb) on conflict (id) do nothing`;
+const INSERT_WITHOUT_OUTCOME = `insert into pgcluster.audit_log (${COLUMNS}) values (${VALUES}) on conflict (id) do nothing`;
 
 /** Where and how the audit table is written. */
 export interface AuditTableConfig {
@@ -46,6 +52,8 @@ interface Primary {
   name: string;
   client: pg.Client;
   hasTable: boolean;
+  /** Whether the table has the outcome column (tables made before it was added do not). */
+  hasOutcome: boolean;
 }
 
 /** A connection to the audit table being opened; see {@link openAuditTable}. */
@@ -107,12 +115,12 @@ async function insert(record: AuditRecord, primary: Primary | undefined, createT
     log.debug('audit table: no writable primary answered; the record is only in the audit file');
     return undefined;
   }
-  if (!primary.hasTable) {
-    if (!createTable) return undefined;
-    await primary.client.query(AUDIT_TABLE_DDL);
-  }
-  // Security: every value is a bound parameter; the input was redacted before it got here.
-  await primary.client.query(INSERT, [
+  if (!primary.hasTable && !createTable) return undefined;
+  const migrate = createTable && !(primary.hasTable && primary.hasOutcome);
+  if (migrate) await primary.client.query(AUDIT_TABLE_DDL);
+  const withOutcome = migrate || primary.hasOutcome;
+  // Security: every value is a bound parameter; the input and summary were redacted before they got here.
+  await primary.client.query(withOutcome ? INSERT : INSERT_WITHOUT_OUTCOME, [
     record.id,
     record.time,
     record.skill,
@@ -124,6 +132,7 @@ async function insert(record: AuditRecord, primary: Primary | undefined, createT
     Math.round(record.durationMs),
     record.rollback ? JSON.stringify(record.rollback) : null,
     record.undoOf ?? null,
+    ...(withOutcome ? [record.outcome.summary ? JSON.stringify(record.outcome.summary) : null] : []),
   ]);
   return primary.name;
 }
@@ -149,12 +158,13 @@ async function findPrimary(config: AuditTableConfig, clients: Set<pg.Client>): P
   clients.add(client);
   try {
     await client.connect();
-    const { rows } = await client.query<{ in_recovery: boolean; has_table: boolean }>(
-      `select pg_is_in_recovery() as in_recovery, to_regclass('pgcluster.audit_log') is not null as has_table`,
+    const { rows } = await client.query<{ in_recovery: boolean; has_table: boolean; has_outcome: boolean }>(
+      `select pg_is_in_recovery() as in_recovery, to_regclass('pgcluster.audit_log') is not null as has_table,
+              exists (select 1 from pg_attribute where attrelid = to_regclass('pgcluster.audit_log') and attname = 'outcome' and not attisdropped) as has_outcome`,
     );
     const row = rows[0];
     // Demoted since the topology was resolved: no row rather than a failed write.
-    return row && !row.in_recovery ? { name: member.name, client, hasTable: row.has_table } : undefined;
+    return row && !row.in_recovery ? { name: member.name, client, hasTable: row.has_table, hasOutcome: row.has_outcome } : undefined;
   } catch (error) {
     config.log.debug(`audit table: ${member.name} (${nodeAddress(member.url)}): ${(error as Error).message}`);
     return undefined;

@@ -33,6 +33,13 @@ describe('describeInputIssues', () => {
     for (const line of lines) expect(line).not.toMatch(/input\.|Invalid|received undefined|Too (small|big)/);
   });
 
+  it('a pattern without a message of its own: says the value does not match and shows the pattern allowed, never "valid regex"', () => {
+    const schema = z.object({ maintenanceWorkMem: z.string().regex(/^[1-9][0-9]{0,6}(kB|MB|GB)$/) });
+    expect(describe_(schema, { maintenanceWorkMem: '5TB' })).toEqual([
+      '--maintenance-work-mem (maintenanceWorkMem): does not match the allowed form, the pattern /^[1-9][0-9]{0,6}(kB|MB|GB)$/',
+    ]);
+  });
+
   it('suggests the nearest known field for an unknown one', () => {
     const schema = z.object({ collection: z.string().optional() }).strict();
     expect(describe_(schema, { colection: 'docs' }, ['collection'])).toEqual(['--colection (colection): unknown field; did you mean --collection (collection)?']);

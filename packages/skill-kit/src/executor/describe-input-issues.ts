@@ -80,7 +80,8 @@ function plainMessage(issue: Issue): string {
       return 'matches none of the allowed forms';
     }
     case 'invalid_format':
-      return `must be a valid ${issue.format}`;
+      // A pattern without its own message: "valid regex" said neither what was wrong nor what is allowed.
+      return issue.format === 'regex' ? `does not match the allowed form, the pattern ${issue.pattern}` : `must be a valid ${issue.format}`;
     default:
       return issue.message.replace(ZOD_WORDING, '').replace(/^:\s*/, '') || issue.message;
   }

@@ -7,15 +7,34 @@ import { resolveIndex } from './drop-index';
 import { indexStatus } from './index-status';
 
 /**
- * The statements of a rebuild: memory and workers for this session, then `REINDEX CONCURRENTLY`.
+ * The statements of a rebuild: memory and workers for this session, the IVFFlat `lists` when
+ * given (a storage parameter the rebuild then applies), then `REINDEX CONCURRENTLY`.
  * @example rebuildIndexStatements('public', 'docs_embedding_hnsw', '512MB', 2)
  */
-export function rebuildIndexStatements(schema: string, index: string, maintenanceWorkMem: string, parallelWorkers: number): SqlStatement[] {
+export function rebuildIndexStatements(schema: string, index: string, maintenanceWorkMem: string, parallelWorkers: number, lists?: number): SqlStatement[] {
+  // Security: lists is checked to be an integer; DDL cannot take bound parameters.
+  if (lists !== undefined && (!Number.isInteger(lists) || lists < 1 || lists > 32768)) throw new InputError('lists', 'must be an integer from 1 to 32768');
   return [
     { text: "SELECT set_config('maintenance_work_mem', $1, false)", values: [maintenanceWorkMem] },
     { text: "SELECT set_config('max_parallel_maintenance_workers', $1, false)", values: [String(parallelWorkers)] },
+    ...(lists === undefined ? [] : [{ text: `ALTER INDEX ${qualifiedName(schema, index)} SET (lists = ${lists})` }]),
     { text: `REINDEX INDEX CONCURRENTLY ${qualifiedName(schema, index)}` },
   ];
+}
+
+/**
+ * Refuses `lists` for an index that is not IVFFlat (only IVFFlat has lists).
+ * @throws InputError (`lists`).
+ */
+export function checkRebuildLists(index: { name: string; method: string }, lists: number | undefined): void {
+  if (lists !== undefined && index.method !== 'ivfflat') throw new InputError('lists', `applies to IVFFlat indexes only; ${index.name} is ${index.method}`);
+}
+
+/** What the rebuild kept and changed. */
+function rebuildNote(lists: number | undefined): string {
+  return lists === undefined
+    ? 'REINDEX keeps the index parameters (m, ef_construction, lists); pass lists to change an IVFFlat index\'s, or drop and create the index to change the others.'
+    : `lists set to ${lists} and the index rebuilt with it; REINDEX keeps the other parameters.`;
 }
 
 /**
@@ -23,10 +42,11 @@ export function rebuildIndexStatements(schema: string, index: string, maintenanc
  * invalid `<index>_ccnew` copy behind (the original stays valid); it is dropped before the error
  * is returned, and the error says so — or, when it could not be dropped, how to drop it.
  */
-async function reindexConcurrently(db: VectorDb, schema: string, index: string, maintenanceWorkMem: string, parallelWorkers: number): Promise<void> {
+async function reindexConcurrently(db: VectorDb, schema: string, index: string, maintenanceWorkMem: string, parallelWorkers: number, lists: number | undefined): Promise<void> {
+  const statements = rebuildIndexStatements(schema, index, maintenanceWorkMem, parallelWorkers, lists);
   try {
     await withClient({ ...db.primaryConnection, applicationName: 'pgcluster-vector-index' }, `rebuilding index ${schema}.${index}`, async (c) => {
-      for (const s of rebuildIndexStatements(schema, index, maintenanceWorkMem, parallelWorkers)) await c.query(s.text, s.values as unknown[] | undefined);
+      for (const s of statements) await c.query(s.text, s.values as unknown[] | undefined);
     });
   } catch (error) {
     const failure = QueryError.from(error, `rebuilding index ${schema}.${index}`);
@@ -72,8 +92,9 @@ export interface RebuildIndexResult {
 
 /**
  * Rebuilds a vector index with `REINDEX CONCURRENTLY` (reads and writes go on), for example
- * after a failed build left it invalid or after many updates. Keeps its parameters. A failed or
- * cancelled rebuild drops the invalid copy it left and says so.
+ * after a failed build left it invalid or after many updates. Keeps its parameters, except an
+ * IVFFlat index's `lists` when given (set first; a failed rebuild leaves the setting for the next
+ * one). A failed or cancelled rebuild drops the invalid copy it left and says so.
  *
  * @example
  * ```ts
@@ -82,7 +103,7 @@ export interface RebuildIndexResult {
  */
 export async function rebuildIndex(
   db: VectorDb,
-  input: { collection: string; index?: string; maintenanceWorkMem?: string; parallelWorkers?: number },
+  input: { collection: string; index?: string; maintenanceWorkMem?: string; parallelWorkers?: number; lists?: number },
 ): Promise<RebuildIndexResult> {
   const collection = validateCollectionName(input.collection, 'collection');
   const mwm = input.maintenanceWorkMem ?? '512MB';
@@ -92,8 +113,9 @@ export async function rebuildIndex(
   const before = await indexStatus(db, { collection });
   const target = resolveIndex(before.indexes, input.index, collection);
   if (!target) throw new InputError('index', `${collection} has no vector index to rebuild; create one first`);
+  checkRebuildLists(target, input.lists);
   const started = performance.now();
-  await reindexConcurrently(db, db.schema, target.name, mwm, workers);
+  await reindexConcurrently(db, db.schema, target.name, mwm, workers, input.lists);
   const after = await indexStatus(db, { collection });
   return {
     collection,
@@ -103,7 +125,7 @@ export async function rebuildIndex(
     sizeBytesAfter: after.indexes.find((i) => i.name === target.name)?.sizeBytes ?? 0,
     maintenanceWorkMem: mwm,
     parallelWorkers: workers,
-    note: 'REINDEX keeps the index parameters (m, ef_construction, lists); to change them, drop and create the index.',
+    note: rebuildNote(input.lists),
   };
 }
 
@@ -155,7 +177,8 @@ export async function findQualifiedIndex(db: VectorDb, qualified: string): Promi
 
 /**
  * Rebuilds a vector index named `schema.index` with `REINDEX CONCURRENTLY`, whatever table it is on
- * (cluster-status reports invalid HNSW indexes this way). Keeps its parameters.
+ * (cluster-status reports invalid HNSW indexes this way). Keeps its parameters, except an IVFFlat
+ * index's `lists` when given.
  *
  * @example
  * ```ts
@@ -164,13 +187,14 @@ export async function findQualifiedIndex(db: VectorDb, qualified: string): Promi
  */
 export async function rebuildQualifiedIndex(
   db: VectorDb,
-  input: { index: string; maintenanceWorkMem?: string; parallelWorkers?: number },
+  input: { index: string; maintenanceWorkMem?: string; parallelWorkers?: number; lists?: number },
 ): Promise<Omit<RebuildIndexResult, 'collection'> & { before: QualifiedVectorIndex }> {
   const target = await findQualifiedIndex(db, input.index);
+  checkRebuildLists(target, input.lists);
   const mwm = input.maintenanceWorkMem ?? '512MB';
   const workers = input.parallelWorkers ?? 2;
   const started = performance.now();
-  await reindexConcurrently(db, target.schema, target.name, mwm, workers);
+  await reindexConcurrently(db, target.schema, target.name, mwm, workers, input.lists);
   const after = await findQualifiedIndex(db, input.index);
   return {
     index: `${target.schema}.${target.name}`,
@@ -180,7 +204,7 @@ export async function rebuildQualifiedIndex(
     sizeBytesAfter: after.sizeBytes,
     maintenanceWorkMem: mwm,
     parallelWorkers: workers,
-    note: 'REINDEX keeps the index parameters (m, ef_construction, lists); to change them, drop and create the index.',
+    note: rebuildNote(input.lists),
   };
 }
 

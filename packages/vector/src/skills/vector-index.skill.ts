@@ -10,7 +10,7 @@ import { createIndex, indexBuildFacts, planIndexBuild } from '../index/create-in
 import { resolveIndex } from '../index/drop-index';
 import { INDEX_METHODS, INDEX_PROFILE_NAMES } from '../index/index-profiles';
 import { indexStatus } from '../index/index-status';
-import { findQualifiedIndex, rebuildIndex, rebuildIndexStatements, rebuildQualifiedIndex } from '../index/rebuild-index';
+import { checkRebuildLists, findQualifiedIndex, rebuildIndex, rebuildIndexStatements, rebuildQualifiedIndex } from '../index/rebuild-index';
 import { tuneEfSearch } from '../index/tune-ef-search';
 import { skillDb } from './open-skill-db';
 
@@ -42,6 +42,7 @@ export const VectorIndexInput = actionInput(
       .object({
         collection: Collection.optional(),
         index: z.string().optional().describe('Which index when there are several, or schema.index for any vector index (no collection needed).'),
+        lists: z.number().int().min(1).max(32768).optional().describe('IVFFlat only: the lists to rebuild it with (e.g. what monitoring-health recommends); default unchanged.'),
         ...Build,
         ...Database,
       })
@@ -313,24 +314,26 @@ export class VectorIndexSkill {
         const target = rebuildTarget(input);
         if ('qualified' in target) {
           const ix = await findQualifiedIndex(db, target.qualified);
-          return toPlanSteps(db.primaryLabel, rebuildIndexStatements(ix.schema, ix.name, ...settings));
+          checkRebuildLists(ix, input.lists);
+          return toPlanSteps(db.primaryLabel, rebuildIndexStatements(ix.schema, ix.name, ...settings, input.lists));
         }
         const { collection } = target;
         const s = await indexStatus(db, { collection });
         const i = resolveIndex(s.indexes, input.index, collection);
         if (!i) throw new InputError('index', `${collection} has no vector index to rebuild`);
-        return toPlanSteps(db.primaryLabel, rebuildIndexStatements(db.schema, i.name, ...settings));
+        checkRebuildLists(i, input.lists);
+        return toPlanSteps(db.primaryLabel, rebuildIndexStatements(db.schema, i.name, ...settings, input.lists));
       },
       run: async (ctx, input) => {
         const db = await skillDb(ctx, input.database);
         const target = rebuildTarget(input);
         if ('qualified' in target) {
-          const r = await rebuildQualifiedIndex(db, { index: target.qualified, ...buildSettings(input) });
+          const r = await rebuildQualifiedIndex(db, { index: target.qualified, ...buildSettings(input), ...(input.lists !== undefined ? { lists: input.lists } : {}) });
           const build = { index: r.index, method: r.before.method, profile: null, params: {}, created: false, durationMs: r.durationMs, sizeBytes: r.sizeBytesAfter, maintenanceWorkMem: r.maintenanceWorkMem, parallelWorkers: r.parallelWorkers, defaultEfSearch: null, notes: [r.note] };
           return { data: { action: 'rebuild', collection: null, build } };
         }
         const { collection } = target;
-        const r = await rebuildIndex(db, { collection, ...(input.index ? { index: input.index } : {}), ...buildSettings(input) });
+        const r = await rebuildIndex(db, { collection, ...(input.index ? { index: input.index } : {}), ...buildSettings(input), ...(input.lists !== undefined ? { lists: input.lists } : {}) });
         const s = await indexStatus(db, { collection });
         const i = s.indexes.find((x) => x.name === r.index)!;
         return {

@@ -64,7 +64,7 @@ export const vectorIndexCommand: GeneratedCommand = {
       name: "lists",
       property: "lists",
       type: "integer",
-      description: "create: number of lists of an IVFFlat index; default rows/1000 (sqrt(rows) above 1M).",
+      description: "create: number of lists of an IVFFlat index; default rows/1000 (sqrt(rows) above 1M); rebuild: IVFFlat only: the lists to rebuild it with (e.g. what monitoring-health recommends); default unchanged.",
       required: false,
     },
     {
