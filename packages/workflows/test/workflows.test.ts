@@ -12,7 +12,7 @@ import { MaintenanceAnalyzeSkill, MaintenanceOptimizeSkill, MaintenanceSessionsS
 import { MonitoringHealthSkill, MonitoringPerformanceSkill } from '@pgcluster/monitoring';
 import { ClusterBackupSkill, ClusterStatusSkill } from '@pgcluster/operations';
 import { SecurityAuditSkill, SecurityRotateSkill } from '@pgcluster/security';
-import { AuditLog, defineWorkflow, executeSkill, referenceCommand, runWorkflow, type AuditRecord, type RunWorkflowOptions, type SkillClass, type WorkflowStepOutcome } from '@pgcluster/skill-kit';
+import { AuditLog, defineWorkflow, executeSkill, referenceCommand, runWorkflow, undoAudit, type AuditRecord, type RunWorkflowOptions, type SkillClass, type WorkflowStepOutcome } from '@pgcluster/skill-kit';
 import { useCluster } from '@pgcluster/testing';
 import type pg from 'pg';
 import { ROTATE_AND_VERIFY, SAFE_MAINTENANCE, SLOW_DATABASE, WORKFLOWS } from '../src';
@@ -160,6 +160,10 @@ describe('workflows on a real cluster', () => {
       outcome: { status: 'error', errorCode: expect.any(String), summary: { failedStep: 'broken', ran: 2 } },
       workflow: { skipped: [], rollbacks: result.rollbacks.map((r) => ({ step: r.step, skill: r.skill, auditId: r.auditId })) },
     });
+    // `audit undo` of the workflow's record names its steps' undos, newest first, and runs nothing.
+    const undoWhole = await undoAudit(result.auditId!, options());
+    expect(undoWhole.error).toMatchObject({ code: 'NOT_SUPPORTED' });
+    expect(undoWhole.error!.hint).toContain(`pgcluster audit undo ${result.rollbacks[0]!.auditId} (tune), then pgcluster audit undo ${result.rollbacks[1]!.auditId} (target)`);
     // The offered rollbacks are runnable: run them in order and the table is as before.
     expect(referenceCommand(result.rollbacks[1]!)).toMatch(/^pgcluster maintenance-analyze --table public.tuned --column sku --statistics-target -1/);
     const undo = defineWorkflow({ name: 'undo', description: 'The offered rollbacks.', steps: result.rollbacks.map((r) => ({ name: `undo-${r.step}`, skill: r.skill, input: r.input })) });
