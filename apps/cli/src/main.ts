@@ -43,7 +43,7 @@ const BUILTINS: Readonly<Record<string, { command: string; subcommands: readonly
   mcp: {
     command: 'mcp',
     subcommands: [],
-    describe: 'Serve every skill as a tool to MCP clients (Model Context Protocol over stdio)',
+    describe: 'Serve every skill and workflow as a tool to MCP clients (Model Context Protocol over stdio)',
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     load: (context) => (require('./commands/mcp') as typeof import('./commands/mcp')).mcpCommand(context) as CommandModule,
   },

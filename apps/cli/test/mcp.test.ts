@@ -26,7 +26,16 @@ interface ManifestSkill {
   output: object;
 }
 
-const manifest = JSON.parse(readFileSync(join(ROOT, 'skills', 'manifest.json'), 'utf8')) as { skills: ManifestSkill[] };
+interface ManifestWorkflow {
+  name: string;
+  risk: 'read' | 'write' | 'destructive';
+  requiresConfirmation: boolean;
+  params: Record<string, { description: string; default?: string }>;
+  steps: { name: string; skill: string }[];
+}
+
+const manifest = JSON.parse(readFileSync(join(ROOT, 'skills', 'manifest.json'), 'utf8')) as { skills: ManifestSkill[]; workflows: ManifestWorkflow[] };
+const workflowTools = manifest.workflows.map((w) => `workflow-${w.name}`);
 /** The workflows' generated SKILL.md folders: the plugin ships them beside the skills'. */
 const workflows = readdirSync(join(ROOT, 'skills', 'workflow'));
 const ajv = new Ajv2020({ allErrors: true, strict: false });
@@ -69,8 +78,8 @@ describe('pgcluster mcp, driven by the MCP SDK client', () => {
     tools = (await client.listTools()).tools;
   }, 60_000);
 
-  test('lists one tool per manifest skill, with honest annotations and object schemas', async () => {
-    expect(tools.map((t) => t.name).sort()).toEqual(manifest.skills.map((s) => s.name).sort());
+  test('lists one tool per manifest skill and workflow, with honest annotations and object schemas', async () => {
+    expect(tools.map((t) => t.name).sort()).toEqual([...manifest.skills.map((s) => s.name), ...workflowTools].sort());
     for (const skill of manifest.skills) {
       const tool = tools.find((t) => t.name === skill.name)!;
       expect({ name: tool.name, annotations: tool.annotations }).toEqual({
@@ -130,6 +139,62 @@ describe('pgcluster mcp, driven by the MCP SDK client', () => {
     expect(await vectorIndexes()).toEqual([]);
   });
 
+  test('each workflow is a tool: annotations from its steps, its params and confirm/dryRun as input', () => {
+    expect(workflowTools).toEqual(expect.arrayContaining(['workflow-safe-maintenance', 'workflow-slow-database', 'workflow-rotate-and-verify']));
+    for (const workflow of manifest.workflows) {
+      const tool = tools.find((t) => t.name === `workflow-${workflow.name}`)!;
+      expect(tool.annotations).toEqual({
+        title: tool.name,
+        readOnlyHint: workflow.risk === 'read',
+        destructiveHint: workflow.risk === 'destructive',
+        idempotentHint: false,
+        openWorldHint: false,
+      });
+      expect(Object.keys(tool.inputSchema.properties ?? {}).sort()).toEqual([...Object.keys(workflow.params), 'confirm', 'dryRun'].sort());
+      for (const step of workflow.steps) expect(tool.description).toContain(`${step.name} (${step.skill}`);
+      expect(tool.description).toContain(workflow.requiresConfirmation ? 'refuses without confirm: true' : 'dryRun: true');
+    }
+    expect(tools.find((t) => t.name === 'workflow-rotate-and-verify')!.description).toMatch(/Step rotate requires confirmation/);
+  });
+
+  test("a workflow's dry run returns every step's plan, changes nothing, and is audited with its steps' audit ids", async () => {
+    const database = new URL(cluster().url()).pathname.slice(1);
+    const result = await call('workflow-safe-maintenance', { database, dryRun: true });
+    expect(result.isError).toBeFalsy();
+    const run = result.structuredContent as { status: string; dryRun: boolean; auditId: string; steps: { name: string; status: string; plan?: { kind: string; text: string }[]; auditId?: string }[] };
+    expect(run).toMatchObject({ workflow: 'safe-maintenance', status: 'planned', dryRun: true, auditId: expect.any(String) });
+    expect(run.steps.map((s) => s.name)).toEqual(manifest.workflows.find((w) => w.name === 'safe-maintenance')!.steps.map((s) => s.name));
+    for (const step of run.steps) {
+      expect(step.status).toBe('planned');
+      expect(step.plan!.length).toBeGreaterThan(0);
+    }
+    expect(run.steps.find((s) => s.name === 'vacuum')!.plan!.some((p) => p.kind === 'sql' && /vacuum/i.test(p.text))).toBe(true);
+    // `pgcluster audit list` shows the run's own record, naming its steps' audit ids.
+    const list = spawnCli(['audit', 'list', '--limit', '100', '--format', 'json'], { cwd: dir });
+    expect(list.code).toBe(0);
+    const records = (JSON.parse(list.stdout) as { data: { records: { id: string; skill: string; actor: string; dryRun: boolean; workflow?: { steps: { name: string; auditId?: string }[] } }[] } }).data.records;
+    const record = records.find((r) => r.id === run.auditId)!;
+    expect(record).toMatchObject({ skill: 'workflow safe-maintenance', actor: 'mcp', dryRun: true });
+    expect(record.workflow!.steps.map((s) => s.auditId)).toEqual(run.steps.map((s) => s.auditId));
+    expect(record.workflow!.steps.every((s) => records.some((r) => r.id === s.auditId))).toBe(true);
+  });
+
+  test('a workflow with a step that needs confirmation refuses without confirm: true, and nothing runs', async () => {
+    const passwords = () => withClient({ url: cluster().url() }, 'read passwords', async (c) => (await c.query('select rolname, rolpassword from pg_authid order by rolname')).rows);
+    const before = await passwords();
+    const role = new URL(cluster().url()).username;
+    const refused = await call('workflow-rotate-and-verify', { role });
+    expect(refused.isError).toBe(true);
+    const run = JSON.parse(unfenceUntrusted((refused.content[0] as { text: string }).text)) as { status: string; steps: { status: string }[]; error: { code: string; message: string; hint: string } };
+    expect(run).toMatchObject({ status: 'refused', error: { code: 'REFUSED', message: expect.stringContaining('rotate (security-rotate)') } });
+    expect(run.error.hint).toMatch(/confirm: true/);
+    expect(run.steps.every((s) => s.status === 'not-run')).toBe(true);
+    expect(await passwords()).toEqual(before);
+    const missing = await call('workflow-rotate-and-verify', { dryRun: true });
+    expect(missing.isError).toBe(true);
+    expect((missing.content[0] as { text: string }).text).toMatch(/missing parameter role/);
+  });
+
   test('bad input is an error result naming the field; nothing runs', async () => {
     const bad = await call('vector-drop', { target: 'table', collection: COLLECTION, confirm: true });
     expect(bad.isError).toBe(true);
@@ -177,9 +242,10 @@ describe('pgcluster mcp, driven by the MCP SDK client', () => {
   test('--read-only serves only read skills, and says so', async () => {
     const readOnly = await connect('--read-only');
     const names = (await readOnly.listTools()).tools.map((t) => t.name).sort();
-    expect(names).toEqual(manifest.skills.filter((s) => s.risk === 'read').map((s) => s.name).sort());
+    expect(names).toEqual([...manifest.skills.filter((s) => s.risk === 'read').map((s) => s.name), ...manifest.workflows.filter((w) => w.risk === 'read').map((w) => `workflow-${w.name}`)].sort());
     expect(readOnly.getInstructions()).toMatch(/READ-ONLY/);
     await expect(readOnly.callTool({ name: 'vector-drop', arguments: { target: 'index', collection: COLLECTION, confirm: true } })).rejects.toThrow(/read-only/);
+    await expect(readOnly.callTool({ name: 'workflow-safe-maintenance', arguments: { dryRun: true } })).rejects.toThrow(/read-only/);
   });
 });
 
@@ -218,8 +284,18 @@ describe('pgcluster plugin build', () => {
       license: 'MIT',
     });
     expect(JSON.parse(readFileSync(join(plugin(), 'hooks', 'hooks.json'), 'utf8'))).toMatchObject({ hooks: { PreToolUse: [{ matcher: 'Bash' }] } });
-    const guarded = JSON.parse(readFileSync(join(plugin(), 'hooks', 'guarded-skills.json'), 'utf8')) as { name: string }[];
-    expect(guarded.map((g) => g.name).sort()).toEqual(manifest.skills.filter((s) => s.risk === 'destructive' || (s as { requiresConfirmation?: boolean }).requiresConfirmation).map((s) => s.name).sort());
+    const guarded = JSON.parse(readFileSync(join(plugin(), 'hooks', 'guarded-skills.json'), 'utf8')) as { skills: { name: string }[]; workflows: { name: string }[] };
+    expect(guarded.skills.map((g) => g.name)).toEqual(
+      expect.arrayContaining(manifest.skills.filter((s) => s.risk === 'destructive' || (s as { requiresConfirmation?: boolean }).requiresConfirmation).map((s) => s.name)),
+    );
+    expect(guarded.workflows.map((w) => w.name)).toEqual(manifest.workflows.filter((w) => w.requiresConfirmation).map((w) => w.name));
+    // The emitted hook decides per action, as Claude Code runs it (the event on stdin).
+    const hook = (command: string) =>
+      spawnSync(process.execPath, [join(plugin(), 'hooks', 'guard-pgcluster.cjs')], { input: JSON.stringify({ tool_name: 'Bash', tool_input: { command } }), encoding: 'utf8' }).stdout;
+    expect(hook('cd /srv && pgcluster maintenance-sessions --action terminate --pid 1')).toMatch(/"permissionDecision":"deny".*maintenance-sessions --action terminate/);
+    expect(hook('pgcluster maintenance-sessions --action list')).toBe('');
+    expect(hook('pgcluster workflow run rotate-and-verify --param role=app')).toMatch(/"permissionDecision":"deny".*rotate-and-verify/);
+    expect(hook('pgcluster workflow run rotate-and-verify --param role=app --dry-run')).toBe('');
     for (const skill of [...manifest.skills, ...workflows.map((name) => ({ name }))]) {
       expect(readFileSync(join(plugin(), 'skills', skill.name, 'SKILL.md'), 'utf8')).toMatch(new RegExp(`^---\\nname: ${skill.name}\\n`));
     }

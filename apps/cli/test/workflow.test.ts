@@ -67,6 +67,17 @@ describe('pgcluster workflow (built CLI, real cluster)', () => {
     expect(human.stdout).toMatch(/✓ vacuum\s+ran\s+pgcluster maintenance-vacuum --database \S+ --analyze/);
     expect(human.stdout).toMatch(/- analyze\s+skipped/);
     expect(await deadRows()).toBeLessThan(100);
+    // The run's own audit record, printed with the run and listed by `pgcluster audit list`.
+    const auditId = /^audit: (\S+)/m.exec(human.stdout)?.[1];
+    expect(auditId).toBeDefined();
+    const list = cli('audit', 'list', '--format', 'json');
+    const records = (JSON.parse(list.stdout) as { data: { records: { id: string; skill: string; workflow?: { steps: { name: string; auditId?: string }[]; skipped: string[] } }[] } }).data.records;
+    const record = records.find((r) => r.id === auditId)!;
+    expect(record).toMatchObject({ skill: 'workflow safe-maintenance', workflow: { skipped: ['analyze'] } });
+    const stepIds = record.workflow!.steps.flatMap((s) => (s.auditId ? [s.auditId] : []));
+    expect(stepIds).toHaveLength(5);
+    expect(stepIds.every((id) => records.some((r) => r.id === id))).toBe(true);
+    expect(cli('audit', 'list').stdout).toMatch(new RegExp(`${auditId}\\s+\\S+\\s+workflow safe-maintenance\\s+cli\\s+ok`));
   }, 300_000);
 
   test('a workflow with a step that needs confirmation: exit 3 without --yes, nothing runs', () => {

@@ -103,6 +103,7 @@ export {
 } from './audit/audit-input';
 export {
   type AuditRecord,
+  type WorkflowAudit,
   type AuditEntry,
   type AuditLogConfig,
   type AuditListOptions,

@@ -7,12 +7,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { withClient } from '@pgcluster/core';
-import { MaintenanceAnalyzeSkill, MaintenanceOptimizeSkill, MaintenanceVacuumSkill } from '@pgcluster/maintenance';
+import { loadConfig, withClient } from '@pgcluster/core';
+import { MaintenanceAnalyzeSkill, MaintenanceOptimizeSkill, MaintenanceSessionsSkill, MaintenanceVacuumSkill } from '@pgcluster/maintenance';
 import { MonitoringHealthSkill, MonitoringPerformanceSkill } from '@pgcluster/monitoring';
 import { ClusterBackupSkill, ClusterStatusSkill } from '@pgcluster/operations';
 import { SecurityAuditSkill, SecurityRotateSkill } from '@pgcluster/security';
-import { defineWorkflow, executeSkill, referenceCommand, runWorkflow, type RunWorkflowOptions, type SkillClass, type WorkflowStepOutcome } from '@pgcluster/skill-kit';
+import { AuditLog, defineWorkflow, executeSkill, referenceCommand, runWorkflow, undoAudit, type AuditRecord, type RunWorkflowOptions, type SkillClass, type WorkflowStepOutcome } from '@pgcluster/skill-kit';
 import { useCluster } from '@pgcluster/testing';
 import type pg from 'pg';
 import { ROTATE_AND_VERIFY, SAFE_MAINTENANCE, SLOW_DATABASE, WORKFLOWS } from '../src';
@@ -25,6 +25,7 @@ const SKILLS: Record<string, SkillClass> = {
   'maintenance-vacuum': MaintenanceVacuumSkill,
   'maintenance-analyze': MaintenanceAnalyzeSkill,
   'maintenance-optimize': MaintenanceOptimizeSkill,
+  'maintenance-sessions': MaintenanceSessionsSkill,
   'security-rotate': SecurityRotateSkill,
   'security-audit': SecurityAuditSkill,
 } as Record<string, SkillClass>;
@@ -41,6 +42,8 @@ const options = (extra: Partial<RunWorkflowOptions> = {}): RunWorkflowOptions =>
   timeoutMs: 120_000,
   ...extra,
 });
+/** The audit record of a workflow run, read back from the state dir's audit file. */
+const auditRecord = (id: string | undefined): AuditRecord | undefined => (id ? AuditLog.fromConfig(loadConfig({ cwd: dir, env: {} })).get(id) : undefined);
 const byName = (steps: readonly WorkflowStepOutcome[]) => Object.fromEntries(steps.map((s) => [s.name, s.status]));
 const loginUser = () => new URL(cluster().url()).username;
 const databaseName = () => new URL(cluster().url()).pathname.slice(1);
@@ -101,6 +104,22 @@ describe('workflows on a real cluster', () => {
     expect(result.steps.every((s) => s.status === 'skipped' || s.envelope?.auditId)).toBe(true);
     expect(await deadRows('churn')).toBeLessThan(100);
     expect(result.rollbacks).toEqual([]);
+    // The run's own audit record: actor, params, outcome, its steps' audit ids, the skipped step; in the file and the table.
+    expect(auditRecord(result.auditId)).toMatchObject({
+      skill: 'workflow safe-maintenance',
+      risk: 'write',
+      actor: 'library',
+      input: { database: databaseName() },
+      dryRun: false,
+      outcome: { status: 'ok', summary: { steps: 6, ran: 5 } },
+      workflow: {
+        steps: result.steps.map((s) => ({ name: s.name, skill: s.skill, status: s.status, ...(s.envelope?.auditId ? { auditId: s.envelope.auditId } : {}) })),
+        skipped: ['analyze'],
+        rollbacks: [],
+      },
+    });
+    expect(auditRecord(result.auditId)!.workflow!.steps.filter((s) => s.auditId)).toHaveLength(5);
+    expect(await sql('select skill, actor, status from pgcluster.audit_log where id = $1', [result.auditId])).toEqual([{ skill: 'workflow safe-maintenance', actor: 'library', status: 'ok' }]);
     const catalogue = await executeSkill(ClusterBackupSkill, { action: 'list' }, { actor: 'library', loadConfig: { cwd: dir, env: {} }, audit: false });
     expect(catalogue.data).toMatchObject({ count: 1 });
   }, 300_000);
@@ -136,6 +155,15 @@ describe('workflows on a real cluster', () => {
     ]);
     expect(result.rollbacks[1]!.input).toMatchObject({ table: 'public.tuned', column: 'sku', statisticsTarget: -1 });
     expect(result.rollbacks.every((r) => r.auditId)).toBe(true);
+    expect(auditRecord(result.auditId)).toMatchObject({
+      skill: 'workflow failing-chain',
+      outcome: { status: 'error', errorCode: expect.any(String), summary: { failedStep: 'broken', ran: 2 } },
+      workflow: { skipped: [], rollbacks: result.rollbacks.map((r) => ({ step: r.step, skill: r.skill, auditId: r.auditId })) },
+    });
+    // `audit undo` of the workflow's record names its steps' undos, newest first, and runs nothing.
+    const undoWhole = await undoAudit(result.auditId!, options());
+    expect(undoWhole.error).toMatchObject({ code: 'NOT_SUPPORTED' });
+    expect(undoWhole.error!.hint).toContain(`pgcluster audit undo ${result.rollbacks[0]!.auditId} (tune), then pgcluster audit undo ${result.rollbacks[1]!.auditId} (target)`);
     // The offered rollbacks are runnable: run them in order and the table is as before.
     expect(referenceCommand(result.rollbacks[1]!)).toMatch(/^pgcluster maintenance-analyze --table public.tuned --column sku --statistics-target -1/);
     const undo = defineWorkflow({ name: 'undo', description: 'The offered rollbacks.', steps: result.rollbacks.map((r) => ({ name: `undo-${r.step}`, skill: r.skill, input: r.input })) });
@@ -153,6 +181,21 @@ describe('workflows on a real cluster', () => {
     expect(result).toMatchObject({ status: 'refused', ok: false, failedStep: 'rotate', error: { code: 'REFUSED' } });
     expect(result.steps.every((s) => s.status === 'not-run' && s.envelope === undefined)).toBe(true);
     expect(await sql('select rolname, rolpassword from pg_authid order by rolname')).toEqual(before);
+    expect(auditRecord(result.auditId)).toMatchObject({ skill: 'workflow rotate-and-verify', outcome: { status: 'refused', errorCode: 'REFUSED' }, workflow: { steps: [{ name: 'rotate', status: 'not-run' }, {}, {}] } });
+  });
+
+  test("a step whose action requires confirmation (maintenance-sessions --action terminate) refuses the whole run up front", async () => {
+    const chain = defineWorkflow({
+      name: 'terminate-chain',
+      description: 'A test chain whose second step terminates a session.',
+      steps: [
+        { name: 'list', skill: 'maintenance-sessions', input: {} },
+        { name: 'terminate', skill: 'maintenance-sessions', input: { action: 'terminate', pid: 1 } },
+      ],
+    });
+    const result = await runWorkflow(chain, options());
+    expect(result).toMatchObject({ status: 'refused', failedStep: 'terminate', error: { message: expect.stringContaining('terminate (maintenance-sessions)') } });
+    expect(byName(result.steps)).toEqual({ list: 'not-run', terminate: 'not-run' });
   });
 
   test('a missing or unknown parameter is refused naming --param, before anything runs', async () => {

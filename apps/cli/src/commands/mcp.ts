@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '@pgcluster/core';
+import { WORKFLOWS } from '@pgcluster/workflows';
 import type { Argv, CommandModule } from 'yargs';
 import { cliPackage } from '../cli/cli-package';
 import type { GlobalArgs } from '../cli/global-options';
@@ -22,7 +23,7 @@ interface McpArgs extends GlobalArgs {
 export const MCP_TOKEN_VARIABLE = 'PGCLUSTER_MCP_TOKEN';
 
 /**
- * `pgcluster mcp [--read-only] [--http [--port N] [--host H]]`: serves every skill as an MCP tool over stdio (or Streamable HTTP) (stdout carries
+ * `pgcluster mcp [--read-only] [--http [--port N] [--host H]]`: serves every skill and workflow (`workflow-<name>`) as an MCP tool over stdio (or Streamable HTTP) (stdout carries
  * only the protocol; logs go to stderr) until the client closes stdin or a signal arrives.
  * Each call runs through the executor as actor `mcp`, loading only the skill called.
  *
@@ -34,7 +35,7 @@ export const MCP_TOKEN_VARIABLE = 'PGCLUSTER_MCP_TOKEN';
 export function mcpCommand(context: CommandContext): CommandModule<object, McpArgs> {
   return {
     command: 'mcp',
-    describe: 'Serve every skill as a tool to MCP clients (Model Context Protocol over stdio)',
+    describe: 'Serve every skill and workflow as a tool to MCP clients (Model Context Protocol over stdio)',
     builder: (y) =>
       y
         .usage(
@@ -66,10 +67,24 @@ async function serveMcp(argv: McpArgs, context: CommandContext): Promise<number>
   const manifest = JSON.parse(readFileSync(join(findSkillsDir(), 'manifest.json'), 'utf8')) as Manifest;
   const newServer = () => createMcpServer({
     // The manifest and the generated commands come from the same skillgen run; serve what both know.
-    manifest: { ...manifest, skills: manifest.skills.filter((s) => commands.summaries.some((c) => c.name === s.name)) },
+    manifest: {
+      ...manifest,
+      skills: manifest.skills.filter((s) => commands.summaries.some((c) => c.name === s.name)),
+      workflows: (manifest.workflows ?? []).filter((w) => Object.hasOwn(WORKFLOWS, w.name)),
+    },
     readOnly: argv.readOnly,
     version: cliPackage().version,
     renderJson: kit.renderJson,
+    runWorkflow: (name, { input, confirm, dryRun }, signal) => {
+      const { resolveSkill, ...execute } = executeOptions({ ...argv, dryRun, yes: confirm }, context, signal);
+      return kit.runWorkflow(WORKFLOWS[name]!, {
+        ...execute,
+        actor: 'mcp',
+        params: input,
+        resolveSkill: (skill) => resolveSkill(skill),
+        ...(argv.readOnly ? { reader: 'require' as const } : {}),
+      });
+    },
     execute: (name, { input, confirm, dryRun }, signal) =>
       kit.executeSkill(commands.load(name)!.load(), input, {
         ...executeOptions({ ...argv, dryRun, yes: confirm }, context, signal),
@@ -88,7 +103,7 @@ async function serveMcp(argv: McpArgs, context: CommandContext): Promise<number>
   process.stdin.once('end', close);
   const stopListening = io.onInterrupt?.(close);
   await server.connect(new StdioServerTransport(process.stdin, process.stdout));
-  io.stderr(`pgcluster mcp: serving ${argv.readOnly ? 'the read skills (read-only)' : 'every skill'} over stdio\n`);
+  io.stderr(`pgcluster mcp: serving ${argv.readOnly ? 'the read skills (read-only)' : 'every skill and workflow'} over stdio\n`);
   await closed;
   stopListening?.();
   process.stdin.off('end', close);
@@ -100,7 +115,7 @@ async function serveMcp(argv: McpArgs, context: CommandContext): Promise<number>
 async function serveHttp(argv: McpArgs, context: CommandContext, newServer: McpHttpOptions['newServer']): Promise<number> {
   const token = process.env[MCP_TOKEN_VARIABLE] || undefined;
   const handle = await serveMcpHttp({ host: argv.host, port: argv.port, ...(token ? { token } : {}), tokenSource: MCP_TOKEN_VARIABLE, newServer });
-  context.io.stderr(`pgcluster mcp: serving ${argv.readOnly ? 'the read skills (read-only)' : 'every skill'} at ${handle.url}${token ? ' (bearer token required)' : ''}\n`);
+  context.io.stderr(`pgcluster mcp: serving ${argv.readOnly ? 'the read skills (read-only)' : 'every skill and workflow'} at ${handle.url}${token ? ' (bearer token required)' : ''}\n`);
   await new Promise<void>((resolve) => {
     const stop = context.io.onInterrupt?.(() => {
       stop?.();

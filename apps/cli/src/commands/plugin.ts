@@ -6,7 +6,7 @@ import type { GlobalArgs } from '../cli/global-options';
 import { okEnvelope } from '../cli/report-error';
 import { skillKit } from '../cli/skill-kit';
 import type { CommandContext } from '../skill-command/skill-command';
-import { GUARD_HOOK_FILE, GUARD_HOOK_SCRIPT, GUARDED_SKILLS_FILE, guardedSkills, HOOKS_JSON } from '../plugin/guard-hook';
+import { GUARD_HOOK_FILE, GUARD_HOOK_SCRIPT, GUARDED_SKILLS_FILE, guardTable, HOOKS_JSON, type GuardManifest } from '../plugin/guard-hook';
 import { findSkillsDir, skillMdFiles } from './skills';
 
 interface PluginArgs extends GlobalArgs {
@@ -17,7 +17,7 @@ interface PluginArgs extends GlobalArgs {
  * `pgcluster plugin build [dir]`: writes a Claude Code plugin (default `./pgcluster-plugin`):
  * `.claude-plugin/plugin.json`, flat `skills/<name>/SKILL.md` for every skill and workflow, `agents/dba.md`
  * (a careful DBA subagent), `.mcp.json` starting `pgcluster mcp`, and `hooks/` (a PreToolUse hook
- * on Bash refusing guarded skills without `--yes` or `--dry-run`). Load it with
+ * on Bash refusing, without `--yes` or `--dry-run`, a skill, action or workflow that requires confirmation). Load it with
  * `claude --plugin-dir <dir>`; check it with `claude plugin validate <dir>`.
  *
  * @example
@@ -41,7 +41,7 @@ export function pluginCommand(context: CommandContext): CommandModule {
         [join('agents', 'dba.md'), DBA_AGENT],
         [join('hooks', 'hooks.json'), HOOKS_JSON],
         [join('hooks', GUARD_HOOK_FILE), GUARD_HOOK_SCRIPT],
-        [join('hooks', GUARDED_SKILLS_FILE), `${JSON.stringify(guardedSkills(manifestSkills()), null, 2)}\n`],
+        [join('hooks', GUARDED_SKILLS_FILE), `${JSON.stringify(guardTable(readManifest()), null, 2)}\n`],
         ...skillMds.map((c) => [join('skills', c.name, 'SKILL.md'), readFileSync(c.file, 'utf8')] as const),
       ]);
       for (const [path, text] of files) {
@@ -80,8 +80,8 @@ export function homepageOf(pkg: CliPackage): string {
   return url && /^https?:\/\//.test(url) ? url : DEFAULT_HOMEPAGE;
 }
 
-function manifestSkills(): { name: string; risk: string; requiresConfirmation: boolean }[] {
-  return (JSON.parse(readFileSync(join(findSkillsDir(), 'manifest.json'), 'utf8')) as { skills: { name: string; risk: string; requiresConfirmation: boolean }[] }).skills;
+function readManifest(): GuardManifest {
+  return JSON.parse(readFileSync(join(findSkillsDir(), 'manifest.json'), 'utf8')) as GuardManifest;
 }
 
 function pluginJson(pkg: CliPackage) {

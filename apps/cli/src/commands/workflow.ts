@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { InputError } from '@pgcluster/core';
 import type { WorkflowMeta, WorkflowRunResult } from '@pgcluster/skill-kit';
 import { WORKFLOWS } from '@pgcluster/workflows';
@@ -7,6 +9,7 @@ import { interruptSignal } from '../cli/interrupt-signal';
 import { okEnvelope } from '../cli/report-error';
 import { skillKit } from '../cli/skill-kit';
 import { executeOptions, type CommandContext } from '../skill-command/skill-command';
+import { findSkillsDir } from './skills';
 
 interface WorkflowArgs extends GlobalArgs {
   name?: string;
@@ -35,7 +38,7 @@ export function workflowCommand(context: CommandContext): CommandModule {
     command: 'list',
     describe: 'Every workflow: its steps and whether a run needs --yes',
     handler: (argv) => {
-      const rows = Object.values(WORKFLOWS).map((w) => ({ name: w.name, steps: w.steps.map((s) => s.name), needsYes: needsYes(w, context), description: w.description }));
+      const rows = Object.values(WORKFLOWS).map((w) => ({ name: w.name, steps: w.steps.map((s) => s.name), needsYes: needsYes(w), description: w.description }));
       print(argv, 'workflow list', { workflows: rows }, formatList(rows));
       state.code = 0;
     },
@@ -46,7 +49,7 @@ export function workflowCommand(context: CommandContext): CommandModule {
     builder: (y) => named(y) as unknown as Argv<WorkflowArgs>,
     handler: (argv) => {
       const workflow = workflowNamed(argv.name);
-      print(argv, 'workflow show', workflow, formatShow(workflow, context));
+      print(argv, 'workflow show', workflow, formatShow(workflow));
       state.code = 0;
     },
   };
@@ -105,9 +108,13 @@ function paramsOf(raw: readonly string[] | undefined): Record<string, string> {
   return params;
 }
 
-/** A step whose skill requires confirmation makes the run need --yes (read from the generated summaries). */
-function needsYes(workflow: WorkflowMeta, context: CommandContext): boolean {
-  return workflow.steps.some((s) => s.dryRun !== true && context.commands.summaries.some((c) => c.name === s.skill && c.requiresConfirmation));
+/**
+ * Whether a run needs --yes: a step that really runs requires confirmation (its action's, for a
+ * skill with several), as skillgen wrote it into the manifest's `workflows`.
+ */
+function needsYes(workflow: WorkflowMeta): boolean {
+  const manifest = JSON.parse(readFileSync(join(findSkillsDir(), 'manifest.json'), 'utf8')) as { workflows?: { name: string; requiresConfirmation: boolean }[] };
+  return manifest.workflows?.find((w) => w.name === workflow.name)?.requiresConfirmation ?? false;
 }
 
 function table(rows: readonly (readonly string[])[]): string {
@@ -119,7 +126,7 @@ function formatList(rows: readonly { name: string; steps: string[]; needsYes: bo
   return table([['WORKFLOW', 'STEPS', 'NEEDS --yes', 'DESCRIPTION'], ...rows.map((r) => [r.name, r.steps.join(' → '), r.needsYes ? 'yes' : 'no', r.description])]);
 }
 
-function formatShow(workflow: WorkflowMeta, context: CommandContext): string {
+function formatShow(workflow: WorkflowMeta): string {
   const kit = skillKit();
   const lines = [`${workflow.name}: ${workflow.description}`, ''];
   const params = Object.entries(workflow.params ?? {});
@@ -134,7 +141,7 @@ function formatShow(workflow: WorkflowMeta, context: CommandContext): string {
     if (step.why) lines.push(`     why: ${step.why}`);
     if (step.when) lines.push(`     only if: ${step.when}`);
   });
-  lines.push('', `Run: pgcluster workflow run ${workflow.name}${params.map(([n]) => ` --param ${n}=<${n}>`).join('')} --dry-run${needsYes(workflow, context) ? ', then with --yes' : ''}`);
+  lines.push('', `Run: pgcluster workflow run ${workflow.name}${params.map(([n]) => ` --param ${n}=<${n}>`).join('')} --dry-run${needsYes(workflow) ? ', then with --yes' : ''}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -170,5 +177,6 @@ function formatRun(result: WorkflowRunResult): string {
     lines.push('', 'To undo the completed steps, run these in order (newest first):');
     for (const r of result.rollbacks) lines.push(`  ${kit.referenceCommand(r)}    # ${r.step}: ${r.why}${r.auditId ? ` (or: pgcluster audit undo ${r.auditId})` : ''}`);
   }
+  if (result.auditId) lines.push('', `audit: ${result.auditId} (pgcluster audit show ${result.auditId}: this run and its steps' audit ids)`);
   return `${lines.join('\n')}\n`;
 }

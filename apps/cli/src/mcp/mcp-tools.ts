@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Envelope, Risk } from '@pgcluster/skill-kit';
+import type { Envelope, Risk, WorkflowRunResult } from '@pgcluster/skill-kit';
+import { skillKit } from '../cli/skill-kit';
 
 /** A JSON Schema object, as the manifest holds it. */
 export type JsonSchema = Record<string, unknown>;
@@ -19,11 +20,27 @@ export interface ManifestSkill {
   readonly actions?: readonly { readonly name: string; readonly requiresConfirmation: boolean }[];
 }
 
+/** What the MCP server needs of a workflow in `skills/manifest.json` (its steps' safety, from skillgen). */
+export interface ManifestWorkflow {
+  readonly name: string;
+  readonly description: string;
+  readonly params: Readonly<Record<string, { readonly description: string; readonly default?: string }>>;
+  /** The highest risk of the steps that really run. */
+  readonly risk: Risk;
+  /** Some step that really runs requires confirmation. */
+  readonly requiresConfirmation: boolean;
+  readonly steps: readonly { readonly name: string; readonly skill: string; readonly action?: string; readonly requiresConfirmation: boolean; readonly dryRun?: boolean }[];
+}
+
 /** What the MCP server reads of `skills/manifest.json`. */
 export interface Manifest {
   readonly envelope: { readonly properties: { readonly plan: JsonSchema } };
   readonly skills: readonly ManifestSkill[];
+  readonly workflows?: readonly ManifestWorkflow[];
 }
+
+/** The MCP tool name of a workflow: `workflow-safe-maintenance`. */
+export const WORKFLOW_TOOL_PREFIX = 'workflow-';
 
 /** An MCP tool definition (the `tools/list` entry of one skill). */
 export interface McpTool {
@@ -103,6 +120,98 @@ export function toolOf(skill: ManifestSkill, planSchema: JsonSchema): McpTool {
       openWorldHint: false,
     },
   };
+}
+
+/**
+ * The MCP tool of a manifest workflow (`workflow-<name>`): its parameters as string fields plus
+ * `confirm` and `dryRun`; annotations from its steps (read-only only if every step only reads,
+ * destructive if one is); the output is the run: every step's status, plan (dry run), data and
+ * audit id, and the run's own audit id.
+ *
+ * @example
+ * ```ts
+ * workflowToolOf(manifest.workflows[0], manifest.envelope.properties.plan).name // 'workflow-rotate-and-verify'
+ * ```
+ */
+export function workflowToolOf(workflow: ManifestWorkflow, planSchema: JsonSchema): McpTool {
+  const name = `${WORKFLOW_TOOL_PREFIX}${workflow.name}`;
+  const needing = workflow.steps.filter((s) => !s.dryRun && s.requiresConfirmation).map((s) => s.name);
+  const safety =
+    workflow.risk === 'read'
+      ? 'Every step only reads: it changes nothing.'
+      : `Risk: ${workflow.risk}. Call with dryRun: true first to see every step's plan.${needing.length > 0 ? ` Step${needing.length > 1 ? 's' : ''} ${needing.join(', ')} require${needing.length > 1 ? '' : 's'} confirmation: the whole run refuses without confirm: true; ask the user before confirming.` : ''}`;
+  const params = Object.entries(workflow.params);
+  const stepSchema = {
+    type: 'object',
+    properties: {
+      name: { type: 'string' },
+      skill: { type: 'string' },
+      status: { type: 'string', enum: [...skillKit().WORKFLOW_STEP_STATUSES] },
+      reason: { type: 'string' },
+      plan: planSchema,
+      data: { description: "The step's data (its skill's output schema), when it ran." },
+      auditId: { type: 'string' },
+    },
+    required: ['name', 'skill', 'status'],
+  };
+  return {
+    name,
+    title: name,
+    description: `${workflow.description}\n\nSteps: ${workflow.steps.map((s) => `${s.name} (${s.skill}${s.action ? ` --action ${s.action}` : ''})`).join(' → ')}. ${safety}`,
+    inputSchema: {
+      type: 'object',
+      properties: { ...Object.fromEntries(params.map(([p, d]) => [p, { type: 'string', description: d.description, ...(d.default !== undefined ? { default: d.default } : {}) }])), ...CONTROL_PROPERTIES },
+      ...(params.some(([, d]) => d.default === undefined) ? { required: params.filter(([, d]) => d.default === undefined).map(([p]) => p) } : {}),
+      additionalProperties: false,
+    },
+    outputSchema: {
+      type: 'object',
+      properties: {
+        workflow: { type: 'string' },
+        status: { type: 'string', enum: ['ok', 'planned'] },
+        dryRun: { type: 'boolean' },
+        steps: { type: 'array', items: stepSchema },
+        auditId: { type: 'string', description: 'The audit record of the run itself (`pgcluster audit show <id>`), listing its steps\' audit ids.' },
+      },
+      required: ['workflow', 'status', 'dryRun', 'steps'],
+    },
+    annotations: { title: name, readOnlyHint: workflow.risk === 'read', destructiveHint: workflow.risk === 'destructive', idempotentHint: false, openWorldHint: false },
+  };
+}
+
+/**
+ * The MCP result of a workflow run: the run as JSON text (fenced as untrusted data), and as
+ * structured content each step's status, plan, data and audit id; a failed or refused run is an
+ * error result whose hint speaks of tool arguments.
+ * @example return workflowToolResult(await runWorkflow(workflow, { actor: 'mcp', resolveSkill }))
+ */
+export function workflowToolResult(result: WorkflowRunResult): McpToolResult {
+  const shown = result.error
+    ? {
+        ...result,
+        error: {
+          ...result.error,
+          hint:
+            result.status === 'refused'
+              ? "Nothing was changed. Call with dryRun: true to see every step's plan, ask the user, then call again with confirm: true."
+              : result.error.code === 'INVALID_INPUT'
+                ? "Nothing was run. The tool's inputSchema lists every parameter and what it allows."
+                : result.error.hint?.replace(/--dry-run/g, 'dryRun: true').replace(/--yes/g, 'confirm: true'),
+        },
+      }
+    : result;
+  const content = [{ type: 'text' as const, text: fenceUntrusted(JSON.stringify(shown, null, 2)) }];
+  if (!result.ok) return { content, isError: true };
+  const steps = result.steps.map((s) => ({
+    name: s.name,
+    skill: s.skill,
+    status: s.status,
+    ...(s.reason !== undefined ? { reason: s.reason } : {}),
+    ...(s.envelope?.plan ? { plan: s.envelope.plan } : {}),
+    ...(s.envelope?.data !== undefined && s.envelope.data !== null ? { data: s.envelope.data } : {}),
+    ...(s.envelope?.auditId ? { auditId: s.envelope.auditId } : {}),
+  }));
+  return { content, structuredContent: { workflow: result.workflow, status: result.status, dryRun: result.dryRun, steps, ...(result.auditId ? { auditId: result.auditId } : {}) } };
 }
 
 /** A tool call's arguments, split into the skill's input and the executor's options. */

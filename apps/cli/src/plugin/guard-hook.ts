@@ -1,22 +1,78 @@
-/** A skill the PreToolUse hook guards: it changes the cluster in a way a person must confirm. */
+/** What the PreToolUse hook knows of a skill: its own safety and, for a skill with several actions, each action's. */
 export interface GuardedSkill {
   name: string;
   risk: string;
+  requiresConfirmation: boolean;
+  /** The action run when the command names none (a skill with several actions). */
+  defaultAction?: string;
+  /** Every action of a skill with several, with its own safety. */
+  actions?: { name: string; risk: string; requiresConfirmation: boolean }[];
 }
 
-/** The file beside the hook script listing the guarded skills (from the manifest, at build time). */
+/** A workflow the hook guards: some step that really runs requires confirmation. */
+export interface GuardedWorkflow {
+  name: string;
+  /** Those steps, as `rotate (security-rotate --action rotate)`. */
+  steps: string[];
+}
+
+/** The file beside the hook script: what it guards (from the manifest, at build time). */
+export interface GuardTable {
+  skills: GuardedSkill[];
+  workflows: GuardedWorkflow[];
+}
+
+/** What the hook reads of `skills/manifest.json`. */
+export interface GuardManifest {
+  skills: readonly {
+    name: string;
+    risk: string;
+    requiresConfirmation: boolean;
+    input?: unknown;
+    actions?: readonly { name: string; risk: string; requiresConfirmation: boolean }[];
+  }[];
+  workflows?: readonly {
+    name: string;
+    requiresConfirmation: boolean;
+    steps: readonly { name: string; skill: string; action?: string; dryRun?: boolean; requiresConfirmation: boolean }[];
+  }[];
+}
+
+/** The file beside the hook script holding the {@link GuardTable}. */
 export const GUARDED_SKILLS_FILE = 'guarded-skills.json';
 
 /** The hook script's file name in the plugin's `hooks/` folder. */
 export const GUARD_HOOK_FILE = 'guard-pgcluster.cjs';
 
 /**
- * The skills the hook guards: every destructive one and every one that requires confirmation,
- * as the manifest declares them.
- * @example guardedSkills(manifest.skills) // [{ name: 'cluster-failover', risk: 'destructive' }, …]
+ * What the hook guards, per action: every skill that is destructive or requires confirmation, and
+ * every skill with an action that does (with all its actions and its default one, so the hook lets
+ * `--action list` through and stops `--action terminate`); and every workflow with a step that
+ * requires confirmation.
+ * @example guardTable(manifest).skills.find((s) => s.name === 'maintenance-sessions')?.defaultAction // 'list'
  */
-export function guardedSkills(skills: readonly { name: string; risk: string; requiresConfirmation: boolean }[]): GuardedSkill[] {
-  return skills.filter((s) => s.risk === 'destructive' || s.requiresConfirmation).map((s) => ({ name: s.name, risk: s.risk }));
+export function guardTable(manifest: GuardManifest): GuardTable {
+  const guarded = (s: { risk: string; requiresConfirmation: boolean }) => s.risk === 'destructive' || s.requiresConfirmation;
+  const skills = manifest.skills
+    .filter((s) => guarded(s) || (s.actions ?? []).some(guarded))
+    .map((s): GuardedSkill => {
+      const fallback = (s.input as { properties?: { action?: { default?: unknown } } } | undefined)?.properties?.action?.default;
+      const actions = s.actions?.map((a) => ({ name: a.name, risk: a.risk, requiresConfirmation: guarded(a) }));
+      return {
+        name: s.name,
+        risk: s.risk,
+        requiresConfirmation: guarded(s),
+        ...(typeof fallback === 'string' ? { defaultAction: fallback } : {}),
+        ...(actions && actions.length > 0 ? { actions } : {}),
+      };
+    });
+  const workflows = (manifest.workflows ?? [])
+    .filter((w) => w.requiresConfirmation)
+    .map((w) => ({
+      name: w.name,
+      steps: w.steps.filter((s) => !s.dryRun && s.requiresConfirmation).map((s) => `${s.name} (${s.skill}${s.action ? ` --action ${s.action}` : ''})`),
+    }));
+  return { skills, workflows };
 }
 
 /**
@@ -25,7 +81,8 @@ export function guardedSkills(skills: readonly { name: string; risk: string; req
  */
 export const HOOKS_JSON = `${JSON.stringify(
   {
-    description: 'Refuses pgcluster commands that need confirmation (destructive skills) unless they are a --dry-run or carry --yes after the user agreed.',
+    description:
+      'Refuses pgcluster commands that need confirmation (a destructive skill, an action or a workflow step that requires it) unless they are a --dry-run or carry --yes after the user agreed.',
     hooks: {
       PreToolUse: [{ matcher: 'Bash', hooks: [{ type: 'command', command: `node "\${CLAUDE_PLUGIN_ROOT}/hooks/${GUARD_HOOK_FILE}"`, timeout: 10 }] }],
     },
@@ -37,49 +94,111 @@ export const HOOKS_JSON = `${JSON.stringify(
 /**
  * The guard script (plain CommonJS, no dependency): reads the PreToolUse event Claude Code sends on
  * stdin (`{ tool_name, tool_input: { command } }`), splits the command into simple commands
- * (`;`, `&&`, `||`, `|`, newlines, `$(…)`), and denies any `pgcluster <guarded skill>` without
- * `--yes`/`-y` or `--dry-run`, saying to show the plan and ask the user first. Everything else
- * passes (exit 0, no output). A malformed event passes too: the executor still refuses without --yes.
+ * (`;`, `&&`, `||`, `|`, newlines, `$(…)`), splits each into words as a shell does (quotes,
+ * backslashes), and denies, without `--yes`/`-y` or `--dry-run`: `pgcluster <skill>` when what it
+ * runs requires confirmation (for a skill with several actions, the `--action`, `--action=`,
+ * `--input` JSON's or default action; an action it cannot see, `--input -`, counts as one that
+ * does if any does), and `pgcluster workflow run <name>` when a step of it does. The reason names
+ * the skill and action (or workflow and steps) and says to add --yes only after the user agreed.
+ * Everything else passes (exit 0, no output). A malformed event passes too: the executor still
+ * refuses without --yes.
  */
-export const GUARD_HOOK_SCRIPT = `#!/usr/bin/env node
-// pgcluster's PreToolUse guard (generated by \`pgcluster plugin build\`; do not edit).
+export const GUARD_HOOK_SCRIPT = String.raw`#!/usr/bin/env node
+// pgcluster's PreToolUse guard (generated by 'pgcluster plugin build'; do not edit).
 'use strict';
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 
-const VALUE_FLAGS = ['--format', '--config', '--timeout'];
+const VALUE_FLAGS = ['--format', '--config', '--timeout', '--input', '--param'];
+const ASK = "Run it with --dry-run first, show the user the plan, and only after they agree run it again with --yes.";
 
-function words(segment) {
+// The words of a simple command as a shell splits them: quotes removed, backslash escapes kept literal.
+function words(text) {
   const out = [];
-  const re = /"((?:[^"\\\\]|\\\\.)*)"|'([^']*)'|(\\S+)/g;
-  let m;
-  while ((m = re.exec(segment))) out.push(m[1] !== undefined ? m[1] : m[2] !== undefined ? m[2] : m[3]);
+  let word;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (/\s/.test(c)) {
+      if (word !== undefined) out.push(word);
+      word = undefined;
+    } else if (c === "'") {
+      const end = text.indexOf("'", i + 1);
+      word = (word || '') + text.slice(i + 1, end < 0 ? text.length : end);
+      i = end < 0 ? text.length : end;
+    } else if (c === '"') {
+      word = word || '';
+      for (i++; i < text.length && text[i] !== '"'; i++) word += text[i] === '\\' && i + 1 < text.length ? text[++i] : text[i];
+    } else if (c === '\\' && i + 1 < text.length) word = (word || '') + text[++i];
+    else word = (word || '') + c;
+  }
+  if (word !== undefined) out.push(word);
   return out;
 }
 
-function decide(command, guarded) {
-  const segments = String(command).split(/\\|\\||&&|[;|\\n&]|\\$\\(|\`/);
-  for (const segment of segments) {
+// The words that are neither flags nor values of a flag that takes one.
+function positionals(rest) {
+  const out = [];
+  for (let i = 0; i < rest.length; i++) {
+    if (VALUE_FLAGS.includes(rest[i])) i++;
+    else if (!rest[i].startsWith('-')) out.push(rest[i]);
+  }
+  return out;
+}
+
+// The last value of a flag (--name value or --name=value), or undefined.
+function flag(rest, name) {
+  let value;
+  for (let i = 0; i < rest.length; i++) {
+    if (rest[i] === name) value = rest[++i];
+    else if (rest[i].startsWith(name + '=')) value = rest[i].slice(name.length + 1);
+  }
+  return value;
+}
+
+// The action a command runs: --action, else the --input JSON's, else the default; null when it cannot be seen.
+function actionOf(rest, skill) {
+  const named = flag(rest, '--action');
+  if (named !== undefined) return named;
+  const input = flag(rest, '--input');
+  if (input === undefined) return skill.defaultAction;
+  try {
+    const parsed = JSON.parse(input);
+    if (parsed && typeof parsed.action === 'string') return parsed.action;
+    return parsed && typeof parsed === 'object' && !('action' in parsed) ? skill.defaultAction : null;
+  } catch {
+    return null;
+  }
+}
+
+function refusal(rest, name, guard) {
+  if (name === 'workflow') {
+    const [, sub, workflow] = positionals(rest);
+    const hit = sub === 'run' && guard.workflows.find((w) => w.name === workflow);
+    return hit ? 'pgcluster workflow run ' + hit.name + " runs steps that need the user's confirmation: " + hit.steps.join(', ') + '. ' + ASK : undefined;
+  }
+  const skill = guard.skills.find((s) => s.name === name);
+  if (!skill) return undefined;
+  if (!skill.actions) return skill.requiresConfirmation ? 'pgcluster ' + skill.name + ' is a ' + skill.risk + " skill that needs the user's confirmation. " + ASK : undefined;
+  const action = actionOf(rest, skill);
+  if (action === null) {
+    const needing = skill.actions.filter((a) => a.requiresConfirmation).map((a) => a.name);
+    return 'pgcluster ' + skill.name + ' takes its action from --input, which the guard cannot read, and its actions ' + needing.join(', ') + " need the user's confirmation. " + ASK;
+  }
+  const hit = skill.actions.find((a) => a.name === action);
+  return hit && hit.requiresConfirmation ? 'pgcluster ' + skill.name + ' --action ' + hit.name + ' is a ' + hit.risk + " action that needs the user's confirmation. " + ASK : undefined;
+}
+
+function decide(command, guard) {
+  for (const segment of String(command).split(/\|\||&&|[;|\n&]|\$\(|\x60/)) {
     const w = words(segment);
     const at = w.findIndex((x) => x === 'pgcluster' || x.endsWith('/pgcluster') || x.endsWith('/pgcluster.js'));
     if (at < 0) continue;
     const rest = w.slice(at + 1);
-    // The skill is the first word that is neither a flag nor the value of a global flag (--format json).
-    let skill;
-    for (let i = 0; i < rest.length; i++) {
-      if (VALUE_FLAGS.includes(rest[i])) i++;
-      else if (!rest[i].startsWith('-')) {
-        skill = rest[i];
-        break;
-      }
-    }
-    const hit = guarded.find((g) => g.name === skill);
-    if (!hit) continue;
-    const confirmed = rest.includes('--yes') || rest.includes('-y') || rest.some((x) => x === '--yes=true');
-    const dryRun = rest.includes('--dry-run') || rest.some((x) => x === '--dry-run=true');
-    if (!confirmed && !dryRun) {
-      return \`pgcluster \${hit.name} is a \${hit.risk} skill that needs the user's confirmation. Run it with --dry-run first, show the user the plan, and only after they agree run it again with --yes.\`;
-    }
+    const confirmed = rest.includes('--yes') || rest.includes('-y') || rest.includes('--yes=true');
+    const dryRun = rest.includes('--dry-run') || rest.includes('--dry-run=true');
+    if (confirmed || dryRun) continue;
+    const reason = refusal(rest, positionals(rest)[0], guard);
+    if (reason) return reason;
   }
   return undefined;
 }
@@ -92,10 +211,10 @@ function main() {
     return;
   }
   if (!event || event.tool_name !== 'Bash' || !event.tool_input || typeof event.tool_input.command !== 'string') return;
-  const guarded = JSON.parse(readFileSync(join(__dirname, '${GUARDED_SKILLS_FILE}'), 'utf8'));
-  const reason = decide(event.tool_input.command, guarded);
+  const guard = JSON.parse(readFileSync(join(__dirname, '${GUARDED_SKILLS_FILE}'), 'utf8'));
+  const reason = decide(event.tool_input.command, guard);
   if (!reason) return;
-  process.stdout.write(JSON.stringify({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: reason } }) + '\\n');
+  process.stdout.write(JSON.stringify({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: reason } }) + '\n');
 }
 
 main();

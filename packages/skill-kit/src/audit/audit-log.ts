@@ -40,6 +40,22 @@ export interface AuditRecord {
   rollback?: RollbackSpec;
   /** The id of the record this run undid (`pgcluster audit undo`). */
   undoOf?: string;
+  /** A workflow run (its `skill` is `workflow <name>`): its steps' audit ids, the skipped steps, the rollbacks offered. */
+  workflow?: WorkflowAudit;
+}
+
+/**
+ * What the audit record of a workflow run adds: every step with its status and audit id, the
+ * steps skipped by their `when`, and on failure the rollbacks offered (newest first).
+ * @example
+ * ```json
+ * { "steps": [{ "name": "status", "skill": "cluster-status", "status": "ran", "auditId": "01jz…" }], "skipped": ["backup"], "rollbacks": [] }
+ * ```
+ */
+export interface WorkflowAudit {
+  steps: { name: string; skill: string; status: string; auditId?: string }[];
+  skipped: string[];
+  rollbacks: (RollbackSpec & { step: string; auditId?: string })[];
 }
 
 /** What {@link AuditLog.append} takes: a record without id and time (they are made). */
@@ -175,6 +191,7 @@ export class AuditLog {
       durationMs: entry.durationMs,
       ...(entry.rollback ? { rollback: redactSecrets(entry.rollback) } : {}),
       ...(entry.undoOf ? { undoOf: entry.undoOf } : {}),
+      ...(entry.workflow ? { workflow: redactSecrets(entry.workflow) } : {}),
     };
     // Security: the folder (700) and the file (600) are private: records name hosts, tables, users.
     const dir = ensureStateSubdir(this.#config.stateDir, 'audit');

@@ -2,7 +2,7 @@ import { loadConfig, REDACTED, type LoadedConfig } from '@pgcluster/core';
 import { executeSkill, type ExecuteOptions } from '../executor/execute-skill';
 import { toEnvelopeError, type EnvelopeError } from '../executor/to-envelope-error';
 import type { Envelope, SkillClass } from '../skill/skill-meta';
-import { AuditLog, type AuditRecord } from './audit-log';
+import { AuditLog, type AuditRecord, type WorkflowAudit } from './audit-log';
 
 /** The `skill` of an envelope that undo returns before a rollback skill could run. */
 export const UNDO_SKILL_NAME = 'audit-undo';
@@ -55,7 +55,7 @@ export async function undoAudit(id: string, options: UndoOptions): Promise<Envel
     return fail('error', {
       code: 'NOT_SUPPORTED',
       message: `${record.skill} (${record.id}, ${record.time}) recorded no rollback, so it cannot be undone automatically`,
-      hint: record.dryRun ? 'It was a dry run: nothing changed.' : `Undo it by hand; ${show}`,
+      hint: record.dryRun ? 'It was a dry run: nothing changed.' : record.workflow ? workflowUndoHint(record.workflow, auditLog, show) : `Undo it by hand; ${show}`,
     });
   }
   const undoneBy = undoneRuns(auditLog.list({ limit: Number.MAX_SAFE_INTEGER })).get(record.id);
@@ -111,4 +111,11 @@ function containsRedacted(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(containsRedacted);
   if (value !== null && typeof value === 'object') return Object.values(value).some(containsRedacted);
   return false;
+}
+
+/** A workflow run is undone step by step: the audit ids of its steps that recorded a rollback, newest first. */
+function workflowUndoHint(workflow: WorkflowAudit, auditLog: AuditLog, show: string): string {
+  const undoable = workflow.steps.filter((s) => s.status === 'ran' && s.auditId && auditLog.get(s.auditId)?.rollback).reverse();
+  if (undoable.length === 0) return `None of its steps that ran recorded a rollback: undo it by hand; ${show}`;
+  return `A workflow is undone step by step, newest first: ${undoable.map((s) => `pgcluster audit undo ${s.auditId} (${s.name})`).join(', then ')}. ${show}`;
 }

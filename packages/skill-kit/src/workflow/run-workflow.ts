@@ -1,7 +1,9 @@
+import { loadConfig } from '@pgcluster/core';
+import { AuditLog } from '../audit/audit-log';
 import { executeSkill, type ExecuteOptions } from '../executor/execute-skill';
-import { getSkillMeta } from '../skill/skill';
+import { actionSafety, getSkillMeta } from '../skill/skill';
 import { PLACEHOLDER } from '../skill/reference-command';
-import type { Envelope, RollbackSpec, SkillClass } from '../skill/skill-meta';
+import type { Envelope, Risk, RollbackSpec, SkillClass, SkillMeta, Status } from '../skill/skill-meta';
 import { evaluateWhen, parseWhen, type WhenStepResult } from './when-expression';
 import type { WorkflowMeta, WorkflowStep } from './workflow-meta';
 
@@ -43,6 +45,8 @@ export interface WorkflowRunResult {
   /** On failure: the rollbacks of the steps that completed, newest first (run them in this order). */
   rollbacks: WorkflowRollback[];
   error?: { code: string; message: string; hint?: string };
+  /** The audit record of the run itself (`workflow <name>`), listing its steps' audit ids. */
+  auditId?: string;
 }
 
 /** How {@link runWorkflow} runs: the executor's options for every step, and how to find a skill. */
@@ -85,9 +89,11 @@ export function fillParams(
  * Runs a workflow: each step through {@link executeSkill} (validation, plan, confirmation, audit),
  * in order. A step whose `when` does not hold on the earlier results is skipped. With `dryRun`
  * every step is planned and nothing changes (a condition cannot be known before its steps run:
- * the plan notes it). A step that requires confirmation needs `yes` for the whole run: without it
- * nothing runs and the result is `refused`. The first step that fails (or is refused) stops the
- * chain; the rollbacks of the completed steps are offered newest first.
+ * the plan notes it). A step that requires confirmation (its action's safety, for a skill with
+ * several) needs `yes` for the whole run: without it nothing runs and the result is `refused`. The
+ * first step that fails (or is refused) stops the chain; the rollbacks of the completed steps are
+ * offered newest first. The run itself gets one audit record, `workflow <name>` (actor, params,
+ * outcome, its steps' audit ids, the skipped steps, the rollbacks offered): its id is `auditId`.
  *
  * Never throws for a failing step; throws only for a workflow that is not well formed (an unknown
  * skill, a condition that does not parse), which skillgen already refuses at generation time.
@@ -99,6 +105,14 @@ export function fillParams(
  * ```
  */
 export async function runWorkflow(workflow: WorkflowMeta, options: RunWorkflowOptions): Promise<WorkflowRunResult> {
+  const started = performance.now();
+  const time = new Date().toISOString();
+  const result = await runChain(workflow, options);
+  const auditId = await auditRun(workflow, options, result, { time, durationMs: Math.round(performance.now() - started) });
+  return auditId ? { ...result, auditId } : result;
+}
+
+async function runChain(workflow: WorkflowMeta, options: RunWorkflowOptions): Promise<WorkflowRunResult> {
   const { resolveSkill, ...execute } = options;
   const dryRun = options.dryRun === true;
   const skills = workflow.steps.map((step) => {
@@ -124,7 +138,7 @@ export async function runWorkflow(workflow: WorkflowMeta, options: RunWorkflowOp
   }
 
   if (!dryRun && options.yes !== true) {
-    const needing = workflow.steps.filter((step, i) => step.dryRun !== true && getSkillMeta(skills[i]!).requiresConfirmation);
+    const needing = workflow.steps.filter((step, i) => step.dryRun !== true && stepSafety(skills[i]!, inputs[i]!.input).requiresConfirmation);
     if (needing.length > 0) {
       const names = needing.map((s) => `${s.name} (${s.skill})`).join(', ');
       for (const outcome of steps) outcome.reason = 'the workflow needs --yes';
@@ -175,6 +189,65 @@ export async function runWorkflow(workflow: WorkflowMeta, options: RunWorkflowOp
     }
   }
   return { ...base, status: dryRun ? 'planned' : 'ok', ok: true };
+}
+
+/** The safety of what a step runs: its action's, for a skill with several (the input's `action`, or the default one). */
+function stepSafety(skillClass: SkillClass, input: Readonly<Record<string, unknown>>): Pick<SkillMeta, 'risk' | 'requiresConfirmation'> {
+  const meta = getSkillMeta(skillClass);
+  const actions = actionSafety(meta, skillClass.actions);
+  if (actions.length === 0) return meta;
+  const parsed = meta.input.safeParse(input);
+  const action = (parsed.success ? (parsed.data as { action?: unknown }).action : undefined) ?? input['action'];
+  return actions.find((a) => a.action === action) ?? meta;
+}
+
+const RISK_ORDER: readonly Risk[] = ['read', 'write', 'destructive'];
+
+/**
+ * Appends the run's own audit record (`workflow <name>`) through the audit log the executor uses
+ * (the caller's, or the config's: the state dir's file, and the audit table unless every step only
+ * reads); a dry run is recorded as one. Never throws: a record that cannot be written is a warning.
+ */
+async function auditRun(workflow: WorkflowMeta, options: RunWorkflowOptions, result: WorkflowRunResult, run: { time: string; durationMs: number }): Promise<string | undefined> {
+  let auditLog: AuditLog | undefined;
+  try {
+    auditLog = options.audit === false ? undefined : (options.audit ?? AuditLog.fromConfig(options.config ?? loadConfig(options.loadConfig), options.log));
+  } catch {
+    options.log?.debug(`no configuration, so no state dir: workflow ${workflow.name} is not audited`);
+  }
+  if (!auditLog) return undefined;
+  const risks = workflow.steps.map((step, i) => {
+    const skillClass = options.resolveSkill(step.skill);
+    return step.dryRun === true || !skillClass ? 'read' : stepSafety(skillClass, result.steps[i]!.input).risk;
+  });
+  const risk = RISK_ORDER[Math.max(...risks.map((r) => RISK_ORDER.indexOf(r)))] ?? 'read';
+  const status: Status = result.status === 'failed' ? 'error' : result.status;
+  const ran = result.steps.filter((s) => s.status === 'ran').length;
+  try {
+    const record = await auditLog.append({
+      time: run.time,
+      skill: `workflow ${workflow.name}`,
+      risk,
+      actor: options.actor ?? 'library',
+      input: { ...options.params },
+      dryRun: result.dryRun,
+      outcome: {
+        status,
+        ...(result.error ? { errorCode: result.error.code } : {}),
+        summary: { steps: result.steps.length, ran, ...(result.failedStep ? { failedStep: result.failedStep } : {}) },
+      },
+      durationMs: run.durationMs,
+      workflow: {
+        steps: result.steps.map((s) => ({ name: s.name, skill: s.skill, status: s.status, ...(s.envelope?.auditId ? { auditId: s.envelope.auditId } : {}) })),
+        skipped: result.steps.filter((s) => s.status === 'skipped').map((s) => s.name),
+        rollbacks: result.rollbacks,
+      },
+    });
+    return record.id;
+  } catch (error) {
+    options.log?.warn(`could not write the audit record of workflow ${workflow.name}: ${(error as Error).message}`);
+    return undefined;
+  }
 }
 
 function outcomeOf(step: WorkflowStep, status: WorkflowStepStatus, input: Record<string, unknown> = step.input): WorkflowStepOutcome {

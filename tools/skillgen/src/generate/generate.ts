@@ -5,7 +5,7 @@ import { SkillRuleError, type SkillProblem } from '../errors/skillgen-error';
 import { checkListingBudget, type ListingReport } from '../listing/listing-budget';
 import { renderCapabilities } from '../render/render-capabilities';
 import { COMMANDS_DIR, renderCommandIndex, renderCommandModule } from '../render/render-command-module';
-import { renderManifest } from '../render/render-manifest';
+import { renderManifest, workflowSafety } from '../render/render-manifest';
 import { renderSkillMd } from '../render/render-skill-md';
 import { skillMdPath, type SkillModel } from '../render/skill-model';
 import { scanOperations, type ExportedOperation } from '../scan/scan-operations';
@@ -125,10 +125,10 @@ export function generate(config: GenerateConfig): GenerateResult {
     files.set(`${COMMANDS_DIR}/commands/${model.name}.ts`, renderCommandModule(model));
   }
   for (const workflow of workflows) {
-    const needsYes = workflow.steps.some((step) => step.dryRun !== true && models.some((m) => m.name === step.skill && m.requiresConfirmation));
+    const needsYes = workflowSafety(workflow, models).requiresConfirmation;
     files.set(workflowMdPath(workflow), renderWorkflowMd(workflow, { needsYes, ...(license ? { license } : {}) }));
   }
-  files.set(`${OWNED_OUTPUTS.skillsDir}/manifest.json`, renderManifest(models));
+  files.set(`${OWNED_OUTPUTS.skillsDir}/manifest.json`, renderManifest(models, workflows));
   files.set(`${COMMANDS_DIR}/index.ts`, renderCommandIndex(models));
   const operations = scanOperations(root, project, packages, models);
   files.set(OWNED_OUTPUTS.capabilities, renderCapabilities(models, operations, listing.report));
