@@ -282,7 +282,12 @@ describe('pgcluster plugin build', () => {
       author: { name: expect.any(String) },
       homepage: expect.stringMatching(/^https:\/\//),
       license: 'MIT',
+      icon: '.claude-plugin/icon.png',
+      network: { hosts: expect.arrayContaining([expect.any(String)]) },
     });
+    const icon = readFileSync(join(plugin(), '.claude-plugin', 'icon.png'));
+    expect([icon.subarray(1, 4).toString(), icon.readUInt32BE(16), icon.readUInt32BE(20)]).toEqual(['PNG', 512, 512]);
+    expect(readFileSync(join(plugin(), 'README.md'), 'utf8').split(/\s+/).length).toBeGreaterThan(40);
     expect(JSON.parse(readFileSync(join(plugin(), 'hooks', 'hooks.json'), 'utf8'))).toMatchObject({ hooks: { PreToolUse: [{ matcher: 'Bash' }] } });
     const guarded = JSON.parse(readFileSync(join(plugin(), 'hooks', 'guarded-skills.json'), 'utf8')) as { skills: { name: string }[]; workflows: { name: string }[] };
     expect(guarded.skills.map((g) => g.name)).toEqual(
@@ -305,14 +310,15 @@ describe('pgcluster plugin build', () => {
     expect(agent).toMatch(/dryRun: true/);
   });
 
-  test('claude plugin validate --strict passes, and Claude Code sees every skill, the agent and the MCP server', () => {
+  test('claude plugin validate --strict --profile directory passes with nothing to report, and Claude Code sees every skill, the agent and the MCP server', () => {
     if (!existsSync(plugin())) spawnCli(['plugin', 'build', 'plugin'], { cwd: dir });
     // A throwaway HOME: Claude Code writes its settings there.
     const env = { PATH: process.env['PATH'] ?? '', HOME: dir };
-    const validate = claude(['plugin', 'validate', '--strict', plugin()], env);
-    expect({ code: validate.status, out: validate.stdout + validate.stderr }).toEqual({ code: 0, out: expect.stringContaining('Validation passed') });
-    // The validation itself warns of nothing; the plugin-directory listing checks after it (README, icon) do not change its result.
-    expect((validate.stdout + validate.stderr).split('Plugin directory checks')[0]).not.toMatch(/warning/i);
+    // --strict fails on any warning; --profile directory also on what the plugin directory would refuse (README, icon).
+    const validate = claude(['plugin', 'validate', '--strict', '--profile', 'directory', '--json', plugin()], env);
+    expect(validate.status).toBe(0);
+    const report = JSON.parse(validate.stdout) as { success: boolean; manifest: { errors: unknown[]; warnings: unknown[] }; directory: { findings: unknown[] }; hosts: { declared: { plugin: boolean } } };
+    expect([report.success, report.manifest.errors, report.manifest.warnings, report.directory.findings, report.hosts.declared.plugin]).toEqual([true, [], [], [], true]);
     const details = claude(['--plugin-dir', plugin(), 'plugin', 'details', 'pgcluster'], env);
     expect(details.status).toBe(0);
     expect(details.stdout).toContain(`Skills (${manifest.skills.length + workflows.length})`);

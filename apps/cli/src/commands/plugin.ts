@@ -1,3 +1,4 @@
+import { loadConfig, type ClusterConfig } from '@pgcluster/core';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
@@ -6,6 +7,7 @@ import type { GlobalArgs } from '../cli/global-options';
 import { okEnvelope } from '../cli/report-error';
 import { skillKit } from '../cli/skill-kit';
 import type { CommandContext } from '../skill-command/skill-command';
+import { pluginIconPng } from '../plugin/plugin-icon';
 import { GUARD_HOOK_FILE, GUARD_HOOK_SCRIPT, GUARDED_SKILLS_FILE, guardTable, HOOKS_JSON, type GuardManifest } from '../plugin/guard-hook';
 import { findSkillsDir, skillMdFiles } from './skills';
 
@@ -15,7 +17,7 @@ interface PluginArgs extends GlobalArgs {
 
 /**
  * `pgcluster plugin build [dir]`: writes a Claude Code plugin (default `./pgcluster-plugin`):
- * `.claude-plugin/plugin.json`, flat `skills/<name>/SKILL.md` for every skill and workflow, `agents/dba.md`
+ * `.claude-plugin/plugin.json` (with `network.hosts`: the configured cluster's, else loopback) and `icon.png`, a `README.md`, flat `skills/<name>/SKILL.md` for every skill and workflow, `agents/dba.md`
  * (a careful DBA subagent), `.mcp.json` starting `pgcluster mcp`, and `hooks/` (a PreToolUse hook
  * on Bash refusing, without `--yes` or `--dry-run`, a skill, action or workflow that requires confirmation). Load it with
  * `claude --plugin-dir <dir>`; check it with `claude plugin validate <dir>`.
@@ -35,8 +37,11 @@ export function pluginCommand(context: CommandContext): CommandModule {
       const root = resolve(io.cwd, argv.dir ?? 'pgcluster-plugin');
       const pkg = cliPackage();
       const skillMds = skillMdFiles(commands.summaries);
-      const files = new Map<string, string>([
-        [join('.claude-plugin', 'plugin.json'), `${JSON.stringify(pluginJson(pkg), null, 2)}\n`],
+      const hosts = clusterHosts(() => loadConfig({ ...(argv.config !== undefined ? { path: argv.config } : {}), cwd: io.cwd, env: io.env }).config);
+      const files = new Map<string, string | Buffer>([
+        [join('.claude-plugin', 'plugin.json'), `${JSON.stringify(pluginJson(pkg, hosts), null, 2)}\n`],
+        [join('.claude-plugin', 'icon.png'), pluginIconPng()],
+        ['README.md', pluginReadme(skillMds.map((c) => c.name), hosts)],
         ['.mcp.json', `${JSON.stringify({ mcpServers: { pgcluster: { command: 'pgcluster', args: ['mcp'] } } }, null, 2)}\n`],
         [join('agents', 'dba.md'), DBA_AGENT],
         [join('hooks', 'hooks.json'), HOOKS_JSON],
@@ -84,7 +89,54 @@ function readManifest(): GuardManifest {
   return JSON.parse(readFileSync(join(findSkillsDir(), 'manifest.json'), 'utf8')) as GuardManifest;
 }
 
-function pluginJson(pkg: CliPackage) {
+/**
+ * The hosts the plugin's parts reach (for plugin.json's `network.hosts`): those of the cluster
+ * configuration `pgcluster` finds here (its nodes, Patroni's REST APIs, PgBouncer's console), else
+ * loopback, where `pgcluster dev up` runs its cluster, when none is found.
+ * @throws ConfigError for a configuration that is found but not valid.
+ * @example clusterHosts(() => ({ nodes: [{ name: 'node1', url: 'postgresql://u@db1:5432/app' }] } as ClusterConfig)) // ['db1:5432']
+ */
+export function clusterHosts(config: () => ClusterConfig): string[] {
+  let urls: string[];
+  try {
+    const c = config();
+    urls = [...(c.nodes ?? []).map((n) => n.url), ...(c.patroni?.urls ?? []), ...(c.patroni?.memberUrl ? [c.patroni.memberUrl] : []), ...(c.pgbouncer ? [c.pgbouncer.adminUrl] : [])];
+  } catch (error) {
+    // None found: the dev cluster's. A configuration that is there but wrong is reported.
+    if ((error as { code?: string }).code === 'CONFIG_NOT_FOUND') return ['127.0.0.1', 'localhost'];
+    throw error;
+  }
+  const hostOf = (url: string) => {
+    const { hostname, port } = new URL(url);
+    return port ? `${hostname}:${port}` : hostname;
+  };
+  return [...new Set(urls.map(hostOf))].sort();
+}
+
+function pluginReadme(skills: readonly string[], hosts: readonly string[]): string {
+  return `# pgcluster for Claude Code
+
+Operate a PostgreSQL 15 + pgvector cluster safely from Claude Code. This plugin gives Claude the
+pgcluster skills (${skills.length}: ${skills.join(', ')}), a careful DBA subagent (\`dba\`), the \`pgcluster mcp\` server
+(one tool per skill and workflow) and a PreToolUse hook that refuses a pgcluster command needing
+confirmation unless it carries \`--yes\` (or \`--dry-run\`).
+
+## Setup
+
+The \`pgcluster\` command must be on PATH (\`npm install -g @pgcluster/cli\`, or \`bash scripts/setup.sh\` in a
+clone of the repository) and find a cluster configuration: \`pgcluster.config.json\` in the working folder
+or above, \`--config\`, or \`PGCLUSTER_NODES\`. \`pgcluster dev up\` starts a local three-node cluster and writes one.
+
+## Use
+
+Ask Claude about the database ("is the cluster healthy?", "why is it slow?", "back it up"): it reads
+first, shows the plan of any change (\`--dry-run\`), and runs what needs confirmation only after you agree.
+Every run is audited (\`pgcluster audit list\`) and most can be undone (\`pgcluster audit undo <id>\`).
+It reaches ${hosts.join(', ')} (the cluster configured when the plugin was built).
+`;
+}
+
+function pluginJson(pkg: CliPackage, hosts: readonly string[]) {
   return {
     name: 'pgcluster',
     version: pkg.version,
@@ -93,6 +145,8 @@ function pluginJson(pkg: CliPackage) {
     homepage: homepageOf(pkg),
     license: pkg.license ?? 'MIT',
     keywords: ['postgresql', 'pgvector', 'dba', 'mcp'],
+    icon: '.claude-plugin/icon.png',
+    network: { hosts },
   };
 }
 
