@@ -222,6 +222,8 @@ describe('LLM simulation: every generated command, as a subprocess, against a re
       await c.query('create table if not exists public.items (id int primary key, sku text unique, embedding vector(3))');
       await c.query('create index if not exists items_embedding_idx on public.items using hnsw (embedding vector_l2_ops)');
       await c.query('create index if not exists docs_embedding_hnsw on public.docs using hnsw (embedding vector_cosine_ops)');
+      // For the ivfflat_lists_mismatch rule's rebuild --lists, which takes IVFFlat indexes only.
+      await c.query('create index if not exists items_embedding_ivf on public.items using ivfflat (embedding vector_l2_ops) with (lists = 1)');
       // The leftover of a failed REINDEX CONCURRENTLY that maintenance-reindex's example drops (removed after the loop).
       await c.query('create unique index if not exists items_sku_key_ccnew on public.items (sku)');
       await c.query("update pg_index set indisvalid = false where indexrelid = 'public.items_sku_key_ccnew'::regclass");
@@ -239,6 +241,7 @@ describe('LLM simulation: every generated command, as a subprocess, against a re
       '<collection>': COLLECTION,
       '<replica>': 'node2',
       '<schema.index>': `public.${COLLECTION}_embedding_hnsw`,
+      '<schema.ivfflat_index>': 'public.items_embedding_ivf',
       '<database>': cluster().database,
       '<id>': ids['logical']!,
       '<new_database>': 'e2e_from_backup',
@@ -252,6 +255,7 @@ describe('LLM simulation: every generated command, as a subprocess, against a re
       '<index>': 'public.items_embedding_idx',
       '<pid>': String(rows[0]!.pid),
       '<query_id>': '-4242',
+      '<size>': '20', // a PgBouncer default_pool_size, as pgbouncer_pool_saturated's recommendation gives it
       '<m>': '16',
       '<ef_construction>': '64',
       '<check_id>': 'hba_trust',

@@ -58,7 +58,7 @@ export class MonitoringHealthSkill {
       { when: 'invalid_indexes or index_bloat findings', skill: 'maintenance-reindex', input: { index: '<index>' }, why: 'the index is the finding\'s object' },
       { when: 'vector_index_invalid findings', skill: 'vector-index', input: { action: 'rebuild', index: '<schema.index>' }, why: 'the finding\'s recommendation.input has the values' },
       { when: 'vector_column_unindexed findings on a collection', skill: 'vector-index', input: { action: 'create', collection: '<collection>' }, why: 'the finding\'s recommendation.input has the values; on other tables its why gives the index to create by hand' },
-      { when: 'ivfflat_lists_mismatch findings', skill: 'vector-index', input: { action: 'rebuild', index: '<schema.index>', lists: 100 }, why: 'the finding\'s recommendation.input has the values' },
+      { when: 'ivfflat_lists_mismatch findings', skill: 'vector-index', input: { action: 'rebuild', index: '<schema.ivfflat_index>', lists: 100 }, why: 'the finding\'s recommendation.input has the values' },
       { when: 'node_down or no_primary findings', skill: 'cluster-failover', input: { action: 'failover' } },
       { when: 'pgbouncer_pool_saturated findings (PgBouncer clients wait; needs pgbouncer.adminUrl)', skill: 'cluster-scale', input: { target: 'pgbouncer', size: '<size>' }, why: 'the size is in the finding\'s recommendation.input, capped by the primary\'s max_connections' },
       { when: 'cache_hit_ratio, temp_files or requested_checkpoints findings', skill: 'monitoring-performance', input: {} },
