@@ -53,6 +53,23 @@ test('init creates the role, writes its password only to the config, and it logs
   expect(who).toEqual({ u: 'pgcluster_reader', monitor: true, files: false });
 });
 
+test('init returns only once the replica has replayed the new role: read skills log in there at once', async () => {
+  const replica = cluster().nodes.find((n) => n.role === 'replica')!;
+  await executeSkill(SecurityReaderSkill, { action: 'drop' }, { config: loaded(), yes: true });
+  // The replica's replay held for a second, as a busy replica lags: init must wait for it.
+  await withClient({ url: replica.url() }, 'pause replay', (c) => c.query('select pg_wal_replay_pause()'));
+  const resumed = new Promise((resolve) => setTimeout(resolve, 1_000)).then(() => withClient({ url: replica.url() }, 'resume replay', (c) => c.query('select pg_wal_replay_resume()')));
+  try {
+    const envelope = await executeSkill(SecurityReaderSkill, {}, { config: loaded() });
+    expect(envelope.ok).toBe(true);
+    const { password } = reader()!;
+    const who = await withClient({ url: asReader(replica.url(), password) }, 'replica', async (c) => (await c.query<{ u: string }>('select current_user as u')).rows[0]!.u);
+    expect(who).toBe('pgcluster_reader');
+  } finally {
+    await resumed;
+  }
+});
+
 test('the audit, run as the reader, still sees password kinds through the helper function, never the hashes', async () => {
   await withClient({ url: primaryUrl() }, 'md5 role', async (c) => {
     await c.query("set password_encryption = 'md5'");

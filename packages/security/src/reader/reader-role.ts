@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { PgClusterError, RefusedError, withClient, type LoadedConfig, type NodeConfig } from '@pgcluster/core';
 import type pg from 'pg';
 import { findPrimary } from '../cluster/find-primary';
+import { waitForReplicas } from '../cluster/wait-for-replicas';
 import { configFileOf, writeSecretFile } from '../rotate/config-file';
 import { generatePassword, scramVerifier } from '../rotate/scram-verifier';
 import { DEFAULT_READER_ROLE, type ReaderReport } from './reader-schema';
@@ -107,18 +108,21 @@ export async function initReaderRole(loaded: LoadedConfig, options: ReaderOption
   const current = loaded.config.reader?.user === user ? loaded.config.reader.password : undefined;
   const keep = current !== undefined && (await canLogin(primary, user, current));
   const password = keep ? current : generatePassword();
-  const created = await withClient({ url: primary.url, applicationName: READER_APPLICATION_NAME }, `creating the least-privilege role on ${primary.name}`, async (c) => {
+  const change = await withClient({ url: primary.url, applicationName: READER_APPLICATION_NAME }, `creating the least-privilege role on ${primary.name}`, async (c) => {
     const exists = (await c.query('select 1 from pg_roles where rolname = $1', [user])).rowCount === 1;
     const verifier = keep ? undefined : c.escapeLiteral(scramVerifier(password));
     await c.query('BEGIN');
     for (const statement of readerStatements(c.escapeIdentifier(user), { create: !exists, ...(verifier ? { verifier } : {}) })) await c.query(statement);
     await c.query('COMMIT');
-    return !exists;
+    return { created: !exists, lsn: (await c.query<{ lsn: string }>('select pg_current_wal_flush_lsn()::text as lsn')).rows[0]!.lsn };
   });
-  options.log?.(`${created ? 'created' : 'refreshed'} the least-privilege role ${user} on ${primary.name}`);
+  options.log?.(`${change.created ? 'created' : 'refreshed'} the least-privilege role ${user} on ${primary.name}`);
+  // Read skills connect to replicas too: the role and its password must have reached them first.
+  const behind = await waitForReplicas(loaded.config, primary, change.lsn);
+  if (behind.length > 0) options.log?.(`${behind.join(', ')} had not replayed the new role yet: read skills there fail to log in as ${user} until they do`);
   if (!keep) writeReaderEntry(configFile, { user, password });
   const verified = await proveReadOnly(primary, user, password);
-  return { action: 'init', user, node: primary.name, database, created, passwordSet: !keep, dropped: false, grants: readerGrants(), configFile, verified };
+  return { action: 'init', user, node: primary.name, database, created: change.created, passwordSet: !keep, dropped: false, grants: readerGrants(), configFile, verified };
 }
 
 /**
