@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { InputError, parseConfig, PgClusterError, RefusedError, withClient, type ClusterConfig, type LoadedConfig, type NodeConfig } from '@pgcluster/core';
 import type pg from 'pg';
 import { findPrimary } from '../cluster/find-primary';
+import { waitForReplicas } from '../cluster/wait-for-replicas';
 import { assertConfigUnchanged, configFileOf, sha256, switchConfigLogin, writeSecretFile } from './config-file';
 import { authFileLine, bouncerUrl, pgbouncerAuthOf, proveBouncerLogin, reloadPgbouncer, setAuthFileSecret, writeAuthFile, type PgbouncerAuth } from './pgbouncer-auth';
 import { replicasNotUpdatable, updateReplicaCredentials } from './replica-credentials';
@@ -127,7 +128,7 @@ export async function rotateCredentials(loaded: LoadedConfig, options: RotateOpt
   }
 
   // 1. The new password on the login not in use (created as a member of the role when missing).
-  const { createdRole, previousLoginValidUntil } = await withClient({ url: primary.url, applicationName: ROTATE_APPLICATION_NAME }, `rotating ${options.role} on ${primary.name}`, async (c) => {
+  const { createdRole, previousLoginValidUntil, lsn } = await withClient({ url: primary.url, applicationName: ROTATE_APPLICATION_NAME }, `rotating ${options.role} on ${primary.name}`, async (c) => {
     const roles = await c.query<Record<string, unknown>>('select * from pg_roles where rolname = any($1::text[])', [[options.role, target, current]]);
     const row = (name: string) => roles.rows.find((r) => r['rolname'] === name);
     const before = row(current)?.['rolvaliduntil'] as Date | null | undefined;
@@ -142,7 +143,11 @@ export async function rotateCredentials(loaded: LoadedConfig, options: RotateOpt
     // Security: a SCRAM verifier, never the password, crosses the wire and reaches logs and statistics.
     const validity = options.mode === 'alternate' ? " VALID UNTIL 'infinity'" : '';
     await c.query(`ALTER ROLE ${q(c, target)} PASSWORD ${c.escapeLiteral(verifier)}${validity}`);
-    return { createdRole: created, previousLoginValidUntil: before instanceof Date && Number.isFinite(before.getTime()) ? before.toISOString() : null };
+    return {
+      createdRole: created,
+      previousLoginValidUntil: before instanceof Date && Number.isFinite(before.getTime()) ? before.toISOString() : null,
+      lsn: (await c.query<{ lsn: string }>('select pg_current_wal_flush_lsn()::text as lsn')).rows[0]!.lsn,
+    };
   });
 
   // 2. Prove the login before anything depends on it.
@@ -172,7 +177,8 @@ export async function rotateCredentials(loaded: LoadedConfig, options: RotateOpt
     throw error;
   }
 
-  // 4. The backup undo needs, then the config, then the replicas.
+  // 4. The backup undo needs, then the config (once the replicas know the new login: reads go there too), then the replicas.
+  await waitForReplicas(config, primary, lsn);
   const backupFile = join(loaded.stateDir, 'security', `rotate-${options.runId ?? new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   const backup: RotationBackup = { version: 1, time: new Date().toISOString(), role: options.role, mode: options.mode, graceSeconds: options.graceSeconds, configFile, previousConfig, previousLogin: current, newLogin: target, previousLoginValidUntil, createdRole, ...(pgbouncer ? { pgbouncer: { authFile: pgbouncer.report.authFile, previousLine: pgbouncer.previousLine } } : {}) };
   const switched = switchConfigLogin(previousConfig, current, target, password).text;
