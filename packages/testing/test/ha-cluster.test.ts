@@ -80,8 +80,10 @@ describe('startCluster({ ha: true }): etcd + 3 Patroni nodes + PgBouncer', () =>
   test('attachCluster finds the HA cluster; stop() leaves no process and no port behind', async () => {
     const attached = attachCluster(cluster.baseDir!);
     expect(isHaClusterHandle(attached)).toBe(true);
-    const before = listeningPorts();
     const ours = [...cluster.nodes.map((n) => n.port), Number(new URL(cluster.pgbouncerUrl()).port), Number(new URL(cluster.etcdUrl()).port)];
+    // node1 rejoined just before: Patroni may still stop it once more for a pg_rewind, so its port can be closed for a moment.
+    let before = listeningPorts();
+    for (const until = Date.now() + 60_000; Date.now() < until && !ours.every((p) => before.has(p)); before = listeningPorts()) await sleep(250);
     for (const p of ours) expect(before.has(p)).toBe(true);
     ports.push(...ours);
     await attached.stop({ purge: true });
