@@ -72,7 +72,7 @@ export async function replaceCluster(ctx: BackupContext, options: { backupId: st
   const slots = await withClient({ url: maintenanceUrl(primary.url) }, `reading the replication slots of ${primary.name}`, async (c) =>
     (await c.query<{ s: string }>("select slot_name as s from pg_replication_slots where slot_type = 'physical' order by 1")).rows.map((r) => r.s),
   );
-  const stamp = new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15);
+  const stamp = folderStamp();
   const copy = `${primary.dataDir}.restoring-${stamp}`;
   const keptDir = `${primary.dataDir}.replaced-${stamp}`;
   // 1. Recover beside the primary (same file system: the swap is a rename), paused at the target; a failure removes it.
@@ -172,7 +172,7 @@ export async function undoReplace(ctx: BackupContext, replaced: string): Promise
   const { dataDir } = JSON.parse(readFileSync(mark, 'utf8')) as { dataDir: string };
   const { primary, replicas } = await localCluster(ctx);
   if (primary.dataDir !== dataDir) throw new RefusedError(`the primary runs from ${primary.dataDir}, not ${dataDir} (the replace's); nothing was changed`, { hint: 'Undo only while the replaced node is still the primary.' });
-  const keptDir = `${dataDir}.undone-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}`;
+  const keptDir = `${dataDir}.undone-${folderStamp()}`;
   await swapBack(primary, replaced, keptDir, ctx.signal);
   const writable = Date.now();
   await createSlots(primary, replicas.map((r) => r.slot));
@@ -207,6 +207,11 @@ async function localCluster(ctx: BackupContext): Promise<{ primary: LocalNode; r
   }
   const primary = nodes.find((n) => n.name === topology.primary!.name)!;
   return { primary, replicas: nodes.filter((n) => n.role === 'replica') };
+}
+
+/** The time in a kept folder's name (`<dataDir>.replaced-20261130T150102`): UTC, to the second. */
+function folderStamp(): string {
+  return new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15);
 }
 
 /**
